@@ -1,0 +1,21 @@
+//! Embed libtorch's library directory as an rpath so that binaries and tests run
+//! without LD_LIBRARY_PATH, and keep libtorch_cuda linked when it is present.
+//!
+//! torch-sys (`links = "tch"`) exports its lib directory to direct dependents as
+//! `DEP_TCH_LIBTORCH_LIB`. The default
+//! `--as-needed` linker flag would drop `libtorch_cuda.so` because no symbol of
+//! ours references it directly, leaving CUDA unavailable at run time, so it is
+//! linked with `--no-as-needed` when the libtorch in use has it.
+use std::path::Path;
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
+    let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") else {
+        return;
+    };
+    println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
+    if Path::new(&lib).join("libtorch_cuda.so").exists() {
+        println!("cargo:rustc-link-arg=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
+    }
+    println!("cargo:rustc-env=CAUSEWAY_LIBTORCH_LIB={lib}");
+}

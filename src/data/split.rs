@@ -1,0 +1,75 @@
+//! Train / validation / test partition of a dataset's rows.
+//!
+//! "In-sample" follows the neural causal-inference papers (Shalit et al. 2017):
+//! every row that is not in the test set, i.e. train and validation together.
+
+use rand::seq::SliceRandom;
+
+use crate::run::RunRng;
+
+/// Fractions of the rows held out for test and for validation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SplitFractions {
+    /// Share of all rows held out as the out-of-sample test set.
+    pub test: f64,
+    /// Share of the non-test rows used for validation (early stopping).
+    pub validation: f64,
+}
+
+/// Row indices of each part, each sorted ascending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    pub train: Vec<usize>,
+    pub validation: Vec<usize>,
+    pub test: Vec<usize>,
+}
+
+impl Split {
+    /// Shuffle the rows with the run's RNG and cut them by `fractions`.
+    pub fn draw(n: usize, fractions: SplitFractions, rng: &mut RunRng) -> Split {
+        let mut rows: Vec<usize> = (0..n).collect();
+        rows.shuffle(rng);
+        let n_test = (fractions.test * n as f64).round() as usize;
+        let n_val = (fractions.validation * (n - n_test) as f64).round() as usize;
+        let mut test = rows[..n_test].to_vec();
+        let mut validation = rows[n_test..n_test + n_val].to_vec();
+        let mut train = rows[n_test + n_val..].to_vec();
+        test.sort_unstable();
+        validation.sort_unstable();
+        train.sort_unstable();
+        Split { train, validation, test }
+    }
+
+    /// Train and validation rows together, sorted: the papers' "within-sample" rows.
+    pub fn in_sample(&self) -> Vec<usize> {
+        let mut rows = [self.train.as_slice(), self.validation.as_slice()].concat();
+        rows.sort_unstable();
+        rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn parts_partition_the_rows() {
+        let mut rng = RunRng::seed_from_u64(3);
+        let s = Split::draw(100, SplitFractions { test: 0.1, validation: 0.3 }, &mut rng);
+        assert_eq!((s.train.len(), s.validation.len(), s.test.len()), (63, 27, 10));
+        let mut all = [s.train.clone(), s.validation.clone(), s.test.clone()].concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn same_seed_same_split() {
+        let f = SplitFractions { test: 0.2, validation: 0.2 };
+        let a = Split::draw(50, f, &mut RunRng::seed_from_u64(9));
+        let b = Split::draw(50, f, &mut RunRng::seed_from_u64(9));
+        let c = Split::draw(50, f, &mut RunRng::seed_from_u64(10));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+}

@@ -1,0 +1,33 @@
+//! The `Estimator` trait and what an estimator returns.
+
+use crate::data::{CausalData, Split};
+use crate::run::RunRng;
+
+use super::EstimateError;
+
+/// Resolved hyperparameters: a JSON object with sorted keys, every default spelled
+/// out, so that it hashes canonically into the run key.
+pub type Params = serde_json::Map<String, serde_json::Value>;
+
+/// What an estimator returns for one run.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Estimate {
+    /// Estimated individual effect for every row of the data (train, validation
+    /// and test), when the method predicts individual effects.
+    pub ite: Option<Vec<f64>>,
+    /// Estimated average effect over the in-sample rows (train and validation).
+    pub ate: f64,
+    /// Estimated effect on the treated, where the method has one.
+    pub att: Option<f64>,
+    /// 95% confidence interval of the ATE, where the method has one.
+    pub interval: Option<(f64, f64)>,
+    /// Named diagnostics (epochs run, final losses, propensity range, ...), in a
+    /// fixed order so that tables stay byte-stable.
+    pub diagnostics: Vec<(String, f64)>,
+}
+
+/// An effect estimator. Implementations must draw every random number from `rng`
+/// (never from a global generator) so that a run is a pure function of its inputs.
+pub trait Estimator: Send + Sync {
+    fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError>;
+}

@@ -1,0 +1,10 @@
+//! causeway: a reproducible experiment harness for neural causal inference.
+//!
+//! Data flows one way: `spec` (validated experiment files) -> `run` (plan, keys,
+//! cache, parallel execution) -> `report` (tables). `graph` and `scm` know nothing
+//! of files; `estimate` sees only a `CausalData` and a `Split`.
+
+pub mod data;
+pub mod estimate;
+pub mod graph;
+pub mod run;
