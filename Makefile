@@ -20,7 +20,7 @@ experiments: build
 	./target/release/causeway run experiments $(if $(JOBS),--jobs $(JOBS))
 
 test: setup
-	INSTA_UPDATE=no $(CARGO) test --locked --release
+	INSTA_UPDATE=no $(CARGO) test --locked
 
 clean-cache:
 	rm -rf .cache
