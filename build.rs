@@ -9,6 +9,7 @@
 use std::path::Path;
 
 fn main() {
+    record_rustc_version();
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
     let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") else {
         return;
@@ -18,4 +19,17 @@ fn main() {
         println!("cargo:rustc-link-arg=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
     }
     println!("cargo:rustc-env=CAUSEWAY_LIBTORCH_LIB={lib}");
+}
+
+/// The compiler's version goes into results/*/manifest.yaml.
+fn record_rustc_version() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let version = std::process::Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=CAUSEWAY_RUSTC_VERSION={version}");
 }

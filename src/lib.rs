@@ -4,7 +4,13 @@
 //! cache, parallel execution) -> `report` (tables). `graph` and `scm` know nothing
 //! of files; `estimate` sees only a `CausalData` and a `Split`.
 
+pub mod app;
 pub mod data;
 pub mod estimate;
 pub mod graph;
+pub mod hash;
+pub mod report;
 pub mod run;
+pub mod scm;
+pub mod spec;
+pub mod suggest;

@@ -7,12 +7,13 @@ use rand::seq::SliceRandom;
 
 use crate::run::RunRng;
 
-/// Fractions of the rows held out for test and for validation.
+/// Shares of all rows held out for test and for validation; the rest is train.
+/// Shalit et al.'s 63/27/10 protocol is `{ test: 0.1, validation: 0.27 }`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SplitFractions {
     /// Share of all rows held out as the out-of-sample test set.
     pub test: f64,
-    /// Share of the non-test rows used for validation (early stopping).
+    /// Share of all rows used for validation (early stopping, model selection).
     pub validation: f64,
 }
 
@@ -30,7 +31,7 @@ impl Split {
         let mut rows: Vec<usize> = (0..n).collect();
         rows.shuffle(rng);
         let n_test = (fractions.test * n as f64).round() as usize;
-        let n_val = (fractions.validation * (n - n_test) as f64).round() as usize;
+        let n_val = ((fractions.validation * n as f64).round() as usize).min(n - n_test);
         let mut test = rows[..n_test].to_vec();
         let mut validation = rows[n_test..n_test + n_val].to_vec();
         let mut train = rows[n_test + n_val..].to_vec();
@@ -56,7 +57,7 @@ mod tests {
     #[test]
     fn parts_partition_the_rows() {
         let mut rng = RunRng::seed_from_u64(3);
-        let s = Split::draw(100, SplitFractions { test: 0.1, validation: 0.3 }, &mut rng);
+        let s = Split::draw(100, SplitFractions { test: 0.1, validation: 0.27 }, &mut rng);
         assert_eq!((s.train.len(), s.validation.len(), s.test.len()), (63, 27, 10));
         let mut all = [s.train.clone(), s.validation.clone(), s.test.clone()].concat();
         all.sort_unstable();

@@ -1,6 +1,26 @@
 //! The runner: expand experiments into runs, derive keys and seeds, look them up
 //! in the content-addressed cache, execute the rest in parallel, emit events.
 
+mod cache;
+mod error;
+mod events;
+mod execute;
+mod identify;
+mod key;
+mod outcome;
+mod pipeline;
+mod plan;
+
+pub use cache::{write_atomic, Cache};
+pub use error::RunError;
+pub use events::{Event, Reporter, RunId};
+pub use execute::{execute, ExecOptions};
+pub use key::{canonical, digest, seed_of, SCHEMA_VERSION};
+pub use outcome::{Outcome, Status};
+pub use identify::{covariates, identification, Covariates};
+pub use pipeline::{data_files, execute_run, prepare, Prepared};
+pub use plan::{cartesian, plan, PlanContext, Run};
+
 /// The one random generator type of a run. Every random draw (data, split, weight
 /// initialisation, minibatch order) comes from a `RunRng` seeded from the run key.
 pub type RunRng = rand_chacha::ChaCha20Rng;

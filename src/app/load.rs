@@ -1,0 +1,49 @@
+//! Load, validate and check experiment files, printing every error, and prepare
+//! each valid experiment for execution (plan, identification, data hashes).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::run::{plan, prepare, PlanContext, Prepared};
+use crate::spec::{self, Experiment};
+
+/// A validated experiment and the file it came from.
+pub struct LoadedExperiment {
+    pub file: PathBuf,
+    pub experiment: Experiment,
+}
+
+/// Load and check every file; print each error to stderr. Returns the valid
+/// experiments and whether any file was rejected. Two files may not share a name,
+/// since each owns `results/<name>/`.
+pub fn load_experiments(files: &[PathBuf]) -> (Vec<LoadedExperiment>, bool) {
+    let mut ok = Vec::new();
+    let mut bad = false;
+    let mut names: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for file in files {
+        match spec::load(file).and_then(|l| spec::validate(&l).and_then(|e| spec::check(&l, &e).map(|()| e))) {
+            Ok(experiment) => {
+                if let Some(other) = names.insert(experiment.name.clone(), file.clone()) {
+                    eprintln!("error: {}: experiment name `{}` is already used by {}", file.display(), experiment.name, other.display());
+                    eprintln!("  help: each experiment writes results/<name>/, so names must be unique");
+                    bad = true;
+                    continue;
+                }
+                ok.push(LoadedExperiment { file: file.clone(), experiment });
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                bad = true;
+            }
+        }
+    }
+    (ok, bad)
+}
+
+/// Plan and prepare one experiment for execution.
+pub fn prepare_experiment(exp: &Experiment, root: &Path) -> Result<Prepared, String> {
+    let data_files = crate::run::data_files(exp, root).map_err(|e| format!("{}: {e}", exp.name))?;
+    let ctx = PlanContext { data_files: data_files.clone(), libtorch: crate::estimate::libtorch_version() };
+    let runs = plan(exp, &ctx).map_err(|e| format!("{}: {e}", exp.name))?;
+    prepare(exp.clone(), runs, root, data_files).map_err(|e| format!("{}: {e}", exp.name))
+}

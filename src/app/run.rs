@@ -1,0 +1,125 @@
+//! `causeway run`: check, plan, execute in parallel with the cache, and write
+//! every experiment's results folder.
+
+use std::path::{Path, PathBuf};
+
+use super::load::prepare_experiment;
+use super::{discover, load_experiments, EXIT_BAD_INPUT, EXIT_FAILED_RUNS, EXIT_OK};
+use crate::report::{self, Progress, ProgressMode, Versions};
+use crate::run::{execute, Cache, Event, ExecOptions, Outcome, Prepared, Reporter};
+
+#[derive(Debug, Clone)]
+pub struct RunArgs {
+    pub paths: Vec<PathBuf>,
+    pub jobs: usize,
+    pub results: PathBuf,
+    pub cache: PathBuf,
+    /// Directory holding `datasets/manifest.yaml`.
+    pub root: PathBuf,
+    pub fail_fast: bool,
+    pub progress: ProgressMode,
+}
+
+pub fn versions() -> Versions {
+    Versions {
+        causeway: env!("CARGO_PKG_VERSION").to_string(),
+        libtorch: crate::estimate::libtorch_version(),
+        rustc: env!("CAUSEWAY_RUSTC_VERSION").to_string(),
+    }
+}
+
+pub fn run(args: &RunArgs) -> i32 {
+    let files = match discover(&args.paths) {
+        Ok(f) if f.is_empty() => {
+            eprintln!("error: no experiment files (*.yaml) found in {}", join(&args.paths));
+            return EXIT_BAD_INPUT;
+        }
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let (loaded, bad) = load_experiments(&files);
+    if bad {
+        return EXIT_BAD_INPUT;
+    }
+    let mut prepared = Vec::new();
+    for l in &loaded {
+        match prepare_experiment(&l.experiment, &args.root) {
+            Ok(p) => prepared.push(p),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    let cache = Cache::new(&args.cache);
+    let mut progress = Progress::new(args.progress);
+    let mut timings: Vec<Vec<String>> = vec![Vec::new(); prepared.len()];
+    let opts = ExecOptions { jobs: args.jobs.max(1), fail_fast: args.fail_fast };
+    let result = execute(&prepared, &cache, &opts, &mut |event: &Event| {
+        if let Event::Finished { id, elapsed, .. } = event {
+            timings[id.experiment].push(format!("{},{:.3}", prepared[id.experiment].runs[id.run].label, elapsed.as_secs_f64()));
+        }
+        progress.event(event);
+    });
+    progress.finish();
+    let outcomes = match result {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_FAILED_RUNS;
+        }
+    };
+    for ((p, outs), times) in prepared.iter().zip(&outcomes).zip(&timings) {
+        if let Err(e) = write_experiment(p, outs, times, &args.results) {
+            eprintln!("error: {e}");
+            return EXIT_FAILED_RUNS;
+        }
+    }
+    summarize_run(&progress, args)
+}
+
+fn join(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+fn summarize_run(progress: &Progress, args: &RunArgs) -> i32 {
+    let (total, computed, cached, failed) = progress.totals();
+    if args.progress != ProgressMode::Quiet {
+        if computed == 0 && total > 0 {
+            eprintln!("all {total} runs were cached; nothing computed");
+        } else {
+            eprintln!("{total} runs: {computed} computed, {cached} cached, {failed} failed; results in {}", args.results.display());
+        }
+        for f in progress.failures.iter().take(20) {
+            eprintln!("  failed: {f}");
+        }
+    }
+    if failed > 0 { EXIT_FAILED_RUNS } else { EXIT_OK }
+}
+
+/// Write the tables of one experiment, unless some of its runs were skipped
+/// (a `--fail-fast` stop): partial tables are never written.
+fn write_experiment(p: &Prepared, outcomes: &[Option<Outcome>], timings: &[String], results: &Path) -> Result<(), String> {
+    if outcomes.iter().any(Option::is_none) {
+        return Ok(());
+    }
+    let exp = &p.experiment;
+    let summary = report::summarize(&p.runs, outcomes, &exp.metrics);
+    let dir = results.join(&exp.name);
+    let files = [
+        ("runs.csv", report::runs_csv(exp, &p.runs, outcomes)),
+        ("summary.csv", report::summary_csv(exp, &summary)),
+        ("report.md", report::report_md(exp, &summary, &p.identification)),
+        ("table.tex", report::table_tex(exp, &summary)),
+        ("manifest.yaml", report::manifest_yaml(exp, &p.runs, &p.data_files, &versions())),
+    ];
+    report::write_results(&dir, &files).map_err(|e| e.to_string())?;
+    if !timings.is_empty() {
+        let body = format!("label,seconds\n{}\n", timings.join("\n"));
+        report::write_results(&dir, &[("timings.csv", body)]).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! `causeway check`, `plan` and `identify`: read-only views of experiment files.
+
+use std::path::{Path, PathBuf};
+
+use super::load::prepare_experiment;
+use super::{discover, load_experiments, EXIT_BAD_INPUT, EXIT_OK};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentifyFormat {
+    Text,
+    Json,
+}
+
+fn files_or_exit(paths: &[PathBuf]) -> Result<Vec<PathBuf>, i32> {
+    match discover(paths) {
+        Ok(f) => Ok(f),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+/// Validate every file without running anything.
+pub fn check(paths: &[PathBuf], root: &Path) -> i32 {
+    let files = match files_or_exit(paths) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let (loaded, mut bad) = load_experiments(&files);
+    for l in &loaded {
+        match prepare_experiment(&l.experiment, root) {
+            Ok(p) => println!("ok: {} ({}: {} runs)", l.file.display(), l.experiment.name, p.runs.len()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                bad = true;
+            }
+        }
+    }
+    if bad { EXIT_BAD_INPUT } else { EXIT_OK }
+}
+
+/// Print every run's label, key prefix and seed.
+pub fn plan(paths: &[PathBuf], root: &Path) -> i32 {
+    let files = match files_or_exit(paths) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let (loaded, bad) = load_experiments(&files);
+    if bad {
+        return EXIT_BAD_INPUT;
+    }
+    for l in &loaded {
+        let p = match prepare_experiment(&l.experiment, root) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_BAD_INPUT;
+            }
+        };
+        println!("{} ({} runs)", l.experiment.name, p.runs.len());
+        for run in &p.runs {
+            println!("  {:<60} {}  seed {}", run.label, &run.key[..12], run.seed);
+        }
+    }
+    EXIT_OK
+}
+
+/// Print the identification result of every experiment.
+pub fn identify(paths: &[PathBuf], root: &Path, format: IdentifyFormat) -> i32 {
+    let files = match files_or_exit(paths) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let (loaded, bad) = load_experiments(&files);
+    if bad {
+        return EXIT_BAD_INPUT;
+    }
+    let mut json = Vec::new();
+    for l in &loaded {
+        match crate::run::identification(&l.experiment, root) {
+            Ok((text, value)) => match format {
+                IdentifyFormat::Text => println!("{}\n{}", l.experiment.name, text),
+                IdentifyFormat::Json => json.push(serde_json::json!({ "experiment": l.experiment.name, "identification": value })),
+            },
+            Err(e) => {
+                eprintln!("error: {}: {e}", l.experiment.name);
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    if format == IdentifyFormat::Json {
+        println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+    }
+    EXIT_OK
+}

@@ -1,0 +1,104 @@
+//! The `causeway` command line: parse arguments, call the library, exit.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use causeway::app::{self, IdentifyFormat, RunArgs};
+use causeway::report::ProgressMode;
+
+#[derive(Parser)]
+#[command(name = "causeway", version, about = "Reproducible experiments for neural causal inference")]
+struct Cli {
+    /// Directory that holds `datasets/manifest.yaml` (for builtin datasets).
+    #[arg(long, global = true, default_value = ".")]
+    root: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run experiments (files or folders of *.yaml) and write their result tables.
+    Run {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Worker threads (default: the number of cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Where result tables go.
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+        /// Where finished runs are stored (content-addressed).
+        #[arg(long, default_value = ".cache")]
+        cache: PathBuf,
+        /// Stop at the first failed run.
+        #[arg(long)]
+        fail_fast: bool,
+        /// Progress display (auto: bars on a terminal, plain lines otherwise).
+        #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
+        progress: ProgressArg,
+    },
+    /// Validate experiment files without running anything.
+    Check {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Print the runs an experiment expands into (label, key prefix, seed).
+    Plan {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Print how the effect is identified from the experiment's graph.
+    Identify {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProgressArg {
+    Auto,
+    Bars,
+    Plain,
+    Quiet,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+}
+
+fn progress_mode(arg: ProgressArg) -> ProgressMode {
+    match arg {
+        ProgressArg::Auto if std::io::stderr().is_terminal() => ProgressMode::Bars,
+        ProgressArg::Auto | ProgressArg::Plain => ProgressMode::Plain,
+        ProgressArg::Bars => ProgressMode::Bars,
+        ProgressArg::Quiet => ProgressMode::Quiet,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run { paths, jobs, results, cache, fail_fast, progress } => {
+            let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            app::run(&RunArgs { paths, jobs, results, cache, root: cli.root, fail_fast, progress: progress_mode(progress) })
+        }
+        Command::Check { paths } => app::check(&paths, &cli.root),
+        Command::Plan { paths } => app::plan(&paths, &cli.root),
+        Command::Identify { paths, format } => {
+            let format = match format {
+                FormatArg::Text => IdentifyFormat::Text,
+                FormatArg::Json => IdentifyFormat::Json,
+            };
+            app::identify(&paths, &cli.root, format)
+        }
+    };
+    ExitCode::from(code as u8)
+}

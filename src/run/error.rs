@@ -1,0 +1,20 @@
+//! Errors of planning and executing runs (not of a single run's method, which
+//! become failed outcomes instead).
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::estimate::EstimateError;
+
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error("estimator `{label}`: {source}")]
+    Estimator { label: String, source: EstimateError },
+    #[error("cannot write to the cache at {}: {message}", .path.display())]
+    Cache { path: PathBuf, message: String },
+    #[error("{}: {message}", .path.display())]
+    Io { path: PathBuf, message: String },
+    #[error("cannot start {jobs} worker threads: {message}")]
+    Pool { jobs: usize, message: String },
+}

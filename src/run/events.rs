@@ -1,0 +1,32 @@
+//! Events the runner emits and reporters consume (progress display, tables, a
+//! future JSON stream), so execution never formats output itself.
+
+use std::time::Duration;
+
+use super::outcome::Outcome;
+
+/// Position of a run: experiment index in the plan, run index in the experiment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunId {
+    pub experiment: usize,
+    pub run: usize,
+}
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The whole plan: each experiment's name and number of runs.
+    Planned { experiments: Vec<(String, usize)> },
+    /// A run whose key was already in the cache.
+    Cached { id: RunId },
+    /// A run computed now, with how long it took (timings never enter tables).
+    Finished { id: RunId, outcome: Outcome, elapsed: Duration },
+    /// Every run of an experiment is done (computed, cached or skipped).
+    ExperimentDone { experiment: usize },
+    /// `--fail-fast` stopped the run after a failure.
+    Stopped,
+}
+
+/// A consumer of runner events.
+pub trait Reporter {
+    fn event(&mut self, event: &Event);
+}

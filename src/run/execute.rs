@@ -1,0 +1,101 @@
+//! Parallel execution: look every run up in the cache, compute the rest on a
+//! rayon pool (one libtorch thread per worker), stream events to the caller.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::cache::Cache;
+use super::events::{Event, RunId};
+use super::outcome::Outcome;
+use super::pipeline::{execute_run, Prepared};
+use super::RunError;
+
+#[derive(Debug, Clone)]
+pub struct ExecOptions {
+    pub jobs: usize,
+    pub fail_fast: bool,
+}
+
+/// Execute every run of `experiments`, emitting events in completion order.
+/// Returns each experiment's outcomes in plan order (`None` for runs skipped
+/// after a `--fail-fast` stop).
+pub fn execute(
+    experiments: &[Prepared],
+    cache: &Cache,
+    opts: &ExecOptions,
+    sink: &mut dyn FnMut(&Event),
+) -> Result<Vec<Vec<Option<Outcome>>>, RunError> {
+    sink(&Event::Planned { experiments: experiments.iter().map(|p| (p.experiment.name.clone(), p.runs.len())).collect() });
+    let mut results: Vec<Vec<Option<Outcome>>> = experiments.iter().map(|p| vec![None; p.runs.len()]).collect();
+    let mut pending = Vec::new();
+    for (e, prepared) in experiments.iter().enumerate() {
+        for (r, run) in prepared.runs.iter().enumerate() {
+            match cache.get(&run.key) {
+                Some(outcome) => {
+                    results[e][r] = Some(outcome);
+                    sink(&Event::Cached { id: RunId { experiment: e, run: r } });
+                }
+                None => pending.push(RunId { experiment: e, run: r }),
+            }
+        }
+    }
+    let mut remaining: Vec<usize> = experiments.iter().enumerate().map(|(e, _)| pending.iter().filter(|id| id.experiment == e).count()).collect();
+    for (e, &left) in remaining.iter().enumerate() {
+        if left == 0 {
+            sink(&Event::ExperimentDone { experiment: e });
+        }
+    }
+    if pending.is_empty() {
+        return Ok(results);
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs)
+        .start_handler(|_| crate::estimate::init_thread())
+        .build()
+        .map_err(|e| RunError::Pool { jobs: opts.jobs, message: e.to_string() })?;
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel::<Result<(RunId, Outcome, std::time::Duration), RunError>>();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            pool.install(|| {
+                pending.par_iter().for_each_with(tx, |tx, &id| {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let start = Instant::now();
+                    let prepared = &experiments[id.experiment];
+                    let outcome = execute_run(prepared, &prepared.runs[id.run]);
+                    let stored = cache.put(&outcome).map(|()| (id, outcome, start.elapsed()));
+                    let _ = tx.send(stored);
+                });
+            });
+        });
+        let mut first_error = None;
+        for message in rx {
+            match message {
+                Ok((id, outcome, elapsed)) => {
+                    if opts.fail_fast && !outcome.is_ok() && !stop.swap(true, Ordering::SeqCst) {
+                        sink(&Event::Stopped);
+                    }
+                    results[id.experiment][id.run] = Some(outcome.clone());
+                    sink(&Event::Finished { id, outcome, elapsed });
+                    remaining[id.experiment] -= 1;
+                    if remaining[id.experiment] == 0 {
+                        sink(&Event::ExperimentDone { experiment: id.experiment });
+                    }
+                }
+                Err(e) => {
+                    stop.store(true, Ordering::SeqCst);
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(results),
+        }
+    })
+}

@@ -1,0 +1,119 @@
+//! From the experiment's graph to the covariates each estimator receives: the
+//! backdoor set chosen by `adjust` for adjustment estimators, the front-door set
+//! for the front-door estimator, nothing for the difference in means.
+
+use std::path::Path;
+
+use crate::graph::{self, AdjustStrategy, Admg, GraphSpec};
+use crate::scm::{Equation, Model};
+use crate::spec::{observed_names, Adjust, Dataset, Experiment};
+
+/// Which covariates an estimator kind needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    None,
+    Backdoor,
+    FrontDoor,
+}
+
+fn role(kind: &str) -> Role {
+    match kind {
+        "naive" => Role::None,
+        "frontdoor" => Role::FrontDoor,
+        _ => Role::Backdoor,
+    }
+}
+
+/// The covariate sets of an experiment, decided once before its runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Covariates {
+    /// `Ok(None)`: every covariate of the data (no graph, or `adjust: all`);
+    /// `Err`: why no valid backdoor set exists.
+    backdoor: Result<Option<Vec<String>>, String>,
+    frontdoor: Option<Vec<String>>,
+    /// Latent nodes: never handed to an estimator.
+    latent: Vec<String>,
+}
+
+impl Covariates {
+    /// The covariate names for `kind`, given the data's covariates.
+    pub fn for_kind(&self, kind: &str, available: &[String]) -> Result<Vec<String>, String> {
+        match role(kind) {
+            Role::None => Ok(Vec::new()),
+            Role::FrontDoor => self.frontdoor.clone().ok_or_else(|| "the graph has no front-door set for this treatment and outcome".to_string()),
+            Role::Backdoor => match &self.backdoor {
+                Ok(Some(set)) => Ok(set.clone()),
+                Ok(None) => Ok(available.iter().filter(|c| !self.latent.contains(c)).cloned().collect()),
+                Err(reason) => Err(format!("`{kind}` needs a valid backdoor adjustment set, and {reason}")),
+            },
+        }
+    }
+}
+
+fn strategy(adjust: &Adjust) -> AdjustStrategy {
+    match adjust {
+        Adjust::Optimal => AdjustStrategy::Optimal,
+        Adjust::Minimal => AdjustStrategy::Minimal,
+        Adjust::All => AdjustStrategy::All,
+        Adjust::Explicit(list) => AdjustStrategy::Explicit(list.clone()),
+    }
+}
+
+fn treatment_outcome(exp: &Experiment) -> (String, String) {
+    match &exp.dataset {
+        Dataset::Simulate(s) => (s.treatment.clone(), s.outcome.clone()),
+        Dataset::File { treatment, outcome, .. } => (treatment.clone(), outcome.clone()),
+        Dataset::Builtin { .. } => ("treatment".into(), "outcome".into()),
+    }
+}
+
+/// The analyst's graph, or the simulator's own graph when none is declared;
+/// `None` for real data without a declared graph.
+fn analyst_graph(exp: &Experiment) -> Result<Option<Admg>, String> {
+    if let Some(g) = &exp.graph {
+        let observed = observed_names(exp);
+        return graph::parse_graph(&GraphSpec { edges: &g.edges, latent: &g.latent, observed: &observed }).map(Some).map_err(|e| e.to_string());
+    }
+    match &exp.dataset {
+        Dataset::Simulate(sim) => {
+            let equations: Vec<Equation> = sim.equations.iter().map(|(n, e)| Equation::new(n.clone(), e.clone())).collect();
+            let model = Model::compile(&equations, &exp.params).map_err(|e| e.to_string())?;
+            Ok(Some(Admg::from_dag(model.dag())))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The covariate sets and the identification text of an experiment.
+pub fn covariates(exp: &Experiment) -> Result<(Covariates, String), String> {
+    let latent = exp.graph.as_ref().map(|g| g.latent.clone()).unwrap_or_default();
+    let Some(g) = analyst_graph(exp)? else {
+        let backdoor = match &exp.adjust {
+            Adjust::Explicit(list) => Some(list.clone()),
+            _ => None,
+        };
+        let text = "no causal graph declared: estimators adjust for every covariate of the data".to_string();
+        return Ok((Covariates { backdoor: Ok(backdoor), frontdoor: None, latent }, text));
+    };
+    let (t, y) = treatment_outcome(exp);
+    let strategy = strategy(&exp.adjust);
+    let report = graph::identify(&g, &t, &y, &strategy).map_err(|e| e.to_string())?;
+    let backdoor = match &exp.adjust {
+        Adjust::All => Ok(None),
+        _ => graph::adjustment_set(&g, &t, &y, &strategy).map(Some).map_err(|e| e.to_string()),
+    };
+    let frontdoor = report.front_door.clone();
+    Ok((Covariates { backdoor, frontdoor, latent }, report.to_string()))
+}
+
+/// `causeway identify`: the text and the JSON of the identification result.
+pub fn identification(exp: &Experiment, _root: &Path) -> Result<(String, serde_json::Value), String> {
+    let Some(g) = analyst_graph(exp)? else {
+        let text = "no causal graph declared: estimators adjust for every covariate of the data".to_string();
+        return Ok((text.clone(), serde_json::json!({ "graph": null, "note": text })));
+    };
+    let (t, y) = treatment_outcome(exp);
+    let report = graph::identify(&g, &t, &y, &strategy(&exp.adjust)).map_err(|e| e.to_string())?;
+    let json = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+    Ok((report.to_string(), json))
+}

@@ -1,0 +1,148 @@
+//! One run from start to finish: build the dataset, choose its covariates from
+//! the graph, split, preprocess, estimate, score. Every failure of the method on
+//! these inputs becomes a failed `Outcome` with its reason, never a crash.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+
+use rand::SeedableRng;
+
+use super::identify::Covariates;
+use super::outcome::{Outcome, Status};
+use super::plan::Run;
+use super::RunRng;
+use crate::data::{self, CausalData, Split};
+use crate::estimate::{self, Metric};
+use crate::scm::{Equation, Missingness, Model};
+use crate::spec::{Dataset, Experiment, MissingDecl, Simulate};
+
+/// An experiment ready to execute: its runs and what every run shares.
+#[derive(Debug)]
+pub struct Prepared {
+    pub experiment: Experiment,
+    pub runs: Vec<Run>,
+    /// Directory holding `datasets/manifest.yaml`, for builtin datasets.
+    pub root: PathBuf,
+    /// The covariates each estimator role gets, from identification.
+    pub covariates: Covariates,
+    /// `causeway identify` text, for report.md.
+    pub identification: String,
+    /// sha256 of every data file the dataset reads.
+    pub data_files: Vec<(String, String)>,
+}
+
+// ChaCha streams of a run's seed: independent draws for each stage, so that
+// adding a draw to one stage never shifts another stage's numbers.
+const DATA_STREAM: u64 = 0;
+const SPLIT_STREAM: u64 = 1;
+const ESTIMATOR_STREAM: u64 = 2;
+
+fn stream(seed: u64, stream: u64) -> RunRng {
+    let mut rng = RunRng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    rng
+}
+
+/// Execute one run. Panics inside an estimator (for example a libtorch error)
+/// are caught and reported as failures of that run.
+pub fn execute_run(prepared: &Prepared, run: &Run) -> Outcome {
+    match catch_unwind(AssertUnwindSafe(|| try_run(prepared, run))) {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(reason)) => Outcome::failed(&run.key, reason),
+        Err(panic) => {
+            let message = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+            Outcome::failed(&run.key, format!("internal error: {}", first_line(&message)))
+        }
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or_default()
+}
+
+fn try_run(prepared: &Prepared, run: &Run) -> Result<Outcome, String> {
+    let exp = &prepared.experiment;
+    let full = load_dataset(prepared, run)?;
+    let names = prepared.covariates.for_kind(&run.kind, &full.covariate_names)?;
+    let config = preprocess_config(exp);
+    let mut log = data::PreprocessLog::default();
+    let selected = data::select_and_drop(&full, &names, &config, &mut log).map_err(|e| e.to_string())?;
+    let split = Split::draw(selected.n_rows(), exp.split, &mut stream(run.seed, SPLIT_STREAM));
+    if split.train.is_empty() {
+        return Err(format!("the split leaves no training rows out of {}", selected.n_rows()));
+    }
+    let prepared_data = data::fit_transform(&selected, &split, &config, &mut log).map_err(|e| e.to_string())?;
+    let estimator = estimate::build(&run.kind, &run.hyper).map_err(|e| e.to_string())?;
+    let est = estimator.estimate(&prepared_data, &split, &mut stream(run.seed, ESTIMATOR_STREAM)).map_err(|e| e.to_string())?;
+    if !est.ate.is_finite() {
+        return Err(format!("the estimate is not finite ({})", est.ate));
+    }
+    let metrics = estimate::score(&Metric::ALL, &est, &prepared_data, &split);
+    Ok(Outcome {
+        key: run.key.clone(),
+        status: Status::Ok,
+        metrics: metrics.into_iter().map(|(m, v)| (m.name().to_string(), v)).collect(),
+        diagnostics: est.diagnostics,
+        preprocess: log.to_string(),
+    })
+}
+
+fn load_dataset(prepared: &Prepared, run: &Run) -> Result<CausalData, String> {
+    let rng = &mut stream(run.seed, DATA_STREAM);
+    match &prepared.experiment.dataset {
+        Dataset::Simulate(sim) => simulate(sim, run, rng),
+        Dataset::Builtin { name, surface, instance } => {
+            let opts = data::BuiltinOptions { surface: surface.clone(), instance: *instance };
+            data::load_builtin(name, &opts, &prepared.root, rng).map_err(|e| e.to_string())
+        }
+        Dataset::File { path, treatment, outcome, covariates } => {
+            data::load_csv(path, treatment, outcome, covariates.as_deref()).map_err(|e| e.to_string())
+        }
+    }
+}
+
+fn simulate(sim: &Simulate, run: &Run, rng: &mut RunRng) -> Result<CausalData, String> {
+    let equations: Vec<Equation> = sim.equations.iter().map(|(n, e)| Equation::new(n.clone(), e.clone())).collect();
+    let model = Model::compile(&equations, &run.params).map_err(|e| e.to_string())?;
+    let n = sim.n.resolve(&run.params);
+    if !(n >= 1.0 && n.fract() == 0.0 && n <= 1e8) {
+        return Err(format!("the number of rows must be a positive whole number, found {n}"));
+    }
+    let missing = match &sim.missing {
+        MissingDecl::None => Missingness::None,
+        MissingDecl::Mcar { rate } => Missingness::Mcar { rate: rate.resolve(&run.params) },
+        MissingDecl::Mar { driver, rate } => Missingness::Mar { driver: driver.clone(), rate: rate.resolve(&run.params) },
+    };
+    let simulation = model.simulate(n as usize, &sim.treatment, &sim.outcome, &missing, rng).map_err(|e| e.to_string())?;
+    simulation.into_causal_data(&sim.treatment, &sim.outcome).map_err(|e| e.to_string())
+}
+
+fn preprocess_config(exp: &Experiment) -> data::PreprocessConfig {
+    let p = &exp.preprocess;
+    let impute = match p.impute.as_str() {
+        "drop" => data::Impute::Drop,
+        "mean" => data::Impute::Mean,
+        "median" => data::Impute::Median,
+        "most_frequent" => data::Impute::MostFrequent,
+        _ => data::Impute::None,
+    };
+    data::PreprocessConfig { impute, indicators: p.indicators, standardize: p.standardize, one_hot: p.one_hot.clone() }
+}
+
+/// Decide covariates and identification once, for all runs of `exp`.
+pub fn prepare(experiment: Experiment, runs: Vec<Run>, root: &std::path::Path, data_files: Vec<(String, String)>) -> Result<Prepared, String> {
+    let (covariates, identification) = super::identify::covariates(&experiment)?;
+    Ok(Prepared { experiment, runs, root: root.to_path_buf(), covariates, identification, data_files })
+}
+
+/// sha256 of every data file `exp` reads (none for simulated data).
+pub fn data_files(exp: &Experiment, root: &std::path::Path) -> Result<Vec<(String, String)>, String> {
+    match &exp.dataset {
+        Dataset::Simulate(_) => Ok(Vec::new()),
+        Dataset::Builtin { name, .. } => data::builtin_file_hashes(name, root).map_err(|e| e.to_string()),
+        Dataset::File { path, .. } => {
+            let sha = crate::hash::sha256_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(vec![(path.display().to_string(), sha)])
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Checks that need the other modules, still pointed at file:line:col: estimator
+//! kinds and hyperparameters, metric names, equations (compiled at every sweep
+//! point), the analyst's graph, and the dataset source.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use super::error::{SpecError, SpecErrorKind};
+use super::experiment::{Adjust, Dataset, EstimatorDecl, Experiment, Simulate};
+use super::load::Loaded;
+use super::locate::Position;
+use crate::estimate::{self, Metric};
+use crate::graph::{parse_graph, GraphSpec};
+use crate::run::cartesian;
+use crate::scm::{Equation, Model};
+use crate::suggest::did_you_mean;
+
+type Result<T> = std::result::Result<T, SpecError>;
+
+/// Check everything `validate` could not check on its own.
+pub fn check(loaded: &Loaded, exp: &Experiment) -> Result<()> {
+    check_metrics(loaded, exp)?;
+    for (i, decl) in exp.estimators.iter().enumerate() {
+        check_estimator(loaded, i, decl)?;
+    }
+    match &exp.dataset {
+        Dataset::Simulate(sim) => check_equations(loaded, exp, sim)?,
+        Dataset::Builtin { name, .. } => check_builtin(loaded, name)?,
+        Dataset::File { path, .. } => {
+            if !path.exists() {
+                return Err(invalid(loaded, "dataset.file.path", format!("data file `{}` does not exist", path.display()))
+                    .with_help("paths are relative to the directory causeway runs in"));
+            }
+        }
+    }
+    check_graph(loaded, exp)
+}
+
+fn invalid(loaded: &Loaded, path: &str, message: impl Into<String>) -> SpecError {
+    loaded.error_at(path, false, SpecErrorKind::Invalid(message.into()))
+}
+
+fn check_metrics(loaded: &Loaded, exp: &Experiment) -> Result<()> {
+    for (i, m) in exp.metrics.iter().enumerate() {
+        if let Err(e) = Metric::from_str(m) {
+            return Err(invalid(loaded, &format!("metrics[{i}]"), e.to_string()));
+        }
+    }
+    Ok(())
+}
+
+fn check_estimator(loaded: &Loaded, i: usize, decl: &EstimatorDecl) -> Result<()> {
+    let path = format!("estimators[{i}]");
+    let kinds = estimate::kinds();
+    if !kinds.contains(&decl.kind.as_str()) {
+        let help = match did_you_mean(&decl.kind, kinds.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("known estimators: {}", kinds.join(", ")),
+        };
+        let kind_path = format!("{path}.{}", decl.kind);
+        return Err(loaded.error_at(&kind_path, true, SpecErrorKind::Invalid(format!("unknown estimator `{}`", decl.kind))).with_help(help));
+    }
+    for point in cartesian(&decl.sweep) {
+        let mut params = decl.params.clone();
+        params.extend(point);
+        if let Err(e) = estimate::resolve(&decl.kind, &params) {
+            return Err(invalid(loaded, &format!("{path}.{}", decl.kind), e.to_string()));
+        }
+    }
+    Ok(())
+}
+
+fn check_builtin(loaded: &Loaded, name: &str) -> Result<()> {
+    if crate::data::BUILTIN_NAMES.contains(&name) {
+        return Ok(());
+    }
+    let help = match did_you_mean(name, crate::data::BUILTIN_NAMES.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => format!("builtin datasets: {}", crate::data::BUILTIN_NAMES.join(", ")),
+    };
+    Err(invalid(loaded, "dataset.builtin.name", format!("unknown builtin dataset `{name}`")).with_help(help))
+}
+
+/// Compile the equations at the defaults and at every sweep point, so that a
+/// parameter value that breaks a model is caught before anything runs.
+fn check_equations(loaded: &Loaded, exp: &Experiment, sim: &Simulate) -> Result<()> {
+    let equations: Vec<Equation> = sim.equations.iter().map(|(n, e)| Equation::new(n.clone(), e.clone())).collect();
+    for point in cartesian(&exp.sweep) {
+        let mut params: BTreeMap<String, f64> = exp.params.clone();
+        params.extend(point);
+        if let Err(e) = Model::compile(&equations, &params) {
+            let message = e.kind.to_string();
+            let Some(node) = &e.node else {
+                return Err(invalid(loaded, "dataset.simulate.equations", message));
+            };
+            let path = format!("dataset.simulate.equations.{node}");
+            let (file, position) = loaded.locate(&path, false);
+            let position = position.map(|p| shift(loaded, &file, p, e.offset.unwrap_or(0)));
+            return Err(SpecError::new(file, position, SpecErrorKind::Invalid(format!("in the equation of `{node}`: {message}"))));
+        }
+    }
+    Ok(())
+}
+
+/// Move a value's position `offset` bytes into the value, stepping over an
+/// opening quote: exact for values written on one line.
+fn shift(loaded: &Loaded, file: &std::path::Path, p: Position, offset: usize) -> Position {
+    let quoted = loaded
+        .sources
+        .iter()
+        .find(|s| s.path == file)
+        .and_then(|s| s.text.lines().nth(p.line.saturating_sub(1)))
+        .and_then(|line| line.chars().nth(p.column.saturating_sub(1)))
+        .is_some_and(|c| c == '"' || c == '\'');
+    Position { line: p.line, column: p.column + offset + usize::from(quoted) }
+}
+
+fn check_graph(loaded: &Loaded, exp: &Experiment) -> Result<()> {
+    let Some(graph) = &exp.graph else { return Ok(()) };
+    let observed = observed_names(exp);
+    if let Err(e) = parse_graph(&GraphSpec { edges: &graph.edges, latent: &graph.latent, observed: &observed }) {
+        return Err(match e.location() {
+            Some((edge, offset)) => {
+                let path = format!("graph.edges[{edge}]");
+                let (file, position) = loaded.locate(&path, false);
+                let position = position.map(|p| shift(loaded, &file, p, offset));
+                SpecError::new(file, position, SpecErrorKind::Invalid(e.without_location().to_string()))
+            }
+            None => invalid(loaded, "graph", e.to_string()),
+        });
+    }
+    if let Adjust::Explicit(list) = &exp.adjust {
+        for (i, name) in list.iter().enumerate() {
+            if !observed.is_empty() && !observed.contains(name) {
+                let help = did_you_mean(name, observed.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
+                return Err(invalid(loaded, &format!("adjust[{i}]"), format!("`{name}` is not an observed variable")).with_help_opt(help));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Observed variables known without loading data: the simulated nodes that are
+/// not declared latent. Empty for file and builtin datasets.
+pub fn observed_names(exp: &Experiment) -> Vec<String> {
+    let latent: &[String] = exp.graph.as_ref().map_or(&[], |g| &g.latent);
+    match &exp.dataset {
+        Dataset::Simulate(sim) => sim.equations.iter().map(|(n, _)| n.clone()).filter(|n| !latent.contains(n)).collect(),
+        _ => Vec::new(),
+    }
+}

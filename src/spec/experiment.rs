@@ -1,0 +1,111 @@
+//! Checked experiment types: what a valid experiment file means, with defaults
+//! filled in and names verified. Built only by `validate`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::data::SplitFractions;
+use crate::estimate::Params;
+
+/// A validated experiment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Experiment {
+    pub name: String,
+    pub scenario: String,
+    pub description: String,
+    pub seed: u64,
+    pub replications: u32,
+    /// The experiment file first, then the files it extends, with their sha256.
+    pub files: Vec<(PathBuf, String)>,
+    /// Declared parameters with their default values.
+    pub params: BTreeMap<String, f64>,
+    /// Data-level sweep: parameter name -> values, in key order.
+    pub sweep: Vec<(String, Vec<f64>)>,
+    pub dataset: Dataset,
+    pub graph: Option<GraphDecl>,
+    pub adjust: Adjust,
+    pub preprocess: Preprocess,
+    pub split: SplitFractions,
+    pub estimators: Vec<EstimatorDecl>,
+    pub metrics: Vec<String>,
+}
+
+/// A number written literally or as a reference to a declared `$param`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Quantity {
+    Value(f64),
+    Param(String),
+}
+
+impl Quantity {
+    /// The value under a resolved parameter assignment (declared names only, so
+    /// a missing name is an invariant violation reported as NaN).
+    pub fn resolve(&self, params: &BTreeMap<String, f64>) -> f64 {
+        match self {
+            Quantity::Value(v) => *v,
+            Quantity::Param(p) => params.get(p).copied().unwrap_or(f64::NAN),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dataset {
+    Simulate(Simulate),
+    Builtin { name: String, surface: Option<String>, instance: Option<u32> },
+    File { path: PathBuf, treatment: String, outcome: String, covariates: Option<Vec<String>> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Simulate {
+    pub n: Quantity,
+    /// (node, right-hand side), in file order.
+    pub equations: Vec<(String, String)>,
+    pub treatment: String,
+    pub outcome: String,
+    pub missing: MissingDecl,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MissingDecl {
+    None,
+    Mcar { rate: Quantity },
+    Mar { driver: String, rate: Quantity },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphDecl {
+    pub edges: Vec<String>,
+    pub latent: Vec<String>,
+}
+
+/// How covariates are chosen for the estimators.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Adjust {
+    /// The optimal backdoor set (Henckel, Perković and Maathuis); the default.
+    Optimal,
+    /// The smallest valid backdoor set.
+    Minimal,
+    /// Every observed covariate, valid or not (the analyst's explicit choice).
+    All,
+    Explicit(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preprocess {
+    pub impute: String,
+    pub indicators: bool,
+    pub standardize: bool,
+    pub one_hot: Vec<String>,
+}
+
+/// One estimator entry of the file, before its sweep is expanded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EstimatorDecl {
+    /// Unique within the experiment; defaults to the kind.
+    pub label: String,
+    pub kind: String,
+    /// Hyperparameters as written (defaults are added when runs are planned).
+    pub params: Params,
+    /// Hyperparameter sweep: name -> values, in key order.
+    pub sweep: Vec<(String, Vec<serde_json::Value>)>,
+}

@@ -1,0 +1,201 @@
+//! Read an experiment file (and the files it `extends`), guard against hostile
+//! input, merge the chain, and deserialize it into raw types with every error
+//! pointed at a file, line and column.
+
+use std::path::{Path, PathBuf};
+
+use serde_yaml_ng::{Mapping, Value};
+
+use super::error::{SpecError, SpecErrorKind};
+use super::locate::{Locator, Position};
+use super::raw::RawExperiment;
+use crate::hash::sha256_hex;
+use crate::suggest::did_you_mean;
+
+/// Experiment files are small; anything larger is a mistake (or an attack), and
+/// is refused before parsing so that memory stays bounded.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// One file of an `extends` chain, kept for locating errors and hashing.
+#[derive(Debug)]
+pub struct Source {
+    pub path: PathBuf,
+    pub text: String,
+    pub sha256: String,
+    pub locator: Locator,
+}
+
+/// A parsed experiment: its raw content and the files it came from, the file
+/// named on the command line first, then its bases.
+#[derive(Debug)]
+pub struct Loaded {
+    pub raw: RawExperiment,
+    pub sources: Vec<Source>,
+}
+
+impl Loaded {
+    /// The file and position where `path` is written: the first file of the chain
+    /// that writes it, else the nearest enclosing key of the experiment file itself.
+    pub fn locate(&self, path: &str, key: bool) -> (PathBuf, Option<Position>) {
+        locate_in(&self.sources, path, key)
+    }
+
+    /// An error located at `path`.
+    pub fn error_at(&self, path: &str, key: bool, kind: SpecErrorKind) -> SpecError {
+        let (file, position) = self.locate(path, key);
+        SpecError::new(file, position, kind)
+    }
+}
+
+fn locate_in(sources: &[Source], path: &str, key: bool) -> (PathBuf, Option<Position>) {
+    let pick = |s: &Source| if key { s.locator.key(path) } else { s.locator.value(path) };
+    for s in sources {
+        if s.locator.contains(path) {
+            return (s.path.clone(), pick(s));
+        }
+    }
+    match sources.first() {
+        Some(s) => (s.path.clone(), pick(s)),
+        None => (PathBuf::new(), None),
+    }
+}
+
+/// Load `path`, following `extends`, and deserialize the merged document.
+pub fn load(path: &Path) -> Result<Loaded, SpecError> {
+    let mut sources = Vec::new();
+    let merged = load_chain(path, &mut sources, &mut Vec::new())?;
+    let raw = deserialize(merged, &sources)?;
+    Ok(Loaded { raw, sources })
+}
+
+/// Load one file and, recursively, its bases; returns the merged mapping.
+fn load_chain(path: &Path, sources: &mut Vec<Source>, stack: &mut Vec<PathBuf>) -> Result<Mapping, SpecError> {
+    let source = read_source(path)?;
+    let mut doc = parse_mapping(&source)?;
+    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    stack.push(canonical);
+    let base = match doc.remove("extends") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(base)) => Some(base),
+        Some(_) => {
+            let at = source.locator.value("extends");
+            return Err(SpecError::new(&source.path, at, SpecErrorKind::WrongType("`extends` must be a file path".into())));
+        }
+    };
+    let extends_at = source.locator.value("extends");
+    let own_path = source.path.clone();
+    sources.push(source);
+    let Some(base) = base else {
+        return Ok(doc);
+    };
+    let base_path = path.parent().unwrap_or(Path::new(".")).join(&base);
+    let base_canonical = base_path.canonicalize().map_err(|e| {
+        SpecError::new(&own_path, extends_at, SpecErrorKind::Invalid(format!("`extends: {base}` cannot be read: {e}")))
+            .with_help("the path is relative to the directory of this file")
+    })?;
+    if let Some(i) = stack.iter().position(|p| *p == base_canonical) {
+        let chain: Vec<String> = stack[i..].iter().chain([&base_canonical]).map(|p| p.display().to_string()).collect();
+        return Err(SpecError::new(&own_path, extends_at, SpecErrorKind::ExtendsCycle(chain.join(" -> ")))
+            .with_help("an experiment cannot extend itself, directly or through its bases"));
+    }
+    let base_doc = load_chain(&base_path, sources, stack)?;
+    Ok(merge(base_doc, doc))
+}
+
+fn read_source(path: &Path) -> Result<Source, SpecError> {
+    let io = |e: std::io::Error| SpecError::new(path, None, SpecErrorKind::Io(e.to_string()));
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(SpecError::new(path, None, SpecErrorKind::TooLarge { size, limit: MAX_FILE_BYTES }));
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    let sha256 = sha256_hex(&bytes);
+    let text = String::from_utf8(bytes).map_err(|e| {
+        SpecError::new(path, None, SpecErrorKind::Syntax(format!("the file is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to())))
+    })?;
+    let locator = Locator::new(&text);
+    Ok(Source { path: path.to_path_buf(), text, sha256, locator })
+}
+
+/// Parse YAML into a mapping. serde_yaml_ng bounds alias expansion and nesting
+/// depth, so alias bombs fail fast with bounded memory.
+fn parse_mapping(source: &Source) -> Result<Mapping, SpecError> {
+    let value: Value = serde_yaml_ng::from_str(&source.text).map_err(|e| {
+        let position = e.location().map(|l| Position { line: l.line(), column: l.column() });
+        SpecError::new(&source.path, position, SpecErrorKind::Syntax(strip_location(&e.to_string())))
+    })?;
+    match value {
+        Value::Mapping(m) => Ok(m),
+        Value::Null => Err(SpecError::new(&source.path, None, SpecErrorKind::Invalid("the file is empty".into()))
+            .with_help("an experiment file is a YAML mapping with at least `name`, `seed`, `dataset` and `estimators`")),
+        other => Err(SpecError::new(&source.path, Some(Position { line: 1, column: 1 }), SpecErrorKind::WrongType(format!(
+            "expected a mapping of keys at the top level, found {}",
+            describe(&other)
+        )))),
+    }
+}
+
+fn strip_location(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+pub fn describe(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+/// Child keys override the base; nested mappings merge key by key; lists and
+/// scalars are replaced whole (so a child's `estimators` list replaces the base's).
+pub fn merge(mut base: Mapping, child: Mapping) -> Mapping {
+    for (k, v) in child {
+        let merged = match (base.remove(&k), v) {
+            (Some(Value::Mapping(b)), Value::Mapping(c)) => Value::Mapping(merge(b, c)),
+            (_, v) => v,
+        };
+        base.insert(k, merged);
+    }
+    base
+}
+
+fn deserialize(doc: Mapping, sources: &[Source]) -> Result<RawExperiment, SpecError> {
+    serde_path_to_error::deserialize(Value::Mapping(doc)).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        serde_error(&path, &e.into_inner().to_string(), sources)
+    })
+}
+
+/// Turn serde's message into a located, actionable error.
+fn serde_error(path: &str, message: &str, sources: &[Source]) -> SpecError {
+    let message = strip_location(message);
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let key = rest.split('`').next().unwrap_or_default().to_string();
+        let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
+        let (file, at) = locate_in(sources, path, true);
+        let help = match did_you_mean(&key, expected.iter().copied()) {
+            Some(s) => Some(format!("did you mean `{s}`?")),
+            None if !expected.is_empty() => Some(format!("expected one of: {}", expected.join(", "))),
+            None => None,
+        };
+        return SpecError::new(file, at, SpecErrorKind::UnknownKey { key }).with_help_opt(help);
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let key = rest.split('`').next().unwrap_or_default().to_string();
+        let (file, at) = locate_in(sources, path, true);
+        let help = format!("add `{key}: ...` here; docs/experiment-format.md lists every key");
+        return SpecError::new(file, at, SpecErrorKind::MissingKey { key }).with_help(help);
+    }
+    let (file, at) = locate_in(sources, path, false);
+    let what = if path.is_empty() { String::new() } else { format!("`{path}`: ") };
+    SpecError::new(file, at, SpecErrorKind::WrongType(format!("{what}{message}")))
+}

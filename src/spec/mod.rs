@@ -1,0 +1,18 @@
+//! Experiment files: raw serde types, loading with `extends`, located errors, and
+//! validation into checked types that the runner expands into runs. Nothing here
+//! executes an experiment.
+
+mod check;
+mod error;
+mod experiment;
+mod load;
+mod locate;
+mod raw;
+mod validate;
+
+pub use error::{SpecError, SpecErrorKind};
+pub use load::{load, Loaded, Source};
+pub use locate::{Locator, Position};
+pub use experiment::*;
+pub use validate::{is_safe_name, validate};
+pub use check::{check, observed_names};

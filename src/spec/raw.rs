@@ -1,0 +1,160 @@
+//! Raw serde types of an experiment file: exactly what the YAML says, nothing
+//! resolved. Every struct denies unknown fields so a typo is an error, never a
+//! silently ignored key. `validate` turns these into checked types.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_yaml_ng::{Mapping, Value};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExperiment {
+    /// Consumed by the loader (the base is merged in before this type is read).
+    #[serde(default)]
+    pub extends: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub scenario: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub seed: u64,
+    #[serde(default = "one")]
+    pub replications: i64,
+    #[serde(default)]
+    pub params: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub sweep: BTreeMap<String, Vec<f64>>,
+    pub dataset: RawDataset,
+    #[serde(default)]
+    pub graph: Option<RawGraph>,
+    /// A strategy name or an explicit list of covariates.
+    #[serde(default)]
+    pub adjust: Option<Value>,
+    #[serde(default)]
+    pub preprocess: RawPreprocess,
+    #[serde(default)]
+    pub split: RawSplit,
+    /// Each entry is a kind name (`ols`) or a one-kind mapping with optional
+    /// `label` and `sweep` beside it; parsed by hand for precise messages.
+    pub estimators: Vec<Value>,
+    #[serde(default = "default_metrics")]
+    pub metrics: Vec<String>,
+}
+
+fn one() -> i64 {
+    1
+}
+
+fn default_metrics() -> Vec<String> {
+    vec!["ate".into(), "ate_error".into()]
+}
+
+/// Exactly one of the three sources must be given.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDataset {
+    #[serde(default)]
+    pub simulate: Option<RawSimulate>,
+    #[serde(default)]
+    pub builtin: Option<RawBuiltin>,
+    #[serde(default)]
+    pub file: Option<RawFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSimulate {
+    /// A row count or a `$param`.
+    pub n: Value,
+    /// Node name -> right-hand side, in file order.
+    pub equations: Mapping,
+    pub treatment: String,
+    pub outcome: String,
+    #[serde(default)]
+    pub missing: Option<RawMissing>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMissing {
+    /// Share of covariate cells blanked completely at random (number or `$param`).
+    #[serde(default)]
+    pub mcar: Option<Value>,
+    #[serde(default)]
+    pub mar: Option<RawMar>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMar {
+    pub driver: String,
+    pub rate: Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBuiltin {
+    pub name: String,
+    #[serde(default)]
+    pub surface: Option<String>,
+    #[serde(default)]
+    pub instance: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFile {
+    pub path: String,
+    pub treatment: String,
+    pub outcome: String,
+    #[serde(default)]
+    pub covariates: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGraph {
+    pub edges: Vec<String>,
+    #[serde(default)]
+    pub latent: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPreprocess {
+    /// none | drop | mean | median | most_frequent
+    #[serde(default)]
+    pub impute: Option<String>,
+    #[serde(default)]
+    pub indicators: bool,
+    #[serde(default)]
+    pub standardize: bool,
+    #[serde(default)]
+    pub one_hot: Vec<String>,
+}
+
+/// Shares of all rows. Defaults follow Shalit, Johansson and Sontag (2017): the
+/// 63/27/10 train/validation/test protocol.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSplit {
+    #[serde(default = "default_test")]
+    pub test: f64,
+    #[serde(default = "default_validation")]
+    pub validation: f64,
+}
+
+impl Default for RawSplit {
+    fn default() -> Self {
+        RawSplit { test: default_test(), validation: default_validation() }
+    }
+}
+
+fn default_test() -> f64 {
+    0.1
+}
+
+fn default_validation() -> f64 {
+    0.27
+}

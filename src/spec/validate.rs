@@ -1,0 +1,357 @@
+//! Structural validation: raw types -> checked `Experiment`. Checks that need
+//! other modules (estimator kinds, equations, graphs, datasets) live in `check`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde_yaml_ng::Value;
+
+use super::error::{SpecError, SpecErrorKind};
+use super::experiment::*;
+use super::load::{describe, Loaded};
+use super::raw::*;
+use crate::data::SplitFractions;
+use crate::estimate::Params;
+use crate::suggest::did_you_mean;
+
+const ADJUST_NAMES: &[&str] = &["backdoor", "optimal", "minimal", "all"];
+const IMPUTE_NAMES: &[&str] = &["none", "drop", "mean", "median", "most_frequent"];
+const MAX_REPLICATIONS: i64 = 1_000_000;
+
+type Result<T> = std::result::Result<T, SpecError>;
+
+fn invalid(loaded: &Loaded, path: &str, message: impl Into<String>) -> SpecError {
+    loaded.error_at(path, false, SpecErrorKind::Invalid(message.into()))
+}
+
+/// Validate the structure of a loaded file into an `Experiment`.
+pub fn validate(loaded: &Loaded) -> Result<Experiment> {
+    let raw = &loaded.raw;
+    check_name(loaded, &raw.name)?;
+    let replications = check_replications(loaded, raw.replications)?;
+    let params = check_params(loaded, &raw.params)?;
+    let sweep = check_sweep(loaded, &raw.sweep, &params)?;
+    let dataset = check_dataset(loaded, &raw.dataset, &params)?;
+    Ok(Experiment {
+        name: raw.name.clone(),
+        scenario: raw.scenario.clone().unwrap_or_default(),
+        description: raw.description.clone().unwrap_or_default().trim().to_string(),
+        seed: raw.seed,
+        replications,
+        files: loaded.sources.iter().map(|s| (s.path.clone(), s.sha256.clone())).collect(),
+        params,
+        sweep,
+        dataset,
+        graph: raw.graph.as_ref().map(|g| GraphDecl { edges: g.edges.clone(), latent: g.latent.clone() }),
+        adjust: check_adjust(loaded, raw.adjust.as_ref())?,
+        preprocess: check_preprocess(loaded, &raw.preprocess)?,
+        split: check_split(loaded, &raw.split)?,
+        estimators: check_estimators(loaded, &raw.estimators)?,
+        metrics: check_metrics(loaded, &raw.metrics)?,
+    })
+}
+
+/// Names become folder names: lowercase letters, digits, `-`, `_` and `.`, not
+/// starting with a dot, so no name can escape `results/`.
+pub fn is_safe_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.len() <= 100
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
+        && !name.contains("..")
+}
+
+fn check_name(loaded: &Loaded, name: &str) -> Result<()> {
+    if is_safe_name(name) {
+        return Ok(());
+    }
+    let safe: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .collect();
+    let safe = safe.trim_matches('-').to_string();
+    Err(invalid(loaded, "name", format!("`{name}` is not a safe experiment name (it becomes a folder under results/)"))
+        .with_help(format!(
+            "use lowercase letters, digits, `-`, `_` and `.`, without `/` or `..`{}",
+            if is_safe_name(&safe) { format!(", e.g. `{safe}`") } else { String::new() }
+        )))
+}
+
+fn check_replications(loaded: &Loaded, n: i64) -> Result<u32> {
+    if (1..=MAX_REPLICATIONS).contains(&n) {
+        return Ok(n as u32);
+    }
+    Err(invalid(loaded, "replications", format!("replications must be between 1 and {MAX_REPLICATIONS}, found {n}"))
+        .with_help("each replication draws a fresh dataset; use at least 1"))
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut c = s.chars();
+    matches!(c.next(), Some(x) if x.is_ascii_alphabetic() || x == '_') && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+}
+
+fn check_params(loaded: &Loaded, params: &BTreeMap<String, f64>) -> Result<BTreeMap<String, f64>> {
+    for (name, value) in params {
+        let path = format!("params.{name}");
+        if !is_identifier(name) {
+            return Err(loaded.error_at(&path, true, SpecErrorKind::Invalid(format!("`{name}` is not a valid parameter name")))
+                .with_help("parameter names are identifiers: letters, digits and `_`, referenced as `$name`"));
+        }
+        if !value.is_finite() {
+            return Err(invalid(loaded, &path, format!("parameter `{name}` must be a finite number")));
+        }
+    }
+    Ok(params.clone())
+}
+
+fn check_sweep(loaded: &Loaded, sweep: &BTreeMap<String, Vec<f64>>, params: &BTreeMap<String, f64>) -> Result<Vec<(String, Vec<f64>)>> {
+    let mut out = Vec::new();
+    for (name, values) in sweep {
+        let path = format!("sweep.{name}");
+        if !params.contains_key(name) {
+            let help = match did_you_mean(name, params.keys().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("declare it first under `params:` with a default, e.g. `params: {{ {name}: 1.0 }}`"),
+            };
+            return Err(loaded.error_at(&path, true, SpecErrorKind::Invalid(format!("sweep over undeclared parameter `{name}`"))).with_help(help));
+        }
+        if values.is_empty() {
+            return Err(invalid(loaded, &path, format!("the sweep of `{name}` is empty")).with_help("list at least one value, or remove the key"));
+        }
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(invalid(loaded, &format!("{path}[{i}]"), "sweep values must be finite numbers"));
+        }
+        out.push((name.clone(), values.clone()));
+    }
+    Ok(out)
+}
+
+/// A number, or a string `$name` naming a declared parameter.
+fn check_quantity(loaded: &Loaded, path: &str, value: &Value, params: &BTreeMap<String, f64>) -> Result<Quantity> {
+    match value {
+        Value::Number(n) => n.as_f64().map(Quantity::Value).ok_or_else(|| invalid(loaded, path, "expected a number")),
+        Value::String(s) if s.starts_with('$') => {
+            let name = &s[1..];
+            if params.contains_key(name) {
+                Ok(Quantity::Param(name.to_string()))
+            } else {
+                Err(undeclared_param(loaded, path, name, params))
+            }
+        }
+        other => Err(loaded.error_at(path, false, SpecErrorKind::WrongType(format!("expected a number or a `$param`, found {}", describe(other))))),
+    }
+}
+
+pub(super) fn undeclared_param(loaded: &Loaded, path: &str, name: &str, params: &BTreeMap<String, f64>) -> SpecError {
+    let help = match did_you_mean(name, params.keys().map(String::as_str)) {
+        Some(s) => format!("did you mean `${s}`?"),
+        None => format!("declare it under `params:`, e.g. `params: {{ {name}: 1.0 }}`"),
+    };
+    invalid(loaded, path, format!("`${name}` is not a declared parameter")).with_help(help)
+}
+
+fn check_dataset(loaded: &Loaded, raw: &RawDataset, params: &BTreeMap<String, f64>) -> Result<Dataset> {
+    match (&raw.simulate, &raw.builtin, &raw.file) {
+        (Some(s), None, None) => check_simulate(loaded, s, params).map(Dataset::Simulate),
+        (None, Some(b), None) => Ok(Dataset::Builtin { name: b.name.clone(), surface: b.surface.clone(), instance: b.instance }),
+        (None, None, Some(f)) => Ok(Dataset::File {
+            path: PathBuf::from(&f.path),
+            treatment: f.treatment.clone(),
+            outcome: f.outcome.clone(),
+            covariates: f.covariates.clone(),
+        }),
+        (None, None, None) => Err(loaded.error_at("dataset", true, SpecErrorKind::MissingKey { key: "simulate".into() })
+            .with_help("a dataset is one of `simulate:`, `builtin:` or `file:`")),
+        _ => Err(invalid(loaded, "dataset", "give exactly one of `simulate`, `builtin` or `file`")),
+    }
+}
+
+fn check_simulate(loaded: &Loaded, raw: &RawSimulate, params: &BTreeMap<String, f64>) -> Result<Simulate> {
+    let n = check_quantity(loaded, "dataset.simulate.n", &raw.n, params)?;
+    let mut equations = Vec::new();
+    for (node, rhs) in &raw.equations {
+        let Value::String(node) = node else {
+            return Err(invalid(loaded, "dataset.simulate.equations", "equation names must be strings"));
+        };
+        let path = format!("dataset.simulate.equations.{node}");
+        let rhs = match rhs {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            other => {
+                return Err(loaded.error_at(&path, false, SpecErrorKind::WrongType(format!("expected an expression, found {}", describe(other)))))
+            }
+        };
+        equations.push((node.clone(), rhs));
+    }
+    if equations.is_empty() {
+        return Err(invalid(loaded, "dataset.simulate.equations", "a simulated dataset needs at least one equation"));
+    }
+    for (key, var) in [("treatment", &raw.treatment), ("outcome", &raw.outcome)] {
+        if !equations.iter().any(|(n, _)| n == var) {
+            let help = did_you_mean(var, equations.iter().map(|(n, _)| n.as_str())).map(|s| format!("did you mean `{s}`?"));
+            return Err(invalid(loaded, &format!("dataset.simulate.{key}"), format!("{key} `{var}` is not one of the simulated variables"))
+                .with_help_opt(help.or_else(|| Some(format!("add an equation for `{var}` under `equations:`")))));
+        }
+    }
+    let missing = match &raw.missing {
+        None => MissingDecl::None,
+        Some(RawMissing { mcar: Some(rate), mar: None }) => MissingDecl::Mcar { rate: check_quantity(loaded, "dataset.simulate.missing.mcar", rate, params)? },
+        Some(RawMissing { mcar: None, mar: Some(m) }) => MissingDecl::Mar {
+            driver: m.driver.clone(),
+            rate: check_quantity(loaded, "dataset.simulate.missing.mar.rate", &m.rate, params)?,
+        },
+        Some(_) => return Err(invalid(loaded, "dataset.simulate.missing", "give exactly one of `mcar: RATE` or `mar: { driver: VAR, rate: RATE }`")),
+    };
+    Ok(Simulate { n, equations, treatment: raw.treatment.clone(), outcome: raw.outcome.clone(), missing })
+}
+
+fn check_adjust(loaded: &Loaded, raw: Option<&Value>) -> Result<Adjust> {
+    match raw {
+        None => Ok(Adjust::Optimal),
+        Some(Value::String(s)) => match s.as_str() {
+            "backdoor" | "optimal" => Ok(Adjust::Optimal),
+            "minimal" => Ok(Adjust::Minimal),
+            "all" => Ok(Adjust::All),
+            other => Err(invalid(loaded, "adjust", format!("unknown adjustment strategy `{other}`")).with_help(
+                did_you_mean(other, ADJUST_NAMES.iter().copied())
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .unwrap_or_else(|| "use backdoor (optimal set), minimal, all, or a list of covariates".into()),
+            )),
+        },
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(invalid(loaded, &format!("adjust[{i}]"), format!("expected a covariate name, found {}", describe(other)))),
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Adjust::Explicit),
+        Some(other) => Err(loaded.error_at("adjust", false, SpecErrorKind::WrongType(format!("expected a strategy name or a list of covariates, found {}", describe(other))))),
+    }
+}
+
+fn check_preprocess(loaded: &Loaded, raw: &RawPreprocess) -> Result<Preprocess> {
+    let impute = raw.impute.clone().unwrap_or_else(|| "none".into());
+    if !IMPUTE_NAMES.contains(&impute.as_str()) {
+        let help = did_you_mean(&impute, IMPUTE_NAMES.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+        return Err(invalid(loaded, "preprocess.impute", format!("unknown imputation `{impute}`"))
+            .with_help(help.unwrap_or_else(|| format!("use one of: {}", IMPUTE_NAMES.join(", ")))));
+    }
+    Ok(Preprocess { impute, indicators: raw.indicators, standardize: raw.standardize, one_hot: raw.one_hot.clone() })
+}
+
+fn check_split(loaded: &Loaded, raw: &RawSplit) -> Result<SplitFractions> {
+    for (key, v) in [("test", raw.test), ("validation", raw.validation)] {
+        if !(0.0..1.0).contains(&v) {
+            return Err(invalid(loaded, &format!("split.{key}"), format!("`{key}` is a share of the rows and must be in [0, 1), found {v}")));
+        }
+    }
+    if raw.test + raw.validation >= 1.0 {
+        return Err(invalid(loaded, "split", format!("test ({}) and validation ({}) leave no rows to train on: their sum must be below 1", raw.test, raw.validation))
+            .with_help("the shares are of all rows; the papers' protocol is `split: { test: 0.1, validation: 0.27 }`"));
+    }
+    Ok(SplitFractions { test: raw.test, validation: raw.validation })
+}
+
+fn check_metrics(loaded: &Loaded, metrics: &[String]) -> Result<Vec<String>> {
+    if metrics.is_empty() {
+        return Err(invalid(loaded, "metrics", "list at least one metric"));
+    }
+    let mut seen = BTreeSet::new();
+    for (i, m) in metrics.iter().enumerate() {
+        if !seen.insert(m) {
+            return Err(invalid(loaded, &format!("metrics[{i}]"), format!("metric `{m}` is listed twice")));
+        }
+    }
+    Ok(metrics.to_vec())
+}
+
+fn check_estimators(loaded: &Loaded, entries: &[Value]) -> Result<Vec<EstimatorDecl>> {
+    if entries.is_empty() {
+        return Err(invalid(loaded, "estimators", "list at least one estimator"));
+    }
+    let mut out: Vec<EstimatorDecl> = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let path = format!("estimators[{i}]");
+        let decl = check_estimator(loaded, &path, entry)?;
+        if out.iter().any(|d| d.label == decl.label) {
+            return Err(invalid(loaded, &path, format!("two estimators are labelled `{}`", decl.label))
+                .with_help("give one of them a distinct `label:` next to its kind"));
+        }
+        out.push(decl);
+    }
+    Ok(out)
+}
+
+fn check_estimator(loaded: &Loaded, path: &str, entry: &Value) -> Result<EstimatorDecl> {
+    let map = match entry {
+        Value::String(kind) => return Ok(EstimatorDecl { label: kind.clone(), kind: kind.clone(), params: Params::new(), sweep: Vec::new() }),
+        Value::Mapping(m) => m,
+        other => {
+            return Err(loaded.error_at(path, false, SpecErrorKind::WrongType(format!("expected an estimator kind or a `kind: {{hyperparameters}}` mapping, found {}", describe(other)))))
+        }
+    };
+    let mut kind = None;
+    let mut label = None;
+    let mut sweep = Vec::new();
+    for (k, v) in map {
+        let Value::String(k) = k else {
+            return Err(invalid(loaded, path, "estimator keys must be strings"));
+        };
+        let kpath = format!("{path}.{k}");
+        match k.as_str() {
+            "label" => match v {
+                Value::String(s) if is_safe_name(s) => label = Some(s.clone()),
+                _ => return Err(invalid(loaded, &kpath, "a label is a short name of lowercase letters, digits, `-`, `_` and `.`")),
+            },
+            "sweep" => sweep = check_estimator_sweep(loaded, &kpath, v)?,
+            _ if kind.is_some() => {
+                return Err(loaded.error_at(&kpath, true, SpecErrorKind::UnknownKey { key: k.clone() })
+                    .with_help("an estimator entry has one kind key, plus optional `label:` and `sweep:`; indent hyperparameters under the kind"))
+            }
+            _ => kind = Some((k.clone(), params_of(loaded, &kpath, v)?)),
+        }
+    }
+    let Some((kind, params)) = kind else {
+        return Err(loaded.error_at(path, true, SpecErrorKind::MissingKey { key: "kind".into() }).with_help("write the estimator kind as the key, e.g. `- aipw: { folds: 5 }`"));
+    };
+    for (name, _) in &sweep {
+        if params.contains_key(name) {
+            return Err(invalid(loaded, &format!("{path}.sweep.{name}"), format!("`{name}` is both set and swept")).with_help(format!("remove `{name}` from the hyperparameters of `{kind}`")));
+        }
+    }
+    Ok(EstimatorDecl { label: label.unwrap_or_else(|| kind.clone()), kind, params, sweep })
+}
+
+fn params_of(loaded: &Loaded, path: &str, v: &Value) -> Result<Params> {
+    match v {
+        Value::Null => Ok(Params::new()),
+        Value::Mapping(_) => match serde_json::to_value(v) {
+            Ok(serde_json::Value::Object(m)) => Ok(m),
+            _ => Err(invalid(loaded, path, "hyperparameters must be a mapping of names to values")),
+        },
+        other => Err(loaded.error_at(path, false, SpecErrorKind::WrongType(format!("expected a mapping of hyperparameters, found {}", describe(other))))),
+    }
+}
+
+fn check_estimator_sweep(loaded: &Loaded, path: &str, v: &Value) -> Result<Vec<(String, Vec<serde_json::Value>)>> {
+    let Value::Mapping(m) = v else {
+        return Err(loaded.error_at(path, false, SpecErrorKind::WrongType(format!("expected a mapping of hyperparameter -> list of values, found {}", describe(v)))));
+    };
+    let mut out = BTreeMap::new();
+    for (k, values) in m {
+        let Value::String(k) = k else { return Err(invalid(loaded, path, "hyperparameter names must be strings")) };
+        let kpath = format!("{path}.{k}");
+        let Value::Sequence(values) = values else {
+            return Err(loaded.error_at(&kpath, false, SpecErrorKind::WrongType(format!("expected a list of values, found {}", describe(values)))));
+        };
+        if values.is_empty() {
+            return Err(invalid(loaded, &kpath, format!("the sweep of `{k}` is empty")).with_help("list at least one value, or remove the key"));
+        }
+        let json: Vec<serde_json::Value> = values.iter().map(|v| serde_json::to_value(v).unwrap_or(serde_json::Value::Null)).collect();
+        out.insert(k.clone(), json);
+    }
+    Ok(out.into_iter().collect())
+}
