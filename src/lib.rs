@@ -8,3 +8,4 @@ pub mod data;
 pub mod estimate;
 pub mod graph;
 pub mod run;
+pub mod scm;
