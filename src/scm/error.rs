@@ -1,0 +1,170 @@
+//! Errors of the equation language and of simulation. Each error names the
+//! equation (node) it comes from and, when it has one, the byte offset inside
+//! that equation's right-hand side, so the spec layer can point at file:line:col.
+
+use std::fmt;
+
+use thiserror::Error;
+
+/// An error with its location: which equation, and where inside its expression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScmError {
+    pub node: Option<String>,
+    /// Byte offset inside the node's expression.
+    pub offset: Option<usize>,
+    pub kind: ScmErrorKind,
+}
+
+/// What went wrong. Messages are lowercase and carry a suggestion where one exists.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum ScmErrorKind {
+    #[error("expected {expected}, found {found}")]
+    Parse { expected: String, found: String },
+    #[error("unknown function `{name}`{}", suggest_or(.suggestion, &known_functions_hint()))]
+    UnknownFunction { name: String, suggestion: Option<String> },
+    #[error("`{name}` takes {expected}, got {found}")]
+    WrongArity { name: String, expected: String, found: usize },
+    #[error("unknown variable `{name}`{}", suggest_or(.suggestion, "; every variable needs its own equation"))]
+    UnknownVariable { name: String, suggestion: Option<String> },
+    #[error("parameter `${name}` is not declared{}", suggest_or(.suggestion, "; declare it under `params`"))]
+    UndeclaredParam { name: String, suggestion: Option<String> },
+    #[error("the equations form a cycle: {}", .cycle.join(" -> "))]
+    Cycle { cycle: Vec<String> },
+    #[error("`{name}` has more than one equation")]
+    DuplicateNode { name: String },
+    #[error("the model has no equations")]
+    EmptyModel,
+    #[error("the {role} `{name}` is not a node of the model{}", suggest(.suggestion))]
+    UnknownNode { role: &'static str, name: String, suggestion: Option<String> },
+    #[error("the treatment and the outcome are the same node `{name}`")]
+    TreatmentIsOutcome { name: String },
+    #[error(
+        "the treatment must be 0 or 1, but row {row} has {value}; draw it with bernoulli(p) or threshold it with if(...)"
+    )]
+    NonBinaryTreatment { row: usize, value: f64 },
+    #[error("{dist} needs {requirement}, got {value}{}", at_row(.row))]
+    BadDrawArgument { dist: &'static str, requirement: &'static str, value: f64, row: Option<usize> },
+    #[error("the degrees of freedom of student_t must be a number or a $parameter, not depend on variables")]
+    NonConstantDf,
+    #[error(
+        "the equation gives {value} at row {row} (a log or sqrt of a negative number, or a division by zero?)"
+    )]
+    NonFinite { row: usize, value: f64 },
+    #[error("the missingness rate must be between 0 and 1, got {rate}")]
+    BadMissingRate { rate: f64 },
+    /// A graph error other than a cycle, which equations cannot produce.
+    #[error(transparent)]
+    Graph(crate::graph::GraphError),
+}
+
+impl ScmError {
+    pub fn new(kind: ScmErrorKind) -> ScmError {
+        ScmError { node: None, offset: None, kind }
+    }
+
+    pub(crate) fn at(node: &str, offset: usize, kind: ScmErrorKind) -> ScmError {
+        ScmError { node: Some(node.to_string()), offset: Some(offset), kind }
+    }
+
+    pub(crate) fn in_node(node: &str, kind: ScmErrorKind) -> ScmError {
+        ScmError { node: Some(node.to_string()), offset: None, kind }
+    }
+
+    /// The message followed, when the error has an offset, by the equation with
+    /// a caret under the offending column (`expr` is that node's right-hand side).
+    pub fn render(&self, expr: &str) -> String {
+        let mut out = format!("error: {self}");
+        if let (Some(node), Some(offset)) = (&self.node, self.offset) {
+            let prefix = format!("  {node}: ");
+            let column = expr.get(..offset).map_or(offset, |s| s.chars().count());
+            out.push_str(&format!("\n{prefix}{expr}\n{}^", " ".repeat(prefix.chars().count() + column)));
+        }
+        out
+    }
+}
+
+impl fmt::Display for ScmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.node, self.offset) {
+            (Some(node), Some(offset)) => write!(f, "in `{node}` at offset {offset}: {}", self.kind),
+            (Some(node), None) => write!(f, "in `{node}`: {}", self.kind),
+            _ => write!(f, "{}", self.kind),
+        }
+    }
+}
+
+impl std::error::Error for ScmError {}
+
+fn suggest(s: &Option<String>) -> String {
+    s.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default()
+}
+
+fn suggest_or(s: &Option<String>, otherwise: &str) -> String {
+    match s {
+        Some(_) => suggest(s),
+        None => otherwise.to_string(),
+    }
+}
+
+fn at_row(row: &Option<usize>) -> String {
+    row.map(|r| format!(" at row {r}")).unwrap_or_default()
+}
+
+fn known_functions_hint() -> String {
+    format!("; known functions: {}", crate::scm::functions::NAMES.join(", "))
+}
+
+/// The candidate closest to `name` by edit distance, if it is close enough to
+/// be a plausible typo (at most a third of the name's length, and at least 1).
+pub(crate) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|&(d, _)| d <= limit)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, c)| c.to_string())
+}
+
+/// Levenshtein distance over chars, one row of the table at a time.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitute = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_matches_hand_counts() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("age", "age"), 0);
+        assert_eq!(edit_distance("agee", "age"), 1);
+    }
+
+    #[test]
+    fn suggests_only_plausible_typos() {
+        assert_eq!(closest("agee", ["age", "drug"]), Some("age".into()));
+        assert_eq!(closest("zzz", ["age", "drug"]), None);
+        assert_eq!(closest("sigmiod", ["sigmoid", "sin"]), Some("sigmoid".into()));
+    }
+
+    #[test]
+    fn render_points_at_the_column() {
+        let err = ScmError::at("y", 4, ScmErrorKind::UnknownVariable { name: "b".into(), suggestion: None });
+        let shown = err.render("a + b");
+        assert_eq!(shown.lines().nth(2), Some("         ^"));
+    }
+}
