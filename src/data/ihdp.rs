@@ -62,13 +62,10 @@ pub(crate) fn design(table: &Table, covariates: &[String], treatment: &str) -> R
         }
         standardize_if_continuous(column);
     }
-    Ok(CausalData {
-        covariate_names: covariates.to_vec(),
-        covariates: columns,
-        treatment: treatment_column(&table, treatment)?,
-        outcome: Vec::new(),
-        truth: Truth::None,
-    })
+    let treatment = treatment_column(&table, treatment)?;
+    // The outcome is a placeholder until a surface is simulated; it fixes n_rows().
+    let outcome = vec![0.0; treatment.len()];
+    Ok(CausalData { covariate_names: covariates.to_vec(), covariates: columns, treatment, outcome, truth: Truth::None })
 }
 
 /// The generator for one replication: replication `k` has its own fixed stream;
