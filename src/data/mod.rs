@@ -4,8 +4,24 @@
 //! `CausalData` is columnar because preprocessing works column by column; the
 //! estimators ask for a row-major copy of the rows they need.
 
+mod acic;
+mod builtin;
 mod causal;
+mod csv;
+mod error;
+mod hash;
+mod ihdp;
+mod lalonde;
+mod load;
+mod manifest;
+mod nhefs;
 mod split;
 
+pub use builtin::{ALGORITHM_VERSION, BUILTIN_NAMES, BuiltinOptions, builtin_file_hashes, load_builtin};
 pub use causal::{CausalData, Truth};
+pub use error::DataError;
+pub use hash::sha256_hex;
+pub use ihdp::Surface;
+pub use load::load_csv;
+pub use manifest::{Archive, DatasetEntry, FileEntry, MANIFEST_SCHEMA, Manifest, TruthKind};
 pub use split::{Split, SplitFractions};

@@ -1,0 +1,121 @@
+//! Errors of the data area: loading files, checking them against the manifest,
+//! building datasets and preprocessing them. Each message names the file, the line
+//! and the column where one applies, and suggests a fix where one exists.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong between a data file on disk and a preprocessed dataset.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DataError {
+    #[error("{path}: no such file")]
+    NotFound { path: PathBuf },
+
+    #[error("{path}: cannot read the file: {message}")]
+    Io { path: PathBuf, message: String },
+
+    #[error("{path}: the file is empty; a header row naming the columns is required")]
+    Empty { path: PathBuf },
+
+    #[error("{path}: line {line}: {message}")]
+    Malformed { path: PathBuf, line: u64, message: String },
+
+    #[error("{path}: no column named '{column}'{suggestion}")]
+    MissingColumn { path: PathBuf, column: String, suggestion: String },
+
+    #[error("{path}: line {line}, column '{column}': '{value}' is not a number")]
+    NotNumeric { path: PathBuf, line: u64, column: String, value: String },
+
+    #[error("{path}: line {line}, column '{column}': the treatment must be 0 or 1, found '{value}'")]
+    TreatmentNotBinary { path: PathBuf, line: u64, column: String, value: String },
+
+    #[error(
+        "{path}: line {line}, column '{column}': the outcome is missing; \
+         remove rows without an outcome before loading"
+    )]
+    OutcomeMissing { path: PathBuf, line: u64, column: String },
+
+    #[error(
+        "{path}: sha256 is {actual} but the manifest expects {expected}; \
+         the file was changed or replaced: restore it with `make datasets`"
+    )]
+    HashMismatch { path: PathBuf, expected: String, actual: String },
+
+    #[error("{path}: has {actual} but the manifest expects {expected}")]
+    ShapeMismatch { path: PathBuf, expected: String, actual: String },
+
+    #[error("{path}: invalid manifest: {message}")]
+    Manifest { path: PathBuf, message: String },
+
+    #[error("unknown dataset '{name}'{suggestion} (known: {known})")]
+    UnknownDataset { name: String, suggestion: String, known: String },
+
+    #[error("dataset '{name}': {message}")]
+    BadOption { name: String, message: String },
+
+    #[error("covariate '{name}' is not in the data{suggestion}")]
+    UnknownCovariate { name: String, suggestion: String },
+
+    #[error("covariate '{name}' is listed twice")]
+    DuplicateCovariate { name: String },
+
+    #[error(
+        "covariate '{column}' has {count} missing values; set preprocess impute to \
+         drop, mean, median or most_frequent"
+    )]
+    MissingValues { column: String, count: usize },
+
+    #[error("covariate '{column}' has no observed value in the training rows, so nothing to impute it with")]
+    NothingToImpute { column: String },
+
+    #[error("unknown impute method '{name}'{suggestion} (known: none, drop, mean, median, most_frequent)")]
+    UnknownImpute { name: String, suggestion: String },
+
+    #[error("the split does not fit the data: {message}")]
+    BadSplit { message: String },
+}
+
+/// ", did you mean 'x'?" for the closest candidate within a small edit distance, else "".
+pub(crate) fn suggestion<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    let limit = (name.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&name.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| format!(", did you mean '{c}'?"))
+        .unwrap_or_default()
+}
+
+/// Levenshtein distance over chars, two rows of the table at a time.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = substitute.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("re78", "re78"), 0);
+    }
+
+    #[test]
+    fn suggests_the_closest_name_only_when_close() {
+        assert_eq!(suggestion("re87", ["re78", "re75", "age"]), ", did you mean 're78'?");
+        assert_eq!(suggestion("wieght", ["weight", "height"]), ", did you mean 'weight'?");
+        assert_eq!(suggestion("zzzzzz", ["age", "educ"]), "");
+    }
+}

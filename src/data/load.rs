@@ -1,0 +1,94 @@
+//! From a parsed table to a `CausalData`: the checks every loader shares (a 0/1
+//! treatment, an outcome without gaps, numeric covariates) and `load_csv` for a
+//! user's own file.
+
+use std::path::Path;
+
+use super::csv::Table;
+use super::error::DataError;
+use super::{CausalData, Truth};
+
+/// Load a user CSV (header row required). Covariates default to every column but
+/// the treatment and the outcome; missing covariate cells become NaN for the
+/// preprocessing step to drop or impute.
+pub fn load_csv(
+    path: &Path,
+    treatment: &str,
+    outcome: &str,
+    covariates: Option<&[String]>,
+) -> Result<CausalData, DataError> {
+    let table = Table::read(path)?;
+    let names: Vec<String> = match covariates {
+        Some(list) => list.to_vec(),
+        None => table.headers.iter().filter(|h| *h != treatment && *h != outcome).cloned().collect(),
+    };
+    causal_from_table(&table, treatment, outcome, &names, Truth::None)
+}
+
+/// Build a dataset from named columns of `table`.
+pub(crate) fn causal_from_table(
+    table: &Table,
+    treatment: &str,
+    outcome: &str,
+    covariates: &[String],
+    truth: Truth,
+) -> Result<CausalData, DataError> {
+    Ok(CausalData {
+        covariate_names: covariates.to_vec(),
+        covariates: covariate_columns(table, covariates)?,
+        treatment: treatment_column(table, treatment)?,
+        outcome: outcome_column(table, outcome)?,
+        truth,
+    })
+}
+
+/// The treatment as 0.0/1.0, refusing any other value (missing included).
+pub(crate) fn treatment_column(table: &Table, name: &str) -> Result<Vec<f64>, DataError> {
+    let text = table.text(name)?;
+    let values = table.numeric(name).map_err(|e| not_binary(table, name, &text, e))?;
+    for (row, v) in values.iter().enumerate() {
+        if *v != 0.0 && *v != 1.0 {
+            return Err(DataError::TreatmentNotBinary {
+                path: table.path.clone(),
+                line: table.line(row),
+                column: name.to_string(),
+                value: text[row].to_string(),
+            });
+        }
+    }
+    Ok(values)
+}
+
+/// The outcome, refusing missing cells.
+pub(crate) fn outcome_column(table: &Table, name: &str) -> Result<Vec<f64>, DataError> {
+    let values = table.numeric(name)?;
+    match values.iter().position(|v| v.is_nan()) {
+        Some(row) => Err(DataError::OutcomeMissing {
+            path: table.path.clone(),
+            line: table.line(row),
+            column: name.to_string(),
+        }),
+        None => Ok(values),
+    }
+}
+
+/// Numeric covariate columns in the order of `names`.
+pub(crate) fn covariate_columns(table: &Table, names: &[String]) -> Result<Vec<Vec<f64>>, DataError> {
+    names.iter().map(|n| table.numeric(n)).collect()
+}
+
+/// A non-numeric treatment cell is reported as "not 0 or 1", which is what the user needs to know.
+fn not_binary(table: &Table, name: &str, text: &[&str], error: DataError) -> DataError {
+    match error {
+        DataError::NotNumeric { line, .. } => {
+            let row = (0..table.n_rows()).find(|&r| table.line(r) == line).unwrap_or(0);
+            DataError::TreatmentNotBinary {
+                path: table.path.clone(),
+                line,
+                column: name.to_string(),
+                value: text.get(row).copied().unwrap_or_default().to_string(),
+            }
+        }
+        other => other,
+    }
+}
