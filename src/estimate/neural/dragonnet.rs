@@ -120,11 +120,13 @@ impl Estimator for DragonEstimator {
         // shapes the fit during training.
         let (mu0, mu1, g) = tch::no_grad(|| net.forward(&prepared.x, &mut Mode::Eval));
         let g = prepared.to_host(&g);
-        let extra = vec![
-            ("epsilon".to_string(), net.epsilon.double_value(&[0])),
+        let mut extra = vec![
             ("propensity_min".to_string(), g.iter().copied().fold(f64::INFINITY, f64::min)),
             ("propensity_max".to_string(), g.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
         ];
+        if p.targeted_regularization {
+            extra.push(("epsilon".to_string(), net.epsilon.double_value(&[0])));
+        }
         fit::finish(kind, &prepared, split, &mu0, &mu1, &report, extra)
     }
 }
