@@ -6,6 +6,7 @@
 
 mod error;
 mod estimator;
+pub mod neural;
 
 pub use error::EstimateError;
 pub use estimator::{Estimate, Estimator, Params};

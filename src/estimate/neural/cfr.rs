@@ -1,0 +1,21 @@
+//! Counterfactual regression, CFR (Shalit, Johansson & Sontag, ICML 2017): TARNet
+//! whose objective adds `alpha` times an IPM between the treated and control
+//! representations, so that the heads extrapolate across arms from balanced ground.
+
+use super::params::CfrParams;
+use super::tarnet::{self, Balance};
+use crate::data::{CausalData, Split};
+use crate::estimate::{Estimate, EstimateError, Estimator};
+use crate::run::RunRng;
+
+pub struct CfrEstimator {
+    pub params: CfrParams,
+}
+
+impl Estimator for CfrEstimator {
+    fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let p = &self.params;
+        let balance = Balance { ipm: p.ipm, alpha: p.alpha, wass_lambda: p.wass_lambda, wass_iterations: p.wass_iterations };
+        tarnet::fit("cfr", &p.tarnet, Some(balance), data, split, rng)
+    }
+}

@@ -1,0 +1,132 @@
+//! DragonNet (Shi, Blei & Veitch, NeurIPS 2019): a shared body feeding two outcome
+//! heads and a propensity head, so that the representation keeps what predicts the
+//! treatment; optionally with targeted regularization, a learned ε that makes the
+//! fitted outcome model satisfy the efficient-influence-curve equation.
+//!
+//! Losses are summed over the batch, as in the authors' `models.py`, so that the
+//! published learning rates and L2 weight carry over unchanged.
+
+use rand_distr::{Distribution, Normal};
+use tch::{Kind, Tensor, nn};
+
+use super::batch::{Batch, Weighting};
+use super::fit;
+use super::mlp::{Init, Mlp, Mode};
+use super::params::DragonParams;
+use super::train::{self, LrSchedule, Length, Network, Optimizer, Rows, Stage};
+use crate::data::{CausalData, Split};
+use crate::estimate::{Estimate, EstimateError, Estimator};
+use crate::run::RunRng;
+
+struct Dragon {
+    vs: nn::VarStore,
+    body: Mlp,
+    heads: [Mlp; 2],
+    propensity: Mlp,
+    epsilon: Tensor,
+    beta: Option<f64>,
+    weight_decay: f64,
+}
+
+impl Dragon {
+    fn new(p: &DragonParams, n_covariates: usize, device: tch::Device, rng: &mut RunRng) -> Dragon {
+        let vs = nn::VarStore::new(device);
+        let root = vs.root();
+        // Keras: the body uses RandomNormal (std 0.05), the heads the default Glorot.
+        let body = Mlp::new(&(&root / "body"), n_covariates, &p.representation, None, Init::Normal(0.05), rng);
+        let d = body.out_dim;
+        let h0 = Mlp::new(&(&root / "head0"), d, &p.head, Some(1), Init::GlorotUniform, rng);
+        let h1 = Mlp::new(&(&root / "head1"), d, &p.head, Some(1), Init::GlorotUniform, rng);
+        let propensity = Mlp::new(&(&root / "propensity"), d, &[], Some(1), Init::GlorotUniform, rng);
+        // Invariant: 0.05 is a valid standard deviation.
+        let eps0 = Normal::new(0.0, 0.05).expect("valid std").sample(rng) as f32;
+        let epsilon = root.var_copy("epsilon", &Tensor::from_slice(&[eps0]));
+        let beta = p.targeted_regularization.then_some(p.beta);
+        Dragon { vs, body, heads: [h0, h1], propensity, epsilon, beta, weight_decay: p.weight_decay }
+    }
+
+    /// Outcome predictions of both arms and the propensity g(x).
+    fn forward(&self, x: &Tensor, mode: &mut Mode) -> (Tensor, Tensor, Tensor) {
+        let z = self.body.forward(x, mode);
+        let y0 = self.heads[0].forward(&z, mode);
+        let y1 = self.heads[1].forward(&z, mode);
+        let g = self.propensity.forward(&z, mode).sigmoid();
+        (y0, y1, g)
+    }
+}
+
+impl Network for Dragon {
+    fn var_store(&self) -> &nn::VarStore {
+        &self.vs
+    }
+
+    fn objective(&self, b: &Batch, mode: &mut Mode) -> Tensor {
+        let (y0, y1, g) = self.forward(&b.x, mode);
+        let y_hat = &b.t * &y1 + (1f64 - &b.t) * &y0;
+        let regression = (&b.y - &y_hat).square().sum(Kind::Float);
+        let classification = binary_cross_entropy(&b.t, &((&g + 0.001) / 1.002));
+        let loss = regression + classification;
+        let Some(beta) = self.beta else { return loss };
+        // Targeted regularization: y ≈ Q(t, x) + ε·h(t, x), h = t/g - (1-t)/(1-g).
+        let g = (g + 0.01) / 1.02;
+        let h = &b.t / &g - (1f64 - &b.t) / (1f64 - &g);
+        let perturbed = y_hat + &self.epsilon * h;
+        loss + (&b.y - perturbed).square().sum(Kind::Float) * beta
+    }
+
+    fn penalty(&self) -> Tensor {
+        // Keras `l2(0.01)` on every outcome-head kernel: weight_decay * sum(w^2).
+        (self.heads[0].squared_weights() + self.heads[1].squared_weights()) * self.weight_decay
+    }
+
+    fn per_row(&self, rows: usize) -> f64 {
+        1.0 / rows.max(1) as f64
+    }
+}
+
+/// Keras' `binary_crossentropy` (probabilities clipped to [1e-7, 1 - 1e-7]), summed.
+fn binary_cross_entropy(t: &Tensor, p: &Tensor) -> Tensor {
+    let p = p.clamp(1e-7, 1.0 - 1e-7);
+    -(t * p.log() + (1f64 - t) * (1f64 - &p).log()).sum(Kind::Float)
+}
+
+/// The authors' two stages: Adam, then SGD with Nesterov momentum (`ihdp_main.py`).
+fn stages(p: &DragonParams) -> Vec<Stage> {
+    let plateau = LrSchedule::Plateau { factor: p.plateau_factor, patience: p.plateau_patience };
+    let adam = Stage { optimizer: Optimizer::Adam, lr: p.lr, batch: p.batch, length: Length::Epochs(p.epochs), schedule: plateau, patience: Some(p.patience) };
+    let sgd = Stage {
+        optimizer: Optimizer::Nesterov { momentum: p.momentum },
+        lr: p.sgd_lr,
+        batch: p.batch,
+        length: Length::Epochs(p.sgd_epochs),
+        schedule: plateau,
+        patience: Some(p.sgd_patience),
+    };
+    [adam, sgd].into_iter().filter(|s| s.length != Length::Epochs(0)).collect()
+}
+
+pub struct DragonEstimator {
+    pub params: DragonParams,
+}
+
+impl Estimator for DragonEstimator {
+    fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let (kind, p) = ("dragonnet", &self.params);
+        let prepared = fit::prepare(kind, data, split, p.standardize_outcome, Weighting::Uniform, p.device)?;
+        let net = Dragon::new(p, prepared.n_covariates(), prepared.device, rng);
+        let rows = Rows { train: &split.train, validation: &split.validation, early_stopping: p.early_stopping };
+        let report = train::train(&net, &prepared, &rows, &stages(p), rng, kind)?;
+        // The authors' ATE is the plug-in mean of the heads' q_t1 - q_t0; ε only
+        // shapes the fit during training.
+        let (mu0, mu1, g) = tch::no_grad(|| net.forward(&prepared.x, &mut Mode::Eval));
+        let g = prepared.to_host(&g);
+        let mut extra = vec![
+            ("propensity_min".to_string(), g.iter().copied().fold(f64::INFINITY, f64::min)),
+            ("propensity_max".to_string(), g.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
+        ];
+        if p.targeted_regularization {
+            extra.push(("epsilon".to_string(), net.epsilon.double_value(&[0])));
+        }
+        fit::finish(kind, &prepared, split, &mu0, &mu1, &report, extra)
+    }
+}

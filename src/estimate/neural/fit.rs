@@ -1,0 +1,36 @@
+//! What every neural estimator does around its network: set up the thread and the
+//! device, turn the data into tensors, and turn predicted potential outcomes into
+//! an `Estimate`.
+
+use tch::Tensor;
+
+use super::batch::{Prepared, Weighting};
+use super::device::{self, Device};
+use super::train::{Report, failed};
+use crate::data::{CausalData, Split};
+use crate::estimate::{Estimate, EstimateError};
+
+/// One libtorch thread, the requested device, and the data as tensors.
+pub fn prepare(kind: &str, data: &CausalData, split: &Split, standardize: bool, weighting: Weighting, device: Device) -> Result<Prepared, EstimateError> {
+    device::init_thread();
+    let device = device.to_tch(kind)?;
+    if split.train.len() < 2 {
+        return Err(failed(kind, format!("needs at least 2 training rows, found {}", split.train.len())));
+    }
+    Ok(Prepared::new(data, &split.train, standardize, weighting, device))
+}
+
+/// The estimate from predicted potential outcomes (standardised scale) of every
+/// row: ITE for all rows, ATE over the in-sample rows (train and validation).
+pub fn finish(kind: &str, prepared: &Prepared, split: &Split, mu0: &Tensor, mu1: &Tensor, report: &Report, extra: Vec<(String, f64)>) -> Result<Estimate, EstimateError> {
+    let scale = prepared.y_scale;
+    let ite: Vec<f64> = prepared.to_host(&(mu1 - mu0)).into_iter().map(|d| d * scale).collect();
+    if let Some(row) = ite.iter().position(|v| !v.is_finite()) {
+        return Err(failed(kind, format!("prediction for row {row} is not finite")));
+    }
+    let in_sample = split.in_sample();
+    let ate = in_sample.iter().map(|&i| ite[i]).sum::<f64>() / in_sample.len().max(1) as f64;
+    let mut diagnostics = report.diagnostics();
+    diagnostics.extend(extra);
+    Ok(Estimate { ite: Some(ite), ate, att: None, interval: None, diagnostics })
+}

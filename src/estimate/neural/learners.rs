@@ -1,0 +1,110 @@
+//! Meta-learners with MLPs (Künzel, Sekhon, Bickel & Yu, PNAS 2019): the S-learner
+//! fits one network on (x, t) and contrasts its predictions at t = 1 and t = 0; the
+//! T-learner fits one network per arm on that arm's rows.
+
+use tch::{Kind, Tensor, nn};
+
+use super::batch::{Batch, Prepared, Weighting};
+use super::fit;
+use super::mlp::{Init, Mlp, Mode};
+use super::params::LearnerParams;
+use super::train::{self, Network, Report, Rows, Stage, failed};
+use crate::data::{CausalData, Split};
+use crate::estimate::{Estimate, EstimateError, Estimator};
+use crate::run::RunRng;
+
+/// An MLP regressing the outcome on x (and t, for the S-learner).
+struct Regressor {
+    vs: nn::VarStore,
+    mlp: Mlp,
+    with_treatment: bool,
+    weight_decay: f64,
+}
+
+impl Regressor {
+    fn new(p: &LearnerParams, prepared: &Prepared, with_treatment: bool, rng: &mut RunRng) -> Regressor {
+        let vs = nn::VarStore::new(prepared.device);
+        let inputs = prepared.n_covariates() + usize::from(with_treatment);
+        let mlp = Mlp::new(&vs.root(), inputs, &p.layers, Some(1), Init::ScaledNormal(p.schedule.weight_init), rng);
+        Regressor { vs, mlp, with_treatment, weight_decay: p.schedule.weight_decay }
+    }
+
+    fn predict(&self, x: &Tensor, t: f64) -> Tensor {
+        tch::no_grad(|| {
+            let input = if self.with_treatment { Tensor::cat(&[x.shallow_clone(), x.ones_like().narrow(1, 0, 1) * t], 1) } else { x.shallow_clone() };
+            self.mlp.forward(&input, &mut Mode::Eval)
+        })
+    }
+}
+
+impl Network for Regressor {
+    fn var_store(&self) -> &nn::VarStore {
+        &self.vs
+    }
+
+    fn objective(&self, b: &Batch, mode: &mut Mode) -> Tensor {
+        let input = if self.with_treatment { Tensor::cat(&[b.x.shallow_clone(), b.t.shallow_clone()], 1) } else { b.x.shallow_clone() };
+        (&b.y - self.mlp.forward(&input, mode)).square().mean(Kind::Float)
+    }
+
+    fn penalty(&self) -> Tensor {
+        self.mlp.squared_weights() * (self.weight_decay / 2.0)
+    }
+}
+
+fn rows<'a>(p: &LearnerParams, train: &'a [usize], validation: &'a [usize]) -> Rows<'a> {
+    Rows { train, validation, early_stopping: p.schedule.early_stopping }
+}
+
+pub struct SLearner {
+    pub params: LearnerParams,
+}
+
+impl Estimator for SLearner {
+    fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let (kind, p) = ("slearner", &self.params);
+        let prepared = fit::prepare(kind, data, split, p.schedule.standardize_outcome, Weighting::Uniform, p.schedule.device)?;
+        let net = Regressor::new(p, &prepared, true, rng);
+        let report = train::train(&net, &prepared, &rows(p, &split.train, &split.validation), &[Stage::from_schedule(&p.schedule)], rng, kind)?;
+        let (mu0, mu1) = (net.predict(&prepared.x, 0.0), net.predict(&prepared.x, 1.0));
+        fit::finish(kind, &prepared, split, &mu0, &mu1, &report, Vec::new())
+    }
+}
+
+pub struct TLearner {
+    pub params: LearnerParams,
+}
+
+impl Estimator for TLearner {
+    fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let (kind, p) = ("tlearner", &self.params);
+        let prepared = fit::prepare(kind, data, split, p.schedule.standardize_outcome, Weighting::Uniform, p.schedule.device)?;
+        let mut fitted = Vec::with_capacity(2);
+        for arm in [false, true] {
+            let of_arm = |rows: &[usize]| rows.iter().copied().filter(|&i| prepared.is_treated(i) == arm).collect::<Vec<_>>();
+            let (train_rows, val_rows) = (of_arm(&split.train), of_arm(&split.validation));
+            if train_rows.len() < 2 {
+                return Err(failed(kind, format!("needs at least 2 training rows in each arm, the {} arm has {}", arm_name(arm), train_rows.len())));
+            }
+            let net = Regressor::new(p, &prepared, false, rng);
+            let report = train::train(&net, &prepared, &rows(p, &train_rows, &val_rows), &[Stage::from_schedule(&p.schedule)], rng, kind)?;
+            fitted.push((net.predict(&prepared.x, 0.0), report));
+        }
+        let (mu1, r1) = fitted.pop().ok_or_else(|| failed(kind, "missing treated model".into()))?;
+        let (mu0, r0) = fitted.pop().ok_or_else(|| failed(kind, "missing control model".into()))?;
+        fit::finish(kind, &prepared, split, &mu0, &mu1, &combine(&r0, &r1), Vec::new())
+    }
+}
+
+fn arm_name(treated: bool) -> &'static str {
+    if treated { "treated" } else { "control" }
+}
+
+/// Both arms' reports as one: steps add up, losses average.
+fn combine(a: &Report, b: &Report) -> Report {
+    Report {
+        iterations: a.iterations + b.iterations,
+        best_validation: (a.best_validation + b.best_validation) / 2.0,
+        final_train: (a.final_train + b.final_train) / 2.0,
+    }
+}

@@ -1,0 +1,201 @@
+//! Turns a list of `LayerSpec`s into parameters in a `VarStore` and a forward pass.
+//!
+//! Initial weights and dropout masks are drawn on the host from the run's RNG and
+//! copied in, so nothing ever touches libtorch's process-global generator.
+
+use rand::Rng;
+use rand_distr::{Distribution, Normal, Uniform};
+use tch::{Device, Kind, Tensor, nn};
+
+use super::layers::{Activation, LayerSpec};
+use crate::run::RunRng;
+
+/// How a dense layer's initial weights are drawn (biases start at zero).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Init {
+    /// N(0, (scale / sqrt(fan_in))^2), cfrnet's scheme.
+    ScaledNormal(f64),
+    /// N(0, std^2), Keras' `RandomNormal` (std 0.05) used in DragonNet's body.
+    Normal(f64),
+    /// U(-a, a) with a = sqrt(6 / (fan_in + fan_out)), Keras' default.
+    GlorotUniform,
+}
+
+/// Whether a forward pass trains (dropout active, masks from `rng`) or predicts.
+pub enum Mode<'a> {
+    Train(&'a mut RunRng),
+    Eval,
+}
+
+enum Layer {
+    Dense { w: Tensor, b: Tensor, activation: Activation },
+    Dropout { rate: f64 },
+    LayerNorm { gamma: Tensor, beta: Tensor, dim: i64 },
+}
+
+/// A stack of layers; its output width is `out_dim`.
+pub struct Mlp {
+    layers: Vec<Layer>,
+    pub out_dim: usize,
+}
+
+impl Mlp {
+    /// Build the layers of `specs` on top of an `in_dim`-wide input, then, if
+    /// `output` is given, a final linear layer of that width.
+    pub fn new(path: &nn::Path, in_dim: usize, specs: &[LayerSpec], output: Option<usize>, init: Init, rng: &mut RunRng) -> Mlp {
+        let mut layers = Vec::with_capacity(specs.len() + 1);
+        let mut dim = in_dim;
+        for (i, spec) in specs.iter().enumerate() {
+            let (layer, out) = build_layer(&(path / i), spec, dim, init, rng);
+            layers.push(layer);
+            dim = out;
+        }
+        if let Some(units) = output {
+            let spec = LayerSpec::Dense { units, activation: Activation::Linear };
+            layers.push(build_layer(&(path / "out"), &spec, dim, init, rng).0);
+            dim = units;
+        }
+        Mlp { layers, out_dim: dim }
+    }
+
+    pub fn forward(&self, x: &Tensor, mode: &mut Mode) -> Tensor {
+        let mut h = x.shallow_clone();
+        for layer in &self.layers {
+            h = apply(layer, &h, mode);
+        }
+        h
+    }
+
+    /// Sum of squared dense weights (biases and normalisation excluded).
+    pub fn squared_weights(&self) -> Tensor {
+        let mut total: Option<Tensor> = None;
+        for layer in &self.layers {
+            if let Layer::Dense { w, .. } = layer {
+                let s = w.square().sum(Kind::Float);
+                total = Some(match total {
+                    Some(t) => t + s,
+                    None => s,
+                });
+            }
+        }
+        total.unwrap_or_else(|| Tensor::zeros([], (Kind::Float, Device::Cpu)))
+    }
+}
+
+fn build_layer(path: &nn::Path, spec: &LayerSpec, in_dim: usize, init: Init, rng: &mut RunRng) -> (Layer, usize) {
+    match *spec {
+        LayerSpec::Dense { units, activation } => {
+            let weights = draw_weights(in_dim, units, init, rng);
+            let w = path.var_copy("weight", &Tensor::from_slice(&weights).view([in_dim as i64, units as i64]));
+            let b = path.zeros("bias", &[units as i64]);
+            (Layer::Dense { w, b, activation }, units)
+        }
+        LayerSpec::Dropout { rate } => (Layer::Dropout { rate }, in_dim),
+        LayerSpec::LayerNorm => {
+            let dim = in_dim as i64;
+            let gamma = path.ones("gamma", &[dim]);
+            let beta = path.zeros("beta", &[dim]);
+            (Layer::LayerNorm { gamma, beta, dim }, in_dim)
+        }
+    }
+}
+
+fn draw_weights(fan_in: usize, fan_out: usize, init: Init, rng: &mut RunRng) -> Vec<f32> {
+    let n = fan_in * fan_out;
+    match init {
+        Init::ScaledNormal(scale) => normal(scale / (fan_in as f64).sqrt(), n, rng),
+        Init::Normal(std) => normal(std, n, rng),
+        Init::GlorotUniform => {
+            let a = (6.0 / (fan_in + fan_out) as f64).sqrt();
+            // Invariant: a > 0 because both widths are at least 1.
+            let dist = Uniform::new(-a, a).expect("glorot bound is positive");
+            (0..n).map(|_| dist.sample(rng) as f32).collect()
+        }
+    }
+}
+
+fn normal(std: f64, n: usize, rng: &mut RunRng) -> Vec<f32> {
+    // Invariant: std is finite and positive (checked when parameters resolve).
+    let dist = Normal::new(0.0, std).expect("weight scale is finite and positive");
+    (0..n).map(|_| dist.sample(rng) as f32).collect()
+}
+
+fn apply(layer: &Layer, h: &Tensor, mode: &mut Mode) -> Tensor {
+    match layer {
+        Layer::Dense { w, b, activation } => activate(&(h.matmul(w) + b), *activation),
+        Layer::Dropout { rate } => match mode {
+            Mode::Train(rng) if *rate > 0.0 => h * dropout_mask(h, *rate, rng),
+            _ => h.shallow_clone(),
+        },
+        Layer::LayerNorm { gamma, beta, dim } => h.layer_norm([*dim], Some(gamma), Some(beta), 1e-5, false),
+    }
+}
+
+/// Inverted-dropout mask drawn on the host: 0 with probability `rate`, else 1/(1-rate).
+fn dropout_mask(h: &Tensor, rate: f64, rng: &mut RunRng) -> Tensor {
+    let keep = 1.0 - rate;
+    let scale = (1.0 / keep) as f32;
+    let n = h.numel();
+    let mask: Vec<f32> = (0..n).map(|_| if rng.random::<f64>() < keep { scale } else { 0.0 }).collect();
+    Tensor::from_slice(&mask).view(h.size().as_slice()).to_device(h.device())
+}
+
+fn activate(z: &Tensor, activation: Activation) -> Tensor {
+    match activation {
+        Activation::Elu => z.elu(),
+        Activation::Relu => z.relu(),
+        Activation::Tanh => z.tanh(),
+        Activation::Sigmoid => z.sigmoid(),
+        Activation::Linear => z.shallow_clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn build(specs: &[LayerSpec], seed: u64) -> (nn::VarStore, Mlp) {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let mlp = Mlp::new(&vs.root(), 3, specs, Some(1), Init::ScaledNormal(0.1), &mut RunRng::seed_from_u64(seed));
+        (vs, mlp)
+    }
+
+    #[test]
+    fn shapes_and_parameter_count_follow_the_specs() {
+        let specs = [
+            LayerSpec::Dense { units: 4, activation: Activation::Elu },
+            LayerSpec::Dropout { rate: 0.5 },
+            LayerSpec::LayerNorm,
+            LayerSpec::Dense { units: 2, activation: Activation::Tanh },
+        ];
+        let (vs, mlp) = build(&specs, 1);
+        let y = mlp.forward(&Tensor::ones([5, 3], (Kind::Float, Device::Cpu)), &mut Mode::Eval);
+        assert_eq!(y.size(), vec![5, 1]);
+        // 3*4+4, 4+4 (norm), 4*2+2, 2*1+1
+        let count: i64 = vs.trainable_variables().iter().map(Tensor::numel).map(|n| n as i64).sum();
+        assert_eq!(count, 16 + 8 + 10 + 3);
+    }
+
+    #[test]
+    fn weights_come_from_the_run_rng_only() {
+        let specs = [LayerSpec::Dense { units: 8, activation: Activation::Relu }];
+        let x = Tensor::from_slice(&[0.3f32, -1.0, 2.0]).view([1, 3]);
+        tch::manual_seed(1);
+        let a = build(&specs, 7).1.forward(&x, &mut Mode::Eval);
+        tch::manual_seed(2);
+        let b = build(&specs, 7).1.forward(&x, &mut Mode::Eval);
+        let c = build(&specs, 8).1.forward(&x, &mut Mode::Eval);
+        assert!(a.equal(&b));
+        assert!(!a.equal(&c));
+    }
+
+    #[test]
+    fn dropout_keeps_the_expected_share_and_rescales() {
+        let h = Tensor::ones([100, 100], (Kind::Float, Device::Cpu));
+        let m = dropout_mask(&h, 0.25, &mut RunRng::seed_from_u64(3));
+        let kept = m.gt(0.0).sum(Kind::Float).double_value(&[]) / 10_000.0;
+        assert!((kept - 0.75).abs() < 0.02, "kept {kept}");
+        assert!((m.max().double_value(&[]) - 1.0 / 0.75).abs() < 1e-6);
+    }
+}

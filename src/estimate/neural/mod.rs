@@ -1,0 +1,26 @@
+//! Neural effect estimators on libtorch: S- and T-learner MLPs, TARNet, CFR with an
+//! MMD or Wasserstein balance penalty, and DragonNet with or without targeted
+//! regularization. This is the only module of causeway that imports `tch`.
+//!
+//! Every random draw (initial weights, minibatches, dropout) comes from the run's
+//! `RunRng`, never from libtorch's global generator, and each run uses one libtorch
+//! thread, so a run's bytes depend only on its inputs.
+
+mod batch;
+mod cfr;
+mod device;
+mod dragonnet;
+mod fit;
+mod ipm;
+mod layers;
+mod learners;
+mod mlp;
+mod params;
+mod registry;
+mod tarnet;
+mod train;
+
+pub use device::{Device, cuda_available, init_thread, libtorch_version};
+pub use layers::{Activation, LayerSpec};
+pub use params::{CfrParams, DragonParams, Ipm, LearnerParams, Schedule, TarnetParams};
+pub use registry::{KINDS, algorithm_version, build, resolve};

@@ -1,0 +1,379 @@
+//! Hyperparameters of the neural estimators: typed structs whose defaults are the
+//! papers' published configurations, and their resolution from user `Params`.
+//!
+//! Resolution checks the keys first (so a misspelled key gets "did you mean"), then
+//! lets serde read the values, then checks ranges; the result is serialised back
+//! with every default spelled out, which is what the run key hashes.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::device::Device;
+use super::layers::{self, LayerSpec};
+use crate::estimate::{EstimateError, Params};
+
+/// Training schedule shared by the S-, T-learner, TARNet and CFR: one Adam stage
+/// with staircase learning-rate decay and model selection on the validation split.
+/// Defaults: cfrnet's IHDP configuration (Johansson, Shalit & Sontag, `cfrnet`,
+/// configs/example_ihdp.txt, the setting behind Shalit et al., ICML 2017, Table 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Schedule {
+    /// Gradient steps (cfrnet `iterations=3000`).
+    pub iterations: usize,
+    /// Minibatch size, drawn without replacement each step (cfrnet `batch_size=100`).
+    pub batch: usize,
+    /// Adam learning rate (cfrnet `lrate=1e-3`, `optimizer='Adam'`).
+    pub lr: f64,
+    /// Staircase decay factor (cfrnet `lrate_decay=0.97`)...
+    pub lr_decay: f64,
+    /// ...applied every this many steps (cfrnet `NUM_ITERATIONS_PER_DECAY = 100`).
+    pub lr_decay_every: usize,
+    /// L2 penalty on the head weights, `weight_decay * sum(w^2) / 2`
+    /// (cfrnet `p_lambda=1e-4`, `rep_weight_decay=0`).
+    pub weight_decay: f64,
+    /// Initial weights ~ N(0, (weight_init / sqrt(fan_in))^2) (cfrnet `weight_init=0.1`).
+    pub weight_init: f64,
+    /// Keep the parameters with the best validation objective (cfrnet selects the
+    /// iteration by validation error, `val_part=0.3`).
+    pub early_stopping: bool,
+    /// Steps between validation checks (cfrnet `output_delay=100`).
+    pub eval_every: usize,
+    /// Train on standardised outcomes and rescale predictions (DragonNet's
+    /// `StandardScaler`; cfrnet trains on raw outcomes).
+    pub standardize_outcome: bool,
+    pub device: Device,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Schedule {
+            iterations: 3000,
+            batch: 100,
+            lr: 1e-3,
+            lr_decay: 0.97,
+            lr_decay_every: 100,
+            weight_decay: 1e-4,
+            weight_init: 0.1,
+            early_stopping: true,
+            eval_every: 100,
+            standardize_outcome: true,
+            device: Device::Cpu,
+        }
+    }
+}
+
+/// S-learner and T-learner (Künzel et al., PNAS 2019): plain MLPs. The S-learner
+/// sees the treatment as an extra input; the T-learner fits one MLP per arm. The
+/// default depth and width match TARNet's representation plus one head, so that
+/// the comparison isolates the architecture's sharing, not its capacity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LearnerParams {
+    #[serde(with = "layers::list")]
+    pub layers: Vec<LayerSpec>,
+    #[serde(flatten)]
+    pub schedule: Schedule,
+}
+
+impl Default for LearnerParams {
+    fn default() -> Self {
+        LearnerParams { layers: [layers::dense_elu(3, 200), layers::dense_elu(3, 100)].concat(), schedule: Schedule::default() }
+    }
+}
+
+/// TARNet (Shalit et al., ICML 2017): a shared representation and one head per arm.
+/// Architecture from cfrnet configs/example_ihdp.txt: `n_in=3, dim_in=200`,
+/// `n_out=3, dim_out=100`, `nonlin='elu'`, `normalization='divide'`,
+/// `reweight_sample=1`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TarnetParams {
+    #[serde(with = "layers::list")]
+    pub representation: Vec<LayerSpec>,
+    #[serde(with = "layers::list")]
+    pub head: Vec<LayerSpec>,
+    /// Divide each representation by its Euclidean norm (cfrnet `normalization='divide'`).
+    pub normalize_representation: bool,
+    /// Weight the factual loss by t/(2u) + (1-t)/(2(1-u)), u the treated share
+    /// (Shalit et al. 2017, eq. for w_i; cfrnet `reweight_sample=1`).
+    pub reweight: bool,
+    #[serde(flatten)]
+    pub schedule: Schedule,
+}
+
+impl Default for TarnetParams {
+    fn default() -> Self {
+        TarnetParams {
+            representation: layers::dense_elu(3, 200),
+            head: layers::dense_elu(3, 100),
+            normalize_representation: true,
+            reweight: true,
+            schedule: Schedule::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ipm {
+    /// Squared linear MMD between the group means (cfrnet `mmd2_lin`).
+    Mmd,
+    /// Entropy-regularised Wasserstein-1 by Sinkhorn iterations (cfrnet `wass`).
+    Wasserstein,
+}
+
+/// CFR (Shalit et al., ICML 2017): TARNet plus `alpha` times an integral probability
+/// metric between the treated and control representations. Defaults from cfrnet
+/// configs/example_ihdp.txt: `imb_fun='wass'`, `p_alpha=0.3`, `wass_lambda=10`,
+/// `wass_iterations=10`, `wass_bpt=1`, `use_p_correction=0`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CfrParams {
+    pub ipm: Ipm,
+    pub alpha: f64,
+    /// Sinkhorn entropic regularisation, relative to the mean distance.
+    pub wass_lambda: f64,
+    pub wass_iterations: usize,
+    #[serde(flatten)]
+    pub tarnet: TarnetParams,
+}
+
+impl Default for CfrParams {
+    fn default() -> Self {
+        CfrParams { ipm: Ipm::Wasserstein, alpha: 0.3, wass_lambda: 10.0, wass_iterations: 10, tarnet: TarnetParams::default() }
+    }
+}
+
+/// DragonNet (Shi, Blei & Veitch, NeurIPS 2019), defaults from the authors'
+/// `src/experiment/models.py` and `ihdp_main.py`: 3×200 ELU body, 2×100 ELU heads,
+/// a sigmoid propensity head, L2 0.01 on the outcome heads; Adam 1e-3 for up to 100
+/// epochs (patience 2), then SGD 1e-5 with Nesterov momentum 0.9 for up to 300
+/// epochs (patience 40), both halving the rate after 5 epochs without progress of
+/// the training loss; batch 64; targeted regularization with weight 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DragonParams {
+    #[serde(with = "layers::list")]
+    pub representation: Vec<LayerSpec>,
+    #[serde(with = "layers::list")]
+    pub head: Vec<LayerSpec>,
+    pub targeted_regularization: bool,
+    /// Weight of the targeted regularization term (`ratio=1.`).
+    pub beta: f64,
+    pub batch: usize,
+    pub epochs: usize,
+    pub lr: f64,
+    pub patience: usize,
+    pub sgd_epochs: usize,
+    pub sgd_lr: f64,
+    pub momentum: f64,
+    pub sgd_patience: usize,
+    pub plateau_factor: f64,
+    pub plateau_patience: usize,
+    /// Keras `l2(0.01)` on the outcome heads: `weight_decay * sum(w^2)`.
+    pub weight_decay: f64,
+    pub early_stopping: bool,
+    pub standardize_outcome: bool,
+    pub device: Device,
+}
+
+impl Default for DragonParams {
+    fn default() -> Self {
+        DragonParams {
+            representation: layers::dense_elu(3, 200),
+            head: layers::dense_elu(2, 100),
+            targeted_regularization: true,
+            beta: 1.0,
+            batch: 64,
+            epochs: 100,
+            lr: 1e-3,
+            patience: 2,
+            sgd_epochs: 300,
+            sgd_lr: 1e-5,
+            momentum: 0.9,
+            sgd_patience: 40,
+            plateau_factor: 0.5,
+            plateau_patience: 5,
+            weight_decay: 0.01,
+            early_stopping: true,
+            standardize_outcome: true,
+            device: Device::Cpu,
+        }
+    }
+}
+
+/// A parameter struct that can say which of its values are out of range.
+pub trait Checked: Serialize + DeserializeOwned + Default {
+    /// `Err((key, allowed range))` for the first value out of range.
+    fn check(&self) -> Result<(), (&'static str, &'static str)>;
+}
+
+impl Checked for Schedule {
+    fn check(&self) -> Result<(), (&'static str, &'static str)> {
+        let s = self;
+        require(s.iterations >= 1, "iterations", "at least 1")?;
+        require(s.batch >= 2, "batch", "at least 2")?;
+        require(positive(s.lr), "lr", "a finite number > 0")?;
+        require(s.lr_decay > 0.0 && s.lr_decay <= 1.0, "lr_decay", "in (0, 1]")?;
+        require(s.lr_decay_every >= 1, "lr_decay_every", "at least 1")?;
+        require(non_negative(s.weight_decay), "weight_decay", "a finite number >= 0")?;
+        require(positive(s.weight_init), "weight_init", "a finite number > 0")?;
+        require(s.eval_every >= 1, "eval_every", "at least 1")
+    }
+}
+
+impl Checked for LearnerParams {
+    fn check(&self) -> Result<(), (&'static str, &'static str)> {
+        require(!self.layers.is_empty(), "layers", "a non-empty list of layers")?;
+        self.schedule.check()
+    }
+}
+
+impl Checked for TarnetParams {
+    fn check(&self) -> Result<(), (&'static str, &'static str)> {
+        require(has_dense(&self.representation), "representation", "a list with at least one dense layer")?;
+        self.schedule.check()
+    }
+}
+
+impl Checked for CfrParams {
+    fn check(&self) -> Result<(), (&'static str, &'static str)> {
+        require(non_negative(self.alpha), "alpha", "a finite number >= 0")?;
+        require(positive(self.wass_lambda), "wass_lambda", "a finite number > 0")?;
+        require((1..=1000).contains(&self.wass_iterations), "wass_iterations", "in 1..=1000")?;
+        self.tarnet.check()
+    }
+}
+
+impl Checked for DragonParams {
+    fn check(&self) -> Result<(), (&'static str, &'static str)> {
+        let d = self;
+        require(has_dense(&d.representation), "representation", "a list with at least one dense layer")?;
+        require(non_negative(d.beta), "beta", "a finite number >= 0")?;
+        require(d.batch >= 2, "batch", "at least 2")?;
+        require(d.epochs + d.sgd_epochs >= 1, "epochs", "at least 1 (with sgd_epochs)")?;
+        require(positive(d.lr), "lr", "a finite number > 0")?;
+        require(positive(d.sgd_lr), "sgd_lr", "a finite number > 0")?;
+        require((0.0..1.0).contains(&d.momentum), "momentum", "in [0, 1)")?;
+        require(d.plateau_factor > 0.0 && d.plateau_factor <= 1.0, "plateau_factor", "in (0, 1]")?;
+        require(d.plateau_patience >= 1, "plateau_patience", "at least 1")?;
+        require(d.patience >= 1 && d.sgd_patience >= 1, "patience", "at least 1 (also sgd_patience)")?;
+        require(non_negative(d.weight_decay), "weight_decay", "a finite number >= 0")
+    }
+}
+
+fn require(ok: bool, key: &'static str, range: &'static str) -> Result<(), (&'static str, &'static str)> {
+    if ok { Ok(()) } else { Err((key, range)) }
+}
+
+fn positive(x: f64) -> bool {
+    x.is_finite() && x > 0.0
+}
+
+fn non_negative(x: f64) -> bool {
+    x.is_finite() && x >= 0.0
+}
+
+fn has_dense(layers: &[LayerSpec]) -> bool {
+    layers.iter().any(|l| matches!(l, LayerSpec::Dense { .. }))
+}
+
+/// Read `params` into `T`: unknown keys, type errors and ranges become
+/// `InvalidParams` naming the key.
+pub fn parse<T: Checked>(kind: &str, params: &Params) -> Result<T, EstimateError> {
+    let invalid = |message: String| EstimateError::InvalidParams { kind: kind.to_string(), message };
+    let known = known_keys::<T>();
+    for key in params.keys() {
+        if !known.iter().any(|k| k == key) {
+            let names: Vec<&str> = known.iter().map(String::as_str).collect();
+            return Err(invalid(format!("unknown key `{key}`{}", did_you_mean(key, &names))));
+        }
+    }
+    let parsed: T = serde_json::from_value(Value::Object(params.clone())).map_err(|e| invalid(e.to_string()))?;
+    parsed.check().map_err(|(key, range)| invalid(format!("`{key}` must be {range}")))?;
+    Ok(parsed)
+}
+
+/// Every default spelled out, keys sorted (serde_json's map is a BTreeMap).
+pub fn to_params<T: Serialize>(value: &T) -> Params {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(map)) => map,
+        // Invariant: the parameter structs serialise to objects with string keys.
+        other => unreachable!("hyperparameters serialise to an object, got {other:?}"),
+    }
+}
+
+fn known_keys<T: Checked>() -> Vec<String> {
+    to_params(&T::default()).keys().cloned().collect()
+}
+
+/// ` (did you mean `x`?)` for the closest candidate within a small edit distance.
+pub fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    let best = candidates.iter().map(|c| (edit_distance(word, c), *c)).min();
+    match best {
+        Some((d, c)) if d <= 2.max(word.len() / 3) => format!(" (did you mean `{c}`?)"),
+        _ => String::new(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diag + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn params(v: Value) -> Params {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn edit_distance_matches_hand_counts() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("alpha", "alpha"), 0);
+    }
+
+    #[test]
+    fn defaults_round_trip() {
+        let resolved = to_params(&CfrParams::default());
+        let back: CfrParams = parse("cfr", &resolved).unwrap();
+        assert_eq!(back, CfrParams::default());
+    }
+
+    #[test]
+    fn user_values_override_defaults() {
+        let p: CfrParams = parse("cfr", &params(json!({"alpha": 1.0, "head": [50], "ipm": "mmd"}))).unwrap();
+        assert_eq!((p.alpha, p.ipm, p.tarnet.head.len()), (1.0, Ipm::Mmd, 1));
+        assert_eq!(p.tarnet.schedule.iterations, 3000);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let err = |kind: &str, v: Value| match kind {
+            "cfr" => parse::<CfrParams>(kind, &params(v)).unwrap_err().to_string(),
+            _ => parse::<DragonParams>(kind, &params(v)).unwrap_err().to_string(),
+        };
+        insta::assert_snapshot!(err("cfr", json!({"alpah": 1.0})), @"estimator `cfr`: invalid hyperparameters: unknown key `alpah` (did you mean `alpha`?)");
+        insta::assert_snapshot!(err("cfr", json!({"alpha": -1.0})), @"estimator `cfr`: invalid hyperparameters: `alpha` must be a finite number >= 0");
+        insta::assert_snapshot!(err("cfr", json!({"ipm": "wass"})), @"estimator `cfr`: invalid hyperparameters: unknown variant `wass`, expected `mmd` or `wasserstein`");
+        insta::assert_snapshot!(err("cfr", json!({"head": [100, {"dense": 5, "activation": "gelu"}]})), @r#"estimator `cfr`: invalid hyperparameters: layer 2: unknown activation `"gelu"` (did you mean `elu`?); expected one of ["elu", "relu", "tanh", "sigmoid", "linear"]"#);
+        insta::assert_snapshot!(err("dragonnet", json!({"targeted_regularisation": true})), @"estimator `dragonnet`: invalid hyperparameters: unknown key `targeted_regularisation` (did you mean `targeted_regularization`?)");
+        insta::assert_snapshot!(err("dragonnet", json!({"momentum": 1.0})), @"estimator `dragonnet`: invalid hyperparameters: `momentum` must be in [0, 1)");
+    }
+}

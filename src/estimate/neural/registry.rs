@@ -1,0 +1,88 @@
+//! The neural estimators by name: resolving their hyperparameters, building them,
+//! and the algorithm versions that enter the run keys.
+
+use super::cfr::CfrEstimator;
+use super::dragonnet::DragonEstimator;
+use super::learners::{SLearner, TLearner};
+use super::params::{self, CfrParams, DragonParams, LearnerParams, TarnetParams, did_you_mean};
+use super::tarnet::TarnetEstimator;
+use crate::estimate::{EstimateError, Estimator, Params};
+
+pub const KINDS: &[&str] = &["slearner", "tlearner", "tarnet", "cfr", "dragonnet"];
+
+/// Validate user hyperparameters and return them with every default spelled out
+/// (sorted keys). Unknown keys get a "did you mean"; out-of-range values name the
+/// key and the allowed range.
+pub fn resolve(kind: &str, p: &Params) -> Result<Params, EstimateError> {
+    match kind {
+        "slearner" | "tlearner" => Ok(params::to_params(&params::parse::<LearnerParams>(kind, p)?)),
+        "tarnet" => Ok(params::to_params(&params::parse::<TarnetParams>(kind, p)?)),
+        "cfr" => Ok(params::to_params(&params::parse::<CfrParams>(kind, p)?)),
+        "dragonnet" => Ok(params::to_params(&params::parse::<DragonParams>(kind, p)?)),
+        _ => Err(unknown(kind)),
+    }
+}
+
+/// Build the estimator `kind` from (resolved or raw) hyperparameters.
+pub fn build(kind: &str, p: &Params) -> Result<Box<dyn Estimator>, EstimateError> {
+    Ok(match kind {
+        "slearner" => Box::new(SLearner { params: params::parse(kind, p)? }),
+        "tlearner" => Box::new(TLearner { params: params::parse(kind, p)? }),
+        "tarnet" => Box::new(TarnetEstimator { params: params::parse(kind, p)? }),
+        "cfr" => Box::new(CfrEstimator { params: params::parse(kind, p)? }),
+        "dragonnet" => Box::new(DragonEstimator { params: params::parse(kind, p)? }),
+        _ => return Err(unknown(kind)),
+    })
+}
+
+/// Bump when an estimator's numbers change for the same inputs, so that cached
+/// runs are recomputed. 0 for names that are not neural estimators.
+pub fn algorithm_version(kind: &str) -> u32 {
+    match kind {
+        "slearner" | "tlearner" | "tarnet" | "cfr" | "dragonnet" => 1,
+        _ => 0,
+    }
+}
+
+fn unknown(kind: &str) -> EstimateError {
+    let suggestion = did_you_mean(kind, KINDS);
+    let suggestion = KINDS.iter().find(|k| suggestion.contains(&format!("`{k}`"))).map(|k| k.to_string());
+    EstimateError::UnknownKind { kind: kind.to_string(), suggestion }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_kind_resolves_its_defaults_and_builds() {
+        for kind in KINDS {
+            let resolved = resolve(kind, &Params::new()).unwrap();
+            assert_eq!(resolve(kind, &resolved).unwrap(), resolved, "{kind} resolution is idempotent");
+            assert!(build(kind, &resolved).is_ok());
+            assert_eq!(algorithm_version(kind), 1);
+        }
+    }
+
+    #[test]
+    fn resolved_cfr_defaults_are_the_published_ones() {
+        let resolved = resolve("cfr", &Params::new()).unwrap();
+        insta::assert_snapshot!(serde_json::to_string_pretty(&resolved).unwrap());
+    }
+
+    #[test]
+    fn resolved_dragonnet_defaults_are_the_published_ones() {
+        let resolved = resolve("dragonnet", &Params::new()).unwrap();
+        insta::assert_snapshot!(serde_json::to_string_pretty(&resolved).unwrap());
+    }
+
+    #[test]
+    fn unknown_kind_suggests_a_neighbour() {
+        let err = resolve("tarnett", &Params::new()).unwrap_err();
+        insta::assert_snapshot!(err.to_string(), @"unknown estimator `tarnett` (did you mean `tarnet`?)");
+        let shorthand = json!({"representation": [20, 20]});
+        let resolved = resolve("tarnet", shorthand.as_object().unwrap()).unwrap();
+        assert_eq!(resolved["representation"], json!([{"activation": "elu", "dense": 20}, {"activation": "elu", "dense": 20}]));
+    }
+}

@@ -1,0 +1,256 @@
+//! One training loop for every network: stages of an optimiser with a learning-rate
+//! schedule, minibatches drawn from the run's RNG, validation checks that keep the
+//! best parameters (early stopping), and divergence turned into an error.
+
+use rand::seq::SliceRandom;
+use rand::seq::index;
+use tch::nn::{self, OptimizerConfig};
+use tch::Tensor;
+
+use super::batch::{Batch, Prepared};
+use super::mlp::Mode;
+use super::params::Schedule;
+use crate::estimate::EstimateError;
+use crate::run::RunRng;
+
+/// A network the loop can train.
+pub trait Network {
+    fn var_store(&self) -> &nn::VarStore;
+    /// The method's objective on a batch (factual loss and its own regularisers),
+    /// without weight decay.
+    fn objective(&self, batch: &Batch, mode: &mut Mode) -> Tensor;
+    /// Weight decay, added to the objective while training.
+    fn penalty(&self) -> Tensor;
+    /// Factor turning an objective over `rows` rows into a per-row figure for the
+    /// diagnostics (1 for mean-reduced objectives).
+    fn per_row(&self, _rows: usize) -> f64 {
+        1.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Optimizer {
+    Adam,
+    Nesterov { momentum: f64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Length {
+    /// Steps on minibatches drawn afresh (without replacement) each step, checked
+    /// on the validation rows every `eval_every` steps (cfrnet's loop).
+    Iterations { steps: usize, eval_every: usize },
+    /// Passes over the shuffled training rows, checked after each (Keras' `fit`).
+    Epochs(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LrSchedule {
+    /// lr * decay^floor(step / every) (TensorFlow's staircase `exponential_decay`).
+    Staircase { decay: f64, every: usize },
+    /// Multiply by `factor` after `patience` epochs without a lower training loss
+    /// (Keras' `ReduceLROnPlateau`).
+    Plateau { factor: f64, patience: usize },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stage {
+    pub optimizer: Optimizer,
+    pub lr: f64,
+    pub batch: usize,
+    pub length: Length,
+    pub schedule: LrSchedule,
+    /// Stop after this many validation checks without improvement.
+    pub patience: Option<usize>,
+}
+
+impl Stage {
+    /// The single Adam stage of cfrnet, from the shared schedule parameters.
+    pub fn from_schedule(s: &Schedule) -> Stage {
+        Stage {
+            optimizer: Optimizer::Adam,
+            lr: s.lr,
+            batch: s.batch,
+            length: Length::Iterations { steps: s.iterations, eval_every: s.eval_every },
+            schedule: LrSchedule::Staircase { decay: s.lr_decay, every: s.lr_decay_every },
+            patience: None,
+        }
+    }
+}
+
+/// Which rows train and which select the model.
+pub struct Rows<'a> {
+    pub train: &'a [usize],
+    pub validation: &'a [usize],
+    pub early_stopping: bool,
+}
+
+/// What training reports for the diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Report {
+    pub iterations: usize,
+    /// Best per-row validation objective; NaN without validation rows.
+    pub best_validation: f64,
+    /// Per-row objective on the training rows with the kept parameters.
+    pub final_train: f64,
+}
+
+impl Report {
+    pub fn diagnostics(&self) -> Vec<(String, f64)> {
+        vec![
+            ("iterations".to_string(), self.iterations as f64),
+            ("best_validation_loss".to_string(), self.best_validation),
+            ("final_train_loss".to_string(), self.final_train),
+        ]
+    }
+}
+
+/// Train `net` through `stages`; the parameters left in its VarStore are the best
+/// seen on the validation rows (or the last ones without early stopping).
+pub fn train(net: &dyn Network, data: &Prepared, rows: &Rows, stages: &[Stage], rng: &mut RunRng, kind: &str) -> Result<Report, EstimateError> {
+    let validate = rows.early_stopping && !rows.validation.is_empty();
+    let validation = validate.then(|| data.batch(rows.validation));
+    let mut state = State { kind, step: 0, best: f64::INFINITY, snapshot: None };
+    for stage in stages {
+        run_stage(net, data, rows.train, validation.as_ref(), stage, &mut state, rng)?;
+        if let Some(snapshot) = &state.snapshot {
+            restore(net.var_store(), snapshot);
+        }
+    }
+    let train_batch = data.batch(rows.train);
+    let final_train = tch::no_grad(|| net.objective(&train_batch, &mut Mode::Eval).double_value(&[])) * net.per_row(rows.train.len());
+    let best_validation = if validate { state.best * net.per_row(rows.validation.len()) } else { f64::NAN };
+    Ok(Report { iterations: state.step, best_validation, final_train })
+}
+
+struct State<'a> {
+    kind: &'a str,
+    /// Gradient steps taken over all stages.
+    step: usize,
+    best: f64,
+    snapshot: Option<Vec<Tensor>>,
+}
+
+fn run_stage(
+    net: &dyn Network,
+    data: &Prepared,
+    train: &[usize],
+    validation: Option<&Batch>,
+    stage: &Stage,
+    state: &mut State,
+    rng: &mut RunRng,
+) -> Result<(), EstimateError> {
+    let mut opt = build_optimizer(net.var_store(), stage).map_err(|e| failed(state.kind, e.to_string()))?;
+    let mut lr = stage.lr;
+    let mut plateau = Plateau { best: f64::INFINITY, wait: 0 };
+    let mut stale = 0usize;
+    let batch = stage.batch.min(train.len());
+    let (epochs, steps_per_epoch, eval_every) = match stage.length {
+        Length::Iterations { steps, eval_every } => (1, steps, eval_every),
+        Length::Epochs(n) => (n, train.len().div_ceil(batch), usize::MAX),
+    };
+    let mut order = train.to_vec();
+    let mut stage_step = 0usize;
+    for _ in 0..epochs {
+        if let Length::Epochs(_) = stage.length {
+            order.shuffle(rng);
+        }
+        let mut epoch_loss = 0.0;
+        for k in 0..steps_per_epoch {
+            let rows = match stage.length {
+                Length::Iterations { .. } => index::sample(rng, train.len(), batch).into_iter().map(|i| train[i]).collect(),
+                Length::Epochs(_) => order[k * batch..((k + 1) * batch).min(order.len())].to_vec(),
+            };
+            if let LrSchedule::Staircase { decay, every } = stage.schedule {
+                opt.set_lr(stage.lr * decay.powi((stage_step / every) as i32));
+            }
+            epoch_loss += step(net, &mut opt, &data.batch(&rows), state, rng)?;
+            stage_step += 1;
+            let last = k + 1 == steps_per_epoch;
+            let check = (stage_step % eval_every == 0 || last) && matches!(stage.length, Length::Iterations { .. });
+            if check && let Some(v) = validation {
+                stale = if improve(net, v, state) { 0 } else { stale + 1 };
+            }
+        }
+        if let Length::Epochs(_) = stage.length {
+            if let LrSchedule::Plateau { factor, patience } = stage.schedule
+                && plateau.stalled(epoch_loss / steps_per_epoch as f64, patience)
+            {
+                lr *= factor;
+                opt.set_lr(lr);
+            }
+            if let Some(v) = validation {
+                stale = if improve(net, v, state) { 0 } else { stale + 1 };
+            }
+        }
+        if stage.patience.is_some_and(|p| stale >= p) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// One gradient step; returns the training loss of the batch.
+fn step(net: &dyn Network, opt: &mut nn::Optimizer, batch: &Batch, state: &mut State, rng: &mut RunRng) -> Result<f64, EstimateError> {
+    state.step += 1;
+    let loss = net.objective(batch, &mut Mode::Train(rng)) + net.penalty();
+    let value = loss.double_value(&[]);
+    if !value.is_finite() {
+        let what = if value.is_nan() { "NaN" } else { "infinite" };
+        return Err(failed(state.kind, format!("training diverged at iteration {} (loss is {what})", state.step)));
+    }
+    opt.backward_step(&loss);
+    Ok(value)
+}
+
+/// Check the validation objective; keep a copy of the parameters if it improved.
+fn improve(net: &dyn Network, validation: &Batch, state: &mut State) -> bool {
+    let loss = tch::no_grad(|| net.objective(validation, &mut Mode::Eval).double_value(&[]));
+    if loss < state.best {
+        state.best = loss;
+        state.snapshot = Some(net.var_store().trainable_variables().iter().map(|t| t.detach().copy()).collect());
+        true
+    } else {
+        false
+    }
+}
+
+fn restore(vs: &nn::VarStore, snapshot: &[Tensor]) {
+    tch::no_grad(|| {
+        for (mut var, saved) in vs.trainable_variables().into_iter().zip(snapshot) {
+            var.copy_(saved);
+        }
+    });
+}
+
+struct Plateau {
+    best: f64,
+    wait: usize,
+}
+
+impl Plateau {
+    /// Record an epoch's loss; true when the rate should drop now.
+    fn stalled(&mut self, loss: f64, patience: usize) -> bool {
+        if loss < self.best {
+            self.best = loss;
+            self.wait = 0;
+            return false;
+        }
+        self.wait += 1;
+        if self.wait >= patience {
+            self.wait = 0;
+            return true;
+        }
+        false
+    }
+}
+
+fn build_optimizer(vs: &nn::VarStore, stage: &Stage) -> Result<nn::Optimizer, tch::TchError> {
+    match stage.optimizer {
+        Optimizer::Adam => nn::Adam::default().build(vs, stage.lr),
+        Optimizer::Nesterov { momentum } => nn::Sgd { momentum, dampening: 0.0, wd: 0.0, nesterov: true }.build(vs, stage.lr),
+    }
+}
+
+pub fn failed(kind: &str, message: String) -> EstimateError {
+    EstimateError::Failed { kind: kind.to_string(), message }
+}
