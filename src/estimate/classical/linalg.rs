@@ -22,7 +22,7 @@ pub enum FitError {
          drop it or choose another adjustment set"
     )]
     RankDeficient { column: String },
-    #[error("too few rows to fit: {rows} rows for {params} parameters")]
+    #[error("too few rows to fit: {params} parameters need at least {params} rows, got {rows}")]
     TooFewRows { rows: usize, params: usize },
     #[error("the {what} Hessian is not positive definite (perfect separation or a constant covariate?)")]
     NotPositiveDefinite { what: &'static str },
