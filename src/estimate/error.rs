@@ -1,4 +1,4 @@
-//! Errors raised while configuring or running an estimator.
+//! Errors raised while configuring or running an estimator, or naming a metric.
 
 use thiserror::Error;
 
@@ -10,8 +10,22 @@ pub enum EstimateError {
     InvalidParams { kind: String, message: String },
     #[error("{kind}: {message}")]
     Failed { kind: String, message: String },
+    #[error("unknown metric `{name}`{}", suggest(.suggestion))]
+    UnknownMetric { name: String, suggestion: Option<String> },
 }
 
 fn suggest(s: &Option<String>) -> String {
     s.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default()
+}
+
+impl EstimateError {
+    /// A run-time failure of estimator `kind` (singular design, no treated rows, ...).
+    pub fn failed(kind: &str, message: impl Into<String>) -> Self {
+        EstimateError::Failed { kind: kind.to_string(), message: message.into() }
+    }
+
+    /// A hyperparameter of estimator `kind` that `resolve` rejects.
+    pub fn invalid(kind: &str, message: impl Into<String>) -> Self {
+        EstimateError::InvalidParams { kind: kind.to_string(), message: message.into() }
+    }
 }

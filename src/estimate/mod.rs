@@ -4,9 +4,15 @@
 //! `classical/` holds the textbook baselines; `neural/` holds the networks and is
 //! the only module that imports `tch`.
 
+pub mod classical;
 mod error;
 mod estimator;
+mod factory;
+pub mod metrics;
 pub mod neural;
+mod params;
 
 pub use error::EstimateError;
 pub use estimator::{Estimate, Estimator, Params};
+pub use factory::{CLASSICAL_KINDS, algorithm_version, build, init_thread, kinds, resolve};
+pub use metrics::{Metric, score};

@@ -1,0 +1,187 @@
+//! Augmented inverse probability weighting (doubly robust), with K-fold
+//! cross-fitting and an influence-function standard error.
+//!
+//! The in-sample rows are shuffled with the run's RNG and dealt into K folds. For
+//! each fold, a logistic propensity model e(x) and one OLS outcome model per arm,
+//! mu0(x) and mu1(x), are fitted on the other folds and evaluated on the fold, so
+//! no row's nuisance predictions saw its own outcome (Chernozhukov et al. 2018,
+//! "Double/debiased machine learning", definition 3.1). Each row then contributes
+//!   psi_i = mu1_i - mu0_i + t_i (y_i - mu1_i) / e_i - (1 - t_i) (y_i - mu0_i) / (1 - e_i),
+//! the ATE is mean(psi) and its standard error sd(psi) / sqrt(n). The estimate is
+//! consistent when either the propensity or the outcome model is right.
+
+use nalgebra::DVector;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use super::linalg::{FitError, least_squares};
+use super::sample::{Arms, covariate_design, covariate_design_names, mean, normal_interval, propensity, range, variance};
+use crate::data::{CausalData, Split};
+use crate::estimate::params::{Hyper, check_at_least, check_open};
+use crate::estimate::{Estimate, EstimateError, Estimator};
+use crate::run::RunRng;
+
+/// Hyperparameters of `aipw`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AipwParams {
+    /// Number of cross-fitting folds, at least 2. Default 5.
+    pub folds: usize,
+    /// Propensities are clipped to [clip, 1 - clip]; in (0, 0.5). Default 0.01.
+    pub clip: f64,
+}
+
+impl Default for AipwParams {
+    fn default() -> Self {
+        AipwParams { folds: 5, clip: 0.01 }
+    }
+}
+
+impl Hyper for AipwParams {
+    fn validate(&self) -> Result<(), String> {
+        check_at_least("folds", self.folds, 2)?;
+        check_open("clip", self.clip, 0.0, 0.5)
+    }
+}
+
+/// Cross-fitted AIPW with OLS outcome models and a logistic propensity model.
+#[derive(Debug, Clone, Default)]
+pub struct Aipw {
+    pub params: AipwParams,
+}
+
+/// Cross-fitted nuisance predictions, indexed by row of the data.
+struct Nuisance {
+    mu0: Vec<f64>,
+    mu1: Vec<f64>,
+    e: Vec<f64>,
+    clipped: usize,
+}
+
+impl Estimator for Aipw {
+    fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let arms = Arms::of("aipw", data, split.in_sample())?;
+        if arms.rows.len() < self.params.folds {
+            return Err(EstimateError::failed("aipw", format!("{} folds but only {} in-sample rows", self.params.folds, arms.rows.len())));
+        }
+        let folds = deal_folds(&arms.rows, self.params.folds, rng);
+        let nu = self.cross_fit(data, &folds, &split.test)?;
+        let psi: Vec<f64> = arms.rows.iter().map(|&i| score(data, &nu, i)).collect();
+        let ate = mean(psi.iter().copied());
+        let se = (variance(&psi) / psi.len() as f64).sqrt();
+        let in_sample_e: Vec<f64> = arms.rows.iter().map(|&i| nu.e[i]).collect();
+        let (lo, hi) = range(&in_sample_e);
+        Ok(Estimate {
+            ite: Some(nu.mu1.iter().zip(&nu.mu0).map(|(a, b)| a - b).collect()),
+            ate,
+            att: Some(effect_on_treated(data, &nu, &arms)),
+            interval: Some(normal_interval(ate, se)),
+            diagnostics: vec![
+                ("se".into(), se),
+                ("propensity_min".into(), lo),
+                ("propensity_max".into(), hi),
+                ("clipped".into(), nu.clipped as f64),
+            ],
+        })
+    }
+}
+
+impl Aipw {
+    /// Fit the nuisance models once per fold. In-sample rows get the predictions
+    /// of the models that did not see them; test rows get the average over folds.
+    fn cross_fit(&self, data: &CausalData, folds: &[Vec<usize>], test: &[usize]) -> Result<Nuisance, EstimateError> {
+        let n = data.n_rows();
+        let mut nu = Nuisance { mu0: vec![0.0; n], mu1: vec![0.0; n], e: vec![0.0; n], clipped: 0 };
+        let k = folds.len() as f64;
+        for (f, held_out) in folds.iter().enumerate() {
+            let training: Vec<usize> = folds.iter().enumerate().filter(|(g, _)| *g != f).flat_map(|(_, rows)| rows.iter().copied()).collect();
+            let fail = |what: &str, e: FitError| EstimateError::failed("aipw", format!("{what} in fold {}: {e}", f + 1));
+            let train_arms = Arms::of("aipw", data, training.clone()).map_err(|_| {
+                EstimateError::failed("aipw", format!("fold {} leaves one arm empty for training; use fewer folds", f + 1))
+            })?;
+            let (e, clipped) = propensity(data, &training, held_out, self.params.clip).map_err(|e| fail("propensity model", e))?;
+            let b1 = fit_outcome(data, &train_arms.treated).map_err(|e| fail("outcome model of the treated", e))?;
+            let b0 = fit_outcome(data, &train_arms.control).map_err(|e| fail("outcome model of the controls", e))?;
+            nu.clipped += clipped;
+            for (r, &i) in held_out.iter().enumerate() {
+                nu.e[i] = e[r];
+            }
+            assign(&mut nu.mu1, held_out, &predict_outcome(data, held_out, &b1), 1.0);
+            assign(&mut nu.mu0, held_out, &predict_outcome(data, held_out, &b0), 1.0);
+            accumulate(&mut nu.mu1, test, &predict_outcome(data, test, &b1), 1.0 / k);
+            accumulate(&mut nu.mu0, test, &predict_outcome(data, test, &b0), 1.0 / k);
+        }
+        Ok(nu)
+    }
+}
+
+/// Shuffle `rows` and deal them round-robin into `k` folds of near-equal size.
+fn deal_folds(rows: &[usize], k: usize, rng: &mut RunRng) -> Vec<Vec<usize>> {
+    let mut shuffled = rows.to_vec();
+    shuffled.shuffle(rng);
+    let mut folds = vec![Vec::new(); k];
+    for (pos, row) in shuffled.into_iter().enumerate() {
+        folds[pos % k].push(row);
+    }
+    folds
+}
+
+fn fit_outcome(data: &CausalData, rows: &[usize]) -> Result<DVector<f64>, FitError> {
+    let y = DVector::from_iterator(rows.len(), rows.iter().map(|&i| data.outcome[i]));
+    Ok(least_squares(&covariate_design(data, rows), &y, &covariate_design_names(data))?.coef)
+}
+
+fn predict_outcome(data: &CausalData, rows: &[usize], coef: &DVector<f64>) -> Vec<f64> {
+    (covariate_design(data, rows) * coef).iter().copied().collect()
+}
+
+fn assign(target: &mut [f64], rows: &[usize], values: &[f64], scale: f64) {
+    for (&i, v) in rows.iter().zip(values) {
+        target[i] = v * scale;
+    }
+}
+
+fn accumulate(target: &mut [f64], rows: &[usize], values: &[f64], scale: f64) {
+    for (&i, v) in rows.iter().zip(values) {
+        target[i] += v * scale;
+    }
+}
+
+/// The uncentred efficient influence function of the ATE at row i.
+fn score(data: &CausalData, nu: &Nuisance, i: usize) -> f64 {
+    let (t, y, e) = (data.treatment[i], data.outcome[i], nu.e[i]);
+    nu.mu1[i] - nu.mu0[i] + t * (y - nu.mu1[i]) / e - (1.0 - t) * (y - nu.mu0[i]) / (1.0 - e)
+}
+
+/// Doubly robust ATT: (1/n1) sum_i [t_i - (1 - t_i) e_i / (1 - e_i)] (y_i - mu0_i),
+/// the sample mean of the efficient influence function of the ATT (Hahn 1998,
+/// Econometrica 66(2)) with the cross-fitted mu0 and odds e / (1 - e).
+fn effect_on_treated(data: &CausalData, nu: &Nuisance, arms: &Arms) -> f64 {
+    let n1 = arms.treated.len() as f64;
+    let total: f64 = arms
+        .rows
+        .iter()
+        .map(|&i| {
+            let (t, e) = (data.treatment[i], nu.e[i]);
+            (t - (1.0 - t) * e / (1.0 - e)) * (data.outcome[i] - nu.mu0[i])
+        })
+        .sum();
+    total / n1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn folds_partition_the_rows_evenly() {
+        let rows: Vec<usize> = (10..33).collect();
+        let folds = deal_folds(&rows, 5, &mut RunRng::seed_from_u64(1));
+        let sizes: Vec<usize> = folds.iter().map(Vec::len).collect();
+        assert_eq!(sizes, vec![5, 5, 5, 4, 4]);
+        let mut all: Vec<usize> = folds.concat();
+        all.sort_unstable();
+        assert_eq!(all, rows);
+    }
+}

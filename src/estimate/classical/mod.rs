@@ -1,0 +1,22 @@
+//! The classical baselines every paper's table has: difference in means, OLS
+//! regression adjustment (with and without interactions), IPW, cross-fitted AIPW
+//! and propensity-score matching, on nalgebra.
+//!
+//! They fit on the in-sample rows (train and validation) and report the ATE over
+//! those rows; the ones with an outcome model predict individual effects for all rows.
+
+mod aipw;
+mod ipw;
+mod linalg;
+mod logistic;
+mod matching;
+mod naive;
+mod ols;
+mod sample;
+
+pub use aipw::{Aipw, AipwParams};
+pub use ipw::{Ipw, IpwParams};
+pub use linalg::FitError;
+pub use matching::{Matching, MatchingParams};
+pub use naive::Naive;
+pub use ols::Ols;

@@ -1,0 +1,30 @@
+//! Difference in means: the estimate that ignores confounding, and so the
+//! baseline every other estimator has to beat.
+
+use super::sample::{Arms, mean, normal_interval, variance};
+use crate::data::{CausalData, Split};
+use crate::estimate::{Estimate, EstimateError, Estimator};
+use crate::run::RunRng;
+
+/// mean(y | t = 1) - mean(y | t = 0) over the in-sample rows, reported as both the
+/// ATE and the ATT (they coincide only under randomization), with Welch's
+/// unequal-variance normal interval. No individual effects.
+#[derive(Debug, Clone, Default)]
+pub struct Naive;
+
+impl Estimator for Naive {
+    fn estimate(&self, data: &CausalData, split: &Split, _rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let arms = Arms::of("naive", data, split.in_sample())?;
+        let y1: Vec<f64> = arms.treated.iter().map(|&i| data.outcome[i]).collect();
+        let y0: Vec<f64> = arms.control.iter().map(|&i| data.outcome[i]).collect();
+        let ate = mean(y1.iter().copied()) - mean(y0.iter().copied());
+        let se = (variance(&y1) / y1.len() as f64 + variance(&y0) / y0.len() as f64).sqrt();
+        Ok(Estimate {
+            ite: None,
+            ate,
+            att: Some(ate),
+            interval: Some(normal_interval(ate, se)),
+            diagnostics: vec![("se".into(), se), ("n_treated".into(), y1.len() as f64), ("n_control".into(), y0.len() as f64)],
+        })
+    }
+}

@@ -1,0 +1,217 @@
+//! Metrics that score one run's `Estimate` against the dataset's ground truth.
+//!
+//! Simulated and semi-synthetic data carry the expected potential outcomes of
+//! every row (`Truth::Potential`), so individual-level metrics are exact; a
+//! benchmark (`Truth::Benchmark`) knows only an ATE and/or ATT; real data
+//! (`Truth::None`) allows no error metric, only the estimate itself. A metric
+//! the truth or the estimate cannot support is `None`, never a made-up number.
+//! "In-sample" rows are train and validation together, "out-of-sample" the test
+//! rows, as in Shalit et al. (2017).
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::EstimateError;
+use super::estimator::Estimate;
+use super::params::closest;
+use crate::data::{CausalData, Split, Truth};
+
+/// A per-run metric. Each variant's doc gives its exact definition; `tau` is the
+/// true individual effect mu1 - mu0 and `tau_hat` the estimated one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Metric {
+    /// `ate`: the estimated ATE over the in-sample rows, `est.ate`.
+    Ate,
+    /// `ate_error`: the same as `ate_error_in`.
+    AteError,
+    /// `ate_error_in`: |est.ate - true in-sample ATE|, where the true ATE is
+    /// mean(tau) over the in-sample rows, or the benchmark's ATE. We score
+    /// `est.ate` rather than mean(tau_hat): the two agree for plug-in estimators,
+    /// and for AIPW `est.ate` is the doubly robust estimate while mean(tau_hat)
+    /// would score only its outcome model.
+    AteErrorIn,
+    /// `ate_error_out`: |mean(tau_hat) - mean(tau)| over the test rows; needs
+    /// individual effects on both sides.
+    AteErrorOut,
+    /// `pehe_in`: sqrt(mean((tau_hat - tau)^2)) over the in-sample rows.
+    PeheIn,
+    /// `pehe_out`: sqrt(mean((tau_hat - tau)^2)) over the test rows.
+    PeheOut,
+    /// `att`: the estimated effect on the treated, `est.att`.
+    Att,
+    /// `att_error`: |att_hat - true ATT|, with the true ATT mean(tau) over the
+    /// in-sample treated rows, or the benchmark's ATT; att_hat is `est.att`, or
+    /// mean(tau_hat) over the in-sample treated rows when the estimator has no ATT.
+    AttError,
+    /// `coverage`: 1.0 when the 95% interval contains the true in-sample ATE (as
+    /// in `ate_error_in`), else 0.0; averaging over runs gives the coverage rate.
+    Coverage,
+    /// `policy_risk`: Shalit et al. (2017, section 5) policy risk
+    /// R_pol = 1 - (E[Y1 | pi = 1] P(pi = 1) + E[Y0 | pi = 0] P(pi = 0)) of the
+    /// policy pi(x) = [tau_hat(x) > 0], on the test rows. With known potential
+    /// outcomes the expectations are exact: 1 - mean(pi mu1 + (1 - pi) mu0). The
+    /// paper's estimate from a randomized subset of real data is not available,
+    /// because `CausalData` does not mark such a subset.
+    PolicyRisk,
+}
+
+impl Metric {
+    /// Every metric, in declaration order.
+    pub const ALL: [Metric; 10] = [
+        Metric::Ate,
+        Metric::AteError,
+        Metric::AteErrorIn,
+        Metric::AteErrorOut,
+        Metric::PeheIn,
+        Metric::PeheOut,
+        Metric::Att,
+        Metric::AttError,
+        Metric::Coverage,
+        Metric::PolicyRisk,
+    ];
+
+    /// The name used in experiment files and result tables.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Metric::Ate => "ate",
+            Metric::AteError => "ate_error",
+            Metric::AteErrorIn => "ate_error_in",
+            Metric::AteErrorOut => "ate_error_out",
+            Metric::PeheIn => "pehe_in",
+            Metric::PeheOut => "pehe_out",
+            Metric::Att => "att",
+            Metric::AttError => "att_error",
+            Metric::Coverage => "coverage",
+            Metric::PolicyRisk => "policy_risk",
+        }
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Metric {
+    type Err = EstimateError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Metric::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = Metric::ALL.iter().map(Metric::name).collect();
+            EstimateError::UnknownMetric { name: s.to_string(), suggestion: closest(s, &names).map(str::to_string) }
+        })
+    }
+}
+
+/// Values in the order of `metrics`; None where the truth or the estimate lacks
+/// what is needed.
+pub fn score(metrics: &[Metric], est: &Estimate, data: &CausalData, split: &Split) -> Vec<(Metric, Option<f64>)> {
+    let ctx = Context { est, data, in_sample: split.in_sample(), test: &split.test };
+    metrics.iter().map(|&m| (m, ctx.value(m))).collect()
+}
+
+struct Context<'a> {
+    est: &'a Estimate,
+    data: &'a CausalData,
+    in_sample: Vec<usize>,
+    test: &'a [usize],
+}
+
+impl Context<'_> {
+    fn value(&self, metric: Metric) -> Option<f64> {
+        match metric {
+            Metric::Ate => Some(self.est.ate),
+            Metric::AteError | Metric::AteErrorIn => self.true_ate_in().map(|ate| (self.est.ate - ate).abs()),
+            Metric::AteErrorOut => self.ate_error_on(self.test),
+            Metric::PeheIn => self.pehe_on(&self.in_sample),
+            Metric::PeheOut => self.pehe_on(self.test),
+            Metric::Att => self.est.att,
+            Metric::AttError => Some((self.estimated_att()? - self.true_att()?).abs()),
+            Metric::Coverage => self.coverage(),
+            Metric::PolicyRisk => self.policy_risk_on(self.test),
+        }
+    }
+
+    fn true_ate_in(&self) -> Option<f64> {
+        match &self.data.truth {
+            Truth::Potential { mu0, mu1 } => mean_over(&self.in_sample, |i| mu1[i] - mu0[i]),
+            Truth::Benchmark { ate, .. } => *ate,
+            Truth::None => None,
+        }
+    }
+
+    fn treated_in_sample(&self) -> Vec<usize> {
+        self.in_sample.iter().copied().filter(|&i| self.data.is_treated(i)).collect()
+    }
+
+    fn true_att(&self) -> Option<f64> {
+        match &self.data.truth {
+            Truth::Potential { mu0, mu1 } => mean_over(&self.treated_in_sample(), |i| mu1[i] - mu0[i]),
+            Truth::Benchmark { att, .. } => *att,
+            Truth::None => None,
+        }
+    }
+
+    fn estimated_att(&self) -> Option<f64> {
+        if let Some(att) = self.est.att {
+            return Some(att);
+        }
+        let hat = self.est.ite.as_deref()?;
+        mean_over(&self.treated_in_sample(), |i| hat[i])
+    }
+
+    /// Estimated and true individual effects, when both exist.
+    fn effects(&self) -> Option<(&[f64], Vec<f64>)> {
+        Some((self.est.ite.as_deref()?, self.data.true_ite()?))
+    }
+
+    fn ate_error_on(&self, rows: &[usize]) -> Option<f64> {
+        let (hat, tau) = self.effects()?;
+        Some((mean_over(rows, |i| hat[i])? - mean_over(rows, |i| tau[i])?).abs())
+    }
+
+    fn pehe_on(&self, rows: &[usize]) -> Option<f64> {
+        let (hat, tau) = self.effects()?;
+        mean_over(rows, |i| (hat[i] - tau[i]).powi(2)).map(f64::sqrt)
+    }
+
+    fn coverage(&self) -> Option<f64> {
+        let (lo, hi) = self.est.interval?;
+        let ate = self.true_ate_in()?;
+        Some(if lo <= ate && ate <= hi { 1.0 } else { 0.0 })
+    }
+
+    fn policy_risk_on(&self, rows: &[usize]) -> Option<f64> {
+        let hat = self.est.ite.as_deref()?;
+        let Truth::Potential { mu0, mu1 } = &self.data.truth else { return None };
+        let value = mean_over(rows, |i| if hat[i] > 0.0 { mu1[i] } else { mu0[i] })?;
+        Some(1.0 - value)
+    }
+}
+
+/// Mean of `f` over `rows`; None for no rows.
+fn mean_over(rows: &[usize], f: impl Fn(usize) -> f64) -> Option<f64> {
+    if rows.is_empty() {
+        return None;
+    }
+    Some(rows.iter().map(|&i| f(i)).sum::<f64>() / rows.len() as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for m in Metric::ALL {
+            assert_eq!(m.name().parse::<Metric>().unwrap(), m);
+        }
+    }
+
+    #[test]
+    fn misspelled_metric_gets_a_suggestion() {
+        let err = "pehe_ot".parse::<Metric>().unwrap_err();
+        assert_eq!(err.to_string(), "unknown metric `pehe_ot` (did you mean `pehe_out`?)");
+    }
+}

@@ -1,0 +1,152 @@
+//! Hyperparameter parsing shared by every estimator: user `Params` in, a typed
+//! struct out, and back to `Params` with every default spelled out.
+//!
+//! Each estimator's hyperparameters are a `#[serde(deny_unknown_fields, default)]`
+//! struct. We check unknown keys and per-key types ourselves before handing the
+//! whole map to serde, because serde's messages neither suggest a spelling nor
+//! say which key a type error belongs to.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{EstimateError, Params};
+
+/// A typed hyperparameter struct: its defaults name its keys, and `validate`
+/// rejects out-of-range values with a message that names the key.
+pub trait Hyper: Serialize + DeserializeOwned + Default {
+    fn validate(&self) -> Result<(), String>;
+}
+
+/// The hyperparameters of an estimator that takes none.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NoParams {}
+
+impl Hyper for NoParams {
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Parse and validate `params` as the hyperparameters of estimator `kind`.
+pub fn parse<T: Hyper>(kind: &str, params: &Params) -> Result<T, EstimateError> {
+    let known = to_params(&T::default());
+    for (key, value) in params {
+        if !known.contains_key(key) {
+            return Err(EstimateError::invalid(kind, unknown_key_message(key, &known)));
+        }
+        let mut single = Params::new();
+        single.insert(key.clone(), value.clone());
+        if let Err(e) = serde_json::from_value::<T>(serde_json::Value::Object(single)) {
+            return Err(EstimateError::invalid(kind, format!("`{key}`: {e}")));
+        }
+    }
+    let parsed: T = serde_json::from_value(serde_json::Value::Object(params.clone()))
+        .map_err(|e| EstimateError::invalid(kind, e.to_string()))?;
+    parsed.validate().map_err(|m| EstimateError::invalid(kind, m))?;
+    Ok(parsed)
+}
+
+/// Serialize resolved hyperparameters back to a sorted JSON map.
+pub fn to_params<T: Serialize>(value: &T) -> Params {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(map)) => map,
+        // Invariant: every `Hyper` is a plain struct of numbers, booleans and
+        // options, which serializes to a JSON object.
+        _ => unreachable!("hyperparameter structs serialize to JSON objects"),
+    }
+}
+
+fn unknown_key_message(key: &str, known: &Params) -> String {
+    let names: Vec<&str> = known.keys().map(String::as_str).collect();
+    let mut msg = format!("unknown key `{key}`");
+    match closest(key, &names) {
+        Some(s) => msg.push_str(&format!(" (did you mean `{s}`?)")),
+        None if names.is_empty() => msg.push_str(" (this estimator takes no hyperparameters)"),
+        None => msg.push_str(&format!(" (expected one of: {})", names.join(", "))),
+    }
+    msg
+}
+
+/// The candidate nearest to `word` by edit distance, if it is close enough to be
+/// a plausible misspelling (at most a third of the word's length, at least 1).
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance (insertions, deletions, substitutions all cost 1).
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = substitute.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Check that `value` lies in the open interval (`lo`, `hi`).
+pub fn check_open(key: &str, value: f64, lo: f64, hi: f64) -> Result<(), String> {
+    if value > lo && value < hi {
+        Ok(())
+    } else {
+        Err(format!("`{key}` must lie strictly between {lo} and {hi}, got {value}"))
+    }
+}
+
+/// Check that an integer hyperparameter is at least `min`.
+pub fn check_at_least(key: &str, value: usize, min: usize) -> Result<(), String> {
+    if value >= min { Ok(()) } else { Err(format!("`{key}` must be at least {min}, got {value}")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn edit_distance_on_known_pairs() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("fold", "folds"), 1);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+
+    #[test]
+    fn closest_suggests_near_misses_only() {
+        assert_eq!(closest("fold", &["folds", "clip"]), Some("folds"));
+        assert_eq!(closest("aipv", &["naive", "aipw", "ipw"]), Some("aipw"));
+        assert_eq!(closest("zzzzzz", &["folds", "clip"]), None);
+    }
+
+    /// Brute force: the distance is the shortest path in the edit graph, found by
+    /// exhaustive recursion on short strings.
+    fn brute(a: &[char], b: &[char]) -> usize {
+        match (a.split_first(), b.split_first()) {
+            (None, _) => b.len(),
+            (_, None) => a.len(),
+            (Some((x, ar)), Some((y, br))) => {
+                let sub = brute(ar, br) + usize::from(x != y);
+                sub.min(brute(ar, b) + 1).min(brute(a, br) + 1)
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn edit_distance_matches_brute_force(a in "[abc]{0,6}", b in "[abc]{0,6}") {
+            let (ac, bc): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+            prop_assert_eq!(edit_distance(&a, &b), brute(&ac, &bc));
+        }
+    }
+}
