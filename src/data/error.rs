@@ -59,7 +59,7 @@ pub enum DataError {
     DuplicateCovariate { name: String },
 
     #[error(
-        "covariate '{column}' has {count} missing values; set preprocess impute to \
+        "covariate '{column}' has missing values ({count}); set preprocess impute to \
          drop, mean, median or most_frequent"
     )]
     MissingValues { column: String, count: usize },
