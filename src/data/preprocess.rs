@@ -1,0 +1,179 @@
+//! The preprocessing pipeline an experiment declares: select covariates and drop
+//! incomplete rows before the split; after it, impute, add missingness indicators,
+//! one-hot encode and standardize with statistics fitted on the training rows only,
+//! so that nothing about validation or test rows leaks into the features.
+//!
+//! Conventions: categorical columns are imputed with their most frequent training
+//! level whatever the method (a mean of category codes means nothing), and coded
+//! with one indicator per training level but the smallest (the reference), so a
+//! model with an intercept stays full rank; a level unseen in training gets all
+//! zeros. Standardization touches only columns with more than two distinct training
+//! values (NPCI's rule for IHDP): binary columns and indicators stay 0/1.
+
+use super::error::{DataError, suggestion};
+use super::impute::{Impute, distinct, fill_value, mean, sample_sd};
+use super::preprocess_log::{Imputed, OneHot, PreprocessLog, Standardized};
+use super::{CausalData, Split, Truth};
+
+/// The preprocessing an experiment declares.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PreprocessConfig {
+    pub impute: Impute,
+    /// Add `<column>_missing` for every column with missing training cells.
+    pub indicators: bool,
+    pub standardize: bool,
+    /// Categorical columns to one-hot encode.
+    pub one_hot: Vec<String>,
+}
+
+/// Before splitting: keep only `covariates` (in that order) and, with
+/// `Impute::Drop`, drop the rows where any of them is missing.
+pub fn select_and_drop(
+    data: &CausalData,
+    covariates: &[String],
+    cfg: &PreprocessConfig,
+    log: &mut PreprocessLog,
+) -> Result<CausalData, DataError> {
+    let columns = covariates.iter().map(|name| covariate_index(data, name)).collect::<Result<Vec<_>, _>>()?;
+    if let Some(name) = covariates.iter().enumerate().find(|(i, n)| covariates[..*i].contains(n)).map(|(_, n)| n) {
+        return Err(DataError::DuplicateCovariate { name: name.clone() });
+    }
+    let mut out = CausalData {
+        covariate_names: covariates.to_vec(),
+        covariates: columns.iter().map(|&j| data.covariates[j].clone()).collect(),
+        ..data.clone()
+    };
+    log.covariates_kept = covariates.len();
+    log.covariates_available = data.n_covariates();
+    if cfg.impute == Impute::Drop {
+        let complete: Vec<usize> =
+            (0..out.n_rows()).filter(|&i| out.covariates.iter().all(|c| !c[i].is_nan())).collect();
+        log.rows_dropped += out.n_rows() - complete.len();
+        out = keep_rows(&out, &complete);
+    }
+    Ok(out)
+}
+
+/// After splitting: impute, add indicators, one-hot encode and standardize, with
+/// every statistic fitted on `split.train`. Treatment, outcome and truth pass through.
+pub fn fit_transform(
+    data: &CausalData,
+    split: &Split,
+    cfg: &PreprocessConfig,
+    log: &mut PreprocessLog,
+) -> Result<CausalData, DataError> {
+    check_split(data, split)?;
+    for name in &cfg.one_hot {
+        covariate_index(data, name)?;
+    }
+    let (mut names, mut columns) = (Vec::new(), Vec::new());
+    for (name, column) in data.covariate_names.iter().zip(&data.covariates) {
+        let categorical = cfg.one_hot.contains(name);
+        let missing: Vec<bool> = column.iter().map(|v| v.is_nan()).collect();
+        let filled = impute_column(name, column, &split.train, categorical, cfg.impute, log)?;
+        if categorical {
+            one_hot(name, &filled, &split.train, &mut names, &mut columns, log);
+        } else {
+            let scaled = if cfg.standardize { standardize(name, filled, &split.train, log) } else { filled };
+            names.push(name.clone());
+            columns.push(scaled);
+        }
+        if cfg.indicators && split.train.iter().any(|&i| missing[i]) {
+            let indicator = format!("{name}_missing");
+            log.indicators.push(indicator.clone());
+            names.push(indicator);
+            columns.push(missing.iter().map(|m| f64::from(u8::from(*m))).collect());
+        }
+    }
+    Ok(CausalData { covariate_names: names, covariates: columns, ..data.clone() })
+}
+
+/// The column with its missing cells filled from training statistics.
+fn impute_column(
+    name: &str,
+    column: &[f64],
+    train: &[usize],
+    categorical: bool,
+    method: Impute,
+    log: &mut PreprocessLog,
+) -> Result<Vec<f64>, DataError> {
+    let cells = column.iter().filter(|v| v.is_nan()).count();
+    if cells == 0 {
+        return Ok(column.to_vec());
+    }
+    if matches!(method, Impute::None | Impute::Drop) {
+        return Err(DataError::MissingValues { column: name.to_string(), count: cells });
+    }
+    let method = if categorical { Impute::MostFrequent } else { method };
+    let observed: Vec<f64> = train.iter().map(|&i| column[i]).filter(|v| !v.is_nan()).collect();
+    let value = fill_value(method, &observed).ok_or_else(|| DataError::NothingToImpute { column: name.to_string() })?;
+    log.imputed.push(Imputed { column: name.to_string(), cells, method: method.name().replace('_', " "), value });
+    Ok(column.iter().map(|v| if v.is_nan() { value } else { *v }).collect())
+}
+
+/// Indicators `<name>_<level>` for every training level but the smallest.
+fn one_hot(
+    name: &str,
+    column: &[f64],
+    train: &[usize],
+    names: &mut Vec<String>,
+    columns: &mut Vec<Vec<f64>>,
+    log: &mut PreprocessLog,
+) {
+    let levels = distinct(&train.iter().map(|&i| column[i]).collect::<Vec<_>>());
+    let mut created = Vec::new();
+    for level in levels.iter().skip(1) {
+        let level_name = format!("{name}_{level}");
+        names.push(level_name.clone());
+        columns.push(column.iter().map(|v| f64::from(u8::from(v == level))).collect());
+        created.push(level_name);
+    }
+    // train is non-empty (check_split), so there is a first level.
+    log.one_hot.push(OneHot { column: name.to_string(), reference: levels[0], created });
+}
+
+/// Centre and scale by training mean and sd when the training rows hold more than two values.
+fn standardize(name: &str, column: Vec<f64>, train: &[usize], log: &mut PreprocessLog) -> Vec<f64> {
+    let values: Vec<f64> = train.iter().map(|&i| column[i]).collect();
+    if distinct(&values).len() <= 2 {
+        return column;
+    }
+    let (m, sd) = (mean(&values), sample_sd(&values, mean(&values)));
+    log.standardized.push(Standardized { column: name.to_string(), mean: m, sd });
+    column.into_iter().map(|v| (v - m) / sd).collect()
+}
+
+fn covariate_index(data: &CausalData, name: &str) -> Result<usize, DataError> {
+    data.covariate_names.iter().position(|n| n == name).ok_or_else(|| DataError::UnknownCovariate {
+        name: name.to_string(),
+        suggestion: suggestion(name, data.covariate_names.iter().map(String::as_str)),
+    })
+}
+
+fn check_split(data: &CausalData, split: &Split) -> Result<(), DataError> {
+    let n = data.n_rows();
+    if split.train.is_empty() {
+        return Err(DataError::BadSplit { message: "the training part is empty".into() });
+    }
+    let parts = [&split.train, &split.validation, &split.test];
+    if let Some(&row) = parts.iter().flat_map(|p| p.iter()).find(|&&i| i >= n) {
+        return Err(DataError::BadSplit { message: format!("row {row} is out of range for {n} rows") });
+    }
+    Ok(())
+}
+
+/// The dataset restricted to `rows`, truth included.
+fn keep_rows(data: &CausalData, rows: &[usize]) -> CausalData {
+    let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+    let truth = match &data.truth {
+        Truth::Potential { mu0, mu1 } => Truth::Potential { mu0: pick(mu0), mu1: pick(mu1) },
+        other => other.clone(),
+    };
+    CausalData {
+        covariate_names: data.covariate_names.clone(),
+        covariates: data.covariates.iter().map(|c| pick(c)).collect(),
+        treatment: pick(&data.treatment),
+        outcome: pick(&data.outcome),
+        truth,
+    }
+}
