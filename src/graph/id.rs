@@ -31,9 +31,21 @@ pub fn id_effect(g: &Admg, x: NodeId, y: NodeId) -> Result<Expr, Hedge> {
     let ys = NodeSet::from_ids(0, [y]);
     let xs = NodeSet::from_ids(0, [x]);
     match identify(g, &ys, &xs, Term::joint(all.clone()), &all) {
-        Ok(term) => Ok(term.named(g)),
+        Ok(term) => Ok(average_out_extras(term, &xs.union(&ys)).named(g)),
         Err((f, f_prime)) => Err(Hedge { f: g.sorted_names(&f), f_prime: g.sorted_names(&f_prime) }),
     }
+}
+
+/// Line 3 adds to the intervention nodes that cannot reach `y`; the formula
+/// then mentions them free, although its value does not depend on them
+/// (do-calculus rule 3). Averaging over their observed distribution gives the
+/// same value and a formula in `x` and `y` alone.
+fn average_out_extras(term: Term, endpoints: &NodeSet) -> Term {
+    let extras = term.free().difference(endpoints);
+    if extras.is_empty() {
+        return term;
+    }
+    Term::sum(&extras, Term::product(vec![Term::joint(extras.clone()), term]))
 }
 
 /// ID(y, x, P, G[v]) where `p` is a distribution over the nodes `v`.

@@ -17,14 +17,19 @@
 //! Complexity: O(V·(V + E)) in the worst case (one m-connection search per
 //! candidate spouse); O(V + E) without bidirected edges.
 
-use super::{Admg, NodeId, NodeSet, View, is_backdoor_set, m_connected};
+use super::{Admg, NodeId, NodeSet, View, is_backdoor_set, m_connected, minimal_adjustment_sets};
 
 /// The O-set for the effect of `x` on `y`, or None when no valid backdoor set
-/// exists.
+/// exists. When `y` is not a descendant of `x` there is no causal path, the
+/// O-set is undefined (every valid set estimates a zero effect), and the
+/// minimal set nearest the treatment is returned instead.
 pub fn optimal_adjustment_set(g: &Admg, x: NodeId, y: NodeId) -> Option<NodeSet> {
     let full = View::full(g);
     let xs = NodeSet::from_ids(0, [x]);
     let descendants_of_x = full.descendants(&xs);
+    if !descendants_of_x.contains(y) {
+        return minimal_adjustment_sets(g, x, y, 1).0.into_iter().next();
+    }
     let causal = descendants_of_x.without(x).intersection(&full.ancestors(&xs.with(y))).with(y);
     let forbidden = full.descendants(&causal).with(x);
     let parents = parents_of(&full, &causal).difference(&forbidden);
