@@ -133,6 +133,12 @@ fn subsets(items: &[NodeId]) -> Vec<BTreeSet<NodeId>> {
         .collect()
 }
 
+/// Two different nodes of an `n`-node graph, from two arbitrary numbers.
+fn distinct(n: usize, a: usize, b: usize) -> (NodeId, NodeId) {
+    let x = a % n;
+    (x, (x + 1 + b % (n - 1)) % n)
+}
+
 fn to_set(s: &BTreeSet<NodeId>) -> NodeSet {
     s.iter().copied().collect()
 }
@@ -147,8 +153,7 @@ proptest! {
     #[test]
     fn m_separation_equals_path_enumeration(g in admg(12, 25, 10), picks in prop::collection::vec(0usize..12, 2..6)) {
         let n = g.len();
-        let (x, y) = (picks[0] % n, picks[1] % n);
-        prop_assume!(x != y);
+        let (x, y) = distinct(n, picks[0], picks[1]);
         let z: BTreeSet<NodeId> = picks[2..].iter().map(|p| p % n).filter(|&v| v != x && v != y).collect();
         let fast = m_separated(&View::full(&g), &NodeSet::from_ids(n, [x]), &NodeSet::from_ids(n, [y]), &to_set(&z));
         prop_assert_eq!(fast, brute_separated(&g, x, y, &z));
@@ -161,8 +166,7 @@ proptest! {
     #[test]
     fn adjustment_sets_match_subset_enumeration(g in admg(9, 35, 12), a in 0usize..9, b in 0usize..9) {
         let n = g.len();
-        let (x, y) = (a % n, b % n);
-        prop_assume!(x != y);
+        let (x, y) = distinct(n, a, b);
         let others: Vec<NodeId> = (0..n).filter(|&v| v != x && v != y).collect();
         let check = brute_backdoor(&g, x, y);
         let valid: Vec<BTreeSet<NodeId>> = subsets(&others).into_iter().filter(|z| check(z)).collect();
@@ -185,8 +189,7 @@ proptest! {
     #[test]
     fn front_door_search_matches_subset_enumeration(g in admg(8, 35, 20), a in 0usize..8, b in 0usize..8) {
         let n = g.len();
-        let (x, y) = (a % n, b % n);
-        prop_assume!(x != y);
+        let (x, y) = distinct(n, a, b);
         let others: Vec<NodeId> = (0..n).filter(|&v| v != x && v != y).collect();
         let any = subsets(&others).iter().any(|z| is_front_door(&g, x, y, &to_set(z)));
         let found = find_front_door(&g, x, y);
@@ -311,8 +314,7 @@ proptest! {
         draws in prop::collection::vec(0.0f64..1.0, 64),
     ) {
         let n = g.len();
-        let (x, y) = (a % n, b % n);
-        prop_assume!(x != y);
+        let (x, y) = distinct(n, a, b);
         prop_assume!(g.bidirected_edges().count() <= 5);
         let backdoor_exists = optimal_adjustment_set(&g, x, y).is_some();
         let front_door_exists = find_front_door(&g, x, y).is_some();

@@ -49,10 +49,13 @@ pub fn find_front_door(g: &Admg, x: NodeId, y: NodeId) -> Option<NodeSet> {
     if !is_front_door(g, x, y, &z) {
         return None;
     }
-    for v in z.clone().iter().collect::<Vec<_>>().into_iter().rev() {
-        let smaller = z.without(v);
-        if is_front_door(g, x, y, &smaller) {
-            z = smaller;
+    // The criterion is not monotone in Z, so dropping one node can make
+    // another droppable: repeat until no single node can go.
+    loop {
+        let smaller = z.iter().map(|v| z.without(v)).find(|s| is_front_door(g, x, y, s));
+        match smaller {
+            Some(s) => z = s,
+            None => break,
         }
     }
     Some(z)
