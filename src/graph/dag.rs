@@ -32,7 +32,7 @@ impl Dag {
             }
         }
         let lookup = |name: &str| {
-            index.get(name).copied().ok_or_else(|| GraphError::UnknownNode { node: name.to_string() })
+            index.get(name).copied().ok_or_else(|| super::suggest::unknown_node(name, &names))
         };
         let mut parents = vec![Vec::new(); names.len()];
         let mut children = vec![Vec::new(); names.len()];
