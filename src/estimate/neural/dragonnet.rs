@@ -116,8 +116,8 @@ impl Estimator for DragonEstimator {
         let net = Dragon::new(p, prepared.n_covariates(), prepared.device, rng);
         let rows = Rows { train: &split.train, validation: &split.validation, early_stopping: p.early_stopping };
         let report = train::train(&net, &prepared, &rows, &stages(p), rng, kind)?;
-        // The authors' ATE is the plug-in mean of the heads' q_t1 - q_t0; ε only
-        // shapes the fit during training.
+        // The authors' reported ATE is the plug-in mean of q_t1 - q_t0 (`psi_naive`
+        // in their semi_parametric_estimation/ate.py); ε only shapes the fit.
         let (mu0, mu1, g) = tch::no_grad(|| net.forward(&prepared.x, &mut Mode::Eval));
         let g = prepared.to_host(&g);
         let mut extra = vec![
