@@ -87,7 +87,7 @@ impl Prepared {
         Tensor::from_slice(&idx).to_device(self.device)
     }
 
-    /// Predictions (standardised scale) back to outcome units, one f64 per row.
+    /// A tensor's values on the host as f64, in row-major order.
     pub fn to_host(&self, t: &Tensor) -> Vec<f64> {
         let t = t.to_device(Device::Cpu).to_kind(Kind::Double).contiguous().view([-1]);
         // Invariant: a contiguous 1-d double tensor converts to Vec<f64>.

@@ -116,8 +116,8 @@ impl Estimator for DragonEstimator {
         let net = Dragon::new(p, prepared.n_covariates(), prepared.device, rng);
         let rows = Rows { train: &split.train, validation: &split.validation, early_stopping: p.early_stopping };
         let report = train::train(&net, &prepared, &rows, &stages(p), rng, kind)?;
-        // The authors' ATE is the plug-in mean of the heads' q_t1 - q_t0; ε only
-        // shapes the fit during training.
+        // The authors' reported ATE is the plug-in mean of q_t1 - q_t0 (`psi_naive`
+        // in their semi_parametric_estimation/ate.py); ε only shapes the fit.
         let (mu0, mu1, g) = tch::no_grad(|| net.forward(&prepared.x, &mut Mode::Eval));
         let g = prepared.to_host(&g);
         let mut extra = vec![
@@ -128,5 +128,27 @@ impl Estimator for DragonEstimator {
             extra.push(("epsilon".to_string(), net.epsilon.double_value(&[0])));
         }
         fit::finish(kind, &prepared, split, &mu0, &mu1, &report, extra)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_cross_entropy_matches_hand_computation() {
+        let t = Tensor::from_slice(&[1.0f32, 0.0, 1.0]);
+        let p = Tensor::from_slice(&[0.8f32, 0.25, 0.5]);
+        let expected = -(0.8f64.ln() + 0.75f64.ln() + 0.5f64.ln());
+        assert!((binary_cross_entropy(&t, &p).double_value(&[]) - expected).abs() < 1e-5);
+    }
+
+    #[test]
+    fn stages_follow_the_published_schedule() {
+        let s = stages(&DragonParams::default());
+        assert_eq!(s.len(), 2);
+        assert_eq!((s[0].optimizer, s[0].lr, s[0].length, s[0].patience), (Optimizer::Adam, 1e-3, Length::Epochs(100), Some(2)));
+        assert_eq!((s[1].optimizer, s[1].lr, s[1].length, s[1].patience), (Optimizer::Nesterov { momentum: 0.9 }, 1e-5, Length::Epochs(300), Some(40)));
+        assert!(s.iter().all(|s| s.batch == 64));
     }
 }

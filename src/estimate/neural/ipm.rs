@@ -84,6 +84,33 @@ mod tests {
         assert!((shifted - 3.0).abs() < 0.1, "{shifted}");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn squared_distances_match_brute_force(x in proptest::collection::vec(-5.0f32..5.0, 6), y in proptest::collection::vec(-5.0f32..5.0, 9)) {
+            let d = squared_distances(&points(&x, 3), &points(&y, 3));
+            for i in 0..2 {
+                for j in 0..3 {
+                    let brute: f32 = (0..3).map(|k| (x[3 * i + k] - y[3 * j + k]).powi(2)).sum();
+                    let got = d.double_value(&[i as i64, j as i64]) as f32;
+                    proptest::prop_assert!((got - brute).abs() < 1e-3 * (1.0 + brute), "{got} vs {brute}");
+                }
+            }
+        }
+
+        #[test]
+        fn mmd_matches_brute_force_means(x in proptest::collection::vec(-5.0f32..5.0, 8), p in 0.1f64..0.9) {
+            // Rows 0..2 treated, 2..4 control, 2 features each.
+            let rep = points(&x, 2);
+            let got = mmd2_lin(&rep, &idx(&[0, 1]), &idx(&[2, 3]), p).double_value(&[]);
+            let brute: f64 = (0..2).map(|k| {
+                let mt = (x[k] + x[2 + k]) as f64 / 2.0;
+                let mc = (x[4 + k] + x[6 + k]) as f64 / 2.0;
+                (2.0 * p * mt - 2.0 * (1.0 - p) * mc).powi(2)
+            }).sum();
+            proptest::prop_assert!((got - brute).abs() < 1e-3 * (1.0 + brute), "{got} vs {brute}");
+        }
+    }
+
     #[test]
     fn wasserstein_has_gradients_through_the_representation() {
         let rep = Tensor::from_slice(&[0.0f32, 1.0, 2.0, 4.0]).view([4, 1]).set_requires_grad(true);

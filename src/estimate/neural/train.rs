@@ -254,3 +254,98 @@ fn build_optimizer(vs: &nn::VarStore, stage: &Stage) -> Result<nn::Optimizer, tc
 pub fn failed(kind: &str, message: String) -> EstimateError {
     EstimateError::Failed { kind: kind.to_string(), message }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{CausalData, Truth};
+    use crate::estimate::neural::batch::Weighting;
+    use crate::estimate::neural::layers::{Activation, LayerSpec};
+    use crate::estimate::neural::mlp::{Init, Mlp};
+    use rand::SeedableRng;
+    use tch::Kind;
+
+    /// y = x + noise, fitted by a small MLP with mean squared error.
+    struct Line {
+        vs: nn::VarStore,
+        mlp: Mlp,
+    }
+
+    impl Network for Line {
+        fn var_store(&self) -> &nn::VarStore {
+            &self.vs
+        }
+        fn objective(&self, b: &Batch, mode: &mut Mode) -> Tensor {
+            (&b.y - self.mlp.forward(&b.x, mode)).square().mean(Kind::Float)
+        }
+        fn penalty(&self) -> Tensor {
+            self.mlp.squared_weights() * 0.0
+        }
+    }
+
+    fn fixture() -> (Prepared, Line) {
+        let x: Vec<f64> = (0..60).map(|i| i as f64 / 30.0 - 1.0).collect();
+        let y: Vec<f64> = x.iter().enumerate().map(|(i, v)| v + if i % 2 == 0 { 0.3 } else { -0.3 }).collect();
+        let data = CausalData { covariate_names: vec!["x".into()], covariates: vec![x], treatment: vec![0.0; 60], outcome: y, truth: Truth::None };
+        let train: Vec<usize> = (0..40).collect();
+        let prepared = Prepared::new(&data, &train, false, Weighting::Uniform, tch::Device::Cpu);
+        let vs = nn::VarStore::new(tch::Device::Cpu);
+        let spec = [LayerSpec::Dense { units: 8, activation: Activation::Tanh }];
+        let mlp = Mlp::new(&vs.root(), 1, &spec, Some(1), Init::ScaledNormal(1.0), &mut RunRng::seed_from_u64(1));
+        (prepared, Line { vs, mlp })
+    }
+
+    fn stage(lr: f64) -> Stage {
+        Stage {
+            optimizer: Optimizer::Adam,
+            lr,
+            batch: 10,
+            length: Length::Iterations { steps: 200, eval_every: 7 },
+            schedule: LrSchedule::Staircase { decay: 0.9, every: 50 },
+            patience: None,
+        }
+    }
+
+    #[test]
+    fn early_stopping_keeps_the_best_validation_parameters() {
+        let (prepared, net) = fixture();
+        let (train_rows, val_rows): (Vec<usize>, Vec<usize>) = ((0..40).collect(), (40..60).collect());
+        let rows = Rows { train: &train_rows, validation: &val_rows, early_stopping: true };
+        // A rate high enough that the validation loss bounces around.
+        let report = train(&net, &prepared, &rows, &[stage(0.3)], &mut RunRng::seed_from_u64(2), "test").unwrap();
+        let val = prepared.batch(&val_rows);
+        let now = tch::no_grad(|| net.objective(&val, &mut Mode::Eval).double_value(&[]));
+        assert_eq!(report.iterations, 200);
+        assert!((now - report.best_validation).abs() < 1e-9, "kept {now}, best {}", report.best_validation);
+    }
+
+    #[test]
+    fn without_validation_there_is_no_best_loss() {
+        let (prepared, net) = fixture();
+        let train_rows: Vec<usize> = (0..40).collect();
+        let rows = Rows { train: &train_rows, validation: &[], early_stopping: true };
+        let report = train(&net, &prepared, &rows, &[stage(0.01)], &mut RunRng::seed_from_u64(2), "test").unwrap();
+        assert!(report.best_validation.is_nan());
+        // Noise is ±0.3, so a fitted line has a training MSE near 0.09.
+        assert!(report.final_train < 0.15, "{}", report.final_train);
+    }
+
+    #[test]
+    fn epochs_cover_the_rows_and_patience_stops_early() {
+        let (prepared, net) = fixture();
+        let (train_rows, val_rows): (Vec<usize>, Vec<usize>) = ((0..40).collect(), (40..60).collect());
+        let rows = Rows { train: &train_rows, validation: &val_rows, early_stopping: true };
+        let s = Stage { length: Length::Epochs(1000), patience: Some(3), schedule: LrSchedule::Plateau { factor: 0.5, patience: 2 }, ..stage(0.05) };
+        let report = train(&net, &prepared, &rows, &[s], &mut RunRng::seed_from_u64(2), "test").unwrap();
+        // 40 rows in batches of 10: whole epochs of 4 steps, stopped long before 1000.
+        assert_eq!(report.iterations % 4, 0);
+        assert!(report.iterations < 4000, "{}", report.iterations);
+    }
+
+    #[test]
+    fn plateau_waits_then_fires_and_resets() {
+        let mut p = Plateau { best: f64::INFINITY, wait: 0 };
+        let fired: Vec<bool> = [1.0, 0.9, 0.95, 0.95, 0.95, 0.95, 0.8].iter().map(|&l| p.stalled(l, 2)).collect();
+        assert_eq!(fired, vec![false, false, false, true, false, true, false]);
+    }
+}
