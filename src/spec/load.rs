@@ -69,11 +69,11 @@ pub fn load(path: &Path) -> Result<Loaded, SpecError> {
 }
 
 /// Load one file and, recursively, its bases; returns the merged mapping.
-fn load_chain(path: &Path, sources: &mut Vec<Source>, stack: &mut Vec<PathBuf>) -> Result<Mapping, SpecError> {
+fn load_chain(path: &Path, sources: &mut Vec<Source>, stack: &mut Vec<(PathBuf, PathBuf)>) -> Result<Mapping, SpecError> {
     let source = read_source(path)?;
     let mut doc = parse_mapping(&source)?;
     let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    stack.push(canonical);
+    stack.push((canonical, path.to_path_buf()));
     let base = match doc.remove("extends") {
         None | Some(Value::Null) => None,
         Some(Value::String(base)) => Some(base),
@@ -93,8 +93,8 @@ fn load_chain(path: &Path, sources: &mut Vec<Source>, stack: &mut Vec<PathBuf>) 
         SpecError::new(&own_path, extends_at, SpecErrorKind::Invalid(format!("`extends: {base}` cannot be read: {e}")))
             .with_help("the path is relative to the directory of this file")
     })?;
-    if let Some(i) = stack.iter().position(|p| *p == base_canonical) {
-        let chain: Vec<String> = stack[i..].iter().chain([&base_canonical]).map(|p| p.display().to_string()).collect();
+    if let Some(i) = stack.iter().position(|(c, _)| *c == base_canonical) {
+        let chain: Vec<String> = stack[i..].iter().map(|(_, shown)| shown).chain([&base_path]).map(|p| p.display().to_string()).collect();
         return Err(SpecError::new(&own_path, extends_at, SpecErrorKind::ExtendsCycle(chain.join(" -> ")))
             .with_help("an experiment cannot extend itself, directly or through its bases"));
     }
