@@ -24,7 +24,8 @@ fn all_in_sample(n: usize) -> Split {
 
 fn failure(kind: &str, user: Params, data: &CausalData) -> String {
     let params = resolve(kind, &user).unwrap();
-    let result = build(kind, &params).unwrap().estimate(data, &all_in_sample(data.n_rows()), &mut RunRng::seed_from_u64(0));
+    let result =
+        build(kind, &params).unwrap().estimate(data, &all_in_sample(data.n_rows()), &mut RunRng::seed_from_u64(0));
     match result {
         Err(e @ EstimateError::Failed { .. }) => e.to_string(),
         other => panic!("{kind}: expected a failed run, got {other:?}"),
@@ -60,7 +61,10 @@ fn constant_covariate_in_one_arm_breaks_the_interacted_model() {
 fn every_estimator_fails_cleanly_without_treated_rows() {
     let d = data(vec![spread(20, 0.3)], vec![0.0; 20]);
     for kind in CLASSICAL_KINDS {
-        assert_eq!(failure(kind, Params::new(), &d), format!("{kind}: no treated rows in the sample; the effect is not estimable"));
+        assert_eq!(
+            failure(kind, Params::new(), &d),
+            format!("{kind}: no treated rows in the sample; the effect is not estimable")
+        );
     }
 }
 
@@ -71,7 +75,10 @@ fn every_estimator_fails_cleanly_on_a_missing_covariate() {
     let d = data(vec![x], alternating(20));
     for kind in CLASSICAL_KINDS {
         let message = failure(kind, Params::new(), &d);
-        assert!(message.ends_with("covariate `x0` is missing or non-finite in row 7; impute it in `preprocess`"), "{message}");
+        assert!(
+            message.ends_with("covariate `x0` is missing or non-finite in row 7; impute it in `preprocess`"),
+            "{message}"
+        );
     }
 }
 

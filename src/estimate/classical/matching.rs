@@ -122,8 +122,10 @@ fn pool(data: &CausalData, rows: &[usize], score: &[f64]) -> Pool {
 
 /// Mean outcome of the k nearest (ties included) within `max_distance`, if any.
 fn matched_mean(pool: &Pool, s: f64, k: usize, max_distance: f64) -> Option<f64> {
-    let within: Vec<f64> =
-        nearest(&pool.scores, s, k).filter(|&j| (pool.scores[j] - s).abs() <= max_distance).map(|j| pool.outcomes[j]).collect();
+    let within: Vec<f64> = nearest(&pool.scores, s, k)
+        .filter(|&j| (pool.scores[j] - s).abs() <= max_distance)
+        .map(|j| pool.outcomes[j])
+        .collect();
     if within.is_empty() { None } else { Some(mean(within)) }
 }
 
