@@ -113,3 +113,23 @@ fn a_tiny_caliper_matches_nothing() {
     user.insert("caliper".into(), 1e-9.into());
     insta::assert_snapshot!(failure("matching", user, &d), @"matching: no row has a match within the caliper; widen `caliper`");
 }
+
+#[test]
+fn overflowing_outcomes_fail_instead_of_returning_nan() {
+    // Finite inputs whose sums overflow. Where an estimator's arithmetic overflows,
+    // the factory's guard reports a diverged run; no NaN reaches the caller.
+    let mut d = data(vec![spread(40, 0.7)], alternating(40));
+    d.outcome = (0..40).map(|i| if i % 3 == 0 { 1.7e308 } else { -1.7e308 }).collect();
+    let mut diverged = vec![];
+    for kind in CLASSICAL_KINDS {
+        let params = resolve(kind, &Params::new()).unwrap();
+        match build(kind, &params).unwrap().estimate(&d, &all_in_sample(40), &mut RunRng::seed_from_u64(0)) {
+            Ok(est) => assert!(est.ate.is_finite(), "{kind}: {est:?}"),
+            Err(e) => {
+                assert!(e.to_string().starts_with(&format!("{kind}: the estimate diverged: ")), "{e}");
+                diverged.push(*kind);
+            }
+        }
+    }
+    assert_eq!(diverged, ["naive", "ols", "ols_interact", "ipw", "aipw"]);
+}
