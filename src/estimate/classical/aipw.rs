@@ -5,7 +5,7 @@
 //! each fold, a logistic propensity model e(x) and one OLS outcome model per arm,
 //! mu0(x) and mu1(x), are fitted on the other folds and evaluated on the fold, so
 //! no row's nuisance predictions saw its own outcome (Chernozhukov et al. 2018,
-//! "Double/debiased machine learning", definition 3.1). Each row then contributes
+//! "Double/debiased machine learning"). Each row then contributes
 //!   psi_i = mu1_i - mu0_i + t_i (y_i - mu1_i) / e_i - (1 - t_i) (y_i - mu0_i) / (1 - e_i),
 //! the ATE is mean(psi) and its standard error sd(psi) / sqrt(n). The estimate is
 //! consistent when either the propensity or the outcome model is right.

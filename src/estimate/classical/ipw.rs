@@ -41,7 +41,7 @@ impl Hyper for IpwParams {
 ///
 /// The interval uses the influence function with the propensities treated as
 /// known, which overstates the variance of the ATE estimate (Lunceford and
-/// Davidian 2004, section 3), so it is conservative.
+/// Davidian 2004), so it is conservative.
 #[derive(Debug, Clone, Default)]
 pub struct Ipw {
     pub params: IpwParams,

@@ -4,7 +4,7 @@
 //! the logistic model), the scale on which Rosenbaum and Rubin (1985) and Austin
 //! (2011) recommend matching and setting calipers. Matching is with replacement,
 //! and a row's k nearest neighbours include every row tied with the k-th
-//! (Abadie and Imbens 2006, section 2), so the answer never depends on row order.
+//! (Abadie and Imbens 2006), so the answer never depends on row order.
 //! Each treated row's missing outcome is the mean outcome of its matched
 //! controls; the ATT averages y - that over the matched treated rows. Matching the
 //! controls to the treated the same way gives the ATE. No interval is reported:
