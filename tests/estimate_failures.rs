@@ -24,7 +24,8 @@ fn all_in_sample(n: usize) -> Split {
 
 fn failure(kind: &str, user: Params, data: &CausalData) -> String {
     let params = resolve(kind, &user).unwrap();
-    let result = build(kind, &params).unwrap().estimate(data, &all_in_sample(data.n_rows()), &mut RunRng::seed_from_u64(0));
+    let result =
+        build(kind, &params).unwrap().estimate(data, &all_in_sample(data.n_rows()), &mut RunRng::seed_from_u64(0));
     match result {
         Err(e @ EstimateError::Failed { .. }) => e.to_string(),
         other => panic!("{kind}: expected a failed run, got {other:?}"),
@@ -60,7 +61,10 @@ fn constant_covariate_in_one_arm_breaks_the_interacted_model() {
 fn every_estimator_fails_cleanly_without_treated_rows() {
     let d = data(vec![spread(20, 0.3)], vec![0.0; 20]);
     for kind in CLASSICAL_KINDS {
-        assert_eq!(failure(kind, Params::new(), &d), format!("{kind}: no treated rows in the sample; the effect is not estimable"));
+        assert_eq!(
+            failure(kind, Params::new(), &d),
+            format!("{kind}: no treated rows in the sample; the effect is not estimable")
+        );
     }
 }
 
@@ -71,7 +75,10 @@ fn every_estimator_fails_cleanly_on_a_missing_covariate() {
     let d = data(vec![x], alternating(20));
     for kind in CLASSICAL_KINDS {
         let message = failure(kind, Params::new(), &d);
-        assert!(message.ends_with("covariate `x0` is missing or non-finite in row 7; impute it in `preprocess`"), "{message}");
+        assert!(
+            message.ends_with("covariate `x0` is missing or non-finite in row 7; impute it in `preprocess`"),
+            "{message}"
+        );
     }
 }
 
@@ -105,4 +112,24 @@ fn a_tiny_caliper_matches_nothing() {
     let mut user = Params::new();
     user.insert("caliper".into(), 1e-9.into());
     insta::assert_snapshot!(failure("matching", user, &d), @"matching: no row has a match within the caliper; widen `caliper`");
+}
+
+#[test]
+fn overflowing_outcomes_fail_instead_of_returning_nan() {
+    // Finite inputs whose sums overflow. Where an estimator's arithmetic overflows,
+    // the factory's guard reports a diverged run; no NaN reaches the caller.
+    let mut d = data(vec![spread(40, 0.7)], alternating(40));
+    d.outcome = (0..40).map(|i| if i % 3 == 0 { 1.7e308 } else { -1.7e308 }).collect();
+    let mut diverged = vec![];
+    for kind in CLASSICAL_KINDS {
+        let params = resolve(kind, &Params::new()).unwrap();
+        match build(kind, &params).unwrap().estimate(&d, &all_in_sample(40), &mut RunRng::seed_from_u64(0)) {
+            Ok(est) => assert!(est.ate.is_finite(), "{kind}: {est:?}"),
+            Err(e) => {
+                assert!(e.to_string().starts_with(&format!("{kind}: the estimate diverged: ")), "{e}");
+                diverged.push(*kind);
+            }
+        }
+    }
+    assert_eq!(diverged, ["naive", "ols", "ols_interact", "ipw", "aipw"]);
 }

@@ -72,7 +72,13 @@ fn adjusting_estimators_recover_the_effect_that_naive_misses() {
 fn ipw_and_aipw_are_unbiased_where_naive_is_not() {
     let seeds = 0..20u64;
     let mean_ate = |kind: &str| {
-        seeds.clone().map(|s| { let (d, sp) = linear_scm(1000, 0.0, 100 + s); run(kind, Params::new(), &d, &sp, s).ate }).sum::<f64>()
+        seeds
+            .clone()
+            .map(|s| {
+                let (d, sp) = linear_scm(1000, 0.0, 100 + s);
+                run(kind, Params::new(), &d, &sp, s).ate
+            })
+            .sum::<f64>()
             / 20.0
     };
     let (ipw, aipw, naive) = (mean_ate("ipw"), mean_ate("aipw"), mean_ate("naive"));
@@ -129,7 +135,11 @@ fn aipw_is_a_pure_function_of_its_seed() {
 /// worked in exact fractions, is 3383/25000.
 #[test]
 fn ols_equals_the_normal_equation_answer() {
-    let data = hand_data(&[0., 1., 2., 3., 1., 2., 3., 4.], &[0., 0., 0., 0., 1., 1., 1., 1.], &[1., 2., 4., 5., 5., 6., 9., 9.]);
+    let data = hand_data(
+        &[0., 1., 2., 3., 1., 2., 3., 4.],
+        &[0., 0., 0., 0., 1., 1., 1., 1.],
+        &[1., 2., 4., 5., 5., 6., 9., 9.],
+    );
     let est = run("ols", Params::new(), &data, &all_in_sample(8), 0);
     assert!((est.ate - 2.8).abs() < 1e-12, "{}", est.ate);
     assert_eq!(est.att, Some(est.ate));

@@ -5,6 +5,7 @@
 //! fails before any run starts; `build` only ever sees resolved parameters.
 
 use super::classical::{Aipw, AipwParams, Ipw, IpwParams, Matching, MatchingParams, Naive, Ols};
+use super::guard::FiniteGuard;
 use super::params::{Hyper, NoParams, closest, parse, to_params};
 use super::{EstimateError, Estimator, Params, neural};
 
@@ -30,8 +31,14 @@ pub fn resolve(kind: &str, params: &Params) -> Result<Params, EstimateError> {
     }
 }
 
-/// Build from resolved params.
+/// Build from resolved params. Every estimator comes wrapped in a guard that turns
+/// a non-finite result into a failed run.
 pub fn build(kind: &str, params: &Params) -> Result<Box<dyn Estimator>, EstimateError> {
+    let inner = build_unguarded(kind, params)?;
+    Ok(Box::new(FiniteGuard { kind: kind.to_string(), inner }))
+}
+
+fn build_unguarded(kind: &str, params: &Params) -> Result<Box<dyn Estimator>, EstimateError> {
     Ok(match kind {
         "naive" => {
             parse::<NoParams>(kind, params)?;

@@ -46,7 +46,7 @@ pub enum Metric {
     /// `coverage`: 1.0 when the 95% interval contains the true in-sample ATE (as
     /// in `ate_error_in`), else 0.0; averaging over runs gives the coverage rate.
     Coverage,
-    /// `policy_risk`: Shalit et al. (2017, section 5) policy risk
+    /// `policy_risk`: Shalit et al. (2017) policy risk
     /// R_pol = 1 - (E[Y1 | pi = 1] P(pi = 1) + E[Y0 | pi = 0] P(pi = 0)) of the
     /// policy pi(x) = [tau_hat(x) > 0], on the test rows. With known potential
     /// outcomes the expectations are exact: 1 - mean(pi mu1 + (1 - pi) mu0). The

@@ -8,6 +8,7 @@ pub mod classical;
 mod error;
 mod estimator;
 mod factory;
+mod guard;
 pub mod metrics;
 pub mod neural;
 mod params;

@@ -72,12 +72,7 @@ fn unknown_key_message(key: &str, known: &Params) -> String {
 /// a plausible misspelling (at most a third of the word's length, at least 1).
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(1);
-    candidates
-        .iter()
-        .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, _)| *d <= limit)
-        .min()
-        .map(|(_, c)| c)
+    candidates.iter().map(|c| (edit_distance(word, c), *c)).filter(|(d, _)| *d <= limit).min().map(|(_, c)| c)
 }
 
 /// Levenshtein distance (insertions, deletions, substitutions all cost 1).

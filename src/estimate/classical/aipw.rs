@@ -5,7 +5,7 @@
 //! each fold, a logistic propensity model e(x) and one OLS outcome model per arm,
 //! mu0(x) and mu1(x), are fitted on the other folds and evaluated on the fold, so
 //! no row's nuisance predictions saw its own outcome (Chernozhukov et al. 2018,
-//! "Double/debiased machine learning", definition 3.1). Each row then contributes
+//! "Double/debiased machine learning"). Each row then contributes
 //!   psi_i = mu1_i - mu0_i + t_i (y_i - mu1_i) / e_i - (1 - t_i) (y_i - mu0_i) / (1 - e_i),
 //! the ATE is mean(psi) and its standard error sd(psi) / sqrt(n). The estimate is
 //! consistent when either the propensity or the outcome model is right.
@@ -15,7 +15,9 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use super::linalg::{FitError, least_squares};
-use super::sample::{Arms, covariate_design, covariate_design_names, mean, normal_interval, propensity, range, variance};
+use super::sample::{
+    Arms, covariate_design, covariate_design_names, mean, normal_interval, propensity, range, variance,
+};
 use crate::data::{CausalData, Split};
 use crate::estimate::params::{Hyper, check_at_least, check_open};
 use crate::estimate::{Estimate, EstimateError, Estimator};
@@ -62,7 +64,10 @@ impl Estimator for Aipw {
     fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
         let arms = Arms::of("aipw", data, split.in_sample())?;
         if arms.rows.len() < self.params.folds {
-            return Err(EstimateError::failed("aipw", format!("{} folds but only {} in-sample rows", self.params.folds, arms.rows.len())));
+            return Err(EstimateError::failed(
+                "aipw",
+                format!("{} folds but only {} in-sample rows", self.params.folds, arms.rows.len()),
+            ));
         }
         let folds = deal_folds(&arms.rows, self.params.folds, rng);
         let nu = self.cross_fit(data, &folds, &split.test)?;
@@ -94,12 +99,18 @@ impl Aipw {
         let mut nu = Nuisance { mu0: vec![0.0; n], mu1: vec![0.0; n], e: vec![0.0; n], clipped: 0 };
         let k = folds.len() as f64;
         for (f, held_out) in folds.iter().enumerate() {
-            let training: Vec<usize> = folds.iter().enumerate().filter(|(g, _)| *g != f).flat_map(|(_, rows)| rows.iter().copied()).collect();
-            let fail = |what: &str, e: FitError| EstimateError::failed("aipw", format!("{what} in fold {}: {e}", f + 1));
+            let training: Vec<usize> =
+                folds.iter().enumerate().filter(|(g, _)| *g != f).flat_map(|(_, rows)| rows.iter().copied()).collect();
+            let fail =
+                |what: &str, e: FitError| EstimateError::failed("aipw", format!("{what} in fold {}: {e}", f + 1));
             let train_arms = Arms::of("aipw", data, training.clone()).map_err(|_| {
-                EstimateError::failed("aipw", format!("fold {} leaves one arm empty for training; use fewer folds", f + 1))
+                EstimateError::failed(
+                    "aipw",
+                    format!("fold {} leaves one arm empty for training; use fewer folds", f + 1),
+                )
             })?;
-            let (e, clipped) = propensity(data, &training, held_out, self.params.clip).map_err(|e| fail("propensity model", e))?;
+            let (e, clipped) =
+                propensity(data, &training, held_out, self.params.clip).map_err(|e| fail("propensity model", e))?;
             let b1 = fit_outcome(data, &train_arms.treated).map_err(|e| fail("outcome model of the treated", e))?;
             let b0 = fit_outcome(data, &train_arms.control).map_err(|e| fail("outcome model of the controls", e))?;
             nu.clipped += clipped;

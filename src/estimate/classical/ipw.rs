@@ -41,7 +41,7 @@ impl Hyper for IpwParams {
 ///
 /// The interval uses the influence function with the propensities treated as
 /// known, which overstates the variance of the ATE estimate (Lunceford and
-/// Davidian 2004, section 3), so it is conservative.
+/// Davidian 2004), so it is conservative.
 #[derive(Debug, Clone, Default)]
 pub struct Ipw {
     pub params: IpwParams,
@@ -50,8 +50,8 @@ pub struct Ipw {
 impl Estimator for Ipw {
     fn estimate(&self, data: &CausalData, split: &Split, _rng: &mut RunRng) -> Result<Estimate, EstimateError> {
         let arms = Arms::of("ipw", data, split.in_sample())?;
-        let (e, clipped) =
-            propensity(data, &arms.rows, &arms.rows, self.params.clip).map_err(|err| EstimateError::failed("ipw", format!("propensity model: {err}")))?;
+        let (e, clipped) = propensity(data, &arms.rows, &arms.rows, self.params.clip)
+            .map_err(|err| EstimateError::failed("ipw", format!("propensity model: {err}")))?;
         let t: Vec<f64> = arms.rows.iter().map(|&i| data.treatment[i]).collect();
         let y: Vec<f64> = arms.rows.iter().map(|&i| data.outcome[i]).collect();
         let w1: Vec<f64> = t.iter().zip(&e).map(|(t, e)| t / e).collect();

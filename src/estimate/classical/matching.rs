@@ -4,7 +4,7 @@
 //! the logistic model), the scale on which Rosenbaum and Rubin (1985) and Austin
 //! (2011) recommend matching and setting calipers. Matching is with replacement,
 //! and a row's k nearest neighbours include every row tied with the k-th
-//! (Abadie and Imbens 2006, section 2), so the answer never depends on row order.
+//! (Abadie and Imbens 2006), so the answer never depends on row order.
 //! Each treated row's missing outcome is the mean outcome of its matched
 //! controls; the ATT averages y - that over the matched treated rows. Matching the
 //! controls to the treated the same way gives the ATE. No interval is reported:
@@ -122,8 +122,10 @@ fn pool(data: &CausalData, rows: &[usize], score: &[f64]) -> Pool {
 
 /// Mean outcome of the k nearest (ties included) within `max_distance`, if any.
 fn matched_mean(pool: &Pool, s: f64, k: usize, max_distance: f64) -> Option<f64> {
-    let within: Vec<f64> =
-        nearest(&pool.scores, s, k).filter(|&j| (pool.scores[j] - s).abs() <= max_distance).map(|j| pool.outcomes[j]).collect();
+    let within: Vec<f64> = nearest(&pool.scores, s, k)
+        .filter(|&j| (pool.scores[j] - s).abs() <= max_distance)
+        .map(|j| pool.outcomes[j])
+        .collect();
     if within.is_empty() { None } else { Some(mean(within)) }
 }
 

@@ -24,7 +24,11 @@ impl Estimator for Naive {
             ate,
             att: Some(ate),
             interval: Some(normal_interval(ate, se)),
-            diagnostics: vec![("se".into(), se), ("n_treated".into(), y1.len() as f64), ("n_control".into(), y0.len() as f64)],
+            diagnostics: vec![
+                ("se".into(), se),
+                ("n_treated".into(), y1.len() as f64),
+                ("n_control".into(), y0.len() as f64),
+            ],
         })
     }
 }

@@ -35,7 +35,8 @@ impl Estimator for Ols {
         let centre: Vec<f64> = data.covariates.iter().map(|col| mean(arms.rows.iter().map(|&i| col[i]))).collect();
         let x = self.design(data, &arms.rows, &centre);
         let y = DVector::from_iterator(arms.rows.len(), arms.rows.iter().map(|&i| data.outcome[i]));
-        let fit = least_squares(&x, &y, &self.column_names(data)).map_err(|e| EstimateError::failed(self.kind(), e.to_string()))?;
+        let fit = least_squares(&x, &y, &self.column_names(data))
+            .map_err(|e| EstimateError::failed(self.kind(), e.to_string()))?;
         let ate = fit.coef[1];
         let se = hc1_standard_error(&x, &fit, 1);
         let ite = self.individual_effects(data, &fit.coef, &centre);

@@ -28,7 +28,10 @@ impl Arms {
         let (treated, control): (Vec<usize>, Vec<usize>) = rows.iter().partition(|&&i| data.is_treated(i));
         if treated.is_empty() || control.is_empty() {
             let missing = if treated.is_empty() { "treated" } else { "control" };
-            return Err(EstimateError::failed(kind, format!("no {missing} rows in the sample; the effect is not estimable")));
+            return Err(EstimateError::failed(
+                kind,
+                format!("no {missing} rows in the sample; the effect is not estimable"),
+            ));
         }
         Ok(Arms { rows, treated, control })
     }
@@ -37,7 +40,10 @@ impl Arms {
 fn check_finite(kind: &str, data: &CausalData, rows: &[usize]) -> Result<(), EstimateError> {
     for &i in rows {
         if !data.outcome[i].is_finite() || !data.treatment[i].is_finite() {
-            return Err(EstimateError::failed(kind, format!("row {i} has a missing or non-finite outcome or treatment")));
+            return Err(EstimateError::failed(
+                kind,
+                format!("row {i} has a missing or non-finite outcome or treatment"),
+            ));
         }
     }
     for (name, col) in data.covariate_names.iter().zip(&data.covariates) {
@@ -53,7 +59,11 @@ fn check_finite(kind: &str, data: &CausalData, rows: &[usize]) -> Result<(), Est
 
 /// Design matrix of `rows`: an intercept column, then every covariate.
 pub fn covariate_design(data: &CausalData, rows: &[usize]) -> DMatrix<f64> {
-    DMatrix::from_fn(rows.len(), data.n_covariates() + 1, |r, j| if j == 0 { 1.0 } else { data.covariates[j - 1][rows[r]] })
+    DMatrix::from_fn(
+        rows.len(),
+        data.n_covariates() + 1,
+        |r, j| if j == 0 { 1.0 } else { data.covariates[j - 1][rows[r]] },
+    )
 }
 
 /// Column names of `covariate_design`, for error messages.
@@ -63,7 +73,12 @@ pub fn covariate_design_names(data: &CausalData) -> Vec<String> {
 
 /// Propensity scores for `predict_rows` from a logistic model fitted on
 /// `fit_rows`, clipped to [clip, 1 - clip]; also the number of clipped scores.
-pub fn propensity(data: &CausalData, fit_rows: &[usize], predict_rows: &[usize], clip: f64) -> Result<(Vec<f64>, usize), FitError> {
+pub fn propensity(
+    data: &CausalData,
+    fit_rows: &[usize],
+    predict_rows: &[usize],
+    clip: f64,
+) -> Result<(Vec<f64>, usize), FitError> {
     let t: Vec<f64> = fit_rows.iter().map(|&i| data.treatment[i]).collect();
     let beta = fit_logistic(&covariate_design(data, fit_rows), &t)?;
     let raw = predict(&covariate_design(data, predict_rows), &beta);
