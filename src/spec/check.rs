@@ -43,7 +43,9 @@ fn invalid(loaded: &Loaded, path: &str, message: impl Into<String>) -> SpecError
 fn check_metrics(loaded: &Loaded, exp: &Experiment) -> Result<()> {
     for (i, m) in exp.metrics.iter().enumerate() {
         if let Err(e) = Metric::from_str(m) {
-            return Err(invalid(loaded, &format!("metrics[{i}]"), e.to_string()));
+            let known: Vec<&str> = Metric::ALL.iter().map(Metric::name).collect();
+            let help = did_you_mean(m, known.iter().copied()).map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| format!("known metrics: {}", known.join(", ")));
+            return Err(invalid(loaded, &format!("metrics[{i}]"), e.to_string()).with_help(help));
         }
     }
     Ok(())

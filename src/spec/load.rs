@@ -192,10 +192,29 @@ fn serde_error(path: &str, message: &str, sources: &[Source]) -> SpecError {
     if let Some(rest) = message.strip_prefix("missing field `") {
         let key = rest.split('`').next().unwrap_or_default().to_string();
         let (file, at) = locate_in(sources, path, true);
+        // A key missing at the top level belongs to the file as a whole.
+        let at = if path.is_empty() { Some(Position { line: 1, column: 1 }) } else { at };
         let help = format!("add `{key}: ...` here; docs/experiment-format.md lists every key");
         return SpecError::new(file, at, SpecErrorKind::MissingKey { key }).with_help(help);
     }
     let (file, at) = locate_in(sources, path, false);
     let what = if path.is_empty() { String::new() } else { format!("`{path}`: ") };
-    SpecError::new(file, at, SpecErrorKind::WrongType(format!("{what}{message}")))
+    SpecError::new(file, at, SpecErrorKind::WrongType(format!("{what}{}", plain_types(&message))))
+}
+
+/// serde speaks Rust ("invalid type: sequence, expected i64"); say it in YAML terms.
+fn plain_types(message: &str) -> String {
+    let message = message.strip_prefix("invalid type: ").map(|m| format!("found {m}")).unwrap_or_else(|| message.to_string());
+    [
+        ("expected i64", "expected an integer"),
+        ("expected u64", "expected a whole number >= 0"),
+        ("expected u32", "expected a whole number >= 0"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected a list"),
+        ("expected a string", "expected a string"),
+        ("found sequence", "found a list"),
+        ("found map", "found a mapping"),
+    ]
+    .iter()
+    .fold(message, |m, (from, to)| m.replace(from, to))
 }
