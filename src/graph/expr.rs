@@ -59,7 +59,8 @@ impl Term {
         }
     }
 
-    /// The product of `factors`, flattened, without ones.
+    /// The product of `factors`, flattened, without ones, plain probabilities
+    /// first (so that a sum, which extends to the right, comes last).
     pub(crate) fn product(factors: Vec<Term>) -> Term {
         let mut flat = Vec::with_capacity(factors.len());
         for f in factors {
@@ -69,6 +70,7 @@ impl Term {
                 other => flat.push(other),
             }
         }
+        flat.sort_by_key(|f| !matches!(f, Term::Prob { .. }));
         match flat.len() {
             0 => Term::One,
             1 => flat.pop().unwrap_or(Term::One),

@@ -153,7 +153,7 @@ pub fn identify(g: &Admg, treatment: &str, outcome: &str, strategy: &AdjustStrat
         treatment: treatment.to_string(),
         outcome: outcome.to_string(),
         strategy: strategy.clone(),
-        minimal_sets: minimal.iter().map(|s| g.sorted_names(s)).collect(),
+        minimal_sets: sorted_by_names(g, &minimal),
         minimal_sets_truncated: truncated,
         optimal_set: optimal.map(|s| g.sorted_names(&s)),
         optimal_guaranteed: !g.has_bidirected(),
@@ -164,6 +164,13 @@ pub fn identify(g: &Admg, treatment: &str, outcome: &str, strategy: &AdjustStrat
         method,
         refusal,
     })
+}
+
+/// Sets as sorted name lists, ordered by size and then by names.
+fn sorted_by_names(g: &Admg, sets: &[NodeSet]) -> Vec<Vec<String>> {
+    let mut named: Vec<Vec<String>> = sets.iter().map(|s| g.sorted_names(s)).collect();
+    named.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    named
 }
 
 fn endpoints(g: &Admg, treatment: &str, outcome: &str) -> Result<(NodeId, NodeId), GraphError> {
