@@ -122,13 +122,14 @@ fn conditionals(graph: &View, p: &Term, nodes: &NodeSet, domain: &NodeSet) -> Ve
 /// The Markov blanket of `v` in the graph over `before ∪ {v}`.
 fn blanket(g: &Admg, v: NodeId, before: &NodeSet) -> NodeSet {
     let prefix = View::induced(g, before.with(v));
-    let district = prefix
-        .districts()
-        .into_iter()
-        .find(|d| d.contains(v))
-        .unwrap_or_else(|| NodeSet::from_ids(0, [v]));
-    let parents: NodeSet = district.iter().flat_map(|d| prefix.parents(d).collect::<Vec<_>>()).collect();
-    district.union(&parents).without(v)
+    let district = prefix.district(v);
+    let mut blanket = district.clone();
+    for d in district.iter() {
+        prefix.parents(d).for_each(|p| {
+            blanket.insert(p);
+        });
+    }
+    blanket.without(v)
 }
 
 #[cfg(test)]
