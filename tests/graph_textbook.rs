@@ -86,8 +86,9 @@ fn napkin() {
     insta::assert_snapshot!("graph_textbook_napkin", report.to_string());
 }
 
-/// The bow arc (Pearl 2009, figure 3.8(a)): x -> y with x <-> y is the
-/// smallest non-identifiable graph; its hedge is F = {x, y}, F' = {y}.
+/// The bow arc (Pearl 2009, section 3.5, first of the non-identifiable
+/// models): x -> y with x <-> y; its hedge is F = {x, y}, F' = {y}
+/// (Shpitser and Pearl 2006, section 4).
 #[test]
 fn bow_arc_is_not_identifiable() {
     let g = graph(&["x -> y", "x <-> y"], &[]);
@@ -100,9 +101,8 @@ fn bow_arc_is_not_identifiable() {
     insta::assert_snapshot!("graph_textbook_bow_arc_refusal", err.to_string());
 }
 
-/// Shpitser and Pearl (2006), figure 1(b)-(e) family: x -> z -> y with
-/// x <-> z... here the graph x -> z -> y, x <-> z, z <-> y (Pearl 2009,
-/// figure 3.8(f)) is not identifiable.
+/// x -> z -> y with x <-> z and z <-> y: one of the non-identifiable models
+/// of Pearl (2009), section 3.5; the hedge is the whole graph against {y, z}.
 #[test]
 fn confounded_mediator_chain_is_not_identifiable() {
     let g = graph(&["x -> z", "z -> y", "x <-> z", "z <-> y"], &[]);

@@ -138,7 +138,7 @@ mod tests {
 
     #[test]
     fn bow_arc_is_not_identifiable() {
-        // Pearl 2009, fig. 3.8(a): x -> y with x <-> y.
+        // The bow arc (Pearl 2009, section 3.5): x -> y with x <-> y.
         let g = Admg::new(&["x", "y"], &[("x", "y")], &[("x", "y")]).unwrap();
         let hedge = id_effect(&g, 0, 1).unwrap_err();
         assert_eq!(hedge, Hedge { f: vec!["x".into(), "y".into()], f_prime: vec!["y".into()] });
