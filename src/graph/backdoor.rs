@@ -134,7 +134,7 @@ impl Augmented {
     fn neighbours(&self, set: &NodeSet) -> NodeSet {
         let mut out = NodeSet::default();
         for v in set.iter() {
-            out = out.union(&self.adjacent[v]);
+            out.union_with(&self.adjacent[v]);
         }
         out.difference(set)
     }

@@ -28,7 +28,7 @@ pub enum GraphError {
     /// turn them into file:line:col.
     #[error("in edge {} `{text}`: {source}", .edge + 1)]
     At { edge: usize, offset: usize, text: String, source: Box<GraphError> },
-    #[error("unknown adjustment strategy `{name}`{}; expected `backdoor`, `optimal`, `minimal`, `all` or a list of covariates", did_you_mean(.suggestion))]
+    #[error("unknown adjustment strategy `{name}` (expected `backdoor`, `optimal`, `minimal`, `all` or a list of covariates){}", did_you_mean(.suggestion))]
     UnknownStrategy { name: String, suggestion: Option<String> },
     #[error("treatment and outcome are the same node `{node}`")]
     SameTreatmentOutcome { node: String },

@@ -9,7 +9,7 @@
 //! summation variable that shadows another (`x` inside `Σ_x` under `do(x)`
 //! becomes `x'`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::Serialize;
@@ -59,7 +59,8 @@ impl Term {
         }
     }
 
-    /// The product of `factors`, flattened, without ones.
+    /// The product of `factors`, flattened, without ones, plain probabilities
+    /// first (so that a sum, which extends to the right, comes last).
     pub(crate) fn product(factors: Vec<Term>) -> Term {
         let mut flat = Vec::with_capacity(factors.len());
         for f in factors {
@@ -69,6 +70,7 @@ impl Term {
                 other => flat.push(other),
             }
         }
+        flat.sort_by_key(|f| !matches!(f, Term::Prob { .. }));
         match flat.len() {
             0 => Term::One,
             1 => flat.pop().unwrap_or(Term::One),
@@ -131,31 +133,40 @@ fn factors_of(t: Term) -> Vec<Term> {
 
 /// `Σ_over Π factors`: variables that only one probability factor mentions are
 /// summed out of it (it is a normalized conditional), and factors that mention
-/// no summed variable move in front of the sum.
+/// no summed variable move in front of the sum. Factors are visited last to
+/// first, so a chain of conditionals in topological order collapses in one
+/// pass; O(F·V) per pass with F factors.
 fn sum_of_product(mut over: NodeSet, mut factors: Vec<Term>) -> Term {
+    let frees: Vec<NodeSet> = factors.iter().map(Term::free).collect();
+    let width = frees.iter().flat_map(|f| f.iter().last()).max().map_or(0, |m| m + 1);
+    let mut mentions = vec![0usize; width];
+    for f in &frees {
+        f.iter().for_each(|v| mentions[v] += 1);
+    }
     loop {
         let mut changed = false;
-        for i in 0..factors.len() {
-            let Term::Prob { vars, given } = &factors[i] else { continue };
-            let elsewhere = factors
-                .iter()
-                .enumerate()
-                .filter(|&(j, _)| j != i)
-                .fold(given.clone(), |acc, (_, f)| acc.union(&f.free()));
-            let gone = vars.intersection(&over).difference(&elsewhere);
+        for factor in factors.iter_mut().rev() {
+            let Term::Prob { vars, given } = factor else { continue };
+            let gone: NodeSet = vars.intersection(&over).iter().filter(|&v| mentions[v] == 1).collect();
             if gone.is_empty() {
                 continue;
             }
+            gone.iter().for_each(|v| mentions[v] -= 1);
             let rest = vars.difference(&gone);
-            factors[i] = if rest.is_empty() { Term::One } else { Term::Prob { vars: rest, given: given.clone() } };
+            *factor = if rest.is_empty() {
+                given.iter().for_each(|v| mentions[v] -= 1);
+                Term::One
+            } else {
+                Term::Prob { vars: rest, given: given.clone() }
+            };
             over = over.difference(&gone);
             changed = true;
         }
-        factors.retain(|f| *f != Term::One);
         if !changed {
             break;
         }
     }
+    factors.retain(|f| *f != Term::One);
     let (inside, outside): (Vec<Term>, Vec<Term>) = factors.into_iter().partition(|f| f.free().intersects(&over));
     let summed = match inside.len() {
         0 => Term::One,
@@ -192,32 +203,25 @@ impl Expr {
         }
     }
 
-    fn render(&self, scope: &mut Vec<(String, String)>, out: &mut String) {
+    fn render(&self, scope: &mut Scope, out: &mut String) {
         match self {
             Expr::One => out.push('1'),
             Expr::Prob { vars, given } => {
                 out.push_str("P(");
-                out.push_str(&display_names(vars, scope));
+                out.push_str(&scope.show(vars));
                 if !given.is_empty() {
                     out.push_str(" | ");
-                    out.push_str(&display_names(given, scope));
+                    out.push_str(&scope.show(given));
                 }
                 out.push(')');
             }
             Expr::Sum { over, body } => {
-                let before = scope.len();
-                for v in over {
-                    let mut shown = v.clone();
-                    while scope.iter().any(|(_, s)| *s == shown) {
-                        shown.push('\'');
-                    }
-                    scope.push((v.clone(), shown));
-                }
+                over.iter().for_each(|v| scope.bind(v));
                 out.push_str("Σ_{");
-                out.push_str(&display_names(over, scope));
+                out.push_str(&scope.show(over));
                 out.push_str("} ");
                 body.render(scope, out);
-                scope.truncate(before);
+                over.iter().for_each(|v| scope.unbind(v));
             }
             Expr::Product { factors } => {
                 for (i, f) in factors.iter().enumerate() {
@@ -238,7 +242,7 @@ impl Expr {
     }
 }
 
-fn wrap(e: &Expr, bracket: bool, scope: &mut Vec<(String, String)>, out: &mut String) {
+fn wrap(e: &Expr, bracket: bool, scope: &mut Scope, out: &mut String) {
     if bracket {
         out.push('[');
     }
@@ -248,20 +252,48 @@ fn wrap(e: &Expr, bracket: bool, scope: &mut Vec<(String, String)>, out: &mut St
     }
 }
 
-/// Names as printed under `scope` (innermost binding wins), comma-separated.
-fn display_names(names: &[String], scope: &[(String, String)]) -> String {
-    let shown: Vec<&str> = names
-        .iter()
-        .map(|n| scope.iter().rev().find(|(v, _)| v == n).map_or(n.as_str(), |(_, s)| s.as_str()))
-        .collect();
-    shown.join(", ")
+/// Printed names of the variables in scope: a summation variable that
+/// shadows a name already shown is primed until its printed name is unused.
+#[derive(Default)]
+struct Scope {
+    shown: BTreeMap<String, Vec<String>>,
+    in_use: BTreeMap<String, usize>,
+}
+
+impl Scope {
+    fn bind(&mut self, name: &str) {
+        let mut printed = name.to_string();
+        while self.in_use.get(&printed).is_some_and(|&n| n > 0) {
+            printed.push('\'');
+        }
+        *self.in_use.entry(printed.clone()).or_default() += 1;
+        self.shown.entry(name.to_string()).or_default().push(printed);
+    }
+
+    fn unbind(&mut self, name: &str) {
+        if let Some(printed) = self.shown.get_mut(name).and_then(Vec::pop) {
+            if let Some(n) = self.in_use.get_mut(&printed) {
+                *n -= 1;
+            }
+        }
+    }
+
+    /// Names as printed (innermost binding wins), comma-separated.
+    fn show(&self, names: &[String]) -> String {
+        let printed: Vec<&str> = names
+            .iter()
+            .map(|n| self.shown.get(n).and_then(|s| s.last()).map_or(n.as_str(), String::as_str))
+            .collect();
+        printed.join(", ")
+    }
 }
 
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Free names are in scope from the start, so a sum over one of them
         // prints it primed.
-        let mut scope: Vec<(String, String)> = self.free().into_iter().map(|v| (v.clone(), v)).collect();
+        let mut scope = Scope::default();
+        self.free().iter().for_each(|v| scope.bind(v));
         let mut out = String::new();
         self.render(&mut scope, &mut out);
         f.write_str(&out)

@@ -99,16 +99,37 @@ fn identify(g: &Admg, y: &NodeSet, x: &NodeSet, p: Term, v: &NodeSet) -> Result<
 
 /// `P(v_i | v_π^{(i-1)})` for each `v_i` of `nodes`, in topological order,
 /// computed from `p` over `domain`.
+///
+/// While `p` is still the observed joint of `domain`, `domain` is ancestral
+/// and the conditioning set shrinks to the Markov blanket of `v_i` in the
+/// graph over its predecessors: its district there and the district's
+/// parents (the ordered local Markov property, Richardson 2003, section 3;
+/// Tian and Pearl 2002, lemma 2). In a DAG that is just `pa(v_i)`.
 fn conditionals(graph: &View, p: &Term, nodes: &NodeSet, domain: &NodeSet) -> Vec<Term> {
+    let observed_joint = *p == Term::joint(domain.clone());
     let mut before = NodeSet::default();
     let mut out = Vec::new();
     for v in graph.topological() {
         if nodes.contains(v) {
-            out.push(Term::conditional(p, v, &before, domain));
+            let given = if observed_joint { blanket(graph.g, v, &before) } else { before.clone() };
+            out.push(Term::conditional(p, v, &given, domain));
         }
         before.insert(v);
     }
     out
+}
+
+/// The Markov blanket of `v` in the graph over `before ∪ {v}`.
+fn blanket(g: &Admg, v: NodeId, before: &NodeSet) -> NodeSet {
+    let prefix = View::induced(g, before.with(v));
+    let district = prefix.district(v);
+    let mut blanket = district.clone();
+    for d in district.iter() {
+        prefix.parents(d).for_each(|p| {
+            blanket.insert(p);
+        });
+    }
+    blanket.without(v)
 }
 
 #[cfg(test)]
@@ -117,7 +138,7 @@ mod tests {
 
     #[test]
     fn bow_arc_is_not_identifiable() {
-        // Pearl 2009, fig. 3.8(a): x -> y with x <-> y.
+        // The bow arc (Pearl 2009, section 3.5): x -> y with x <-> y.
         let g = Admg::new(&["x", "y"], &[("x", "y")], &[("x", "y")]).unwrap();
         let hedge = id_effect(&g, 0, 1).unwrap_err();
         assert_eq!(hedge, Hedge { f: vec!["x".into(), "y".into()], f_prime: vec!["y".into()] });

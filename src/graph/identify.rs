@@ -70,13 +70,20 @@ impl AdjustStrategy {
 /// error saying why none is valid and what identifies the effect instead.
 pub fn adjustment_set(g: &Admg, treatment: &str, outcome: &str, strategy: &AdjustStrategy) -> Result<Vec<String>, GraphError> {
     let (x, y) = endpoints(g, treatment, outcome)?;
-    let set = match strategy {
-        AdjustStrategy::Optimal => optimal_adjustment_set(g, x, y).ok_or_else(|| no_valid_set(g, x, y))?,
-        AdjustStrategy::Minimal => smallest_minimal(g, x, y).ok_or_else(|| no_valid_set(g, x, y))?,
-        AdjustStrategy::All => pre_treatment(g, x, y),
-        AdjustStrategy::Explicit(names) => explicit(g, x, y, names)?,
-    };
-    Ok(g.sorted_names(&set))
+    match covariates(g, x, y, strategy)? {
+        Some(set) => Ok(g.sorted_names(&set)),
+        None => Err(no_valid_set(g, x, y, find_front_door(g, x, y).as_ref(), &id_effect(g, x, y))),
+    }
+}
+
+/// The strategy's covariates; None when it only accepts valid sets and none exists.
+fn covariates(g: &Admg, x: NodeId, y: NodeId, strategy: &AdjustStrategy) -> Result<Option<NodeSet>, GraphError> {
+    Ok(match strategy {
+        AdjustStrategy::Optimal => optimal_adjustment_set(g, x, y),
+        AdjustStrategy::Minimal => smallest_minimal(g, x, y),
+        AdjustStrategy::All => Some(pre_treatment(g, x, y)),
+        AdjustStrategy::Explicit(names) => Some(explicit(g, x, y, names)?),
+    })
 }
 
 /// Which identification the estimators will rely on.
@@ -130,30 +137,30 @@ pub fn identify(g: &Admg, treatment: &str, outcome: &str, strategy: &AdjustStrat
     let optimal = optimal_adjustment_set(g, x, y);
     let all = pre_treatment(g, x, y);
     let front_door = find_front_door(g, x, y);
-    let id = match id_effect(g, x, y) {
-        Ok(expression) => IdResult::Identified { formula: expression.to_string(), expression },
-        Err(hedge) => IdResult::NotIdentifiable { hedge },
-    };
-    let (method, refusal) = match adjustment_set(g, treatment, outcome, strategy) {
-        Ok(covariates) => {
-            let set: NodeSet = covariates.iter().filter_map(|n| g.id(n)).collect();
+    let id_answer = id_effect(g, x, y);
+    let (method, refusal) = match covariates(g, x, y, strategy)? {
+        Some(set) => {
+            let covariates = g.sorted_names(&set);
             (Method::Adjustment { covariates, valid: is_backdoor_set(g, x, y, &set) }, None)
         }
-        Err(err @ GraphError::NoAdjustmentSet { .. }) => {
-            let method = match (&front_door, &id) {
+        None => {
+            let method = match (&front_door, &id_answer) {
                 (Some(z), _) => Method::FrontDoor { mediators: g.sorted_names(z) },
-                (None, IdResult::Identified { .. }) => Method::IdFormula,
-                (None, IdResult::NotIdentifiable { .. }) => Method::NotIdentifiable,
+                (None, Ok(_)) => Method::IdFormula,
+                (None, Err(_)) => Method::NotIdentifiable,
             };
-            (method, Some(err.to_string()))
+            (method, Some(no_valid_set(g, x, y, front_door.as_ref(), &id_answer).to_string()))
         }
-        Err(other) => return Err(other),
+    };
+    let id = match id_answer {
+        Ok(expression) => IdResult::Identified { formula: expression.to_string(), expression },
+        Err(hedge) => IdResult::NotIdentifiable { hedge },
     };
     Ok(Identification {
         treatment: treatment.to_string(),
         outcome: outcome.to_string(),
         strategy: strategy.clone(),
-        minimal_sets: minimal.iter().map(|s| g.sorted_names(s)).collect(),
+        minimal_sets: sorted_by_names(g, &minimal),
         minimal_sets_truncated: truncated,
         optimal_set: optimal.map(|s| g.sorted_names(&s)),
         optimal_guaranteed: !g.has_bidirected(),
@@ -164,6 +171,13 @@ pub fn identify(g: &Admg, treatment: &str, outcome: &str, strategy: &AdjustStrat
         method,
         refusal,
     })
+}
+
+/// Sets as sorted name lists, ordered by size and then by names.
+fn sorted_by_names(g: &Admg, sets: &[NodeSet]) -> Vec<Vec<String>> {
+    let mut named: Vec<Vec<String>> = sets.iter().map(|s| g.sorted_names(s)).collect();
+    named.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    named
 }
 
 fn endpoints(g: &Admg, treatment: &str, outcome: &str) -> Result<(NodeId, NodeId), GraphError> {
@@ -201,27 +215,26 @@ fn explicit(g: &Admg, x: NodeId, y: NodeId, names: &[String]) -> Result<NodeSet,
 }
 
 /// The error for "no valid adjustment set", saying why and what works instead.
-fn no_valid_set(g: &Admg, x: NodeId, y: NodeId) -> GraphError {
+fn no_valid_set(g: &Admg, x: NodeId, y: NodeId, front_door: Option<&NodeSet>, id: &Result<Expr, Hedge>) -> GraphError {
     let (tn, yn) = (g.name(x), g.name(y));
     let reason = if g.siblings(x).contains(&y) {
         format!("`{tn}` and `{yn}` share an unobserved confounder (`{tn} <-> {yn}`)")
     } else {
         format!("every backdoor path from `{tn}` to `{yn}` stays open whatever observed pre-treatment covariates are adjusted for")
     };
-    let alternative = if let Some(z) = find_front_door(g, x, y) {
-        format!(
+    let alternative = match (front_door, id) {
+        (Some(z), _) => format!(
             "the front-door criterion identifies it through {{{}}}: use a front-door estimator",
-            g.sorted_names(&z).join(", ")
-        )
-    } else {
-        match id_effect(g, x, y) {
-            Ok(e) => format!("the ID algorithm identifies it as P({yn} | do({tn})) = {e}, which adjustment-based estimators cannot use"),
-            Err(h) => format!(
-                "the effect is not identifiable at all (hedge F = {{{}}}, F' = {{{}}})",
-                h.f.join(", "),
-                h.f_prime.join(", ")
-            ),
+            g.sorted_names(z).join(", ")
+        ),
+        (None, Ok(e)) => {
+            format!("the ID algorithm identifies it as P({yn} | do({tn})) = {e}, which adjustment-based estimators cannot use")
         }
+        (None, Err(h)) => format!(
+            "the effect is not identifiable at all (hedge F = {{{}}}, F' = {{{}}})",
+            h.f.join(", "),
+            h.f_prime.join(", ")
+        ),
     };
     GraphError::NoAdjustmentSet { treatment: tn.to_string(), outcome: yn.to_string(), reason, alternative }
 }

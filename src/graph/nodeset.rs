@@ -65,6 +65,16 @@ impl NodeSet {
         })
     }
 
+    /// Adds every id of `other`, in place.
+    pub fn union_with(&mut self, other: &NodeSet) {
+        if other.words.len() > self.words.len() {
+            self.words.resize(other.words.len(), 0);
+        }
+        for (w, o) in self.words.iter_mut().zip(&other.words) {
+            *w |= o;
+        }
+    }
+
     pub fn union(&self, other: &NodeSet) -> NodeSet {
         self.zip_with(other, |a, b| a | b)
     }

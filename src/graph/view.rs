@@ -76,10 +76,15 @@ impl<'g> View<'g> {
                 continue;
             }
             let district = self.closure(&NodeSet::from_ids(0, [v]), |u, next| next.extend(self.siblings(u)));
-            seen = seen.union(&district);
+            seen.union_with(&district);
             out.push(district);
         }
         out
+    }
+
+    /// The district of `v`: nodes joined to it by bidirected paths. O(V + E).
+    pub fn district(&self, v: NodeId) -> NodeSet {
+        self.closure(&NodeSet::from_ids(0, [v]), |u, next| next.extend(self.siblings(u)))
     }
 
     /// Nodes in topological order.
