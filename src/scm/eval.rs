@@ -40,8 +40,7 @@ pub(crate) fn evaluate(
             let (done, rest) = regs.split_at_mut(k);
             let view = View { regs: done, nodes, start, end };
             let out = &mut rest[0][..end - start];
-            run(&instr.op, &view, noise, mode, out)
-                .map_err(|kind| EvalError { offset: Some(instr.offset), kind })?;
+            run(&instr.op, &view, noise, mode, out).map_err(|kind| EvalError { offset: Some(instr.offset), kind })?;
         }
         let view = View { regs: &regs, nodes, start, end };
         match view.get(program.result) {
@@ -133,7 +132,9 @@ fn map1(out: &mut [f64], a: Val, f: impl Fn(f64) -> f64) {
 #[inline]
 fn map2(out: &mut [f64], a: Val, b: Val, f: impl Fn(f64, f64) -> f64) {
     match (a, b) {
-        (Val::Slice(xs), Val::Slice(ys)) => out.iter_mut().zip(xs.iter().zip(ys)).for_each(|(o, (&x, &y))| *o = f(x, y)),
+        (Val::Slice(xs), Val::Slice(ys)) => {
+            out.iter_mut().zip(xs.iter().zip(ys)).for_each(|(o, (&x, &y))| *o = f(x, y))
+        }
         (Val::Slice(xs), Val::Scalar(y)) => out.iter_mut().zip(xs).for_each(|(o, &x)| *o = f(x, y)),
         (Val::Scalar(x), Val::Slice(ys)) => out.iter_mut().zip(ys).for_each(|(o, &y)| *o = f(x, y)),
         (Val::Scalar(x), Val::Scalar(y)) => out.fill(f(x, y)),
@@ -178,7 +179,8 @@ mod tests {
         let nodes: BTreeMap<&str, usize> = [("a", 0), ("b", 1)].into_iter().collect();
         let params = BTreeMap::new();
         let mut sites = Vec::new();
-        let compiled = compile(2, "y", &parse(src).unwrap(), &Scope { nodes: &nodes, params: &params }, &mut sites).unwrap();
+        let compiled =
+            compile(2, "y", &parse(src).unwrap(), &Scope { nodes: &nodes, params: &params }, &mut sites).unwrap();
         let noise = vec![e.to_vec(); sites.len()];
         evaluate(&compiled.program, &[a, b], &noise, mode, a.len())
     }
