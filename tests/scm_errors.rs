@@ -63,7 +63,10 @@ fn cycle_through_equations() {
 fn undeclared_param() {
     let params = [("confounding", 1.0)];
     insta::assert_snapshot!(compile_error(&[AGE, ("drug", "bernoulli(sigmoid($confoundng * age))")], &params));
-    insta::assert_snapshot!("undeclared_param_without_suggestion", compile_error(&[AGE, ("drug", "bernoulli($p)")], &params));
+    insta::assert_snapshot!(
+        "undeclared_param_without_suggestion",
+        compile_error(&[AGE, ("drug", "bernoulli($p)")], &params)
+    );
 }
 
 #[test]
@@ -98,6 +101,8 @@ fn simulation_errors() {
     insta::assert_snapshot!("bad_draw_argument_at_row", simulate_error(&lines, "t", Missingness::None));
     let lines = [AGE, ("t", "bernoulli(0.5)"), ("y", "log(age - 40) + t")];
     insta::assert_snapshot!("non_finite_value", simulate_error(&lines, "t", Missingness::None));
+    let lines = [AGE, ("t", "if(age > 0, 0, 1)"), ("m", "age - 100 * t"), ("y", "sqrt(m) + t")];
+    insta::assert_snapshot!("error_under_intervention", simulate_error(&lines, "t", Missingness::None));
     let lines = [AGE, ("t", "bernoulli(0.5)"), ("y", "t + age")];
     let mar = Missingness::Mar { driver: "agge".into(), rate: 0.1 };
     insta::assert_snapshot!("unknown_missingness_driver", simulate_error(&lines, "t", mar));

@@ -85,7 +85,8 @@ fn linear_gaussian_effects_are_exact_per_row() {
         assert_eq!(y_t.to_bits(), y[i].to_bits(), "row {i}");
     }
     // What remains after removing mu is the outcome's own N(0, 1) noise.
-    let residual: Vec<f64> = (0..sim.n_rows()).map(|i| y[i] - if t[i] == 1.0 { sim.mu1[i] } else { sim.mu0[i] }).collect();
+    let residual: Vec<f64> =
+        (0..sim.n_rows()).map(|i| y[i] - if t[i] == 1.0 { sim.mu1[i] } else { sim.mu0[i] }).collect();
     let rn = (sim.n_rows() as f64).sqrt();
     within(mean(&residual), 0.0, 1.0 / rn);
     within(var(&residual), 1.0, 2f64.sqrt() / rn);
@@ -111,12 +112,8 @@ fn randomised_difference_in_means_recovers_the_ate() {
 /// and y0 - mu0 = y1 - mu1 = the row's outcome noise (held fixed across worlds).
 #[test]
 fn do_truths_match_hand_computation() {
-    let lines = [
-        ("x", "normal(0, 1)"),
-        ("t", "if(x > 0, 1, 0)"),
-        ("m", "2 * t + x"),
-        ("y", "m^2 + 3 * t + normal(0, 1)"),
-    ];
+    let lines =
+        [("x", "normal(0, 1)"), ("t", "if(x > 0, 1, 0)"), ("m", "2 * t + x"), ("y", "m^2 + 3 * t + normal(0, 1)")];
     let sim = simulate(&lines, 200, 4);
     let (x, t, y) = (col(&sim, "x"), col(&sim, "t"), col(&sim, "y"));
     for i in 0..200 {
@@ -176,9 +173,14 @@ fn draws_have_their_textbook_moments() {
 #[test]
 fn same_seed_same_bytes_other_seed_other_bytes() {
     let bits = |sim: &Simulation| -> Vec<u64> {
-        sim.columns.iter().flat_map(|(_, c)| c.iter().map(|v| v.to_bits())).chain(sim.mu1.iter().map(|v| v.to_bits())).collect()
+        sim.columns
+            .iter()
+            .flat_map(|(_, c)| c.iter().map(|v| v.to_bits()))
+            .chain(sim.mu1.iter().map(|v| v.to_bits()))
+            .collect()
     };
-    let (a, b, c) = (simulate(LINEAR_GAUSSIAN, 300, 9), simulate(LINEAR_GAUSSIAN, 300, 9), simulate(LINEAR_GAUSSIAN, 300, 10));
+    let (a, b, c) =
+        (simulate(LINEAR_GAUSSIAN, 300, 9), simulate(LINEAR_GAUSSIAN, 300, 9), simulate(LINEAR_GAUSSIAN, 300, 10));
     assert_eq!(bits(&a), bits(&b));
     assert_ne!(bits(&a), bits(&c));
 }

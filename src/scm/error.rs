@@ -46,12 +46,12 @@ pub enum ScmErrorKind {
     BadDrawArgument { dist: &'static str, requirement: &'static str, value: f64, row: Option<usize> },
     #[error("the degrees of freedom of student_t must be a number or a $parameter, not depend on variables")]
     NonConstantDf,
-    #[error(
-        "the equation gives {value} at row {row} (a log or sqrt of a negative number, or a division by zero?)"
-    )]
+    #[error("the equation gives {value} at row {row} (a log or sqrt of a negative number, or a division by zero?)")]
     NonFinite { row: usize, value: f64 },
     #[error("the missingness rate must be between 0 and 1, got {rate}")]
     BadMissingRate { rate: f64 },
+    #[error("under do({treatment} = {value}): {inner}")]
+    UnderIntervention { treatment: String, value: f64, inner: Box<ScmErrorKind> },
     /// A graph error other than a cycle, which equations cannot produce.
     #[error(transparent)]
     Graph(crate::graph::GraphError),
@@ -68,6 +68,12 @@ impl ScmError {
 
     pub(crate) fn in_node(node: &str, kind: ScmErrorKind) -> ScmError {
         ScmError { node: Some(node.to_string()), offset: None, kind }
+    }
+
+    /// The same error, marked as raised while evaluating under do(treatment = value).
+    pub(crate) fn under_intervention(self, treatment: &str, value: f64) -> ScmError {
+        let inner = Box::new(self.kind);
+        ScmError { kind: ScmErrorKind::UnderIntervention { treatment: treatment.into(), value, inner }, ..self }
     }
 
     /// The message followed, when the error has an offset, by the equation with

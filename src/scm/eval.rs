@@ -5,6 +5,7 @@
 
 use super::compile::{Op, Operand, Program};
 use super::error::ScmErrorKind;
+use super::functions::{BinaryFn, UnaryFn};
 use super::noise::Dist;
 
 const CHUNK: usize = 2048;
@@ -40,8 +41,7 @@ pub(crate) fn evaluate(
             let (done, rest) = regs.split_at_mut(k);
             let view = View { regs: done, nodes, start, end };
             let out = &mut rest[0][..end - start];
-            run(&instr.op, &view, noise, mode, out)
-                .map_err(|kind| EvalError { offset: Some(instr.offset), kind })?;
+            run(&instr.op, &view, noise, mode, out).map_err(|kind| EvalError { offset: Some(instr.offset), kind })?;
         }
         let view = View { regs: &regs, nodes, start, end };
         match view.get(program.result) {
@@ -96,8 +96,8 @@ impl<'a> View<'a> {
 
 fn run(op: &Op, view: &View, noise: &[Vec<f64>], mode: DrawMode, out: &mut [f64]) -> Result<(), ScmErrorKind> {
     match op {
-        Op::Unary(f, a) => map1(out, view.get(*a), |x| f.apply(x)),
-        Op::Binary(f, a, b) => map2(out, view.get(*a), view.get(*b), |x, y| f.apply(x, y)),
+        Op::Unary(f, a) => unary(*f, out, view.get(*a)),
+        Op::Binary(f, a, b) => binary(*f, out, view.get(*a), view.get(*b)),
         Op::If(k, a, b) => {
             let (k, a, b) = (view.get(*k), view.get(*a), view.get(*b));
             for (i, o) in out.iter_mut().enumerate() {
@@ -122,6 +122,43 @@ fn with_row(kind: ScmErrorKind, row: usize) -> ScmErrorKind {
     }
 }
 
+/// One loop per function, each with the kernel known at compile time (the
+/// `apply` of a constant variant folds to its arm), so loops can vectorise.
+fn unary(f: UnaryFn, out: &mut [f64], a: Val) {
+    use UnaryFn::*;
+    match f {
+        Neg => map1(out, a, |x| Neg.apply(x)),
+        Exp => map1(out, a, |x| Exp.apply(x)),
+        Log => map1(out, a, |x| Log.apply(x)),
+        Sqrt => map1(out, a, |x| Sqrt.apply(x)),
+        Abs => map1(out, a, |x| Abs.apply(x)),
+        Sigmoid => map1(out, a, |x| Sigmoid.apply(x)),
+        Tanh => map1(out, a, |x| Tanh.apply(x)),
+        Relu => map1(out, a, |x| Relu.apply(x)),
+        Sin => map1(out, a, |x| Sin.apply(x)),
+        Cos => map1(out, a, |x| Cos.apply(x)),
+    }
+}
+
+fn binary(f: BinaryFn, out: &mut [f64], a: Val, b: Val) {
+    use BinaryFn::*;
+    match f {
+        Add => map2(out, a, b, |x, y| Add.apply(x, y)),
+        Sub => map2(out, a, b, |x, y| Sub.apply(x, y)),
+        Mul => map2(out, a, b, |x, y| Mul.apply(x, y)),
+        Div => map2(out, a, b, |x, y| Div.apply(x, y)),
+        Pow => map2(out, a, b, |x, y| Pow.apply(x, y)),
+        Lt => map2(out, a, b, |x, y| Lt.apply(x, y)),
+        Le => map2(out, a, b, |x, y| Le.apply(x, y)),
+        Gt => map2(out, a, b, |x, y| Gt.apply(x, y)),
+        Ge => map2(out, a, b, |x, y| Ge.apply(x, y)),
+        Eq => map2(out, a, b, |x, y| Eq.apply(x, y)),
+        Ne => map2(out, a, b, |x, y| Ne.apply(x, y)),
+        Min => map2(out, a, b, |x, y| Min.apply(x, y)),
+        Max => map2(out, a, b, |x, y| Max.apply(x, y)),
+    }
+}
+
 #[inline]
 fn map1(out: &mut [f64], a: Val, f: impl Fn(f64) -> f64) {
     match a {
@@ -133,7 +170,9 @@ fn map1(out: &mut [f64], a: Val, f: impl Fn(f64) -> f64) {
 #[inline]
 fn map2(out: &mut [f64], a: Val, b: Val, f: impl Fn(f64, f64) -> f64) {
     match (a, b) {
-        (Val::Slice(xs), Val::Slice(ys)) => out.iter_mut().zip(xs.iter().zip(ys)).for_each(|(o, (&x, &y))| *o = f(x, y)),
+        (Val::Slice(xs), Val::Slice(ys)) => {
+            out.iter_mut().zip(xs.iter().zip(ys)).for_each(|(o, (&x, &y))| *o = f(x, y))
+        }
         (Val::Slice(xs), Val::Scalar(y)) => out.iter_mut().zip(xs).for_each(|(o, &x)| *o = f(x, y)),
         (Val::Scalar(x), Val::Slice(ys)) => out.iter_mut().zip(ys).for_each(|(o, &y)| *o = f(x, y)),
         (Val::Scalar(x), Val::Scalar(y)) => out.fill(f(x, y)),
@@ -142,14 +181,17 @@ fn map2(out: &mut [f64], a: Val, b: Val, f: impl Fn(f64, f64) -> f64) {
 
 /// Draws for one chunk: row i uses noise `e[i]` and its own arguments.
 fn draw(dist: Dist, args: &[Val], e: &[f64], mode: DrawMode, out: &mut [f64]) -> Result<(), (usize, ScmErrorKind)> {
-    let mut row_args = vec![0.0; args.len()];
+    // Most draws take one or two arguments: keep those on the stack.
+    let mut small = [0.0; 2];
+    let mut large = vec![0.0; if args.len() > small.len() { args.len() } else { 0 }];
+    let row_args: &mut [f64] = if args.len() <= small.len() { &mut small[..args.len()] } else { &mut large };
     for (i, o) in out.iter_mut().enumerate() {
         for (slot, a) in row_args.iter_mut().zip(args) {
             *slot = a.at(i);
         }
         let value = match mode {
-            DrawMode::Sample => dist.transform(e[i], &row_args),
-            DrawMode::Expect => dist.mean(&row_args),
+            DrawMode::Sample => dist.transform(e[i], row_args),
+            DrawMode::Expect => dist.mean(row_args),
         };
         *o = value.map_err(|bad| {
             let kind = ScmErrorKind::BadDrawArgument {
@@ -178,7 +220,8 @@ mod tests {
         let nodes: BTreeMap<&str, usize> = [("a", 0), ("b", 1)].into_iter().collect();
         let params = BTreeMap::new();
         let mut sites = Vec::new();
-        let compiled = compile(2, "y", &parse(src).unwrap(), &Scope { nodes: &nodes, params: &params }, &mut sites).unwrap();
+        let compiled =
+            compile(2, "y", &parse(src).unwrap(), &Scope { nodes: &nodes, params: &params }, &mut sites).unwrap();
         let noise = vec![e.to_vec(); sites.len()];
         evaluate(&compiled.program, &[a, b], &noise, mode, a.len())
     }

@@ -7,8 +7,24 @@ use super::parse::BinOp;
 /// Every name that may be called, for "did you mean" suggestions and the
 /// "known functions" hint.
 pub(crate) const NAMES: &[&str] = &[
-    "exp", "log", "sqrt", "abs", "min", "max", "sigmoid", "tanh", "relu", "sin", "cos", "if", "normal",
-    "uniform", "bernoulli", "poisson", "categorical", "student_t",
+    "exp",
+    "log",
+    "sqrt",
+    "abs",
+    "min",
+    "max",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "sin",
+    "cos",
+    "if",
+    "normal",
+    "uniform",
+    "bernoulli",
+    "poisson",
+    "categorical",
+    "student_t",
 ];
 
 /// What a called name means.

@@ -50,8 +50,9 @@ pub(crate) fn potential_outcomes(
         let mu = model.evaluate_node(outcome, &columns, noise, DrawMode::Expect, n)?;
         Ok((y, mu))
     };
-    let (y0, mu0) = world(0.0)?;
-    let (y1, mu1) = world(1.0)?;
+    let name = &model.node_names()[treatment];
+    let (y0, mu0) = world(0.0).map_err(|e| e.under_intervention(name, 0.0))?;
+    let (y1, mu1) = world(1.0).map_err(|e| e.under_intervention(name, 1.0))?;
     Ok(Truth { mu0, mu1, y0, y1 })
 }
 

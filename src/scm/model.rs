@@ -161,7 +161,9 @@ fn derive_dag(names: &[String], compiled: &[Compiled]) -> Result<Dag, ScmError> 
     let edges: Vec<(&str, &str)> = compiled
         .iter()
         .enumerate()
-        .flat_map(|(child, c)| c.parents.iter().map(move |&(parent, _)| (names[parent].as_str(), names[child].as_str())))
+        .flat_map(|(child, c)| {
+            c.parents.iter().map(move |&(parent, _)| (names[parent].as_str(), names[child].as_str()))
+        })
         .collect();
     let nodes: Vec<&str> = names.iter().map(String::as_str).collect();
     Dag::new(&nodes, &edges).map_err(|err| match err {

@@ -113,9 +113,8 @@ impl Dist {
             Dist::Bernoulli => probability(args[0]),
             Dist::Poisson => finite_rate(args[0]),
             Dist::Categorical => categorical_mean(args),
-            Dist::StudentT => nonnegative(args[0], "df > 0").and_then(|df| {
-                if df > 0.0 { Ok(0.0) } else { Err(BadArgument { requirement: "df > 0", value: df }) }
-            }),
+            Dist::StudentT => nonnegative(args[0], "df > 0")
+                .and_then(|df| if df > 0.0 { Ok(0.0) } else { Err(BadArgument { requirement: "df > 0", value: df }) }),
         }
     }
 }
@@ -126,7 +125,11 @@ fn nonnegative(x: f64, requirement: &'static str) -> Result<f64, BadArgument> {
 
 fn ordered(low: f64, high: f64) -> Result<f64, BadArgument> {
     let width = high - low;
-    if width >= 0.0 && width.is_finite() { Ok(width) } else { Err(BadArgument { requirement: "low <= high", value: high }) }
+    if width >= 0.0 && width.is_finite() {
+        Ok(width)
+    } else {
+        Err(BadArgument { requirement: "low <= high", value: high })
+    }
 }
 
 fn probability(p: f64) -> Result<f64, BadArgument> {

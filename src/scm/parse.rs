@@ -143,8 +143,12 @@ fn lex(src: &str) -> Result<Vec<(Token, usize)>, ParseError> {
             b'$' => {
                 i = ident_end(bytes, i + 1);
                 if i == start + 1 {
-                    let found = src[start + 1..].chars().next().map_or("the end of the equation".into(), |c| format!("`{c}`"));
-                    return Err((start + 1, ScmErrorKind::Parse { expected: "a parameter name after `$`".into(), found }));
+                    let found =
+                        src[start + 1..].chars().next().map_or("the end of the equation".into(), |c| format!("`{c}`"));
+                    return Err((
+                        start + 1,
+                        ScmErrorKind::Parse { expected: "a parameter name after `$`".into(), found },
+                    ));
                 }
                 Token::Param(src[start + 1..i].to_string())
             }
@@ -260,10 +264,13 @@ impl Parser {
                 break;
             }
             if op.is_comparison() && after_comparison {
-                return Err((at, ScmErrorKind::Parse {
-                    expected: "one comparison at a time (combine them with if(...))".into(),
-                    found: format!("a second comparison `{}`", op_text(op)),
-                }));
+                return Err((
+                    at,
+                    ScmErrorKind::Parse {
+                        expected: "one comparison at a time (combine them with if(...))".into(),
+                        found: format!("a second comparison `{}`", op_text(op)),
+                    },
+                ));
             }
             after_comparison |= op.is_comparison();
             self.next();
@@ -322,10 +329,13 @@ impl Parser {
 }
 
 fn unclosed(at: usize, open_at: usize) -> ParseError {
-    (at, ScmErrorKind::Parse {
-        expected: format!("`)` to close the `(` at offset {open_at}"),
-        found: "the end of the equation".into(),
-    })
+    (
+        at,
+        ScmErrorKind::Parse {
+            expected: format!("`)` to close the `(` at offset {open_at}"),
+            found: "the end of the equation".into(),
+        },
+    )
 }
 
 #[cfg(test)]
