@@ -51,6 +51,18 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Recompute stored runs and compare them bit for bit with the cache.
+    Verify {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Recompute an evenly spaced sample of N stored runs instead of all.
+        #[arg(long)]
+        sample: Option<usize>,
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        #[arg(long, default_value = ".cache")]
+        cache: PathBuf,
+    },
     /// Print how the effect is identified from the experiment's graph.
     Identify {
         #[arg(required = true)]
@@ -83,14 +95,24 @@ fn progress_mode(arg: ProgressArg) -> ProgressMode {
     }
 }
 
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 fn main() -> ExitCode {
+    // Pin ATen's CPU kernels (before libtorch starts) so numbers match across x86-64 machines.
+    if std::env::var_os("ATEN_CPU_CAPABILITY").is_none() {
+        // SAFETY: no other thread exists yet.
+        unsafe { std::env::set_var("ATEN_CPU_CAPABILITY", "avx2") };
+    }
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run { paths, jobs, results, cache, fail_fast, progress } => {
-            let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let jobs = jobs.unwrap_or_else(default_jobs);
             app::run(&RunArgs { paths, jobs, results, cache, root: cli.root, fail_fast, progress: progress_mode(progress) })
         }
         Command::Check { paths } => app::check(&paths, &cli.root),
+        Command::Verify { paths, sample, jobs, cache } => app::verify(&paths, &cli.root, &cache, jobs.unwrap_or_else(default_jobs), sample),
         Command::Plan { paths } => app::plan(&paths, &cli.root),
         Command::Identify { paths, format } => {
             let format = match format {

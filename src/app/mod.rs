@@ -5,11 +5,13 @@ mod discover;
 mod load;
 mod run;
 mod show;
+mod verify;
 
 pub use discover::discover;
 pub use load::{load_experiments, LoadedExperiment};
 pub use run::{run, RunArgs};
 pub use show::{check, identify, plan, IdentifyFormat};
+pub use verify::verify;
 
 /// Exit statuses: success, some runs failed, bad input.
 pub const EXIT_OK: i32 = 0;

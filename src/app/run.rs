@@ -86,12 +86,12 @@ fn join(paths: &[PathBuf]) -> String {
 }
 
 fn summarize_run(progress: &Progress, args: &RunArgs) -> i32 {
-    let (total, computed, cached, failed) = progress.totals();
+    let (total, computed, cached, failed, refused) = progress.totals();
     if args.progress != ProgressMode::Quiet {
         if computed == 0 && total > 0 {
             eprintln!("all {total} runs were cached; nothing computed");
         } else {
-            eprintln!("{total} runs: {computed} computed, {cached} cached, {failed} failed; results in {}", args.results.display());
+            eprintln!("{total} runs: {computed} computed, {cached} cached, {failed} failed, {refused} refused; results in {}", args.results.display());
         }
         for f in progress.failures.iter().take(20) {
             eprintln!("  failed: {f}");

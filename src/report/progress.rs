@@ -21,6 +21,7 @@ struct Counts {
     computed: usize,
     cached: usize,
     failed: usize,
+    refused: usize,
 }
 
 pub struct Progress {
@@ -46,7 +47,7 @@ impl Progress {
     }
 
     fn message(c: &Counts) -> String {
-        format!("computed {} cached {} failed {}", c.computed, c.cached, c.failed)
+        format!("computed {} cached {} failed {} refused {}", c.computed, c.cached, c.failed, c.refused)
     }
 
     fn start(&mut self, experiments: &[(String, usize)]) {
@@ -72,14 +73,14 @@ impl Progress {
             bar.inc(1);
             bar.set_message(Self::message(&self.counts[experiment]));
             overall.inc(1);
-            let sum = self.counts.iter().fold(Counts::default(), |a, c| Counts { total: a.total + c.total, computed: a.computed + c.computed, cached: a.cached + c.cached, failed: a.failed + c.failed });
+            let sum = self.counts.iter().fold(Counts::default(), |a, c| Counts { total: a.total + c.total, computed: a.computed + c.computed, cached: a.cached + c.cached, failed: a.failed + c.failed, refused: a.refused + c.refused });
             overall.set_message(Self::message(&sum));
         }
     }
 
     fn done(&mut self, experiment: usize) {
         let c = self.counts[experiment];
-        let line = format!("{:>28}  {} runs: computed {}, cached {}, failed {}", self.names[experiment], c.total, c.computed, c.cached, c.failed);
+        let line = format!("{:>28}  {} runs: computed {}, cached {}, failed {}, refused {}", self.names[experiment], c.total, c.computed, c.cached, c.failed, c.refused);
         match self.mode {
             ProgressMode::Bars => {
                 if let Some(bar) = self.bars.get(experiment) {
@@ -91,9 +92,21 @@ impl Progress {
         }
     }
 
-    /// Totals over all experiments: (runs, computed, cached, failed).
-    pub fn totals(&self) -> (usize, usize, usize, usize) {
-        self.counts.iter().fold((0, 0, 0, 0), |a, c| (a.0 + c.total, a.1 + c.computed, a.2 + c.cached, a.3 + c.failed))
+    fn record(&mut self, experiment: usize, outcome: &crate::run::Outcome) {
+        let c = &mut self.counts[experiment];
+        match &outcome.status {
+            crate::run::Status::Failed { reason } => {
+                c.failed += 1;
+                self.failures.push(format!("{}: {}", self.names[experiment], reason));
+            }
+            crate::run::Status::Refused { .. } => c.refused += 1,
+            crate::run::Status::Ok => {}
+        }
+    }
+
+    /// Totals over all experiments: (runs, computed, cached, failed, refused).
+    pub fn totals(&self) -> (usize, usize, usize, usize, usize) {
+        self.counts.iter().fold((0, 0, 0, 0, 0), |a, c| (a.0 + c.total, a.1 + c.computed, a.2 + c.cached, a.3 + c.failed, a.4 + c.refused))
     }
 
     pub fn finish(&mut self) {
@@ -107,17 +120,14 @@ impl Reporter for Progress {
     fn event(&mut self, event: &Event) {
         match event {
             Event::Planned { experiments } => self.start(experiments),
-            Event::Cached { id } => {
+            Event::Cached { id, outcome } => {
                 self.counts[id.experiment].cached += 1;
+                self.record(id.experiment, outcome);
                 self.tick(id.experiment);
             }
             Event::Finished { id, outcome, .. } => {
-                let c = &mut self.counts[id.experiment];
-                c.computed += 1;
-                if let crate::run::Status::Failed { reason } = &outcome.status {
-                    c.failed += 1;
-                    self.failures.push(format!("{}: {}", self.names[id.experiment], reason));
-                }
+                self.counts[id.experiment].computed += 1;
+                self.record(id.experiment, outcome);
                 self.tick(id.experiment);
             }
             Event::ExperimentDone { experiment } => self.done(*experiment),

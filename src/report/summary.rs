@@ -11,7 +11,10 @@ pub struct SummaryRow {
     /// Estimator label plus its swept hyperparameters, e.g. `tarnet[lr=0.001]`.
     pub config: String,
     pub runs: usize,
+    /// Runs whose method failed (diverged, singular, ...).
     pub failed: usize,
+    /// Of those, runs refused because the graph does not identify the effect their way.
+    pub refused: usize,
     /// Per metric: (mean, standard error, count of runs that have the metric).
     pub metrics: Vec<(String, Option<(f64, f64, usize)>)>,
 }
@@ -42,9 +45,10 @@ pub fn summarize(runs: &[Run], outcomes: &[Option<Outcome>], metrics: &[String])
         .into_iter()
         .map(|(point, config, members)| {
             let done: Vec<&Outcome> = members.iter().filter_map(|&i| outcomes[i].as_ref()).collect();
-            let failed = done.iter().filter(|o| !o.is_ok()).count();
+            let failed = done.iter().filter(|o| o.is_failed()).count();
+            let refused = done.iter().filter(|o| matches!(o.status, crate::run::Status::Refused { .. })).count();
             let metrics = metrics.iter().map(|m| (m.clone(), mean_se(done.iter().filter_map(|o| o.metric(m))))).collect();
-            SummaryRow { point, config, runs: members.len(), failed, metrics }
+            SummaryRow { point, config, runs: members.len(), failed, refused, metrics }
         })
         .collect()
 }

@@ -46,6 +46,7 @@ pub fn runs_csv(exp: &Experiment, runs: &[Run], outcomes: &[Option<Outcome>]) ->
         let (status, reason) = match outcome.as_ref().map(|o| &o.status) {
             Some(Status::Ok) => ("ok", String::new()),
             Some(Status::Failed { reason }) => ("failed", reason.clone()),
+            Some(Status::Refused { reason }) => ("refused", reason.clone()),
             None => ("skipped", String::new()),
         };
         row.extend([status.to_string(), reason]);
@@ -57,13 +58,13 @@ pub fn runs_csv(exp: &Experiment, runs: &[Run], outcomes: &[Option<Outcome>]) ->
 
 /// Mean, standard error and count of each metric per (sweep point, configuration).
 pub fn summary_csv(exp: &Experiment, summary: &[SummaryRow]) -> String {
-    let mut header: Vec<String> = vec!["point".into(), "config".into(), "runs".into(), "failed".into()];
+    let mut header: Vec<String> = vec!["point".into(), "config".into(), "runs".into(), "failed".into(), "refused".into()];
     for m in &exp.metrics {
         header.extend([format!("{m}_mean"), format!("{m}_se"), format!("{m}_n")]);
     }
     let mut rows = vec![header];
     for s in summary {
-        let mut row = vec![s.point.clone(), s.config.clone(), s.runs.to_string(), s.failed.to_string()];
+        let mut row = vec![s.point.clone(), s.config.clone(), s.runs.to_string(), s.failed.to_string(), s.refused.to_string()];
         for (_, v) in &s.metrics {
             match v {
                 Some((mean, se, n)) => row.extend([fixed(*mean, CSV_DECIMALS), fixed(*se, CSV_DECIMALS), n.to_string()]),
@@ -82,6 +83,25 @@ fn mean_pm_se(v: &Option<(f64, f64, usize)>) -> String {
     }
 }
 
+/// "10", or "8 ok, 2 failed", or "10 refused".
+fn run_status(s: &SummaryRow) -> String {
+    let ok = s.runs - s.failed - s.refused;
+    if ok == s.runs {
+        return s.runs.to_string();
+    }
+    let mut parts = Vec::new();
+    if ok > 0 {
+        parts.push(format!("{ok} ok"));
+    }
+    if s.failed > 0 {
+        parts.push(format!("{} failed", s.failed));
+    }
+    if s.refused > 0 {
+        parts.push(format!("{} refused", s.refused));
+    }
+    parts.join(", ")
+}
+
 /// The paper-style table: one row per configuration (and sweep point), metric
 /// columns as "mean ± se" over replications, then the identification result.
 pub fn report_md(exp: &Experiment, summary: &[SummaryRow], identification: &str) -> String {
@@ -97,7 +117,7 @@ pub fn report_md(exp: &Experiment, summary: &[SummaryRow], identification: &str)
     }
     header.push("estimator".into());
     header.extend(exp.metrics.iter().cloned());
-    header.push("failed".into());
+    header.push("runs".into());
     out += &format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len()));
     for s in summary {
         let mut cells = Vec::new();
@@ -106,10 +126,10 @@ pub fn report_md(exp: &Experiment, summary: &[SummaryRow], identification: &str)
         }
         cells.push(s.config.clone());
         cells.extend(s.metrics.iter().map(|(_, v)| mean_pm_se(v)));
-        cells.push(format!("{}/{}", s.failed, s.runs));
+        cells.push(run_status(s));
         out += &format!("| {} |\n", cells.join(" | "));
     }
-    out += "\nValues are mean ± standard error over replications.\n";
+    out += "\nValues are mean ± standard error over replications. A refused run is an estimator the graph does not identify the effect for (see below).\n";
     if !identification.is_empty() {
         out += &format!("\n## Identification\n\n```text\n{}\n```\n", identification.trim_end());
     }

@@ -76,7 +76,7 @@ mod tests {
             key: key.into(),
             status: Status::Ok,
             metrics: vec![("ate".into(), Some(2.0000000000000004)), ("pehe_in".into(), None)],
-            diagnostics: vec![("epochs".into(), 12.0)],
+            diagnostics: vec![("epochs".into(), Some(12.0)), ("best_validation_loss".into(), None)],
             preprocess: "standardized 3 columns".into(),
         }
     }
@@ -89,6 +89,16 @@ mod tests {
         assert!(cache.get(&key).is_none());
         cache.put(&outcome(&key)).unwrap();
         assert_eq!(cache.get(&key), Some(outcome(&key)));
+    }
+
+    #[test]
+    fn non_finite_numbers_read_back_equal() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let key = "ef".repeat(32);
+        let fresh = Outcome::finished(&key, vec![("ate".into(), Some(f64::NAN))], vec![("loss".into(), f64::INFINITY), ("it".into(), 3.0)], String::new());
+        cache.put(&fresh).unwrap();
+        assert_eq!(cache.get(&key), Some(fresh));
     }
 
     #[test]

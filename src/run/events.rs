@@ -17,7 +17,7 @@ pub enum Event {
     /// The whole plan: each experiment's name and number of runs.
     Planned { experiments: Vec<(String, usize)> },
     /// A run whose key was already in the cache.
-    Cached { id: RunId },
+    Cached { id: RunId, outcome: Outcome },
     /// A run computed now, with how long it took (timings never enter tables).
     Finished { id: RunId, outcome: Outcome, elapsed: Duration },
     /// Every run of an experiment is done (computed, cached or skipped).

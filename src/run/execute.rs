@@ -35,8 +35,8 @@ pub fn execute(
         for (r, run) in prepared.runs.iter().enumerate() {
             match cache.get(&run.key) {
                 Some(outcome) => {
-                    results[e][r] = Some(outcome);
-                    sink(&Event::Cached { id: RunId { experiment: e, run: r } });
+                    results[e][r] = Some(outcome.clone());
+                    sink(&Event::Cached { id: RunId { experiment: e, run: r }, outcome });
                 }
                 None => pending.push(RunId { experiment: e, run: r }),
             }
@@ -77,7 +77,7 @@ pub fn execute(
         for message in rx {
             match message {
                 Ok((id, outcome, elapsed)) => {
-                    if opts.fail_fast && !outcome.is_ok() && !stop.swap(true, Ordering::SeqCst) {
+                    if opts.fail_fast && outcome.is_failed() && !stop.swap(true, Ordering::SeqCst) {
                         sink(&Event::Stopped);
                     }
                     results[id.experiment][id.run] = Some(outcome.clone());

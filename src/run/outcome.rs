@@ -12,6 +12,10 @@ pub enum Status {
     /// singular design, positivity violation...). Cached like a success, since
     /// recomputing it would fail the same way.
     Failed { reason: String },
+    /// The method was not applied because the graph does not identify the effect
+    /// its way (for example no valid backdoor set for an adjustment estimator).
+    /// A correct refusal, not an error: it does not fail the sweep.
+    Refused { reason: String },
 }
 
 /// The stored result of one run. Serialised as JSON; floats round-trip exactly.
@@ -22,7 +26,9 @@ pub struct Outcome {
     /// Every metric the run could compute, by name, in a fixed order; `None` where
     /// the data has no ground truth for it.
     pub metrics: Vec<(String, Option<f64>)>,
-    pub diagnostics: Vec<(String, f64)>,
+    /// Estimator diagnostics; `None` where a value is not finite (JSON has no NaN,
+    /// and a value must read back exactly as it was written).
+    pub diagnostics: Vec<(String, Option<f64>)>,
     /// What preprocessing did (rows dropped, columns created...), one line.
     pub preprocess: String,
 }
@@ -30,6 +36,27 @@ pub struct Outcome {
 impl Outcome {
     pub fn failed(key: &str, reason: impl Into<String>) -> Outcome {
         Outcome { key: key.to_string(), status: Status::Failed { reason: reason.into() }, metrics: Vec::new(), diagnostics: Vec::new(), preprocess: String::new() }
+    }
+
+    pub fn refused(key: &str, reason: impl Into<String>) -> Outcome {
+        Outcome { status: Status::Refused { reason: reason.into() }, ..Outcome::failed(key, "") }
+    }
+
+    /// A finished run's record, with every non-finite number stored as `None` so
+    /// that a record read back from the cache equals the one just computed.
+    pub fn finished(key: &str, metrics: Vec<(String, Option<f64>)>, diagnostics: Vec<(String, f64)>, preprocess: String) -> Outcome {
+        let finite = |v: f64| v.is_finite().then_some(v);
+        Outcome {
+            key: key.to_string(),
+            status: Status::Ok,
+            metrics: metrics.into_iter().map(|(n, v)| (n, v.and_then(finite))).collect(),
+            diagnostics: diagnostics.into_iter().map(|(n, v)| (n, finite(v))).collect(),
+            preprocess,
+        }
+    }
+
+    pub fn is_failed(&self) -> bool {
+        matches!(self.status, Status::Failed { .. })
     }
 
     pub fn is_ok(&self) -> bool {

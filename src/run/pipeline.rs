@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use rand::SeedableRng;
 
 use super::identify::Covariates;
-use super::outcome::{Outcome, Status};
+use super::outcome::Outcome;
 use super::plan::Run;
 use super::RunRng;
 use crate::data::{self, CausalData, Split};
@@ -48,7 +48,8 @@ fn stream(seed: u64, stream: u64) -> RunRng {
 pub fn execute_run(prepared: &Prepared, run: &Run) -> Outcome {
     match catch_unwind(AssertUnwindSafe(|| try_run(prepared, run))) {
         Ok(Ok(outcome)) => outcome,
-        Ok(Err(reason)) => Outcome::failed(&run.key, reason),
+        Ok(Err(Stop::Refused(reason))) => Outcome::refused(&run.key, reason),
+        Ok(Err(Stop::Failed(reason))) => Outcome::failed(&run.key, reason),
         Err(panic) => {
             let message = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
             Outcome::failed(&run.key, format!("internal error: {}", first_line(&message)))
@@ -60,31 +61,38 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or_default()
 }
 
-fn try_run(prepared: &Prepared, run: &Run) -> Result<Outcome, String> {
+/// Why a run stopped without numbers.
+enum Stop {
+    Refused(String),
+    Failed(String),
+}
+
+impl From<String> for Stop {
+    fn from(reason: String) -> Stop {
+        Stop::Failed(reason)
+    }
+}
+
+fn try_run(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> {
     let exp = &prepared.experiment;
     let full = load_dataset(prepared, run)?;
-    let names = prepared.covariates.for_kind(&run.kind, &full.covariate_names)?;
+    let names = prepared.covariates.for_kind(&run.kind, &full.covariate_names).map_err(Stop::Refused)?;
     let config = preprocess_config(exp);
     let mut log = data::PreprocessLog::default();
     let selected = data::select_and_drop(&full, &names, &config, &mut log).map_err(|e| e.to_string())?;
     let split = Split::draw(selected.n_rows(), exp.split, &mut stream(run.seed, SPLIT_STREAM));
     if split.train.is_empty() {
-        return Err(format!("the split leaves no training rows out of {}", selected.n_rows()));
+        return Err(Stop::Failed(format!("the split leaves no training rows out of {}", selected.n_rows())));
     }
     let prepared_data = data::fit_transform(&selected, &split, &config, &mut log).map_err(|e| e.to_string())?;
     let estimator = estimate::build(&run.kind, &run.hyper).map_err(|e| e.to_string())?;
     let est = estimator.estimate(&prepared_data, &split, &mut stream(run.seed, ESTIMATOR_STREAM)).map_err(|e| e.to_string())?;
     if !est.ate.is_finite() {
-        return Err(format!("the estimate is not finite ({})", est.ate));
+        return Err(Stop::Failed(format!("the estimate is not finite ({})", est.ate)));
     }
     let metrics = estimate::score(&Metric::ALL, &est, &prepared_data, &split);
-    Ok(Outcome {
-        key: run.key.clone(),
-        status: Status::Ok,
-        metrics: metrics.into_iter().map(|(m, v)| (m.name().to_string(), v)).collect(),
-        diagnostics: est.diagnostics,
-        preprocess: log.to_string(),
-    })
+    let metrics = metrics.into_iter().map(|(m, v)| (m.name().to_string(), v)).collect();
+    Ok(Outcome::finished(&run.key, metrics, est.diagnostics, log.to_string()))
 }
 
 fn load_dataset(prepared: &Prepared, run: &Run) -> Result<CausalData, String> {

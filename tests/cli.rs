@@ -1,0 +1,51 @@
+//! The command line as a user meets it: help, exit statuses and messages for bad
+//! input, and machine-readable identification.
+
+use std::process::{Command, Output};
+
+fn causeway(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_causeway")).args(args).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn help_lists_the_subcommands() {
+    let out = causeway(&["--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["run", "check", "plan", "identify"] {
+        assert!(help.contains(&format!("  {cmd} ")), "missing `{cmd}` in\n{help}");
+    }
+}
+
+#[test]
+fn a_missing_path_is_a_clear_error() {
+    let out = causeway(&["run", "no/such/experiment.yaml", "--progress", "quiet"]);
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!("cli_missing_path", stderr(&out));
+}
+
+#[test]
+fn a_bad_spec_is_reported_with_its_location() {
+    let out = causeway(&["check", "tests/specs/bad/unknown_top_key.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out), "error: tests/specs/bad/unknown_top_key.yaml:3:1: unknown key `replicatons`\n  help: did you mean `replications`?\n");
+}
+
+#[test]
+fn check_accepts_every_shipped_experiment() {
+    let out = causeway(&["check", "experiments"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn identify_prints_json_for_machines() {
+    let out = causeway(&["identify", "tests/experiments/small.yaml", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["experiment"], "small");
+    assert!(v[0]["identification"].is_object());
+}
