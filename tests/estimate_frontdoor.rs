@@ -46,7 +46,8 @@ fn linear_front_door(n: usize, seed: u64) -> (CausalData, Split) {
     let mut rng = RunRng::seed_from_u64(seed);
     let normal = Normal::new(0.0, 1.0).unwrap();
     let u: Vec<f64> = (0..n).map(|_| normal.sample(&mut rng)).collect();
-    let t: Vec<f64> = u.iter().map(|&u| f64::from(Bernoulli::new(sigmoid(1.5 * u)).unwrap().sample(&mut rng))).collect();
+    let t: Vec<f64> =
+        u.iter().map(|&u| f64::from(Bernoulli::new(sigmoid(1.5 * u)).unwrap().sample(&mut rng))).collect();
     let m: Vec<f64> = t.iter().map(|t| 0.5 + 2.0 * t + normal.sample(&mut rng)).collect();
     let outcome = (0..n).map(|i| 1.0 + 0.8 * m[i] + 3.0 * u[i] + normal.sample(&mut rng)).collect();
     let mu0: Vec<f64> = u.iter().map(|u| 1.0 + 0.8 * 0.5 + 3.0 * u).collect();
@@ -141,10 +142,13 @@ fn discrete_front_door(n: usize, seed: u64, one_hot: bool) -> CausalData {
     let normal = Normal::new(0.0, 1.0).unwrap();
     let uniform = Uniform::new(0.0, 1.0).unwrap();
     let u: Vec<f64> = (0..n).map(|_| normal.sample(&mut rng)).collect();
-    let t: Vec<f64> = u.iter().map(|&u| f64::from(Bernoulli::new(sigmoid(1.5 * u)).unwrap().sample(&mut rng))).collect();
+    let t: Vec<f64> =
+        u.iter().map(|&u| f64::from(Bernoulli::new(sigmoid(1.5 * u)).unwrap().sample(&mut rng))).collect();
     let m: Vec<f64> = t.iter().map(|&t| draw_level(&M_GIVEN_T[t as usize], uniform.sample(&mut rng))).collect();
     let outcome = (0..n).map(|i| m[i] * m[i] + m[i] * u[i] + 3.0 * u[i] + normal.sample(&mut rng)).collect();
-    let expected = |arm: usize, u: f64| (0..3).map(|l| M_GIVEN_T[arm][l] * (l * l) as f64 + M_GIVEN_T[arm][l] * l as f64 * u).sum::<f64>() + 3.0 * u;
+    let expected = |arm: usize, u: f64| {
+        (0..3).map(|l| M_GIVEN_T[arm][l] * (l * l) as f64 + M_GIVEN_T[arm][l] * l as f64 * u).sum::<f64>() + 3.0 * u
+    };
     let mu0 = u.iter().map(|&u| expected(0, u)).collect();
     let mu1 = u.iter().map(|&u| expected(1, u)).collect();
     let (covariate_names, covariates) = if one_hot {

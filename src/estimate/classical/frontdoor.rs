@@ -58,10 +58,7 @@ impl Hyper for FrontDoorParams {
         if self.bootstrap == 0 || self.bootstrap >= MIN_BOOTSTRAP {
             Ok(())
         } else {
-            Err(format!(
-                "`bootstrap` must be 0 (no interval) or at least {MIN_BOOTSTRAP}, got {}",
-                self.bootstrap
-            ))
+            Err(format!("`bootstrap` must be 0 (no interval) or at least {MIN_BOOTSTRAP}, got {}", self.bootstrap))
         }
     }
 }
