@@ -318,4 +318,6 @@ fn smoking_scenario_end_to_end() {
     let mean_error = frontdoor_errors.iter().sum::<f64>() / 15.0;
     assert!(mean_error < 0.3, "mean front-door ate error {mean_error}");
     insta::assert_snapshot!("smoking_refusals", reasons.into_iter().collect::<Vec<_>>().join("\n"));
+    let report = std::fs::read_to_string(dir.path().join("results/medical-smoking-frontdoor/report.md")).unwrap();
+    assert!(report.contains("front-door set: {tar}"), "{report}");
 }
