@@ -4,13 +4,13 @@
 //! `resolve` runs at `causeway check`, so a misspelled key or an out-of-range value
 //! fails before any run starts; `build` only ever sees resolved parameters.
 
-use super::classical::{Aipw, AipwParams, Ipw, IpwParams, Matching, MatchingParams, Naive, Ols};
+use super::classical::{Aipw, AipwParams, FrontDoor, FrontDoorParams, Ipw, IpwParams, Matching, MatchingParams, Naive, Ols};
 use super::guard::FiniteGuard;
 use super::params::{Hyper, NoParams, closest, parse, to_params};
 use super::{EstimateError, Estimator, Params, neural};
 
 /// The classical estimator kinds, in the order the papers' tables list them.
-pub const CLASSICAL_KINDS: &[&str] = &["naive", "ols", "ols_interact", "ipw", "aipw", "matching"];
+pub const CLASSICAL_KINDS: &[&str] = &["naive", "ols", "ols_interact", "ipw", "aipw", "matching", "frontdoor"];
 
 /// All estimator kinds, for "did you mean" and docs: classical ones plus neural ones.
 pub fn kinds() -> Vec<&'static str> {
@@ -26,6 +26,7 @@ pub fn resolve(kind: &str, params: &Params) -> Result<Params, EstimateError> {
         "ipw" => resolved::<IpwParams>(kind, params),
         "aipw" => resolved::<AipwParams>(kind, params),
         "matching" => resolved::<MatchingParams>(kind, params),
+        "frontdoor" => resolved::<FrontDoorParams>(kind, params),
         _ if neural::KINDS.contains(&kind) => neural::resolve(kind, params),
         _ => Err(unknown_kind(kind)),
     }
@@ -51,6 +52,7 @@ fn build_unguarded(kind: &str, params: &Params) -> Result<Box<dyn Estimator>, Es
         "ipw" => Box::new(Ipw { params: parse(kind, params)? }),
         "aipw" => Box::new(Aipw { params: parse(kind, params)? }),
         "matching" => Box::new(Matching { params: parse(kind, params)? }),
+        "frontdoor" => Box::new(FrontDoor { params: parse(kind, params)? }),
         _ if neural::KINDS.contains(&kind) => return neural::build(kind, params),
         _ => return Err(unknown_kind(kind)),
     })
@@ -60,7 +62,7 @@ fn build_unguarded(kind: &str, params: &Params) -> Result<Box<dyn Estimator>, Es
 /// change. 0 for a kind that does not exist (callers resolve kinds first).
 pub fn algorithm_version(kind: &str) -> u32 {
     match kind {
-        "naive" | "ols" | "ols_interact" | "ipw" | "aipw" | "matching" => 1,
+        "naive" | "ols" | "ols_interact" | "ipw" | "aipw" | "matching" | "frontdoor" => 1,
         _ if neural::KINDS.contains(&kind) => neural::algorithm_version(kind),
         _ => 0,
     }

@@ -1,11 +1,13 @@
 //! The classical baselines every paper's table has: difference in means, OLS
 //! regression adjustment (with and without interactions), IPW, cross-fitted AIPW
-//! and propensity-score matching, on nalgebra.
+//! and propensity-score matching, on nalgebra; and the front-door plug-in for
+//! graphs where no backdoor set exists.
 //!
 //! They fit on the in-sample rows (train and validation) and report the ATE over
 //! those rows; the ones with an outcome model predict individual effects for all rows.
 
 mod aipw;
+mod frontdoor;
 mod ipw;
 mod linalg;
 mod logistic;
@@ -15,6 +17,7 @@ mod ols;
 mod sample;
 
 pub use aipw::{Aipw, AipwParams};
+pub use frontdoor::{FrontDoor, FrontDoorParams};
 pub use ipw::{Ipw, IpwParams};
 pub use linalg::FitError;
 pub use matching::{Matching, MatchingParams};
