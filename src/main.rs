@@ -70,6 +70,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
     },
+    /// Print the JSON Schema of experiment files (for editors and CI).
+    Schema,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -120,6 +122,10 @@ fn main() -> ExitCode {
                 FormatArg::Json => IdentifyFormat::Json,
             };
             app::identify(&paths, &cli.root, format)
+        }
+        Command::Schema => {
+            println!("{:#}", causeway::spec::json_schema());
+            0
         }
     };
     ExitCode::from(code as u8)

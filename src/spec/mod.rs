@@ -8,6 +8,7 @@ mod experiment;
 mod load;
 mod locate;
 mod raw;
+mod schema;
 mod validate;
 
 pub use error::{SpecError, SpecErrorKind};
@@ -16,3 +17,4 @@ pub use locate::{Locator, Position};
 pub use experiment::*;
 pub use validate::{is_safe_name, validate};
 pub use check::{check, observed_names};
+pub use schema::json_schema;
