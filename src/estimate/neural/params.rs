@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::device::Device;
 use super::layers::{self, LayerSpec};
+use super::suggest::did_you_mean;
 use crate::estimate::{EstimateError, Params};
 
 /// Training schedule shared by the S-, T-learner, TARNet and CFR: one Adam stage
@@ -317,30 +318,6 @@ fn known_keys<T: Checked>() -> Vec<String> {
     to_params(&T::default()).keys().cloned().collect()
 }
 
-/// ` (did you mean `x`?)` for the closest candidate within a small edit distance.
-pub fn did_you_mean(word: &str, candidates: &[&str]) -> String {
-    let best = candidates.iter().map(|c| (edit_distance(word, c), *c)).min();
-    match best {
-        Some((d, c)) if d <= 2.max(word.len() / 3) => format!(" (did you mean `{c}`?)"),
-        _ => String::new(),
-    }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diag = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (diag + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
-            diag = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,13 +325,6 @@ mod tests {
 
     fn params(v: Value) -> Params {
         v.as_object().cloned().unwrap_or_default()
-    }
-
-    #[test]
-    fn edit_distance_matches_hand_counts() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("alpha", "alpha"), 0);
     }
 
     #[test]
