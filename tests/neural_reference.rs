@@ -22,6 +22,8 @@ fn check(kind: &str) {
     assert!((est.ate - EFFECT).abs() < 0.4, "{kind} ATE {} is not within 0.4 of {EFFECT}", est.ate);
     assert!((est.ate - EFFECT).abs() < 0.25 * (naive - EFFECT).abs(), "{kind} does not beat the difference in means");
     assert!(pehe < 1.0, "{kind} sqrt PEHE {pehe}");
+    let att = est.att.expect("ITE-based estimators report an ATT");
+    assert!((att - EFFECT).abs() < 0.5, "{kind} ATT {att}");
 }
 
 #[test]

@@ -21,7 +21,8 @@ pub fn prepare(kind: &str, data: &CausalData, split: &Split, standardize: bool, 
 }
 
 /// The estimate from predicted potential outcomes (standardised scale) of every
-/// row: ITE for all rows, ATE over the in-sample rows (train and validation).
+/// row: ITE for all rows, ATE over the in-sample rows (train and validation) and
+/// ATT over the in-sample treated rows.
 pub fn finish(kind: &str, prepared: &Prepared, split: &Split, mu0: &Tensor, mu1: &Tensor, report: &Report, extra: Vec<(String, f64)>) -> Result<Estimate, EstimateError> {
     let scale = prepared.y_scale;
     let ite: Vec<f64> = prepared.to_host(&(mu1 - mu0)).into_iter().map(|d| d * scale).collect();
@@ -29,8 +30,14 @@ pub fn finish(kind: &str, prepared: &Prepared, split: &Split, mu0: &Tensor, mu1:
         return Err(failed(kind, format!("prediction for row {row} is not finite")));
     }
     let in_sample = split.in_sample();
-    let ate = in_sample.iter().map(|&i| ite[i]).sum::<f64>() / in_sample.len().max(1) as f64;
+    let ate = mean_over(&ite, &in_sample);
+    let treated: Vec<usize> = in_sample.iter().copied().filter(|&i| prepared.is_treated(i)).collect();
+    let att = (!treated.is_empty()).then(|| mean_over(&ite, &treated));
     let mut diagnostics = report.diagnostics();
     diagnostics.extend(extra);
-    Ok(Estimate { ite: Some(ite), ate, att: None, interval: None, diagnostics })
+    Ok(Estimate { ite: Some(ite), ate, att, interval: None, diagnostics })
+}
+
+fn mean_over(values: &[f64], rows: &[usize]) -> f64 {
+    rows.iter().map(|&i| values[i]).sum::<f64>() / rows.len().max(1) as f64
 }

@@ -11,7 +11,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
-use super::params::did_you_mean;
+use super::suggest::did_you_mean;
 
 /// One layer of a representation or a head.
 #[derive(Debug, Clone, Copy, PartialEq)]

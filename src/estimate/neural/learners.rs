@@ -63,7 +63,7 @@ pub struct SLearner {
 impl Estimator for SLearner {
     fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
         let (kind, p) = ("slearner", &self.params);
-        let prepared = fit::prepare(kind, data, split, p.schedule.standardize_outcome, Weighting::Uniform, p.schedule.device)?;
+        let prepared = fit::prepare(kind, data, split, p.standardize_outcome, Weighting::Uniform, p.schedule.device)?;
         let net = Regressor::new(p, &prepared, true, rng);
         let report = train::train(&net, &prepared, &rows(p, &split.train, &split.validation), &[Stage::from_schedule(&p.schedule)], rng, kind)?;
         let (mu0, mu1) = (net.predict(&prepared.x, 0.0), net.predict(&prepared.x, 1.0));
@@ -78,7 +78,7 @@ pub struct TLearner {
 impl Estimator for TLearner {
     fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
         let (kind, p) = ("tlearner", &self.params);
-        let prepared = fit::prepare(kind, data, split, p.schedule.standardize_outcome, Weighting::Uniform, p.schedule.device)?;
+        let prepared = fit::prepare(kind, data, split, p.standardize_outcome, Weighting::Uniform, p.schedule.device)?;
         let mut fitted = Vec::with_capacity(2);
         for arm in [false, true] {
             let of_arm = |rows: &[usize]| rows.iter().copied().filter(|&i| prepared.is_treated(i) == arm).collect::<Vec<_>>();

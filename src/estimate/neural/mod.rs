@@ -17,6 +17,7 @@ mod learners;
 mod mlp;
 mod params;
 mod registry;
+mod suggest;
 mod tarnet;
 mod train;
 

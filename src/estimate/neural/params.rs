@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::device::Device;
 use super::layers::{self, LayerSpec};
+use super::suggest::did_you_mean;
 use crate::estimate::{EstimateError, Params};
 
 /// Training schedule shared by the S-, T-learner, TARNet and CFR: one Adam stage
@@ -40,9 +41,6 @@ pub struct Schedule {
     pub early_stopping: bool,
     /// Steps between validation checks (cfrnet `output_delay=100`).
     pub eval_every: usize,
-    /// Train on standardised outcomes and rescale predictions (DragonNet's
-    /// `StandardScaler`; cfrnet trains on raw outcomes).
-    pub standardize_outcome: bool,
     pub device: Device,
 }
 
@@ -58,7 +56,6 @@ impl Default for Schedule {
             weight_init: 0.1,
             early_stopping: true,
             eval_every: 100,
-            standardize_outcome: true,
             device: Device::Cpu,
         }
     }
@@ -73,13 +70,21 @@ impl Default for Schedule {
 pub struct LearnerParams {
     #[serde(with = "layers::list")]
     pub layers: Vec<LayerSpec>,
+    /// Train on outcomes standardised on the training rows and rescale the
+    /// predictions (no published setting; standardising makes the schedule
+    /// independent of the outcome's units).
+    pub standardize_outcome: bool,
     #[serde(flatten)]
     pub schedule: Schedule,
 }
 
 impl Default for LearnerParams {
     fn default() -> Self {
-        LearnerParams { layers: [layers::dense_elu(3, 200), layers::dense_elu(3, 100)].concat(), schedule: Schedule::default() }
+        LearnerParams {
+            layers: [layers::dense_elu(3, 200), layers::dense_elu(3, 100)].concat(),
+            standardize_outcome: true,
+            schedule: Schedule::default(),
+        }
     }
 }
 
@@ -99,6 +104,9 @@ pub struct TarnetParams {
     /// Weight the factual loss by t/(2u) + (1-t)/(2(1-u)), u the treated share
     /// (Shalit et al. 2017, eq. for w_i; cfrnet `reweight_sample=1`).
     pub reweight: bool,
+    /// Standardise outcomes for training. Off by default: cfrnet trains on raw
+    /// outcomes, and its `p_alpha` and `p_lambda` are tuned against that loss scale.
+    pub standardize_outcome: bool,
     #[serde(flatten)]
     pub schedule: Schedule,
 }
@@ -110,6 +118,7 @@ impl Default for TarnetParams {
             head: layers::dense_elu(3, 100),
             normalize_representation: true,
             reweight: true,
+            standardize_outcome: false,
             schedule: Schedule::default(),
         }
     }
@@ -309,30 +318,6 @@ fn known_keys<T: Checked>() -> Vec<String> {
     to_params(&T::default()).keys().cloned().collect()
 }
 
-/// ` (did you mean `x`?)` for the closest candidate within a small edit distance.
-pub fn did_you_mean(word: &str, candidates: &[&str]) -> String {
-    let best = candidates.iter().map(|c| (edit_distance(word, c), *c)).min();
-    match best {
-        Some((d, c)) if d <= 2.max(word.len() / 3) => format!(" (did you mean `{c}`?)"),
-        _ => String::new(),
-    }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diag = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (diag + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
-            diag = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,17 +328,19 @@ mod tests {
     }
 
     #[test]
-    fn edit_distance_matches_hand_counts() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("alpha", "alpha"), 0);
-    }
-
-    #[test]
     fn defaults_round_trip() {
         let resolved = to_params(&CfrParams::default());
         let back: CfrParams = parse("cfr", &resolved).unwrap();
         assert_eq!(back, CfrParams::default());
+    }
+
+    #[test]
+    fn empty_params_parse_to_the_defaults() {
+        // Guards against flattened structs silently taking their own defaults.
+        assert_eq!(parse::<LearnerParams>("slearner", &Params::new()).unwrap(), LearnerParams::default());
+        assert_eq!(parse::<TarnetParams>("tarnet", &Params::new()).unwrap(), TarnetParams::default());
+        assert_eq!(parse::<CfrParams>("cfr", &Params::new()).unwrap(), CfrParams::default());
+        assert_eq!(parse::<DragonParams>("dragonnet", &Params::new()).unwrap(), DragonParams::default());
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use super::cfr::CfrEstimator;
 use super::dragonnet::DragonEstimator;
 use super::learners::{SLearner, TLearner};
-use super::params::{self, CfrParams, DragonParams, LearnerParams, TarnetParams, did_you_mean};
+use super::params::{self, CfrParams, DragonParams, LearnerParams, TarnetParams};
+use super::suggest::closest;
 use super::tarnet::TarnetEstimator;
 use crate::estimate::{EstimateError, Estimator, Params};
 
@@ -45,9 +46,7 @@ pub fn algorithm_version(kind: &str) -> u32 {
 }
 
 fn unknown(kind: &str) -> EstimateError {
-    let suggestion = did_you_mean(kind, KINDS);
-    let suggestion = KINDS.iter().find(|k| suggestion.contains(&format!("`{k}`"))).map(|k| k.to_string());
-    EstimateError::UnknownKind { kind: kind.to_string(), suggestion }
+    EstimateError::UnknownKind { kind: kind.to_string(), suggestion: closest(kind, KINDS).map(str::to_string) }
 }
 
 #[cfg(test)]

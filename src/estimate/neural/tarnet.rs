@@ -101,7 +101,7 @@ impl Network for TarNet {
 /// Fit TARNet (no balance) or CFR (with balance) and predict every row.
 pub fn fit(kind: &str, p: &TarnetParams, balance: Option<Balance>, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
     let weighting = if p.reweight { Weighting::ArmBalanced } else { Weighting::Uniform };
-    let prepared = fit::prepare(kind, data, split, p.schedule.standardize_outcome, weighting, p.schedule.device)?;
+    let prepared = fit::prepare(kind, data, split, p.standardize_outcome, weighting, p.schedule.device)?;
     let net = TarNet::new(p, balance, prepared.n_covariates(), prepared.device, rng);
     let rows = Rows { train: &split.train, validation: &split.validation, early_stopping: p.schedule.early_stopping };
     let report = train::train(&net, &prepared, &rows, &[Stage::from_schedule(&p.schedule)], rng, kind)?;

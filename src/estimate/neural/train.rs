@@ -169,6 +169,9 @@ fn run_stage(
             let check = (stage_step % eval_every == 0 || last) && matches!(stage.length, Length::Iterations { .. });
             if check && let Some(v) = validation {
                 stale = if improve(net, v, state) { 0 } else { stale + 1 };
+                if out_of_patience(stage, stale) {
+                    return Ok(());
+                }
             }
         }
         if let Length::Epochs(_) = stage.length {
@@ -182,11 +185,15 @@ fn run_stage(
                 stale = if improve(net, v, state) { 0 } else { stale + 1 };
             }
         }
-        if stage.patience.is_some_and(|p| stale >= p) {
+        if out_of_patience(stage, stale) {
             break;
         }
     }
     Ok(())
+}
+
+fn out_of_patience(stage: &Stage, stale_checks: usize) -> bool {
+    stage.patience.is_some_and(|p| stale_checks >= p)
 }
 
 /// One gradient step; returns the training loss of the batch.
@@ -340,6 +347,17 @@ mod tests {
         // 40 rows in batches of 10: whole epochs of 4 steps, stopped long before 1000.
         assert_eq!(report.iterations % 4, 0);
         assert!(report.iterations < 4000, "{}", report.iterations);
+    }
+
+    #[test]
+    fn patience_also_stops_iteration_stages() {
+        let (prepared, net) = fixture();
+        let (train_rows, val_rows): (Vec<usize>, Vec<usize>) = ((0..40).collect(), (40..60).collect());
+        let rows = Rows { train: &train_rows, validation: &val_rows, early_stopping: true };
+        let s = Stage { length: Length::Iterations { steps: 100_000, eval_every: 5 }, patience: Some(3), ..stage(0.3) };
+        let report = train(&net, &prepared, &rows, &[s], &mut RunRng::seed_from_u64(2), "test").unwrap();
+        assert_eq!(report.iterations % 5, 0);
+        assert!(report.iterations < 100_000, "{}", report.iterations);
     }
 
     #[test]
