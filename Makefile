@@ -8,7 +8,7 @@ BIN := target/release/causeway
 # Pin ATen's CPU kernels so tables are byte-identical across x86-64 machines.
 export ATEN_CPU_CAPABILITY ?= avx2
 
-.PHONY: setup build experiments test check-results bench reproduce datasets clean-cache
+.PHONY: setup pytools build experiments test check-results bench reproduce datasets clean-cache
 
 setup: .deps/libtorch/.complete
 
@@ -24,8 +24,12 @@ experiments: build
 
 # The whole test suite: unit, integration and snapshot tests (snapshots are never
 # rewritten here: a changed table fails until someone accepts it).
-test: setup
+test: setup pytools
 	INSTA_UPDATE=no $(CARGO) test --locked
+
+# The schema tests validate experiment files with Python's jsonschema.
+pytools:
+	@python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install --quiet 'jsonschema==4.26.0'
 
 # CI: regenerate results/ from a cold cache and require the committed bytes.
 check-results: build

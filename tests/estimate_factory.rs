@@ -31,6 +31,7 @@ ols_interact: {}
 ipw: {"clip":0.01,"normalize":true}
 aipw: {"clip":0.01,"folds":5}
 matching: {"caliper":null,"neighbors":1}
+frontdoor: {"bootstrap":200}
 "#);
 }
 

@@ -131,5 +131,5 @@ fn overflowing_outcomes_fail_instead_of_returning_nan() {
             }
         }
     }
-    assert_eq!(diverged, ["naive", "ols", "ols_interact", "ipw", "aipw"]);
+    assert_eq!(diverged, ["naive", "ols", "ols_interact", "ipw", "aipw", "frontdoor"]);
 }
