@@ -28,7 +28,7 @@ fn read(dir: &Path, file: &str) -> String {
     std::fs::read_to_string(dir.join("small").join(file)).unwrap()
 }
 
-const TABLES: [&str; 5] = ["runs.csv", "summary.csv", "report.md", "table.tex", "manifest.yaml"];
+const TABLES: [&str; 6] = ["runs.csv", "summary.csv", "report.md", "table.tex", "manifest.yaml", "plot.svg"];
 
 /// Column `name` of summary.csv at (point, config).
 fn summary_value(summary: &str, point: &str, config: &str, name: &str) -> f64 {

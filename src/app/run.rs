@@ -117,6 +117,9 @@ fn write_experiment(p: &Prepared, outcomes: &[Option<Outcome>], timings: &[Strin
         ("manifest.yaml", report::manifest_yaml(exp, &p.runs, &p.data_files, &versions())),
     ];
     report::write_results(&dir, &files).map_err(|e| e.to_string())?;
+    if let Some(svg) = report::plot_svg(exp, &summary) {
+        report::write_results(&dir, &[("plot.svg", svg)]).map_err(|e| e.to_string())?;
+    }
     if !timings.is_empty() {
         let body = format!("label,seconds\n{}\n", timings.join("\n"));
         report::write_results(&dir, &[("timings.csv", body)]).map_err(|e| e.to_string())?;

@@ -4,6 +4,7 @@
 
 mod format;
 mod manifest;
+mod plot;
 mod progress;
 mod summary;
 mod tables;
@@ -11,6 +12,7 @@ mod write;
 
 pub use format::fixed;
 pub use manifest::{manifest_yaml, Versions};
+pub use plot::{main_metric, plot_svg};
 pub use progress::{Progress, ProgressMode};
 pub use summary::{summarize, SummaryRow};
 pub use tables::{report_md, runs_csv, summary_csv, table_tex};
