@@ -38,11 +38,12 @@ check-results: build
 # Reproduce the papers' tables (docs/papers.md) from a cold cache: the 10-replication
 # versions under experiments/papers/ and the 100-replication IHDP versions under
 # reproduce/papers/, then require the committed bytes. About 1.5 hours on 2 free
-# cores (docs/papers.md has the measured times).
+# cores (docs/papers.md has the measured times). Exit status 1 (some runs failed) is
+# accepted: a failed run is a row of the committed tables, which the diff checks.
 reproduce: build
 	cache=$$(mktemp -d) && \
 	  $(BIN) run experiments/papers reproduce/papers --cache "$$cache" --progress plain $(if $(JOBS),--jobs $(JOBS)); \
-	  status=$$?; rm -rf "$$cache"; exit $$status
+	  status=$$?; rm -rf "$$cache"; test $$status -le 1
 	git diff --exit-code -- $(PAPER_RESULTS)
 	test -z "$$(git status --porcelain --untracked-files=all -- $(PAPER_RESULTS) | grep -v timings.csv)"
 
