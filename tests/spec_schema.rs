@@ -174,7 +174,8 @@ fn yaml_files(dir: &str) -> Vec<PathBuf> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "yaml") {
+            } else if path.extension().is_some_and(|e| e == "yaml") && !path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('_')) {
+                // `_*.yaml` files are `extends` bases, partial by design.
                 out.push(path);
             }
         }

@@ -77,7 +77,9 @@ fn try_run(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> {
     let exp = &prepared.experiment;
     let full = load_dataset(prepared, run)?;
     let names = prepared.covariates.for_kind(&run.kind, &full.covariate_names).map_err(Stop::Refused)?;
-    let config = preprocess_config(exp);
+    let mut config = preprocess_config(exp);
+    // Categorical columns this estimator does not receive (e.g. `naive` gets none) are not encoded.
+    config.one_hot.retain(|c| names.contains(c));
     let mut log = data::PreprocessLog::default();
     let selected = data::select_and_drop(&full, &names, &config, &mut log).map_err(|e| e.to_string())?;
     let split = Split::draw(selected.n_rows(), exp.split, &mut stream(run.seed, SPLIT_STREAM));
