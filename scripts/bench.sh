@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# `make bench`: every figure of docs/benchmarks.md from one run on this machine.
+#
+#   1. TARNet on IHDP, cfrnet's schedule (3000 iterations, batch 100): causeway
+#      against benches/tarnet_reference.py (plain PyTorch, same wheel), interleaved
+#   2. the same at batch 32, where per-step overhead dominates
+#   3. a 100-run sweep (benches/experiments/sweep.yaml), cold, --jobs 1 then 2
+#   4. `make experiments` with every run cached
+#   5. simulating 10^6 rows of a 10-node SCM (benches/simulate.rs)
+#   6. identification on 100-node graphs (benches/identify.rs)
+#
+# Figures are ratios between measurements of this one run, taken in alternation so
+# that load from other processes hits both sides alike. Knobs: BENCH_ROUNDS
+# (default 3 rounds of each A/B pair), BENCH_ITERATIONS (default 3000).
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+rounds="${BENCH_ROUNDS:-3}"
+iterations="${BENCH_ITERATIONS:-3000}"
+export ATEN_CPU_CAPABILITY="${ATEN_CPU_CAPABILITY:-avx2}"
+export LIBTORCH="${LIBTORCH:-$root/.deps/libtorch}"
+target="${CARGO_TARGET_DIR:-$root/target}"
+bin="$target/release/causeway"
+python="$root/.deps/bench-venv/bin/python"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+log() { printf '\n== %s\n' "$*"; }
+# Peak resident set of the last `timed` command, in MiB, and its wall seconds.
+timed() {
+  /usr/bin/time -v -o "$work/time.txt" "$@"
+  peak_mib=$(awk -F': ' '/Maximum resident/ {printf "%.0f", $2 / 1024}' "$work/time.txt")
+  wall_s=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.3f", s}' "$work/time.txt")
+}
+field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+log "setup"
+bash scripts/setup-libtorch.sh
+bash scripts/bench-setup.sh
+cargo build --release --locked --quiet
+cargo bench --locked --no-run --quiet --bench tarnet --bench simulate --bench identify 2>/dev/null
+bench_bin() { cargo bench --locked --no-run --message-format=json --bench "$1" 2>/dev/null | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1; }
+tarnet="$(bench_bin tarnet)"
+"$tarnet" export "$work" >/dev/null
+# libtorch_cpu.so of the wheel needs libcudart and libcupti; the libtorch setup has them.
+export LD_LIBRARY_PATH="$LIBTORCH/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
+echo "machine: $machine"
+
+# One A/B comparison of TARNet at batch $1: causeway and PyTorch alternate, the
+# side that goes first alternating too (ABBA...), $rounds fits each.
+compare() {
+  local batch="$1" label="$2"
+  log "$label: TARNet on IHDP, batch $batch, $iterations iterations, $rounds rounds (causeway vs PyTorch, interleaved)"
+  : >"$work/c.txt"; : >"$work/p.txt"; : >"$work/ratio.txt"
+  for r in $(seq 1 "$rounds"); do
+    local order="causeway pytorch"
+    (( r % 2 == 0 )) && order="pytorch causeway"
+    for side in $order; do
+      if [[ $side == causeway ]]; then
+        timed "$tarnet" time "$batch" "$iterations" >"$work/out.txt"
+      else
+        timed "$python" benches/tarnet_reference.py "$work/ihdp.csv" "$batch" "$iterations" >"$work/out.txt"
+      fi
+      its=$(field it_per_s <"$work/out.txt")
+      printf '  round %d %-9s %8.1f it/s  ATE %6s  peak %4d MiB\n' "$r" "$side" "$its" "$(field ate <"$work/out.txt")" "$peak_mib"
+      echo "$its" >>"$work/${side:0:1}.txt"
+      echo "$peak_mib" >>"$work/${side:0:1}-mem.txt"
+    done
+    paste "$work/c.txt" "$work/p.txt" | tail -1 | awk '{print $1 / $2}' >>"$work/ratio.txt"
+  done
+  c=$(median <"$work/c.txt"); p=$(median <"$work/p.txt"); ratio=$(median <"$work/ratio.txt")
+  printf '  median: causeway %.1f it/s, PyTorch %.1f it/s, ratio (median of rounds) %.3f\n' "$c" "$p" "$ratio"
+  printf '| TARNet IHDP, batch %s, %s it | %.0f it/s | %.0f it/s | **%.2fx** | %s / %s MiB |\n' \
+    "$batch" "$iterations" "$c" "$p" "$ratio" "$(median <"$work/c-mem.txt")" "$(median <"$work/p-mem.txt")" >>"$work/table.txt"
+  rm -f "$work/c-mem.txt" "$work/p-mem.txt"
+}
+
+: >"$work/table.txt"
+compare 100 "1"
+compare 32 "2"
+
+log "3: 100-run sweep (benches/experiments/sweep.yaml), cold cache, --jobs 1 vs --jobs 2"
+: >"$work/s1.txt"; : >"$work/s2.txt"
+for jobs in 1 2; do
+  rm -rf "$work/cache" "$work/results"
+  timed "$bin" run benches/experiments/sweep.yaml --jobs "$jobs" --cache "$work/cache" --results "$work/results" --progress quiet
+  echo "$wall_s" >"$work/s$jobs.txt"
+  printf '  --jobs %d: %7.2f s wall, peak %d MiB\n' "$jobs" "$wall_s" "$peak_mib"
+done
+read -r t1 <"$work/s1.txt"; read -r t2 <"$work/s2.txt"
+speedup=$(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%.2f", a / b}')
+efficiency=$(awk -v s="$speedup" 'BEGIN {printf "%.0f", 100 * s / 2}')
+printf '  speed-up %sx, parallel efficiency %s%% on 2 workers\n' "$speedup" "$efficiency"
+printf '| 100-run sweep, --jobs 1 vs 2 | %.1f s | %.1f s | **%sx** (%s%% efficiency) | |\n' "$t1" "$t2" "$speedup" "$efficiency" >>"$work/table.txt"
+
+log "4: make experiments, everything cached"
+make --no-print-directory experiments >/dev/null 2>&1  # fills the cache if it is cold
+: >"$work/m.txt"
+for r in $(seq 1 "$rounds"); do
+  timed make --no-print-directory experiments >/dev/null 2>&1
+  printf '  round %d: %.3f s wall, peak %d MiB\n' "$r" "$wall_s" "$peak_mib"
+  echo "$wall_s" >>"$work/m.txt"
+done
+m=$(median <"$work/m.txt")
+printf '  median %.3f s\n' "$m"
+printf '| make experiments, all cached | %.2f s | | target < 2 s | %s MiB |\n' "$m" "$peak_mib" >>"$work/table.txt"
+
+log "5: simulate 10^6 rows of a 10-node SCM"
+timed "$(bench_bin simulate)" | tee "$work/sim.txt"
+best=$(sed -n 's/.*best of 5 = \([0-9.]*\) s.*/\1/p' "$work/sim.txt")
+printf '| simulate 10^6 rows x 10 nodes | %s s | | best of 5 | %s MiB |\n' "$best" "$peak_mib" >>"$work/table.txt"
+
+log "6: identification on 100-node graphs"
+"$(bench_bin identify)" | tee "$work/id.txt"
+worst=$(awk '/^(DAG|ADMG)/ {sub("ms", "", $(NF-1)); if ($(NF-1) > w) w = $(NF-1)} END {print w}' "$work/id.txt")
+dag=$(awk '/^DAG/ {sub("ms", "", $(NF-1)); if ($(NF-1) > w) w = $(NF-1)} END {print w}' "$work/id.txt")
+printf '| identify, 100-node DAG (worst median) | %s ms | | ADMGs up to %s ms | |\n' "$dag" "$worst" >>"$work/table.txt"
+
+log "summary ($machine)"
+echo "| figure | causeway | PyTorch / baseline | ratio | peak memory (causeway / PyTorch) |"
+echo "|---|---|---|---|---|"
+cat "$work/table.txt"
