@@ -9,7 +9,8 @@ estimator with its defaults (cfrnet's IHDP configuration, Shalit et al. 2017):
 - factual loss mean(w * (y - y_hat)^2), w = t/(2u) + (1-t)/(2(1-u)), u the treated
   share of the training rows; outcomes standardised on the training rows;
 - L2 penalty 1e-4 * sum(w^2) / 2 over the heads' weight matrices;
-- Adam (lr 1e-3, betas 0.9/0.999, eps 1e-8), lr * 0.97^floor(step / 100);
+- Adam (lr 1e-3, betas 0.9/0.999, eps 1e-8; PyTorch's multi-tensor `foreach`
+  variant, its fastest on CPU), lr * 0.97^floor(step / 100);
 - minibatches drawn without replacement each step; every 100 steps the validation
   loss is checked and the best parameters are kept, then restored at the end;
 - predictions for every row, ATE over the train and validation rows.
@@ -102,7 +103,8 @@ def fit(x_all, t_all, y_all, role, batch, iterations):
 
     net = TarNet(x.shape[1], g)
     params = net.parameters()
-    opt = torch.optim.Adam(params, lr=1e-3)
+    # foreach: the multi-tensor Adam, the fastest stock PyTorch optimiser on CPU.
+    opt = torch.optim.Adam(params, lr=1e-3, foreach=True)
     val = (x[val_idx], t[val_idx], y[val_idx], w[val_idx])
     best, snapshot = math.inf, None
     for step in range(1, iterations + 1):
