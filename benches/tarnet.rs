@@ -95,7 +95,7 @@ fn time(batch: &str, iterations: &str) -> Result<(), String> {
     let (seconds, cpu) = (start.elapsed().as_secs_f64(), thread_cpu_seconds() - cpu_start);
     let truth = data.true_ite().map(|ite| ite.iter().sum::<f64>() / ite.len() as f64).unwrap_or(f64::NAN);
     println!(
-        "side=causeway batch={batch} iterations={iterations} seconds={seconds:.4} it_per_s={:.1} cpu_seconds={cpu:.4} it_per_cpu_s={:.1} ate={:.3} true_ate={truth:.3}",
+        "side=causeway batch={batch} iterations={iterations} seconds={seconds:.4} it_per_s={:.1} cpu_seconds={cpu:.4} it_per_cpu_s={:.1} ate={:.3} truth={truth:.3}",
         iterations as f64 / seconds,
         iterations as f64 / cpu,
         est.ate
