@@ -63,7 +63,9 @@ fn export(dir: &Path) -> Result<(), String> {
         out.push_str(&format!("{:?},{:?},{part}\n", data.treatment[i], data.outcome[i]));
     }
     let path = dir.join("ihdp.csv");
-    std::fs::File::create(&path).and_then(|mut f| f.write_all(out.as_bytes())).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::File::create(&path)
+        .and_then(|mut f| f.write_all(out.as_bytes()))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     println!("wrote {} ({} rows, {} covariates)", path.display(), data.n_rows(), data.n_covariates());
     Ok(())
 }
@@ -82,7 +84,8 @@ fn thread_cpu_seconds() -> f64 {
 /// TARNet with every cfrnet default except the batch size and iteration count.
 fn time(batch: &str, iterations: &str) -> Result<(), String> {
     let batch: usize = batch.parse().map_err(|_| format!("BATCH must be a whole number, found `{batch}`"))?;
-    let iterations: usize = iterations.parse().map_err(|_| format!("ITERATIONS must be a whole number, found `{iterations}`"))?;
+    let iterations: usize =
+        iterations.parse().map_err(|_| format!("ITERATIONS must be a whole number, found `{iterations}`"))?;
     let (data, split) = ihdp()?;
     let mut params = Params::new();
     params.insert("batch".into(), json!(batch));
