@@ -18,6 +18,11 @@ if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
 fi
 
 python="${PYTHON:-python3}"
+# The pinned wheel is built for CPython 3.11 (cp311); say so rather than let pip fail.
+if [[ "$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != 3.11 ]]; then
+  echo "bench-setup: the pinned torch wheel needs Python 3.11; set PYTHON=/path/to/python3.11" >&2
+  exit 1
+fi
 libtorch_lib="${LIBTORCH:-$root/.deps/libtorch}/lib"
 
 # The wheel's libtorch_python.so links libtorch_cuda.so, which links cuBLAS, cuDNN,
