@@ -63,5 +63,11 @@ PAPER_RESULTS := results/ihdp-shalit results/ihdp-shi results/lalonde-cps result
 datasets:
 	python3 scripts/derive-datasets.py
 
+# Speed figures of docs/benchmarks.md: causeway against plain PyTorch, the parallel
+# speed-up, the cached `make experiments`, simulation and identification. Installs
+# torch 2.11.0 (CPU, pinned wheel) into .deps/bench-venv first. Takes about 10 min.
+bench: build
+	bash scripts/bench.sh
+
 clean-cache:
 	rm -rf .cache

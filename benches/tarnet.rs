@@ -1,0 +1,107 @@
+//! TARNet on IHDP (surface B, replication 1) with cfrnet's published schedule,
+//! timed in-process: the causeway side of the PyTorch comparison that
+//! `scripts/bench.sh` interleaves with `benches/tarnet_reference.py`.
+//!
+//!     cargo bench --bench tarnet -- export DIR         # write DIR/ihdp.csv, the shared data
+//!     cargo bench --bench tarnet -- time BATCH ITERS   # one timed fit, one line of figures
+//!
+//! The timed span is the whole `Estimator::estimate` call (tensors from the data,
+//! training with validation checks, predictions for every row), which is what the
+//! Python script times too. Prints figures; asserts nothing.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use causeway::data::{BuiltinOptions, CausalData, Split, SplitFractions, load_builtin};
+use causeway::estimate::{self, Params};
+use causeway::run::RunRng;
+use rand::SeedableRng;
+use serde_json::json;
+
+/// Shalit et al.'s 63/27/10 protocol.
+const FRACTIONS: SplitFractions = SplitFractions { test: 0.1, validation: 0.27 };
+const SEED: u64 = 20170806;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let outcome = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["export", dir] => export(Path::new(dir)),
+        ["time", batch, iterations] => time(batch, iterations),
+        _ => Err("usage: tarnet export DIR | tarnet time BATCH ITERATIONS".to_string()),
+    };
+    if let Err(message) = outcome {
+        eprintln!("tarnet bench: {message}");
+        std::process::exit(2);
+    }
+}
+
+/// IHDP surface B, replication 1, and its split: the same rows on both sides.
+fn ihdp() -> Result<(CausalData, Split), String> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let opts = BuiltinOptions { surface: Some("B".into()), instance: Some(1) };
+    let data = load_builtin("ihdp", &opts, &root, &mut RunRng::seed_from_u64(SEED)).map_err(|e| e.to_string())?;
+    let split = Split::draw(data.n_rows(), FRACTIONS, &mut RunRng::seed_from_u64(SEED + 1));
+    Ok((data, split))
+}
+
+/// One CSV with the covariates, treatment, outcome and each row's part of the split.
+/// Values are written with Rust's shortest round-trip formatting, so Python reads
+/// back exactly the f64s that causeway converts to f32.
+fn export(dir: &Path) -> Result<(), String> {
+    let (data, split) = ihdp()?;
+    let mut role = vec!["train"; data.n_rows()];
+    split.validation.iter().for_each(|&i| role[i] = "validation");
+    split.test.iter().for_each(|&i| role[i] = "test");
+    let mut out = String::new();
+    out.push_str(&data.covariate_names.join(","));
+    out.push_str(",t,y,role\n");
+    for (i, part) in role.iter().enumerate() {
+        for column in &data.covariates {
+            out.push_str(&format!("{:?},", column[i]));
+        }
+        out.push_str(&format!("{:?},{:?},{part}\n", data.treatment[i], data.outcome[i]));
+    }
+    let path = dir.join("ihdp.csv");
+    std::fs::File::create(&path)
+        .and_then(|mut f| f.write_all(out.as_bytes()))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("wrote {} ({} rows, {} covariates)", path.display(), data.n_rows(), data.n_covariates());
+    Ok(())
+}
+
+/// CPU time of the calling thread (first field of /proc/thread-self/schedstat, in
+/// ns): on a loaded machine it counts only the time this fit actually ran, which
+/// is steadier than the wall clock. libtorch runs on the calling thread (one
+/// intra-op thread), as Python's `time.thread_time` sees it on the other side.
+fn thread_cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|ns| ns.parse::<f64>().ok()))
+        .map_or(f64::NAN, |ns| ns * 1e-9)
+}
+
+/// TARNet with every cfrnet default except the batch size and iteration count.
+fn time(batch: &str, iterations: &str) -> Result<(), String> {
+    let batch: usize = batch.parse().map_err(|_| format!("BATCH must be a whole number, found `{batch}`"))?;
+    let iterations: usize =
+        iterations.parse().map_err(|_| format!("ITERATIONS must be a whole number, found `{iterations}`"))?;
+    let (data, split) = ihdp()?;
+    let mut params = Params::new();
+    params.insert("batch".into(), json!(batch));
+    params.insert("iterations".into(), json!(iterations));
+    let estimator = estimate::build("tarnet", &params).map_err(|e| e.to_string())?;
+    estimate::init_thread();
+    let mut rng = RunRng::seed_from_u64(SEED + 2);
+    let (start, cpu_start) = (Instant::now(), thread_cpu_seconds());
+    let est = estimator.estimate(&data, &split, &mut rng).map_err(|e| e.to_string())?;
+    let (seconds, cpu) = (start.elapsed().as_secs_f64(), thread_cpu_seconds() - cpu_start);
+    let truth = data.true_ite().map(|ite| ite.iter().sum::<f64>() / ite.len() as f64).unwrap_or(f64::NAN);
+    println!(
+        "side=causeway batch={batch} iterations={iterations} seconds={seconds:.4} it_per_s={:.1} cpu_seconds={cpu:.4} it_per_cpu_s={:.1} ate={:.3} truth={truth:.3}",
+        iterations as f64 / seconds,
+        iterations as f64 / cpu,
+        est.ate
+    );
+    Ok(())
+}
