@@ -28,18 +28,7 @@ pub(crate) fn closest(name: &str, known: &[String]) -> Option<String> {
 
 /// Levenshtein distance over chars, O(|a|·|b|) time, O(|b|) memory.
 fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diag = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let sub = diag + usize::from(ca != cb);
-            diag = row[j + 1];
-            row[j + 1] = sub.min(row[j] + 1).min(row[j + 1] + 1);
-        }
-    }
-    row[b.len()]
+    crate::suggest::levenshtein(a, b)
 }
 
 #[cfg(test)]
