@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::{discover, EXIT_BAD_INPUT};
 use crate::run::{plan, prepare, PlanContext, Prepared};
 use crate::spec::{self, Experiment};
 
@@ -46,4 +47,23 @@ pub fn prepare_experiment(exp: &Experiment, root: &Path) -> Result<Prepared, Str
     let ctx = PlanContext { data_files: data_files.clone(), libtorch: crate::estimate::libtorch_version() };
     let runs = plan(exp, &ctx).map_err(|e| format!("{}: {e}", exp.name))?;
     prepare(exp.clone(), runs, root, data_files).map_err(|e| format!("{}: {e}", exp.name))
+}
+
+/// Discover, check and prepare every experiment under `paths`, printing each
+/// error; `Err(EXIT_BAD_INPUT)` when a path, a file or a plan is wrong.
+pub fn prepare_all(paths: &[PathBuf], root: &Path) -> Result<Vec<Prepared>, i32> {
+    let fail = |message: String| {
+        eprintln!("error: {message}");
+        EXIT_BAD_INPUT
+    };
+    let files = discover(paths).map_err(fail)?;
+    if files.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(fail(format!("no experiment files (*.yaml) found in {}", shown.join(", "))));
+    }
+    let (loaded, bad) = load_experiments(&files);
+    if bad {
+        return Err(EXIT_BAD_INPUT);
+    }
+    loaded.iter().map(|l| prepare_experiment(&l.experiment, root).map_err(fail)).collect()
 }

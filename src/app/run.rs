@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::load::prepare_experiment;
-use super::{discover, load_experiments, EXIT_BAD_INPUT, EXIT_FAILED_RUNS, EXIT_OK};
+use super::load::prepare_all;
+use super::{EXIT_FAILED_RUNS, EXIT_OK};
 use crate::report::{self, Progress, ProgressMode, Versions};
 use crate::run::{execute, Cache, Event, ExecOptions, Outcome, Prepared, Reporter};
 
@@ -29,31 +29,10 @@ pub fn versions() -> Versions {
 }
 
 pub fn run(args: &RunArgs) -> i32 {
-    let files = match discover(&args.paths) {
-        Ok(f) if f.is_empty() => {
-            eprintln!("error: no experiment files (*.yaml) found in {}", join(&args.paths));
-            return EXIT_BAD_INPUT;
-        }
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
+    let prepared = match prepare_all(&args.paths, &args.root) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
-    let (loaded, bad) = load_experiments(&files);
-    if bad {
-        return EXIT_BAD_INPUT;
-    }
-    let mut prepared = Vec::new();
-    for l in &loaded {
-        match prepare_experiment(&l.experiment, &args.root) {
-            Ok(p) => prepared.push(p),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_BAD_INPUT;
-            }
-        }
-    }
     let cache = Cache::new(&args.cache);
     let mut progress = Progress::new(args.progress);
     let mut timings: Vec<Vec<String>> = vec![Vec::new(); prepared.len()];
@@ -79,10 +58,6 @@ pub fn run(args: &RunArgs) -> i32 {
         }
     }
     summarize_run(&progress, args)
-}
-
-fn join(paths: &[PathBuf]) -> String {
-    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
 fn summarize_run(progress: &Progress, args: &RunArgs) -> i32 {

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::load::prepare_experiment;
+use super::load::{prepare_all, prepare_experiment};
 use super::{discover, load_experiments, EXIT_BAD_INPUT, EXIT_OK};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,23 +42,12 @@ pub fn check(paths: &[PathBuf], root: &Path) -> i32 {
 
 /// Print every run's label, key prefix and seed.
 pub fn plan(paths: &[PathBuf], root: &Path) -> i32 {
-    let files = match files_or_exit(paths) {
-        Ok(f) => f,
+    let prepared = match prepare_all(paths, root) {
+        Ok(p) => p,
         Err(code) => return code,
     };
-    let (loaded, bad) = load_experiments(&files);
-    if bad {
-        return EXIT_BAD_INPUT;
-    }
-    for l in &loaded {
-        let p = match prepare_experiment(&l.experiment, root) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_BAD_INPUT;
-            }
-        };
-        println!("{} ({} runs)", l.experiment.name, p.runs.len());
+    for p in &prepared {
+        println!("{} ({} runs)", p.experiment.name, p.runs.len());
         for run in &p.runs {
             println!("  {:<60} {}  seed {}", run.label, &run.key[..12], run.seed);
         }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::load::prepare_experiment;
-use super::{discover, load_experiments, EXIT_BAD_INPUT, EXIT_FAILED_RUNS, EXIT_OK};
+use super::load::prepare_all;
+use super::{EXIT_FAILED_RUNS, EXIT_OK};
 use crate::run::{execute_run, Cache, Outcome, Prepared, Run};
 
 /// Which stored runs to recompute: all, or an evenly spaced sample of N.
@@ -19,27 +19,10 @@ fn pick(runs: &[(usize, usize)], sample: Option<usize>) -> Vec<(usize, usize)> {
 }
 
 pub fn verify(paths: &[PathBuf], root: &Path, cache: &Path, jobs: usize, sample: Option<usize>) -> i32 {
-    let files = match discover(paths) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
+    let prepared: Vec<Prepared> = match prepare_all(paths, root) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
-    let (loaded, bad) = load_experiments(&files);
-    if bad {
-        return EXIT_BAD_INPUT;
-    }
-    let mut prepared: Vec<Prepared> = Vec::new();
-    for l in &loaded {
-        match prepare_experiment(&l.experiment, root) {
-            Ok(p) => prepared.push(p),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_BAD_INPUT;
-            }
-        }
-    }
     let cache = Cache::new(cache);
     let stored: Vec<(usize, usize)> = prepared
         .iter()
