@@ -21,11 +21,12 @@
 //! effects. The interval is a percentile bootstrap over in-sample rows (Efron and
 //! Tibshirani 1993, ch. 13), resampled with the run's RNG.
 
-use nalgebra::{DMatrix, DVector};
+use nalgebra::DVector;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::linalg::{FitError, least_squares};
+use super::ols::treatment_design;
 use super::sample::{Arms, mean, variance};
 use crate::data::{CausalData, Split};
 use crate::estimate::params::Hyper;
@@ -131,17 +132,7 @@ struct OutcomeModel {
 impl OutcomeModel {
     fn fit(data: &CausalData, rows: &[usize]) -> Result<OutcomeModel, FitError> {
         let centre: Vec<f64> = data.covariates.iter().map(|col| mean(rows.iter().map(|&i| col[i]))).collect();
-        let p = data.n_covariates();
-        let x = DMatrix::from_fn(rows.len(), 2 + 2 * p, |r, j| {
-            let i = rows[r];
-            let t = data.treatment[i];
-            match j {
-                0 => 1.0,
-                1 => t,
-                j if j < 2 + p => data.covariates[j - 2][i] - centre[j - 2],
-                j => t * (data.covariates[j - 2 - p][i] - centre[j - 2 - p]),
-            }
-        });
+        let x = treatment_design(data, rows, &centre, true);
         let y = DVector::from_iterator(rows.len(), rows.iter().map(|&i| data.outcome[i]));
         let coef = least_squares(&x, &y, &column_names(data))?.coef;
         Ok(OutcomeModel { coef, centre })

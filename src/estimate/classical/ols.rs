@@ -52,20 +52,8 @@ impl Estimator for Ols {
 }
 
 impl Ols {
-    /// Columns: intercept, t, centred covariates, then (interacted) t times each.
     fn design(&self, data: &CausalData, rows: &[usize], centre: &[f64]) -> DMatrix<f64> {
-        let p = data.n_covariates();
-        let width = if self.interact { 2 + 2 * p } else { 2 + p };
-        DMatrix::from_fn(rows.len(), width, |r, j| {
-            let i = rows[r];
-            let t = data.treatment[i];
-            match j {
-                0 => 1.0,
-                1 => t,
-                j if j < 2 + p => data.covariates[j - 2][i] - centre[j - 2],
-                j => t * (data.covariates[j - 2 - p][i] - centre[j - 2 - p]),
-            }
-        })
+        treatment_design(data, rows, centre, self.interact)
     }
 
     fn column_names(&self, data: &CausalData) -> Vec<String> {
@@ -93,4 +81,21 @@ impl Ols {
 fn residual_sd(residuals: &DVector<f64>, params: usize) -> f64 {
     let n = residuals.len();
     if n <= params { 0.0 } else { (residuals.norm_squared() / (n - params) as f64).sqrt() }
+}
+
+/// Columns: intercept, t, centred covariates, then (when `interact`) t times each
+/// centred covariate. Shared by OLS/LR-2 and the front-door outcome model.
+pub(super) fn treatment_design(data: &CausalData, rows: &[usize], centre: &[f64], interact: bool) -> DMatrix<f64> {
+    let p = data.n_covariates();
+    let width = if interact { 2 + 2 * p } else { 2 + p };
+    DMatrix::from_fn(rows.len(), width, |r, j| {
+        let i = rows[r];
+        let t = data.treatment[i];
+        match j {
+            0 => 1.0,
+            1 => t,
+            j if j < 2 + p => data.covariates[j - 2][i] - centre[j - 2],
+            j => t * (data.covariates[j - 2 - p][i] - centre[j - 2 - p]),
+        }
+    })
 }
