@@ -32,6 +32,12 @@ pub fn resolve(kind: &str, params: &Params) -> Result<Params, EstimateError> {
     }
 }
 
+/// Hyperparameters of `kind` that `resolve` spells out only when they differ from
+/// their default, with that default (for the schema and the docs).
+pub fn late_defaults(kind: &str) -> Params {
+    if neural::KINDS.contains(&kind) { neural::late_defaults(kind) } else { Params::new() }
+}
+
 /// Build from resolved params. Every estimator comes wrapped in a guard that turns
 /// a non-finite result into a failed run.
 pub fn build(kind: &str, params: &Params) -> Result<Box<dyn Estimator>, EstimateError> {

@@ -288,7 +288,9 @@ fn estimator() -> Value {
 fn hyperparameters(kind: &str) -> Params {
     // Every registered kind resolves an empty map (factory tests); should one stop
     // doing so, tests/spec_schema.rs sees its hyperparameters missing.
-    estimate::resolve(kind, &Params::new()).unwrap_or_default()
+    let mut hyper = estimate::resolve(kind, &Params::new()).unwrap_or_default();
+    hyper.extend(estimate::late_defaults(kind));
+    hyper
 }
 
 fn hyper_object(hyper: &Params) -> Value {

@@ -2,6 +2,8 @@
 //! heads and a propensity head, so that the representation keeps what predicts the
 //! treatment; optionally with targeted regularization, a learned ε that makes the
 //! fitted outcome model satisfy the efficient-influence-curve equation.
+//! With `propensity: inputs` the propensity head reads the covariates instead of the
+//! body: the authors' own "TARNet" (`make_tarnet`), the baseline of their Table 1.
 //!
 //! Losses are summed over the batch, as in the authors' `models.py`, so that the
 //! published learning rates and L2 weight carry over unchanged.
@@ -12,7 +14,7 @@ use tch::{Kind, Tensor, nn};
 use super::batch::{Batch, Weighting};
 use super::fit;
 use super::mlp::{Init, Mlp, Mode};
-use super::params::DragonParams;
+use super::params::{DragonParams, Propensity};
 use super::train::{self, LrSchedule, Length, Network, Optimizer, Rows, Stage};
 use crate::data::{CausalData, Split};
 use crate::estimate::{Estimate, EstimateError, Estimator};
@@ -23,6 +25,7 @@ struct Dragon {
     body: Mlp,
     heads: [Mlp; 2],
     propensity: Mlp,
+    propensity_reads_inputs: bool,
     epsilon: Tensor,
     beta: Option<f64>,
     weight_decay: f64,
@@ -37,12 +40,14 @@ impl Dragon {
         let d = body.out_dim;
         let h0 = Mlp::new(&(&root / "head0"), d, &p.head, Some(1), Init::GlorotUniform, rng);
         let h1 = Mlp::new(&(&root / "head1"), d, &p.head, Some(1), Init::GlorotUniform, rng);
-        let propensity = Mlp::new(&(&root / "propensity"), d, &[], Some(1), Init::GlorotUniform, rng);
+        let propensity_reads_inputs = p.propensity == Propensity::Inputs;
+        let propensity_in = if propensity_reads_inputs { n_covariates } else { d };
+        let propensity = Mlp::new(&(&root / "propensity"), propensity_in, &[], Some(1), Init::GlorotUniform, rng);
         // Invariant: 0.05 is a valid standard deviation.
         let eps0 = Normal::new(0.0, 0.05).expect("valid std").sample(rng) as f32;
         let epsilon = root.var_copy("epsilon", &Tensor::from_slice(&[eps0]));
         let beta = p.targeted_regularization.then_some(p.beta);
-        Dragon { vs, body, heads: [h0, h1], propensity, epsilon, beta, weight_decay: p.weight_decay }
+        Dragon { vs, body, heads: [h0, h1], propensity, propensity_reads_inputs, epsilon, beta, weight_decay: p.weight_decay }
     }
 
     /// Outcome predictions of both arms and the propensity g(x).
@@ -50,7 +55,7 @@ impl Dragon {
         let z = self.body.forward(x, mode);
         let y0 = self.heads[0].forward(&z, mode);
         let y1 = self.heads[1].forward(&z, mode);
-        let g = self.propensity.forward(&z, mode).sigmoid();
+        let g = self.propensity.forward(if self.propensity_reads_inputs { x } else { &z }, mode).sigmoid();
         (y0, y1, g)
     }
 }
@@ -141,6 +146,25 @@ mod tests {
         let p = Tensor::from_slice(&[0.8f32, 0.25, 0.5]);
         let expected = -(0.8f64.ln() + 0.75f64.ln() + 0.5f64.ln());
         assert!((binary_cross_entropy(&t, &p).double_value(&[]) - expected).abs() < 1e-5);
+    }
+
+    #[test]
+    fn a_propensity_on_the_inputs_ignores_the_body() {
+        use rand::SeedableRng;
+        let p = DragonParams { propensity: Propensity::Inputs, ..DragonParams::default() };
+        let net = Dragon::new(&p, 4, tch::Device::Cpu, &mut RunRng::seed_from_u64(5));
+        let x = Tensor::from_slice(&[0.5f32, -1.0, 2.0, 0.1, 1.5, 0.3, -0.7, 0.9]).view([2, 4]);
+        let (y0, _, g) = net.forward(&x, &mut Mode::Eval);
+        tch::no_grad(|| {
+            for (name, mut w) in net.vs.variables() {
+                if name.starts_with("body") {
+                    let _ = w.fill_(0.25);
+                }
+            }
+        });
+        let (y0_after, _, g_after) = net.forward(&x, &mut Mode::Eval);
+        assert!(y0.not_equal_tensor(&y0_after).any().int64_value(&[]) == 1, "the body feeds the heads");
+        assert!(g.equal(&g_after), "the propensity reads the covariates, not the body");
     }
 
     #[test]

@@ -23,5 +23,5 @@ mod train;
 
 pub use device::{Device, cuda_available, init_thread, libtorch_version};
 pub use layers::{Activation, LayerSpec};
-pub use params::{CfrParams, DragonParams, Ipm, LearnerParams, Schedule, TarnetParams};
-pub use registry::{KINDS, algorithm_version, build, resolve};
+pub use params::{CfrParams, DragonParams, Ipm, LearnerParams, Propensity, Schedule, TarnetParams};
+pub use registry::{KINDS, algorithm_version, build, late_defaults, resolve};

@@ -186,6 +186,28 @@ pub struct DragonParams {
     pub early_stopping: bool,
     pub standardize_outcome: bool,
     pub device: Device,
+    /// What the propensity head reads: the shared body (DragonNet) or the raw
+    /// covariates (the authors' `make_tarnet`, Shi et al.'s "TARNet" rows). Left out
+    /// of the run key while it is `body`: it came after the first results were stored.
+    #[serde(skip_serializing_if = "Propensity::is_body")]
+    pub propensity: Propensity,
+}
+
+/// Input of DragonNet's propensity head. `inputs` is the authors' TARNet
+/// (`models.py`, `make_tarnet`): a logistic regression on the covariates, so the
+/// propensity loss no longer shapes the representation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Propensity {
+    #[default]
+    Body,
+    Inputs,
+}
+
+impl Propensity {
+    fn is_body(&self) -> bool {
+        *self == Propensity::Body
+    }
 }
 
 impl Default for DragonParams {
@@ -209,6 +231,7 @@ impl Default for DragonParams {
             early_stopping: true,
             standardize_outcome: true,
             device: Device::Cpu,
+            propensity: Propensity::Body,
         }
     }
 }
@@ -217,6 +240,13 @@ impl Default for DragonParams {
 pub trait Checked: Serialize + DeserializeOwned + Default {
     /// `Err((key, allowed range))` for the first value out of range.
     fn check(&self) -> Result<(), (&'static str, &'static str)>;
+
+    /// Hyperparameters added after results were first stored, with their defaults:
+    /// they are written into the run key only when set to something else, so that
+    /// adding one keeps every existing key (and cached run) valid.
+    fn late_defaults() -> Params {
+        Params::new()
+    }
 }
 
 impl Checked for Schedule {
@@ -271,6 +301,12 @@ impl Checked for DragonParams {
         require(d.patience >= 1 && d.sgd_patience >= 1, "patience", "at least 1 (also sgd_patience)")?;
         require(non_negative(d.weight_decay), "weight_decay", "a finite number >= 0")
     }
+
+    fn late_defaults() -> Params {
+        let mut late = Params::new();
+        late.insert("propensity".into(), Value::from("body"));
+        late
+    }
 }
 
 fn require(ok: bool, key: &'static str, range: &'static str) -> Result<(), (&'static str, &'static str)> {
@@ -315,7 +351,7 @@ pub fn to_params<T: Serialize>(value: &T) -> Params {
 }
 
 fn known_keys<T: Checked>() -> Vec<String> {
-    to_params(&T::default()).keys().cloned().collect()
+    to_params(&T::default()).keys().chain(T::late_defaults().keys()).cloned().collect()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use super::cfr::CfrEstimator;
 use super::dragonnet::DragonEstimator;
 use super::learners::{SLearner, TLearner};
-use super::params::{self, CfrParams, DragonParams, LearnerParams, TarnetParams};
+use super::params::{self, Checked, CfrParams, DragonParams, LearnerParams, TarnetParams};
 use super::suggest::closest;
 use super::tarnet::TarnetEstimator;
 use crate::estimate::{EstimateError, Estimator, Params};
@@ -21,6 +21,15 @@ pub fn resolve(kind: &str, p: &Params) -> Result<Params, EstimateError> {
         "cfr" => Ok(params::to_params(&params::parse::<CfrParams>(kind, p)?)),
         "dragonnet" => Ok(params::to_params(&params::parse::<DragonParams>(kind, p)?)),
         _ => Err(unknown(kind)),
+    }
+}
+
+/// The defaults of `kind`'s hyperparameters that `resolve` leaves out of the run
+/// key while they keep their default (see `Checked::late_defaults`).
+pub fn late_defaults(kind: &str) -> Params {
+    match kind {
+        "dragonnet" => DragonParams::late_defaults(),
+        _ => Params::new(),
     }
 }
 
@@ -74,6 +83,21 @@ mod tests {
     fn resolved_dragonnet_defaults_are_the_published_ones() {
         let resolved = resolve("dragonnet", &Params::new()).unwrap();
         insta::assert_snapshot!(serde_json::to_string_pretty(&resolved).unwrap());
+    }
+
+    #[test]
+    fn a_late_hyperparameter_enters_the_key_only_when_set_away_from_its_default() {
+        let obj = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+        let default = resolve("dragonnet", &Params::new()).unwrap();
+        assert!(!default.contains_key("propensity"), "stored dragonnet keys would all change");
+        assert_eq!(resolve("dragonnet", &obj(json!({"propensity": "body"}))).unwrap(), default);
+        let inputs = resolve("dragonnet", &obj(json!({"propensity": "inputs"}))).unwrap();
+        assert_eq!(inputs["propensity"], json!("inputs"));
+        assert_eq!(resolve("dragonnet", &inputs).unwrap(), inputs, "resolution is idempotent");
+        assert!(build("dragonnet", &inputs).is_ok());
+        assert_eq!(late_defaults("dragonnet")["propensity"], json!("body"));
+        let err = resolve("dragonnet", &obj(json!({"propensity": "input"}))).unwrap_err();
+        insta::assert_snapshot!(err.to_string(), @"estimator `dragonnet`: invalid hyperparameters: unknown variant `input`, expected `body` or `inputs`");
     }
 
     #[test]
