@@ -7,6 +7,7 @@ JOBS ?=
 BIN := target/release/causeway
 # Pin ATen's CPU kernels so tables are byte-identical across x86-64 machines.
 export ATEN_CPU_CAPABILITY ?= avx2
+export MKL_CBWR ?= AVX2,STRICT
 
 .PHONY: setup pytools build experiments test check-results bench reproduce datasets clean-cache
 

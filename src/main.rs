@@ -102,10 +102,14 @@ fn default_jobs() -> usize {
 }
 
 fn main() -> ExitCode {
-    // Pin ATen's CPU kernels (before libtorch starts) so numbers match across x86-64 machines.
-    if std::env::var_os("ATEN_CPU_CAPABILITY").is_none() {
-        // SAFETY: no other thread exists yet.
-        unsafe { std::env::set_var("ATEN_CPU_CAPABILITY", "avx2") };
+    // Pin libtorch's CPU code paths before it starts, so that numbers match across
+    // x86-64 machines: ATen's own kernels, and MKL's matrix products, whose default
+    // path depends on the processor (AVX-512, vendor) and changes the rounding.
+    for (name, value) in [("ATEN_CPU_CAPABILITY", "avx2"), ("MKL_CBWR", "AVX2,STRICT")] {
+        if std::env::var_os(name).is_none() {
+            // SAFETY: no other thread exists yet.
+            unsafe { std::env::set_var(name, value) };
+        }
     }
     let cli = Cli::parse();
     let code = match cli.command {
