@@ -93,7 +93,8 @@ fn missing_message(missing: &[Missing], total: usize, args: &CollectArgs) -> Str
 fn summarize(outcomes: &[Vec<Option<Outcome>>], args: &CollectArgs) -> i32 {
     let all = || outcomes.iter().flatten().flatten();
     let failed = all().filter(|o| o.is_failed()).count();
-    eprintln!("collected {} runs of {} experiments from {}: {failed} failed; results in {}", all().count(), outcomes.len(), args.cache.display(), args.results.display());
+    let experiments = if outcomes.len() == 1 { "1 experiment".to_string() } else { format!("{} experiments", outcomes.len()) };
+    eprintln!("collected {} runs ({experiments}) from {}: {failed} failed; results in {}", all().count(), args.cache.display(), args.results.display());
     if failed > 0 { EXIT_FAILED_RUNS } else { EXIT_OK }
 }
 

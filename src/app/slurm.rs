@@ -34,7 +34,10 @@ pub struct SlurmArgs {
     pub submit: bool,
 }
 
-/// Everything a script names, as absolute paths, so a task may start anywhere.
+/// Everything a script names. The binary, root and stores are absolute; the
+/// experiment paths stay as written, relative to `workdir`, because the tables
+/// record them (manifest.yaml): that keeps collected tables byte-identical to
+/// a `causeway run` of the same paths from the same folder.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlurmJob {
     pub exe: PathBuf,
@@ -92,7 +95,8 @@ pub fn slurm(args: &SlurmArgs) -> i32 {
         }
     };
     let (least, most) = (sizes.iter().min().copied().unwrap_or(0), sizes.iter().max().copied().unwrap_or(0));
-    eprintln!("wrote {} ({} tasks, {least} to {most} runs each) and {}", array.display(), args.array, collect.display());
+    let each = if least == most { format!("{most}") } else { format!("{least} to {most}") };
+    eprintln!("wrote {} ({} tasks, {each} runs each) and {}", array.display(), args.array, collect.display());
     if least == 0 {
         eprintln!("  note: some tasks have no run: the sweep has only {} distinct runs", sizes.iter().sum::<usize>());
     }
@@ -135,15 +139,15 @@ fn validate(args: &SlurmArgs) -> Result<(), SlurmError> {
     Ok(())
 }
 
-/// Make every path absolute (a task does not start in the submission folder on
-/// every cluster, and the binary is found by path, not by PATH).
+/// Make the paths a task needs absolute (the binary is found by path, not by
+/// PATH); experiment paths are resolved from `workdir`, where each task starts.
 fn resolve(args: &SlurmArgs) -> Result<SlurmJob, SlurmError> {
     let absolute = |p: &Path| std::path::absolute(p).map_err(io(p));
     Ok(SlurmJob {
         exe: std::env::current_exe().map_err(io(Path::new("causeway")))?,
         workdir: std::env::current_dir().map_err(io(Path::new(".")))?,
         root: absolute(&args.root)?,
-        paths: args.paths.iter().map(|p| absolute(p)).collect::<Result<_, _>>()?,
+        paths: args.paths.clone(),
         cache: absolute(&args.cache)?,
         results: absolute(&args.results)?,
         logs: absolute(&args.output.join("logs"))?,
@@ -199,9 +203,11 @@ pub fn sbatch_scripts(job: &SlurmJob) -> (String, String) {
          #SBATCH --output={logs}/shard-%a.%A.out\n\
          \n\
          set -euo pipefail\n\
+         cd {workdir}\n\
          exec {command} run {files} --shard \"${{SLURM_ARRAY_TASK_ID}}/{n}\" --jobs \"${{SLURM_CPUS_PER_TASK:-1}}\" {stores} --progress plain\n",
         directives = directives(job, "causeway", job.cpus),
         logs = job.logs.display(),
+        workdir = quote(&job.workdir),
         command = command(job),
         files = files(job),
         stores = stores(job),
@@ -215,9 +221,11 @@ pub fn sbatch_scripts(job: &SlurmJob) -> (String, String) {
          #SBATCH --output={logs}/collect.%j.out\n\
          \n\
          set -euo pipefail\n\
+         cd {workdir}\n\
          exec {command} collect {files} {stores}\n",
         directives = directives(job, "causeway-collect", 1),
         logs = job.logs.display(),
+        workdir = quote(&job.workdir),
         command = command(job),
         files = files(job),
         stores = stores(job),
@@ -288,7 +296,7 @@ mod tests {
             exe: PathBuf::from("/opt/causeway/bin/causeway"),
             workdir: PathBuf::from("/home/ada/sweeps"),
             root: PathBuf::from("/home/ada/sweeps"),
-            paths: vec![PathBuf::from("/home/ada/sweeps/experiments/medical"), PathBuf::from("/home/ada/sweeps/ada's.yaml")],
+            paths: vec![PathBuf::from("experiments/medical"), PathBuf::from("ada's sweep.yaml")],
             cache: PathBuf::from("/shared/causeway-store"),
             results: PathBuf::from("/home/ada/sweeps/results"),
             logs: PathBuf::from("/home/ada/sweeps/slurm/logs"),
