@@ -94,12 +94,7 @@ pub fn slurm(args: &SlurmArgs) -> i32 {
             return EXIT_FAILED_RUNS;
         }
     };
-    let (least, most) = (sizes.iter().min().copied().unwrap_or(0), sizes.iter().max().copied().unwrap_or(0));
-    let each = if least == most { format!("{most}") } else { format!("{least} to {most}") };
-    eprintln!("wrote {} ({} tasks, {each} runs each) and {}", array.display(), args.array, collect.display());
-    if least == 0 {
-        eprintln!("  note: some tasks have no run: the sweep has only {} distinct runs", sizes.iter().sum::<usize>());
-    }
+    describe_written(&sizes, &array, &collect);
     if !args.submit {
         eprintln!("  submit with: jobid=$(sbatch --parsable {}) && sbatch --dependency=afterany:$jobid {}", array.display(), collect.display());
         return EXIT_OK;
@@ -114,6 +109,16 @@ pub fn slurm(args: &SlurmArgs) -> i32 {
             eprintln!("error: {e}");
             EXIT_FAILED_RUNS
         }
+    }
+}
+
+/// One line on what was written and how many runs each task owns.
+fn describe_written(sizes: &[usize], array: &Path, collect: &Path) {
+    let (least, most) = (sizes.iter().min().copied().unwrap_or(0), sizes.iter().max().copied().unwrap_or(0));
+    let each = if least == most { format!("{most}") } else { format!("{least} to {most}") };
+    eprintln!("wrote {} ({} tasks, {each} runs each) and {}", array.display(), sizes.len(), collect.display());
+    if least == 0 {
+        eprintln!("  note: some tasks have no run: the sweep has only {} distinct runs", sizes.iter().sum::<usize>());
     }
 }
 
