@@ -9,7 +9,7 @@ BIN := target/release/causeway
 export ATEN_CPU_CAPABILITY ?= avx2
 export MKL_CBWR ?= AVX2,STRICT
 
-.PHONY: setup pytools build experiments test check-results bench reproduce datasets clean-cache
+.PHONY: setup pytools build experiments test check-results cluster-test bench reproduce datasets clean-cache
 
 setup: .deps/libtorch/.complete
 
@@ -44,6 +44,12 @@ check-results: build
 	rm -rf .cache-ci
 	git diff --exit-code -- results/
 	test -z "$$(git status --porcelain --untracked-files=all -- results/ | grep -v timings.csv)"
+
+# A real Slurm cluster on localhost (installs Debian's slurm-wlm and munge; needs
+# root): a small sweep as a job array of 3 tasks plus the collect job must give the
+# single-machine tables byte for byte. About 20 s once Slurm is installed.
+cluster-test: build
+	BIN=$(BIN) bash scripts/cluster-test.sh
 
 # Reproduce the papers' tables (docs/papers.md) from a cold cache: the 10-replication
 # versions under experiments/papers/ and the 100-replication IHDP versions under

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use causeway::app::{self, IdentifyFormat, RunArgs};
+use causeway::app::{self, CollectArgs, IdentifyFormat, RunArgs, SlurmArgs};
 use causeway::report::ProgressMode;
+use causeway::run::Shard;
 
 #[derive(Parser)]
 #[command(name = "causeway", version, about = "Reproducible experiments for neural causal inference")]
@@ -40,6 +41,46 @@ enum Command {
         /// Progress display (auto: bars on a terminal, plain lines otherwise).
         #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
         progress: ProgressArg,
+        /// Compute only shard I of N (1-based) into the cache and write no tables;
+        /// `causeway collect` writes them once every shard is done.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<Shard>,
+    },
+    /// Write the result tables from the cache alone, once every shard has run.
+    Collect {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+        #[arg(long, default_value = ".cache")]
+        cache: PathBuf,
+    },
+    /// Write sbatch scripts running the sweep as a Slurm job array, plus a collect job.
+    Slurm {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Number of array tasks; task i runs shard i/N.
+        #[arg(long, value_name = "N")]
+        array: usize,
+        #[arg(long)]
+        partition: Option<String>,
+        /// Time limit per task, in Slurm's format (e.g. 2:00:00).
+        #[arg(long)]
+        time: Option<String>,
+        /// CPUs per task (each task runs that many runs side by side).
+        #[arg(long, default_value_t = 1)]
+        cpus: usize,
+        /// The store; it must be on a filesystem every node mounts.
+        #[arg(long, default_value = ".cache")]
+        cache: PathBuf,
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+        /// Folder for array.sbatch, collect.sbatch and logs/.
+        #[arg(long, default_value = "slurm")]
+        output: PathBuf,
+        /// Submit both scripts with sbatch (collect depends on the array).
+        #[arg(long)]
+        submit: bool,
     },
     /// Validate experiment files without running anything.
     Check {
@@ -113,9 +154,17 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Run { paths, jobs, results, cache, fail_fast, progress } => {
+        Command::Run { paths, jobs, results, cache, fail_fast, progress, shard } => {
             let jobs = jobs.unwrap_or_else(default_jobs);
-            app::run(&RunArgs { paths, jobs, results, cache, root: cli.root, fail_fast, progress: progress_mode(progress) })
+            let args = RunArgs { paths, jobs, results, cache, root: cli.root, fail_fast, progress: progress_mode(progress) };
+            match shard {
+                Some(shard) => app::run_shard(&args, shard),
+                None => app::run(&args),
+            }
+        }
+        Command::Collect { paths, results, cache } => app::collect(&CollectArgs { paths, results, cache, root: cli.root }),
+        Command::Slurm { paths, array, partition, time, cpus, cache, results, output, submit } => {
+            app::slurm(&SlurmArgs { paths, array, partition, time, cpus, cache, results, output, root: cli.root, submit })
         }
         Command::Check { paths } => app::check(&paths, &cli.root),
         Command::Verify { paths, sample, jobs, cache } => app::verify(&paths, &cli.root, &cache, jobs.unwrap_or_else(default_jobs), sample),

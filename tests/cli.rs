@@ -16,7 +16,7 @@ fn help_lists_the_subcommands() {
     let out = causeway(&["--help"]);
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["run", "check", "plan", "identify"] {
+    for cmd in ["run", "check", "plan", "identify", "collect", "slurm"] {
         assert!(help.contains(&format!("  {cmd} ")), "missing `{cmd}` in\n{help}");
     }
 }
@@ -48,4 +48,14 @@ fn identify_prints_json_for_machines() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[0]["experiment"], "small");
     assert!(v[0]["identification"].is_object());
+}
+
+#[test]
+fn a_bad_shard_is_a_clear_error() {
+    for (spec, expected) in [("0/4", "did you mean 1/4?"), ("5/4", "use 1/4 to 4/4"), ("a/b", "expected I/N")] {
+        let out = causeway(&["run", "tests/experiments/small.yaml", "--shard", spec]);
+        assert_eq!(out.status.code(), Some(2), "{spec}");
+        assert!(stderr(&out).contains(expected), "{spec}: {}", stderr(&out));
+    }
+    insta::assert_snapshot!("cli_bad_shard", stderr(&causeway(&["run", "tests/experiments/small.yaml", "--shard", "0/4"])));
 }

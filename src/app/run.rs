@@ -1,12 +1,13 @@
 //! `causeway run`: check, plan, execute in parallel with the cache, and write
-//! every experiment's results folder.
+//! every experiment's results folder; with `--shard I/N`, compute one shard of
+//! the plan into the store and leave the tables to `causeway collect`.
 
 use std::path::{Path, PathBuf};
 
 use super::load::prepare_all;
 use super::{EXIT_FAILED_RUNS, EXIT_OK};
 use crate::report::{self, Progress, ProgressMode, Versions};
-use crate::run::{execute, Cache, Event, ExecOptions, Outcome, Prepared, Reporter};
+use crate::run::{execute, restrict, Cache, Event, ExecOptions, Outcome, Prepared, Reporter, Shard};
 
 #[derive(Debug, Clone)]
 pub struct RunArgs {
@@ -33,23 +34,9 @@ pub fn run(args: &RunArgs) -> i32 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let cache = Cache::new(&args.cache);
-    let mut progress = Progress::new(args.progress);
-    let mut timings: Vec<Vec<String>> = vec![Vec::new(); prepared.len()];
-    let opts = ExecOptions { jobs: args.jobs.max(1), fail_fast: args.fail_fast };
-    let result = execute(&prepared, &cache, &opts, &mut |event: &Event| {
-        if let Event::Finished { id, elapsed, .. } = event {
-            timings[id.experiment].push(format!("{},{:.3}", prepared[id.experiment].runs[id.run].label, elapsed.as_secs_f64()));
-        }
-        progress.event(event);
-    });
-    progress.finish();
-    let outcomes = match result {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_FAILED_RUNS;
-        }
+    let (outcomes, progress, timings) = match execute_with_progress(&prepared, args) {
+        Ok(done) => done,
+        Err(code) => return code,
     };
     for ((p, outs), times) in prepared.iter().zip(&outcomes).zip(&timings) {
         if let Err(e) = write_experiment(p, outs, times, &args.results) {
@@ -58,6 +45,62 @@ pub fn run(args: &RunArgs) -> i32 {
         }
     }
     summarize_run(&progress, args)
+}
+
+/// `causeway run --shard I/N`: compute the runs of one shard into the store and
+/// write no tables (`causeway collect` does, once every shard is done).
+pub fn run_shard(args: &RunArgs, shard: Shard) -> i32 {
+    let prepared = match prepare_all(&args.paths, &args.root) {
+        Ok(p) => restrict(p, shard),
+        Err(code) => return code,
+    };
+    match execute_with_progress(&prepared, args) {
+        Ok((_, progress, _)) => summarize_shard(&progress, args, shard),
+        Err(code) => code,
+    }
+}
+
+/// Each experiment's outcomes in plan order, the progress counts, and each
+/// experiment's timing lines ("label,seconds") of the runs computed now.
+type Executed = (Vec<Vec<Option<Outcome>>>, Progress, Vec<Vec<String>>);
+
+fn execute_with_progress(prepared: &[Prepared], args: &RunArgs) -> Result<Executed, i32> {
+    let cache = Cache::new(&args.cache);
+    let mut progress = Progress::new(args.progress);
+    let mut timings: Vec<Vec<String>> = vec![Vec::new(); prepared.len()];
+    let opts = ExecOptions { jobs: args.jobs.max(1), fail_fast: args.fail_fast };
+    let result = execute(prepared, &cache, &opts, &mut |event: &Event| {
+        if let Event::Finished { id, elapsed, .. } = event {
+            timings[id.experiment].push(format!("{},{:.3}", prepared[id.experiment].runs[id.run].label, elapsed.as_secs_f64()));
+        }
+        progress.event(event);
+    });
+    progress.finish();
+    match result {
+        Ok(outcomes) => Ok((outcomes, progress, timings)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(EXIT_FAILED_RUNS)
+        }
+    }
+}
+
+fn summarize_shard(progress: &Progress, args: &RunArgs, shard: Shard) -> i32 {
+    let (total, computed, cached, failed, refused) = progress.totals();
+    if args.progress != ProgressMode::Quiet {
+        let paths: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "shard {shard}: {total} runs, {computed} computed, {cached} cached, {failed} failed, {refused} refused; \
+             run `causeway collect {} --cache {} --results {}` once every shard is done",
+            paths.join(" "),
+            args.cache.display(),
+            args.results.display()
+        );
+        for f in progress.failures.iter().take(20) {
+            eprintln!("  failed: {f}");
+        }
+    }
+    if failed > 0 { EXIT_FAILED_RUNS } else { EXIT_OK }
 }
 
 fn summarize_run(progress: &Progress, args: &RunArgs) -> i32 {
@@ -77,7 +120,7 @@ fn summarize_run(progress: &Progress, args: &RunArgs) -> i32 {
 
 /// Write the tables of one experiment, unless some of its runs were skipped
 /// (a `--fail-fast` stop): partial tables are never written.
-fn write_experiment(p: &Prepared, outcomes: &[Option<Outcome>], timings: &[String], results: &Path) -> Result<(), String> {
+pub(super) fn write_experiment(p: &Prepared, outcomes: &[Option<Outcome>], timings: &[String], results: &Path) -> Result<(), String> {
     if outcomes.iter().any(Option::is_none) {
         return Ok(());
     }

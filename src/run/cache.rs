@@ -9,6 +9,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::outcome::Outcome;
 use super::RunError;
@@ -57,13 +58,45 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
     let err = |e: std::io::Error| RunError::Cache { path: path.to_path_buf(), message: e.to_string() };
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(err)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.{}.{:?}.tmp", std::process::id(), std::thread::current().id()).replace(['(', ')'], ""));
-    let mut file = fs::File::create(&tmp).map_err(err)?;
-    file.write_all(bytes).map_err(err)?;
-    file.sync_all().map_err(err)?;
+    let (tmp, mut file) = create_temporary(dir, path.file_name().and_then(|n| n.to_str()).unwrap_or("file")).map_err(err)?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
     drop(file);
-    fs::rename(&tmp, path).map_err(err)
+    match written.and_then(|()| fs::rename(&tmp, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(err(e))
+        }
+    }
+}
+
+/// Temporary files this process has named so far.
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A new temporary file beside the target. Its name holds the host, the process
+/// and a per-process counter, and it is created exclusively (`O_EXCL`, which NFS
+/// honours too), so two writers never share one: not threads of a process, not
+/// processes of a node, not nodes that see the same store (where process ids
+/// repeat across machines and containers).
+fn create_temporary(dir: &Path, name: &str) -> std::io::Result<(PathBuf, fs::File)> {
+    let host = host_name();
+    loop {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}.{host}.{}.{n}.tmp", std::process::id()));
+        match fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(file) => return Ok((tmp, file)),
+            // A leftover of a killed writer (same host, reused pid): take the next number.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// This machine's name, reduced to characters safe in a file name.
+fn host_name() -> String {
+    let raw = fs::read_to_string("/proc/sys/kernel/hostname").ok().or_else(|| std::env::var("HOSTNAME").ok()).unwrap_or_default();
+    let safe: String = raw.trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    if safe.is_empty() { "host".to_string() } else { safe }
 }
 
 #[cfg(test)]
@@ -114,5 +147,39 @@ mod tests {
         assert!(cache.contains(&key));
         let leftovers = fs::read_dir(path.parent().unwrap()).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".tmp")).count();
         assert_eq!(leftovers, 0);
+    }
+
+    #[test]
+    fn a_leftover_temporary_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = "9a".repeat(32);
+        let target = dir.path().join(format!("{key}.json"));
+        // Leftovers of a killed writer on this host with this pid, under the names
+        // the next writes would pick.
+        let start = COUNTER.load(Ordering::Relaxed);
+        let leftovers: Vec<PathBuf> = (start..start + 8).map(|n| dir.path().join(format!(".{key}.json.{}.{}.{n}.tmp", host_name(), std::process::id()))).collect();
+        for l in &leftovers {
+            fs::write(l, b"partial").unwrap();
+        }
+        write_atomic(&target, b"complete").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"complete");
+        for l in &leftovers {
+            assert_eq!(fs::read(l).unwrap(), b"partial", "{} was reused", l.display());
+        }
+    }
+
+    #[test]
+    fn concurrent_writers_of_one_key_leave_one_complete_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let key = "7b".repeat(32);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| (0..20).for_each(|_| cache.put(&outcome(&key)).unwrap()));
+            }
+        });
+        assert_eq!(cache.get(&key), Some(outcome(&key)));
+        let names: Vec<String> = fs::read_dir(cache.path(&key).parent().unwrap()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, [format!("{key}.json")]);
     }
 }

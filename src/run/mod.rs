@@ -10,6 +10,7 @@ mod key;
 mod outcome;
 mod pipeline;
 mod plan;
+mod shard;
 
 pub use cache::{write_atomic, Cache};
 pub use error::RunError;
@@ -20,6 +21,7 @@ pub use outcome::{Outcome, Status};
 pub use identify::{covariates, identification, Covariates};
 pub use pipeline::{data_files, execute_run, prepare, Prepared};
 pub use plan::{cartesian, plan, PlanContext, Run};
+pub use shard::{keys_of, restrict, shard_keys, Shard, ShardError};
 
 /// The one random generator type of a run. Every random draw (data, split, weight
 /// initialisation, minibatch order) comes from a `RunRng` seeded from the run key.
