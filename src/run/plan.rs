@@ -134,6 +134,17 @@ fn run_label(point: &[(String, f64)], replication: u32, config: &Config) -> Stri
 
 /// Everything that determines a replication's dataset and split.
 fn data_description(exp: &Experiment, params: &BTreeMap<String, f64>, replication: u32, ctx: &PlanContext) -> Value {
+    let mut preprocess = json!({
+        "impute": exp.preprocess.impute,
+        "indicators": exp.preprocess.indicators,
+        "standardize": exp.preprocess.standardize,
+        "one_hot": exp.preprocess.one_hot,
+    });
+    // Options added after results were committed enter only when used, so that the
+    // keys of every experiment that does not use them stay what they were.
+    if !exp.preprocess.squares.is_empty() {
+        preprocess["squares"] = json!(exp.preprocess.squares);
+    }
     json!({
         "schema": SCHEMA_VERSION,
         "seed": exp.seed,
@@ -147,12 +158,7 @@ fn data_description(exp: &Experiment, params: &BTreeMap<String, f64>, replicatio
             Adjust::All => json!("all"),
             Adjust::Explicit(list) => json!(list),
         },
-        "preprocess": {
-            "impute": exp.preprocess.impute,
-            "indicators": exp.preprocess.indicators,
-            "standardize": exp.preprocess.standardize,
-            "one_hot": exp.preprocess.one_hot,
-        },
+        "preprocess": preprocess,
         "split": { "test": exp.split.test, "validation": exp.split.validation },
         "versions": { "scm": crate::scm::ALGORITHM_VERSION, "data": crate::data::ALGORITHM_VERSION },
     })
