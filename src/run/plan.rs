@@ -190,23 +190,36 @@ fn dataset_description(dataset: &Dataset, params: &BTreeMap<String, f64>) -> Val
 mod tests {
     use super::*;
 
-    fn keys_of(path: &str) -> Vec<String> {
+    fn experiment(path: &str) -> Experiment {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         // A committed experiment file: loading it is an invariant of the repository.
         let loaded = crate::spec::load(&root.join(path)).unwrap();
-        let exp = crate::spec::validate(&loaded).unwrap();
+        crate::spec::validate(&loaded).unwrap()
+    }
+
+    fn keys_of(exp: &Experiment) -> Vec<String> {
         let ctx = PlanContext { data_files: vec![], libtorch: crate::estimate::libtorch_version() };
-        plan(&exp, &ctx).unwrap().into_iter().map(|r| r.key).collect()
+        plan(exp, &ctx).unwrap().into_iter().map(|r| r.key).collect()
     }
 
     /// Keys of an experiment without `preprocess.squares` are those `causeway plan`
-    /// printed before the option existed (dd30e831c59e... and 09e0553e0401... on main at
-    /// 4d251dc), so no committed result
-    /// or cache entry goes stale when an option is added to the description.
+    /// printed before the option existed (dd30e831c59e... and 09e0553e0401... on
+    /// main at 4d251dc), so no committed result or cache entry goes stale when an
+    /// option is added to the description.
     #[test]
     fn keys_without_new_options_are_unchanged() {
-        let keys = keys_of("experiments/basics/linear-confounder.yaml");
+        let keys = keys_of(&experiment("experiments/basics/linear-confounder.yaml"));
         assert_eq!(keys[0], "dd30e831c59e25da225dd6617fd24eb1cde6f271cb3be40ecb0f4485e9bbf9f5");
         assert_eq!(keys[keys.len() - 1], "09e0553e04013f3a8bf8a1a4750bc343e800532cf10924ced550717bfb0bb357");
+    }
+
+    #[test]
+    fn squares_enter_every_key() {
+        let plain = experiment("experiments/basics/linear-confounder.yaml");
+        let mut squared = plain.clone();
+        squared.preprocess.squares = vec!["x".into()];
+        let (a, b) = (keys_of(&plain), keys_of(&squared));
+        assert_eq!(a.len(), b.len());
+        assert!(a.iter().zip(&b).all(|(a, b)| a != b));
     }
 }
