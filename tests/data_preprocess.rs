@@ -60,6 +60,7 @@ fn impute_indicators_and_one_hot_with_their_log() {
         indicators: true,
         standardize: true,
         one_hot: names(&["education"]),
+        squares: vec![],
     };
     let mut log = PreprocessLog::default();
     let out = fit_transform(&d, &split(&[0, 1, 2, 3], &[4], &[5]), &cfg, &mut log).unwrap();
@@ -115,6 +116,53 @@ fn errors_for_bad_selection_and_remaining_missing_values() {
 }
 
 #[test]
+fn squares_come_from_raw_values_and_are_standardized_on_training_rows() {
+    // Train rows 0..4 hold x = 1, 2, 3, 5 (squares 1, 4, 9, 25: mean 9.75); test row 4 is 10.
+    let d = data(vec![("x", vec![1.0, 2.0, 3.0, 5.0, 10.0]), ("z", vec![0.0, 1.0, 0.0, 1.0, 1.0])]);
+    let cfg = PreprocessConfig { standardize: true, squares: names(&["x"]), ..Default::default() };
+    let mut log = PreprocessLog::default();
+    let out = fit_transform(&d, &split(&[0, 1, 2, 3], &[], &[4]), &cfg, &mut log).unwrap();
+    assert_eq!(out.covariate_names, ["x", "x^2", "z"]);
+    let sq = [1.0, 4.0, 9.0, 25.0];
+    let m = sq.iter().sum::<f64>() / 4.0;
+    let sd = (sq.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / 3.0).sqrt();
+    for (got, raw) in out.covariates[1].iter().zip([1.0, 4.0, 9.0, 25.0, 100.0]) {
+        assert!((got - (raw - m) / sd).abs() < 1e-12, "{got}");
+    }
+    assert_eq!((log.squared.clone(), log.columns_created()), (names(&["x^2"]), names(&["x^2"])));
+    assert_eq!(log.standardized.iter().map(|s| s.column.as_str()).collect::<Vec<_>>(), ["x", "x^2"]);
+    // Without standardization the square is the plain square, imputed cells included.
+    let d = data(vec![("x", vec![1.0, NAN, 3.0, 4.0])]);
+    let cfg = PreprocessConfig { impute: Impute::Mean, squares: names(&["x"]), ..Default::default() };
+    let out = fit_transform(&d, &split(&[0, 1, 2, 3], &[], &[]), &cfg, &mut PreprocessLog::default()).unwrap();
+    let mean = 8.0 / 3.0;
+    assert_eq!(out.covariates[1], [1.0, mean * mean, 9.0, 16.0]);
+}
+
+#[test]
+fn a_run_encodes_and_squares_only_the_columns_it_receives() {
+    let cfg = PreprocessConfig { one_hot: names(&["c"]), squares: names(&["x", "y"]), ..Default::default() };
+    let available = names(&["x", "y", "c"]);
+    let naive = cfg.restricted_to(&available, &[]).unwrap();
+    assert_eq!((naive.one_hot, naive.squares), (vec![], vec![]));
+    let some = cfg.restricted_to(&available, &names(&["y", "c"])).unwrap();
+    assert_eq!((some.one_hot, some.squares), (names(&["c"]), names(&["y"])));
+    // A column missing from the data is an error even for a run that would not use it.
+    let typo = PreprocessConfig { squares: names(&["wieght"]), ..Default::default() };
+    let unknown = typo.restricted_to(&names(&["weight", "age"]), &[]).unwrap_err();
+    let typo = PreprocessConfig { one_hot: names(&["zzzz"]), ..Default::default() };
+    let far = typo.restricted_to(&names(&["weight", "age"]), &[]).unwrap_err();
+    let d = data(vec![("x", vec![1.0, 2.0, 2.0, 1.0]), ("c", vec![1.0, 2.0, 3.0, 4.0])]);
+    let both = PreprocessConfig { one_hot: names(&["c"]), squares: names(&["c"]), ..Default::default() };
+    let categorical = fit_transform(&d, &split(&[0, 1, 2, 3], &[], &[]), &both, &mut PreprocessLog::default()).unwrap_err();
+    let binary = PreprocessConfig { squares: names(&["x"]), ..Default::default() };
+    let nothing = fit_transform(&d, &split(&[0, 1, 2, 3], &[], &[]), &binary, &mut PreprocessLog::default()).unwrap_err();
+    let absent = PreprocessConfig { squares: names(&["y"]), ..Default::default() };
+    let absent = fit_transform(&d, &split(&[0, 1], &[], &[]), &absent, &mut PreprocessLog::default()).unwrap_err();
+    insta::assert_snapshot!([unknown, far, categorical, nothing, absent].map(|e| e.to_string()).join("\n"));
+}
+
+#[test]
 fn nhefs_pipeline_end_to_end() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let d = load_builtin("nhefs", &BuiltinOptions::default(), root, &mut RunRng::seed_from_u64(0)).unwrap();
@@ -123,6 +171,7 @@ fn nhefs_pipeline_end_to_end() {
         indicators: false,
         standardize: true,
         one_hot: names(&["education", "exercise", "active"]),
+        squares: vec![],
     };
     let mut log = PreprocessLog::default();
     let selected = select_and_drop(&d, &d.covariate_names.clone(), &cfg, &mut log).unwrap();
@@ -152,15 +201,25 @@ proptest! {
             changed.1[i] = f64::from(other[i].rem_euclid(5));
         }
         let s = split(&[0, 1, 2, 3, 4, 5, 6, 7], &[8, 9], &[10, 11]);
-        let cfg = PreprocessConfig { impute, indicators: true, standardize: true, one_hot: names(&["c"]) };
+        let squares = if col[..8].iter().filter(|v| !v.is_nan()).count() >= 3 { names(&["x"]) } else { vec![] };
+        let cfg = PreprocessConfig { impute, indicators: true, standardize: true, one_hot: names(&["c"]), squares };
         let (mut log_a, mut log_b) = (PreprocessLog::default(), PreprocessLog::default());
-        let a = fit_transform(&data(vec![("x", col), ("c", cat)]), &s, &cfg, &mut log_a).unwrap();
-        let b = fit_transform(&data(vec![("x", changed.0), ("c", changed.1)]), &s, &cfg, &mut log_b).unwrap();
+        let a = fit_transform(&data(vec![("x", col), ("c", cat)]), &s, &cfg, &mut log_a);
+        let b = fit_transform(&data(vec![("x", changed.0), ("c", changed.1)]), &s, &cfg, &mut log_b);
+        // Too few distinct training values to square is decided by the training rows alone.
+        let (a, b) = match (a, b) {
+            (Ok(a), Ok(b)) => (a, b),
+            (a, b) => {
+                prop_assert_eq!(a.err(), b.err());
+                return Ok(());
+            }
+        };
         prop_assert_eq!(&a.covariate_names, &b.covariate_names);
         for (ca, cb) in a.covariates.iter().zip(&b.covariates) {
             prop_assert_eq!(&ca[..8], &cb[..8]);
         }
         prop_assert_eq!(&log_a.standardized, &log_b.standardized);
         prop_assert_eq!(&log_a.one_hot, &log_b.one_hot);
+        prop_assert_eq!(&log_a.squared, &log_b.squared);
     }
 }

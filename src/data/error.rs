@@ -55,6 +55,18 @@ pub enum DataError {
     #[error("covariate '{name}' is not in the data{suggestion}")]
     UnknownCovariate { name: String, suggestion: String },
 
+    #[error("preprocess {option} names '{name}', which is not a covariate of the data{suggestion}")]
+    UnknownPreprocessColumn { option: String, name: String, suggestion: String },
+
+    #[error("covariate '{name}' is both one-hot encoded and squared; square only numeric columns")]
+    SquareOfCategorical { name: String },
+
+    #[error(
+        "squaring '{name}' adds nothing: the training rows hold {values} distinct values of it, \
+         so its square is a linear function of it; remove it from preprocess squares"
+    )]
+    SquareAddsNothing { name: String, values: usize },
+
     #[error("covariate '{name}' is listed twice")]
     DuplicateCovariate { name: String },
 

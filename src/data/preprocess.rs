@@ -1,7 +1,8 @@
 //! The preprocessing pipeline an experiment declares: select covariates and drop
 //! incomplete rows before the split; after it, impute, add missingness indicators,
-//! one-hot encode and standardize with statistics fitted on the training rows only,
-//! so that nothing about validation or test rows leaks into the features.
+//! one-hot encode, add squares and standardize with statistics fitted on the
+//! training rows only, so that nothing about validation or test rows leaks into the
+//! features.
 //!
 //! Conventions: categorical columns are imputed with their most frequent training
 //! level whatever the method (a mean of category codes means nothing), and coded
@@ -9,6 +10,11 @@
 //! model with an intercept stays full rank; a level unseen in training gets all
 //! zeros. Standardization touches only columns with more than two distinct training
 //! values (NPCI's rule for IHDP): binary columns and indicators stay 0/1.
+//!
+//! A squared column `<name>^2` is the square of the imputed raw value, placed right
+//! after its column and standardized on its own: the quadratic terms of textbook
+//! linear adjustment models (Hernán and Robins' NHEFS models hold age², wt71², ...),
+//! which standardizing first and squaring after would turn into a different basis.
 
 use super::error::{DataError, suggestion};
 use super::impute::{Impute, distinct, fill_value, mean, sample_sd};
@@ -24,6 +30,29 @@ pub struct PreprocessConfig {
     pub standardize: bool,
     /// Categorical columns to one-hot encode.
     pub one_hot: Vec<String>,
+    /// Numeric columns to add the square of, as `<column>^2`.
+    pub squares: Vec<String>,
+}
+
+impl PreprocessConfig {
+    /// The configuration for a run that receives `used` out of the data's
+    /// `available` covariates. Every column the configuration names must be in the
+    /// data (a typo is an error even in a run that does not use the column), and
+    /// only the used ones are encoded or squared: an estimator that receives no
+    /// covariates, such as the difference in means, runs whatever `one_hot` says.
+    pub fn restricted_to(&self, available: &[String], used: &[String]) -> Result<PreprocessConfig, DataError> {
+        for (option, names) in [("one_hot", &self.one_hot), ("squares", &self.squares)] {
+            if let Some(name) = names.iter().find(|n| !available.contains(n)) {
+                return Err(DataError::UnknownPreprocessColumn {
+                    option: option.to_string(),
+                    name: name.clone(),
+                    suggestion: suggestion(name, available.iter().map(String::as_str)),
+                });
+            }
+        }
+        let keep = |names: &[String]| names.iter().filter(|n| used.contains(n)).cloned().collect();
+        Ok(PreprocessConfig { one_hot: keep(&self.one_hot), squares: keep(&self.squares), ..self.clone() })
+    }
 }
 
 /// Before splitting: keep only `covariates` (in that order) and, with
@@ -54,8 +83,8 @@ pub fn select_and_drop(
     Ok(out)
 }
 
-/// After splitting: impute, add indicators, one-hot encode and standardize, with
-/// every statistic fitted on `split.train`. Treatment, outcome and truth pass through.
+/// After splitting: impute, add indicators, one-hot encode, square and standardize,
+/// with every statistic fitted on `split.train`. Treatment, outcome and truth pass through.
 pub fn fit_transform(
     data: &CausalData,
     split: &Split,
@@ -63,9 +92,7 @@ pub fn fit_transform(
     log: &mut PreprocessLog,
 ) -> Result<CausalData, DataError> {
     check_split(data, split)?;
-    for name in &cfg.one_hot {
-        covariate_index(data, name)?;
-    }
+    check_named_columns(data, cfg)?;
     let (mut names, mut columns) = (Vec::new(), Vec::new());
     for (name, column) in data.covariate_names.iter().zip(&data.covariates) {
         let categorical = cfg.one_hot.contains(name);
@@ -74,9 +101,11 @@ pub fn fit_transform(
         if categorical {
             one_hot(name, &filled, &split.train, &mut names, &mut columns, log);
         } else {
-            let scaled = if cfg.standardize { standardize(name, filled, &split.train, log) } else { filled };
-            names.push(name.clone());
-            columns.push(scaled);
+            let square = if cfg.squares.contains(name) { Some(square(name, &filled, &split.train, log)?) } else { None };
+            push_numeric(name.clone(), filled, &split.train, cfg.standardize, &mut names, &mut columns, log);
+            if let Some(square) = square {
+                push_numeric(format!("{name}^2"), square, &split.train, cfg.standardize, &mut names, &mut columns, log);
+            }
         }
         if cfg.indicators && split.train.iter().any(|&i| missing[i]) {
             let indicator = format!("{name}_missing");
@@ -86,6 +115,42 @@ pub fn fit_transform(
         }
     }
     Ok(CausalData { covariate_names: names, covariates: columns, ..data.clone() })
+}
+
+/// Every column `one_hot` and `squares` name is a covariate, and none is in both.
+fn check_named_columns(data: &CausalData, cfg: &PreprocessConfig) -> Result<(), DataError> {
+    for name in cfg.one_hot.iter().chain(&cfg.squares) {
+        covariate_index(data, name)?;
+    }
+    match cfg.squares.iter().find(|n| cfg.one_hot.contains(n)) {
+        Some(name) => Err(DataError::SquareOfCategorical { name: name.clone() }),
+        None => Ok(()),
+    }
+}
+
+/// A numeric column, standardized when asked, appended under `name`.
+fn push_numeric(
+    name: String,
+    column: Vec<f64>,
+    train: &[usize],
+    standardize_it: bool,
+    names: &mut Vec<String>,
+    columns: &mut Vec<Vec<f64>>,
+    log: &mut PreprocessLog,
+) {
+    columns.push(if standardize_it { standardize(&name, column, train, log) } else { column });
+    names.push(name);
+}
+
+/// The square of the (imputed, raw) column. With two training values or fewer the
+/// square is an affine function of the column and would only make designs singular.
+fn square(name: &str, column: &[f64], train: &[usize], log: &mut PreprocessLog) -> Result<Vec<f64>, DataError> {
+    let values = distinct(&train.iter().map(|&i| column[i]).collect::<Vec<_>>()).len();
+    if values <= 2 {
+        return Err(DataError::SquareAddsNothing { name: name.to_string(), values });
+    }
+    log.squared.push(format!("{name}^2"));
+    Ok(column.iter().map(|v| v * v).collect())
 }
 
 /// The column with its missing cells filled from training statistics.

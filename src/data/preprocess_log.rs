@@ -19,6 +19,8 @@ pub struct PreprocessLog {
     /// Missingness indicator columns created.
     pub indicators: Vec<String>,
     pub one_hot: Vec<OneHot>,
+    /// Squared columns created (`<column>^2`).
+    pub squared: Vec<String>,
     pub standardized: Vec<Standardized>,
 }
 
@@ -48,10 +50,10 @@ pub struct Standardized {
 }
 
 impl PreprocessLog {
-    /// Every column preprocessing added (indicators and one-hot levels), in order.
+    /// Every column preprocessing added (one-hot levels, squares, indicators), in that order.
     pub fn columns_created(&self) -> Vec<String> {
         let levels = self.one_hot.iter().flat_map(|o| o.created.iter().cloned());
-        levels.chain(self.indicators.iter().cloned()).collect()
+        levels.chain(self.squared.iter().cloned()).chain(self.indicators.iter().cloned()).collect()
     }
 }
 
@@ -69,6 +71,9 @@ impl fmt::Display for PreprocessLog {
         }
         for o in &self.one_hot {
             writeln!(f, "one-hot {} (reference {}): {}", o.column, o.reference, o.created.join(", "))?;
+        }
+        for name in &self.squared {
+            writeln!(f, "added square {name}")?;
         }
         for s in &self.standardized {
             writeln!(f, "standardized {} (mean {:.6}, sd {:.6})", s.column, s.mean, s.sd)?;

@@ -77,9 +77,8 @@ fn try_run(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> {
     let exp = &prepared.experiment;
     let full = load_dataset(prepared, run)?;
     let names = prepared.covariates.for_kind(&run.kind, &full.covariate_names).map_err(Stop::Refused)?;
-    let mut config = preprocess_config(exp);
-    // Categorical columns this estimator does not receive (e.g. `naive` gets none) are not encoded.
-    config.one_hot.retain(|c| names.contains(c));
+    // Columns this estimator does not receive (`naive` gets none) are neither encoded nor squared.
+    let config = preprocess_config(exp).restricted_to(&full.covariate_names, &names).map_err(|e| e.to_string())?;
     let mut log = data::PreprocessLog::default();
     let selected = data::select_and_drop(&full, &names, &config, &mut log).map_err(|e| e.to_string())?;
     let split = Split::draw(selected.n_rows(), exp.split, &mut stream(run.seed, SPLIT_STREAM));
@@ -136,7 +135,13 @@ fn preprocess_config(exp: &Experiment) -> data::PreprocessConfig {
         "most_frequent" => data::Impute::MostFrequent,
         _ => data::Impute::None,
     };
-    data::PreprocessConfig { impute, indicators: p.indicators, standardize: p.standardize, one_hot: p.one_hot.clone() }
+    data::PreprocessConfig {
+        impute,
+        indicators: p.indicators,
+        standardize: p.standardize,
+        one_hot: p.one_hot.clone(),
+        squares: p.squares.clone(),
+    }
 }
 
 /// Decide covariates and identification once, for all runs of `exp`.

@@ -134,6 +134,17 @@ fn run_label(point: &[(String, f64)], replication: u32, config: &Config) -> Stri
 
 /// Everything that determines a replication's dataset and split.
 fn data_description(exp: &Experiment, params: &BTreeMap<String, f64>, replication: u32, ctx: &PlanContext) -> Value {
+    let mut preprocess = json!({
+        "impute": exp.preprocess.impute,
+        "indicators": exp.preprocess.indicators,
+        "standardize": exp.preprocess.standardize,
+        "one_hot": exp.preprocess.one_hot,
+    });
+    // Options added after results were committed enter only when used, so that the
+    // keys of every experiment that does not use them stay what they were.
+    if !exp.preprocess.squares.is_empty() {
+        preprocess["squares"] = json!(exp.preprocess.squares);
+    }
     json!({
         "schema": SCHEMA_VERSION,
         "seed": exp.seed,
@@ -147,12 +158,7 @@ fn data_description(exp: &Experiment, params: &BTreeMap<String, f64>, replicatio
             Adjust::All => json!("all"),
             Adjust::Explicit(list) => json!(list),
         },
-        "preprocess": {
-            "impute": exp.preprocess.impute,
-            "indicators": exp.preprocess.indicators,
-            "standardize": exp.preprocess.standardize,
-            "one_hot": exp.preprocess.one_hot,
-        },
+        "preprocess": preprocess,
         "split": { "test": exp.split.test, "validation": exp.split.validation },
         "versions": { "scm": crate::scm::ALGORITHM_VERSION, "data": crate::data::ALGORITHM_VERSION },
     })
@@ -177,5 +183,43 @@ fn dataset_description(dataset: &Dataset, params: &BTreeMap<String, f64>) -> Val
         Dataset::Builtin { name, surface, instance } => json!({ "builtin": { "name": name, "surface": surface, "instance": instance } }),
         // The file's bytes enter through `files`; its path does not, so moving a file recomputes nothing.
         Dataset::File { treatment, outcome, covariates, .. } => json!({ "file": { "treatment": treatment, "outcome": outcome, "covariates": covariates } }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn experiment(path: &str) -> Experiment {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        // A committed experiment file: loading it is an invariant of the repository.
+        let loaded = crate::spec::load(&root.join(path)).unwrap();
+        crate::spec::validate(&loaded).unwrap()
+    }
+
+    fn keys_of(exp: &Experiment) -> Vec<String> {
+        let ctx = PlanContext { data_files: vec![], libtorch: crate::estimate::libtorch_version() };
+        plan(exp, &ctx).unwrap().into_iter().map(|r| r.key).collect()
+    }
+
+    /// Keys of an experiment without `preprocess.squares` are those `causeway plan`
+    /// printed before the option existed (dd30e831c59e... and 09e0553e0401... on
+    /// main at 4d251dc), so no committed result or cache entry goes stale when an
+    /// option is added to the description.
+    #[test]
+    fn keys_without_new_options_are_unchanged() {
+        let keys = keys_of(&experiment("experiments/basics/linear-confounder.yaml"));
+        assert_eq!(keys[0], "dd30e831c59e25da225dd6617fd24eb1cde6f271cb3be40ecb0f4485e9bbf9f5");
+        assert_eq!(keys[keys.len() - 1], "09e0553e04013f3a8bf8a1a4750bc343e800532cf10924ced550717bfb0bb357");
+    }
+
+    #[test]
+    fn squares_enter_every_key() {
+        let plain = experiment("experiments/basics/linear-confounder.yaml");
+        let mut squared = plain.clone();
+        squared.preprocess.squares = vec!["x".into()];
+        let (a, b) = (keys_of(&plain), keys_of(&squared));
+        assert_eq!(a.len(), b.len());
+        assert!(a.iter().zip(&b).all(|(a, b)| a != b));
     }
 }

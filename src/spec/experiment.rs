@@ -96,6 +96,8 @@ pub struct Preprocess {
     pub indicators: bool,
     pub standardize: bool,
     pub one_hot: Vec<String>,
+    /// Columns whose square joins the covariates whenever the column does.
+    pub squares: Vec<String>,
 }
 
 /// One estimator entry of the file, before its sweep is expanded.

@@ -132,6 +132,9 @@ pub struct RawPreprocess {
     pub standardize: bool,
     #[serde(default)]
     pub one_hot: Vec<String>,
+    /// Numeric columns to add the square of (`<column>^2`).
+    #[serde(default)]
+    pub squares: Vec<String>,
 }
 
 /// Shares of all rows. Defaults follow Shalit, Johansson and Sontag (2017): the

@@ -240,6 +240,7 @@ fn preprocess() -> Value {
             ("indicators", flag("add a 0/1 missingness indicator per imputed column")),
             ("standardize", flag("standardize covariates with statistics of the training rows")),
             ("one_hot", described(strings(), "categorical columns to one-hot encode")),
+            ("squares", described(json!({ "type": "array", "items": { "type": "string" }, "uniqueItems": true }), "numeric columns to add the square of, as `<column>^2`, whenever the column is a covariate of a run")),
         ],
         &[],
         Mode::Full,

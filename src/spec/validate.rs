@@ -14,6 +14,9 @@ use crate::data::SplitFractions;
 use crate::estimate::Params;
 use crate::suggest::did_you_mean;
 
+mod preprocess;
+use preprocess::check_preprocess;
+
 const ADJUST_NAMES: &[&str] = &["backdoor", "optimal", "minimal", "all"];
 const IMPUTE_NAMES: &[&str] = &["none", "drop", "mean", "median", "most_frequent"];
 const MAX_REPLICATIONS: i64 = 1_000_000;
@@ -41,13 +44,13 @@ pub fn validate(loaded: &Loaded) -> Result<Experiment> {
         files: loaded.sources.iter().map(|s| (s.path.clone(), s.sha256.clone())).collect(),
         params,
         sweep,
-        dataset,
         graph: raw.graph.as_ref().map(|g| GraphDecl { edges: g.edges.clone(), latent: g.latent.clone() }),
         adjust: check_adjust(loaded, raw.adjust.as_ref())?,
-        preprocess: check_preprocess(loaded, &raw.preprocess)?,
+        preprocess: check_preprocess(loaded, &raw.preprocess, &dataset, raw.graph.as_ref())?,
         split: check_split(loaded, &raw.split)?,
         estimators: check_estimators(loaded, &raw.estimators)?,
         metrics: check_metrics(loaded, &raw.metrics)?,
+        dataset,
     })
 }
 
@@ -230,16 +233,6 @@ fn check_adjust(loaded: &Loaded, raw: Option<&Value>) -> Result<Adjust> {
             .map(Adjust::Explicit),
         Some(other) => Err(loaded.error_at("adjust", false, SpecErrorKind::WrongType(format!("expected a strategy name or a list of covariates, found {}", describe(other))))),
     }
-}
-
-fn check_preprocess(loaded: &Loaded, raw: &RawPreprocess) -> Result<Preprocess> {
-    let impute = raw.impute.clone().unwrap_or_else(|| "none".into());
-    if !IMPUTE_NAMES.contains(&impute.as_str()) {
-        let help = did_you_mean(&impute, IMPUTE_NAMES.iter().copied()).map(|s| format!("did you mean `{s}`?"));
-        return Err(invalid(loaded, "preprocess.impute", format!("unknown imputation `{impute}`"))
-            .with_help(help.unwrap_or_else(|| format!("use one of: {}", IMPUTE_NAMES.join(", ")))));
-    }
-    Ok(Preprocess { impute, indicators: raw.indicators, standardize: raw.standardize, one_hot: raw.one_hot.clone() })
 }
 
 fn check_split(loaded: &Loaded, raw: &RawSplit) -> Result<SplitFractions> {
