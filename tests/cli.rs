@@ -59,3 +59,23 @@ fn a_bad_shard_is_a_clear_error() {
     }
     insta::assert_snapshot!("cli_bad_shard", stderr(&causeway(&["run", "tests/experiments/small.yaml", "--shard", "0/4"])));
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_plan_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    // 1000 runs: more than a pipe holds, so causeway is still writing when we stop reading.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_causeway"))
+        .args(["plan", "reproduce/papers"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("ihdp-s"), "{first}");
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -1,5 +1,7 @@
 //! `causeway check`, `plan` and `identify`: read-only views of experiment files.
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::load::{prepare_all, prepare_experiment};
@@ -46,13 +48,26 @@ pub fn plan(paths: &[PathBuf], root: &Path) -> i32 {
         Ok(p) => p,
         Err(code) => return code,
     };
+    let mut text = String::new();
     for p in &prepared {
-        println!("{} ({} runs)", p.experiment.name, p.runs.len());
+        let _ = writeln!(text, "{} ({} runs)", p.experiment.name, p.runs.len());
         for run in &p.runs {
-            println!("  {:<60} {}  seed {}", run.label, &run.key[..12], run.seed);
+            let _ = writeln!(text, "  {:<60} {}  seed {}", run.label, &run.key[..12], run.seed);
         }
     }
+    emit(&text);
     EXIT_OK
+}
+
+/// Write `text` to stdout. A reader that stops early (`causeway plan | head`)
+/// closes the pipe; that ends the output quietly instead of panicking like `println!`.
+fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write to stdout: {e}");
+        }
+    }
 }
 
 /// Print the identification result of every experiment.
@@ -69,7 +84,7 @@ pub fn identify(paths: &[PathBuf], root: &Path, format: IdentifyFormat) -> i32 {
     for l in &loaded {
         match crate::run::identification(&l.experiment, root) {
             Ok((text, value)) => match format {
-                IdentifyFormat::Text => println!("{}\n{}", l.experiment.name, text),
+                IdentifyFormat::Text => emit(&format!("{}\n{}\n", l.experiment.name, text)),
                 IdentifyFormat::Json => json.push(serde_json::json!({ "experiment": l.experiment.name, "identification": value })),
             },
             Err(e) => {
@@ -79,7 +94,7 @@ pub fn identify(paths: &[PathBuf], root: &Path, format: IdentifyFormat) -> i32 {
         }
     }
     if format == IdentifyFormat::Json {
-        println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+        emit(&format!("{}\n", serde_json::to_string_pretty(&json).unwrap_or_default()));
     }
     EXIT_OK
 }
