@@ -53,7 +53,7 @@ cluster-test: build
 
 # Reproduce the papers' tables (docs/papers.md) from a cold cache: the 10-replication
 # versions under experiments/papers/ and the 100-replication IHDP versions under
-# reproduce/papers/, then require the committed bytes. About 1.5 hours on 2 free
+# reproduce/papers/, then require the committed bytes. About 100 minutes on 2 free
 # cores (docs/papers.md has the measured times). Exit status 1 (some runs failed) is
 # accepted: a failed run is a row of the committed tables, which the diff checks.
 reproduce: build
