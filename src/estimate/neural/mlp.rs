@@ -102,6 +102,11 @@ fn build_layer(path: &nn::Path, spec: &LayerSpec, in_dim: usize, init: Init, rng
 
 fn draw_weights(fan_in: usize, fan_out: usize, init: Init, rng: &mut RunRng) -> Vec<f32> {
     let n = fan_in * fan_out;
+    // No covariates (an empty adjustment set): the layer has no weights, and a
+    // scale of 1/sqrt(fan_in) would be infinite.
+    if n == 0 {
+        return Vec::new();
+    }
     match init {
         Init::ScaledNormal(scale) => normal(scale / (fan_in as f64).sqrt(), n, rng),
         Init::Normal(std) => normal(std, n, rng),
@@ -159,6 +164,15 @@ mod tests {
         let vs = nn::VarStore::new(Device::Cpu);
         let mlp = Mlp::new(&vs.root(), 3, specs, Some(1), Init::ScaledNormal(0.1), &mut RunRng::seed_from_u64(seed));
         (vs, mlp)
+    }
+
+    #[test]
+    fn no_inputs_give_a_layer_without_weights() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let spec = [LayerSpec::Dense { units: 4, activation: Activation::Elu }];
+        let mlp = Mlp::new(&vs.root(), 0, &spec, Some(1), Init::ScaledNormal(0.1), &mut RunRng::seed_from_u64(1));
+        let y = mlp.forward(&Tensor::zeros([5, 0], (tch::Kind::Float, Device::Cpu)), &mut Mode::Eval);
+        assert_eq!(y.size(), vec![5, 1]);
     }
 
     #[test]
