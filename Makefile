@@ -5,9 +5,7 @@ SHELL := bash
 CARGO ?= cargo
 JOBS ?=
 BIN := target/release/causeway
-# Pin ATen's CPU kernels so tables are byte-identical across x86-64 machines.
-export ATEN_CPU_CAPABILITY ?= avx2
-export MKL_CBWR ?= AVX2,STRICT
+# The numeric pins live in src/numerics/mod.rs; causeway applies them itself.
 
 .PHONY: setup pytools build experiments test check-results cluster-test bench reproduce datasets clean-cache
 
@@ -30,7 +28,10 @@ experiments: build
 
 # The whole test suite: unit, integration and snapshot tests (snapshots are never
 # rewritten here: a changed table fails until someone accepts it).
+# `causeway doctor` runs first: a machine that cannot reproduce the committed
+# tables fails with its explanation instead of a snapshot diff.
 test: setup pytools
+	$(CARGO) run --locked --quiet -- doctor
 	INSTA_UPDATE=no $(CARGO) test --locked
 
 # The schema tests validate experiment files with Python's jsonschema.

@@ -10,6 +10,7 @@ use std::path::Path;
 
 fn main() {
     record_rustc_version();
+    export_interposed_symbols();
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
     let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") else {
         return;
@@ -32,4 +33,13 @@ fn record_rustc_version() {
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=CAUSEWAY_RUSTC_VERSION={version}");
+}
+
+/// Export the BLAS and vector-math names that `src/estimate/neural/interpose.rs`
+/// defines from every binary (CLI, tests, benches), so that the dynamic linker
+/// resolves libtorch's calls to them (see that file).
+fn export_interposed_symbols() {
+    let list = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/estimate/neural/interposed.list");
+    println!("cargo:rerun-if-changed={}", list.display());
+    println!("cargo:rustc-link-arg=-Wl,--dynamic-list={}", list.display());
 }

@@ -9,6 +9,7 @@ pub mod data;
 pub mod estimate;
 pub mod graph;
 pub mod hash;
+pub mod numerics;
 pub mod report;
 pub mod run;
 pub mod scm;

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use causeway::app::{self, CollectArgs, IdentifyFormat, RunArgs, SlurmArgs};
 use causeway::report::ProgressMode;
+use causeway::numerics::{self, NumericMode};
 use causeway::run::Shard;
 
 #[derive(Parser)]
@@ -16,6 +17,11 @@ struct Cli {
     /// Directory that holds `datasets/manifest.yaml` (for builtin datasets).
     #[arg(long, global = true, default_value = ".")]
     root: PathBuf,
+    /// Numeric mode of network runs: `portable` gives the same bytes on every
+    /// x86-64 processor with AVX2; `native` is faster, its tables are this
+    /// processor's own (its run keys differ, so the two never share cached runs).
+    #[arg(long, global = true, value_enum, default_value_t = NumericsArg::Portable)]
+    numerics: NumericsArg,
     #[command(subcommand)]
     command: Command,
 }
@@ -113,6 +119,19 @@ enum Command {
     },
     /// Print the JSON Schema of experiment files (for editors and CI).
     Schema,
+    /// Check that this machine reproduces the committed tables' numbers: run a
+    /// fixed libtorch computation and compare its digests with the pinned ones.
+    Doctor {
+        /// Print the numeric pins as shell `export` lines instead (for scripts).
+        #[arg(long)]
+        env: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum NumericsArg {
+    Portable,
+    Native,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -143,16 +162,16 @@ fn default_jobs() -> usize {
 }
 
 fn main() -> ExitCode {
-    // Pin libtorch's CPU code paths before it starts, so that numbers match across
-    // x86-64 machines: ATen's own kernels, and MKL's matrix products, whose default
-    // path depends on the processor (AVX-512, vendor) and changes the rounding.
-    for (name, value) in [("ATEN_CPU_CAPABILITY", "avx2"), ("MKL_CBWR", "AVX2,STRICT")] {
-        if std::env::var_os(name).is_none() {
-            // SAFETY: no other thread exists yet.
-            unsafe { std::env::set_var(name, value) };
-        }
-    }
     let cli = Cli::parse();
+    // The numeric mode's pins must be in the environment before libtorch starts
+    // (src/numerics says which and why); argument parsing starts no thread.
+    let mode = match cli.numerics {
+        NumericsArg::Portable => NumericMode::Portable,
+        NumericsArg::Native => NumericMode::Native,
+    };
+    for (pin, value) in numerics::select(mode) {
+        eprintln!("warning: {}={value} overrides the portable pin {}={}; network runs are keyed as numeric mode `custom` and will not match tables made elsewhere", pin.var, pin.var, pin.value);
+    }
     let code = match cli.command {
         Command::Run { paths, jobs, results, cache, fail_fast, progress, shard } => {
             let jobs = jobs.unwrap_or_else(default_jobs);
@@ -176,6 +195,7 @@ fn main() -> ExitCode {
             };
             app::identify(&paths, &cli.root, format)
         }
+        Command::Doctor { env } => app::doctor(env),
         Command::Schema => {
             println!("{:#}", causeway::spec::json_schema());
             0

@@ -191,7 +191,7 @@ fn plan_file(path: &Path) -> Result<Vec<Run>, String> {
     let loaded = spec::load(path).map_err(|e| e.to_string())?;
     let exp = spec::validate(&loaded).map_err(|e| e.to_string())?;
     spec::check(&loaded, &exp).map_err(|e| e.to_string())?;
-    plan(&exp, &PlanContext { data_files: vec![], libtorch: "2.11.0".into() }).map_err(|e| e.to_string())
+    plan(&exp, &PlanContext { data_files: vec![], libtorch: "2.11.0".into(), numerics: causeway::numerics::NumericIdentity::portable() }).map_err(|e| e.to_string())
 }
 
 fn keys(runs: &[Run]) -> Vec<(String, String)> {

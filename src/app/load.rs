@@ -44,7 +44,7 @@ pub fn load_experiments(files: &[PathBuf]) -> (Vec<LoadedExperiment>, bool) {
 /// Plan and prepare one experiment for execution.
 pub fn prepare_experiment(exp: &Experiment, root: &Path) -> Result<Prepared, String> {
     let data_files = crate::run::data_files(exp, root).map_err(|e| format!("{}: {e}", exp.name))?;
-    let ctx = PlanContext { data_files: data_files.clone(), libtorch: crate::estimate::libtorch_version() };
+    let ctx = PlanContext { data_files: data_files.clone(), libtorch: crate::estimate::libtorch_version(), numerics: crate::estimate::numeric_identity() };
     let runs = plan(exp, &ctx).map_err(|e| format!("{}: {e}", exp.name))?;
     prepare(exp.clone(), runs, root, data_files).map_err(|e| format!("{}: {e}", exp.name))
 }

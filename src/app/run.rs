@@ -26,6 +26,7 @@ pub fn versions() -> Versions {
         causeway: env!("CARGO_PKG_VERSION").to_string(),
         libtorch: crate::estimate::libtorch_version(),
         rustc: env!("CAUSEWAY_RUSTC_VERSION").to_string(),
+        numerics: crate::estimate::numeric_identity().describe(),
     }
 }
 

@@ -74,6 +74,11 @@ pub fn algorithm_version(kind: &str) -> u32 {
     }
 }
 
+/// Whether the kind computes with libtorch (its bits then depend on the numeric mode).
+pub fn uses_libtorch(kind: &str) -> bool {
+    neural::KINDS.contains(&kind)
+}
+
 /// Call once in every worker thread before running estimators. The classical
 /// estimators need nothing; the neural ones pin libtorch to one thread.
 pub fn init_thread() {

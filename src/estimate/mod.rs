@@ -15,6 +15,6 @@ mod params;
 
 pub use error::EstimateError;
 pub use estimator::{Estimate, Estimator, Params};
-pub use neural::libtorch_version;
-pub use factory::{CLASSICAL_KINDS, algorithm_version, build, init_thread, kinds, late_defaults, resolve};
+pub use neural::{libtorch_version, numeric_identity};
+pub use factory::{CLASSICAL_KINDS, algorithm_version, build, init_thread, kinds, uses_libtorch, late_defaults, resolve};
 pub use metrics::{Metric, score};

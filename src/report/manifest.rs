@@ -10,6 +10,8 @@ pub struct Versions {
     pub causeway: String,
     pub libtorch: String,
     pub rustc: String,
+    /// The numeric mode in force (`NumericIdentity::describe`).
+    pub numerics: String,
 }
 
 fn display_path(p: &std::path::Path) -> String {
@@ -31,6 +33,7 @@ pub fn manifest_yaml(exp: &Experiment, runs: &[Run], data_files: &[(String, Stri
         }
     }
     out += &format!("versions:\n  causeway: {}\n  libtorch: {}\n  rustc: {}\n", versions.causeway, versions.libtorch, versions.rustc);
+    out += &format!("numerics: {}\n", versions.numerics);
     out += &format!("runs: {}\nkeys:\n", runs.len());
     for run in runs {
         out += &format!("  - {}\n", run.key);

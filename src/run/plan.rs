@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use super::key::{digest, seed_of, SCHEMA_VERSION};
 use super::RunError;
 use crate::estimate::{self, Params};
+use crate::numerics::NumericIdentity;
 use crate::spec::{Adjust, Dataset, EstimatorDecl, Experiment, MissingDecl};
 
 /// One run: a dataset replication at one sweep point, and one estimator configuration.
@@ -37,6 +38,8 @@ pub struct PlanContext {
     /// sha256 of each data file the dataset reads (name, hex), computed by the caller.
     pub data_files: Vec<(String, String)>,
     pub libtorch: String,
+    /// The numeric mode in force; enters the keys of runs that use libtorch.
+    pub numerics: NumericIdentity,
 }
 
 /// Expand `exp` into runs, in a fixed order: sweep point, replication, estimator,
@@ -51,13 +54,19 @@ pub fn plan(exp: &Experiment, ctx: &PlanContext) -> Result<Vec<Run>, RunError> {
             let data_key = digest(&data_description(exp, &params, replication, ctx));
             let seed = seed_of(&data_key);
             for config in &configs {
-                let key = digest(&json!({
+                let mut described = json!({
                     "schema": SCHEMA_VERSION,
                     "data": data_key,
                     "estimator": { "kind": config.kind, "params": config.hyper },
                     "estimator_version": estimate::algorithm_version(&config.kind),
                     "libtorch": ctx.libtorch,
-                }));
+                });
+                // Only runs whose arithmetic libtorch does carry the numeric mode, so
+                // classical runs are shared between modes (their bits do not depend on it).
+                if estimate::uses_libtorch(&config.kind) {
+                    described["numerics"] = json!(ctx.numerics);
+                }
+                let key = digest(&described);
                 runs.push(Run {
                     label: run_label(&point, replication, config),
                     estimator: config.label.clone(),
@@ -198,7 +207,7 @@ mod tests {
     }
 
     fn keys_of(exp: &Experiment) -> Vec<String> {
-        let ctx = PlanContext { data_files: vec![], libtorch: crate::estimate::libtorch_version() };
+        let ctx = PlanContext { data_files: vec![], libtorch: crate::estimate::libtorch_version(), numerics: NumericIdentity::portable() };
         plan(exp, &ctx).unwrap().into_iter().map(|r| r.key).collect()
     }
 

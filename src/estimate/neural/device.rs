@@ -47,10 +47,14 @@ pub fn cuda_available() -> bool {
 
 static INTEROP: Once = Once::new();
 
-/// Limit libtorch to one intra-op thread on the calling thread (OpenMP keeps the
+/// Apply the numeric mode (once per process) and limit libtorch to one intra-op thread on the calling thread (OpenMP keeps the
 /// setting per thread, so every worker calls this), and once per process to one
 /// inter-op thread.
 pub fn init_thread() {
+    // The numeric mode first: its pins must be in place before libtorch's first
+    // kernel runs, and its kernels must be linked into every binary that trains.
+    super::dispatch::apply();
+    std::hint::black_box(super::interpose::definitions());
     tch::set_num_threads(1);
     INTEROP.call_once(|| {
         // libtorch refuses to change the inter-op pool once it has been used or set,

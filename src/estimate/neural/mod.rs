@@ -9,19 +9,23 @@
 mod batch;
 mod cfr;
 mod device;
+mod dispatch;
 mod dragonnet;
 mod fit;
+pub mod interpose;
 mod ipm;
 mod layers;
 mod learners;
 mod mlp;
 mod params;
+pub mod probe;
 mod registry;
 mod suggest;
 mod tarnet;
 mod train;
 
 pub use device::{Device, cuda_available, init_thread, libtorch_version};
+pub use dispatch::{aten_capability, identity as numeric_identity, mkl_branch, onednn_enabled};
 pub use layers::{Activation, LayerSpec};
 pub use params::{CfrParams, DragonParams, Ipm, LearnerParams, Propensity, Schedule, TarnetParams};
 pub use registry::{KINDS, algorithm_version, build, late_defaults, resolve};

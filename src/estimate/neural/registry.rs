@@ -51,7 +51,9 @@ pub fn algorithm_version(kind: &str) -> u32 {
     match kind {
         // 2: MKL's matrix products pinned to its AVX2 path (`MKL_CBWR`), which
         // changed the rounding on processors whose default path differs.
-        "slearner" | "tlearner" | "tarnet" | "cfr" | "dragonnet" => 2,
+        // 3: the portable numeric mode: matrix products and vector math in
+        // causeway's own kernels, ATen at AVX2, oneDNN off (src/numerics).
+        "slearner" | "tlearner" | "tarnet" | "cfr" | "dragonnet" => 3,
         _ => 0,
     }
 }
@@ -71,7 +73,7 @@ mod tests {
             let resolved = resolve(kind, &Params::new()).unwrap();
             assert_eq!(resolve(kind, &resolved).unwrap(), resolved, "{kind} resolution is idempotent");
             assert!(build(kind, &resolved).is_ok());
-            assert_eq!(algorithm_version(kind), 2);
+            assert_eq!(algorithm_version(kind), 3);
         }
     }
 
