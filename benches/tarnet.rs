@@ -3,7 +3,9 @@
 //! `scripts/bench.sh` interleaves with `benches/tarnet_reference.py`.
 //!
 //!     cargo bench --bench tarnet -- export DIR         # write DIR/ihdp.csv, the shared data
-//!     cargo bench --bench tarnet -- time BATCH ITERS   # one timed fit, one line of figures
+//!     cargo bench --bench tarnet -- time BATCH ITERS [MODE] # one timed fit, one line of figures
+//!
+//! MODE is the numeric mode, `portable` (the default) or `native`.
 //!
 //! The timed span is the whole `Estimator::estimate` call (tensors from the data,
 //! training with validation checks, predictions for every row), which is what the
@@ -15,6 +17,7 @@ use std::time::Instant;
 
 use causeway::data::{BuiltinOptions, CausalData, Split, SplitFractions, load_builtin};
 use causeway::estimate::{self, Params};
+use causeway::numerics::{self, NumericMode};
 use causeway::run::RunRng;
 use rand::SeedableRng;
 use serde_json::json;
@@ -28,12 +31,24 @@ fn main() {
     let outcome = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["export", dir] => export(Path::new(dir)),
         ["time", batch, iterations] => time(batch, iterations),
-        _ => Err("usage: tarnet export DIR | tarnet time BATCH ITERATIONS".to_string()),
+        ["time", batch, iterations, mode] => select(mode).and_then(|()| time(batch, iterations)),
+        _ => Err("usage: tarnet export DIR | tarnet time BATCH ITERATIONS [portable|native]".to_string()),
     };
     if let Err(message) = outcome {
         eprintln!("tarnet bench: {message}");
         std::process::exit(2);
     }
+}
+
+/// The numeric mode, chosen before libtorch starts (as `causeway --numerics` does).
+fn select(mode: &str) -> Result<(), String> {
+    let mode = match mode {
+        "portable" => NumericMode::Portable,
+        "native" => NumericMode::Native,
+        other => return Err(format!("MODE must be `portable` or `native`, found `{other}`")),
+    };
+    numerics::select(mode);
+    Ok(())
 }
 
 /// IHDP surface B, replication 1, and its split: the same rows on both sides.
@@ -98,7 +113,8 @@ fn time(batch: &str, iterations: &str) -> Result<(), String> {
     let (seconds, cpu) = (start.elapsed().as_secs_f64(), thread_cpu_seconds() - cpu_start);
     let truth = data.true_ite().map(|ite| ite.iter().sum::<f64>() / ite.len() as f64).unwrap_or(f64::NAN);
     println!(
-        "side=causeway batch={batch} iterations={iterations} seconds={seconds:.4} it_per_s={:.1} cpu_seconds={cpu:.4} it_per_cpu_s={:.1} ate={:.3} truth={truth:.3}",
+        "side=causeway mode={} batch={batch} iterations={iterations} seconds={seconds:.4} it_per_s={:.1} cpu_seconds={cpu:.4} it_per_cpu_s={:.1} ate={:.3} truth={truth:.3}",
+        causeway::estimate::numeric_identity().mode,
         iterations as f64 / seconds,
         iterations as f64 / cpu,
         est.ate

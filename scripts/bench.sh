@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: every figure of docs/benchmarks.md from one run on this machine.
 #
+#   0. the price of the portable numeric mode: TARNet per training step under
+#      --numerics portable against native, batch 100 and 32, interleaved
 #   1. TARNet on IHDP, cfrnet's schedule (3000 iterations, batch 100): causeway
 #      against benches/tarnet_reference.py (plain PyTorch, same wheel), interleaved
 #   2. the same at batch 32, where per-step overhead dominates
@@ -18,8 +20,6 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 rounds="${BENCH_ROUNDS:-3}"
 iterations="${BENCH_ITERATIONS:-3000}"
-export ATEN_CPU_CAPABILITY="${ATEN_CPU_CAPABILITY:-avx2}"
-export MKL_CBWR="${MKL_CBWR:-AVX2,STRICT}"
 export LIBTORCH="${LIBTORCH:-$root/.deps/libtorch}"
 target="${CARGO_TARGET_DIR:-$root/target}"
 bin="$target/release/causeway"
@@ -54,6 +54,8 @@ for line in sys.stdin:
         print(m["executable"])' "$1"
 }
 tarnet="$(bench_bin tarnet)"
+# PyTorch gets causeway's numeric pins from causeway itself (their one place).
+eval "$("$bin" doctor --env)"
 "$tarnet" export "$work" >/dev/null
 # For the wheel's libraries: the CUDA stand-ins of bench-setup.sh, and libcudart and
 # libcupti from the libtorch setup (causeway's binaries find theirs by rpath).
@@ -96,7 +98,32 @@ compare() {
     "$batch" "$iterations" "$c" "$p" "$rw" "$rc" "$(median <"$work/cmp-causeway-mem.txt")" "$(median <"$work/cmp-pytorch-mem.txt")" >>"$work/table.txt"
 }
 
+# Portable against native numerics, per training step of the same TARNet fit:
+# rounds alternate which mode goes first; the ratio is taken within each round.
+modes() {
+  local batch="$1" r mode
+  log "0: TARNet on IHDP, batch $batch, $iterations iterations, $rounds rounds (--numerics portable vs native, interleaved)"
+  rm -f "$work"/mode-*
+  for r in $(seq 1 "$rounds"); do
+    local order="portable native"
+    (( r % 2 == 0 )) && order="native portable"
+    for mode in $order; do
+      "$tarnet" time "$batch" "$iterations" "$mode" >"$work/out.txt"
+      printf '  round %d %-9s %7.1f it/s wall %7.1f it/s CPU  ATE %s\n' "$r" "$mode" \
+        "$(field it_per_s <"$work/out.txt")" "$(field it_per_cpu_s <"$work/out.txt")" "$(field ate <"$work/out.txt")"
+      field it_per_cpu_s <"$work/out.txt" >>"$work/mode-$mode.txt"
+    done
+    paste "$work/mode-native.txt" "$work/mode-portable.txt" | tail -1 | awk '{print $1 / $2}' >>"$work/mode-ratio.txt"
+  done
+  local p n q
+  p=$(median <"$work/mode-portable.txt"); n=$(median <"$work/mode-native.txt"); q=$(median <"$work/mode-ratio.txt")
+  printf '  median: portable %.1f it/s, native %.1f it/s (CPU time); a portable step costs %.2fx a native one\n' "$p" "$n" "$q"
+  printf '| TARNet step, batch %s: --numerics portable | %.0f it/s | native %.0f it/s | **%.2fx** the time per step | |\n' "$batch" "$p" "$n" "$q" >>"$work/table.txt"
+}
+
 : >"$work/table.txt"
+modes 100
+modes 32
 compare 100 "1"
 compare 32 "2"
 

@@ -19,7 +19,7 @@ BIN=$(realpath "${BIN:-target/release/causeway}")
 SWEEP=tests/experiments/small.yaml
 TASKS=3
 WAIT_S=${WAIT_S:-240}
-export ATEN_CPU_CAPABILITY=${ATEN_CPU_CAPABILITY:-avx2}
+# causeway applies its numeric pins itself (src/numerics/mod.rs).
 
 step() { printf '\n== %s\n' "$*"; }
 fail() {

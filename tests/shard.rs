@@ -15,9 +15,7 @@ const TABLES: [&str; 6] = ["runs.csv", "summary.csv", "report.md", "table.tex", 
 const RUNS: usize = 30;
 
 fn causeway() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_causeway"));
-    c.env("ATEN_CPU_CAPABILITY", "avx2");
-    c
+    Command::new(env!("CARGO_BIN_EXE_causeway"))
 }
 
 fn shard(spec: &str, cache: &Path) -> Child {
