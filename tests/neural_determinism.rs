@@ -56,3 +56,14 @@ fn parallel_runs_match_sequential_runs() {
         assert_eq!(a, b, "{kind} seed {seed}: parallel run differs from sequential");
     }
 }
+
+/// The portable pins are in the environment when the test process starts, before
+/// any test (this one calls nothing of causeway first): loading the library puts
+/// them there, so no tensor of any test can run under libtorch's own dispatch.
+#[test]
+fn the_pins_are_in_place_before_any_tensor() {
+    for pin in causeway::numerics::PORTABLE_PINS {
+        assert_eq!(std::env::var(pin.var).as_deref(), Ok(pin.value), "{}", pin.var);
+    }
+    assert!(causeway::numerics::pinned_at_load());
+}

@@ -68,6 +68,32 @@ pub const NATIVE_KERNELS: &str = "mkl";
 
 static SELECTED: AtomicU8 = AtomicU8::new(0);
 static PINNED: Once = Once::new();
+/// Bit i set: this process set `PORTABLE_PINS[i]` itself (the user had not).
+static SET_HERE: AtomicU8 = AtomicU8::new(0);
+
+/// The portable pins go into the environment when the process loads causeway,
+/// before `main` and before any thread, so that no libtorch kernel can run
+/// without them, whatever a test or a library user calls first (ATen and MKL
+/// read them once, at their first use). `select(Native)` takes them out again.
+#[used]
+#[unsafe(link_section = ".init_array")]
+static PIN_AT_LOAD: extern "C" fn() = pin_at_load;
+
+extern "C" fn pin_at_load() {
+    for (i, pin) in PORTABLE_PINS.iter().enumerate() {
+        if std::env::var_os(pin.var).is_none() {
+            // SAFETY: constructors run before main, while the process has one thread.
+            unsafe { std::env::set_var(pin.var, pin.value) };
+            SET_HERE.fetch_or(1 << i, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Whether the process-load step put the pins in place (it always has, in a
+/// binary that links this module; the tests check it).
+pub fn pinned_at_load() -> bool {
+    PORTABLE_PINS.iter().all(|p| std::env::var_os(p.var).is_some())
+}
 
 /// The mode this process computes in (portable unless `select` said otherwise).
 pub fn selected() -> NumericMode {
@@ -78,23 +104,24 @@ pub fn selected() -> NumericMode {
     }
 }
 
-/// Choose the mode and, for the portable one, set each pin the user has not set.
-/// Call before any thread or libtorch starts (`main` does); later calls change
-/// nothing. Returns the pins the environment overrides (a warning for the user).
+/// Choose the mode, once, before libtorch starts (`main` does, before any
+/// thread; later calls change nothing). The portable pins are already in the
+/// environment (see `PIN_AT_LOAD`); the native mode removes the ones this process
+/// set. Returns the pins whose values the user's environment overrides.
 pub fn select(mode: NumericMode) -> Vec<(Pin, String)> {
     let mut overridden = Vec::new();
     PINNED.call_once(|| {
         SELECTED.store(u8::from(mode == NumericMode::Native), Ordering::Relaxed);
-        if mode == NumericMode::Native {
-            return;
-        }
-        for pin in PORTABLE_PINS {
-            match std::env::var(pin.var) {
-                Ok(v) if v != pin.value => overridden.push((*pin, v)),
-                Ok(_) => {}
-                // SAFETY: called before other threads exist (main), or under this
-                // Once before the first tensor of a test process.
-                Err(_) => unsafe { std::env::set_var(pin.var, pin.value) },
+        let ours = SET_HERE.load(Ordering::Relaxed);
+        for (i, pin) in PORTABLE_PINS.iter().enumerate() {
+            let set_here = ours & (1 << i) != 0;
+            match (mode, std::env::var(pin.var)) {
+                // SAFETY: called before other threads exist (main), or before the
+                // first tensor of a process that never chose a mode.
+                (NumericMode::Native, _) if set_here => unsafe { std::env::remove_var(pin.var) },
+                (NumericMode::Portable, Ok(v)) if v != pin.value => overridden.push((*pin, v)),
+                (NumericMode::Portable, Err(_)) => unsafe { std::env::set_var(pin.var, pin.value) },
+                _ => {}
             }
         }
     });
