@@ -9,9 +9,10 @@
 //! `native` lets libtorch pick its fastest code for this processor: its tables are
 //! not comparable byte for byte with anyone else's, so its keys name the processor.
 //!
-//! The pins live here and nowhere else: `main` applies them before libtorch
-//! starts, the neural estimators apply them (once) before their first tensor, and
-//! scripts ask `causeway doctor --env` for them. The mode that is actually in
+//! The pins live here and nowhere else: they enter the environment when a
+//! process loads causeway (before `main`, before any thread), `main` takes them
+//! out again for `--numerics native`, the neural estimators switch oneDNN before
+//! their first tensor, and scripts ask `causeway doctor --env` for them. The mode that is actually in
 //! force, read back from libtorch, enters every network run's key and every
 //! manifest ([`NumericIdentity`]).
 
