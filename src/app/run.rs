@@ -62,17 +62,17 @@ pub fn run_shard(args: &RunArgs, shard: Shard) -> i32 {
 }
 
 /// Each experiment's outcomes in plan order, the progress counts, and each
-/// experiment's timing lines ("label,seconds") of the runs computed now.
-type Executed = (Vec<Vec<Option<Outcome>>>, Progress, Vec<Vec<String>>);
+/// experiment's (label, seconds) of the runs computed now.
+type Executed = (Vec<Vec<Option<Outcome>>>, Progress, Vec<Vec<(String, f64)>>);
 
 fn execute_with_progress(prepared: &[Prepared], args: &RunArgs) -> Result<Executed, i32> {
     let cache = Cache::new(&args.cache);
     let mut progress = Progress::new(args.progress);
-    let mut timings: Vec<Vec<String>> = vec![Vec::new(); prepared.len()];
+    let mut timings: Vec<Vec<(String, f64)>> = vec![Vec::new(); prepared.len()];
     let opts = ExecOptions { jobs: args.jobs.max(1), fail_fast: args.fail_fast };
     let result = execute(prepared, &cache, &opts, &mut |event: &Event| {
         if let Event::Finished { id, elapsed, .. } = event {
-            timings[id.experiment].push(format!("{},{:.3}", prepared[id.experiment].runs[id.run].label, elapsed.as_secs_f64()));
+            timings[id.experiment].push((prepared[id.experiment].runs[id.run].label.clone(), elapsed.as_secs_f64()));
         }
         progress.event(event);
     });
@@ -121,7 +121,7 @@ fn summarize_run(progress: &Progress, args: &RunArgs) -> i32 {
 
 /// Write the tables of one experiment, unless some of its runs were skipped
 /// (a `--fail-fast` stop): partial tables are never written.
-pub(super) fn write_experiment(p: &Prepared, outcomes: &[Option<Outcome>], timings: &[String], results: &Path) -> Result<(), String> {
+pub(super) fn write_experiment(p: &Prepared, outcomes: &[Option<Outcome>], timings: &[(String, f64)], results: &Path) -> Result<(), String> {
     if outcomes.iter().any(Option::is_none) {
         return Ok(());
     }
@@ -140,8 +140,7 @@ pub(super) fn write_experiment(p: &Prepared, outcomes: &[Option<Outcome>], timin
         report::write_results(&dir, &[("plot.svg", svg)]).map_err(|e| e.to_string())?;
     }
     if !timings.is_empty() {
-        let body = format!("label,seconds\n{}\n", timings.join("\n"));
-        report::write_results(&dir, &[("timings.csv", body)]).map_err(|e| e.to_string())?;
+        report::write_results(&dir, &[("timings.csv", report::timings_csv(timings))]).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

@@ -15,5 +15,5 @@ pub use manifest::{manifest_yaml, Versions};
 pub use plot::{main_metric, plot_svg};
 pub use progress::{Progress, ProgressMode};
 pub use summary::{summarize, SummaryRow};
-pub use tables::{report_md, runs_csv, summary_csv, table_tex};
+pub use tables::{report_md, runs_csv, summary_csv, table_tex, timings_csv};
 pub use write::write_results;

@@ -25,6 +25,14 @@ fn opt(v: Option<f64>) -> String {
     v.map(|v| fixed(v, CSV_DECIMALS)).unwrap_or_default()
 }
 
+/// `timings.csv`: the label and wall seconds of each run computed now. Labels
+/// hold commas (`aipw[clip=0.01,folds=3]`), so the csv writer quotes them.
+pub fn timings_csv(timings: &[(String, f64)]) -> String {
+    let mut rows = vec![vec!["label".to_string(), "seconds".to_string()]];
+    rows.extend(timings.iter().map(|(label, s)| vec![label.clone(), format!("{s:.3}")]));
+    csv_string(rows)
+}
+
 /// One row per run, in plan order. Runs never executed (after `--fail-fast`) have
 /// status `skipped`.
 pub fn runs_csv(exp: &Experiment, runs: &[Run], outcomes: &[Option<Outcome>]) -> String {
@@ -167,4 +175,19 @@ pub fn table_tex(exp: &Experiment, summary: &[SummaryRow]) -> String {
     }
     out += "\\bottomrule\n\\end{tabular}\n";
     out
+}
+
+#[cfg(test)]
+mod timing_tests {
+    use super::timings_csv;
+
+    #[test]
+    fn labels_with_commas_stay_one_field() {
+        let text = timings_csv(&[("r0/aipw[clip=0.01,folds=3]".into(), 1.23456), ("r0/ols".into(), 0.0)]);
+        assert_eq!(text, "label,seconds\n\"r0/aipw[clip=0.01,folds=3]\",1.235\nr0/ols,0.000\n");
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert!(rows.iter().all(|r| r.len() == 2));
+        assert_eq!(&rows[0][0], "r0/aipw[clip=0.01,folds=3]");
+    }
 }
