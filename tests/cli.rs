@@ -79,3 +79,15 @@ fn a_reader_that_stops_early_ends_the_plan_quietly() {
     assert!(out.status.success(), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// `check` reads a file dataset once, so a file every run would fail on is
+/// refused before anything runs.
+#[test]
+fn check_refuses_a_data_file_with_a_duplicated_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("dup.yaml");
+    std::fs::write(&spec, "name: dup\nseed: 1\nreplications: 1\ndataset:\n  file: { path: tests/fixtures/data/duplicate_header.csv, treatment: t, outcome: y }\nestimators: [ols]\n").unwrap();
+    let out = causeway(&["check", spec.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("duplicate_header.csv: line 1: column 't' appears twice (columns 1 and 4)"), "{}", stderr(&out));
+}

@@ -87,3 +87,13 @@ fn good_file_loads_with_missing_covariates_as_nan() {
     assert!(d.covariates[1][0].is_nan());
     assert_eq!(d.treatment, [1.0, 0.0, 1.0]);
 }
+
+#[test]
+fn a_duplicated_header_is_refused_not_resolved_silently() {
+    insta::assert_snapshot!(csv_error("duplicate_header.csv", "t", "y"), @"tests/fixtures/data/duplicate_header.csv: line 1: column 't' appears twice (columns 1 and 4); rename one, since causeway cannot tell which is meant");
+}
+
+#[test]
+fn a_header_without_rows_is_refused() {
+    insta::assert_snapshot!(csv_error("header_only.csv", "treat", "re78"), @"tests/fixtures/data/header_only.csv: the header row is not followed by any data rows");
+}

@@ -33,6 +33,12 @@ impl Table {
             .iter()
             .map(|h| h.trim().to_string())
             .collect::<Vec<_>>();
+        let mut seen = std::collections::HashMap::new();
+        for (j, h) in headers.iter().enumerate() {
+            if let Some(first) = seen.insert(h.as_str(), j) {
+                return Err(DataError::DuplicateColumn { path: path.to_path_buf(), column: h.clone(), first: first + 1, second: j + 1 });
+            }
+        }
         let (mut rows, mut lines) = (Vec::new(), Vec::new());
         for record in reader.records() {
             let record = record.map_err(|e| {
@@ -41,6 +47,9 @@ impl Table {
             })?;
             lines.push(record.position().map_or(0, |p| p.line()));
             rows.push(record.iter().map(|c| c.trim().to_string()).collect());
+        }
+        if rows.is_empty() {
+            return Err(DataError::NoRows { path: path.to_path_buf() });
         }
         Ok(Table { path: path.to_path_buf(), headers, rows, lines })
     }

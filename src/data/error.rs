@@ -19,6 +19,12 @@ pub enum DataError {
     #[error("{path}: line {line}: {message}")]
     Malformed { path: PathBuf, line: u64, message: String },
 
+    #[error("{path}: line 1: column '{column}' appears twice (columns {first} and {second}); rename one, since causeway cannot tell which is meant")]
+    DuplicateColumn { path: PathBuf, column: String, first: usize, second: usize },
+
+    #[error("{path}: the header row is not followed by any data rows")]
+    NoRows { path: PathBuf },
+
     #[error("{path}: no column named '{column}'{suggestion}")]
     MissingColumn { path: PathBuf, column: String, suggestion: String },
 

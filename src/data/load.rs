@@ -92,3 +92,9 @@ fn not_binary(table: &Table, name: &str, text: &[&str], error: DataError) -> Dat
         other => other,
     }
 }
+
+/// Parse a data file once at planning, so that `check` refuses what every run
+/// would fail on (a malformed row, a duplicated header, no data rows).
+pub fn check_csv(path: &Path) -> Result<(), DataError> {
+    Table::read(path).map(|_| ())
+}

@@ -26,7 +26,7 @@ pub use error::DataError;
 pub use hash::sha256_hex;
 pub use ihdp::Surface;
 pub use impute::Impute;
-pub use load::load_csv;
+pub use load::{check_csv, load_csv};
 pub use manifest::{Archive, DatasetEntry, FileEntry, MANIFEST_SCHEMA, Manifest, TruthKind};
 pub use preprocess::{PreprocessConfig, fit_transform, select_and_drop};
 pub use preprocess_log::{Imputed, OneHot, PreprocessLog, Standardized};

@@ -156,6 +156,7 @@ pub fn data_files(exp: &Experiment, root: &std::path::Path) -> Result<Vec<(Strin
         Dataset::Simulate(_) => Ok(Vec::new()),
         Dataset::Builtin { name, .. } => data::builtin_file_hashes(name, root).map_err(|e| e.to_string()),
         Dataset::File { path, .. } => {
+            data::check_csv(path).map_err(|e| e.to_string())?;
             let sha = crate::hash::sha256_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
             Ok(vec![(path.display().to_string(), sha)])
         }
