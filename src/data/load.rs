@@ -93,8 +93,8 @@ fn not_binary(table: &Table, name: &str, text: &[&str], error: DataError) -> Dat
     }
 }
 
-/// Parse a data file once at planning, so that `check` refuses what every run
-/// would fail on (a malformed row, a duplicated header, no data rows).
-pub fn check_csv(path: &Path) -> Result<(), DataError> {
-    Table::read(path).map(|_| ())
+/// Parse a data file's bytes once at planning, so that `check` refuses what
+/// every run would fail on (a malformed row, a duplicated header, no data rows).
+pub fn check_csv(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
+    Table::parse(path, bytes).map(|_| ())
 }

@@ -156,8 +156,10 @@ pub fn data_files(exp: &Experiment, root: &std::path::Path) -> Result<Vec<(Strin
         Dataset::Simulate(_) => Ok(Vec::new()),
         Dataset::Builtin { name, .. } => data::builtin_file_hashes(name, root).map_err(|e| e.to_string()),
         Dataset::File { path, .. } => {
-            data::check_csv(path).map_err(|e| e.to_string())?;
-            let sha = crate::hash::sha256_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            // One read serves both the check and the hash.
+            let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            data::check_csv(path, &bytes).map_err(|e| e.to_string())?;
+            let sha = crate::hash::sha256_hex(&bytes);
             Ok(vec![(path.display().to_string(), sha)])
         }
     }

@@ -25,7 +25,7 @@ mod tarnet;
 mod train;
 
 pub use device::{Device, cuda_available, init_thread, libtorch_version};
-pub use dispatch::{aten_capability, identity as numeric_identity, mkl_branch, onednn_enabled};
+pub use dispatch::identity as numeric_identity;
 pub use layers::{Activation, LayerSpec};
 pub use params::{CfrParams, DragonParams, Ipm, LearnerParams, Propensity, Schedule, TarnetParams};
 pub use registry::{KINDS, algorithm_version, build, late_defaults, resolve};
