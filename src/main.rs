@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use causeway::app::{self, CollectArgs, IdentifyFormat, RunArgs, SlurmArgs};
+use causeway::app::{self, CollectArgs, IdentifyFormat, RunArgs, SlurmArgs, VerifyArgs};
 use causeway::report::ProgressMode;
 use causeway::numerics::{self, NumericMode};
 use causeway::run::Shard;
@@ -98,7 +98,8 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Recompute stored runs and compare them bit for bit with the cache.
+    /// Check stored runs: damaged records (checksum) and numeric changes (recompute
+    /// and compare bit for bit); `--repair` replaces damaged records.
     Verify {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -109,6 +110,9 @@ enum Command {
         jobs: Option<usize>,
         #[arg(long, default_value = ".cache")]
         cache: PathBuf,
+        /// Recompute damaged records (checksum mismatch, torn) and replace them.
+        #[arg(long)]
+        repair: bool,
     },
     /// Print how the effect is identified from the experiment's graph.
     Identify {
@@ -186,7 +190,9 @@ fn main() -> ExitCode {
             app::slurm(&SlurmArgs { paths, array, partition, time, cpus, cache, results, output, root: cli.root, submit })
         }
         Command::Check { paths } => app::check(&paths, &cli.root),
-        Command::Verify { paths, sample, jobs, cache } => app::verify(&paths, &cli.root, &cache, jobs.unwrap_or_else(default_jobs), sample),
+        Command::Verify { paths, sample, jobs, cache, repair } => {
+            app::verify(&VerifyArgs { paths, root: cli.root.clone(), cache, jobs: jobs.unwrap_or_else(default_jobs), sample, repair })
+        }
         Command::Plan { paths } => app::plan(&paths, &cli.root),
         Command::Identify { paths, format } => {
             let format = match format {

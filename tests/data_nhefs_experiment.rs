@@ -25,9 +25,9 @@ fn ates(kinds: &[&str]) -> Vec<(String, f64, Vec<(String, Option<f64>)>)> {
     spec::check(&loaded, &exp).unwrap();
     exp.replications = 1;
     exp.estimators.retain(|e| kinds.contains(&e.kind.as_str()));
-    let files = run::data_files(&exp, root).unwrap();
-    let runs = run::plan(&exp, &PlanContext { data_files: files.clone(), libtorch: "test".into(), numerics: causeway::numerics::NumericIdentity::portable() }).unwrap();
-    let prepared = run::prepare(exp, runs, root, files).unwrap();
+    let source = run::DataSource::read(&exp, root).unwrap();
+    let runs = run::plan(&exp, &PlanContext { data_files: source.hashes(), libtorch: "test".into(), numerics: causeway::numerics::NumericIdentity::portable() }).unwrap();
+    let prepared = run::prepare(exp, runs, root, source).unwrap();
     prepared
         .runs
         .iter()

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use super::load::prepare_all;
 use super::run::write_experiment;
-use super::{EXIT_FAILED_RUNS, EXIT_INCOMPLETE, EXIT_OK};
+use super::{EXIT_FAILED_RUNS, EXIT_INCOMPLETE, EXIT_IO, EXIT_OK};
 use crate::run::{Cache, Outcome, Prepared};
 
 /// How many missing runs are listed one per line before "... and N more".
@@ -41,7 +41,7 @@ pub fn collect(args: &CollectArgs) -> i32 {
     for (p, outs) in prepared.iter().zip(&outcomes) {
         if let Err(e) = write_experiment(p, outs, &[], &args.results) {
             eprintln!("error: {e}");
-            return EXIT_FAILED_RUNS;
+            return EXIT_IO;
         }
     }
     let missing = missing_runs(&prepared, &outcomes);

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{discover, EXIT_BAD_INPUT};
-use crate::run::{plan, prepare, PlanContext, Prepared};
+use crate::run::{plan, prepare, DataSource, PlanContext, Prepared};
 use crate::spec::{self, Experiment};
 
 /// A validated experiment and the file it came from.
@@ -43,10 +43,10 @@ pub fn load_experiments(files: &[PathBuf]) -> (Vec<LoadedExperiment>, bool) {
 
 /// Plan and prepare one experiment for execution.
 pub fn prepare_experiment(exp: &Experiment, root: &Path) -> Result<Prepared, String> {
-    let data_files = crate::run::data_files(exp, root).map_err(|e| format!("{}: {e}", exp.name))?;
-    let ctx = PlanContext { data_files: data_files.clone(), libtorch: crate::estimate::libtorch_version(), numerics: crate::estimate::numeric_identity() };
+    let source = DataSource::read(exp, root).map_err(|e| format!("{}: {e}", exp.name))?;
+    let ctx = PlanContext { data_files: source.hashes(), libtorch: crate::estimate::libtorch_version(), numerics: crate::estimate::numeric_identity() };
     let runs = plan(exp, &ctx).map_err(|e| format!("{}: {e}", exp.name))?;
-    prepare(exp.clone(), runs, root, data_files).map_err(|e| format!("{}: {e}", exp.name))
+    prepare(exp.clone(), runs, root, source).map_err(|e| format!("{}: {e}", exp.name))
 }
 
 /// Discover, check and prepare every experiment under `paths`, printing each

@@ -17,7 +17,7 @@ pub use load::{load_experiments, prepare_all, LoadedExperiment};
 pub use run::{run, run_shard, RunArgs};
 pub use show::{check, identify, plan, IdentifyFormat};
 pub use slurm::{sbatch_scripts, slurm, SlurmArgs, SlurmError, SlurmJob};
-pub use verify::verify;
+pub use verify::{verify, VerifyArgs};
 
 /// Exit statuses: success, some runs failed, bad input, runs missing from the
 /// store (`causeway collect` before every shard is done), a machine that does
@@ -28,3 +28,11 @@ pub const EXIT_BAD_INPUT: i32 = 2;
 pub const EXIT_INCOMPLETE: i32 = 3;
 /// `causeway doctor`: this machine does not reproduce the pinned numeric fingerprint.
 pub const EXIT_NOT_REPRODUCIBLE: i32 = 4;
+/// A file or folder causeway must write (the store, a results folder, sbatch
+/// scripts) could not be written: read-only, full, missing permissions. The
+/// message names the path. Distinct from 1 so that `make experiments`, which
+/// accepts failed runs, never accepts a failed write.
+pub const EXIT_IO: i32 = 5;
+/// Some runs hit a bug of causeway's own (a panic). Their rows say so; they are
+/// not cached, so a fixed causeway recomputes them.
+pub const EXIT_INTERNAL: i32 = 6;

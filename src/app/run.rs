@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use super::load::prepare_all;
-use super::{EXIT_FAILED_RUNS, EXIT_OK};
+use super::{EXIT_FAILED_RUNS, EXIT_INTERNAL, EXIT_IO, EXIT_OK};
 use crate::report::{self, Progress, ProgressMode, Versions};
-use crate::run::{execute, restrict, Cache, Event, ExecOptions, Outcome, Prepared, Reporter, Shard};
+use crate::run::{execute, restrict, Cache, Event, ExecOptions, Outcome, Prepared, Reporter, RunError, Shard};
 
 #[derive(Debug, Clone)]
 pub struct RunArgs {
@@ -42,7 +42,7 @@ pub fn run(args: &RunArgs) -> i32 {
     for ((p, outs), times) in prepared.iter().zip(&outcomes).zip(&timings) {
         if let Err(e) = write_experiment(p, outs, times, &args.results) {
             eprintln!("error: {e}");
-            return EXIT_FAILED_RUNS;
+            return EXIT_IO;
         }
     }
     summarize_run(&progress, args)
@@ -81,12 +81,50 @@ fn execute_with_progress(prepared: &[Prepared], args: &RunArgs) -> Result<Execut
         Ok(outcomes) => Ok((outcomes, progress, timings)),
         Err(e) => {
             eprintln!("error: {e}");
-            Err(EXIT_FAILED_RUNS)
+            Err(exit_status(&e))
         }
     }
 }
 
+/// Internal errors outrank failed runs: they are bugs, and `make experiments`
+/// (which accepts failed runs) must not accept them.
+fn status_of(progress: &Progress, failed: usize) -> i32 {
+    if progress.internal > 0 {
+        eprintln!("error: {} runs hit an internal error (a bug in causeway); they were not cached", progress.internal);
+        EXIT_INTERNAL
+    } else if failed > 0 {
+        EXIT_FAILED_RUNS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Damaged cache records are reported whatever the progress mode: they mean the
+/// store was altered outside causeway (a disk error, a hand edit).
+fn report_damaged(progress: &Progress) {
+    if progress.damaged.is_empty() {
+        return;
+    }
+    eprintln!("warning: {} cache records failed their checksum or did not parse; those runs were recomputed and the records replaced:", progress.damaged.len());
+    for d in progress.damaged.iter().take(20) {
+        eprintln!("  {d}");
+    }
+    if progress.damaged.len() > 20 {
+        eprintln!("  ... and {} more", progress.damaged.len() - 20);
+    }
+}
+
+/// The exit status of an error that stopped execution: a store that cannot be
+/// written is an I/O failure; anything else stops the sweep like a failed run.
+fn exit_status(e: &RunError) -> i32 {
+    match e {
+        RunError::Cache { .. } | RunError::Io { .. } => EXIT_IO,
+        RunError::Estimator { .. } | RunError::Pool { .. } => EXIT_FAILED_RUNS,
+    }
+}
+
 fn summarize_shard(progress: &Progress, args: &RunArgs, shard: Shard) -> i32 {
+    report_damaged(progress);
     let (total, computed, cached, failed, refused) = progress.totals();
     if args.progress != ProgressMode::Quiet {
         let paths: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
@@ -101,10 +139,11 @@ fn summarize_shard(progress: &Progress, args: &RunArgs, shard: Shard) -> i32 {
             eprintln!("  failed: {f}");
         }
     }
-    if failed > 0 { EXIT_FAILED_RUNS } else { EXIT_OK }
+    status_of(progress, failed)
 }
 
 fn summarize_run(progress: &Progress, args: &RunArgs) -> i32 {
+    report_damaged(progress);
     let (total, computed, cached, failed, refused) = progress.totals();
     if args.progress != ProgressMode::Quiet {
         if computed == 0 && total > 0 {
@@ -116,31 +155,30 @@ fn summarize_run(progress: &Progress, args: &RunArgs) -> i32 {
             eprintln!("  failed: {f}");
         }
     }
-    if failed > 0 { EXIT_FAILED_RUNS } else { EXIT_OK }
+    status_of(progress, failed)
 }
 
 /// Write the tables of one experiment, unless some of its runs were skipped
-/// (a `--fail-fast` stop): partial tables are never written.
-pub(super) fn write_experiment(p: &Prepared, outcomes: &[Option<Outcome>], timings: &[(String, f64)], results: &Path) -> Result<(), String> {
+/// (a `--fail-fast` stop): partial tables are never written. The folder is
+/// replaced as a whole; a rerun that computed nothing keeps the old timings.
+pub(super) fn write_experiment(p: &Prepared, outcomes: &[Option<Outcome>], timings: &[(String, f64)], results: &Path) -> Result<(), report::WriteError> {
     if outcomes.iter().any(Option::is_none) {
         return Ok(());
     }
     let exp = &p.experiment;
     let summary = report::summarize(&p.runs, outcomes, &exp.metrics);
-    let dir = results.join(&exp.name);
-    let files = [
+    let mut files = vec![
         ("runs.csv", report::runs_csv(exp, &p.runs, outcomes)),
         ("summary.csv", report::summary_csv(exp, &summary)),
         ("report.md", report::report_md(exp, &summary, &p.identification)),
         ("table.tex", report::table_tex(exp, &summary)),
         ("manifest.yaml", report::manifest_yaml(exp, &p.runs, &p.data_files, &versions())),
     ];
-    report::write_results(&dir, &files).map_err(|e| e.to_string())?;
     if let Some(svg) = report::plot_svg(exp, &summary) {
-        report::write_results(&dir, &[("plot.svg", svg)]).map_err(|e| e.to_string())?;
+        files.push(("plot.svg", svg));
     }
     if !timings.is_empty() {
-        report::write_results(&dir, &[("timings.csv", report::timings_csv(timings))]).map_err(|e| e.to_string())?;
+        files.push(("timings.csv", report::timings_csv(timings)));
     }
-    Ok(())
+    report::replace_results(&results.join(&exp.name), &files, &["timings.csv"])
 }

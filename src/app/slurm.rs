@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::load::prepare_all;
-use super::{EXIT_BAD_INPUT, EXIT_FAILED_RUNS, EXIT_OK};
+use super::{EXIT_BAD_INPUT, EXIT_FAILED_RUNS, EXIT_IO, EXIT_OK};
 use crate::run::{keys_of, Shard};
 
 #[derive(Debug, Clone)]
@@ -91,7 +91,7 @@ pub fn slurm(args: &SlurmArgs) -> i32 {
         Ok(paths) => paths,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_FAILED_RUNS;
+            return EXIT_IO;
         }
     };
     describe_written(&sizes, &array, &collect);

@@ -1,14 +1,34 @@
-//! `causeway verify`: recompute stored runs and compare them with the cache bit
-//! for bit: the guard against a numeric change whose algorithm version was not
-//! bumped (the key would then still point at the old numbers).
+//! `causeway verify`: check every stored record of the given experiments and
+//! recompute them, telling two different faults apart:
+//!
+//! - a **damaged** record (its content no longer matches its checksum, or it is
+//!   torn or of another key): the store was altered outside causeway. `--repair`
+//!   recomputes it and replaces the record.
+//! - a **numeric change** (the record is intact, but recomputing the run gives
+//!   other numbers): the code changed without an algorithm-version bump, so the key
+//!   still points at the old numbers. Repairing is not the fix; bumping is.
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 use rayon::prelude::*;
 
 use super::load::prepare_all;
-use super::{EXIT_FAILED_RUNS, EXIT_OK};
-use crate::run::{execute_run, Cache, Outcome, Prepared, Run};
+use super::{EXIT_FAILED_RUNS, EXIT_IO, EXIT_OK};
+use crate::run::{execute_run, Cache, Lookup, Outcome, Prepared, Run};
+
+/// What `causeway verify` is asked to do.
+#[derive(Debug, Clone)]
+pub struct VerifyArgs {
+    pub paths: Vec<PathBuf>,
+    pub root: PathBuf,
+    pub cache: PathBuf,
+    pub jobs: usize,
+    /// Recompute an evenly spaced sample of N intact records instead of all.
+    pub sample: Option<usize>,
+    /// Recompute damaged records and replace them.
+    pub repair: bool,
+}
 
 /// Which stored runs to recompute: all, or an evenly spaced sample of N.
 fn pick(runs: &[(usize, usize)], sample: Option<usize>) -> Vec<(usize, usize)> {
@@ -18,27 +38,34 @@ fn pick(runs: &[(usize, usize)], sample: Option<usize>) -> Vec<(usize, usize)> {
     }
 }
 
-pub fn verify(paths: &[PathBuf], root: &Path, cache: &Path, jobs: usize, sample: Option<usize>) -> i32 {
-    let prepared: Vec<Prepared> = match prepare_all(paths, root) {
+pub fn verify(args: &VerifyArgs) -> i32 {
+    let prepared: Vec<Prepared> = match prepare_all(&args.paths, &args.root) {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let cache = Cache::new(cache);
-    let stored: Vec<(usize, usize)> = prepared
-        .iter()
-        .enumerate()
-        .flat_map(|(e, p)| p.runs.iter().enumerate().map(move |(r, _)| (e, r)))
-        .filter(|&(e, r)| cache.contains(&prepared[e].runs[r].key))
-        .collect();
-    let chosen = pick(&stored, sample);
-    let pool = match rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).start_handler(|_| crate::estimate::init_thread()).build() {
+    let cache = Cache::new(&args.cache);
+    let (mut intact, mut damaged) = (Vec::new(), Vec::new());
+    for (e, p) in prepared.iter().enumerate() {
+        for (r, run) in p.runs.iter().enumerate() {
+            match cache.lookup(&run.key) {
+                Lookup::Hit(_) => intact.push((e, r)),
+                Lookup::Damaged { path, reason } => damaged.push(((e, r), path, reason)),
+                Lookup::Missing => {}
+            }
+        }
+    }
+    // A key shared by several runs (the same configuration in two experiments) is checked once.
+    let mut seen = BTreeSet::new();
+    intact.retain(|&(e, r)| seen.insert(prepared[e].runs[r].key.as_str()));
+    let chosen = pick(&intact, args.sample);
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(args.jobs.max(1)).start_handler(|_| crate::estimate::init_thread()).build() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: cannot start worker threads: {e}");
             return EXIT_FAILED_RUNS;
         }
     };
-    let mismatches: Vec<String> = pool.install(|| {
+    let changed: Vec<String> = pool.install(|| {
         chosen
             .par_iter()
             .filter_map(|&(e, r)| {
@@ -49,11 +76,40 @@ pub fn verify(paths: &[PathBuf], root: &Path, cache: &Path, jobs: usize, sample:
             })
             .collect()
     });
-    println!("verified {} of {} stored runs: {} differ", chosen.len(), stored.len(), mismatches.len());
-    for m in &mismatches {
-        println!("  {m}");
+    let repaired: Vec<Result<(), String>> = if args.repair {
+        pool.install(|| {
+            damaged
+                .par_iter()
+                .map(|((e, r), _, _)| cache.put(&execute_run(&prepared[*e], &prepared[*e].runs[*r])).map_err(|e| e.to_string()))
+                .collect()
+        })
+    } else {
+        Vec::new()
+    };
+    println!(
+        "verified {} of {} intact stored runs: {} differ (numeric changes); {} damaged records",
+        chosen.len(),
+        intact.len(),
+        changed.len(),
+        damaged.len()
+    );
+    for m in &changed {
+        println!("  numeric change: {m}");
     }
-    if mismatches.is_empty() { EXIT_OK } else { EXIT_FAILED_RUNS }
+    for ((e, r), path, reason) in &damaged {
+        println!("  damaged: {} {} ({}): {reason}", prepared[*e].experiment.name, prepared[*e].runs[*r].label, path.display());
+    }
+    if let Some(error) = repaired.iter().find_map(|r| r.as_ref().err()) {
+        eprintln!("error: {error}");
+        return EXIT_IO;
+    }
+    if args.repair && !damaged.is_empty() {
+        println!("repaired {} damaged records (recomputed and replaced)", damaged.len());
+    } else if !damaged.is_empty() {
+        println!("  help: the store was altered outside causeway (a disk error or an edit); `causeway run` recomputes such records, or run `causeway verify --repair` to replace them now");
+    }
+    let unrepaired = !damaged.is_empty() && !args.repair;
+    if changed.is_empty() && !unrepaired { EXIT_OK } else { EXIT_FAILED_RUNS }
 }
 
 fn describe(experiment: &str, run: &Run, before: &Outcome, again: &Outcome) -> String {
@@ -66,4 +122,17 @@ fn describe(experiment: &str, run: &Run, before: &Outcome, again: &Outcome) -> S
         .collect();
     let detail = if diff.is_empty() { format!("stored {:?}, recomputed {:?}", before.status, again.status) } else { diff.join("; ") };
     format!("{experiment} {} (key {}): {detail}; bump the algorithm version of `{}` or its data source", run.label, &run.key[..12], run.kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pick;
+
+    #[test]
+    fn a_sample_is_evenly_spaced_and_never_larger_than_the_store() {
+        let runs: Vec<(usize, usize)> = (0..10).map(|r| (0, r)).collect();
+        assert_eq!(pick(&runs, Some(3)), [(0, 0), (0, 3), (0, 6)]);
+        assert_eq!(pick(&runs, Some(20)).len(), 10);
+        assert_eq!(pick(&runs, None).len(), 10);
+    }
 }

@@ -6,14 +6,13 @@
 //! the first in sorted order, as causallib does, so that a model with an intercept
 //! stays full rank. Indicator names are `<column>_<level>`.
 
-use std::path::Path;
-
 use rand::Rng;
 
 use super::csv::Table;
 use super::error::DataError;
 use super::load::treatment_column;
-use super::manifest::{DatasetEntry, Manifest};
+use super::builtin::BuiltinFiles;
+use super::manifest::DatasetEntry;
 use super::{CausalData, Truth};
 use crate::run::RunRng;
 
@@ -22,9 +21,8 @@ pub const INSTANCES: u32 = 10;
 
 /// Instance `k` (1..=10); without one the run's generator picks it.
 pub(crate) fn load(
-    manifest: &Manifest,
+    files: &BuiltinFiles,
     entry: &DatasetEntry,
-    root: &Path,
     instance: Option<u32>,
     rng: &mut RunRng,
 ) -> Result<CausalData, DataError> {
@@ -38,8 +36,8 @@ pub(crate) fn load(
         }
         None => rng.random_range(1..=INSTANCES),
     };
-    let x = manifest.table(root, "acic2016/x.csv")?;
-    let zymu = manifest.table(root, &format!("acic2016/zymu_{k}.csv"))?;
+    let x = files.table("acic2016/x.csv")?;
+    let zymu = files.table(&format!("acic2016/zymu_{k}.csv"))?;
     let (covariate_names, covariates) = encode_covariates(&x, entry)?;
     let z = treatment_column(&zymu, &entry.treatment)?;
     let (y0, y1) = (zymu.numeric("y0")?, zymu.numeric("y1")?);

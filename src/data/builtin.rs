@@ -1,10 +1,11 @@
 //! Named datasets that ship with causeway: the dispatch from a name in an
 //! experiment file to its loader, with the manifest's hash checks in between.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::error::DataError;
-use super::hash::{read_bytes, sha256_hex};
+use super::csv::Table;
+use super::hash::read_verified;
 use super::manifest::{Manifest, unknown_dataset};
 use super::{CausalData, acic, ihdp, lalonde, nhefs};
 use crate::run::RunRng;
@@ -25,45 +26,82 @@ pub struct BuiltinOptions {
     pub instance: Option<u32>,
 }
 
+/// The data files of one builtin dataset, read once and checked against the
+/// manifest's sha256: every run of an invocation is built from these bytes, so a
+/// file replaced on disk mid-sweep can neither change the numbers nor the keys.
+#[derive(Debug, Clone)]
+pub struct BuiltinFiles {
+    name: String,
+    manifest: Manifest,
+    root: PathBuf,
+    /// (file relative to `datasets/`, its bytes, their sha256), in manifest order.
+    files: Vec<(String, Vec<u8>, String)>,
+}
+
+impl BuiltinFiles {
+    /// Read and verify every file builtin dataset `name` uses, from `root/datasets`.
+    pub fn read(name: &str, root: &Path) -> Result<BuiltinFiles, DataError> {
+        if !BUILTIN_NAMES.contains(&name) {
+            return Err(unknown_builtin(name));
+        }
+        let manifest = Manifest::load(root)?;
+        let mut files = Vec::new();
+        for rel in &manifest.dataset(name)?.files {
+            let path = manifest.file_path(root, rel);
+            let expected = &manifest.files[rel].sha256; // check() guarantees the entry exists
+            let bytes = read_verified(&path, expected)?;
+            files.push((rel.clone(), bytes, expected.to_lowercase()));
+        }
+        Ok(BuiltinFiles { name: name.to_string(), manifest, root: root.to_path_buf(), files })
+    }
+
+    /// (file relative to `datasets/`, sha256 hex) of every file, for run keys and
+    /// results manifests: the hashes of exactly the bytes the runs parse.
+    pub fn hashes(&self) -> Vec<(String, String)> {
+        self.files.iter().map(|(rel, _, sha)| (rel.clone(), sha.clone())).collect()
+    }
+
+    /// Build the dataset from the bytes read by `read`.
+    pub fn load(&self, opts: &BuiltinOptions, rng: &mut RunRng) -> Result<CausalData, DataError> {
+        check_options(&self.name, opts)?;
+        let entry = self.manifest.dataset(&self.name)?;
+        match self.name.as_str() {
+            "ihdp" => {
+                let surface = ihdp::Surface::parse(opts.surface.as_deref())?;
+                let rel = entry.files.first().map(String::as_str).unwrap_or("ihdp/sim.csv");
+                let design = ihdp::design(&self.table(rel)?, &entry.covariates, &entry.treatment)?;
+                let mut replication = ihdp::replication_rng(surface, opts.instance, rng);
+                Ok(ihdp::simulate(design, surface, &mut replication))
+            }
+            "lalonde-nsw" => lalonde::load_nsw(self, entry),
+            "lalonde-cps" => lalonde::load_cps(self, entry),
+            "nhefs" => nhefs::load(self, entry),
+            "acic2016" => acic::load(self, entry, opts.instance, rng),
+            _ => Err(unknown_builtin(&self.name)),
+        }
+    }
+
+    /// Data file `rel` of this dataset, parsed from the bytes read once, with the
+    /// manifest's shape checked.
+    pub(crate) fn table(&self, rel: &str) -> Result<Table, DataError> {
+        let path = self.manifest.file_path(&self.root, rel);
+        let (_, bytes, _) = self.files.iter().find(|(r, _, _)| r == rel).ok_or_else(|| DataError::Manifest {
+            path: self.manifest.path.clone(),
+            message: format!("dataset '{}' does not list file '{rel}'", self.name),
+        })?;
+        self.manifest.checked_table(&path, rel, bytes)
+    }
+}
+
 /// Load builtin dataset `name` from `root/datasets` (files verified by sha256).
 pub fn load_builtin(name: &str, opts: &BuiltinOptions, root: &Path, rng: &mut RunRng) -> Result<CausalData, DataError> {
-    check_options(name, opts)?;
-    let manifest = Manifest::load(root)?;
-    let entry = manifest.dataset(name)?;
-    match name {
-        "ihdp" => {
-            let surface = ihdp::Surface::parse(opts.surface.as_deref())?;
-            let rel = entry.files.first().map(String::as_str).unwrap_or("ihdp/sim.csv");
-            let design = ihdp::design(&manifest.table(root, rel)?, &entry.covariates, &entry.treatment)?;
-            let mut replication = ihdp::replication_rng(surface, opts.instance, rng);
-            Ok(ihdp::simulate(design, surface, &mut replication))
-        }
-        "lalonde-nsw" => lalonde::load_nsw(&manifest, entry, root),
-        "lalonde-cps" => lalonde::load_cps(&manifest, entry, root),
-        "nhefs" => nhefs::load(&manifest, entry, root),
-        "acic2016" => acic::load(&manifest, entry, root, opts.instance, rng),
-        _ => Err(unknown_builtin(name)),
-    }
+    BuiltinFiles::read(name, root)?.load(opts, rng)
 }
 
 /// (file relative to `datasets/`, sha256 hex) of every file dataset `name` reads,
 /// each checked against the manifest, for run keys and results manifests.
 pub fn builtin_file_hashes(name: &str, root: &Path) -> Result<Vec<(String, String)>, DataError> {
-    if !BUILTIN_NAMES.contains(&name) {
-        return Err(unknown_builtin(name));
-    }
-    let manifest = Manifest::load(root)?;
-    let mut hashes = Vec::new();
-    for rel in &manifest.dataset(name)?.files {
-        let path = manifest.file_path(root, rel);
-        let actual = sha256_hex(&read_bytes(&path)?);
-        let expected = &manifest.files[rel].sha256; // check() guarantees the entry exists
-        if &actual != expected {
-            return Err(DataError::HashMismatch { path, expected: expected.clone(), actual });
-        }
-        hashes.push((rel.clone(), actual));
-    }
-    Ok(hashes)
+    Ok(BuiltinFiles::read(name, root)?.hashes())
 }
 
 fn check_options(name: &str, opts: &BuiltinOptions) -> Result<(), DataError> {

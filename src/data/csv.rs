@@ -54,11 +54,6 @@ impl Table {
         Ok(Table { path: path.to_path_buf(), headers, rows, lines })
     }
 
-    /// Read and parse a file.
-    pub fn read(path: &Path) -> Result<Table, DataError> {
-        Table::parse(path, &super::hash::read_bytes(path)?)
-    }
-
     pub fn n_rows(&self) -> usize {
         self.rows.len()
     }

@@ -5,31 +5,30 @@
 //! NSW treated and NSW controls ($1794.34, Dehejia and Wahba 1999, Table 1), computed
 //! here from the NSW file itself rather than typed in.
 
-use std::path::Path;
-
 use super::csv::Table;
 use super::error::DataError;
 use super::load::{causal_from_table, outcome_column, treatment_column};
-use super::manifest::{DatasetEntry, Manifest};
+use super::builtin::BuiltinFiles;
+use super::manifest::DatasetEntry;
 use super::{CausalData, Truth};
 
 /// The randomized NSW sample; its difference in means estimates both ATE and ATT.
-pub(crate) fn load_nsw(manifest: &Manifest, entry: &DatasetEntry, root: &Path) -> Result<CausalData, DataError> {
-    let nsw = manifest.table(root, nsw_file(entry))?;
+pub(crate) fn load_nsw(files: &BuiltinFiles, entry: &DatasetEntry) -> Result<CausalData, DataError> {
+    let nsw = files.table(nsw_file(entry))?;
     let diff = experimental_difference(&nsw, entry)?;
     let truth = Truth::Benchmark { ate: Some(diff), att: Some(diff) };
     causal_from_table(&nsw, &entry.treatment, outcome(entry), &entry.covariates, truth)
 }
 
 /// NSW treated plus CPS controls; only the ATT has an experimental benchmark.
-pub(crate) fn load_cps(manifest: &Manifest, entry: &DatasetEntry, root: &Path) -> Result<CausalData, DataError> {
-    let nsw = manifest.table(root, nsw_file(entry))?;
+pub(crate) fn load_cps(files: &BuiltinFiles, entry: &DatasetEntry) -> Result<CausalData, DataError> {
+    let nsw = files.table(nsw_file(entry))?;
     let diff = experimental_difference(&nsw, entry)?;
     let mut combined = nsw.clone();
     let treated: Vec<bool> = treatment_column(&nsw, &entry.treatment)?.iter().map(|t| *t == 1.0).collect();
     combined.retain_rows(&treated);
     let cps_file = entry.files.get(1).map(String::as_str).unwrap_or("lalonde/cps_mixtape.csv");
-    combined.append(&manifest.table(root, cps_file)?)?;
+    combined.append(&files.table(cps_file)?)?;
     let truth = Truth::Benchmark { ate: None, att: Some(diff) };
     causal_from_table(&combined, &entry.treatment, outcome(entry), &entry.covariates, truth)
 }

@@ -17,7 +17,19 @@ pub fn load_csv(
     outcome: &str,
     covariates: Option<&[String]>,
 ) -> Result<CausalData, DataError> {
-    let table = Table::read(path)?;
+    load_csv_bytes(path, &super::hash::read_bytes(path)?, treatment, outcome, covariates)
+}
+
+/// `load_csv` on bytes already read (and hashed) by the caller: the runner reads a
+/// data file once per invocation and builds every run from those bytes.
+pub fn load_csv_bytes(
+    path: &Path,
+    bytes: &[u8],
+    treatment: &str,
+    outcome: &str,
+    covariates: Option<&[String]>,
+) -> Result<CausalData, DataError> {
+    let table = Table::parse(path, bytes)?;
     let names: Vec<String> = match covariates {
         Some(list) => list.to_vec(),
         None => table.headers.iter().filter(|h| *h != treatment && *h != outcome).cloned().collect(),

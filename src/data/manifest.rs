@@ -1,6 +1,6 @@
 //! `datasets/manifest.yaml`: the registry of shipped data files (where each comes
 //! from, its sha256 and shape) and of the datasets built from them. A data file is
-//! only ever read through `Manifest::table`, which refuses bytes whose hash differs.
+//! only ever read through `BuiltinFiles::read`, which refuses bytes whose hash differs.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use super::csv::Table;
 use super::error::{DataError, suggestion};
-use super::hash::read_verified;
 
 /// The manifest schema this code reads.
 pub const MANIFEST_SCHEMA: u32 = 1;
@@ -99,15 +98,15 @@ impl Manifest {
         root.join("datasets").join(rel)
     }
 
-    /// Data file `rel`, parsed, after checking its sha256 and its shape.
-    pub(crate) fn table(&self, root: &Path, rel: &str) -> Result<Table, DataError> {
+    /// Data file `rel` parsed from `bytes` (already checked against its sha256 by
+    /// the caller, which read them), after checking its shape.
+    pub(crate) fn checked_table(&self, path: &Path, rel: &str, bytes: &[u8]) -> Result<Table, DataError> {
         let entry = self.file(rel)?;
-        let path = self.file_path(root, rel);
-        let table = Table::parse(&path, &read_verified(&path, &entry.sha256)?)?;
+        let table = Table::parse(path, bytes)?;
         let (rows, columns) = (table.n_rows(), table.headers.len());
         if (rows, columns) != (entry.rows, entry.columns) {
             return Err(DataError::ShapeMismatch {
-                path,
+                path: path.to_path_buf(),
                 expected: format!("{} rows and {} columns", entry.rows, entry.columns),
                 actual: format!("{rows} rows and {columns} columns"),
             });

@@ -20,13 +20,13 @@ mod preprocess;
 mod preprocess_log;
 mod split;
 
-pub use builtin::{ALGORITHM_VERSION, BUILTIN_NAMES, BuiltinOptions, builtin_file_hashes, load_builtin};
+pub use builtin::{ALGORITHM_VERSION, BUILTIN_NAMES, BuiltinFiles, BuiltinOptions, builtin_file_hashes, load_builtin};
 pub use causal::{CausalData, Truth};
 pub use error::DataError;
 pub use hash::sha256_hex;
 pub use ihdp::Surface;
 pub use impute::Impute;
-pub use load::{check_csv, load_csv};
+pub use load::{check_csv, load_csv, load_csv_bytes};
 pub use manifest::{Archive, DatasetEntry, FileEntry, MANIFEST_SCHEMA, Manifest, TruthKind};
 pub use preprocess::{PreprocessConfig, fit_transform, select_and_drop};
 pub use preprocess_log::{Imputed, OneHot, PreprocessLog, Standardized};

@@ -5,16 +5,15 @@
 //! (censoring is ignored), leaving 1,566 of 1,629. Education, exercise and active
 //! stay as numeric codes; the manifest marks them categorical for one-hot coding.
 
-use std::path::Path;
-
 use super::error::DataError;
 use super::load::causal_from_table;
-use super::manifest::{DatasetEntry, Manifest};
+use super::builtin::BuiltinFiles;
+use super::manifest::DatasetEntry;
 use super::{CausalData, Truth};
 
-pub(crate) fn load(manifest: &Manifest, entry: &DatasetEntry, root: &Path) -> Result<CausalData, DataError> {
+pub(crate) fn load(files: &BuiltinFiles, entry: &DatasetEntry) -> Result<CausalData, DataError> {
     let rel = entry.files.first().map(String::as_str).unwrap_or("nhefs/NHEFS.csv");
-    let mut table = manifest.table(root, rel)?;
+    let mut table = files.table(rel)?;
     let outcome = entry.outcome.as_deref().unwrap_or("wt82_71");
     let observed: Vec<bool> = table.numeric(outcome)?.iter().map(|y| !y.is_nan()).collect();
     table.retain_rows(&observed);

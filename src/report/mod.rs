@@ -16,4 +16,4 @@ pub use plot::{main_metric, plot_svg};
 pub use progress::{Progress, ProgressMode};
 pub use summary::{summarize, SummaryRow};
 pub use tables::{report_md, runs_csv, summary_csv, table_tex, timings_csv};
-pub use write::write_results;
+pub use write::{replace_results, WriteError};

@@ -33,11 +33,15 @@ pub struct Progress {
     multi: Option<MultiProgress>,
     /// Failed runs, as (experiment, reason) lines for the closing summary.
     pub failures: Vec<String>,
+    /// Cache records that failed their check and were recomputed, as lines.
+    pub damaged: Vec<String>,
+    /// Runs that hit a bug of causeway's (a panic); never cached.
+    pub internal: usize,
 }
 
 impl Progress {
     pub fn new(mode: ProgressMode) -> Progress {
-        Progress { mode, names: Vec::new(), counts: Vec::new(), bars: Vec::new(), overall: None, multi: None, failures: Vec::new() }
+        Progress { mode, names: Vec::new(), counts: Vec::new(), bars: Vec::new(), overall: None, multi: None, failures: Vec::new(), damaged: Vec::new(), internal: 0 }
     }
 
     fn style() -> ProgressStyle {
@@ -97,6 +101,7 @@ impl Progress {
         match &outcome.status {
             crate::run::Status::Failed { reason } => {
                 c.failed += 1;
+                self.internal += usize::from(outcome.internal);
                 self.failures.push(format!("{}: {}", self.names[experiment], reason));
             }
             crate::run::Status::Refused { .. } => c.refused += 1,
@@ -130,6 +135,7 @@ impl Reporter for Progress {
                 self.record(id.experiment, outcome);
                 self.tick(id.experiment);
             }
+            Event::Damaged { path, reason, .. } => self.damaged.push(format!("{}: {reason}", path.display())),
             Event::ExperimentDone { experiment } => self.done(*experiment),
             Event::Stopped => {
                 if self.mode != ProgressMode::Quiet {

@@ -5,14 +5,42 @@
 //! into place, so a reader sees either nothing or a complete record: a runner
 //! killed at any moment leaves no file that a later run trusts, and two runners
 //! writing the same key both write identical bytes.
+//!
+//! Every record carries the sha256 of its outcome and is checked on every read:
+//! a record that still parses but was damaged (a flipped digit, an edited value)
+//! is reported and recomputed, never served.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use serde::{Deserialize, Serialize};
+
 use super::outcome::Outcome;
 use super::RunError;
+
+/// What the store holds under a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup {
+    Hit(Outcome),
+    Missing,
+    /// A record exists but cannot be trusted; it will be recomputed.
+    Damaged { path: PathBuf, reason: String },
+}
+
+/// The bytes on disk: the outcome and the sha256 of its canonical JSON.
+#[derive(Serialize, Deserialize)]
+struct Record {
+    sha256: String,
+    outcome: Outcome,
+}
+
+/// sha256 of `outcome`'s canonical JSON (serde_json writes fields in declaration
+/// order and floats in their shortest round-trip form, so equal outcomes hash equal).
+fn digest(outcome: &Outcome) -> Result<String, serde_json::Error> {
+    serde_json::to_vec(outcome).map(|bytes| crate::hash::sha256_hex(&bytes))
+}
 
 #[derive(Debug, Clone)]
 pub struct Cache {
@@ -33,24 +61,56 @@ impl Cache {
         self.root.join("runs").join(shard).join(format!("{key}.json"))
     }
 
-    /// The stored outcome of `key`, if a complete, readable record exists. A record
-    /// that does not parse (say, from a disk error) is treated as absent.
+    /// What is stored under `key`. A file that is torn, does not parse, belongs to
+    /// another key or fails its checksum is `Damaged` (a disk error, a hand edit),
+    /// and the caller recomputes it; a file that cannot be read is `Missing`.
+    pub fn lookup(&self, key: &str) -> Lookup {
+        let path = self.path(key);
+        let Ok(bytes) = fs::read(&path) else { return Lookup::Missing };
+        let damaged = |reason: String| Lookup::Damaged { path: path.clone(), reason };
+        let record: Record = match serde_json::from_slice(&bytes) {
+            Ok(r) => r,
+            Err(e) => return damaged(format!("the record does not parse ({e})")),
+        };
+        if record.outcome.key != key {
+            return damaged(format!("the record is of key {}", record.outcome.key));
+        }
+        match digest(&record.outcome) {
+            Ok(sha) if sha == record.sha256 => Lookup::Hit(record.outcome),
+            Ok(sha) => damaged(format!("its content does not match its checksum (stored {}, content {})", short(&record.sha256), short(&sha))),
+            Err(e) => damaged(e.to_string()),
+        }
+    }
+
+    /// The stored outcome of `key`, if a complete record that passes its checksum exists.
     pub fn get(&self, key: &str) -> Option<Outcome> {
-        let bytes = fs::read(self.path(key)).ok()?;
-        let outcome: Outcome = serde_json::from_slice(&bytes).ok()?;
-        (outcome.key == key).then_some(outcome)
+        match self.lookup(key) {
+            Lookup::Hit(outcome) => Some(outcome),
+            Lookup::Missing | Lookup::Damaged { .. } => None,
+        }
     }
 
     pub fn contains(&self, key: &str) -> bool {
         self.get(key).is_some()
     }
 
-    /// Store `outcome` atomically under its key.
+    /// Where the record of `key` lives.
+    pub fn record_path(&self, key: &str) -> PathBuf {
+        self.path(key)
+    }
+
+    /// Store `outcome` atomically under its key, with its checksum.
     pub fn put(&self, outcome: &Outcome) -> Result<(), RunError> {
         let path = self.path(&outcome.key);
-        let bytes = serde_json::to_vec(outcome).map_err(|e| RunError::Cache { path: path.clone(), message: e.to_string() })?;
+        let failed = |e: serde_json::Error| RunError::Cache { path: path.clone(), message: e.to_string() };
+        let record = Record { sha256: digest(outcome).map_err(failed)?, outcome: outcome.clone() };
+        let bytes = serde_json::to_vec(&record).map_err(failed)?;
         write_atomic(&path, &bytes)
     }
+}
+
+fn short(hex: &str) -> &str {
+    hex.get(..12).unwrap_or(hex)
 }
 
 /// Write `bytes` to `path` through a uniquely named temporary file and a rename.
@@ -93,7 +153,7 @@ fn create_temporary(dir: &Path, name: &str) -> std::io::Result<(PathBuf, fs::Fil
 }
 
 /// This machine's name, reduced to characters safe in a file name.
-fn host_name() -> String {
+pub fn host_name() -> String {
     let raw = fs::read_to_string("/proc/sys/kernel/hostname").ok().or_else(|| std::env::var("HOSTNAME").ok()).unwrap_or_default();
     let safe: String = raw.trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
     if safe.is_empty() { "host".to_string() } else { safe }
@@ -111,6 +171,7 @@ mod tests {
             metrics: vec![("ate".into(), Some(2.0000000000000004)), ("pehe_in".into(), None)],
             diagnostics: vec![("epochs".into(), Some(12.0)), ("best_validation_loss".into(), None)],
             preprocess: "standardized 3 columns".into(),
+            internal: false,
         }
     }
 
@@ -142,11 +203,48 @@ mod tests {
         let path = cache.path(&key);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(&path, b"{\"key\": \"cdcd").unwrap();
-        assert!(cache.get(&key).is_none());
+        assert!(matches!(cache.lookup(&key), Lookup::Damaged { .. }));
         cache.put(&outcome(&key)).unwrap();
         assert!(cache.contains(&key));
         let leftovers = fs::read_dir(path.parent().unwrap()).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".tmp")).count();
         assert_eq!(leftovers, 0);
+    }
+
+    #[test]
+    fn a_record_edited_so_that_it_still_parses_is_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let key = "5e".repeat(32);
+        cache.put(&outcome(&key)).unwrap();
+        let path = cache.path(&key);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains("2.0000000000000004"), "{text}");
+        for edited in [text.replace("2.0000000000000004", "2.0000000000000002"), text.replace("2.0000000000000004", "42.0")] {
+            fs::write(&path, &edited).unwrap();
+            match cache.lookup(&key) {
+                Lookup::Damaged { reason, .. } => assert!(reason.contains("checksum"), "{reason}"),
+                other => panic!("served {other:?}"),
+            }
+            assert_eq!(cache.get(&key), None);
+        }
+        // Whitespace does not change the content: still a hit.
+        fs::write(&path, text.replace(",", ", ")).unwrap();
+        assert_eq!(cache.get(&key), Some(outcome(&key)));
+    }
+
+    #[test]
+    fn a_record_of_another_key_or_without_checksum_is_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let (a, b) = ("1a".repeat(32), "1b".repeat(32));
+        cache.put(&outcome(&a)).unwrap();
+        fs::create_dir_all(cache.path(&b).parent().unwrap()).unwrap();
+        fs::copy(cache.path(&a), cache.path(&b)).unwrap();
+        assert!(matches!(cache.lookup(&b), Lookup::Damaged { .. }));
+        // The record format of an older causeway (an outcome without its checksum).
+        fs::write(cache.path(&a), serde_json::to_vec(&outcome(&a)).unwrap()).unwrap();
+        assert!(matches!(cache.lookup(&a), Lookup::Damaged { .. }));
+        assert_eq!(cache.lookup(&"ff".repeat(32)), Lookup::Missing);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Events the runner emits and reporters consume (progress display, tables, a
 //! future JSON stream), so execution never formats output itself.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::outcome::Outcome;
@@ -18,6 +19,9 @@ pub enum Event {
     Planned { experiments: Vec<(String, usize)> },
     /// A run whose key was already in the cache.
     Cached { id: RunId, outcome: Outcome },
+    /// A stored record of this run failed its check (a checksum mismatch, a torn
+    /// or foreign record); the run is recomputed and the record replaced.
+    Damaged { id: RunId, path: PathBuf, reason: String },
     /// A run computed now, with how long it took (timings never enter tables).
     Finished { id: RunId, outcome: Outcome, elapsed: Duration },
     /// Every run of an experiment is done (computed, cached or skipped).

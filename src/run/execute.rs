@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::cache::Cache;
+use super::cache::{Cache, Lookup};
 use super::events::{Event, RunId};
 use super::outcome::Outcome;
 use super::pipeline::{execute_run, Prepared};
@@ -33,12 +33,17 @@ pub fn execute(
     let mut pending = Vec::new();
     for (e, prepared) in experiments.iter().enumerate() {
         for (r, run) in prepared.runs.iter().enumerate() {
-            match cache.get(&run.key) {
-                Some(outcome) => {
+            let id = RunId { experiment: e, run: r };
+            match cache.lookup(&run.key) {
+                Lookup::Hit(outcome) => {
                     results[e][r] = Some(outcome.clone());
-                    sink(&Event::Cached { id: RunId { experiment: e, run: r }, outcome });
+                    sink(&Event::Cached { id, outcome });
                 }
-                None => pending.push(RunId { experiment: e, run: r }),
+                Lookup::Missing => pending.push(id),
+                Lookup::Damaged { path, reason } => {
+                    sink(&Event::Damaged { id, path, reason });
+                    pending.push(id);
+                }
             }
         }
     }
@@ -68,7 +73,10 @@ pub fn execute(
                     let start = Instant::now();
                     let prepared = &experiments[id.experiment];
                     let outcome = execute_run(prepared, &prepared.runs[id.run]);
-                    let stored = cache.put(&outcome).map(|()| (id, outcome, start.elapsed()));
+                    // An internal error is a bug of ours, not a property of the inputs:
+                    // storing it would keep serving it after the fix.
+                    let stored = if outcome.internal { Ok(()) } else { cache.put(&outcome) };
+                    let stored = stored.map(|()| (id, outcome, start.elapsed()));
                     let _ = tx.send(stored);
                 });
             });

@@ -12,14 +12,14 @@ mod pipeline;
 mod plan;
 mod shard;
 
-pub use cache::{write_atomic, Cache};
+pub use cache::{host_name, write_atomic, Cache, Lookup};
 pub use error::RunError;
 pub use events::{Event, Reporter, RunId};
 pub use execute::{execute, ExecOptions};
 pub use key::{canonical, digest, seed_of, SCHEMA_VERSION};
 pub use outcome::{Outcome, Status};
 pub use identify::{covariates, identification, Covariates};
-pub use pipeline::{data_files, execute_run, prepare, Prepared};
+pub use pipeline::{execute_run, prepare, DataSource, Prepared};
 pub use plan::{cartesian, plan, PlanContext, Run};
 pub use shard::{keys_of, restrict, shard_keys, Shard, ShardError};
 

@@ -31,11 +31,21 @@ pub struct Outcome {
     pub diagnostics: Vec<(String, Option<f64>)>,
     /// What preprocessing did (rows dropped, columns created...), one line.
     pub preprocess: String,
+    /// A failure that is a bug of causeway's own (a panic), not of the method on
+    /// these inputs: shown in this invocation's tables, never stored, so that once
+    /// the bug is fixed the run is recomputed without a version bump.
+    #[serde(skip)]
+    pub internal: bool,
 }
 
 impl Outcome {
     pub fn failed(key: &str, reason: impl Into<String>) -> Outcome {
-        Outcome { key: key.to_string(), status: Status::Failed { reason: reason.into() }, metrics: Vec::new(), diagnostics: Vec::new(), preprocess: String::new() }
+        Outcome { key: key.to_string(), status: Status::Failed { reason: reason.into() }, metrics: Vec::new(), diagnostics: Vec::new(), preprocess: String::new(), internal: false }
+    }
+
+    /// A panic inside the run: a bug, reported but never cached.
+    pub fn internal(key: &str, message: &str) -> Outcome {
+        Outcome { internal: true, ..Outcome::failed(key, format!("internal error (a bug in causeway, please report it): {message}")) }
     }
 
     pub fn refused(key: &str, reason: impl Into<String>) -> Outcome {
@@ -52,6 +62,7 @@ impl Outcome {
             metrics: metrics.into_iter().map(|(n, v)| (n, v.and_then(finite))).collect(),
             diagnostics: diagnostics.into_iter().map(|(n, v)| (n, finite(v))).collect(),
             preprocess,
+            internal: false,
         }
     }
 

@@ -27,8 +27,46 @@ pub struct Prepared {
     pub covariates: Covariates,
     /// `causeway identify` text, for report.md.
     pub identification: String,
-    /// sha256 of every data file the dataset reads.
+    /// The bytes of every data file the dataset reads, read once at planning.
+    pub source: DataSource,
+    /// sha256 of every data file the dataset reads (of `source`'s bytes).
     pub data_files: Vec<(String, String)>,
+}
+
+/// The data files of an experiment, read once per invocation: their hashes enter
+/// the run keys and every run parses these same bytes, so a file replaced on disk
+/// during a sweep cannot put numbers computed on new data under the old keys.
+#[derive(Debug, Clone)]
+pub enum DataSource {
+    Simulated,
+    Builtin(data::BuiltinFiles),
+    File { path: PathBuf, bytes: Vec<u8>, sha256: String },
+}
+
+impl DataSource {
+    /// Read (and for builtins verify) every file `exp` reads. A user's file is
+    /// parsed too, so that `check` refuses what every run would fail on.
+    pub fn read(exp: &Experiment, root: &std::path::Path) -> Result<DataSource, String> {
+        match &exp.dataset {
+            Dataset::Simulate(_) => Ok(DataSource::Simulated),
+            Dataset::Builtin { name, .. } => data::BuiltinFiles::read(name, root).map(DataSource::Builtin).map_err(|e| e.to_string()),
+            Dataset::File { path, .. } => {
+                let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                data::check_csv(path, &bytes).map_err(|e| e.to_string())?;
+                let sha256 = crate::hash::sha256_hex(&bytes);
+                Ok(DataSource::File { path: path.clone(), bytes, sha256 })
+            }
+        }
+    }
+
+    /// (file name, sha256 hex) of every file read.
+    pub fn hashes(&self) -> Vec<(String, String)> {
+        match self {
+            DataSource::Simulated => Vec::new(),
+            DataSource::Builtin(files) => files.hashes(),
+            DataSource::File { path, sha256, .. } => vec![(path.display().to_string(), sha256.clone())],
+        }
+    }
 }
 
 // ChaCha streams of a run's seed: independent draws for each stage, so that
@@ -43,17 +81,32 @@ fn stream(seed: u64, stream: u64) -> RunRng {
     rng
 }
 
-/// Execute one run. Panics inside an estimator (for example a libtorch error)
-/// are caught and reported as failures of that run.
+/// Execute one run. A panic (a bug of ours, or a libtorch error that no check
+/// caught) is caught and becomes an internal failure of that run, which the runner
+/// reports but never caches.
 pub fn execute_run(prepared: &Prepared, run: &Run) -> Outcome {
-    match catch_unwind(AssertUnwindSafe(|| try_run(prepared, run))) {
+    match catch_unwind(AssertUnwindSafe(|| {
+        injected_fault(run);
+        try_run(prepared, run)
+    })) {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(Stop::Refused(reason))) => Outcome::refused(&run.key, reason),
         Ok(Err(Stop::Failed(reason))) => Outcome::failed(&run.key, reason),
         Err(panic) => {
             let message = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
-            Outcome::failed(&run.key, format!("internal error: {}", first_line(&message)))
+            Outcome::internal(&run.key, first_line(&message))
         }
+    }
+}
+
+/// Fault injection for the test suite (tests/faults.rs): `CAUSEWAY_FAULT_PANIC=<text>`
+/// panics inside every run whose label contains `<text>`, standing in for a bug.
+fn injected_fault(run: &Run) {
+    if let Ok(pattern) = std::env::var("CAUSEWAY_FAULT_PANIC")
+        && !pattern.is_empty()
+        && run.label.contains(&pattern)
+    {
+        panic!("fault injected into {} (CAUSEWAY_FAULT_PANIC)", run.label);
     }
 }
 
@@ -98,15 +151,16 @@ fn try_run(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> {
 
 fn load_dataset(prepared: &Prepared, run: &Run) -> Result<CausalData, String> {
     let rng = &mut stream(run.seed, DATA_STREAM);
-    match &prepared.experiment.dataset {
-        Dataset::Simulate(sim) => simulate(sim, run, rng),
-        Dataset::Builtin { name, surface, instance } => {
+    match (&prepared.experiment.dataset, &prepared.source) {
+        (Dataset::Simulate(sim), _) => simulate(sim, run, rng),
+        (Dataset::Builtin { surface, instance, .. }, DataSource::Builtin(files)) => {
             let opts = data::BuiltinOptions { surface: surface.clone(), instance: *instance };
-            data::load_builtin(name, &opts, &prepared.root, rng).map_err(|e| e.to_string())
+            files.load(&opts, rng).map_err(|e| e.to_string())
         }
-        Dataset::File { path, treatment, outcome, covariates } => {
-            data::load_csv(path, treatment, outcome, covariates.as_deref()).map_err(|e| e.to_string())
+        (Dataset::File { treatment, outcome, covariates, .. }, DataSource::File { path, bytes, .. }) => {
+            data::load_csv_bytes(path, bytes, treatment, outcome, covariates.as_deref()).map_err(|e| e.to_string())
         }
+        _ => unreachable!("DataSource::read matches the dataset kind"),
     }
 }
 
@@ -145,22 +199,8 @@ fn preprocess_config(exp: &Experiment) -> data::PreprocessConfig {
 }
 
 /// Decide covariates and identification once, for all runs of `exp`.
-pub fn prepare(experiment: Experiment, runs: Vec<Run>, root: &std::path::Path, data_files: Vec<(String, String)>) -> Result<Prepared, String> {
+pub fn prepare(experiment: Experiment, runs: Vec<Run>, root: &std::path::Path, source: DataSource) -> Result<Prepared, String> {
     let (covariates, identification) = super::identify::covariates(&experiment)?;
-    Ok(Prepared { experiment, runs, root: root.to_path_buf(), covariates, identification, data_files })
-}
-
-/// sha256 of every data file `exp` reads (none for simulated data).
-pub fn data_files(exp: &Experiment, root: &std::path::Path) -> Result<Vec<(String, String)>, String> {
-    match &exp.dataset {
-        Dataset::Simulate(_) => Ok(Vec::new()),
-        Dataset::Builtin { name, .. } => data::builtin_file_hashes(name, root).map_err(|e| e.to_string()),
-        Dataset::File { path, .. } => {
-            // One read serves both the check and the hash.
-            let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            data::check_csv(path, &bytes).map_err(|e| e.to_string())?;
-            let sha = crate::hash::sha256_hex(&bytes);
-            Ok(vec![(path.display().to_string(), sha)])
-        }
-    }
+    let data_files = source.hashes();
+    Ok(Prepared { experiment, runs, root: root.to_path_buf(), covariates, identification, source, data_files })
 }

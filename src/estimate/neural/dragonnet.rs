@@ -32,22 +32,22 @@ struct Dragon {
 }
 
 impl Dragon {
-    fn new(p: &DragonParams, n_covariates: usize, device: tch::Device, rng: &mut RunRng) -> Dragon {
+    fn new(p: &DragonParams, n_covariates: usize, device: tch::Device, rng: &mut RunRng) -> Result<Dragon, String> {
         let vs = nn::VarStore::new(device);
         let root = vs.root();
         // Keras: the body uses RandomNormal (std 0.05), the heads the default Glorot.
-        let body = Mlp::new(&(&root / "body"), n_covariates, &p.representation, None, Init::Normal(0.05), rng);
+        let body = Mlp::new(&(&root / "body"), n_covariates, &p.representation, None, Init::Normal(0.05), rng)?;
         let d = body.out_dim;
-        let h0 = Mlp::new(&(&root / "head0"), d, &p.head, Some(1), Init::GlorotUniform, rng);
-        let h1 = Mlp::new(&(&root / "head1"), d, &p.head, Some(1), Init::GlorotUniform, rng);
+        let h0 = Mlp::new(&(&root / "head0"), d, &p.head, Some(1), Init::GlorotUniform, rng)?;
+        let h1 = Mlp::new(&(&root / "head1"), d, &p.head, Some(1), Init::GlorotUniform, rng)?;
         let propensity_reads_inputs = p.propensity == Propensity::Inputs;
         let propensity_in = if propensity_reads_inputs { n_covariates } else { d };
-        let propensity = Mlp::new(&(&root / "propensity"), propensity_in, &[], Some(1), Init::GlorotUniform, rng);
+        let propensity = Mlp::new(&(&root / "propensity"), propensity_in, &[], Some(1), Init::GlorotUniform, rng)?;
         // Invariant: 0.05 is a valid standard deviation.
         let eps0 = Normal::new(0.0, 0.05).expect("valid std").sample(rng) as f32;
         let epsilon = root.var_copy("epsilon", &Tensor::from_slice(&[eps0]));
         let beta = p.targeted_regularization.then_some(p.beta);
-        Dragon { vs, body, heads: [h0, h1], propensity, propensity_reads_inputs, epsilon, beta, weight_decay: p.weight_decay }
+        Ok(Dragon { vs, body, heads: [h0, h1], propensity, propensity_reads_inputs, epsilon, beta, weight_decay: p.weight_decay })
     }
 
     /// Outcome predictions of both arms and the propensity g(x).
@@ -118,7 +118,7 @@ impl Estimator for DragonEstimator {
     fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
         let (kind, p) = ("dragonnet", &self.params);
         let prepared = fit::prepare(kind, data, split, p.standardize_outcome, Weighting::Uniform, p.device)?;
-        let net = Dragon::new(p, prepared.n_covariates(), prepared.device, rng);
+        let net = Dragon::new(p, prepared.n_covariates(), prepared.device, rng).map_err(|e| train::failed(kind, e))?;
         let rows = Rows { train: &split.train, validation: &split.validation, early_stopping: p.early_stopping };
         let report = train::train(&net, &prepared, &rows, &stages(p), rng, kind)?;
         // The authors' reported ATE is the plug-in mean of q_t1 - q_t0 (`psi_naive`
@@ -152,7 +152,7 @@ mod tests {
     fn a_propensity_on_the_inputs_ignores_the_body() {
         use rand::SeedableRng;
         let p = DragonParams { propensity: Propensity::Inputs, ..DragonParams::default() };
-        let net = Dragon::new(&p, 4, tch::Device::Cpu, &mut RunRng::seed_from_u64(5));
+        let net = Dragon::new(&p, 4, tch::Device::Cpu, &mut RunRng::seed_from_u64(5)).unwrap();
         let x = Tensor::from_slice(&[0.5f32, -1.0, 2.0, 0.1, 1.5, 0.3, -0.7, 0.9]).view([2, 4]);
         let (y0, _, g) = net.forward(&x, &mut Mode::Eval);
         tch::no_grad(|| {

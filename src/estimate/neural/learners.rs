@@ -22,11 +22,11 @@ struct Regressor {
 }
 
 impl Regressor {
-    fn new(p: &LearnerParams, prepared: &Prepared, with_treatment: bool, rng: &mut RunRng) -> Regressor {
+    fn new(p: &LearnerParams, prepared: &Prepared, with_treatment: bool, rng: &mut RunRng) -> Result<Regressor, String> {
         let vs = nn::VarStore::new(prepared.device);
         let inputs = prepared.n_covariates() + usize::from(with_treatment);
-        let mlp = Mlp::new(&vs.root(), inputs, &p.layers, Some(1), Init::ScaledNormal(p.schedule.weight_init), rng);
-        Regressor { vs, mlp, with_treatment, weight_decay: p.schedule.weight_decay }
+        let mlp = Mlp::new(&vs.root(), inputs, &p.layers, Some(1), Init::ScaledNormal(p.schedule.weight_init), rng)?;
+        Ok(Regressor { vs, mlp, with_treatment, weight_decay: p.schedule.weight_decay })
     }
 
     fn predict(&self, x: &Tensor, t: f64) -> Tensor {
@@ -64,7 +64,7 @@ impl Estimator for SLearner {
     fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
         let (kind, p) = ("slearner", &self.params);
         let prepared = fit::prepare(kind, data, split, p.standardize_outcome, Weighting::Uniform, p.schedule.device)?;
-        let net = Regressor::new(p, &prepared, true, rng);
+        let net = Regressor::new(p, &prepared, true, rng).map_err(|e| failed(kind, e))?;
         let report = train::train(&net, &prepared, &rows(p, &split.train, &split.validation), &[Stage::from_schedule(&p.schedule)], rng, kind)?;
         let (mu0, mu1) = (net.predict(&prepared.x, 0.0), net.predict(&prepared.x, 1.0));
         fit::finish(kind, &prepared, split, &mu0, &mu1, &report, Vec::new())
@@ -86,7 +86,7 @@ impl Estimator for TLearner {
             if train_rows.len() < 2 {
                 return Err(failed(kind, format!("needs at least 2 training rows in each arm, the {} arm has {}", arm_name(arm), train_rows.len())));
             }
-            let net = Regressor::new(p, &prepared, false, rng);
+            let net = Regressor::new(p, &prepared, false, rng).map_err(|e| failed(kind, e))?;
             let report = train::train(&net, &prepared, &rows(p, &train_rows, &val_rows), &[Stage::from_schedule(&p.schedule)], rng, kind)?;
             fitted.push((net.predict(&prepared.x, 0.0), report));
         }

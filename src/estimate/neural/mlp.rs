@@ -42,20 +42,23 @@ pub struct Mlp {
 impl Mlp {
     /// Build the layers of `specs` on top of an `in_dim`-wide input, then, if
     /// `output` is given, a final linear layer of that width.
-    pub fn new(path: &nn::Path, in_dim: usize, specs: &[LayerSpec], output: Option<usize>, init: Init, rng: &mut RunRng) -> Mlp {
+    ///
+    /// Fails, rather than aborting, when a layer is too large to allocate: the
+    /// widths come from the experiment file, so this is the user's input.
+    pub fn new(path: &nn::Path, in_dim: usize, specs: &[LayerSpec], output: Option<usize>, init: Init, rng: &mut RunRng) -> Result<Mlp, String> {
         let mut layers = Vec::with_capacity(specs.len() + 1);
         let mut dim = in_dim;
         for (i, spec) in specs.iter().enumerate() {
-            let (layer, out) = build_layer(&(path / i), spec, dim, init, rng);
+            let (layer, out) = build_layer(&(path / i), spec, dim, init, rng)?;
             layers.push(layer);
             dim = out;
         }
         if let Some(units) = output {
             let spec = LayerSpec::Dense { units, activation: Activation::Linear };
-            layers.push(build_layer(&(path / "out"), &spec, dim, init, rng).0);
+            layers.push(build_layer(&(path / "out"), &spec, dim, init, rng)?.0);
             dim = units;
         }
-        Mlp { layers, out_dim: dim }
+        Ok(Mlp { layers, out_dim: dim })
     }
 
     pub fn forward(&self, x: &Tensor, mode: &mut Mode) -> Tensor {
@@ -82,47 +85,63 @@ impl Mlp {
     }
 }
 
-fn build_layer(path: &nn::Path, spec: &LayerSpec, in_dim: usize, init: Init, rng: &mut RunRng) -> (Layer, usize) {
-    match *spec {
+/// The most weights one dense layer may hold: 50 million (200 MB of f32, about
+/// 800 MB with its gradient and Adam's two moments). The papers' largest layer
+/// has 40,000.
+pub const MAX_LAYER_WEIGHTS: usize = 50_000_000;
+
+fn build_layer(path: &nn::Path, spec: &LayerSpec, in_dim: usize, init: Init, rng: &mut RunRng) -> Result<(Layer, usize), String> {
+    let torch = |e: tch::TchError| format!("libtorch could not allocate a layer: {e}");
+    Ok(match *spec {
         LayerSpec::Dense { units, activation } => {
-            let weights = draw_weights(in_dim, units, init, rng);
-            let w = path.var_copy("weight", &Tensor::from_slice(&weights).view([in_dim as i64, units as i64]));
-            let b = path.zeros("bias", &[units as i64]);
+            let n = in_dim.saturating_mul(units);
+            if n > MAX_LAYER_WEIGHTS {
+                return Err(format!(
+                    "a dense layer of {units} units on {in_dim} inputs has {n} weights, more than the limit of {MAX_LAYER_WEIGHTS}; use narrower layers"
+                ));
+            }
+            let weights = draw_weights(in_dim, units, init, rng)?;
+            let w = path.f_var_copy("weight", &Tensor::f_from_slice(&weights).and_then(|t| t.f_view([in_dim as i64, units as i64])).map_err(torch)?).map_err(torch)?;
+            let b = path.f_zeros("bias", &[units as i64]).map_err(torch)?;
             (Layer::Dense { w, b, activation }, units)
         }
         LayerSpec::Dropout { rate } => (Layer::Dropout { rate }, in_dim),
         LayerSpec::LayerNorm => {
             let dim = in_dim as i64;
-            let gamma = path.ones("gamma", &[dim]);
-            let beta = path.zeros("beta", &[dim]);
+            let gamma = path.f_ones("gamma", &[dim]).map_err(torch)?;
+            let beta = path.f_zeros("beta", &[dim]).map_err(torch)?;
             (Layer::LayerNorm { gamma, beta, dim }, in_dim)
         }
-    }
+    })
 }
 
-fn draw_weights(fan_in: usize, fan_out: usize, init: Init, rng: &mut RunRng) -> Vec<f32> {
+fn draw_weights(fan_in: usize, fan_out: usize, init: Init, rng: &mut RunRng) -> Result<Vec<f32>, String> {
     let n = fan_in * fan_out;
     // No covariates (an empty adjustment set): the layer has no weights, and a
     // scale of 1/sqrt(fan_in) would be infinite.
     if n == 0 {
-        return Vec::new();
+        return Ok(Vec::new());
     }
+    // Fallible, so that a machine without the memory gets an error, not an abort.
+    let mut weights = Vec::new();
+    weights.try_reserve_exact(n).map_err(|e| format!("cannot allocate {n} weights: {e}"))?;
     match init {
-        Init::ScaledNormal(scale) => normal(scale / (fan_in as f64).sqrt(), n, rng),
-        Init::Normal(std) => normal(std, n, rng),
+        Init::ScaledNormal(scale) => weights.extend(normal(scale / (fan_in as f64).sqrt(), n, rng)),
+        Init::Normal(std) => weights.extend(normal(std, n, rng)),
         Init::GlorotUniform => {
             let a = (6.0 / (fan_in + fan_out) as f64).sqrt();
             // Invariant: a > 0 because both widths are at least 1.
             let dist = Uniform::new(-a, a).expect("glorot bound is positive");
-            (0..n).map(|_| dist.sample(rng) as f32).collect()
+            weights.extend((0..n).map(|_| dist.sample(rng) as f32));
         }
     }
+    Ok(weights)
 }
 
-fn normal(std: f64, n: usize, rng: &mut RunRng) -> Vec<f32> {
+fn normal(std: f64, n: usize, rng: &mut RunRng) -> impl Iterator<Item = f32> + '_ {
     // Invariant: std is finite and positive (checked when parameters resolve).
     let dist = Normal::new(0.0, std).expect("weight scale is finite and positive");
-    (0..n).map(|_| dist.sample(rng) as f32).collect()
+    (0..n).map(move |_| dist.sample(rng) as f32)
 }
 
 fn apply(layer: &Layer, h: &Tensor, mode: &mut Mode) -> Tensor {
@@ -162,7 +181,7 @@ mod tests {
 
     fn build(specs: &[LayerSpec], seed: u64) -> (nn::VarStore, Mlp) {
         let vs = nn::VarStore::new(Device::Cpu);
-        let mlp = Mlp::new(&vs.root(), 3, specs, Some(1), Init::ScaledNormal(0.1), &mut RunRng::seed_from_u64(seed));
+        let mlp = Mlp::new(&vs.root(), 3, specs, Some(1), Init::ScaledNormal(0.1), &mut RunRng::seed_from_u64(seed)).unwrap();
         (vs, mlp)
     }
 
@@ -170,7 +189,7 @@ mod tests {
     fn no_inputs_give_a_layer_without_weights() {
         let vs = nn::VarStore::new(Device::Cpu);
         let spec = [LayerSpec::Dense { units: 4, activation: Activation::Elu }];
-        let mlp = Mlp::new(&vs.root(), 0, &spec, Some(1), Init::ScaledNormal(0.1), &mut RunRng::seed_from_u64(1));
+        let mlp = Mlp::new(&vs.root(), 0, &spec, Some(1), Init::ScaledNormal(0.1), &mut RunRng::seed_from_u64(1)).unwrap();
         let y = mlp.forward(&Tensor::zeros([5, 0], (tch::Kind::Float, Device::Cpu)), &mut Mode::Eval);
         assert_eq!(y.size(), vec![5, 1]);
     }

@@ -298,7 +298,7 @@ mod tests {
         let prepared = Prepared::new(&data, &train, false, Weighting::Uniform, tch::Device::Cpu);
         let vs = nn::VarStore::new(tch::Device::Cpu);
         let spec = [LayerSpec::Dense { units: 8, activation: Activation::Tanh }];
-        let mlp = Mlp::new(&vs.root(), 1, &spec, Some(1), Init::ScaledNormal(1.0), &mut RunRng::seed_from_u64(1));
+        let mlp = Mlp::new(&vs.root(), 1, &spec, Some(1), Init::ScaledNormal(1.0), &mut RunRng::seed_from_u64(1)).unwrap();
         (prepared, Line { vs, mlp })
     }
 
