@@ -20,7 +20,8 @@ build: setup
 # Run every experiment under experiments/ (except papers' long versions) into results/.
 # `causeway run` exits 1 when some runs failed (a diverged network, a singular
 # design): those are recorded as rows with their reason and the tables are still
-# written, so the target accepts status 1; bad input (status 2) stops it.
+# written, so the target accepts status 1; bad input (2), a write failure (5) or
+# an internal error (6) stops it.
 RUN_OK = || [ $$? -eq 1 ]
 
 experiments: build
