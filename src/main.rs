@@ -30,6 +30,7 @@ struct Cli {
 enum Command {
     /// Run experiments (files or folders of *.yaml) and write their result tables.
     Run {
+        /// Experiment files, or folders searched for *.yaml.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// Worker threads (default: the number of cores).
@@ -54,20 +55,25 @@ enum Command {
     },
     /// Write the result tables from the cache alone, once every shard has run.
     Collect {
+        /// Experiment files, or folders searched for *.yaml.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Where result tables go.
         #[arg(long, default_value = "results")]
         results: PathBuf,
+        /// The store every shard wrote its runs into.
         #[arg(long, default_value = ".cache")]
         cache: PathBuf,
     },
     /// Write sbatch scripts running the sweep as a Slurm job array, plus a collect job.
     Slurm {
+        /// Experiment files, or folders searched for *.yaml.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// Number of array tasks; task i runs shard i/N.
         #[arg(long, value_name = "N")]
         array: usize,
+        /// Slurm partition (`#SBATCH --partition`); the cluster's default if unset.
         #[arg(long)]
         partition: Option<String>,
         /// Time limit per task, in Slurm's format (e.g. 2:00:00).
@@ -79,6 +85,7 @@ enum Command {
         /// The store; it must be on a filesystem every node mounts.
         #[arg(long, default_value = ".cache")]
         cache: PathBuf,
+        /// Where result tables go.
         #[arg(long, default_value = "results")]
         results: PathBuf,
         /// Folder for array.sbatch, collect.sbatch and logs/.
@@ -90,24 +97,29 @@ enum Command {
     },
     /// Validate experiment files without running anything.
     Check {
+        /// Experiment files, or folders searched for *.yaml.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
     /// Print the runs an experiment expands into (label, key prefix, seed).
     Plan {
+        /// Experiment files, or folders searched for *.yaml.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
     /// Check stored runs: damaged records (checksum) and numeric changes (recompute
     /// and compare bit for bit); `--repair` replaces damaged records.
     Verify {
+        /// Experiment files, or folders searched for *.yaml.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// Recompute an evenly spaced sample of N stored runs instead of all.
         #[arg(long)]
         sample: Option<usize>,
+        /// Worker threads (default: the number of cores).
         #[arg(long, short)]
         jobs: Option<usize>,
+        /// The store to check (as given to `causeway run --cache`).
         #[arg(long, default_value = ".cache")]
         cache: PathBuf,
         /// Recompute damaged records (checksum mismatch, torn) and replace them.
@@ -116,8 +128,10 @@ enum Command {
     },
     /// Print how the effect is identified from the experiment's graph.
     Identify {
+        /// Experiment files, or folders searched for *.yaml.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// `text` for people, `json` for scripts.
         #[arg(long, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
     },

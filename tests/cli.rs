@@ -91,3 +91,28 @@ fn check_refuses_a_data_file_with_a_duplicated_header() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("duplicate_header.csv: line 1: column 't' appears twice (columns 1 and 4)"), "{}", stderr(&out));
 }
+
+#[test]
+fn verify_with_nothing_stored_is_an_error_not_a_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("empty-store");
+    let out = causeway(&["verify", "tests/experiments/small.yaml", "--cache", cache.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nothing was verified"), "{}", stderr(&out));
+}
+
+#[test]
+fn every_option_has_help_text() {
+    for cmd in ["run", "collect", "verify", "identify", "slurm", "plan", "check", "doctor"] {
+        let out = causeway(&[cmd, "--help"]);
+        let help = String::from_utf8_lossy(&out.stdout).into_owned();
+        // An option or argument line: its flag and value name, then the description,
+        // then clap's `[default: ...]`; the description must not be empty.
+        let entries = help.lines().filter(|l| l.starts_with("  ") && !l.starts_with("    ") || l.trim_start().starts_with("--"));
+        for line in entries {
+            let words: Vec<&str> = line.split_whitespace().filter(|w| !w.starts_with('-') && !w.starts_with('<') && !w.ends_with(',')).collect();
+            let described = words.iter().take_while(|w| !w.starts_with('[')).count() > 0;
+            assert!(described, "`{cmd} --help` has an undocumented entry: {line}");
+        }
+    }
+}

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use super::load::prepare_all;
-use super::{EXIT_FAILED_RUNS, EXIT_IO, EXIT_OK};
+use super::{EXIT_FAILED_RUNS, EXIT_INCOMPLETE, EXIT_IO, EXIT_OK};
 use crate::run::{execute_run, Cache, Lookup, Outcome, Prepared, Run};
 
 /// What `causeway verify` is asked to do.
@@ -107,6 +107,11 @@ pub fn verify(args: &VerifyArgs) -> i32 {
         println!("repaired {} damaged records (recomputed and replaced)", damaged.len());
     } else if !damaged.is_empty() {
         println!("  help: the store was altered outside causeway (a disk error or an edit); `causeway run` recomputes such records, or run `causeway verify --repair` to replace them now");
+    }
+    if chosen.is_empty() && damaged.is_empty() {
+        eprintln!("error: no stored runs of these experiments in {}: nothing was verified", args.cache.display());
+        eprintln!("  help: run them first, or pass the store they were run with (--cache)");
+        return EXIT_INCOMPLETE;
     }
     let unrepaired = !damaged.is_empty() && !args.repair;
     if changed.is_empty() && !unrepaired { EXIT_OK } else { EXIT_FAILED_RUNS }
