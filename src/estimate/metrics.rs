@@ -56,6 +56,12 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// Whether the metric compares the estimate with the truth (a true effect,
+    /// potential outcomes or a benchmark), which a user's data file does not have.
+    pub fn needs_truth(&self) -> bool {
+        !matches!(self, Metric::Ate | Metric::Att)
+    }
+
     /// Every metric, in declaration order.
     pub const ALL: [Metric; 10] = [
         Metric::Ate,

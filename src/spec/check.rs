@@ -42,10 +42,18 @@ fn invalid(loaded: &Loaded, path: &str, message: impl Into<String>) -> SpecError
 
 fn check_metrics(loaded: &Loaded, exp: &Experiment) -> Result<()> {
     for (i, m) in exp.metrics.iter().enumerate() {
-        if let Err(e) = Metric::from_str(m) {
-            let known: Vec<&str> = Metric::ALL.iter().map(Metric::name).collect();
-            let help = did_you_mean(m, known.iter().copied()).map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| format!("known metrics: {}", known.join(", ")));
-            return Err(invalid(loaded, &format!("metrics[{i}]"), e.to_string()).with_help(help));
+        match Metric::from_str(m) {
+            Err(e) => {
+                let known: Vec<&str> = Metric::ALL.iter().map(Metric::name).collect();
+                let help = did_you_mean(m, known.iter().copied()).map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| format!("known metrics: {}", known.join(", ")));
+                return Err(invalid(loaded, &format!("metrics[{i}]"), e.to_string()).with_help(help));
+            }
+            // Every row would print `–` for it: refuse it once, here.
+            Ok(metric) if metric.needs_truth() && matches!(exp.dataset, Dataset::File { .. }) => {
+                return Err(invalid(loaded, &format!("metrics[{i}]"), format!("metric `{m}` compares with the true effect, which a data file does not have"))
+                    .with_help("keep `ate` and `att` for a data file; error metrics need a simulated or builtin dataset with ground truth"));
+            }
+            Ok(_) => {}
         }
     }
     Ok(())

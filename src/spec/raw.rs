@@ -38,16 +38,13 @@ pub struct RawExperiment {
     /// Each entry is a kind name (`ols`) or a one-kind mapping with optional
     /// `label` and `sweep` beside it; parsed by hand for precise messages.
     pub estimators: Vec<Value>,
-    #[serde(default = "default_metrics")]
-    pub metrics: Vec<String>,
+    /// Unset: `ate` and `ate_error`, or only `ate` for a data file (which has no truth).
+    #[serde(default)]
+    pub metrics: Option<Vec<String>>,
 }
 
 fn one() -> i64 {
     1
-}
-
-fn default_metrics() -> Vec<String> {
-    vec!["ate".into(), "ate_error".into()]
 }
 
 /// Exactly one of the three sources must be given.

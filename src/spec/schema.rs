@@ -72,7 +72,7 @@ fn experiment(mode: Mode) -> Value {
         ("preprocess", preprocess()),
         ("split", split()),
         ("estimators", described(json!({ "type": "array", "minItems": 1, "items": { "$ref": "#/definitions/estimator" } }), "required; kinds, optionally with hyperparameters, `label` and `sweep`")),
-        ("metrics", described(metrics(), "columns of the result tables (default [ate, ate_error])")),
+        ("metrics", described(metrics(), "columns of the result tables (default [ate, ate_error]; [ate] for a data file, which has no truth)")),
     ];
     object(props, &["name", "seed", "dataset", "estimators"], mode)
 }

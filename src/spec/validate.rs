@@ -49,7 +49,11 @@ pub fn validate(loaded: &Loaded) -> Result<Experiment> {
         preprocess: check_preprocess(loaded, &raw.preprocess, &dataset, raw.graph.as_ref())?,
         split: check_split(loaded, &raw.split)?,
         estimators: check_estimators(loaded, &raw.estimators)?,
-        metrics: check_metrics(loaded, &raw.metrics)?,
+        metrics: match &raw.metrics {
+            Some(listed) => check_metrics(loaded, listed)?,
+            None if matches!(dataset, Dataset::File { .. }) => vec!["ate".to_string()],
+            None => vec!["ate".to_string(), "ate_error".to_string()],
+        },
         dataset,
     })
 }
