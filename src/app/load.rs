@@ -22,13 +22,21 @@ pub fn load_experiments(files: &[PathBuf]) -> (Vec<LoadedExperiment>, bool) {
     let mut bad = false;
     let mut names: BTreeMap<String, PathBuf> = BTreeMap::new();
     for file in files {
-        match spec::load(file).and_then(|l| spec::validate(&l).and_then(|e| spec::check(&l, &e).map(|()| e))) {
-            Ok(experiment) => {
+        let checked = spec::load(file).and_then(|l| {
+            let e = spec::validate(&l)?;
+            spec::check(&l, &e)?;
+            Ok((l, e))
+        });
+        match checked {
+            Ok((loaded, experiment)) => {
                 if let Some(other) = names.insert(experiment.name.clone(), file.clone()) {
                     eprintln!("error: {}: experiment name `{}` is already used by {}", file.display(), experiment.name, other.display());
                     eprintln!("  help: each experiment writes results/<name>/, so names must be unique");
                     bad = true;
                     continue;
+                }
+                for w in spec::graph_warnings(&loaded, &experiment) {
+                    eprintln!("warning: {w}");
                 }
                 ok.push(LoadedExperiment { file: file.clone(), experiment });
             }

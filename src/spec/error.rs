@@ -24,6 +24,9 @@ pub enum SpecErrorKind {
     MissingKey { key: String },
     #[error("wrong type: {0}")]
     WrongType(String),
+    /// A warning, not an error: the graph omits what the simulator does.
+    #[error("the graph disagrees with the simulated model: {0}")]
+    Misspecified(String),
     #[error("invalid value: {0}")]
     Invalid(String),
     #[error("`extends` cycle: {0}")]

@@ -76,6 +76,9 @@ pub enum MissingDecl {
 pub struct GraphDecl {
     pub edges: Vec<String>,
     pub latent: Vec<String>,
+    /// The graph is wrong on purpose (a study of misspecification): no warning
+    /// where it omits what the simulator does. Not part of any key.
+    pub misspecified: bool,
 }
 
 /// How covariates are chosen for the estimators.

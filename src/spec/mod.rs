@@ -3,6 +3,7 @@
 //! executes an experiment.
 
 mod check;
+mod consistency;
 mod error;
 mod experiment;
 mod load;
@@ -17,4 +18,5 @@ pub use locate::{Locator, Position};
 pub use experiment::*;
 pub use validate::{is_safe_name, validate};
 pub use check::{check, observed_names};
+pub use consistency::graph_warnings;
 pub use schema::json_schema;

@@ -115,6 +115,8 @@ pub struct RawGraph {
     pub edges: Vec<String>,
     #[serde(default)]
     pub latent: Vec<String>,
+    #[serde(default)]
+    pub misspecified: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]

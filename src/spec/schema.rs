@@ -222,6 +222,7 @@ fn graph(mode: Mode) -> Value {
         vec![
             ("edges", described(strings(), "`a -> b` (a causes b) or `a <-> b` (a latent confounder)")),
             ("latent", described(strings(), "unobserved nodes, never given to an estimator")),
+            ("misspecified", described(json!({ "type": "boolean", "default": false }), "the graph is wrong on purpose: no warning where it omits a simulated node, edge or confounding path")),
         ],
         &["edges"],
         mode,

@@ -44,7 +44,7 @@ pub fn validate(loaded: &Loaded) -> Result<Experiment> {
         files: loaded.sources.iter().map(|s| (s.path.clone(), s.sha256.clone())).collect(),
         params,
         sweep,
-        graph: raw.graph.as_ref().map(|g| GraphDecl { edges: g.edges.clone(), latent: g.latent.clone() }),
+        graph: raw.graph.as_ref().map(|g| GraphDecl { edges: g.edges.clone(), latent: g.latent.clone(), misspecified: g.misspecified }),
         adjust: check_adjust(loaded, raw.adjust.as_ref())?,
         preprocess: check_preprocess(loaded, &raw.preprocess, &dataset, raw.graph.as_ref())?,
         split: check_split(loaded, &raw.split)?,
