@@ -116,3 +116,28 @@ fn every_option_has_help_text() {
         }
     }
 }
+
+#[test]
+fn a_users_file_shows_its_covariates_and_bad_rows_fail_at_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let good = write("d.csv", "id,x,t,y\n1,0.5,1,2.0\n2,0.1,0,1.0\n3,0.3,1,2.5\n4,0.9,0,0.4\n");
+    let bad = write("bad.csv", "id,x,t,y\n1,0.5,2,2.0\n2,0.1,0,1.0\n");
+    let spec = |data: &std::path::Path| format!("name: fx\nseed: 1\ndataset:\n  file: {{ path: {}, treatment: t, outcome: y }}\nestimators: [naive, ols]\n", data.display());
+    let ok = write("ok.yaml", &spec(&good));
+    let out = causeway(&["check", ok.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).replace(&dir.path().display().to_string(), "<dir>");
+    // The id column is used as a covariate: the user must be able to see that.
+    insta::assert_snapshot!("cli_file_covariates", text);
+    let shown = causeway(&["identify", ok.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("covariates (every column but the treatment and the outcome"));
+    // A treatment of 2 is one error at check, not a failure in every run.
+    let out = causeway(&["check", write("bad.yaml", &spec(&bad)).to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("line 2, column 't': the treatment must be 0 or 1, found '2'"), "{}", stderr(&out));
+}

@@ -32,7 +32,12 @@ pub fn check(paths: &[PathBuf], root: &Path) -> i32 {
     let (loaded, mut bad) = load_experiments(&files);
     for l in &loaded {
         match prepare_experiment(&l.experiment, root) {
-            Ok(p) => println!("ok: {} ({}: {} runs)", l.file.display(), l.experiment.name, p.runs.len()),
+            Ok(p) => {
+                println!("ok: {} ({}: {} runs)", l.file.display(), l.experiment.name, p.runs.len());
+                if let Some(description) = p.source.describe() {
+                    println!("  {description}");
+                }
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 bad = true;
@@ -82,10 +87,11 @@ pub fn identify(paths: &[PathBuf], root: &Path, format: IdentifyFormat) -> i32 {
     }
     let mut json = Vec::new();
     for l in &loaded {
-        match crate::run::identification(&l.experiment, root) {
-            Ok((text, value)) => match format {
-                IdentifyFormat::Text => emit(&format!("{}\n{}\n", l.experiment.name, text)),
-                IdentifyFormat::Json => json.push(serde_json::json!({ "experiment": l.experiment.name, "identification": value })),
+        let data = crate::run::DataSource::read(&l.experiment, root).map(|s| s.describe().map(str::to_string));
+        match crate::run::identification(&l.experiment, root).and_then(|found| data.map(|d| (found, d))) {
+            Ok(((text, value), data)) => match format {
+                IdentifyFormat::Text => emit(&format!("{}\n{}{}\n", l.experiment.name, data.map(|d| d + "\n").unwrap_or_default(), text)),
+                IdentifyFormat::Json => json.push(serde_json::json!({ "experiment": l.experiment.name, "data": data, "identification": value })),
             },
             Err(e) => {
                 eprintln!("error: {}: {e}", l.experiment.name);

@@ -40,7 +40,8 @@ pub struct Prepared {
 pub enum DataSource {
     Simulated,
     Builtin(data::BuiltinFiles),
-    File { path: PathBuf, bytes: Vec<u8>, sha256: String },
+    /// A user's CSV; `description` says which columns the runs use (read at check).
+    File { path: PathBuf, bytes: Vec<u8>, sha256: String, description: String },
 }
 
 impl DataSource {
@@ -50,12 +51,30 @@ impl DataSource {
         match &exp.dataset {
             Dataset::Simulate(_) => Ok(DataSource::Simulated),
             Dataset::Builtin { name, .. } => data::BuiltinFiles::read(name, root).map(DataSource::Builtin).map_err(|e| e.to_string()),
-            Dataset::File { path, .. } => {
+            Dataset::File { path, treatment, outcome, covariates } => {
                 let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-                data::check_csv(path, &bytes).map_err(|e| e.to_string())?;
+                // Built once here, so that a non-binary treatment or a text covariate is
+                // one error at check rather than the same failure in every run.
+                let data = data::load_csv_bytes(path, &bytes, treatment, outcome, covariates.as_deref()).map_err(|e| e.to_string())?;
                 let sha256 = crate::hash::sha256_hex(&bytes);
-                Ok(DataSource::File { path: path.clone(), bytes, sha256 })
+                let chosen = if covariates.is_some() { "as listed in dataset.file.covariates" } else { "every column but the treatment and the outcome; list them in dataset.file.covariates to choose" };
+                let description = format!(
+                    "data file {}: {} rows; treatment `{treatment}`, outcome `{outcome}`; covariates ({chosen}): {}",
+                    path.display(),
+                    data.n_rows(),
+                    if data.covariate_names.is_empty() { "none".to_string() } else { data.covariate_names.join(", ") }
+                );
+                Ok(DataSource::File { path: path.clone(), bytes, sha256, description })
             }
+        }
+    }
+
+    /// For a user's file, which rows and columns the runs use (for `check`,
+    /// `identify` and report.md: the covariates are otherwise invisible).
+    pub fn describe(&self) -> Option<&str> {
+        match self {
+            DataSource::File { description, .. } => Some(description),
+            DataSource::Simulated | DataSource::Builtin(_) => None,
         }
     }
 
@@ -200,7 +219,10 @@ fn preprocess_config(exp: &Experiment) -> data::PreprocessConfig {
 
 /// Decide covariates and identification once, for all runs of `exp`.
 pub fn prepare(experiment: Experiment, runs: Vec<Run>, root: &std::path::Path, source: DataSource) -> Result<Prepared, String> {
-    let (covariates, identification) = super::identify::covariates(&experiment)?;
+    let (covariates, mut identification) = super::identify::covariates(&experiment)?;
+    if let Some(description) = source.describe() {
+        identification = format!("{description}\n{identification}");
+    }
     let data_files = source.hashes();
     Ok(Prepared { experiment, runs, root: root.to_path_buf(), covariates, identification, source, data_files })
 }
