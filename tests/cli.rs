@@ -86,7 +86,8 @@ fn a_reader_that_stops_early_ends_the_plan_quietly() {
 fn check_refuses_a_data_file_with_a_duplicated_header() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("dup.yaml");
-    std::fs::write(&spec, "name: dup\nseed: 1\nreplications: 1\ndataset:\n  file: { path: tests/fixtures/data/duplicate_header.csv, treatment: t, outcome: y }\nestimators: [ols]\n").unwrap();
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/data/duplicate_header.csv");
+    std::fs::write(&spec, format!("name: dup\nseed: 1\nreplications: 1\ndataset:\n  file: {{ path: {}, treatment: t, outcome: y }}\nestimators: [ols]\n", data.display())).unwrap();
     let out = causeway(&["check", spec.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("duplicate_header.csv: line 1: column 't' appears twice (columns 1 and 4)"), "{}", stderr(&out));
@@ -140,4 +141,29 @@ fn a_users_file_shows_its_covariates_and_bad_rows_fail_at_check() {
     let out = causeway(&["check", write("bad.yaml", &spec(&bad)).to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("line 2, column 't': the treatment must be 0 or 1, found '2'"), "{}", stderr(&out));
+}
+
+#[test]
+fn paths_are_relative_to_the_experiment_file_from_any_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("study");
+    std::fs::create_dir_all(project.join("data")).unwrap();
+    std::fs::write(project.join("data/d.csv"), "x,t,y\n0.5,1,2.0\n0.1,0,1.0\n0.3,1,2.5\n0.9,0,0.4\n").unwrap();
+    std::fs::write(project.join("base.yaml"), "seed: 1\ndataset:\n  file: { path: data/d.csv, treatment: t, outcome: y }\nestimators: [naive]\n").unwrap();
+    std::fs::write(project.join("exp.yaml"), "extends: base.yaml\nname: rel\n").unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let exe = env!("CARGO_BIN_EXE_causeway");
+    let keys = |cwd: &std::path::Path, spec: &std::path::Path| {
+        let out = Command::new(exe).arg("plan").arg(spec).current_dir(cwd).output().unwrap();
+        assert!(out.status.success(), "from {}: {}", cwd.display(), stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // The same runs and keys whether the sweep is started beside the file or elsewhere.
+    assert_eq!(keys(&project, std::path::Path::new("exp.yaml")), keys(&elsewhere, &project.join("exp.yaml")));
+    // A builtin dataset outside the repository says where it looks and what to pass.
+    std::fs::write(elsewhere.join("ihdp.yaml"), "name: b\nseed: 1\ndataset: { builtin: { name: ihdp } }\nestimators: [ols]\n").unwrap();
+    let out = Command::new(exe).args(["check", "ihdp.yaml"]).current_dir(&elsewhere).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("pass `--root`"), "{}", stderr(&out));
 }

@@ -10,6 +10,9 @@ pub enum DataError {
     #[error("{path}: no such file")]
     NotFound { path: PathBuf },
 
+    #[error("{path}: no such file: builtin datasets are read from <root>/datasets/; run from the causeway folder or pass `--root` with its path")]
+    NoManifest { path: PathBuf },
+
     #[error("{path}: cannot read the file: {message}")]
     Io { path: PathBuf, message: String },
 

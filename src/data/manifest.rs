@@ -80,7 +80,10 @@ impl Manifest {
     /// Read and check `root/datasets/manifest.yaml`.
     pub fn load(root: &Path) -> Result<Manifest, DataError> {
         let path = root.join("datasets").join("manifest.yaml");
-        let bytes = super::hash::read_bytes(&path)?;
+        let bytes = super::hash::read_bytes(&path).map_err(|e| match e {
+            DataError::NotFound { path } => DataError::NoManifest { path },
+            other => other,
+        })?;
         let mut manifest: Manifest = serde_yaml_ng::from_slice(&bytes)
             .map_err(|e| DataError::Manifest { path: path.clone(), message: e.to_string() })?;
         manifest.path = path;

@@ -41,7 +41,7 @@ pub enum DataSource {
     Simulated,
     Builtin(data::BuiltinFiles),
     /// A user's CSV; `description` says which columns the runs use (read at check).
-    File { path: PathBuf, bytes: Vec<u8>, sha256: String, description: String },
+    File { path: PathBuf, written: String, bytes: Vec<u8>, sha256: String, description: String },
 }
 
 impl DataSource {
@@ -51,7 +51,7 @@ impl DataSource {
         match &exp.dataset {
             Dataset::Simulate(_) => Ok(DataSource::Simulated),
             Dataset::Builtin { name, .. } => data::BuiltinFiles::read(name, root).map(DataSource::Builtin).map_err(|e| e.to_string()),
-            Dataset::File { path, treatment, outcome, covariates } => {
+            Dataset::File { path, written, treatment, outcome, covariates } => {
                 let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
                 // Built once here, so that a non-binary treatment or a text covariate is
                 // one error at check rather than the same failure in every run.
@@ -64,7 +64,7 @@ impl DataSource {
                     data.n_rows(),
                     if data.covariate_names.is_empty() { "none".to_string() } else { data.covariate_names.join(", ") }
                 );
-                Ok(DataSource::File { path: path.clone(), bytes, sha256, description })
+                Ok(DataSource::File { path: path.clone(), written: written.clone(), bytes, sha256, description })
             }
         }
     }
@@ -83,7 +83,7 @@ impl DataSource {
         match self {
             DataSource::Simulated => Vec::new(),
             DataSource::Builtin(files) => files.hashes(),
-            DataSource::File { path, sha256, .. } => vec![(path.display().to_string(), sha256.clone())],
+            DataSource::File { written, sha256, .. } => vec![(written.clone(), sha256.clone())],
         }
     }
 }

@@ -26,10 +26,10 @@ pub fn check(loaded: &Loaded, exp: &Experiment) -> Result<()> {
     match &exp.dataset {
         Dataset::Simulate(sim) => check_equations(loaded, exp, sim)?,
         Dataset::Builtin { name, .. } => check_builtin(loaded, name)?,
-        Dataset::File { path, .. } => {
+        Dataset::File { path, written, .. } => {
             if !path.exists() {
-                return Err(invalid(loaded, "dataset.file.path", format!("data file `{}` does not exist", path.display()))
-                    .with_help("paths are relative to the directory causeway runs in"));
+                return Err(invalid(loaded, "dataset.file.path", format!("data file `{written}` does not exist (looked for {})", path.display()))
+                    .with_help("a data file's path is relative to the experiment file that names it"));
             }
         }
     }

@@ -52,7 +52,10 @@ impl Quantity {
 pub enum Dataset {
     Simulate(Simulate),
     Builtin { name: String, surface: Option<String>, instance: Option<u32> },
-    File { path: PathBuf, treatment: String, outcome: String, covariates: Option<Vec<String>> },
+    /// `path` is resolved against the folder of the experiment file that names it
+    /// (so a sweep runs the same from any working directory); `written` is the
+    /// path as written, which names the file in run keys and manifests.
+    File { path: PathBuf, written: String, treatment: String, outcome: String, covariates: Option<Vec<String>> },
 }
 
 #[derive(Debug, Clone, PartialEq)]

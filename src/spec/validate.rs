@@ -163,7 +163,9 @@ fn check_dataset(loaded: &Loaded, raw: &RawDataset, params: &BTreeMap<String, f6
         (Some(s), None, None) => check_simulate(loaded, s, params).map(Dataset::Simulate),
         (None, Some(b), None) => Ok(Dataset::Builtin { name: b.name.clone(), surface: b.surface.clone(), instance: b.instance }),
         (None, None, Some(f)) => Ok(Dataset::File {
-            path: PathBuf::from(&f.path),
+            // Relative to the file that wrote the key (a base of `extends` may have).
+            path: loaded.locate("dataset.file.path", false).0.parent().map_or_else(|| PathBuf::from(&f.path), |dir| dir.join(&f.path)),
+            written: f.path.clone(),
             treatment: f.treatment.clone(),
             outcome: f.outcome.clone(),
             covariates: f.covariates.clone(),
