@@ -12,7 +12,10 @@ use super::locate::Position;
 use crate::estimate::{self, Metric};
 use crate::graph::{parse_graph, GraphSpec};
 use crate::run::cartesian;
-use crate::scm::{Equation, Model};
+use rand::SeedableRng;
+
+use crate::run::RunRng;
+use crate::scm::{Equation, Missingness, Model};
 use crate::suggest::did_you_mean;
 
 type Result<T> = std::result::Result<T, SpecError>;
@@ -98,18 +101,31 @@ fn check_equations(loaded: &Loaded, exp: &Experiment, sim: &Simulate) -> Result<
     for point in cartesian(&exp.sweep) {
         let mut params: BTreeMap<String, f64> = exp.params.clone();
         params.extend(point);
-        if let Err(e) = Model::compile(&equations, &params) {
-            let message = e.kind.to_string();
-            let Some(node) = &e.node else {
-                return Err(invalid(loaded, "dataset.simulate.equations", message));
-            };
-            let path = format!("dataset.simulate.equations.{node}");
-            let (file, position) = loaded.locate(&path, false);
-            let position = position.map(|p| shift(loaded, &file, p, e.offset.unwrap_or(0)));
-            return Err(SpecError::new(file, position, SpecErrorKind::Invalid(format!("in the equation of `{node}`: {message}"))));
-        }
+        let model = Model::compile(&equations, &params).map_err(|e| located(loaded, &e, ""))?;
+        // A short trial simulation catches what every run would fail on (a
+        // treatment that is not 0/1 by construction, a value that is not finite)
+        // once, here, with the equation's location.
+        let mut rng = RunRng::seed_from_u64(0);
+        model
+            .simulate(TRIAL_ROWS, &sim.treatment, &sim.outcome, &Missingness::None, &mut rng)
+            .map_err(|e| located(loaded, &e, &format!(" (in a {TRIAL_ROWS}-row trial simulation)")))?;
     }
     Ok(())
+}
+
+/// Rows of the trial simulation `check` runs at every sweep point.
+const TRIAL_ROWS: usize = 64;
+
+/// An equation error at its node's equation, `offset` bytes in.
+fn located(loaded: &Loaded, e: &crate::scm::ScmError, context: &str) -> SpecError {
+    let message = e.kind.to_string();
+    let Some(node) = &e.node else {
+        return invalid(loaded, "dataset.simulate.equations", format!("{message}{context}"));
+    };
+    let path = format!("dataset.simulate.equations.{node}");
+    let (file, position) = loaded.locate(&path, false);
+    let position = position.map(|p| shift(loaded, &file, p, e.offset.unwrap_or(0)));
+    SpecError::new(file, position, SpecErrorKind::Invalid(format!("in the equation of `{node}`: {message}{context}")))
 }
 
 /// Move a value's position `offset` bytes into the value, stepping over an
