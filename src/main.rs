@@ -137,6 +137,8 @@ enum Command {
     },
     /// Print the JSON Schema of experiment files (for editors and CI).
     Schema,
+    /// Print the reference of every estimator kind in Markdown (docs/estimators.md).
+    Estimators,
     /// Check that this machine reproduces the committed tables' numbers: run a
     /// fixed libtorch computation and compare its digests with the pinned ones.
     Doctor {
@@ -218,6 +220,10 @@ fn main() -> ExitCode {
         Command::Doctor { env } => app::doctor(env),
         Command::Schema => {
             println!("{:#}", causeway::spec::json_schema());
+            0
+        }
+        Command::Estimators => {
+            print!("{}", causeway::estimate::registry::reference_markdown());
             0
         }
     };

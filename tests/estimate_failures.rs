@@ -3,7 +3,7 @@
 //! by preprocessing, a fold with one arm missing, a caliper nothing fits in.
 
 use causeway::data::{CausalData, Split, Truth};
-use causeway::estimate::{CLASSICAL_KINDS, EstimateError, Params, build, resolve};
+use causeway::estimate::{classical_kinds, EstimateError, Params, build, resolve};
 use causeway::run::RunRng;
 use rand::SeedableRng;
 
@@ -60,7 +60,7 @@ fn constant_covariate_in_one_arm_breaks_the_interacted_model() {
 #[test]
 fn every_estimator_fails_cleanly_without_treated_rows() {
     let d = data(vec![spread(20, 0.3)], vec![0.0; 20]);
-    for kind in CLASSICAL_KINDS {
+    for kind in classical_kinds() {
         assert_eq!(
             failure(kind, Params::new(), &d),
             format!("{kind}: no treated rows in the sample; the effect is not estimable")
@@ -73,7 +73,7 @@ fn every_estimator_fails_cleanly_on_a_missing_covariate() {
     let mut x = spread(20, 0.3);
     x[7] = f64::NAN;
     let d = data(vec![x], alternating(20));
-    for kind in CLASSICAL_KINDS {
+    for kind in classical_kinds() {
         let message = failure(kind, Params::new(), &d);
         assert!(
             message.ends_with("covariate `x0` is missing or non-finite in row 7; impute it in `preprocess`"),
@@ -89,7 +89,7 @@ fn every_estimator_survives_perfect_separation() {
     let x = spread(60, 0.37);
     let t: Vec<f64> = x.iter().map(|&v| if v > 0.0 { 1.0 } else { 0.0 }).collect();
     let d = data(vec![x], t);
-    for kind in CLASSICAL_KINDS {
+    for kind in classical_kinds() {
         let params = resolve(kind, &Params::new()).unwrap();
         let result = build(kind, &params).unwrap().estimate(&d, &all_in_sample(60), &mut RunRng::seed_from_u64(0));
         let est = result.unwrap_or_else(|e| panic!("{kind}: {e}"));
@@ -121,13 +121,13 @@ fn overflowing_outcomes_fail_instead_of_returning_nan() {
     let mut d = data(vec![spread(40, 0.7)], alternating(40));
     d.outcome = (0..40).map(|i| if i % 3 == 0 { 1.7e308 } else { -1.7e308 }).collect();
     let mut diverged = vec![];
-    for kind in CLASSICAL_KINDS {
+    for kind in classical_kinds() {
         let params = resolve(kind, &Params::new()).unwrap();
         match build(kind, &params).unwrap().estimate(&d, &all_in_sample(40), &mut RunRng::seed_from_u64(0)) {
             Ok(est) => assert!(est.ate.is_finite(), "{kind}: {est:?}"),
             Err(e) => {
                 assert!(e.to_string().starts_with(&format!("{kind}: the estimate diverged: ")), "{e}");
-                diverged.push(*kind);
+                diverged.push(kind);
             }
         }
     }

@@ -10,7 +10,7 @@ use neural_common::{confounded, small, split};
 use rand::SeedableRng;
 
 fn estimate(kind: &str, params: &causeway::estimate::Params, data: &causeway::data::CausalData, split: &Split) -> Result<causeway::estimate::Estimate, EstimateError> {
-    neural::build(kind, params).unwrap().estimate(data, split, &mut RunRng::seed_from_u64(3))
+    causeway::estimate::build(kind, params).unwrap().estimate(data, split, &mut RunRng::seed_from_u64(3))
 }
 
 #[test]

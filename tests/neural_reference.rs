@@ -3,7 +3,6 @@
 
 mod neural_common;
 
-use causeway::estimate::neural;
 use causeway::run::RunRng;
 use neural_common::{EFFECT, confounded, difference_in_means, small, split};
 use rand::SeedableRng;
@@ -11,7 +10,7 @@ use rand::SeedableRng;
 fn check(kind: &str) {
     let (data, split) = (confounded(800, 11), split(800, 12));
     let naive = difference_in_means(&data, &split);
-    let estimator = neural::build(kind, &small(kind)).unwrap();
+    let estimator = causeway::estimate::build(kind, &small(kind)).unwrap();
     let est = estimator.estimate(&data, &split, &mut RunRng::seed_from_u64(13)).unwrap();
     let ite = est.ite.as_ref().unwrap();
     assert_eq!(ite.len(), 800, "an ITE for every row");
@@ -51,7 +50,7 @@ fn cfr_mmd_recovers_the_effect() {
     let mut p = small("cfr");
     p.insert("ipm".into(), "mmd".into());
     let (data, split) = (confounded(800, 11), split(800, 12));
-    let est = neural::build("cfr", &p).unwrap().estimate(&data, &split, &mut RunRng::seed_from_u64(13)).unwrap();
+    let est = causeway::estimate::build("cfr", &p).unwrap().estimate(&data, &split, &mut RunRng::seed_from_u64(13)).unwrap();
     eprintln!("cfr-mmd: ate {:.3}", est.ate);
     assert!((est.ate - EFFECT).abs() < 0.4, "cfr-mmd ATE {}", est.ate);
 }
@@ -66,7 +65,7 @@ fn dragonnet_without_targeted_regularization_recovers_the_effect() {
     let mut p = small("dragonnet");
     p.insert("targeted_regularization".into(), false.into());
     let (data, split) = (confounded(800, 11), split(800, 12));
-    let est = neural::build("dragonnet", &p).unwrap().estimate(&data, &split, &mut RunRng::seed_from_u64(13)).unwrap();
+    let est = causeway::estimate::build("dragonnet", &p).unwrap().estimate(&data, &split, &mut RunRng::seed_from_u64(13)).unwrap();
     eprintln!("dragonnet (no TR): ate {:.3}, diagnostics {:?}", est.ate, est.diagnostics);
     assert!((est.ate - EFFECT).abs() < 0.4, "dragonnet ATE {}", est.ate);
 }

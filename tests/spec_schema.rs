@@ -25,6 +25,12 @@ fn committed_schema_is_current() {
     assert!(committed == current, "{COMMITTED} is stale: run `cargo run -- schema > {COMMITTED}` and commit it");
 }
 
+#[test]
+fn committed_estimator_reference_is_current() {
+    let committed = std::fs::read_to_string("docs/estimators.md").unwrap_or_default();
+    assert!(committed == causeway::estimate::registry::reference_markdown(), "docs/estimators.md is stale: run `cargo run -- estimators > docs/estimators.md` and commit it");
+}
+
 // ---- keys and names ---------------------------------------------------------
 
 /// A file that sets every optional mapping, so that a key can be planted in each.

@@ -7,14 +7,20 @@
 pub mod classical;
 mod error;
 mod estimator;
-mod factory;
 mod guard;
 pub mod metrics;
 pub mod neural;
 mod params;
+pub mod registry;
 
 pub use error::EstimateError;
 pub use estimator::{Estimate, Estimator, Params};
 pub use neural::{libtorch_version, numeric_identity};
-pub use factory::{CLASSICAL_KINDS, algorithm_version, build, init_thread, kinds, uses_libtorch, late_defaults, resolve};
+pub use registry::{Kind, Role, algorithm_version, build, classical_kinds, kinds, late_defaults, neural_kinds, resolve, role, uses_libtorch};
+
+/// Call once in every worker thread before running estimators. The classical
+/// estimators need nothing; the neural ones pin libtorch to one thread.
+pub fn init_thread() {
+    neural::init_thread();
+}
 pub use metrics::{Metric, score};

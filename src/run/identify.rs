@@ -4,25 +4,10 @@
 
 use std::path::Path;
 
+use crate::estimate::Role;
 use crate::graph::{self, AdjustStrategy, Admg, GraphSpec};
 use crate::scm::{Equation, Model};
 use crate::spec::{observed_names, Adjust, Dataset, Experiment};
-
-/// Which covariates an estimator kind needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    None,
-    Backdoor,
-    FrontDoor,
-}
-
-fn role(kind: &str) -> Role {
-    match kind {
-        "naive" => Role::None,
-        "frontdoor" => Role::FrontDoor,
-        _ => Role::Backdoor,
-    }
-}
 
 /// The covariate sets of an experiment, decided once before its runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,7 +23,7 @@ pub struct Covariates {
 impl Covariates {
     /// The covariate names for `kind`, given the data's covariates.
     pub fn for_kind(&self, kind: &str, available: &[String]) -> Result<Vec<String>, String> {
-        match role(kind) {
+        match crate::estimate::role(kind) {
             Role::None => Ok(Vec::new()),
             Role::FrontDoor => self.frontdoor.clone().ok_or_else(|| "the graph has no front-door set for this treatment and outcome".to_string()),
             Role::Backdoor => match &self.backdoor {

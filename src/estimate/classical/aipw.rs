@@ -180,6 +180,19 @@ fn effect_on_treated(data: &CausalData, nu: &Nuisance, arms: &Arms) -> f64 {
     total / n1
 }
 
+
+/// The `aipw` kind, for the estimator registry.
+pub static AIPW: crate::estimate::registry::Kind = crate::estimate::registry::Kind {
+    name: "aipw",
+    summary: "Augmented IPW (doubly robust) with K-fold cross-fitting and an influence-function interval (Chernozhukov et al. 2018).",
+    role: crate::estimate::registry::Role::Backdoor,
+    version: 1,
+    uses_libtorch: false,
+    resolve: crate::estimate::registry::resolve_hyper::<AipwParams>,
+    late_defaults: crate::estimate::registry::no_late_defaults,
+    build: |kind, p| Ok(Box::new(Aipw { params: crate::estimate::params::parse(kind, p)? })),
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -205,6 +205,19 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + frac * (sorted[hi] - sorted[lo])
 }
 
+
+/// The `frontdoor` kind, for the estimator registry.
+pub static FRONTDOOR: crate::estimate::registry::Kind = crate::estimate::registry::Kind {
+    name: "frontdoor",
+    summary: "The plug-in front-door estimator through the graph's mediators (Pearl 2009, section 3.3.2), bootstrap interval.",
+    role: crate::estimate::registry::Role::FrontDoor,
+    version: 1,
+    uses_libtorch: false,
+    resolve: crate::estimate::registry::resolve_hyper::<FrontDoorParams>,
+    late_defaults: crate::estimate::registry::no_late_defaults,
+    build: |kind, p| Ok(Box::new(FrontDoor { params: crate::estimate::params::parse(kind, p)? })),
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -113,6 +113,19 @@ fn effective_sample_size(w: &[f64]) -> f64 {
     if s2 > 0.0 { s * s / s2 } else { 0.0 }
 }
 
+
+/// The `ipw` kind, for the estimator registry.
+pub static IPW: crate::estimate::registry::Kind = crate::estimate::registry::Kind {
+    name: "ipw",
+    summary: "Inverse probability weighting with a logistic propensity model clipped to [clip, 1 - clip].",
+    role: crate::estimate::registry::Role::Backdoor,
+    version: 1,
+    uses_libtorch: false,
+    resolve: crate::estimate::registry::resolve_hyper::<IpwParams>,
+    late_defaults: crate::estimate::registry::no_late_defaults,
+    build: |kind, p| Ok(Box::new(Ipw { params: crate::estimate::params::parse(kind, p)? })),
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -162,6 +162,19 @@ fn standard_deviation(values: &[f64]) -> f64 {
     super::sample::variance(values).sqrt()
 }
 
+
+/// The `matching` kind, for the estimator registry.
+pub static MATCHING: crate::estimate::registry::Kind = crate::estimate::registry::Kind {
+    name: "matching",
+    summary: "Nearest-neighbour matching on the logit of the propensity score, with replacement, for the ATT (Austin 2011).",
+    role: crate::estimate::registry::Role::Backdoor,
+    version: 1,
+    uses_libtorch: false,
+    resolve: crate::estimate::registry::resolve_hyper::<MatchingParams>,
+    late_defaults: crate::estimate::registry::no_late_defaults,
+    build: |kind, p| Ok(Box::new(Matching { params: crate::estimate::params::parse(kind, p)? })),
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

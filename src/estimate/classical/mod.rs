@@ -16,10 +16,10 @@ mod naive;
 mod ols;
 mod sample;
 
-pub use aipw::{Aipw, AipwParams};
-pub use frontdoor::{FrontDoor, FrontDoorParams};
-pub use ipw::{Ipw, IpwParams};
+pub use aipw::{AIPW, Aipw, AipwParams};
+pub use frontdoor::{FRONTDOOR, FrontDoor, FrontDoorParams};
+pub use ipw::{IPW, Ipw, IpwParams};
 pub use linalg::FitError;
-pub use matching::{Matching, MatchingParams};
-pub use naive::Naive;
-pub use ols::Ols;
+pub use matching::{MATCHING, Matching, MatchingParams};
+pub use naive::{NAIVE, Naive};
+pub use ols::{OLS, OLS_INTERACT, Ols};

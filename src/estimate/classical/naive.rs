@@ -32,3 +32,18 @@ impl Estimator for Naive {
         })
     }
 }
+
+/// The `naive` kind, for the estimator registry.
+pub static NAIVE: crate::estimate::registry::Kind = crate::estimate::registry::Kind {
+    name: "naive",
+    summary: "Difference in means between the arms: ignores confounding, the baseline every adjustment must beat.",
+    role: crate::estimate::registry::Role::None,
+    version: 1,
+    uses_libtorch: false,
+    resolve: crate::estimate::registry::resolve_hyper::<crate::estimate::params::NoParams>,
+    late_defaults: crate::estimate::registry::no_late_defaults,
+    build: |kind, p| {
+        crate::estimate::params::parse::<crate::estimate::params::NoParams>(kind, p)?;
+        Ok(Box::new(Naive))
+    },
+};

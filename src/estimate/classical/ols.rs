@@ -99,3 +99,29 @@ pub(super) fn treatment_design(data: &CausalData, rows: &[usize], centre: &[f64]
         }
     })
 }
+
+/// `Build` of both OLS kinds: `ols_interact` gives each arm its own slopes.
+fn build_ols(kind: &str, p: &crate::estimate::Params) -> Result<Box<dyn Estimator>, EstimateError> {
+    crate::estimate::params::parse::<crate::estimate::params::NoParams>(kind, p)?;
+    Ok(Box::new(Ols { interact: kind == "ols_interact" }))
+}
+
+/// The `ols` kind (OLS/LR-1 of the papers' tables), for the estimator registry.
+pub static OLS: crate::estimate::registry::Kind = crate::estimate::registry::Kind {
+    name: "ols",
+    summary: "Regression adjustment y ~ t + X by least squares, a constant effect (OLS/LR-1 of Shalit et al. 2017), HC1 standard error.",
+    role: crate::estimate::registry::Role::Backdoor,
+    version: 1,
+    uses_libtorch: false,
+    resolve: crate::estimate::registry::resolve_hyper::<crate::estimate::params::NoParams>,
+    late_defaults: crate::estimate::registry::no_late_defaults,
+    build: build_ols,
+};
+
+/// The `ols_interact` kind (OLS/LR-2), for the estimator registry.
+pub static OLS_INTERACT: crate::estimate::registry::Kind = crate::estimate::registry::Kind {
+    name: "ols_interact",
+    summary: "Regression adjustment with treatment-covariate interactions, each arm its own slopes (OLS/LR-2 of Shalit et al. 2017).",
+    build: build_ols,
+    ..OLS
+};

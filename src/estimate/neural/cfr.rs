@@ -19,3 +19,15 @@ impl Estimator for CfrEstimator {
         tarnet::fit("cfr", &p.tarnet, Some(balance), data, split, rng)
     }
 }
+
+/// The `cfr` kind, for the estimator registry.
+pub static CFR: crate::estimate::registry::Kind = crate::estimate::registry::Kind {
+    name: "cfr",
+    summary: "CFR: TARNet plus alpha times an IPM (MMD or Wasserstein) between the arms' representations (Shalit, Johansson & Sontag, ICML 2017).",
+    role: crate::estimate::registry::Role::Backdoor,
+    version: super::ALGORITHM_VERSION,
+    uses_libtorch: true,
+    resolve: super::params::resolve::<CfrParams>,
+    late_defaults: <CfrParams as super::params::Checked>::late_defaults,
+    build: |kind, p| Ok(Box::new(CfrEstimator { params: super::params::parse(kind, p)? })),
+};

@@ -136,6 +136,19 @@ impl Estimator for DragonEstimator {
     }
 }
 
+
+/// The `dragonnet` kind, for the estimator registry.
+pub static DRAGONNET: crate::estimate::registry::Kind = crate::estimate::registry::Kind {
+    name: "dragonnet",
+    summary: "DragonNet: a shared body, two outcome heads and a propensity head, optionally with targeted regularization; defaults from the authors' code (Shi, Blei & Veitch, NeurIPS 2019).",
+    role: crate::estimate::registry::Role::Backdoor,
+    version: super::ALGORITHM_VERSION,
+    uses_libtorch: true,
+    resolve: super::params::resolve::<DragonParams>,
+    late_defaults: <DragonParams as super::params::Checked>::late_defaults,
+    build: |kind, p| Ok(Box::new(DragonEstimator { params: super::params::parse(kind, p)? })),
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

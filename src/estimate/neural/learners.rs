@@ -108,3 +108,27 @@ fn combine(a: &Report, b: &Report) -> Report {
         final_train: (a.final_train + b.final_train) / 2.0,
     }
 }
+
+/// The `slearner` kind, for the estimator registry.
+pub static SLEARNER: crate::estimate::registry::Kind = crate::estimate::registry::Kind {
+    name: "slearner",
+    summary: "S-learner: one MLP on (x, t), contrasted at t = 1 and t = 0 (Künzel et al., PNAS 2019).",
+    role: crate::estimate::registry::Role::Backdoor,
+    version: super::ALGORITHM_VERSION,
+    uses_libtorch: true,
+    resolve: super::params::resolve::<LearnerParams>,
+    late_defaults: <LearnerParams as super::params::Checked>::late_defaults,
+    build: |kind, p| Ok(Box::new(SLearner { params: super::params::parse(kind, p)? })),
+};
+
+/// The `tlearner` kind, for the estimator registry.
+pub static TLEARNER: crate::estimate::registry::Kind = crate::estimate::registry::Kind {
+    name: "tlearner",
+    summary: "T-learner: one MLP per arm, each on its arm's rows (Künzel et al., PNAS 2019).",
+    role: crate::estimate::registry::Role::Backdoor,
+    version: super::ALGORITHM_VERSION,
+    uses_libtorch: true,
+    resolve: super::params::resolve::<LearnerParams>,
+    late_defaults: <LearnerParams as super::params::Checked>::late_defaults,
+    build: |kind, p| Ok(Box::new(TLearner { params: super::params::parse(kind, p)? })),
+};

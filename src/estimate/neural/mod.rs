@@ -19,7 +19,6 @@ mod learners;
 mod mlp;
 mod params;
 pub mod probe;
-mod registry;
 mod suggest;
 mod tarnet;
 mod train;
@@ -28,4 +27,15 @@ pub use device::{Device, cuda_available, init_thread, libtorch_version};
 pub use dispatch::identity as numeric_identity;
 pub use layers::{Activation, LayerSpec};
 pub use params::{CfrParams, DragonParams, Ipm, LearnerParams, Propensity, Schedule, TarnetParams};
-pub use registry::{KINDS, algorithm_version, build, late_defaults, resolve};
+pub use cfr::CFR;
+pub use dragonnet::DRAGONNET;
+pub use learners::{SLEARNER, TLEARNER};
+pub use tarnet::TARNET;
+
+/// The algorithm version of every neural kind; bump when their numbers change
+/// for the same inputs, so that cached runs are recomputed.
+/// 2: MKL's matrix products pinned to its AVX2 path (`MKL_CBWR`), which changed
+/// the rounding on processors whose default path differs.
+/// 3: the portable numeric mode: matrix products and vector math in causeway's
+/// own kernels, ATen at AVX2, oneDNN off (src/numerics).
+pub const ALGORITHM_VERSION: u32 = 3;

@@ -341,6 +341,12 @@ pub fn parse<T: Checked>(kind: &str, params: &Params) -> Result<T, EstimateError
     Ok(parsed)
 }
 
+/// The registry's `Resolve` for a neural kind: parse, then every default spelled
+/// out (a late one only when set away from its default).
+pub fn resolve<T: Checked>(kind: &str, params: &Params) -> Result<Params, EstimateError> {
+    Ok(to_params(&parse::<T>(kind, params)?))
+}
+
 /// Every default spelled out, keys sorted (serde_json's map is a BTreeMap).
 pub fn to_params<T: Serialize>(value: &T) -> Params {
     match serde_json::to_value(value) {
@@ -361,6 +367,37 @@ mod tests {
 
     fn params(v: Value) -> Params {
         v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn resolved_cfr_defaults_are_the_published_ones() {
+        let resolved = resolve::<CfrParams>("cfr", &Params::new()).unwrap();
+        insta::assert_snapshot!(serde_json::to_string_pretty(&resolved).unwrap());
+    }
+
+    #[test]
+    fn resolved_dragonnet_defaults_are_the_published_ones() {
+        let resolved = resolve::<DragonParams>("dragonnet", &Params::new()).unwrap();
+        insta::assert_snapshot!(serde_json::to_string_pretty(&resolved).unwrap());
+    }
+
+    #[test]
+    fn a_late_hyperparameter_enters_the_key_only_when_set_away_from_its_default() {
+        let default = resolve::<DragonParams>("dragonnet", &Params::new()).unwrap();
+        assert!(!default.contains_key("propensity"), "stored dragonnet keys would all change");
+        assert_eq!(resolve::<DragonParams>("dragonnet", &params(json!({"propensity": "body"}))).unwrap(), default);
+        let inputs = resolve::<DragonParams>("dragonnet", &params(json!({"propensity": "inputs"}))).unwrap();
+        assert_eq!(inputs["propensity"], json!("inputs"));
+        assert_eq!(resolve::<DragonParams>("dragonnet", &inputs).unwrap(), inputs, "resolution is idempotent");
+        assert_eq!(DragonParams::late_defaults()["propensity"], json!("body"));
+        let err = resolve::<DragonParams>("dragonnet", &params(json!({"propensity": "input"}))).unwrap_err();
+        insta::assert_snapshot!(err.to_string(), @"estimator `dragonnet`: invalid hyperparameters: unknown variant `input`, expected `body` or `inputs`");
+    }
+
+    #[test]
+    fn layer_shorthand_resolves_to_dense_elu() {
+        let resolved = resolve::<TarnetParams>("tarnet", &params(json!({"representation": [20, 20]}))).unwrap();
+        assert_eq!(resolved["representation"], json!([{"activation": "elu", "dense": 20}, {"activation": "elu", "dense": 20}]));
     }
 
     #[test]

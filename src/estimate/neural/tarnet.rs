@@ -118,3 +118,15 @@ impl Estimator for TarnetEstimator {
         fit("tarnet", &self.params, None, data, split, rng)
     }
 }
+
+/// The `tarnet` kind, for the estimator registry.
+pub static TARNET: crate::estimate::registry::Kind = crate::estimate::registry::Kind {
+    name: "tarnet",
+    summary: "TARNet: a shared representation and one outcome head per arm; defaults from cfrnet (Shalit, Johansson & Sontag, ICML 2017).",
+    role: crate::estimate::registry::Role::Backdoor,
+    version: super::ALGORITHM_VERSION,
+    uses_libtorch: true,
+    resolve: super::params::resolve::<TarnetParams>,
+    late_defaults: <TarnetParams as super::params::Checked>::late_defaults,
+    build: |kind, p| Ok(Box::new(TarnetEstimator { params: super::params::parse(kind, p)? })),
+};
