@@ -36,6 +36,7 @@ pub fn check(loaded: &Loaded, exp: &Experiment) -> Result<()> {
             }
         }
     }
+    check_adjust_roles(loaded, exp)?;
     check_graph(loaded, exp)
 }
 
@@ -77,10 +78,26 @@ fn check_estimator(loaded: &Loaded, i: usize, decl: &EstimatorDecl) -> Result<()
         let mut params = decl.params.clone();
         params.extend(point);
         if let Err(e) = estimate::resolve(&decl.kind, &params) {
-            return Err(invalid(loaded, &format!("{path}.{}", decl.kind), e.to_string()));
+            // An unknown key is pointed at itself; a bad value at the value.
+            let at_key = e.to_string().contains("unknown key");
+            return Err(loaded.error_at(&hyperparameter_path(&path, decl, &e), at_key, SpecErrorKind::Invalid(e.to_string())));
         }
     }
     Ok(())
+}
+
+/// Where a hyperparameter error belongs: the key it names, under the kind's
+/// mapping or under `sweep`, else the kind's mapping as a whole.
+fn hyperparameter_path(path: &str, decl: &EstimatorDecl, e: &estimate::EstimateError) -> String {
+    let named = match e {
+        estimate::EstimateError::InvalidParams { message, .. } => message.split('`').nth(1).map(str::to_string),
+        _ => None,
+    };
+    match named {
+        Some(key) if decl.sweep.iter().any(|(k, _)| *k == key) => format!("{path}.sweep.{key}"),
+        Some(key) if decl.params.contains_key(&key) => format!("{path}.{}.{key}", decl.kind),
+        _ => format!("{path}.{}", decl.kind),
+    }
 }
 
 fn check_builtin(loaded: &Loaded, name: &str) -> Result<()> {
@@ -139,6 +156,24 @@ fn shift(loaded: &Loaded, file: &std::path::Path, p: Position, offset: usize) ->
         .and_then(|line| line.chars().nth(p.column.saturating_sub(1)))
         .is_some_and(|c| c == '"' || c == '\'');
     Position { line: p.line, column: p.column + offset + usize::from(quoted) }
+}
+
+/// The treatment or the outcome in an explicit `adjust` list, pointed at its entry.
+fn check_adjust_roles(loaded: &Loaded, exp: &Experiment) -> Result<()> {
+    let Adjust::Explicit(list) = &exp.adjust else { return Ok(()) };
+    let roles = match &exp.dataset {
+        Dataset::Simulate(s) => Some((s.treatment.as_str(), s.outcome.as_str())),
+        Dataset::File { treatment, outcome, .. } => Some((treatment.as_str(), outcome.as_str())),
+        Dataset::Builtin { .. } => None,
+    };
+    for (i, name) in list.iter().enumerate() {
+        if let Some((t, y)) = roles.filter(|(t, y)| name == t || name == y) {
+            let role = if name == t { "treatment" } else { "outcome" };
+            return Err(invalid(loaded, &format!("adjust[{i}]"), format!("`{name}` is the {role}; it cannot be in the adjustment set"))
+                .with_help(format!("adjust for covariates of `{t}` and `{y}` only")));
+        }
+    }
+    Ok(())
 }
 
 fn check_graph(loaded: &Loaded, exp: &Experiment) -> Result<()> {
