@@ -97,6 +97,9 @@ enum Command {
     Plan {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Print only the runs of shard I of N (those `causeway run --shard I/N` computes).
+        #[arg(long, value_name = "I/N")]
+        shard: Option<Shard>,
     },
     /// Recompute stored runs and compare them bit for bit with the cache.
     Verify {
@@ -187,7 +190,7 @@ fn main() -> ExitCode {
         }
         Command::Check { paths } => app::check(&paths, &cli.root),
         Command::Verify { paths, sample, jobs, cache } => app::verify(&paths, &cli.root, &cache, jobs.unwrap_or_else(default_jobs), sample),
-        Command::Plan { paths } => app::plan(&paths, &cli.root),
+        Command::Plan { paths, shard } => app::plan(&paths, &cli.root, shard),
         Command::Identify { paths, format } => {
             let format = match format {
                 FormatArg::Text => IdentifyFormat::Text,

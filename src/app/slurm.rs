@@ -12,9 +12,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::load::prepare_all;
+use super::load::plan_all;
 use super::{EXIT_BAD_INPUT, EXIT_FAILED_RUNS, EXIT_OK};
-use crate::run::{keys_of, Shard};
+use crate::run::shard_sizes;
 
 #[derive(Debug, Clone)]
 pub struct SlurmArgs {
@@ -75,7 +75,7 @@ const ARRAY_SCRIPT: &str = "array.sbatch";
 const COLLECT_SCRIPT: &str = "collect.sbatch";
 
 pub fn slurm(args: &SlurmArgs) -> i32 {
-    let prepared = match prepare_all(&args.paths, &args.root) {
+    let planned = match plan_all(&args.paths, &args.root) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -86,7 +86,14 @@ pub fn slurm(args: &SlurmArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    let sizes: Vec<usize> = (1..=args.array).filter_map(|i| Shard::new(i, args.array).ok()).map(|s| keys_of(&prepared, s).len()).collect();
+    // Counted from the keys alone: no run is expanded (validate made array >= 1).
+    let sizes = match shard_sizes(&planned.iter().map(|p| &p.plan).collect::<Vec<_>>(), args.array) {
+        Ok(sizes) => sizes,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
     let (array, collect) = match write_scripts(&job, &args.output) {
         Ok(paths) => paths,
         Err(e) => {

@@ -11,7 +11,7 @@ use super::load::Loaded;
 use super::locate::Position;
 use crate::estimate::{self, Metric};
 use crate::graph::{parse_graph, GraphSpec};
-use crate::run::cartesian;
+use crate::run::{cartesian, sweep_points};
 use crate::scm::{Equation, Model};
 use crate::suggest::did_you_mean;
 
@@ -84,10 +84,13 @@ fn check_builtin(loaded: &Loaded, name: &str) -> Result<()> {
 }
 
 /// Compile the equations at the defaults and at every sweep point, so that a
-/// parameter value that breaks a model is caught before anything runs.
+/// parameter value that breaks a model is caught before anything runs. Only
+/// the swept parameters the equations name can change the model, so the points
+/// are those of their sweep alone, taken one at a time.
 fn check_equations(loaded: &Loaded, exp: &Experiment, sim: &Simulate) -> Result<()> {
     let equations: Vec<Equation> = sim.equations.iter().map(|(n, e)| Equation::new(n.clone(), e.clone())).collect();
-    for point in cartesian(&exp.sweep) {
+    let named: Vec<(String, Vec<f64>)> = exp.sweep.iter().filter(|(p, _)| sim.equations.iter().any(|(_, e)| names_param(e, p))).cloned().collect();
+    for point in sweep_points(&named) {
         let mut params: BTreeMap<String, f64> = exp.params.clone();
         params.extend(point);
         if let Err(e) = Model::compile(&equations, &params) {
@@ -102,6 +105,12 @@ fn check_equations(loaded: &Loaded, exp: &Experiment, sim: &Simulate) -> Result<
         }
     }
     Ok(())
+}
+
+/// Whether `equation` reads `$param` (a `$` and the whole identifier).
+fn names_param(equation: &str, param: &str) -> bool {
+    let needle = format!("${param}");
+    equation.match_indices(&needle).any(|(at, _)| !equation[at + needle.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
 }
 
 /// Move a value's position `offset` bytes into the value, stepping over an
@@ -149,5 +158,19 @@ pub fn observed_names(exp: &Experiment) -> Vec<String> {
     match &exp.dataset {
         Dataset::Simulate(sim) => sim.equations.iter().map(|(n, _)| n.clone()).filter(|n| !latent.contains(n)).collect(),
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_param;
+
+    #[test]
+    fn an_equation_names_a_parameter_by_its_whole_identifier() {
+        assert!(names_param("normal($mu, 1)", "mu"));
+        assert!(names_param("$mu", "mu"));
+        assert!(!names_param("normal($mu2, 1)", "mu"));
+        assert!(!names_param("normal($mu_x, 1) + mu", "mu"));
+        assert!(names_param("$mu_x + $mu * 2", "mu"));
     }
 }
