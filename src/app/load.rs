@@ -7,10 +7,24 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use super::{discover, EXIT_BAD_INPUT};
 use crate::run::{prepare, shard_runs, Plan, PlanContext, Prepared, Run, Shard};
-use crate::spec::{self, Experiment};
+use crate::spec::{self, Experiment, Limits};
+
+static LIMITS: OnceLock<Limits> = OnceLock::new();
+
+/// Set the size limits of this process (from `--max-runs` and
+/// `--max-run-memory`); only the first call counts. Until then, the defaults.
+pub fn set_limits(limits: Limits) {
+    let _ = LIMITS.set(limits);
+}
+
+/// The size limits every command checks experiments against.
+pub fn limits() -> Limits {
+    LIMITS.get().copied().unwrap_or_default()
+}
 
 /// A validated experiment and the file it came from.
 pub struct LoadedExperiment {
@@ -26,7 +40,7 @@ pub fn load_experiments(files: &[PathBuf]) -> (Vec<LoadedExperiment>, bool) {
     let mut bad = false;
     let mut names: BTreeMap<String, PathBuf> = BTreeMap::new();
     for file in files {
-        match spec::load(file).and_then(|l| spec::validate(&l).and_then(|e| spec::check(&l, &e).map(|()| e))) {
+        match spec::load(file).and_then(|l| spec::validate(&l).and_then(|e| spec::check_with(&l, &e, &limits()).map(|()| e))) {
             Ok(experiment) => {
                 if let Some(other) = names.insert(experiment.name.clone(), file.clone()) {
                     eprintln!("error: {}: experiment name `{}` is already used by {}", file.display(), experiment.name, other.display());

@@ -15,6 +15,7 @@ use std::process::Command;
 use super::load::plan_all;
 use super::{EXIT_BAD_INPUT, EXIT_FAILED_RUNS, EXIT_OK};
 use crate::run::shard_sizes;
+use crate::spec::Limits;
 
 #[derive(Debug, Clone)]
 pub struct SlurmArgs {
@@ -51,6 +52,8 @@ pub struct SlurmJob {
     pub partition: Option<String>,
     pub time: Option<String>,
     pub cpus: usize,
+    /// The size limits in force, passed on to every task where they are not the defaults.
+    pub limits: Limits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +170,7 @@ fn resolve(args: &SlurmArgs) -> Result<SlurmJob, SlurmError> {
         partition: args.partition.clone(),
         time: args.time.clone(),
         cpus: args.cpus,
+        limits: super::limits(),
     })
 }
 
@@ -246,7 +250,15 @@ pub fn sbatch_scripts(job: &SlurmJob) -> (String, String) {
 }
 
 fn command(job: &SlurmJob) -> String {
-    format!("{} --root {}", quote(&job.exe), quote(&job.root))
+    let mut text = format!("{} --root {}", quote(&job.exe), quote(&job.root));
+    let defaults = Limits::default();
+    if job.limits.max_runs != defaults.max_runs {
+        text.push_str(&format!(" --max-runs {}", job.limits.max_runs));
+    }
+    if job.limits.max_run_memory != defaults.max_run_memory {
+        text.push_str(&format!(" --max-run-memory {}", job.limits.max_run_memory));
+    }
+    text
 }
 
 fn files(job: &SlurmJob) -> String {
@@ -316,6 +328,7 @@ mod tests {
             partition: Some("cpu".into()),
             time: Some("2:00:00".into()),
             cpus: 4,
+            limits: Limits::default(),
         }
     }
 
@@ -324,6 +337,15 @@ mod tests {
         let (array, collect) = sbatch_scripts(&job());
         insta::assert_snapshot!("slurm_array_script", array);
         insta::assert_snapshot!("slurm_collect_script", collect);
+    }
+
+    #[test]
+    fn raised_limits_are_passed_to_every_task() {
+        let limits = Limits { max_runs: 10_000_000, max_run_memory: 64 << 30 };
+        let (array, collect) = sbatch_scripts(&SlurmJob { limits, ..job() });
+        for script in [array, collect] {
+            assert!(script.contains("--root '/home/ada/sweeps' --max-runs 10000000 --max-run-memory 68719476736 "), "{script}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use super::error::{SpecError, SpecErrorKind};
 use super::experiment::{Adjust, Dataset, EstimatorDecl, Experiment, Simulate};
 use super::load::Loaded;
 use super::locate::Position;
+use super::size::{check_size, Limits};
 use crate::estimate::{self, Metric};
 use crate::graph::{parse_graph, GraphSpec};
 use crate::run::{cartesian, sweep_points};
@@ -17,8 +18,16 @@ use crate::suggest::did_you_mean;
 
 type Result<T> = std::result::Result<T, SpecError>;
 
-/// Check everything `validate` could not check on its own.
+/// Check everything `validate` could not check on its own, under the default
+/// size limits.
 pub fn check(loaded: &Loaded, exp: &Experiment) -> Result<()> {
+    check_with(loaded, exp, &Limits::default())
+}
+
+/// `check` under `limits`. The size comes first, so that a sweep too large to
+/// expand is refused before its points are compiled.
+pub fn check_with(loaded: &Loaded, exp: &Experiment, limits: &Limits) -> Result<()> {
+    check_size(loaded, exp, limits)?;
     check_metrics(loaded, exp)?;
     for (i, decl) in exp.estimators.iter().enumerate() {
         check_estimator(loaded, i, decl)?;
