@@ -10,6 +10,7 @@ use causeway::app::{self, CollectArgs, IdentifyFormat, RunArgs, SlurmArgs, Verif
 use causeway::report::ProgressMode;
 use causeway::numerics::{self, NumericMode};
 use causeway::run::Shard;
+use causeway::spec;
 
 #[derive(Parser)]
 #[command(name = "causeway", version, about = "Reproducible experiments for neural causal inference")]
@@ -22,6 +23,15 @@ struct Cli {
     /// processor's own (its run keys differ, so the two never share cached runs).
     #[arg(long, global = true, value_enum, default_value_t = NumericsArg::Portable)]
     numerics: NumericsArg,
+    /// Refuse an experiment that expands into more runs than this (data-sweep
+    /// points x replications x estimator configurations). A larger sweep is
+    /// legitimate: raise the limit and run it in shards.
+    #[arg(long, global = true, value_name = "N", default_value_t = spec::DEFAULT_MAX_RUNS)]
+    max_runs: u64,
+    /// Refuse simulated data whose runs are estimated to need more memory each
+    /// (rows x columns x 8 bytes x 6 copies): a size such as 64G (binary units).
+    #[arg(long, global = true, value_name = "SIZE", default_value = "16G", value_parser = spec::parse_size)]
+    max_run_memory: u64,
     #[command(subcommand)]
     command: Command,
 }
@@ -106,6 +116,9 @@ enum Command {
         /// Experiment files, or folders searched for *.yaml.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Print only the runs of shard I of N (those `causeway run --shard I/N` computes).
+        #[arg(long, value_name = "I/N")]
+        shard: Option<Shard>,
     },
     /// Check stored runs: damaged records (checksum) and numeric changes (recompute
     /// and compare bit for bit); `--repair` replaces damaged records.
@@ -192,6 +205,7 @@ fn main() -> ExitCode {
     for (pin, value) in numerics::select(mode) {
         eprintln!("warning: {}={value} overrides the portable pin {}={}; network runs are keyed as numeric mode `custom` and will not match tables made elsewhere", pin.var, pin.var, pin.value);
     }
+    app::set_limits(spec::Limits { max_runs: cli.max_runs, max_run_memory: cli.max_run_memory });
     let code = match cli.command {
         Command::Run { paths, jobs, results, cache, fail_fast, progress, shard } => {
             let jobs = jobs.unwrap_or_else(default_jobs);
@@ -209,7 +223,7 @@ fn main() -> ExitCode {
         Command::Verify { paths, sample, jobs, cache, repair } => {
             app::verify(&VerifyArgs { paths, root: cli.root.clone(), cache, jobs: jobs.unwrap_or_else(default_jobs), sample, repair })
         }
-        Command::Plan { paths } => app::plan(&paths, &cli.root),
+        Command::Plan { paths, shard } => app::plan(&paths, &cli.root, shard),
         Command::Identify { paths, format } => {
             let format = match format {
                 FormatArg::Text => IdentifyFormat::Text,

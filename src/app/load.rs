@@ -1,12 +1,30 @@
 //! Load, validate and check experiment files, printing every error, and prepare
 //! each valid experiment for execution (plan, identification, data hashes).
+//!
+//! An experiment is planned without expanding its runs (`Plan`); they are
+//! expanded only where they are needed: all of them for `run` and `collect`,
+//! a shard's for `run --shard`, none for `check`, one at a time for `plan`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use super::{discover, EXIT_BAD_INPUT};
-use crate::run::{plan, prepare, DataSource, PlanContext, Prepared};
-use crate::spec::{self, Experiment};
+use crate::run::{prepare, shard_runs, DataSource, Plan, PlanContext, Prepared, Run, Shard};
+use crate::spec::{self, Experiment, Limits};
+
+static LIMITS: OnceLock<Limits> = OnceLock::new();
+
+/// Set the size limits of this process (from `--max-runs` and
+/// `--max-run-memory`); only the first call counts. Until then, the defaults.
+pub fn set_limits(limits: Limits) {
+    let _ = LIMITS.set(limits);
+}
+
+/// The size limits every command checks experiments against.
+pub fn limits() -> Limits {
+    LIMITS.get().copied().unwrap_or_default()
+}
 
 /// A validated experiment and the file it came from.
 pub struct LoadedExperiment {
@@ -24,7 +42,7 @@ pub fn load_experiments(files: &[PathBuf]) -> (Vec<LoadedExperiment>, bool) {
     for file in files {
         let checked = spec::load(file).and_then(|l| {
             let e = spec::validate(&l)?;
-            spec::check(&l, &e)?;
+            spec::check_with(&l, &e, &limits())?;
             Ok((l, e))
         });
         match checked {
@@ -49,21 +67,43 @@ pub fn load_experiments(files: &[PathBuf]) -> (Vec<LoadedExperiment>, bool) {
     (ok, bad)
 }
 
-/// Plan and prepare one experiment for execution.
-pub fn prepare_experiment(exp: &Experiment, root: &Path) -> Result<Prepared, String> {
-    let source = DataSource::read(exp, root).map_err(|e| format!("{}: {e}", exp.name))?;
-    let ctx = PlanContext { data_files: source.hashes(), libtorch: crate::estimate::libtorch_version(), numerics: crate::estimate::numeric_identity() };
-    let runs = plan(exp, &ctx).map_err(|e| format!("{}: {e}", exp.name))?;
-    prepare(exp.clone(), runs, root, source).map_err(|e| format!("{}: {e}", exp.name))
+/// An experiment planned and ready to execute, its runs not yet expanded
+/// (`prepared.runs` is empty).
+pub struct Planned {
+    pub plan: Plan,
+    pub prepared: Prepared,
 }
 
-/// Discover, check and prepare every experiment under `paths`, printing each
+/// Plan one experiment: hash its data files, resolve its estimators, identify
+/// its effect. Nothing is expanded.
+pub fn plan_experiment(exp: &Experiment, root: &Path) -> Result<Planned, String> {
+    let source = DataSource::read(exp, root).map_err(|e| format!("{}: {e}", exp.name))?;
+    let ctx = PlanContext { data_files: source.hashes(), libtorch: crate::estimate::libtorch_version(), numerics: crate::estimate::numeric_identity() };
+    let plan = Plan::new(exp, &ctx).map_err(|e| format!("{}: {e}", exp.name))?;
+    let prepared = prepare(exp.clone(), Vec::new(), root, source).map_err(|e| format!("{}: {e}", exp.name))?;
+    Ok(Planned { plan, prepared })
+}
+
+/// Expand the runs at `indices` (all of them for None) into `planned.prepared`.
+/// The list is allocated fallibly: a plan too large to hold is an error, not an abort.
+fn expand(planned: Planned, indices: Option<&[usize]>) -> Result<Prepared, String> {
+    let Planned { plan, mut prepared } = planned;
+    let count = indices.map_or(plan.len(), <[usize]>::len);
+    let mut runs: Vec<Run> = Vec::new();
+    runs.try_reserve_exact(count).map_err(|_| {
+        format!("{}: there is not enough memory to hold its {count} runs at once: run it in shards (`causeway run --shard I/N`)", plan.experiment().name)
+    })?;
+    match indices {
+        Some(indices) => runs.extend(plan.runs_at(indices)),
+        None => runs.extend(plan.runs()),
+    }
+    prepared.runs = runs;
+    Ok(prepared)
+}
+
+/// Discover, check and plan every experiment under `paths`, printing each
 /// error; `Err(EXIT_BAD_INPUT)` when a path, a file or a plan is wrong.
-pub fn prepare_all(paths: &[PathBuf], root: &Path) -> Result<Vec<Prepared>, i32> {
-    let fail = |message: String| {
-        eprintln!("error: {message}");
-        EXIT_BAD_INPUT
-    };
+pub fn plan_all(paths: &[PathBuf], root: &Path) -> Result<Vec<Planned>, i32> {
     let files = discover(paths).map_err(fail)?;
     if files.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
@@ -73,5 +113,25 @@ pub fn prepare_all(paths: &[PathBuf], root: &Path) -> Result<Vec<Prepared>, i32>
     if bad {
         return Err(EXIT_BAD_INPUT);
     }
-    loaded.iter().map(|l| prepare_experiment(&l.experiment, root).map_err(fail)).collect()
+    loaded.iter().map(|l| plan_experiment(&l.experiment, root).map_err(fail)).collect()
+}
+
+fn fail(message: String) -> i32 {
+    eprintln!("error: {message}");
+    EXIT_BAD_INPUT
+}
+
+/// Discover, check and prepare every experiment under `paths`, every run
+/// expanded, printing each error; `Err(EXIT_BAD_INPUT)` when a path, a file or
+/// a plan is wrong.
+pub fn prepare_all(paths: &[PathBuf], root: &Path) -> Result<Vec<Prepared>, i32> {
+    plan_all(paths, root)?.into_iter().map(|p| expand(p, None).map_err(fail)).collect()
+}
+
+/// `prepare_all` with only the runs of `shard` expanded (the partition of
+/// `crate::run::restrict`), each experiment's in plan order.
+pub fn prepare_shard(paths: &[PathBuf], root: &Path, shard: Shard) -> Result<Vec<Prepared>, i32> {
+    let planned = plan_all(paths, root)?;
+    let mine = shard_runs(&planned.iter().map(|p| &p.plan).collect::<Vec<_>>(), shard).map_err(|e| fail(e.to_string()))?;
+    planned.into_iter().zip(&mine).map(|(p, indices)| expand(p, Some(indices)).map_err(fail)).collect()
 }

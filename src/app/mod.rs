@@ -13,7 +13,7 @@ mod verify;
 pub use collect::{collect, CollectArgs};
 pub use discover::discover;
 pub use doctor::doctor;
-pub use load::{load_experiments, prepare_all, LoadedExperiment};
+pub use load::{limits, load_experiments, plan_all, plan_experiment, prepare_all, prepare_shard, set_limits, LoadedExperiment, Planned};
 pub use run::{run, run_shard, RunArgs};
 pub use show::{check, identify, plan, IdentifyFormat};
 pub use slurm::{sbatch_scripts, slurm, SlurmArgs, SlurmError, SlurmJob};

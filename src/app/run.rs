@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::load::prepare_all;
+use super::load::{prepare_all, prepare_shard};
 use super::{EXIT_FAILED_RUNS, EXIT_INTERNAL, EXIT_IO, EXIT_OK};
 use crate::report::{self, Progress, ProgressMode, Versions};
-use crate::run::{execute, restrict, Cache, Event, ExecOptions, Outcome, Prepared, Reporter, RunError, Shard};
+use crate::run::{execute, Cache, Event, ExecOptions, Outcome, Prepared, Reporter, RunError, Shard};
 
 #[derive(Debug, Clone)]
 pub struct RunArgs {
@@ -51,8 +51,8 @@ pub fn run(args: &RunArgs) -> i32 {
 /// `causeway run --shard I/N`: compute the runs of one shard into the store and
 /// write no tables (`causeway collect` does, once every shard is done).
 pub fn run_shard(args: &RunArgs, shard: Shard) -> i32 {
-    let prepared = match prepare_all(&args.paths, &args.root) {
-        Ok(p) => restrict(p, shard),
+    let prepared = match prepare_shard(&args.paths, &args.root, shard) {
+        Ok(p) => p,
         Err(code) => return code,
     };
     match execute_with_progress(&prepared, args) {
@@ -119,7 +119,7 @@ fn report_damaged(progress: &Progress) {
 fn exit_status(e: &RunError) -> i32 {
     match e {
         RunError::Cache { .. } | RunError::Io { .. } => EXIT_IO,
-        RunError::Estimator { .. } | RunError::Pool { .. } => EXIT_FAILED_RUNS,
+        RunError::Estimator { .. } | RunError::Pool { .. } | RunError::TooManyRuns { .. } | RunError::Shard { .. } => EXIT_FAILED_RUNS,
     }
 }
 

@@ -1,11 +1,11 @@
 //! `causeway check`, `plan` and `identify`: read-only views of experiment files.
 
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::load::{prepare_all, prepare_experiment};
+use super::load::{plan_all, plan_experiment};
 use super::{discover, load_experiments, EXIT_BAD_INPUT, EXIT_OK};
+use crate::run::{shard_runs, Run, Shard};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentifyFormat {
@@ -23,7 +23,8 @@ fn files_or_exit(paths: &[PathBuf]) -> Result<Vec<PathBuf>, i32> {
     }
 }
 
-/// Validate every file without running anything.
+/// Validate every file without running anything. The run counts are those of
+/// the plans, which are not expanded.
 pub fn check(paths: &[PathBuf], root: &Path) -> i32 {
     let files = match files_or_exit(paths) {
         Ok(f) => f,
@@ -31,10 +32,10 @@ pub fn check(paths: &[PathBuf], root: &Path) -> i32 {
     };
     let (loaded, mut bad) = load_experiments(&files);
     for l in &loaded {
-        match prepare_experiment(&l.experiment, root) {
+        match plan_experiment(&l.experiment, root) {
             Ok(p) => {
-                println!("ok: {} ({}: {} runs)", l.file.display(), l.experiment.name, p.runs.len());
-                if let Some(description) = p.source.describe() {
+                println!("ok: {} ({}: {} runs)", l.file.display(), l.experiment.name, p.plan.len());
+                if let Some(description) = p.prepared.source.describe() {
                     println!("  {description}");
                 }
             }
@@ -47,32 +48,53 @@ pub fn check(paths: &[PathBuf], root: &Path) -> i32 {
     if bad { EXIT_BAD_INPUT } else { EXIT_OK }
 }
 
-/// Print every run's label, key prefix and seed.
-pub fn plan(paths: &[PathBuf], root: &Path) -> i32 {
-    let prepared = match prepare_all(paths, root) {
+/// Print every run's label, key prefix and seed, or those of one shard. The
+/// runs are written as they are expanded, never all held at once.
+pub fn plan(paths: &[PathBuf], root: &Path, shard: Option<Shard>) -> i32 {
+    let planned = match plan_all(paths, root) {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let mut text = String::new();
-    for p in &prepared {
-        let _ = writeln!(text, "{} ({} runs)", p.experiment.name, p.runs.len());
-        for run in &p.runs {
-            let _ = writeln!(text, "  {:<60} {}  seed {}", run.label, &run.key[..12], run.seed);
+    let mine = match shard.map(|s| shard_runs(&planned.iter().map(|p| &p.plan).collect::<Vec<_>>(), s)).transpose() {
+        Ok(mine) => mine,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
         }
-    }
-    emit(&text);
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = planned.iter().enumerate().try_for_each(|(e, p)| match (&mine, shard) {
+        (Some(mine), Some(shard)) => {
+            writeln!(out, "{} ({} of {} runs, shard {shard})", p.plan.experiment().name, mine[e].len(), p.plan.len())?;
+            p.plan.runs_at(&mine[e]).try_for_each(|run| write_run(&mut out, &run))
+        }
+        _ => {
+            writeln!(out, "{} ({} runs)", p.plan.experiment().name, p.plan.len())?;
+            p.plan.runs().try_for_each(|run| write_run(&mut out, &run))
+        }
+    });
+    report_write_error(written.and_then(|()| out.flush()));
     EXIT_OK
 }
 
-/// Write `text` to stdout. A reader that stops early (`causeway plan | head`)
-/// closes the pipe; that ends the output quietly instead of panicking like `println!`.
+fn write_run(out: &mut impl std::io::Write, run: &Run) -> std::io::Result<()> {
+    writeln!(out, "  {:<60} {}  seed {}", run.label, &run.key[..12], run.seed)
+}
+
+/// A reader that stops early (`causeway plan | head`) closes the pipe; that
+/// ends the output quietly instead of panicking like `println!`.
+fn report_write_error(result: std::io::Result<()>) {
+    if let Err(e) = result
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write to stdout: {e}");
+    }
+}
+
+/// Write `text` to stdout, quietly stopping at a closed pipe.
 fn emit(text: &str) {
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write to stdout: {e}");
-        }
-    }
+    report_write_error(out.write_all(text.as_bytes()).and_then(|()| out.flush()));
 }
 
 /// Print the identification result of every experiment.

@@ -12,9 +12,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::load::prepare_all;
+use super::load::plan_all;
 use super::{EXIT_BAD_INPUT, EXIT_FAILED_RUNS, EXIT_IO, EXIT_OK};
-use crate::run::{keys_of, Shard};
+use crate::run::shard_sizes;
+use crate::spec::Limits;
 
 #[derive(Debug, Clone)]
 pub struct SlurmArgs {
@@ -51,6 +52,8 @@ pub struct SlurmJob {
     pub partition: Option<String>,
     pub time: Option<String>,
     pub cpus: usize,
+    /// The size limits in force, passed on to every task where they are not the defaults.
+    pub limits: Limits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +78,7 @@ const ARRAY_SCRIPT: &str = "array.sbatch";
 const COLLECT_SCRIPT: &str = "collect.sbatch";
 
 pub fn slurm(args: &SlurmArgs) -> i32 {
-    let prepared = match prepare_all(&args.paths, &args.root) {
+    let planned = match plan_all(&args.paths, &args.root) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -86,7 +89,14 @@ pub fn slurm(args: &SlurmArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    let sizes: Vec<usize> = (1..=args.array).filter_map(|i| Shard::new(i, args.array).ok()).map(|s| keys_of(&prepared, s).len()).collect();
+    // Counted from the keys alone: no run is expanded (validate made array >= 1).
+    let sizes = match shard_sizes(&planned.iter().map(|p| &p.plan).collect::<Vec<_>>(), args.array) {
+        Ok(sizes) => sizes,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
     let (array, collect) = match write_scripts(&job, &args.output) {
         Ok(paths) => paths,
         Err(e) => {
@@ -160,6 +170,7 @@ fn resolve(args: &SlurmArgs) -> Result<SlurmJob, SlurmError> {
         partition: args.partition.clone(),
         time: args.time.clone(),
         cpus: args.cpus,
+        limits: super::limits(),
     })
 }
 
@@ -239,7 +250,15 @@ pub fn sbatch_scripts(job: &SlurmJob) -> (String, String) {
 }
 
 fn command(job: &SlurmJob) -> String {
-    format!("{} --root {}", quote(&job.exe), quote(&job.root))
+    let mut text = format!("{} --root {}", quote(&job.exe), quote(&job.root));
+    let defaults = Limits::default();
+    if job.limits.max_runs != defaults.max_runs {
+        text.push_str(&format!(" --max-runs {}", job.limits.max_runs));
+    }
+    if job.limits.max_run_memory != defaults.max_run_memory {
+        text.push_str(&format!(" --max-run-memory {}", job.limits.max_run_memory));
+    }
+    text
 }
 
 fn files(job: &SlurmJob) -> String {
@@ -309,6 +328,7 @@ mod tests {
             partition: Some("cpu".into()),
             time: Some("2:00:00".into()),
             cpus: 4,
+            limits: Limits::default(),
         }
     }
 
@@ -317,6 +337,15 @@ mod tests {
         let (array, collect) = sbatch_scripts(&job());
         insta::assert_snapshot!("slurm_array_script", array);
         insta::assert_snapshot!("slurm_collect_script", collect);
+    }
+
+    #[test]
+    fn raised_limits_are_passed_to_every_task() {
+        let limits = Limits { max_runs: 10_000_000, max_run_memory: 64 << 30 };
+        let (array, collect) = sbatch_scripts(&SlurmJob { limits, ..job() });
+        for script in [array, collect] {
+            assert!(script.contains("--root '/home/ada/sweeps' --max-runs 10000000 --max-run-memory 68719476736 "), "{script}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::alloc;
 use super::error::{DataError, suggestion};
 
 /// Cells read as missing: empty, R's and pandas' spellings, Stata's '.'.
@@ -45,6 +46,10 @@ impl Table {
                 let line = e.position().map_or(0, |p| p.line());
                 malformed(path, line, &e)
             })?;
+            // The two lists grow with the file: fallibly, so a file too large
+            // for the machine is an error rather than an abort.
+            alloc::reserve_one(&mut lines, "the data file's rows")?;
+            alloc::reserve_one(&mut rows, "the data file's rows")?;
             lines.push(record.position().map_or(0, |p| p.line()));
             rows.push(record.iter().map(|c| c.trim().to_string()).collect());
         }
@@ -70,13 +75,17 @@ impl Table {
     /// The text cells of column `name`.
     pub fn text(&self, name: &str) -> Result<Vec<&str>, DataError> {
         let j = self.column_index(name)?;
-        Ok(self.rows.iter().map(|r| r[j].as_str()).collect())
+        alloc::collect(self.rows.iter().map(|r| r[j].as_str()), "a column's cells")
     }
 
     /// Column `name` as numbers; missing cells become NaN.
     pub fn numeric(&self, name: &str) -> Result<Vec<f64>, DataError> {
         let j = self.column_index(name)?;
-        self.rows.iter().enumerate().map(|(i, r)| self.parse_cell(i, name, &r[j])).collect()
+        let mut values = alloc::with_capacity(self.rows.len(), "a data column")?;
+        for (i, r) in self.rows.iter().enumerate() {
+            values.push(self.parse_cell(i, name, &r[j])?);
+        }
+        Ok(values)
     }
 
     /// The file line of data row `row` (the header is line 1).

@@ -93,6 +93,12 @@ pub enum DataError {
 
     #[error("the split does not fit the data: {message}")]
     BadSplit { message: String },
+
+    #[error(
+        "cannot allocate {size} for {what}: this machine's memory (or `ulimit -v`) is too small \
+         for the dataset; use fewer rows"
+    )]
+    OutOfMemory { what: String, size: String },
 }
 
 /// ", did you mean 'x'?" for the closest candidate within a small edit distance, else "".
@@ -115,8 +121,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {

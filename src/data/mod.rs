@@ -5,6 +5,7 @@
 //! estimators ask for a row-major copy of the rows they need.
 
 mod acic;
+mod alloc;
 mod builtin;
 mod causal;
 mod csv;

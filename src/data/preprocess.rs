@@ -16,6 +16,7 @@
 //! linear adjustment models (Hernán and Robins' NHEFS models hold age², wt71², ...),
 //! which standardizing first and squaring after would turn into a different basis.
 
+use super::alloc;
 use super::error::{DataError, suggestion};
 use super::impute::{Impute, distinct, fill_value, mean, sample_sd};
 use super::preprocess_log::{Imputed, OneHot, PreprocessLog, Standardized};
@@ -67,18 +68,14 @@ pub fn select_and_drop(
     if let Some(name) = covariates.iter().enumerate().find(|(i, n)| covariates[..*i].contains(n)).map(|(_, n)| n) {
         return Err(DataError::DuplicateCovariate { name: name.clone() });
     }
-    let mut out = CausalData {
-        covariate_names: covariates.to_vec(),
-        covariates: columns.iter().map(|&j| data.covariates[j].clone()).collect(),
-        ..data.clone()
-    };
+    let selected = columns.iter().map(|&j| alloc::copy(&data.covariates[j], "a covariate column")).collect::<Result<Vec<_>, _>>()?;
+    let mut out = with_covariates(data, covariates.to_vec(), selected)?;
     log.covariates_kept = covariates.len();
     log.covariates_available = data.n_covariates();
     if cfg.impute == Impute::Drop {
-        let complete: Vec<usize> =
-            (0..out.n_rows()).filter(|&i| out.covariates.iter().all(|c| !c[i].is_nan())).collect();
+        let complete = alloc::collect((0..out.n_rows()).filter(|&i| out.covariates.iter().all(|c| !c[i].is_nan())), "the complete rows")?;
         log.rows_dropped += out.n_rows() - complete.len();
-        out = keep_rows(&out, &complete);
+        out = keep_rows(&out, &complete)?;
     }
     Ok(out)
 }
@@ -96,25 +93,41 @@ pub fn fit_transform(
     let (mut names, mut columns) = (Vec::new(), Vec::new());
     for (name, column) in data.covariate_names.iter().zip(&data.covariates) {
         let categorical = cfg.one_hot.contains(name);
-        let missing: Vec<bool> = column.iter().map(|v| v.is_nan()).collect();
+        let missing = alloc::collect(column.iter().map(|v| v.is_nan()), "the missing cells")?;
         let filled = impute_column(name, column, &split.train, categorical, cfg.impute, log)?;
         if categorical {
-            one_hot(name, &filled, &split.train, &mut names, &mut columns, log);
+            one_hot(name, &filled, &split.train, &mut names, &mut columns, log)?;
         } else {
             let square = if cfg.squares.contains(name) { Some(square(name, &filled, &split.train, log)?) } else { None };
-            push_numeric(name.clone(), filled, &split.train, cfg.standardize, &mut names, &mut columns, log);
+            push_numeric(name.clone(), filled, &split.train, cfg.standardize, &mut names, &mut columns, log)?;
             if let Some(square) = square {
-                push_numeric(format!("{name}^2"), square, &split.train, cfg.standardize, &mut names, &mut columns, log);
+                push_numeric(format!("{name}^2"), square, &split.train, cfg.standardize, &mut names, &mut columns, log)?;
             }
         }
         if cfg.indicators && split.train.iter().any(|&i| missing[i]) {
             let indicator = format!("{name}_missing");
             log.indicators.push(indicator.clone());
             names.push(indicator);
-            columns.push(missing.iter().map(|m| f64::from(u8::from(*m))).collect());
+            columns.push(alloc::collect(missing.iter().map(|m| f64::from(u8::from(*m))), "a missingness indicator")?);
         }
     }
-    Ok(CausalData { covariate_names: names, covariates: columns, ..data.clone() })
+    with_covariates(data, names, columns)
+}
+
+/// `data` with other covariates: a copy of its treatment, outcome and truth,
+/// allocated fallibly (the covariates of `data` are not copied).
+fn with_covariates(data: &CausalData, covariate_names: Vec<String>, covariates: Vec<Vec<f64>>) -> Result<CausalData, DataError> {
+    let truth = match &data.truth {
+        Truth::Potential { mu0, mu1 } => Truth::Potential { mu0: alloc::copy(mu0, "the true outcomes")?, mu1: alloc::copy(mu1, "the true outcomes")? },
+        other => other.clone(),
+    };
+    Ok(CausalData {
+        covariate_names,
+        covariates,
+        treatment: alloc::copy(&data.treatment, "the treatment column")?,
+        outcome: alloc::copy(&data.outcome, "the outcome column")?,
+        truth,
+    })
 }
 
 /// Every column `one_hot` and `squares` name is a covariate, and none is in both.
@@ -137,20 +150,21 @@ fn push_numeric(
     names: &mut Vec<String>,
     columns: &mut Vec<Vec<f64>>,
     log: &mut PreprocessLog,
-) {
-    columns.push(if standardize_it { standardize(&name, column, train, log) } else { column });
+) -> Result<(), DataError> {
+    columns.push(if standardize_it { standardize(&name, column, train, log)? } else { column });
     names.push(name);
+    Ok(())
 }
 
 /// The square of the (imputed, raw) column. With two training values or fewer the
 /// square is an affine function of the column and would only make designs singular.
 fn square(name: &str, column: &[f64], train: &[usize], log: &mut PreprocessLog) -> Result<Vec<f64>, DataError> {
-    let values = distinct(&train.iter().map(|&i| column[i]).collect::<Vec<_>>()).len();
+    let values = distinct(&training_values(column, train)?).len();
     if values <= 2 {
         return Err(DataError::SquareAddsNothing { name: name.to_string(), values });
     }
     log.squared.push(format!("{name}^2"));
-    Ok(column.iter().map(|v| v * v).collect())
+    alloc::collect(column.iter().map(|v| v * v), "a squared column")
 }
 
 /// The column with its missing cells filled from training statistics.
@@ -164,16 +178,16 @@ fn impute_column(
 ) -> Result<Vec<f64>, DataError> {
     let cells = column.iter().filter(|v| v.is_nan()).count();
     if cells == 0 {
-        return Ok(column.to_vec());
+        return alloc::copy(column, "a covariate column");
     }
     if matches!(method, Impute::None | Impute::Drop) {
         return Err(DataError::MissingValues { column: name.to_string(), count: cells });
     }
     let method = if categorical { Impute::MostFrequent } else { method };
-    let observed: Vec<f64> = train.iter().map(|&i| column[i]).filter(|v| !v.is_nan()).collect();
+    let observed = alloc::collect(train.iter().map(|&i| column[i]).filter(|v| !v.is_nan()), "the observed training values")?;
     let value = fill_value(method, &observed).ok_or_else(|| DataError::NothingToImpute { column: name.to_string() })?;
     log.imputed.push(Imputed { column: name.to_string(), cells, method: method.name().replace('_', " "), value });
-    Ok(column.iter().map(|v| if v.is_nan() { value } else { *v }).collect())
+    alloc::collect(column.iter().map(|v| if v.is_nan() { value } else { *v }), "an imputed column")
 }
 
 /// Indicators `<name>_<level>` for every training level but the smallest.
@@ -184,28 +198,38 @@ fn one_hot(
     names: &mut Vec<String>,
     columns: &mut Vec<Vec<f64>>,
     log: &mut PreprocessLog,
-) {
-    let levels = distinct(&train.iter().map(|&i| column[i]).collect::<Vec<_>>());
+) -> Result<(), DataError> {
+    let levels = distinct(&training_values(column, train)?);
     let mut created = Vec::new();
     for level in levels.iter().skip(1) {
         let level_name = format!("{name}_{level}");
         names.push(level_name.clone());
-        columns.push(column.iter().map(|v| f64::from(u8::from(v == level))).collect());
+        columns.push(alloc::collect(column.iter().map(|v| f64::from(u8::from(v == level))), "a one-hot column")?);
         created.push(level_name);
     }
     // train is non-empty (check_split), so there is a first level.
     log.one_hot.push(OneHot { column: name.to_string(), reference: levels[0], created });
+    Ok(())
+}
+
+/// The values of `column` on the training rows.
+fn training_values(column: &[f64], train: &[usize]) -> Result<Vec<f64>, DataError> {
+    alloc::collect(train.iter().map(|&i| column[i]), "the training values")
 }
 
 /// Centre and scale by training mean and sd when the training rows hold more than two values.
-fn standardize(name: &str, column: Vec<f64>, train: &[usize], log: &mut PreprocessLog) -> Vec<f64> {
-    let values: Vec<f64> = train.iter().map(|&i| column[i]).collect();
+fn standardize(name: &str, mut column: Vec<f64>, train: &[usize], log: &mut PreprocessLog) -> Result<Vec<f64>, DataError> {
+    let values = training_values(&column, train)?;
     if distinct(&values).len() <= 2 {
-        return column;
+        return Ok(column);
     }
     let (m, sd) = (mean(&values), sample_sd(&values, mean(&values)));
     log.standardized.push(Standardized { column: name.to_string(), mean: m, sd });
-    column.into_iter().map(|v| (v - m) / sd).collect()
+    // In place: no second column of this size.
+    for v in &mut column {
+        *v = (*v - m) / sd;
+    }
+    Ok(column)
 }
 
 fn covariate_index(data: &CausalData, name: &str) -> Result<usize, DataError> {
@@ -228,17 +252,17 @@ fn check_split(data: &CausalData, split: &Split) -> Result<(), DataError> {
 }
 
 /// The dataset restricted to `rows`, truth included.
-fn keep_rows(data: &CausalData, rows: &[usize]) -> CausalData {
-    let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+fn keep_rows(data: &CausalData, rows: &[usize]) -> Result<CausalData, DataError> {
+    let pick = |v: &[f64]| alloc::collect(rows.iter().map(|&i| v[i]), "the complete rows");
     let truth = match &data.truth {
-        Truth::Potential { mu0, mu1 } => Truth::Potential { mu0: pick(mu0), mu1: pick(mu1) },
+        Truth::Potential { mu0, mu1 } => Truth::Potential { mu0: pick(mu0)?, mu1: pick(mu1)? },
         other => other.clone(),
     };
-    CausalData {
+    Ok(CausalData {
         covariate_names: data.covariate_names.clone(),
-        covariates: data.covariates.iter().map(|c| pick(c)).collect(),
-        treatment: pick(&data.treatment),
-        outcome: pick(&data.outcome),
+        covariates: data.covariates.iter().map(|c| pick(c)).collect::<Result<_, _>>()?,
+        treatment: pick(&data.treatment)?,
+        outcome: pick(&data.outcome)?,
         truth,
-    }
+    })
 }

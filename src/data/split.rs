@@ -5,6 +5,8 @@
 
 use rand::seq::SliceRandom;
 
+use super::alloc;
+use super::error::DataError;
 use crate::run::RunRng;
 
 /// Shares of all rows held out for test and for validation; the rest is train.
@@ -26,19 +28,27 @@ pub struct Split {
 }
 
 impl Split {
-    /// Shuffle the rows with the run's RNG and cut them by `fractions`.
+    /// Shuffle the rows with the run's RNG and cut them by `fractions`. Panics
+    /// (which a run reports as its failure) where `try_draw` returns an error.
     pub fn draw(n: usize, fractions: SplitFractions, rng: &mut RunRng) -> Split {
-        let mut rows: Vec<usize> = (0..n).collect();
+        Split::try_draw(n, fractions, rng).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `draw`, failing when the row indices cannot be allocated.
+    pub fn try_draw(n: usize, fractions: SplitFractions, rng: &mut RunRng) -> Result<Split, DataError> {
+        let mut rows = alloc::collect(0..n, "the split's row indices")?;
         rows.shuffle(rng);
         let n_test = (fractions.test * n as f64).round() as usize;
         let n_val = ((fractions.validation * n as f64).round() as usize).min(n - n_test);
-        let mut test = rows[..n_test].to_vec();
-        let mut validation = rows[n_test..n_test + n_val].to_vec();
-        let mut train = rows[n_test + n_val..].to_vec();
+        // The training part reuses the shuffled rows' allocation.
+        let mut test = alloc::copy(&rows[..n_test], "the split's row indices")?;
+        let mut validation = alloc::copy(&rows[n_test..n_test + n_val], "the split's row indices")?;
+        rows.drain(..n_test + n_val);
+        let mut train = rows;
         test.sort_unstable();
         validation.sort_unstable();
         train.sort_unstable();
-        Split { train, validation, test }
+        Ok(Split { train, validation, test })
     }
 
     /// Train and validation rows together, sorted: the papers' "within-sample" rows.

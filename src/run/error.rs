@@ -17,4 +17,8 @@ pub enum RunError {
     Io { path: PathBuf, message: String },
     #[error("cannot start {jobs} worker threads: {message}")]
     Pool { jobs: usize, message: String },
+    #[error("{experiment}: the number of runs does not fit in this machine's integers")]
+    TooManyRuns { experiment: String },
+    #[error("cannot shard {runs} runs in one process: {message}")]
+    Shard { runs: usize, message: String },
 }

@@ -20,8 +20,8 @@ pub use key::{canonical, digest, seed_of, SCHEMA_VERSION};
 pub use outcome::{Outcome, Status};
 pub use identify::{covariates, identification, Covariates};
 pub use pipeline::{execute_run, prepare, DataSource, Prepared};
-pub use plan::{cartesian, plan, PlanContext, Run};
-pub use shard::{keys_of, restrict, shard_keys, Shard, ShardError};
+pub use plan::{cartesian, plan, run_count, sweep_points, sweep_size, Plan, PlanContext, Run};
+pub use shard::{keys_of, restrict, shard_keys, shard_runs, shard_sizes, Shard, ShardError};
 
 /// The one random generator type of a run. Every random draw (data, split, weight
 /// initialisation, minibatch order) comes from a `RunRng` seeded from the run key.

@@ -14,7 +14,7 @@ use super::RunRng;
 use crate::data::{self, CausalData, Split};
 use crate::estimate::{self, Metric};
 use crate::scm::{Equation, Missingness, Model};
-use crate::spec::{Dataset, Experiment, MissingDecl, Simulate};
+use crate::spec::{self, Dataset, Experiment, MissingDecl, Simulate};
 
 /// An experiment ready to execute: its runs and what every run shares.
 #[derive(Debug)]
@@ -153,7 +153,7 @@ fn try_run(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> {
     let config = preprocess_config(exp).restricted_to(&full.covariate_names, &names).map_err(|e| e.to_string())?;
     let mut log = data::PreprocessLog::default();
     let selected = data::select_and_drop(&full, &names, &config, &mut log).map_err(|e| e.to_string())?;
-    let split = Split::draw(selected.n_rows(), exp.split, &mut stream(run.seed, SPLIT_STREAM));
+    let split = Split::try_draw(selected.n_rows(), exp.split, &mut stream(run.seed, SPLIT_STREAM)).map_err(|e| e.to_string())?;
     if split.train.is_empty() {
         return Err(Stop::Failed(format!("the split leaves no training rows out of {}", selected.n_rows())));
     }
@@ -171,7 +171,7 @@ fn try_run(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> {
 fn load_dataset(prepared: &Prepared, run: &Run) -> Result<CausalData, String> {
     let rng = &mut stream(run.seed, DATA_STREAM);
     match (&prepared.experiment.dataset, &prepared.source) {
-        (Dataset::Simulate(sim), _) => simulate(sim, run, rng),
+        (Dataset::Simulate(sim), _) => simulate(sim, prepared.experiment.preprocess.squares.len(), run, rng),
         (Dataset::Builtin { surface, instance, .. }, DataSource::Builtin(files)) => {
             let opts = data::BuiltinOptions { surface: surface.clone(), instance: *instance };
             files.load(&opts, rng).map_err(|e| e.to_string())
@@ -183,13 +183,15 @@ fn load_dataset(prepared: &Prepared, run: &Run) -> Result<CausalData, String> {
     }
 }
 
-fn simulate(sim: &Simulate, run: &Run, rng: &mut RunRng) -> Result<CausalData, String> {
+fn simulate(sim: &Simulate, squares: usize, run: &Run, rng: &mut RunRng) -> Result<CausalData, String> {
     let equations: Vec<Equation> = sim.equations.iter().map(|(n, e)| Equation::new(n.clone(), e.clone())).collect();
     let model = Model::compile(&equations, &run.params).map_err(|e| e.to_string())?;
+    // `check` refuses these first (spec::MAX_ROWS, docs/experiment-format.md).
     let n = sim.n.resolve(&run.params);
-    if !(n >= 1.0 && n.fract() == 0.0 && n <= 1e8) {
-        return Err(format!("the number of rows must be a positive whole number, found {n}"));
+    if !(n >= 1.0 && n.fract() == 0.0 && n <= spec::MAX_ROWS as f64) {
+        return Err(format!("the number of rows must be a whole number from 1 to {}, found {n}", spec::MAX_ROWS));
     }
+    reserve_for(n as u64, spec::simulated_columns(sim, squares))?;
     let missing = match &sim.missing {
         MissingDecl::None => Missingness::None,
         MissingDecl::Mcar { rate } => Missingness::Mcar { rate: rate.resolve(&run.params) },
@@ -197,6 +199,24 @@ fn simulate(sim: &Simulate, run: &Run, rng: &mut RunRng) -> Result<CausalData, S
     };
     let simulation = model.simulate(n as usize, &sim.treatment, &sim.outcome, &missing, rng).map_err(|e| e.to_string())?;
     simulation.into_causal_data(&sim.treatment, &sim.outcome).map_err(|e| e.to_string())
+}
+
+/// Reserve, and give back at once, the memory a run of `rows` rows over
+/// `columns` columns is estimated to need (`spec::run_memory`), so that a
+/// machine without it fails the run with a message. The simulator allocates
+/// its columns infallibly: where one of them failed, the process would abort.
+/// The reservation touches no page, so it costs nothing where it succeeds.
+fn reserve_for(rows: u64, columns: u64) -> Result<(), String> {
+    let bytes = spec::run_memory(rows, columns);
+    let mut probe: Vec<u8> = Vec::new();
+    probe.try_reserve_exact(usize::try_from(bytes).unwrap_or(usize::MAX)).map_err(|_| {
+        format!(
+            "cannot allocate the {} this run needs ({rows} rows x {columns} columns x 8 bytes x {} copies): \
+             this machine's memory (or `ulimit -v`) is too small for the dataset; use fewer rows",
+            spec::bytes_text(bytes),
+            spec::DATA_COPIES
+        )
+    })
 }
 
 fn preprocess_config(exp: &Experiment) -> data::PreprocessConfig {

@@ -2,11 +2,14 @@
 //! estimators × estimator-sweep points, each with a readable label, a key and a seed.
 
 use std::collections::BTreeMap;
-use serde_json::{json, Value};
 
-use super::key::{digest, seed_of, SCHEMA_VERSION};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::key::{canonical, digest, seed_of, SCHEMA_VERSION};
 use super::RunError;
 use crate::estimate::{self, Params};
+use crate::hash::hex;
 use crate::numerics::NumericIdentity;
 use crate::spec::{Adjust, Dataset, EstimatorDecl, Experiment, MissingDecl};
 
@@ -44,46 +47,237 @@ pub struct PlanContext {
 
 /// Expand `exp` into runs, in a fixed order: sweep point, replication, estimator,
 /// estimator-sweep point. Fails if an estimator's hyperparameters do not resolve.
+/// This holds every run at once; `Plan` yields them one at a time instead.
 pub fn plan(exp: &Experiment, ctx: &PlanContext) -> Result<Vec<Run>, RunError> {
-    let configs = estimator_configs(exp)?;
-    let mut runs = Vec::new();
-    for point in cartesian(&exp.sweep) {
-        let mut params = exp.params.clone();
-        params.extend(point.iter().cloned());
-        for replication in 0..exp.replications {
-            let data_key = digest(&data_description(exp, &params, replication, ctx));
-            let seed = seed_of(&data_key);
-            for config in &configs {
-                let mut described = json!({
-                    "schema": SCHEMA_VERSION,
-                    "data": data_key,
-                    "estimator": { "kind": config.kind, "params": config.hyper },
-                    "estimator_version": estimate::algorithm_version(&config.kind),
-                    "libtorch": ctx.libtorch,
-                });
-                // Only runs whose arithmetic libtorch does carry the numeric mode, so
-                // classical runs are shared between modes (their bits do not depend on it).
-                if estimate::uses_libtorch(&config.kind) {
-                    described["numerics"] = json!(ctx.numerics);
-                }
-                let key = digest(&described);
-                runs.push(Run {
-                    label: run_label(&point, replication, config),
-                    estimator: config.label.clone(),
-                    kind: config.kind.clone(),
-                    hyper: config.hyper.clone(),
-                    hyper_point: config.hyper_point.clone(),
-                    point: point.clone(),
-                    params: params.clone(),
-                    replication,
-                    data_key: data_key.clone(),
-                    seed,
-                    key,
-                });
-            }
+    Ok(Plan::new(exp, ctx)?.runs().collect())
+}
+
+/// The runs of an experiment, computed on demand rather than held: run `i` is
+/// (sweep point, replication, configuration) by mixed-radix arithmetic on `i`
+/// (configuration fastest), so a plan of ten million runs costs the memory of
+/// its estimator configurations, and a shard expands only its own runs.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    exp: Experiment,
+    ctx: PlanContext,
+    configs: Vec<Config>,
+    /// The canonical key description of each configuration, split around its data key.
+    key_texts: Vec<Option<Template>>,
+    len: usize,
+}
+
+impl Plan {
+    /// Resolve the estimator configurations; fails if one does not resolve or if
+    /// the number of runs does not fit in a `usize`.
+    pub fn new(exp: &Experiment, ctx: &PlanContext) -> Result<Plan, RunError> {
+        let too_many = || RunError::TooManyRuns { experiment: exp.name.clone() };
+        let points = sweep_size(&exp.sweep).ok_or_else(too_many)?;
+        // Count before expanding the estimator sweeps, so an absurd one is not built.
+        let config_count = exp.estimators.iter().try_fold(0usize, |n, d| n.checked_add(sweep_size(&d.sweep)?)).ok_or_else(too_many)?;
+        let len = points.checked_mul(exp.replications as usize).and_then(|n| n.checked_mul(config_count)).ok_or_else(too_many)?;
+        let configs = estimator_configs(exp)?;
+        let key_texts = configs.iter().map(|c| Template::new(&key_description(c, HOLE, ctx), HOLE)).collect();
+        Ok(Plan { exp: exp.clone(), ctx: ctx.clone(), configs, key_texts, len })
+    }
+
+    /// The number of runs.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn experiment(&self) -> &Experiment {
+        &self.exp
+    }
+
+    /// Every run, in plan order.
+    pub fn runs(&self) -> impl Iterator<Item = Run> + '_ {
+        let mut data = DataKeys::new(self);
+        (0..self.len).map(move |i| self.run_with(i, &mut data))
+    }
+
+    /// The runs at `indices` (ascending), in that order.
+    pub fn runs_at<'a>(&'a self, indices: &'a [usize]) -> impl Iterator<Item = Run> + 'a {
+        let mut data = DataKeys::new(self);
+        indices.iter().map(move |&i| self.run_with(i, &mut data))
+    }
+
+    /// Run `index` (< `len()`).
+    pub fn run(&self, index: usize) -> Run {
+        self.run_with(index, &mut DataKeys::new(self))
+    }
+
+    /// Configurations per dataset (sweep point × replication): the runs of
+    /// dataset `d` are `d * configs() .. (d + 1) * configs()`.
+    pub(super) fn configs(&self) -> usize {
+        self.configs.len()
+    }
+
+    pub(super) fn config_kind(&self, config: usize) -> &str {
+        &self.configs[config].kind
+    }
+
+    /// The sha256 of the key description of `config` on the dataset `data_key`:
+    /// the bytes whose hex is the run's key.
+    pub(super) fn key_digest(&self, config: usize, data_key: &str) -> [u8; 32] {
+        match &self.key_texts[config] {
+            Some(t) => t.digest(data_key.as_bytes()),
+            None => Sha256::digest(canonical(&key_description(&self.configs[config], data_key, &self.ctx)).as_bytes()).into(),
         }
     }
-    Ok(runs)
+
+    fn run_with(&self, index: usize, data: &mut DataKeys<'_>) -> Run {
+        let configs = self.configs.len();
+        let (dataset, config) = (index / configs, &self.configs[index % configs]);
+        let (point_index, replication) = (dataset / self.exp.replications as usize, (dataset % self.exp.replications as usize) as u32);
+        let data_key = data.key(dataset).to_string();
+        let point = self.point(point_index);
+        let mut params = self.exp.params.clone();
+        params.extend(point.iter().cloned());
+        Run {
+            label: run_label(&point, replication, config),
+            estimator: config.label.clone(),
+            kind: config.kind.clone(),
+            hyper: config.hyper.clone(),
+            hyper_point: config.hyper_point.clone(),
+            point,
+            params,
+            replication,
+            seed: seed_of(&data_key),
+            key: hex(&self.key_digest(index % configs, &data_key)),
+            data_key,
+        }
+    }
+
+    /// Sweep point `index`: mixed radix over the sweep, the first name slowest
+    /// (the order of `cartesian`).
+    fn point(&self, index: usize) -> Vec<(String, f64)> {
+        point_at(&self.exp.sweep, index)
+    }
+
+    fn params_at(&self, point_index: usize) -> BTreeMap<String, f64> {
+        let mut params = self.exp.params.clone();
+        params.extend(self.point(point_index));
+        params
+    }
+}
+
+/// The data keys of a plan's datasets, remembering the description of the last
+/// sweep point (consecutive datasets share it) and the last key.
+pub(super) struct DataKeys<'a> {
+    plan: &'a Plan,
+    /// The sweep point, its parameters, and its data description split around the replication.
+    point: Option<(usize, BTreeMap<String, f64>, Option<Template>)>,
+    last: Option<(usize, String)>,
+}
+
+impl<'a> DataKeys<'a> {
+    pub(super) fn new(plan: &'a Plan) -> DataKeys<'a> {
+        DataKeys { plan, point: None, last: None }
+    }
+
+    /// The data key (hex) of dataset `dataset`.
+    pub(super) fn key(&mut self, dataset: usize) -> &str {
+        if self.last.as_ref().is_none_or(|(d, _)| *d != dataset) {
+            let key = self.compute(dataset);
+            self.last = Some((dataset, key));
+        }
+        self.last.as_ref().map_or("", |(_, k)| k.as_str())
+    }
+
+    fn compute(&mut self, dataset: usize) -> String {
+        let plan = self.plan;
+        let replications = plan.exp.replications as usize;
+        let (point_index, replication) = (dataset / replications, (dataset % replications) as u32);
+        if self.point.as_ref().is_none_or(|(p, _, _)| *p != point_index) {
+            let params = plan.params_at(point_index);
+            let text = Template::new(&data_description(&plan.exp, &params, json!(HOLE), &plan.ctx), &format!("\"{HOLE}\""));
+            self.point = Some((point_index, params, text));
+        }
+        let Some((_, params, text)) = &self.point else { unreachable!("set above") };
+        match text {
+            Some(t) => hex(&t.digest(replication.to_string().as_bytes())),
+            None => digest(&data_description(&plan.exp, params, json!(replication), &plan.ctx)),
+        }
+    }
+}
+
+/// Stands for the one varying part of a description while it is written.
+const HOLE: &str = "causeway:template-hole";
+
+/// The canonical text of a description with a hole, cut around the hole, so
+/// that the description of each run is hashed without being built again.
+#[derive(Debug, Clone)]
+struct Template {
+    before: String,
+    after: String,
+}
+
+impl Template {
+    /// None unless `needle` occurs exactly once in the canonical text (a user
+    /// string could contain it); the caller then writes each description whole.
+    fn new(value: &Value, needle: &str) -> Option<Template> {
+        let text = canonical(value);
+        let mut found = text.match_indices(needle);
+        let (at, _) = found.next()?;
+        if found.next().is_some() {
+            return None;
+        }
+        Some(Template { before: text[..at].to_string(), after: text[at + needle.len()..].to_string() })
+    }
+
+    /// sha256 of the text with `middle` in the hole.
+    fn digest(&self, middle: &[u8]) -> [u8; 32] {
+        Sha256::new().chain_update(self.before.as_bytes()).chain_update(middle).chain_update(self.after.as_bytes()).finalize().into()
+    }
+}
+
+/// The points of a sweep one at a time, in the order of `cartesian`.
+pub fn sweep_points<T: Clone>(sweep: &[(String, Vec<T>)]) -> impl Iterator<Item = Vec<(String, T)>> + '_ {
+    (0..sweep_size(sweep).unwrap_or(usize::MAX)).map(move |index| point_at(sweep, index))
+}
+
+/// Point `index` of a sweep: mixed radix over its lists, the first name slowest.
+fn point_at<T: Clone>(sweep: &[(String, Vec<T>)], mut index: usize) -> Vec<(String, T)> {
+    let mut point: Vec<(String, T)> = Vec::with_capacity(sweep.len());
+    for (name, values) in sweep.iter().rev() {
+        point.push((name.clone(), values[index % values.len()].clone()));
+        index /= values.len();
+    }
+    point.reverse();
+    point
+}
+
+/// The number of points of a sweep (the product of its list lengths), None on overflow.
+pub fn sweep_size<T>(sweep: &[(String, Vec<T>)]) -> Option<usize> {
+    sweep.iter().try_fold(1usize, |n, (_, values)| n.checked_mul(values.len()))
+}
+
+/// The number of runs `plan` expands `exp` into, computed without expanding
+/// anything; None when it overflows.
+pub fn run_count(exp: &Experiment) -> Option<usize> {
+    let configs = exp.estimators.iter().try_fold(0usize, |n, d| n.checked_add(sweep_size(&d.sweep)?))?;
+    sweep_size(&exp.sweep)?.checked_mul(exp.replications as usize)?.checked_mul(configs)
+}
+
+/// Everything that determines a run's key: its dataset and its configuration.
+fn key_description(config: &Config, data_key: &str, ctx: &PlanContext) -> Value {
+    let mut described = json!({
+        "schema": SCHEMA_VERSION,
+        "data": data_key,
+        "estimator": { "kind": config.kind, "params": config.hyper },
+        "estimator_version": estimate::algorithm_version(&config.kind),
+        "libtorch": ctx.libtorch,
+    });
+    // Only runs whose arithmetic libtorch does carry the numeric mode, so
+    // classical runs are shared between modes (their bits do not depend on it).
+    if estimate::uses_libtorch(&config.kind) {
+        described["numerics"] = json!(ctx.numerics);
+    }
+    described
 }
 
 /// One estimator configuration: an entry at one point of its own sweep.
@@ -141,8 +335,9 @@ fn run_label(point: &[(String, f64)], replication: u32, config: &Config) -> Stri
     parts.join("/")
 }
 
-/// Everything that determines a replication's dataset and split.
-fn data_description(exp: &Experiment, params: &BTreeMap<String, f64>, replication: u32, ctx: &PlanContext) -> Value {
+/// Everything that determines a replication's dataset and split (`replication`
+/// is its number, or the hole of a template).
+fn data_description(exp: &Experiment, params: &BTreeMap<String, f64>, replication: Value, ctx: &PlanContext) -> Value {
     let mut preprocess = json!({
         "impute": exp.preprocess.impute,
         "indicators": exp.preprocess.indicators,
@@ -231,5 +426,102 @@ mod tests {
         let (a, b) = (keys_of(&plain), keys_of(&squared));
         assert_eq!(a.len(), b.len());
         assert!(a.iter().zip(&b).all(|(a, b)| a != b));
+    }
+
+    fn context() -> PlanContext {
+        PlanContext { data_files: vec![("data.csv".into(), "ab".repeat(32))], libtorch: "2.11.0".into(), numerics: NumericIdentity::portable() }
+    }
+
+    /// The expansion as it was before `Plan`: every run built and every
+    /// description written whole. `Plan` must give exactly these runs.
+    fn reference(exp: &Experiment, ctx: &PlanContext) -> Vec<Run> {
+        let configs = estimator_configs(exp).unwrap();
+        let mut runs = Vec::new();
+        for point in cartesian(&exp.sweep) {
+            let mut params = exp.params.clone();
+            params.extend(point.iter().cloned());
+            for replication in 0..exp.replications {
+                let data_key = digest(&data_description(exp, &params, json!(replication), ctx));
+                for config in &configs {
+                    runs.push(Run {
+                        label: run_label(&point, replication, config),
+                        estimator: config.label.clone(),
+                        kind: config.kind.clone(),
+                        hyper: config.hyper.clone(),
+                        hyper_point: config.hyper_point.clone(),
+                        point: point.clone(),
+                        params: params.clone(),
+                        replication,
+                        data_key: data_key.clone(),
+                        seed: seed_of(&data_key),
+                        key: digest(&key_description(config, &data_key, ctx)),
+                    });
+                }
+            }
+        }
+        runs
+    }
+
+    fn committed_experiments() -> Vec<Experiment> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dirs = ["experiments", "reproduce", "tests/experiments"].map(|d| root.join(d)).to_vec();
+        let files = crate::app::discover(&dirs).unwrap();
+        assert!(files.len() > 10, "{} files", files.len());
+        files.iter().map(|f| crate::spec::validate(&crate::spec::load(f).unwrap()).unwrap()).collect()
+    }
+
+    #[test]
+    fn the_plan_of_every_committed_experiment_is_the_whole_expansion() {
+        for exp in committed_experiments() {
+            let plan = Plan::new(&exp, &context()).unwrap();
+            let runs: Vec<Run> = plan.runs().collect();
+            assert_eq!(runs, reference(&exp, &context()), "{}", exp.name);
+            assert_eq!((plan.len(), run_count(&exp)), (runs.len(), Some(runs.len())), "{}", exp.name);
+        }
+    }
+
+    #[test]
+    fn any_run_can_be_had_by_its_index() {
+        let mut exp = experiment("tests/experiments/small.yaml");
+        exp.sweep.push(("n".into(), vec![100.0, 200.0, 300.0]));
+        let plan = Plan::new(&exp, &context()).unwrap();
+        let all: Vec<Run> = plan.runs().collect();
+        assert_eq!(all.len(), 2 * 3 * 3 * 5);
+        for i in [0, 1, 7, 44, all.len() - 1] {
+            assert_eq!(plan.run(i), all[i], "run {i}");
+        }
+        let picked = [3, 4, 5, 31, 60, 89];
+        let at: Vec<Run> = plan.runs_at(&picked).collect();
+        assert_eq!(at, picked.map(|i| all[i].clone()));
+    }
+
+    /// A description in which a user's text contains the hole is written whole:
+    /// the key is still the hash of the true description.
+    #[test]
+    fn a_user_string_that_looks_like_the_hole_changes_nothing() {
+        let exp = experiment("tests/experiments/small.yaml");
+        let ctx = PlanContext { data_files: vec![(HOLE.into(), "ab".repeat(32))], libtorch: format!("{HOLE}-{HOLE}"), ..context() };
+        let plan = Plan::new(&exp, &ctx).unwrap();
+        assert!(plan.key_texts.iter().all(Option::is_none));
+        let mut data = DataKeys::new(&plan);
+        data.key(0);
+        assert!(data.point.as_ref().is_some_and(|(_, _, text)| text.is_none()));
+        assert_eq!(plan.runs().collect::<Vec<_>>(), reference(&exp, &ctx));
+    }
+
+    #[test]
+    fn sweep_points_come_in_the_order_of_the_cartesian_product() {
+        let sweep: Vec<(String, Vec<f64>)> = vec![("a".into(), vec![1.0, 2.0]), ("b".into(), vec![3.0, 4.0, 5.0]), ("c".into(), vec![6.0])];
+        assert_eq!(sweep_points(&sweep).collect::<Vec<_>>(), cartesian(&sweep));
+        assert_eq!(sweep_points::<f64>(&[]).collect::<Vec<_>>(), cartesian::<f64>(&[]));
+    }
+
+    #[test]
+    fn run_counts_are_computed_without_overflow() {
+        let mut exp = experiment("tests/experiments/small.yaml");
+        assert_eq!(run_count(&exp), Some(30));
+        exp.sweep = (0..10).map(|i| (format!("p{i}"), vec![0.0; 1000])).collect();
+        assert_eq!(run_count(&exp), None);
+        assert!(matches!(Plan::new(&exp, &context()), Err(RunError::TooManyRuns { .. })));
     }
 }

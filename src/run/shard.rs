@@ -12,7 +12,11 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
+use rayon::prelude::*;
+
 use super::pipeline::Prepared;
+use super::plan::{DataKeys, Plan};
+use super::RunError;
 
 /// Shard `index` of `count` (1 <= index <= count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +106,85 @@ pub fn keys_of(experiments: &[Prepared], shard: Shard) -> BTreeSet<String> {
     shard_keys(kinds_and_keys(experiments), shard)
 }
 
+/// A run as the partition sees it: 40 bytes, where a `Run` takes a kilobyte or
+/// more, so that a plan of ten million runs is dealt in 400 MB.
+#[derive(Debug, Clone, Copy, Default)]
+struct Entry {
+    /// The run key's bytes (its hex sorts as the bytes do).
+    key: [u8; 32],
+    /// The run's position over every plan, in order.
+    id: u32,
+    /// The rank of its estimator kind among the plans' kinds, in string order.
+    kind: u8,
+}
+
+/// Datasets per parallel task when the keys are computed.
+const DATASETS_PER_TASK: usize = 256;
+
+/// The distinct runs of `plans`, each key once with the first run that has it,
+/// in the order `shard_keys` deals them: (estimator kind, key).
+fn dealt(plans: &[&Plan]) -> Result<Vec<Entry>, RunError> {
+    let kinds: BTreeSet<&str> = plans.iter().flat_map(|p| (0..p.configs()).map(|c| p.config_kind(c))).collect();
+    let total = plans.iter().try_fold(0usize, |n, p| n.checked_add(p.len())).unwrap_or(usize::MAX);
+    let fail = |message: String| RunError::Shard { runs: total, message };
+    if u32::try_from(total).is_err() || u8::try_from(kinds.len()).is_err() {
+        return Err(fail(format!("at most {} runs and 256 estimator kinds can be dealt into shards", u32::MAX)));
+    }
+    let mut entries: Vec<Entry> = Vec::new();
+    entries.try_reserve_exact(total).map_err(|_| fail(format!("{} MB of memory for their keys is not available", total * std::mem::size_of::<Entry>() / 1_000_000)))?;
+    entries.resize(total, Entry::default());
+    let mut offset = 0;
+    for plan in plans {
+        let configs = plan.configs();
+        let ranks: Vec<u8> = (0..configs).map(|c| kinds.iter().position(|k| *k == plan.config_kind(c)).unwrap_or(0) as u8).collect();
+        entries[offset..offset + plan.len()].par_chunks_mut(DATASETS_PER_TASK * configs).enumerate().for_each(|(task, out)| {
+            let mut data = DataKeys::new(plan);
+            for (j, runs) in out.chunks_mut(configs).enumerate() {
+                let dataset = task * DATASETS_PER_TASK + j;
+                let data_key = data.key(dataset).to_string();
+                for (config, entry) in runs.iter_mut().enumerate() {
+                    // Fits: total was checked against u32::MAX.
+                    let id = (offset + dataset * configs + config) as u32;
+                    *entry = Entry { key: plan.key_digest(config, &data_key), id, kind: ranks[config] };
+                }
+            }
+        });
+        offset += plan.len();
+    }
+    entries.par_sort_unstable_by(|a, b| (a.kind, a.key, a.id).cmp(&(b.kind, b.key, b.id)));
+    // Equal keys are adjacent and the first kept has the smallest id.
+    entries.dedup_by(|later, kept| later.key == kept.key && later.kind == kept.kind);
+    Ok(entries)
+}
+
+/// The runs of `shard` among every run of `plans`, as ascending run indices of
+/// each plan: the partition of `shard_keys` and `restrict` (a key that several
+/// runs share belongs to the first of them), computed without expanding a run.
+pub fn shard_runs(plans: &[&Plan], shard: Shard) -> Result<Vec<Vec<usize>>, RunError> {
+    let dealt = dealt(plans)?;
+    let mut mine: Vec<u32> = dealt.iter().skip(shard.index - 1).step_by(shard.count).map(|e| e.id).collect();
+    drop(dealt);
+    mine.sort_unstable();
+    let mut out = Vec::with_capacity(plans.len());
+    let (mut offset, mut next) = (0usize, 0usize);
+    for plan in plans {
+        let end = offset + plan.len();
+        let start = next;
+        while next < mine.len() && (mine[next] as usize) < end {
+            next += 1;
+        }
+        out.push(mine[start..next].iter().map(|&id| id as usize - offset).collect());
+        offset = end;
+    }
+    Ok(out)
+}
+
+/// How many distinct runs each of `count` shards of `plans` owns.
+pub fn shard_sizes(plans: &[&Plan], count: usize) -> Result<Vec<usize>, RunError> {
+    let distinct = dealt(plans)?.len();
+    Ok((0..count).map(|i| distinct / count + usize::from(i < distinct % count)).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +243,38 @@ mod tests {
 
     fn pairs(runs: &[String]) -> Vec<(&'static str, &str)> {
         runs.iter().map(|k| (kind_of(k), k.as_str())).collect()
+    }
+
+    fn small(name: &str, replications: u32) -> Plan {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/experiments/small.yaml");
+        let mut exp = crate::spec::validate(&crate::spec::load(&path).unwrap()).unwrap();
+        (exp.name, exp.replications) = (name.into(), replications);
+        let ctx = super::super::PlanContext { data_files: vec![], libtorch: "2.11.0".into(), numerics: crate::numerics::NumericIdentity::portable() };
+        Plan::new(&exp, &ctx).unwrap()
+    }
+
+    /// `shard_runs` deals as `restrict` does on the expanded runs, a key shared by
+    /// two experiments (the same runs under two names) owned by the first.
+    #[test]
+    fn shards_of_plans_are_the_shards_of_their_runs() {
+        let plans = [small("a", 2), small("b", 3), small("c", 1)];
+        let plans: Vec<&Plan> = plans.iter().collect();
+        let runs: Vec<Vec<super::super::Run>> = plans.iter().map(|p| p.runs().collect()).collect();
+        for count in [1, 2, 3, 7, 200] {
+            let mut sizes = Vec::new();
+            for index in 1..=count {
+                let shard = Shard::new(index, count).unwrap();
+                let mut mine = shard_keys(runs.iter().flatten().map(|r| (r.kind.as_str(), r.key.as_str())), shard);
+                sizes.push(mine.len());
+                let expected: Vec<Vec<usize>> =
+                    runs.iter().map(|rs| rs.iter().enumerate().filter(|(_, r)| mine.remove(&r.key)).map(|(i, _)| i).collect()).collect();
+                assert_eq!(shard_runs(&plans, shard).unwrap(), expected, "shard {shard}");
+            }
+            assert_eq!(shard_sizes(&plans, count).unwrap(), sizes, "{count} shards");
+        }
+        // Experiment b repeats a's two replications: a owns them, b only its third.
+        let all = shard_runs(&plans, Shard::new(1, 1).unwrap()).unwrap();
+        assert_eq!(all.iter().map(Vec::len).collect::<Vec<_>>(), [20, 10, 0]);
     }
 
     proptest! {

@@ -5,23 +5,31 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use rand::SeedableRng;
+
 use super::error::{SpecError, SpecErrorKind};
 use super::experiment::{Adjust, Dataset, EstimatorDecl, Experiment, Simulate};
 use super::load::Loaded;
 use super::locate::Position;
+use super::size::{check_size, Limits};
 use crate::estimate::{self, Metric};
 use crate::graph::{parse_graph, GraphSpec};
-use crate::run::cartesian;
-use rand::SeedableRng;
-
-use crate::run::RunRng;
+use crate::run::{cartesian, sweep_points, RunRng};
 use crate::scm::{Equation, Missingness, Model};
 use crate::suggest::did_you_mean;
 
 type Result<T> = std::result::Result<T, SpecError>;
 
-/// Check everything `validate` could not check on its own.
+/// Check everything `validate` could not check on its own, under the default
+/// size limits.
 pub fn check(loaded: &Loaded, exp: &Experiment) -> Result<()> {
+    check_with(loaded, exp, &Limits::default())
+}
+
+/// `check` under `limits`. The size comes first, so that a sweep too large to
+/// expand is refused before its points are compiled.
+pub fn check_with(loaded: &Loaded, exp: &Experiment, limits: &Limits) -> Result<()> {
+    check_size(loaded, exp, limits)?;
     check_metrics(loaded, exp)?;
     for (i, decl) in exp.estimators.iter().enumerate() {
         check_estimator(loaded, i, decl)?;
@@ -112,10 +120,13 @@ fn check_builtin(loaded: &Loaded, name: &str) -> Result<()> {
 }
 
 /// Compile the equations at the defaults and at every sweep point, so that a
-/// parameter value that breaks a model is caught before anything runs.
+/// parameter value that breaks a model is caught before anything runs. Only
+/// the swept parameters the equations name can change the model, so the points
+/// are those of their sweep alone, taken one at a time.
 fn check_equations(loaded: &Loaded, exp: &Experiment, sim: &Simulate) -> Result<()> {
     let equations: Vec<Equation> = sim.equations.iter().map(|(n, e)| Equation::new(n.clone(), e.clone())).collect();
-    for point in cartesian(&exp.sweep) {
+    let named: Vec<(String, Vec<f64>)> = exp.sweep.iter().filter(|(p, _)| sim.equations.iter().any(|(_, e)| names_param(e, p))).cloned().collect();
+    for point in sweep_points(&named) {
         let mut params: BTreeMap<String, f64> = exp.params.clone();
         params.extend(point);
         let model = Model::compile(&equations, &params).map_err(|e| located(loaded, &e, ""))?;
@@ -143,6 +154,12 @@ fn located(loaded: &Loaded, e: &crate::scm::ScmError, context: &str) -> SpecErro
     let (file, position) = loaded.locate(&path, false);
     let position = position.map(|p| shift(loaded, &file, p, e.offset.unwrap_or(0)));
     SpecError::new(file, position, SpecErrorKind::Invalid(format!("in the equation of `{node}`: {message}{context}")))
+}
+
+/// Whether `equation` reads `$param` (a `$` and the whole identifier).
+fn names_param(equation: &str, param: &str) -> bool {
+    let needle = format!("${param}");
+    equation.match_indices(&needle).any(|(at, _)| !equation[at + needle.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
 }
 
 /// Move a value's position `offset` bytes into the value, stepping over an
@@ -208,5 +225,19 @@ pub fn observed_names(exp: &Experiment) -> Vec<String> {
     match &exp.dataset {
         Dataset::Simulate(sim) => sim.equations.iter().map(|(n, _)| n.clone()).filter(|n| !latent.contains(n)).collect(),
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_param;
+
+    #[test]
+    fn an_equation_names_a_parameter_by_its_whole_identifier() {
+        assert!(names_param("normal($mu, 1)", "mu"));
+        assert!(names_param("$mu", "mu"));
+        assert!(!names_param("normal($mu2, 1)", "mu"));
+        assert!(!names_param("normal($mu_x, 1) + mu", "mu"));
+        assert!(names_param("$mu_x + $mu * 2", "mu"));
     }
 }

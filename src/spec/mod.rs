@@ -10,6 +10,7 @@ mod load;
 mod locate;
 mod raw;
 mod schema;
+mod size;
 mod validate;
 
 pub use error::{SpecError, SpecErrorKind};
@@ -17,6 +18,7 @@ pub use load::{load, Loaded, Source};
 pub use locate::{Locator, Position};
 pub use experiment::*;
 pub use validate::{is_safe_name, validate};
-pub use check::{check, observed_names};
+pub use check::{check, check_with, observed_names};
 pub use consistency::graph_warnings;
+pub use size::{bytes_text, parse_size, run_memory, simulated_columns, Limits, DATA_COPIES, DEFAULT_MAX_RUNS, DEFAULT_MAX_RUN_MEMORY, MAX_ROWS};
 pub use schema::json_schema;

@@ -10,6 +10,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::size::{bytes_text, DATA_COPIES, DEFAULT_MAX_RUNS, DEFAULT_MAX_RUN_MEMORY, MAX_ROWS};
 use crate::data::BUILTIN_NAMES;
 use crate::estimate::{self, Metric, Params};
 
@@ -62,7 +63,13 @@ fn experiment(mode: Mode) -> Value {
         ("seed", described(json!({ "type": "integer", "minimum": 0 }), "required; every random draw derives from it")),
         (
             "replications",
-            described(json!({ "type": "integer", "minimum": 1, "maximum": MAX_REPLICATIONS, "default": 1 }), "independent datasets per sweep point"),
+            described(
+                json!({ "type": "integer", "minimum": 1, "maximum": MAX_REPLICATIONS, "default": 1 }),
+                &format!(
+                    "independent datasets per sweep point; `causeway check` refuses an experiment of more than {DEFAULT_MAX_RUNS} runs \
+                     (sweep points x replications x estimator configurations) unless `--max-runs` raises the limit"
+                ),
+            ),
         ),
         ("params", described(params(), "parameters usable as `$name` in dataset.simulate, with their default values")),
         ("sweep", described(sweep(), "data-level sweep over declared params; the cartesian product is run")),
@@ -119,6 +126,11 @@ fn quantity() -> Value {
     json!({ "anyOf": [{ "type": "number" }, { "type": "string", "pattern": PARAM_REF }] })
 }
 
+/// A row count (at most `spec::MAX_ROWS`), or `$name` of a declared parameter.
+fn rows() -> Value {
+    json!({ "anyOf": [{ "type": "number", "minimum": 1, "maximum": MAX_ROWS }, { "type": "string", "pattern": PARAM_REF }] })
+}
+
 /// Exactly one of `keys` is present and not null (the others may be absent or null).
 fn exactly_one(keys: &[&str]) -> Value {
     let branches: Vec<Value> = keys
@@ -172,7 +184,18 @@ fn simulate(mode: Mode) -> Value {
     }
     object(
         vec![
-            ("n", described(quantity(), "rows per replication: a number or a `$param`")),
+            (
+                "n",
+                described(
+                    rows(),
+                    &format!(
+                        "rows per replication: a whole number from 1 to {MAX_ROWS}, or a `$param`; `causeway check` also refuses \
+                         rows whose run would hold more than {} (rows x (variables + 2) x 8 bytes x {DATA_COPIES} copies) unless \
+                         `--max-run-memory` raises the limit",
+                        bytes_text(DEFAULT_MAX_RUN_MEMORY)
+                    ),
+                ),
+            ),
             ("equations", equations),
             ("treatment", described(string(), "the 0/1 treatment node (draw it with bernoulli(p))")),
             ("outcome", described(string(), "the outcome node")),
