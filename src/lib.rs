@@ -1,17 +1,23 @@
 //! causeway: a reproducible experiment harness for neural causal inference.
 //!
 //! Data flows one way: `spec` (validated experiment files) -> `run` (plan, keys,
-//! cache, parallel execution) -> `report` (tables). `graph` and `scm` know nothing
-//! of files; `estimate` sees only a `CausalData` and a `Split`.
+//! cache, parallel execution) -> `report` (tables), with `app` on top. `graph` and
+//! `scm` know nothing of files; `estimate` sees only a `CausalData` and a `Split`.
+//! Shared primitives sit below everything and depend on nothing of ours: `rng`
+//! (the run's generator type), `fsio` (atomic writes), `hash` (sha256), `sweep`
+//! (cartesian products of named lists) and `suggest` ("did you mean").
 
 pub mod app;
 pub mod data;
 pub mod estimate;
+pub mod fsio;
 pub mod graph;
 pub mod hash;
 pub mod numerics;
 pub mod report;
+pub mod rng;
 pub mod run;
 pub mod scm;
 pub mod spec;
 pub mod suggest;
+pub mod sweep;

@@ -14,7 +14,7 @@ use super::load::treatment_column;
 use super::builtin::BuiltinFiles;
 use super::manifest::DatasetEntry;
 use super::{CausalData, Truth};
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 /// Number of shipped instances.
 pub const INSTANCES: u32 = 10;

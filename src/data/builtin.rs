@@ -8,7 +8,7 @@ use super::csv::Table;
 use super::hash::read_verified;
 use super::manifest::{Manifest, unknown_dataset};
 use super::{CausalData, acic, ihdp, lalonde, nhefs};
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 /// Bump when the numbers a builtin generator produces change (IHDP surfaces, ACIC
 /// instance choice, category coding), so that cached runs are recomputed.

@@ -3,14 +3,9 @@
 
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use super::error::DataError;
 
-/// Lowercase hex sha256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::hash::sha256_hex;
 
 /// The whole file, with a clear error for a path that does not exist.
 pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {

@@ -22,7 +22,7 @@ use super::csv::Table;
 use super::error::DataError;
 use super::load::{covariate_columns, treatment_column};
 use super::{CausalData, Truth};
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 /// Which of Hill's response surfaces to simulate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

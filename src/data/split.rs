@@ -7,7 +7,7 @@ use rand::seq::SliceRandom;
 
 use super::alloc;
 use super::error::DataError;
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 /// Shares of all rows held out for test and for validation; the rest is train.
 /// Shalit et al.'s 63/27/10 protocol is `{ test: 0.1, validation: 0.27 }`.

@@ -1,7 +1,7 @@
 //! The `Estimator` trait and what an estimator returns.
 
 use crate::data::{CausalData, Split};
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 use super::EstimateError;
 

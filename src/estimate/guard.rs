@@ -4,7 +4,7 @@
 
 use super::{Estimate, EstimateError, Estimator};
 use crate::data::{CausalData, Split};
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 /// Runs `inner` and rejects any non-finite number in what it returns.
 pub struct FiniteGuard {

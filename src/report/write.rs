@@ -102,7 +102,7 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// `.<name>.<host>.<pid>.<n>.new`, created exclusively beside the folder it replaces.
 fn create_staging(parent: &Path, name: &str) -> std::io::Result<PathBuf> {
-    let host = crate::run::host_name();
+    let host = crate::fsio::host_name();
     loop {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let path = parent.join(format!(".{name}.{host}.{}.{n}.new", std::process::id()));
@@ -117,7 +117,7 @@ fn create_staging(parent: &Path, name: &str) -> std::io::Result<PathBuf> {
 /// Staging folders of `name` left by a writer on this host that was killed (its
 /// process no longer exists). Another host's, or a live writer's, are left alone.
 fn remove_leftovers(parent: &Path, name: &str) {
-    let prefix = format!(".{name}.{}.", crate::run::host_name());
+    let prefix = format!(".{name}.{}.", crate::fsio::host_name());
     let Ok(entries) = fs::read_dir(parent) else { return };
     for entry in entries.flatten() {
         let file_name = entry.file_name();
@@ -169,7 +169,7 @@ mod tests {
     #[test]
     fn leftovers_of_a_killed_writer_on_this_host_are_removed() {
         let root = tempfile::tempdir().unwrap();
-        let host = crate::run::host_name();
+        let host = crate::fsio::host_name();
         // No process has pid u32::MAX - 1 (Linux caps pids at 2^22).
         let dead = root.path().join(format!(".exp.{host}.{}.0.new", u32::MAX - 1));
         let other_host = root.path().join(".exp.elsewhere.1.0.new");

@@ -11,13 +11,12 @@
 //! is reported and recomputed, never served.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
 use super::outcome::Outcome;
+use crate::fsio::write_atomic;
 use super::RunError;
 
 /// What the store holds under a key.
@@ -105,7 +104,7 @@ impl Cache {
         let failed = |e: serde_json::Error| RunError::Cache { path: path.clone(), message: e.to_string() };
         let record = Record { sha256: digest(outcome).map_err(failed)?, outcome: outcome.clone() };
         let bytes = serde_json::to_vec(&record).map_err(failed)?;
-        write_atomic(&path, &bytes)
+        write_atomic(&path, &bytes).map_err(|e| RunError::Cache { path: path.clone(), message: e.to_string() })
     }
 }
 
@@ -113,55 +112,11 @@ fn short(hex: &str) -> &str {
     hex.get(..12).unwrap_or(hex)
 }
 
-/// Write `bytes` to `path` through a uniquely named temporary file and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
-    let err = |e: std::io::Error| RunError::Cache { path: path.to_path_buf(), message: e.to_string() };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(err)?;
-    let (tmp, mut file) = create_temporary(dir, path.file_name().and_then(|n| n.to_str()).unwrap_or("file")).map_err(err)?;
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
-    drop(file);
-    match written.and_then(|()| fs::rename(&tmp, path)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            Err(err(e))
-        }
-    }
-}
-
-/// Temporary files this process has named so far.
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// A new temporary file beside the target. Its name holds the host, the process
-/// and a per-process counter, and it is created exclusively (`O_EXCL`, which NFS
-/// honours too), so two writers never share one: not threads of a process, not
-/// processes of a node, not nodes that see the same store (where process ids
-/// repeat across machines and containers).
-fn create_temporary(dir: &Path, name: &str) -> std::io::Result<(PathBuf, fs::File)> {
-    let host = host_name();
-    loop {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!(".{name}.{host}.{}.{n}.tmp", std::process::id()));
-        match fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(file) => return Ok((tmp, file)),
-            // A leftover of a killed writer (same host, reused pid): take the next number.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// This machine's name, reduced to characters safe in a file name.
-pub fn host_name() -> String {
-    let raw = fs::read_to_string("/proc/sys/kernel/hostname").ok().or_else(|| std::env::var("HOSTNAME").ok()).unwrap_or_default();
-    let safe: String = raw.trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
-    if safe.is_empty() { "host".to_string() } else { safe }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fsio::{host_name, COUNTER};
+    use std::sync::atomic::Ordering;
     use crate::run::outcome::Status;
 
     fn outcome(key: &str) -> Outcome {

@@ -12,7 +12,7 @@ mod pipeline;
 mod plan;
 mod shard;
 
-pub use cache::{host_name, write_atomic, Cache, Lookup};
+pub use cache::{Cache, Lookup};
 pub use error::RunError;
 pub use events::{Event, Reporter, RunId};
 pub use execute::{execute, ExecOptions};
@@ -23,6 +23,5 @@ pub use pipeline::{execute_run, prepare, DataSource, Prepared};
 pub use plan::{cartesian, plan, run_count, sweep_points, sweep_size, Plan, PlanContext, Run};
 pub use shard::{keys_of, restrict, shard_keys, shard_runs, shard_sizes, Shard, ShardError};
 
-/// The one random generator type of a run. Every random draw (data, split, weight
-/// initialisation, minibatch order) comes from a `RunRng` seeded from the run key.
-pub type RunRng = rand_chacha::ChaCha20Rng;
+/// Re-exported for callers that know the runner; the type lives in `crate::rng`.
+pub use crate::rng::RunRng;

@@ -7,6 +7,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::key::{canonical, digest, seed_of, SCHEMA_VERSION};
+pub use crate::spec::run_count;
+pub use crate::sweep::{cartesian, sweep_points, sweep_size};
+use crate::sweep::point_at;
 use super::RunError;
 use crate::estimate::{self, Params};
 use crate::hash::hex;
@@ -235,34 +238,6 @@ impl Template {
     }
 }
 
-/// The points of a sweep one at a time, in the order of `cartesian`.
-pub fn sweep_points<T: Clone>(sweep: &[(String, Vec<T>)]) -> impl Iterator<Item = Vec<(String, T)>> + '_ {
-    (0..sweep_size(sweep).unwrap_or(usize::MAX)).map(move |index| point_at(sweep, index))
-}
-
-/// Point `index` of a sweep: mixed radix over its lists, the first name slowest.
-fn point_at<T: Clone>(sweep: &[(String, Vec<T>)], mut index: usize) -> Vec<(String, T)> {
-    let mut point: Vec<(String, T)> = Vec::with_capacity(sweep.len());
-    for (name, values) in sweep.iter().rev() {
-        point.push((name.clone(), values[index % values.len()].clone()));
-        index /= values.len();
-    }
-    point.reverse();
-    point
-}
-
-/// The number of points of a sweep (the product of its list lengths), None on overflow.
-pub fn sweep_size<T>(sweep: &[(String, Vec<T>)]) -> Option<usize> {
-    sweep.iter().try_fold(1usize, |n, (_, values)| n.checked_mul(values.len()))
-}
-
-/// The number of runs `plan` expands `exp` into, computed without expanding
-/// anything; None when it overflows.
-pub fn run_count(exp: &Experiment) -> Option<usize> {
-    let configs = exp.estimators.iter().try_fold(0usize, |n, d| n.checked_add(sweep_size(&d.sweep)?))?;
-    sweep_size(&exp.sweep)?.checked_mul(exp.replications as usize)?.checked_mul(configs)
-}
-
 /// Everything that determines a run's key: its dataset and its configuration.
 fn key_description(config: &Config, data_key: &str, ctx: &PlanContext) -> Value {
     let mut described = json!({
@@ -304,23 +279,6 @@ fn resolve_config(decl: &EstimatorDecl, hyper_point: Vec<(String, Value)>) -> Re
     params.extend(hyper_point.iter().cloned());
     let hyper = estimate::resolve(&decl.kind, &params).map_err(|e| RunError::Estimator { label: decl.label.clone(), source: e })?;
     Ok(Config { label: decl.label.clone(), kind: decl.kind.clone(), hyper, hyper_point })
-}
-
-/// Every combination of the listed values, the first name varying slowest. An
-/// empty sweep has exactly one (empty) point.
-pub fn cartesian<T: Clone>(sweep: &[(String, Vec<T>)]) -> Vec<Vec<(String, T)>> {
-    let mut points = vec![Vec::new()];
-    for (name, values) in sweep {
-        points = points
-            .into_iter()
-            .flat_map(|p| values.iter().map(move |v| {
-                let mut q = p.clone();
-                q.push((name.clone(), v.clone()));
-                q
-            }))
-            .collect();
-    }
-    points
 }
 
 fn run_label(point: &[(String, f64)], replication: u32, config: &Config) -> String {

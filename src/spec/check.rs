@@ -14,7 +14,8 @@ use super::locate::Position;
 use super::size::{check_size, Limits};
 use crate::estimate::{self, Metric};
 use crate::graph::{parse_graph, GraphSpec};
-use crate::run::{cartesian, sweep_points, RunRng};
+use crate::rng::RunRng;
+use crate::sweep::{cartesian, sweep_points};
 use crate::scm::{Equation, Missingness, Model};
 use crate::suggest::did_you_mean;
 

@@ -17,7 +17,7 @@ use super::error::{SpecError, SpecErrorKind};
 use super::experiment::{Dataset, Experiment};
 use super::load::Loaded;
 use crate::graph::{parse_graph, Admg, GraphSpec};
-use crate::run::cartesian;
+use crate::sweep::cartesian;
 use crate::scm::{Equation, Model};
 
 /// Where the analyst's graph omits what the simulator does; empty when the

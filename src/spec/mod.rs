@@ -20,5 +20,5 @@ pub use experiment::*;
 pub use validate::{is_safe_name, validate};
 pub use check::{check, check_with, observed_names};
 pub use consistency::graph_warnings;
-pub use size::{bytes_text, parse_size, run_memory, simulated_columns, Limits, DATA_COPIES, DEFAULT_MAX_RUNS, DEFAULT_MAX_RUN_MEMORY, MAX_ROWS};
+pub use size::{run_count, bytes_text, parse_size, run_memory, simulated_columns, Limits, DATA_COPIES, DEFAULT_MAX_RUNS, DEFAULT_MAX_RUN_MEMORY, MAX_ROWS};
 pub use schema::json_schema;

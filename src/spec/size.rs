@@ -6,7 +6,7 @@
 use super::error::{SpecError, SpecErrorKind};
 use super::experiment::{Dataset, Experiment, Quantity, Simulate};
 use super::load::Loaded;
-use crate::run::{run_count, sweep_size};
+use crate::sweep::sweep_size;
 
 type Result<T> = std::result::Result<T, SpecError>;
 
@@ -207,6 +207,14 @@ pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
         Ok(v) if v.is_finite() && v >= 0.0 && v * ((1u64 << shift) as f64) < u64::MAX as f64 => Ok((v * (1u64 << shift) as f64) as u64),
         _ => Err(format!("`{text}` is not a size: write a number of bytes, or a number with K, M, G or T (binary units), such as 32G")),
     }
+}
+
+
+/// The number of runs `plan` expands `exp` into, computed without expanding
+/// anything; None when it overflows.
+pub fn run_count(exp: &Experiment) -> Option<usize> {
+    let configs = exp.estimators.iter().try_fold(0usize, |n, d| n.checked_add(sweep_size(&d.sweep)?))?;
+    sweep_size(&exp.sweep)?.checked_mul(exp.replications as usize)?.checked_mul(configs)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use super::sample::{
 use crate::data::{CausalData, Split};
 use crate::estimate::params::{Hyper, check_at_least, check_open};
 use crate::estimate::{Estimate, EstimateError, Estimator};
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 /// Hyperparameters of `aipw`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

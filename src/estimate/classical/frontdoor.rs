@@ -31,7 +31,7 @@ use super::sample::{Arms, mean, variance};
 use crate::data::{CausalData, Split};
 use crate::estimate::params::Hyper;
 use crate::estimate::{Estimate, EstimateError, Estimator};
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 const KIND: &str = "frontdoor";
 

@@ -13,7 +13,7 @@ use super::sample::{Arms, mean, normal_interval, propensity, range, variance};
 use crate::data::{CausalData, Split};
 use crate::estimate::params::{Hyper, check_open};
 use crate::estimate::{Estimate, EstimateError, Estimator};
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 /// Hyperparameters of `ipw`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -20,7 +20,7 @@ use super::sample::{Arms, covariate_design, mean};
 use crate::data::{CausalData, Split};
 use crate::estimate::params::{Hyper, check_at_least};
 use crate::estimate::{Estimate, EstimateError, Estimator};
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 /// Hyperparameters of `matching`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 use super::sample::{Arms, mean, normal_interval, variance};
 use crate::data::{CausalData, Split};
 use crate::estimate::{Estimate, EstimateError, Estimator};
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 /// mean(y | t = 1) - mean(y | t = 0) over the in-sample rows, reported as both the
 /// ATE and the ATT (they coincide only under randomization), with Welch's

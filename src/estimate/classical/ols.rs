@@ -15,7 +15,7 @@ use super::linalg::{hc1_standard_error, least_squares};
 use super::sample::{Arms, mean, normal_interval};
 use crate::data::{CausalData, Split};
 use crate::estimate::{Estimate, EstimateError, Estimator};
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 /// OLS regression adjustment; `interact` selects OLS/LR-2.
 #[derive(Debug, Clone, Default)]

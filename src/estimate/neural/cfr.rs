@@ -6,7 +6,7 @@ use super::params::CfrParams;
 use super::tarnet::{self, Balance};
 use crate::data::{CausalData, Split};
 use crate::estimate::{Estimate, EstimateError, Estimator};
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 pub struct CfrEstimator {
     pub params: CfrParams,

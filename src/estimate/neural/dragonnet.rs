@@ -18,7 +18,7 @@ use super::params::{DragonParams, Propensity};
 use super::train::{self, LrSchedule, Length, Network, Optimizer, Rows, Stage};
 use crate::data::{CausalData, Split};
 use crate::estimate::{Estimate, EstimateError, Estimator};
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 struct Dragon {
     vs: nn::VarStore,

@@ -11,7 +11,7 @@ use super::params::LearnerParams;
 use super::train::{self, Network, Report, Rows, Stage, failed};
 use crate::data::{CausalData, Split};
 use crate::estimate::{Estimate, EstimateError, Estimator};
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 /// An MLP regressing the outcome on x (and t, for the S-learner).
 struct Regressor {

@@ -8,7 +8,7 @@ use rand_distr::{Distribution, Normal, Uniform};
 use tch::{Device, Kind, Tensor, nn};
 
 use super::layers::{Activation, LayerSpec};
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 /// How a dense layer's initial weights are drawn (biases start at zero).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -11,7 +11,7 @@ use super::params::{Ipm, TarnetParams};
 use super::train::{self, Network, Rows, Stage};
 use crate::data::{CausalData, Split};
 use crate::estimate::{Estimate, EstimateError, Estimator};
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 /// The balance penalty of CFR: `alpha` times an IPM.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -11,7 +11,7 @@ use super::batch::{Batch, Prepared};
 use super::mlp::Mode;
 use super::params::Schedule;
 use crate::estimate::EstimateError;
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 /// A network the loop can train.
 pub trait Network {
