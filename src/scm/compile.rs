@@ -75,6 +75,25 @@ pub(crate) fn compile(
     Ok(Compiled { program: Program { instrs: lowering.instrs, result }, parents: lowering.parents })
 }
 
+/// One step of lowering: an expression to lower, or an operation to emit once
+/// its operands (the last values lowered) are ready.
+enum Task<'e> {
+    Lower(&'e Expr),
+    Unary(UnaryFn, usize),
+    Binary(BinaryFn, usize),
+    If(usize),
+    Draw { site: usize, dist: Dist, args: usize, offset: usize },
+}
+
+/// The last `N` values lowered, in order (a task runs after its operands).
+fn take<const N: usize>(values: &mut Vec<Operand>) -> [Operand; N] {
+    let at = values.len() - N;
+    let mut out = [Operand::Const(0.0); N];
+    out.copy_from_slice(&values[at..]);
+    values.truncate(at);
+    out
+}
+
 struct Lowering<'a, 'b> {
     node: usize,
     name: &'a str,
@@ -89,21 +108,56 @@ impl Lowering<'_, '_> {
         ScmError::at(self.name, offset, kind)
     }
 
-    fn lower(&mut self, e: &Expr) -> Result<Operand, ScmError> {
-        match &e.kind {
-            ExprKind::Num(x) => Ok(Operand::Const(*x)),
-            ExprKind::Var(v) => self.variable(v, e.offset),
-            ExprKind::Param(p) => self.param(p, e.offset),
-            ExprKind::Neg(a) => {
-                let a = self.lower(a)?;
-                Ok(self.emit_pure(Op::Unary(UnaryFn::Neg, a), e.offset))
-            }
-            ExprKind::Binary(op, a, b) => {
-                let (a, b) = (self.lower(a)?, self.lower(b)?);
-                Ok(self.emit_pure(Op::Binary((*op).into(), a, b), e.offset))
-            }
-            ExprKind::Call(f, args) => self.call(f, args, e.offset),
+    /// Lower `root` in evaluation order: operands left to right, each
+    /// operation after its operands. The walk keeps its work on an explicit
+    /// stack rather than recursing, so a deep tree costs heap, not stack; a
+    /// chain's links become one task pair each, folded left to right.
+    fn lower(&mut self, root: &Expr) -> Result<Operand, ScmError> {
+        let mut tasks = vec![Task::Lower(root)];
+        let mut values: Vec<Operand> = Vec::new();
+        while let Some(task) = tasks.pop() {
+            let value = match task {
+                Task::Lower(e) => match &e.kind {
+                    ExprKind::Num(x) => Operand::Const(*x),
+                    ExprKind::Var(v) => self.variable(v, e.offset)?,
+                    ExprKind::Param(p) => self.param(p, e.offset)?,
+                    ExprKind::Neg(a) => {
+                        tasks.extend([Task::Unary(UnaryFn::Neg, e.offset), Task::Lower(a)]);
+                        continue;
+                    }
+                    ExprKind::Binary(first, links) => {
+                        for link in links.iter().rev() {
+                            tasks.extend([Task::Binary(link.op.into(), link.offset), Task::Lower(&link.right)]);
+                        }
+                        tasks.push(Task::Lower(first));
+                        continue;
+                    }
+                    ExprKind::Call(f, args) => {
+                        self.call(f, args, e.offset, &mut tasks)?;
+                        continue;
+                    }
+                },
+                Task::Unary(f, offset) => {
+                    let [a] = take(&mut values);
+                    self.emit_pure(Op::Unary(f, a), offset)
+                }
+                Task::Binary(f, offset) => {
+                    let [a, b] = take(&mut values);
+                    self.emit_pure(Op::Binary(f, a, b), offset)
+                }
+                Task::If(offset) => {
+                    let [k, a, b] = take(&mut values);
+                    self.emit_pure(Op::If(k, a, b), offset)
+                }
+                Task::Draw { site, dist, args, offset } => {
+                    let args = values.split_off(values.len() - args);
+                    self.draw(site, dist, args, offset)?
+                }
+            };
+            values.push(value);
         }
+        let [result] = take(&mut values);
+        Ok(result)
     }
 
     fn variable(&mut self, v: &str, offset: usize) -> Result<Operand, ScmError> {
@@ -127,7 +181,15 @@ impl Lowering<'_, '_> {
         }
     }
 
-    fn call(&mut self, f: &str, args: &[Expr], offset: usize) -> Result<Operand, ScmError> {
+    /// Check a call's function and arity, then schedule its arguments and the
+    /// operation that takes them.
+    fn call<'e>(
+        &mut self,
+        f: &str,
+        args: &'e [Expr],
+        offset: usize,
+        tasks: &mut Vec<Task<'e>>,
+    ) -> Result<(), ScmError> {
         let Some(func) = Func::lookup(f) else {
             let suggestion = closest(f, NAMES.iter().copied());
             return Err(self.error(offset, ScmErrorKind::UnknownFunction { name: f.into(), suggestion }));
@@ -138,31 +200,31 @@ impl Lowering<'_, '_> {
             return Err(self.error(offset, kind));
         }
         match func {
-            Func::Draw(dist) => self.draw(dist, args, offset),
-            Func::Unary(u) => {
-                let a = self.lower(&args[0])?;
-                Ok(self.emit_pure(Op::Unary(u, a), offset))
-            }
-            Func::If => {
-                let (k, a, b) = (self.lower(&args[0])?, self.lower(&args[1])?, self.lower(&args[2])?);
-                Ok(self.emit_pure(Op::If(k, a, b), offset))
-            }
+            // `min`/`max` fold left: the first argument, then each further
+            // one followed by an operation.
             Func::Fold(b) => {
-                let first = self.lower(&args[0])?;
-                args[1..].iter().try_fold(first, |acc, x| {
-                    let x = self.lower(x)?;
-                    Ok(self.emit_pure(Op::Binary(b, acc, x), offset))
-                })
+                for x in args.iter().skip(1).rev() {
+                    tasks.extend([Task::Binary(b, offset), Task::Lower(x)]);
+                }
+                tasks.extend(args.first().map(Task::Lower));
+                return Ok(());
             }
+            // A draw takes its site number before its arguments are lowered,
+            // so sites are numbered in source order even when draws nest.
+            Func::Draw(dist) => {
+                let site = self.sites.len();
+                self.sites.push(DrawSite { node: self.node, noise: NoiseKind::Uniform });
+                tasks.push(Task::Draw { site, dist, args: args.len(), offset });
+            }
+            Func::Unary(u) => tasks.push(Task::Unary(u, offset)),
+            Func::If => tasks.push(Task::If(offset)),
         }
+        tasks.extend(args.iter().rev().map(Task::Lower));
+        Ok(())
     }
 
-    /// A draw takes its site number before its arguments are lowered, so sites
-    /// are numbered in source order even when draws nest.
-    fn draw(&mut self, dist: Dist, args: &[Expr], offset: usize) -> Result<Operand, ScmError> {
-        let site = self.sites.len();
-        self.sites.push(DrawSite { node: self.node, noise: NoiseKind::Uniform });
-        let args = args.iter().map(|a| self.lower(a)).collect::<Result<Vec<_>, _>>()?;
+    /// Finish draw `site` once its arguments are lowered.
+    fn draw(&mut self, site: usize, dist: Dist, args: Vec<Operand>, offset: usize) -> Result<Operand, ScmError> {
         let constants: Option<Vec<f64>> =
             args.iter().map(|a| if let Operand::Const(c) = a { Some(*c) } else { None }).collect();
         if let Some(values) = &constants
@@ -240,6 +302,49 @@ mod tests {
         let order: Vec<usize> =
             p.instrs.iter().filter_map(|i| if let Op::Draw { site, .. } = i.op { Some(site) } else { None }).collect();
         assert_eq!(order, [1, 0, 2, 3]);
+    }
+
+    #[test]
+    fn a_long_chain_lowers_in_order() {
+        // 100,000 terms: one instruction per operator, folded left to right.
+        let (p, _) = lowered(&vec!["a"; 100_000].join(" + ")).unwrap();
+        assert_eq!(p.instrs.len(), 99_999);
+        assert_eq!(p.instrs[0].op, Op::Binary(BinaryFn::Add, Operand::Node(0), Operand::Node(0)));
+        assert_eq!(p.instrs[1].op, Op::Binary(BinaryFn::Add, Operand::Reg(0), Operand::Node(0)));
+        assert_eq!(p.instrs[1].offset, 6);
+        // Constant chains fold to one number.
+        let (p, _) = lowered(&vec!["1"; 100_000].join(" + ")).unwrap();
+        assert_eq!((p.instrs.len(), p.result), (0, Operand::Const(100_000.0)));
+    }
+
+    /// The deepest shapes the nesting limit admits parse, compile and drop on
+    /// a stack far smaller than a worker thread's 2 MiB; a chain of links per
+    /// level is the deepest tree (four nodes a level for `a < b + a * if(`).
+    #[test]
+    fn the_deepest_admitted_equations_fit_a_small_stack() {
+        use super::super::parse::MAX_NESTING;
+        let nest = |open: &str, close: &str, units: usize| format!("{}a{}", open.repeat(units), close.repeat(units));
+        let shapes = [
+            nest("(", ")", MAX_NESTING),
+            nest("abs(", ")", MAX_NESTING),
+            nest("-", "", MAX_NESTING),
+            nest("2^", "", MAX_NESTING),
+            nest("a + b * abs(", ")", MAX_NESTING),
+            nest("a + b * normal(", ", 1)", MAX_NESTING),
+            nest("a < b + a * if(", ", 1, 0)", MAX_NESTING),
+            nest("a + b * a ^ -(", ")", MAX_NESTING / 3),
+        ];
+        // Measured: under 100 KiB for the worst of these in a debug build.
+        std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || {
+                for src in &shapes {
+                    assert!(lowered(src).is_ok(), "{}", &src[..40]);
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]
