@@ -14,7 +14,9 @@ use super::parse::{Expr, ExprKind};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Operand {
     Const(f64),
-    /// The output of an earlier instruction of the same program.
+    /// The output of an earlier instruction of the same program: while
+    /// lowering, that instruction's index; in a finished program, the buffer
+    /// it wrote.
     Reg(usize),
     Node(usize),
 }
@@ -27,19 +29,22 @@ pub(crate) enum Op {
     Draw { site: usize, dist: Dist, args: Vec<Operand> },
 }
 
-/// One operation; its output is register number = its index in the program.
+/// One operation and the buffer it writes.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Instr {
     pub op: Op,
     /// Byte offset in the expression, for runtime errors.
     pub offset: usize,
+    pub out: usize,
 }
 
-/// A node's compiled right-hand side.
+/// A node's compiled right-hand side: instructions that write `buffers`
+/// buffers, read by `Reg` operands.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Program {
     pub instrs: Vec<Instr>,
     pub result: Operand,
+    pub buffers: usize,
 }
 
 /// A random draw in some equation; its noise column is drawn once per simulation.
@@ -72,7 +77,68 @@ pub(crate) fn compile(
 ) -> Result<Compiled, ScmError> {
     let mut lowering = Lowering { node, name, scope, sites, instrs: Vec::new(), parents: Vec::new() };
     let result = lowering.lower(expr)?;
-    Ok(Compiled { program: Program { instrs: lowering.instrs, result }, parents: lowering.parents })
+    let mut program = Program { instrs: lowering.instrs, result, buffers: 0 };
+    assign_buffers(&mut program);
+    Ok(Compiled { program, parents: lowering.parents })
+}
+
+/// Give each instruction a buffer to write, reusing a buffer once the last
+/// instruction that reads its value has run, and point every `Reg` at its
+/// buffer. The evaluator keeps one chunk-long buffer per buffer number, so a
+/// program needs as many as it has values alive at once (two for a sum of
+/// any length), rather than one per instruction: a 100,000-term sum would
+/// otherwise hold 200,000 buffers of 2,048 rows, over 3 GB. An instruction
+/// never writes a buffer it reads, since its operands are freed only after
+/// its own buffer is taken.
+fn assign_buffers(program: &mut Program) {
+    let n = program.instrs.len();
+    // The last reader of each instruction's value (`n`: the program's result).
+    let mut last_read: Vec<Option<usize>> = vec![None; n];
+    for (k, instr) in program.instrs.iter_mut().enumerate() {
+        regs(&mut instr.op).for_each(|r| last_read[*r] = Some(k));
+    }
+    if let Operand::Reg(r) = program.result {
+        last_read[r] = Some(n);
+    }
+    let mut buffer_of = vec![0; n];
+    let mut free: Vec<usize> = Vec::new();
+    let mut buffers = 0;
+    for k in 0..n {
+        let out = free.pop().unwrap_or_else(|| {
+            buffers += 1;
+            buffers - 1
+        });
+        let instr = &mut program.instrs[k];
+        for r in regs(&mut instr.op) {
+            if last_read[*r] == Some(k) {
+                // Read for the last time: free once, however often it is read here.
+                last_read[*r] = None;
+                free.push(buffer_of[*r]);
+            }
+            *r = buffer_of[*r];
+        }
+        instr.out = out;
+        buffer_of[k] = out;
+        if last_read[k].is_none() {
+            // Never read (a draw in the branch a constant condition drops).
+            free.push(out);
+        }
+    }
+    if let Operand::Reg(r) = &mut program.result {
+        *r = buffer_of[*r];
+    }
+    program.buffers = buffers;
+}
+
+/// The register numbers that `op` reads, in operand order.
+fn regs(op: &mut Op) -> impl Iterator<Item = &mut usize> {
+    let operands: Vec<&mut Operand> = match op {
+        Op::Unary(_, a) => vec![a],
+        Op::Binary(_, a, b) => vec![a, b],
+        Op::If(k, a, b) => vec![k, a, b],
+        Op::Draw { args, .. } => args.iter_mut().collect(),
+    };
+    operands.into_iter().filter_map(|o| if let Operand::Reg(r) = o { Some(r) } else { None })
 }
 
 /// One step of lowering: an expression to lower, or an operation to emit once
@@ -244,7 +310,7 @@ impl Lowering<'_, '_> {
             _ => 0.0,
         };
         self.sites[site].noise = dist.noise(df);
-        self.instrs.push(Instr { op: Op::Draw { site, dist, args }, offset });
+        self.instrs.push(Instr { op: Op::Draw { site, dist, args }, offset, out: 0 });
         Ok(Operand::Reg(self.instrs.len() - 1))
     }
 
@@ -264,7 +330,7 @@ impl Lowering<'_, '_> {
             // A constant condition selects a branch even when the branch varies.
             return if k != 0.0 { x } else { y };
         }
-        self.instrs.push(Instr { op, offset });
+        self.instrs.push(Instr { op, offset, out: 0 });
         Operand::Reg(self.instrs.len() - 1)
     }
 }
@@ -312,9 +378,31 @@ mod tests {
         assert_eq!(p.instrs[0].op, Op::Binary(BinaryFn::Add, Operand::Node(0), Operand::Node(0)));
         assert_eq!(p.instrs[1].op, Op::Binary(BinaryFn::Add, Operand::Reg(0), Operand::Node(0)));
         assert_eq!(p.instrs[1].offset, 6);
+        // Two buffers in turn: the sum so far, and the sum being written.
+        assert_eq!(p.buffers, 2);
+        assert!(p.instrs.iter().enumerate().all(|(k, i)| i.out == k % 2));
         // Constant chains fold to one number.
         let (p, _) = lowered(&vec!["1"; 100_000].join(" + ")).unwrap();
         assert_eq!((p.instrs.len(), p.result), (0, Operand::Const(100_000.0)));
+    }
+
+    #[test]
+    fn buffers_are_reused_once_read() {
+        // exp(a) + exp(a) + ...: the sum so far, the new term, and the new sum.
+        let (p, _) = lowered(&vec!["exp(a)"; 1_000].join(" + ")).unwrap();
+        assert_eq!((p.instrs.len(), p.buffers), (1_999, 3));
+        for (k, instr) in p.instrs.iter().enumerate() {
+            let Op::Binary(_, x, y) = instr.op else { continue };
+            assert!(
+                x != Operand::Reg(instr.out) && y != Operand::Reg(instr.out),
+                "instruction {k} reads what it writes"
+            );
+        }
+        // A draw that a constant condition drops writes a buffer nobody reads.
+        let (p, sites) = lowered("if(1, exp(a), normal(0, 1)) + exp(b)").unwrap();
+        assert_eq!(sites.len(), 1);
+        assert_eq!(p.result, Operand::Reg(p.instrs.last().unwrap().out));
+        assert_eq!(p.buffers, 3);
     }
 
     /// The deepest shapes the nesting limit admits parse, compile and drop on
