@@ -3,6 +3,7 @@
 //! pointed at a file, line and column.
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde_yaml_ng::{Mapping, Value};
@@ -120,11 +121,22 @@ fn load_chain(path: &Path, sources: &mut Vec<Source>) -> Result<Mapping, SpecErr
 
 fn read_source(path: &Path) -> Result<Source, SpecError> {
     let io = |e: std::io::Error| SpecError::new(path, None, SpecErrorKind::Io(e.to_string()));
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_FILE_BYTES {
-        return Err(SpecError::new(path, None, SpecErrorKind::TooLarge { size, limit: MAX_FILE_BYTES }));
+    let metadata = std::fs::metadata(path).map_err(io)?;
+    // A device or a pipe (`extends: /dev/zero`, `/dev/stdin`) has no size to
+    // check and may never end, or block.
+    if !metadata.is_file() {
+        return Err(SpecError::new(path, None, SpecErrorKind::Io("it is not a regular file".into())));
     }
-    let bytes = std::fs::read(path).map_err(io)?;
+    let too_large = |size| SpecError::new(path, None, SpecErrorKind::TooLarge { size, limit: MAX_FILE_BYTES });
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(too_large(metadata.len()));
+    }
+    // At most one byte past the limit, should the file have grown since.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)).map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
     let sha256 = sha256_hex(&bytes);
     let text = String::from_utf8(bytes).map_err(|e| {
         SpecError::new(path, None, SpecErrorKind::Syntax(format!("the file is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to())))
@@ -259,5 +271,20 @@ mod tests {
         assert_eq!(loaded.sources.len(), n);
         assert_eq!(loaded.raw.description.as_deref(), Some("first"));
         assert_eq!((loaded.raw.name.as_str(), loaded.raw.replications), ("chain", 7));
+    }
+
+    /// A device has size 0 and never ends: `extends: /dev/zero` read until
+    /// memory ran out, and `/dev/stdin` would wait for a terminal.
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        for base in ["/dev/zero", "/dev/null", "/tmp"] {
+            let child = dir.path().join("child.yaml");
+            std::fs::write(&child, format!("extends: {base}\nname: child\n")).unwrap();
+            let err = load(&child).unwrap_err();
+            assert_eq!((err.file.as_path(), &err.kind), (Path::new(base), &SpecErrorKind::Io("it is not a regular file".into())));
+            assert_eq!(err.to_string(), format!("{base}: cannot read the experiment file: it is not a regular file"));
+        }
     }
 }
