@@ -149,7 +149,7 @@ fn read_source(path: &Path) -> Result<Source, SpecError> {
 /// depth, so alias bombs fail fast with bounded memory.
 fn parse_mapping(source: &Source) -> Result<Mapping, SpecError> {
     let value: Value = serde_yaml_ng::from_str(&source.text).map_err(|e| {
-        let position = e.location().map(|l| Position { line: l.line(), column: l.column() });
+        let position = e.location().map(|l| source.locator.clamp(Position { line: l.line(), column: l.column() }));
         SpecError::new(&source.path, position, SpecErrorKind::Syntax(strip_location(&e.to_string())))
     })?;
     match value {
@@ -271,6 +271,17 @@ mod tests {
         assert_eq!(loaded.sources.len(), n);
         assert_eq!(loaded.raw.description.as_deref(), Some("first"));
         assert_eq!((loaded.raw.name.as_str(), loaded.raw.replications), ("chain", 7));
+    }
+
+    /// Found by the fuzz target: a syntax error at the end of a file without a
+    /// final newline was reported on the line after its last.
+    #[test]
+    fn a_syntax_error_at_the_end_is_located_on_the_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("exp.yaml");
+        std::fs::write(&file, "---\nname: demo\ns").unwrap();
+        let err = load(&file).unwrap_err();
+        assert_eq!((err.position, &err.kind), (Some(Position { line: 3, column: 2 }), &SpecErrorKind::Syntax("could not find expected ':'".into())));
     }
 
     /// A device has size 0 and never ends: `extends: /dev/zero` read until
