@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use causeway::run::RunRng;
-use causeway::scm::{Equation, Missingness, Model, ScmError};
+use causeway::scm::{Equation, MAX_NESTING, Missingness, Model, ScmError};
 use rand::SeedableRng;
 
 fn compile_error(lines: &[(&str, &str)], params: &[(&str, f64)]) -> String {
@@ -82,6 +82,15 @@ fn syntax_errors() {
     for (name, expr) in cases {
         insta::assert_snapshot!(format!("syntax_{name}"), compile_error(&[AGE, ("y", expr)], &[]));
     }
+}
+
+/// One level past the limit: refused where that level opens, not by
+/// overflowing the stack.
+#[test]
+fn nested_too_deeply() {
+    let levels = MAX_NESTING + 1;
+    let expr = format!("{}age{}", "(".repeat(levels), ")".repeat(levels));
+    insta::assert_snapshot!("syntax_nested_too_deeply", compile_error(&[AGE, ("y", &expr)], &[]));
 }
 
 #[test]

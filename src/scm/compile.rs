@@ -14,7 +14,9 @@ use super::parse::{Expr, ExprKind};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Operand {
     Const(f64),
-    /// The output of an earlier instruction of the same program.
+    /// The output of an earlier instruction of the same program: while
+    /// lowering, that instruction's index; in a finished program, the buffer
+    /// it wrote.
     Reg(usize),
     Node(usize),
 }
@@ -27,19 +29,22 @@ pub(crate) enum Op {
     Draw { site: usize, dist: Dist, args: Vec<Operand> },
 }
 
-/// One operation; its output is register number = its index in the program.
+/// One operation and the buffer it writes.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Instr {
     pub op: Op,
     /// Byte offset in the expression, for runtime errors.
     pub offset: usize,
+    pub out: usize,
 }
 
-/// A node's compiled right-hand side.
+/// A node's compiled right-hand side: instructions that write `buffers`
+/// buffers, read by `Reg` operands.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Program {
     pub instrs: Vec<Instr>,
     pub result: Operand,
+    pub buffers: usize,
 }
 
 /// A random draw in some equation; its noise column is drawn once per simulation.
@@ -72,7 +77,87 @@ pub(crate) fn compile(
 ) -> Result<Compiled, ScmError> {
     let mut lowering = Lowering { node, name, scope, sites, instrs: Vec::new(), parents: Vec::new() };
     let result = lowering.lower(expr)?;
-    Ok(Compiled { program: Program { instrs: lowering.instrs, result }, parents: lowering.parents })
+    let mut program = Program { instrs: lowering.instrs, result, buffers: 0 };
+    assign_buffers(&mut program);
+    Ok(Compiled { program, parents: lowering.parents })
+}
+
+/// Give each instruction a buffer to write, reusing a buffer once the last
+/// instruction that reads its value has run, and point every `Reg` at its
+/// buffer. The evaluator keeps one chunk-long buffer per buffer number, so a
+/// program needs as many as it has values alive at once (two for a sum of
+/// any length), rather than one per instruction: a 100,000-term sum would
+/// otherwise hold 200,000 buffers of 2,048 rows, over 3 GB. An instruction
+/// never writes a buffer it reads, since its operands are freed only after
+/// its own buffer is taken.
+fn assign_buffers(program: &mut Program) {
+    let n = program.instrs.len();
+    // The last reader of each instruction's value (`n`: the program's result).
+    let mut last_read: Vec<Option<usize>> = vec![None; n];
+    for (k, instr) in program.instrs.iter_mut().enumerate() {
+        regs(&mut instr.op).for_each(|r| last_read[*r] = Some(k));
+    }
+    if let Operand::Reg(r) = program.result {
+        last_read[r] = Some(n);
+    }
+    let mut buffer_of = vec![0; n];
+    let mut free: Vec<usize> = Vec::new();
+    let mut buffers = 0;
+    for k in 0..n {
+        let out = free.pop().unwrap_or_else(|| {
+            buffers += 1;
+            buffers - 1
+        });
+        let instr = &mut program.instrs[k];
+        for r in regs(&mut instr.op) {
+            if last_read[*r] == Some(k) {
+                // Read for the last time: free once, however often it is read here.
+                last_read[*r] = None;
+                free.push(buffer_of[*r]);
+            }
+            *r = buffer_of[*r];
+        }
+        instr.out = out;
+        buffer_of[k] = out;
+        if last_read[k].is_none() {
+            // Never read (a draw in the branch a constant condition drops).
+            free.push(out);
+        }
+    }
+    if let Operand::Reg(r) = &mut program.result {
+        *r = buffer_of[*r];
+    }
+    program.buffers = buffers;
+}
+
+/// The register numbers that `op` reads, in operand order.
+fn regs(op: &mut Op) -> impl Iterator<Item = &mut usize> {
+    let operands: Vec<&mut Operand> = match op {
+        Op::Unary(_, a) => vec![a],
+        Op::Binary(_, a, b) => vec![a, b],
+        Op::If(k, a, b) => vec![k, a, b],
+        Op::Draw { args, .. } => args.iter_mut().collect(),
+    };
+    operands.into_iter().filter_map(|o| if let Operand::Reg(r) = o { Some(r) } else { None })
+}
+
+/// One step of lowering: an expression to lower, or an operation to emit once
+/// its operands (the last values lowered) are ready.
+enum Task<'e> {
+    Lower(&'e Expr),
+    Unary(UnaryFn, usize),
+    Binary(BinaryFn, usize),
+    If(usize),
+    Draw { site: usize, dist: Dist, args: usize, offset: usize },
+}
+
+/// The last `N` values lowered, in order (a task runs after its operands).
+fn take<const N: usize>(values: &mut Vec<Operand>) -> [Operand; N] {
+    let at = values.len() - N;
+    let mut out = [Operand::Const(0.0); N];
+    out.copy_from_slice(&values[at..]);
+    values.truncate(at);
+    out
 }
 
 struct Lowering<'a, 'b> {
@@ -89,21 +174,56 @@ impl Lowering<'_, '_> {
         ScmError::at(self.name, offset, kind)
     }
 
-    fn lower(&mut self, e: &Expr) -> Result<Operand, ScmError> {
-        match &e.kind {
-            ExprKind::Num(x) => Ok(Operand::Const(*x)),
-            ExprKind::Var(v) => self.variable(v, e.offset),
-            ExprKind::Param(p) => self.param(p, e.offset),
-            ExprKind::Neg(a) => {
-                let a = self.lower(a)?;
-                Ok(self.emit_pure(Op::Unary(UnaryFn::Neg, a), e.offset))
-            }
-            ExprKind::Binary(op, a, b) => {
-                let (a, b) = (self.lower(a)?, self.lower(b)?);
-                Ok(self.emit_pure(Op::Binary((*op).into(), a, b), e.offset))
-            }
-            ExprKind::Call(f, args) => self.call(f, args, e.offset),
+    /// Lower `root` in evaluation order: operands left to right, each
+    /// operation after its operands. The walk keeps its work on an explicit
+    /// stack rather than recursing, so a deep tree costs heap, not stack; a
+    /// chain's links become one task pair each, folded left to right.
+    fn lower(&mut self, root: &Expr) -> Result<Operand, ScmError> {
+        let mut tasks = vec![Task::Lower(root)];
+        let mut values: Vec<Operand> = Vec::new();
+        while let Some(task) = tasks.pop() {
+            let value = match task {
+                Task::Lower(e) => match &e.kind {
+                    ExprKind::Num(x) => Operand::Const(*x),
+                    ExprKind::Var(v) => self.variable(v, e.offset)?,
+                    ExprKind::Param(p) => self.param(p, e.offset)?,
+                    ExprKind::Neg(a) => {
+                        tasks.extend([Task::Unary(UnaryFn::Neg, e.offset), Task::Lower(a)]);
+                        continue;
+                    }
+                    ExprKind::Binary(first, links) => {
+                        for link in links.iter().rev() {
+                            tasks.extend([Task::Binary(link.op.into(), link.offset), Task::Lower(&link.right)]);
+                        }
+                        tasks.push(Task::Lower(first));
+                        continue;
+                    }
+                    ExprKind::Call(f, args) => {
+                        self.call(f, args, e.offset, &mut tasks)?;
+                        continue;
+                    }
+                },
+                Task::Unary(f, offset) => {
+                    let [a] = take(&mut values);
+                    self.emit_pure(Op::Unary(f, a), offset)
+                }
+                Task::Binary(f, offset) => {
+                    let [a, b] = take(&mut values);
+                    self.emit_pure(Op::Binary(f, a, b), offset)
+                }
+                Task::If(offset) => {
+                    let [k, a, b] = take(&mut values);
+                    self.emit_pure(Op::If(k, a, b), offset)
+                }
+                Task::Draw { site, dist, args, offset } => {
+                    let args = values.split_off(values.len() - args);
+                    self.draw(site, dist, args, offset)?
+                }
+            };
+            values.push(value);
         }
+        let [result] = take(&mut values);
+        Ok(result)
     }
 
     fn variable(&mut self, v: &str, offset: usize) -> Result<Operand, ScmError> {
@@ -127,7 +247,15 @@ impl Lowering<'_, '_> {
         }
     }
 
-    fn call(&mut self, f: &str, args: &[Expr], offset: usize) -> Result<Operand, ScmError> {
+    /// Check a call's function and arity, then schedule its arguments and the
+    /// operation that takes them.
+    fn call<'e>(
+        &mut self,
+        f: &str,
+        args: &'e [Expr],
+        offset: usize,
+        tasks: &mut Vec<Task<'e>>,
+    ) -> Result<(), ScmError> {
         let Some(func) = Func::lookup(f) else {
             let suggestion = closest(f, NAMES.iter().copied());
             return Err(self.error(offset, ScmErrorKind::UnknownFunction { name: f.into(), suggestion }));
@@ -138,31 +266,31 @@ impl Lowering<'_, '_> {
             return Err(self.error(offset, kind));
         }
         match func {
-            Func::Draw(dist) => self.draw(dist, args, offset),
-            Func::Unary(u) => {
-                let a = self.lower(&args[0])?;
-                Ok(self.emit_pure(Op::Unary(u, a), offset))
-            }
-            Func::If => {
-                let (k, a, b) = (self.lower(&args[0])?, self.lower(&args[1])?, self.lower(&args[2])?);
-                Ok(self.emit_pure(Op::If(k, a, b), offset))
-            }
+            // `min`/`max` fold left: the first argument, then each further
+            // one followed by an operation.
             Func::Fold(b) => {
-                let first = self.lower(&args[0])?;
-                args[1..].iter().try_fold(first, |acc, x| {
-                    let x = self.lower(x)?;
-                    Ok(self.emit_pure(Op::Binary(b, acc, x), offset))
-                })
+                for x in args.iter().skip(1).rev() {
+                    tasks.extend([Task::Binary(b, offset), Task::Lower(x)]);
+                }
+                tasks.extend(args.first().map(Task::Lower));
+                return Ok(());
             }
+            // A draw takes its site number before its arguments are lowered,
+            // so sites are numbered in source order even when draws nest.
+            Func::Draw(dist) => {
+                let site = self.sites.len();
+                self.sites.push(DrawSite { node: self.node, noise: NoiseKind::Uniform });
+                tasks.push(Task::Draw { site, dist, args: args.len(), offset });
+            }
+            Func::Unary(u) => tasks.push(Task::Unary(u, offset)),
+            Func::If => tasks.push(Task::If(offset)),
         }
+        tasks.extend(args.iter().rev().map(Task::Lower));
+        Ok(())
     }
 
-    /// A draw takes its site number before its arguments are lowered, so sites
-    /// are numbered in source order even when draws nest.
-    fn draw(&mut self, dist: Dist, args: &[Expr], offset: usize) -> Result<Operand, ScmError> {
-        let site = self.sites.len();
-        self.sites.push(DrawSite { node: self.node, noise: NoiseKind::Uniform });
-        let args = args.iter().map(|a| self.lower(a)).collect::<Result<Vec<_>, _>>()?;
+    /// Finish draw `site` once its arguments are lowered.
+    fn draw(&mut self, site: usize, dist: Dist, args: Vec<Operand>, offset: usize) -> Result<Operand, ScmError> {
         let constants: Option<Vec<f64>> =
             args.iter().map(|a| if let Operand::Const(c) = a { Some(*c) } else { None }).collect();
         if let Some(values) = &constants
@@ -182,7 +310,7 @@ impl Lowering<'_, '_> {
             _ => 0.0,
         };
         self.sites[site].noise = dist.noise(df);
-        self.instrs.push(Instr { op: Op::Draw { site, dist, args }, offset });
+        self.instrs.push(Instr { op: Op::Draw { site, dist, args }, offset, out: 0 });
         Ok(Operand::Reg(self.instrs.len() - 1))
     }
 
@@ -202,7 +330,7 @@ impl Lowering<'_, '_> {
             // A constant condition selects a branch even when the branch varies.
             return if k != 0.0 { x } else { y };
         }
-        self.instrs.push(Instr { op, offset });
+        self.instrs.push(Instr { op, offset, out: 0 });
         Operand::Reg(self.instrs.len() - 1)
     }
 }
@@ -240,6 +368,71 @@ mod tests {
         let order: Vec<usize> =
             p.instrs.iter().filter_map(|i| if let Op::Draw { site, .. } = i.op { Some(site) } else { None }).collect();
         assert_eq!(order, [1, 0, 2, 3]);
+    }
+
+    #[test]
+    fn a_long_chain_lowers_in_order() {
+        // 100,000 terms: one instruction per operator, folded left to right.
+        let (p, _) = lowered(&vec!["a"; 100_000].join(" + ")).unwrap();
+        assert_eq!(p.instrs.len(), 99_999);
+        assert_eq!(p.instrs[0].op, Op::Binary(BinaryFn::Add, Operand::Node(0), Operand::Node(0)));
+        assert_eq!(p.instrs[1].op, Op::Binary(BinaryFn::Add, Operand::Reg(0), Operand::Node(0)));
+        assert_eq!(p.instrs[1].offset, 6);
+        // Two buffers in turn: the sum so far, and the sum being written.
+        assert_eq!(p.buffers, 2);
+        assert!(p.instrs.iter().enumerate().all(|(k, i)| i.out == k % 2));
+        // Constant chains fold to one number.
+        let (p, _) = lowered(&vec!["1"; 100_000].join(" + ")).unwrap();
+        assert_eq!((p.instrs.len(), p.result), (0, Operand::Const(100_000.0)));
+    }
+
+    #[test]
+    fn buffers_are_reused_once_read() {
+        // exp(a) + exp(a) + ...: the sum so far, the new term, and the new sum.
+        let (p, _) = lowered(&vec!["exp(a)"; 1_000].join(" + ")).unwrap();
+        assert_eq!((p.instrs.len(), p.buffers), (1_999, 3));
+        for (k, instr) in p.instrs.iter().enumerate() {
+            let Op::Binary(_, x, y) = instr.op else { continue };
+            assert!(
+                x != Operand::Reg(instr.out) && y != Operand::Reg(instr.out),
+                "instruction {k} reads what it writes"
+            );
+        }
+        // A draw that a constant condition drops writes a buffer nobody reads.
+        let (p, sites) = lowered("if(1, exp(a), normal(0, 1)) + exp(b)").unwrap();
+        assert_eq!(sites.len(), 1);
+        assert_eq!(p.result, Operand::Reg(p.instrs.last().unwrap().out));
+        assert_eq!(p.buffers, 3);
+    }
+
+    /// The deepest shapes the nesting limit admits parse, compile and drop on
+    /// a stack far smaller than a worker thread's 2 MiB; a chain of links per
+    /// level is the deepest tree (four nodes a level for `a < b + a * if(`).
+    #[test]
+    fn the_deepest_admitted_equations_fit_a_small_stack() {
+        use super::super::parse::MAX_NESTING;
+        let nest = |open: &str, close: &str, units: usize| format!("{}a{}", open.repeat(units), close.repeat(units));
+        let shapes = [
+            nest("(", ")", MAX_NESTING),
+            nest("abs(", ")", MAX_NESTING),
+            nest("-", "", MAX_NESTING),
+            nest("2^", "", MAX_NESTING),
+            nest("a + b * abs(", ")", MAX_NESTING),
+            nest("a + b * normal(", ", 1)", MAX_NESTING),
+            nest("a < b + a * if(", ", 1, 0)", MAX_NESTING),
+            nest("a + b * a ^ -(", ")", MAX_NESTING / 3),
+        ];
+        // Measured: under 100 KiB for the worst of these in a debug build.
+        std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || {
+                for src in &shapes {
+                    assert!(lowered(src).is_ok(), "{}", &src[..40]);
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]

@@ -20,6 +20,10 @@ pub struct ScmError {
 pub enum ScmErrorKind {
     #[error("expected {expected}, found {found}")]
     Parse { expected: String, found: String },
+    #[error(
+        "expression nested too deeply (more than {limit} levels of parentheses, calls, unary minus or `^`); split it into intermediate equations"
+    )]
+    TooDeep { limit: usize },
     #[error("unknown function `{name}`{}", suggest_or(.suggestion, &known_functions_hint()))]
     UnknownFunction { name: String, suggestion: Option<String> },
     #[error("`{name}` takes {expected}, got {found}")]
@@ -54,7 +58,7 @@ pub enum ScmErrorKind {
     UnderIntervention { treatment: String, value: f64, inner: Box<ScmErrorKind> },
     /// A graph error other than a cycle, which equations cannot produce.
     #[error(transparent)]
-    Graph(crate::graph::GraphError),
+    Graph(Box<crate::graph::GraphError>),
 }
 
 impl ScmError {

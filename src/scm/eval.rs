@@ -1,7 +1,8 @@
 //! Column-wise evaluation of a compiled program. Rows are processed in chunks
 //! of `CHUNK`: each instruction runs over the whole chunk before the next one
-//! starts, so the per-row cost is a tight loop over slices, and the registers
-//! (one chunk-long buffer per instruction) stay in cache.
+//! starts, so the per-row cost is a tight loop over slices, and the buffers
+//! (chunk-long, one per value alive at once, see `compile::assign_buffers`)
+//! stay in cache.
 
 use super::compile::{Op, Operand, Program};
 use super::error::ScmErrorKind;
@@ -34,14 +35,17 @@ pub(crate) fn evaluate(
     n: usize,
 ) -> Result<Vec<f64>, EvalError> {
     let mut column = vec![0.0; n];
-    let mut regs = vec![vec![0.0; CHUNK.min(n)]; program.instrs.len()];
+    let mut regs = vec![vec![0.0; CHUNK.min(n)]; program.buffers];
     for start in (0..n).step_by(CHUNK) {
         let end = (start + CHUNK).min(n);
-        for (k, instr) in program.instrs.iter().enumerate() {
-            let (done, rest) = regs.split_at_mut(k);
-            let view = View { regs: done, nodes, start, end };
-            let out = &mut rest[0][..end - start];
-            run(&instr.op, &view, noise, mode, out).map_err(|kind| EvalError { offset: Some(instr.offset), kind })?;
+        for instr in &program.instrs {
+            // An instruction never reads the buffer it writes: lend it out
+            // while the others are read.
+            let mut out = std::mem::take(&mut regs[instr.out]);
+            let view = View { regs: &regs, nodes, start, end };
+            let done = run(&instr.op, &view, noise, mode, &mut out[..end - start]);
+            regs[instr.out] = out;
+            done.map_err(|kind| EvalError { offset: Some(instr.offset), kind })?;
         }
         let view = View { regs: &regs, nodes, start, end };
         match view.get(program.result) {
@@ -249,6 +253,23 @@ mod tests {
         let a: Vec<f64> = (0..n).map(|i| i as f64).collect();
         let y = eval("2 * a + 1", &a, &a, &vec![0.0; n], DrawMode::Sample).unwrap();
         assert!(y.iter().enumerate().all(|(i, &v)| v == 2.0 * i as f64 + 1.0));
+    }
+
+    #[test]
+    fn long_programs_reuse_buffers() {
+        let n = CHUNK + 5;
+        let a: Vec<f64> = (0..n).map(|i| i as f64 / 100.0).collect();
+        let b: Vec<f64> = (0..n).map(|i| 1.0 - i as f64 / 1000.0).collect();
+        let src = format!("a - {}", vec!["a * b / 7"; 3_000].join(" + "));
+        let y = eval(&src, &a, &b, &vec![0.0; n], DrawMode::Sample).unwrap();
+        for i in 0..n {
+            let term = a[i] * b[i] / 7.0;
+            let expected = (1..3_000).fold(a[i] - term, |acc, _| acc + term);
+            assert_eq!(y[i], expected, "row {i}");
+        }
+        // The dropped branch's draw is computed into a buffer nobody reads.
+        let y = eval("if(1, a, normal(0, 1)) + exp(b)", &a, &b, &vec![0.5; n], DrawMode::Sample).unwrap();
+        assert!(y.iter().zip(a.iter().zip(&b)).all(|(y, (a, b))| *y == a + b.exp()));
     }
 
     #[test]

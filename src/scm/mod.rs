@@ -21,6 +21,7 @@ mod simulation;
 pub use error::{ScmError, ScmErrorKind};
 pub use missing::Missingness;
 pub use model::{Equation, Model};
+pub use parse::MAX_NESTING;
 pub use simulation::Simulation;
 
 /// Version of the simulation algorithm; bump it whenever simulated numbers for

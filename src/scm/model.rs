@@ -169,7 +169,7 @@ fn derive_dag(names: &[String], compiled: &[Compiled]) -> Result<Dag, ScmError> 
     Dag::new(&nodes, &edges).map_err(|err| match err {
         GraphError::Cycle { cycle } => cycle_error(names, compiled, cycle),
         GraphError::SelfLoop { node } => cycle_error(names, compiled, vec![node.clone(), node]),
-        other => ScmError::new(ScmErrorKind::Graph(other)),
+        other => ScmError::new(ScmErrorKind::Graph(Box::new(other))),
     })
 }
 

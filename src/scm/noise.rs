@@ -136,8 +136,17 @@ fn probability(p: f64) -> Result<f64, BadArgument> {
     if (0.0..=1.0).contains(&p) { Ok(p) } else { Err(BadArgument { requirement: "0 <= p <= 1", value: p }) }
 }
 
+/// The largest Poisson rate drawn. The quantile walk takes about 12·sqrt(rate)
+/// steps a row (0.4 ms at 1e9 in a debug build), and from 2^53 on it cannot
+/// step at all (`k - 1.0 == k`), so `poisson(1e16)` hung the simulation.
+pub(crate) const MAX_POISSON_RATE: f64 = 1e9;
+
 fn finite_rate(rate: f64) -> Result<f64, BadArgument> {
-    nonnegative(rate, "rate >= 0")
+    if (0.0..=MAX_POISSON_RATE).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(BadArgument { requirement: "0 <= rate <= 1e9", value: rate })
+    }
 }
 
 fn categorical_total(weights: &[f64]) -> Result<f64, BadArgument> {
@@ -292,6 +301,14 @@ mod tests {
         assert!(Dist::Bernoulli.transform(0.5, &[1.5]).is_err());
         assert!(Dist::Uniform.transform(0.5, &[2.0, 1.0]).is_err());
         assert!(Dist::Poisson.transform(0.5, &[f64::NAN]).is_err());
+        // Past the largest rate the walk took forever (it could not step past 2^53).
+        assert_eq!(MAX_POISSON_RATE.to_string(), "1000000000");
+        assert!(Dist::Poisson.transform(0.5, &[MAX_POISSON_RATE]).is_ok_and(|k| (k - 1e9).abs() < 1e5));
+        for rate in [1.01e9, 1e16, 1e17, 1e300, f64::INFINITY, -1.0] {
+            let err = BadArgument { requirement: "0 <= rate <= 1e9", value: rate };
+            assert_eq!(Dist::Poisson.transform(0.5, &[rate]), Err(err), "{rate}");
+            assert_eq!(Dist::Poisson.mean(&[rate]), Err(err), "{rate}");
+        }
         assert_eq!(Dist::Uniform.transform(0.25, &[2.0, 6.0]), Ok(3.0));
         assert_eq!(Dist::Bernoulli.mean(&[0.3]), Ok(0.3));
     }

@@ -4,11 +4,35 @@
 //!
 //! Precedence, loosest first: comparisons (not chainable), `+ -`, `* /`, unary
 //! minus, `^` (right-associative, so `-x^2` is `-(x^2)` and `2^-1` is `2^(-1)`).
+//!
+//! Depth. The parser does not recurse: where a textbook Pratt parser calls
+//! itself for an operator's right operand, a parenthesis, a call's arguments
+//! or a unary minus, this one keeps what it is inside of on an explicit stack,
+//! and lowering (in `compile`) walks the tree with one too. Nesting still
+//! makes the tree deeper, and the passes over a tree that do recurse (`Drop`
+//! and the derived `Clone`, `Debug` and `PartialEq`) recurse once per node of
+//! depth, so [`MAX_NESTING`] bounds the levels, with a located error past it.
+//! A left-associative chain (`x + x + ... + x`, `a * b / c`) does not nest: it
+//! is kept flat, as one `Binary` node with a list of operator links, rather
+//! than as a left-deep tree of binary nodes, so it costs no depth however
+//! long it is.
 
 use super::error::ScmErrorKind;
 
-/// A parsed expression; `offset` is the byte where it starts (for a binary
-/// operation, where its operator is).
+/// The deepest an equation may nest: parentheses, the arguments of a call, a
+/// unary minus and the exponent of `^` each open one level (`abs((-x)^2)` is
+/// four levels deep), and deeper input is refused with the offset of the level
+/// that crosses the limit. Parsing and lowering keep their work on the heap,
+/// but dropping, cloning, comparing or printing a parsed tree recurses once per
+/// node of depth, up to four nodes per level, and equations are also compiled
+/// on worker threads, whose stacks are 2 MiB. At 256 levels the deepest shape
+/// takes under 100 KiB of stack in a debug build (a test runs it on a 256 KiB
+/// thread), while no equation written by hand, or generated sensibly, comes
+/// near it. Chains do not nest (`x + x + ...` with 100,000 terms is one
+/// level), so their length is not limited.
+pub const MAX_NESTING: usize = 256;
+
+/// A parsed expression; `offset` is the byte where it starts.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Expr {
     pub kind: ExprKind,
@@ -21,8 +45,21 @@ pub(crate) enum ExprKind {
     Var(String),
     Param(String),
     Neg(Box<Expr>),
-    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// A chain of binary operations applied left to right: `first op1 r1 op2
+    /// r2 ...` is `((first op1 r1) op2 r2) ...`, each operand binding tighter
+    /// than its operator (`a * b + c` is one chain of two links; `a + b * c`
+    /// is `a` plus the chain `b * c`; `a ^ b ^ c` is `a` to the chain `b ^ c`).
+    Binary(Box<Expr>, Vec<Link>),
     Call(String, Vec<Expr>),
+}
+
+/// One step of a chain: apply `op` to the value so far and `right`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Link {
+    pub op: BinOp,
+    /// Where the operator is written.
+    pub offset: usize,
+    pub right: Expr,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +146,7 @@ pub(crate) type ParseError = (usize, ScmErrorKind);
 pub(crate) fn parse(src: &str) -> Result<Expr, ParseError> {
     let tokens = lex(src)?;
     let mut parser = Parser { tokens, pos: 0 };
-    let expr = parser.expression(0)?;
+    let expr = parser.expression()?;
     match parser.peek() {
         (Token::End, _) => Ok(expr),
         (token, at) => Err(unexpected(at, "an operator or the end of the equation", token)),
@@ -234,6 +271,72 @@ struct Parser {
     pos: usize,
 }
 
+/// What the parser is inside of, waiting for an expression to resume it.
+enum Open {
+    /// A chain waiting for the right operand of its operator (written at the offset).
+    Link(Chain, BinOp, usize),
+    /// A unary minus written at this offset, waiting for its operand.
+    Neg(usize),
+    /// A `(` written at this offset, waiting for its expression and `)`.
+    Paren(usize),
+    /// A call of `name` (written at `at`), waiting for its next argument.
+    Call { name: String, at: usize, args: Vec<Expr> },
+}
+
+impl Open {
+    /// Whether this is a nesting level: all but the link of a left-associative
+    /// operator, whose operand binds tighter and so ends before its chain does.
+    fn nests(&self) -> bool {
+        !matches!(self, Open::Link(_, op, _) if *op != BinOp::Pow)
+    }
+}
+
+/// The stack of what is open, innermost last, and how many of its entries are
+/// nesting levels.
+#[derive(Default)]
+struct Levels {
+    open: Vec<Open>,
+    depth: usize,
+}
+
+impl Levels {
+    /// Open `level`, written at `at`, unless it is a level past the limit.
+    fn push(&mut self, level: Open, at: usize) -> Result<(), ParseError> {
+        if level.nests() {
+            self.check(at)?;
+            self.depth += 1;
+        }
+        self.open.push(level);
+        Ok(())
+    }
+
+    /// Refuse a level opening at `at` past the limit.
+    fn check(&self, at: usize) -> Result<(), ParseError> {
+        if self.depth >= MAX_NESTING {
+            return Err((at, ScmErrorKind::TooDeep { limit: MAX_NESTING }));
+        }
+        Ok(())
+    }
+
+    fn pop(&mut self) -> Option<Open> {
+        let level = self.open.pop()?;
+        if level.nests() {
+            self.depth -= 1;
+        }
+        Some(level)
+    }
+
+    /// How tightly the operators of an operand's chain must bind, given where
+    /// the operand is: tighter than the operator it is the right operand of.
+    fn floor(&self) -> u8 {
+        match self.open.last() {
+            Some(Open::Link(_, op, _)) => op.binding_power().1,
+            Some(Open::Neg(_)) => PREFIX_MINUS,
+            Some(Open::Paren(_) | Open::Call { .. }) | None => 0,
+        }
+    }
+}
+
 impl Parser {
     fn peek(&self) -> (&Token, usize) {
         // The lexer always ends the list with `End`, and `next` never moves past it.
@@ -250,71 +353,94 @@ impl Parser {
         (token, at)
     }
 
-    /// Pratt loop: parse an operand, then every operator that binds tighter than `min_bp`.
-    fn expression(&mut self, min_bp: u8) -> Result<Expr, ParseError> {
-        let mut left = self.operand()?;
-        let mut after_comparison = false;
-        loop {
-            let (op, at) = match self.peek() {
-                (Token::Op(op), at) => (*op, at),
-                _ => break,
+    /// A Pratt parser without recursion: where the textbook parser calls
+    /// itself for an operator's right operand, a parenthesis, a call's
+    /// arguments or a unary minus, this one pushes what it was reading onto
+    /// `open` and resumes it once the inner expression is read. So the depth
+    /// of the input costs heap, not stack, and the nesting limit is checked
+    /// as each level opens, at the offset where it does.
+    fn expression(&mut self) -> Result<Expr, ParseError> {
+        let mut open = Levels::default();
+        'operand: loop {
+            // An operand, after any prefixes that open a level before it.
+            let operand = loop {
+                let (token, at) = self.next();
+                let kind = match token {
+                    Token::Num(x) => ExprKind::Num(x),
+                    Token::Param(name) => ExprKind::Param(name),
+                    Token::Op(BinOp::Sub) => {
+                        open.push(Open::Neg(at), at)?;
+                        continue;
+                    }
+                    Token::LParen => {
+                        open.push(Open::Paren(at), at)?;
+                        continue;
+                    }
+                    Token::Ident(name) if matches!(self.peek().0, Token::LParen) => {
+                        self.next();
+                        if !matches!(self.peek().0, Token::RParen) {
+                            open.push(Open::Call { name, at, args: Vec::new() }, at)?;
+                            continue;
+                        }
+                        // An empty argument list is a level too, closed at once.
+                        open.check(at)?;
+                        self.next();
+                        ExprKind::Call(name, Vec::new())
+                    }
+                    Token::Ident(name) => ExprKind::Var(name),
+                    other => return Err(unexpected(at, "an expression", &other)),
+                };
+                break Expr { kind, offset: at };
             };
-            let (left_bp, right_bp) = op.binding_power();
-            if left_bp < min_bp {
-                break;
-            }
-            if op.is_comparison() && after_comparison {
-                return Err((
-                    at,
-                    ScmErrorKind::Parse {
-                        expected: "one comparison at a time (combine them with if(...))".into(),
-                        found: format!("a second comparison `{}`", op_text(op)),
-                    },
-                ));
-            }
-            after_comparison |= op.is_comparison();
-            self.next();
-            let right = self.expression(right_bp)?;
-            left = Expr { kind: ExprKind::Binary(op, Box::new(left), Box::new(right)), offset: at };
-        }
-        Ok(left)
-    }
-
-    fn operand(&mut self) -> Result<Expr, ParseError> {
-        let (token, at) = self.next();
-        let kind = match token {
-            Token::Num(x) => ExprKind::Num(x),
-            Token::Param(name) => ExprKind::Param(name),
-            Token::Op(BinOp::Sub) => ExprKind::Neg(Box::new(self.expression(PREFIX_MINUS)?)),
-            Token::LParen => {
-                let inner = self.expression(0)?;
-                self.expect_close(at)?;
-                return Ok(inner);
-            }
-            Token::Ident(name) if matches!(self.peek().0, Token::LParen) => {
-                self.next();
-                ExprKind::Call(name, self.arguments(at)?)
-            }
-            Token::Ident(name) => ExprKind::Var(name),
-            other => return Err(unexpected(at, "an expression", &other)),
-        };
-        Ok(Expr { kind, offset: at })
-    }
-
-    /// Comma-separated arguments after `(`, through the closing `)`.
-    fn arguments(&mut self, call_at: usize) -> Result<Vec<Expr>, ParseError> {
-        let mut args = Vec::new();
-        if matches!(self.peek().0, Token::RParen) {
-            self.next();
-            return Ok(args);
-        }
-        loop {
-            args.push(self.expression(0)?);
-            match self.next() {
-                (Token::Comma, _) => continue,
-                (Token::RParen, _) => return Ok(args),
-                (Token::End, at) => return Err(unclosed(at, call_at)),
-                (other, at) => return Err(unexpected(at, "`,` or `)`", &other)),
+            let mut chain = Chain::new(open.floor(), operand);
+            // Operators that extend the chain; then whatever the finished
+            // chain completes, until an operator wants another operand.
+            loop {
+                if let (Token::Op(op), at) = self.peek()
+                    && op.binding_power().0 >= chain.min_bp
+                {
+                    let op = *op;
+                    if op.is_comparison() && chain.compared {
+                        return Err((
+                            at,
+                            ScmErrorKind::Parse {
+                                expected: "one comparison at a time (combine them with if(...))".into(),
+                                found: format!("a second comparison `{}`", op_text(op)),
+                            },
+                        ));
+                    }
+                    chain.compared |= op.is_comparison();
+                    self.next();
+                    open.push(Open::Link(chain, op, at), at)?;
+                    continue 'operand;
+                }
+                let done = chain.finish();
+                let Some(level) = open.pop() else { return Ok(done) };
+                let operand = match level {
+                    Open::Link(mut outer, op, at) => {
+                        outer.links.push(Link { op, offset: at, right: done });
+                        chain = outer;
+                        continue;
+                    }
+                    Open::Neg(at) => Expr { kind: ExprKind::Neg(Box::new(done)), offset: at },
+                    Open::Paren(at) => {
+                        self.expect_close(at)?;
+                        done
+                    }
+                    Open::Call { name, at, mut args } => {
+                        args.push(done);
+                        match self.next() {
+                            (Token::Comma, comma) => {
+                                open.push(Open::Call { name, at, args }, comma)?;
+                                continue 'operand;
+                            }
+                            (Token::RParen, _) => Expr { kind: ExprKind::Call(name, args), offset: at },
+                            (Token::End, end) => return Err(unclosed(end, at)),
+                            (other, o) => return Err(unexpected(o, "`,` or `)`", &other)),
+                        }
+                    }
+                };
+                chain = Chain::new(open.floor(), operand);
             }
         }
     }
@@ -325,6 +451,29 @@ impl Parser {
             (Token::End, at) => Err(unclosed(at, open_at)),
             (other, at) => Err(unexpected(at, "`)`", &other)),
         }
+    }
+}
+
+/// A chain being read: `first` and the links so far, whose operators bind at
+/// `min_bp` or tighter.
+struct Chain {
+    min_bp: u8,
+    first: Expr,
+    links: Vec<Link>,
+    /// Whether the chain has its one comparison already.
+    compared: bool,
+}
+
+impl Chain {
+    fn new(min_bp: u8, first: Expr) -> Chain {
+        Chain { min_bp, first, links: Vec::new(), compared: false }
+    }
+
+    fn finish(self) -> Expr {
+        if self.links.is_empty() {
+            return self.first;
+        }
+        Expr { offset: self.first.offset, kind: ExprKind::Binary(Box::new(self.first), self.links) }
     }
 }
 
@@ -349,7 +498,9 @@ mod tests {
             ExprKind::Var(v) => v.clone(),
             ExprKind::Param(p) => format!("${p}"),
             ExprKind::Neg(a) => format!("(-{})", show(a)),
-            ExprKind::Binary(op, a, b) => format!("({} {} {})", show(a), op_text(*op), show(b)),
+            ExprKind::Binary(first, links) => {
+                links.iter().fold(show(first), |acc, l| format!("({acc} {} {})", op_text(l.op), show(&l.right)))
+            }
             ExprKind::Call(f, args) => format!("{f}({})", args.iter().map(show).collect::<Vec<_>>().join(", ")),
         }
     }
@@ -382,12 +533,12 @@ mod tests {
 
     #[test]
     fn offsets_point_at_tokens() {
+        // One chain, folded left: ((0.04 * age) + normal(0, 1)).
         let e = parse("0.04 * age + normal(0, 1)").unwrap();
-        let ExprKind::Binary(BinOp::Add, left, right) = &e.kind else { panic!("not a sum: {e:?}") };
-        assert_eq!(e.offset, 11);
-        assert_eq!(right.offset, 13);
-        let ExprKind::Binary(BinOp::Mul, _, age) = &left.kind else { panic!("not a product") };
-        assert_eq!(age.offset, 7);
+        let ExprKind::Binary(first, links) = &e.kind else { panic!("not a chain: {e:?}") };
+        assert_eq!((e.offset, first.offset), (0, 0));
+        let link = |i: usize| (links[i].op, links[i].offset, links[i].right.offset);
+        assert_eq!([link(0), link(1)], [(BinOp::Mul, 5, 7), (BinOp::Add, 11, 13)]);
     }
 
     #[test]
@@ -402,5 +553,58 @@ mod tests {
         assert_eq!(at("$ x"), 1);
         assert_eq!(at(""), 0);
         assert_eq!(at("f(a b)"), 4);
+    }
+
+    /// `units` copies of `open`, then `x`, then `units` copies of `close`.
+    fn nest(open: &str, close: &str, units: usize) -> String {
+        format!("{}x{}", open.repeat(units), close.repeat(units))
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_refused_where_it_crosses() {
+        // (open, close, levels each copy of `open` opens, offset in `open` of its first level)
+        let shapes = [
+            ("(", ")", 1, 0),
+            ("abs(", ")", 1, 0),
+            ("max(1, ", ")", 1, 0),
+            ("-", "", 1, 0),
+            ("2^", "", 1, 1),
+            ("-(", ")", 2, 0),
+            ("x + x * abs(", ")", 1, 8),
+            ("x + x * x ^ (", ")", 2, 10),
+        ];
+        for (open, close, each, first) in shapes {
+            let units = MAX_NESTING / each;
+            assert!(parse(&nest(open, close, units)).is_ok(), "{open} at the limit");
+            let crossing = units * open.len() + first;
+            for units in [units + 1, 5_000, 7_000, 10_000] {
+                let err = parse(&nest(open, close, units)).unwrap_err();
+                assert_eq!(err, (crossing, ScmErrorKind::TooDeep { limit: MAX_NESTING }), "{open} x {units}");
+            }
+        }
+        // Unclosed nesting is refused for its depth too, not read to the end.
+        let err = parse(&"(".repeat(10_000)).unwrap_err();
+        assert_eq!(err, (MAX_NESTING, ScmErrorKind::TooDeep { limit: MAX_NESTING }));
+    }
+
+    #[test]
+    fn chains_are_flat_however_long() {
+        let sum = vec!["x"; 100_000].join(" + ");
+        let e = parse(&sum).unwrap();
+        let ExprKind::Binary(first, links) = &e.kind else { panic!("not a chain") };
+        assert_eq!(first.kind, ExprKind::Var("x".into()));
+        assert_eq!(links.len(), 99_999);
+        assert!(links.iter().all(|l| l.op == BinOp::Add && l.right.kind == ExprKind::Var("x".into())));
+        assert_eq!(links[1].offset, 6);
+        // Mixed precedence: the first product folds into the chain, and each
+        // further one is the operand of a `-` link.
+        let mixed = vec!["2 * x / 3"; 50_000].join(" - ");
+        let ExprKind::Binary(_, links) = &parse(&mixed).unwrap().kind else { panic!("not a chain") };
+        assert_eq!(links.len(), 2 + 49_999);
+        assert_eq!([links[0].op, links[1].op], [BinOp::Mul, BinOp::Div]);
+        assert!(links[2..].iter().all(|l| {
+            l.op == BinOp::Sub && matches!(&l.right.kind, ExprKind::Binary(_, inner) if inner.len() == 2)
+        }));
+        assert_eq!(parsed("a - b + c * d * e"), "((a - b) + ((c * d) * e))");
     }
 }

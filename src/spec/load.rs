@@ -2,6 +2,8 @@
 //! input, merge the chain, and deserialize it into raw types with every error
 //! pointed at a file, line and column.
 
+use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde_yaml_ng::{Mapping, Value};
@@ -63,52 +65,78 @@ fn locate_in(sources: &[Source], path: &str, key: bool) -> (PathBuf, Option<Posi
 /// Load `path`, following `extends`, and deserialize the merged document.
 pub fn load(path: &Path) -> Result<Loaded, SpecError> {
     let mut sources = Vec::new();
-    let merged = load_chain(path, &mut sources, &mut Vec::new())?;
+    let merged = load_chain(path, &mut sources)?;
     let raw = deserialize(merged, &sources)?;
     Ok(Loaded { raw, sources })
 }
 
-/// Load one file and, recursively, its bases; returns the merged mapping.
-fn load_chain(path: &Path, sources: &mut Vec<Source>, stack: &mut Vec<(PathBuf, PathBuf)>) -> Result<Mapping, SpecError> {
-    let source = read_source(path)?;
-    let mut doc = parse_mapping(&source)?;
-    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    stack.push((canonical, path.to_path_buf()));
-    let base = match doc.remove("extends") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(base)) => Some(base),
-        Some(_) => {
-            let at = source.locator.value("extends");
-            return Err(SpecError::new(&source.path, at, SpecErrorKind::WrongType("`extends` must be a file path".into())));
+/// Load one file and its bases, then merge the chain; returns the merged
+/// mapping. A loop, not a recursion: a chain is as long as its files say, and
+/// each link would otherwise be a stack frame (20,000 files overflowed it).
+fn load_chain(path: &Path, sources: &mut Vec<Source>) -> Result<Mapping, SpecError> {
+    // The files of the chain so far as shown, the position of each by its
+    // canonical path, and their documents.
+    let mut chain: Vec<PathBuf> = Vec::new();
+    let mut seen: HashMap<PathBuf, usize> = HashMap::new();
+    let mut docs: Vec<Mapping> = Vec::new();
+    let mut path = path.to_path_buf();
+    loop {
+        let source = read_source(&path)?;
+        let mut doc = parse_mapping(&source)?;
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+        seen.insert(canonical, chain.len());
+        chain.push(path.clone());
+        let base = match doc.remove("extends") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(base)) => Some(base),
+            Some(_) => {
+                let at = source.locator.value("extends");
+                return Err(SpecError::new(&source.path, at, SpecErrorKind::WrongType("`extends` must be a file path".into())));
+            }
+        };
+        let extends_at = source.locator.value("extends");
+        let own_path = source.path.clone();
+        sources.push(source);
+        docs.push(doc);
+        let Some(base) = base else { break };
+        let base_path = path.parent().unwrap_or(Path::new(".")).join(&base);
+        let base_canonical = base_path.canonicalize().map_err(|e| {
+            SpecError::new(&own_path, extends_at, SpecErrorKind::Invalid(format!("`extends: {base}` cannot be read: {e}")))
+                .with_help("the path is relative to the directory of this file")
+        })?;
+        if let Some(&i) = seen.get(&base_canonical) {
+            let shown: Vec<String> = chain[i..].iter().chain([&base_path]).map(|p| p.display().to_string()).collect();
+            return Err(SpecError::new(&own_path, extends_at, SpecErrorKind::ExtendsCycle(shown.join(" -> ")))
+                .with_help("an experiment cannot extend itself, directly or through its bases"));
         }
-    };
-    let extends_at = source.locator.value("extends");
-    let own_path = source.path.clone();
-    sources.push(source);
-    let Some(base) = base else {
-        return Ok(doc);
-    };
-    let base_path = path.parent().unwrap_or(Path::new(".")).join(&base);
-    let base_canonical = base_path.canonicalize().map_err(|e| {
-        SpecError::new(&own_path, extends_at, SpecErrorKind::Invalid(format!("`extends: {base}` cannot be read: {e}")))
-            .with_help("the path is relative to the directory of this file")
-    })?;
-    if let Some(i) = stack.iter().position(|(c, _)| *c == base_canonical) {
-        let chain: Vec<String> = stack[i..].iter().map(|(_, shown)| shown).chain([&base_path]).map(|p| p.display().to_string()).collect();
-        return Err(SpecError::new(&own_path, extends_at, SpecErrorKind::ExtendsCycle(chain.join(" -> ")))
-            .with_help("an experiment cannot extend itself, directly or through its bases"));
+        path = base_path;
     }
-    let base_doc = load_chain(&base_path, sources, stack)?;
-    Ok(merge(base_doc, doc))
+    // Each file overrides its base: fold from the last base to the first file.
+    let mut merged = docs.pop().unwrap_or_default();
+    while let Some(child) = docs.pop() {
+        merged = merge(merged, child);
+    }
+    Ok(merged)
 }
 
 fn read_source(path: &Path) -> Result<Source, SpecError> {
     let io = |e: std::io::Error| SpecError::new(path, None, SpecErrorKind::Io(e.to_string()));
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_FILE_BYTES {
-        return Err(SpecError::new(path, None, SpecErrorKind::TooLarge { size, limit: MAX_FILE_BYTES }));
+    let metadata = std::fs::metadata(path).map_err(io)?;
+    // A device or a pipe (`extends: /dev/zero`, `/dev/stdin`) has no size to
+    // check and may never end, or block.
+    if !metadata.is_file() {
+        return Err(SpecError::new(path, None, SpecErrorKind::Io("it is not a regular file".into())));
     }
-    let bytes = std::fs::read(path).map_err(io)?;
+    let too_large = |size| SpecError::new(path, None, SpecErrorKind::TooLarge { size, limit: MAX_FILE_BYTES });
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(too_large(metadata.len()));
+    }
+    // At most one byte past the limit, should the file have grown since.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)).map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
     let sha256 = sha256_hex(&bytes);
     let text = String::from_utf8(bytes).map_err(|e| {
         SpecError::new(path, None, SpecErrorKind::Syntax(format!("the file is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to())))
@@ -121,7 +149,7 @@ fn read_source(path: &Path) -> Result<Source, SpecError> {
 /// depth, so alias bombs fail fast with bounded memory.
 fn parse_mapping(source: &Source) -> Result<Mapping, SpecError> {
     let value: Value = serde_yaml_ng::from_str(&source.text).map_err(|e| {
-        let position = e.location().map(|l| Position { line: l.line(), column: l.column() });
+        let position = e.location().map(|l| source.locator.clamp(Position { line: l.line(), column: l.column() }));
         SpecError::new(&source.path, position, SpecErrorKind::Syntax(strip_location(&e.to_string())))
     })?;
     match value {
@@ -217,4 +245,57 @@ fn plain_types(message: &str) -> String {
     ]
     .iter()
     .fold(message, |m, (from, to)| m.replace(from, to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 3,000 files, each extending the next: the chain is loaded in a loop (as
+    /// a recursion it overflowed a test thread's stack) and merged with each
+    /// file over its bases.
+    #[test]
+    fn a_long_extends_chain_loads_and_merges_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = 3_000;
+        for i in 0..n {
+            let text = match i {
+                0 => "extends: c1.yaml\ndescription: first\n".to_string(),
+                1_500 => "extends: c1501.yaml\nreplications: 7\ndescription: middle\n".to_string(),
+                i if i + 1 == n => "name: chain\nseed: 1\nreplications: 1\ndescription: root\ndataset: { builtin: { name: ihdp } }\nestimators: [naive]\n".to_string(),
+                i => format!("extends: c{}.yaml\n", i + 1),
+            };
+            std::fs::write(dir.path().join(format!("c{i}.yaml")), text).unwrap();
+        }
+        let loaded = load(&dir.path().join("c0.yaml")).unwrap();
+        assert_eq!(loaded.sources.len(), n);
+        assert_eq!(loaded.raw.description.as_deref(), Some("first"));
+        assert_eq!((loaded.raw.name.as_str(), loaded.raw.replications), ("chain", 7));
+    }
+
+    /// Found by the fuzz target: a syntax error at the end of a file without a
+    /// final newline was reported on the line after its last.
+    #[test]
+    fn a_syntax_error_at_the_end_is_located_on_the_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("exp.yaml");
+        std::fs::write(&file, "---\nname: demo\ns").unwrap();
+        let err = load(&file).unwrap_err();
+        assert_eq!((err.position, &err.kind), (Some(Position { line: 3, column: 2 }), &SpecErrorKind::Syntax("could not find expected ':'".into())));
+    }
+
+    /// A device has size 0 and never ends: `extends: /dev/zero` read until
+    /// memory ran out, and `/dev/stdin` would wait for a terminal.
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        for base in ["/dev/zero", "/dev/null", "/tmp"] {
+            let child = dir.path().join("child.yaml");
+            std::fs::write(&child, format!("extends: {base}\nname: child\n")).unwrap();
+            let err = load(&child).unwrap_err();
+            assert_eq!((err.file.as_path(), &err.kind), (Path::new(base), &SpecErrorKind::Io("it is not a regular file".into())));
+            assert_eq!(err.to_string(), format!("{base}: cannot read the experiment file: it is not a regular file"));
+        }
+    }
 }

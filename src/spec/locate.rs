@@ -12,7 +12,7 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
 /// Line and column, both 1-based.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Position {
     pub line: usize,
     pub column: usize,
@@ -29,6 +29,8 @@ struct Entry {
 #[derive(Debug, Default)]
 pub struct Locator {
     entries: HashMap<String, Entry>,
+    /// The end of the text: its last line, and the column after its last character.
+    end: Position,
 }
 
 impl Locator {
@@ -36,7 +38,26 @@ impl Locator {
     pub fn new(text: &str) -> Locator {
         let mut builder = Builder::default();
         let _ = Parser::new_from_str(text).load(&mut builder, false);
-        Locator { entries: builder.entries }
+        let last = text.rsplit('\n').next().unwrap_or("");
+        let mut locator = Locator {
+            entries: HashMap::new(),
+            end: Position { line: text.split('\n').count(), column: last.chars().count() + 1 },
+        };
+        locator.entries = builder
+            .entries
+            .into_iter()
+            .map(|(path, e)| (path, Entry { key: e.key.map(|p| locator.clamp(p)), value: locator.clamp(e.value) }))
+            .collect();
+        locator
+    }
+
+    /// `p`, or the end of the text if `p` is on a line past its last. The YAML
+    /// parsers put the end of a document that does not end with a newline
+    /// there (`name:` gives the empty value of `name` line 2, and a syntax
+    /// error at the end of the file is reported on the line after it).
+    pub fn clamp(&self, p: Position) -> Position {
+        // (A default locator, of no text, has no end and moves nothing.)
+        if self.end.line > 0 && p.line > self.end.line { self.end } else { p }
     }
 
     /// Position of the key at `path` (for "unknown key" errors), falling back to its
@@ -186,6 +207,15 @@ mod tests {
         assert_eq!(loc.key("estimators[1].aipw.folds"), Some(Position { line: 5, column: 7 }));
         assert_eq!(loc.value("estimators[1].aipw.folds"), Some(Position { line: 5, column: 14 }));
         assert_eq!(loc.key("split.test"), Some(Position { line: 6, column: 10 }));
+    }
+
+    /// Found by the fuzz target: a file without a final newline had its last
+    /// empty value located on a line past its end.
+    #[test]
+    fn positions_stay_inside_the_text() {
+        assert_eq!(Locator::new("name:").value("name"), Some(Position { line: 1, column: 6 }));
+        assert_eq!(Locator::new("a: 1\nname:").value("name"), Some(Position { line: 2, column: 6 }));
+        assert_eq!(Locator::new("name:\n").value("name"), Some(Position { line: 2, column: 1 }));
     }
 
     #[test]
