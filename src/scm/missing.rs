@@ -11,7 +11,7 @@
 
 use rand::Rng;
 
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 use super::error::{ScmError, ScmErrorKind};
 

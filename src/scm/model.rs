@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::graph::{Dag, GraphError};
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 use super::compile::{Compiled, DrawSite, Program, Scope, compile};
 use super::error::{ScmError, ScmErrorKind, closest};

@@ -10,7 +10,7 @@
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal, StudentT};
 
-use crate::run::RunRng;
+use crate::rng::RunRng;
 
 use super::functions::Arity;
 
