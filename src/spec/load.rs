@@ -148,6 +148,7 @@ fn read_source(path: &Path) -> Result<Source, SpecError> {
 /// Parse YAML into a mapping. serde_yaml_ng bounds alias expansion and nesting
 /// depth, so alias bombs fail fast with bounded memory.
 fn parse_mapping(source: &Source) -> Result<Mapping, SpecError> {
+    check_flow_nesting(source)?;
     let value: Value = serde_yaml_ng::from_str(&source.text).map_err(|e| {
         let position = e.location().map(|l| source.locator.clamp(Position { line: l.line(), column: l.column() }));
         SpecError::new(&source.path, position, SpecErrorKind::Syntax(strip_location(&e.to_string())))
@@ -161,6 +162,31 @@ fn parse_mapping(source: &Source) -> Result<Mapping, SpecError> {
             describe(&other)
         )))),
     }
+}
+
+/// The deepest that `[` and `{` may nest. serde_yaml_ng refuses a document
+/// nested deeper than 128 levels, but only once its parser has read it, and
+/// that parser's work per token grows with the flow depth: a file of 400,000
+/// `[` took minutes in `check`. Counted over the raw text, brackets in quotes
+/// and comments included, so that the bound holds whatever the parser sees.
+const MAX_FLOW_NESTING: usize = 128;
+
+fn check_flow_nesting(source: &Source) -> Result<(), SpecError> {
+    let (mut depth, mut line, mut column) = (0usize, 1, 0);
+    for c in source.text.chars() {
+        column += 1;
+        match c {
+            '\n' => (line, column) = (line + 1, 0),
+            '[' | '{' if depth == MAX_FLOW_NESTING => {
+                let message = format!("`[` and `{{` nest more than {MAX_FLOW_NESTING} levels deep here");
+                return Err(SpecError::new(&source.path, Some(Position { line, column }), SpecErrorKind::Syntax(message)));
+            }
+            '[' | '{' => depth += 1,
+            ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn strip_location(message: &str) -> String {
@@ -282,6 +308,22 @@ mod tests {
         std::fs::write(&file, "---\nname: demo\ns").unwrap();
         let err = load(&file).unwrap_err();
         assert_eq!((err.position, &err.kind), (Some(Position { line: 3, column: 2 }), &SpecErrorKind::Syntax("could not find expected ':'".into())));
+    }
+
+    /// Found by the fuzz target: 400,000 `[` took minutes in the YAML parser.
+    #[test]
+    fn flow_nesting_is_bounded_before_parsing() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("exp.yaml");
+        let fits = format!("a: {}1{}\n", "[".repeat(MAX_FLOW_NESTING), "]".repeat(MAX_FLOW_NESTING));
+        std::fs::write(&file, &fits).unwrap();
+        let too_deep = SpecErrorKind::Syntax("`[` and `{` nest more than 128 levels deep here".into());
+        assert!(load(&file).is_err_and(|e| e.kind != too_deep));
+        for levels in [MAX_FLOW_NESTING + 1, 400_000] {
+            std::fs::write(&file, format!("name: x\nestimators: {}\n", "[{".repeat(levels))).unwrap();
+            let err = load(&file).unwrap_err();
+            assert_eq!((err.position, &err.kind), (Some(Position { line: 2, column: 13 + 128 }), &too_deep));
+        }
     }
 
     /// A device has size 0 and never ends: `extends: /dev/zero` read until

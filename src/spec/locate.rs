@@ -37,7 +37,16 @@ impl Locator {
     /// Index `text`. A document that does not parse yields an empty index.
     pub fn new(text: &str) -> Locator {
         let mut builder = Builder::default();
-        let _ = Parser::new_from_str(text).load(&mut builder, false);
+        // The events one at a time rather than `Parser::load`, which recurses
+        // once per level of nesting: a file of `- - - ... x` or `[[[...]]]`
+        // overflowed the stack (the builder's own stack is a `Vec`).
+        let mut parser = Parser::new_from_str(text);
+        while !builder.done {
+            match parser.next_token() {
+                Ok((Event::StreamEnd, _)) | Err(_) => break,
+                Ok((event, mark)) => builder.on_event(event, mark),
+            }
+        }
         let last = text.rsplit('\n').next().unwrap_or("");
         let mut locator = Locator {
             entries: HashMap::new(),
@@ -109,7 +118,17 @@ pub fn join_index(path: &str, index: usize) -> String {
 enum Frame {
     Map { path: String, key: Option<(String, Position)> },
     Seq { path: String, next: usize },
+    /// A collection below `INDEXED_DEPTH`, whose contents are not indexed.
+    Deep,
 }
+
+/// How many collections deep nodes are indexed; a deeper one is located at
+/// its nearest indexed ancestor. No key of an experiment file is nearly as
+/// deep (`estimators[1].aipw.sweep.clip[0]` is five), serde refuses documents
+/// deeper than 128, and a node's entry holds its whole path: indexing every
+/// level of a deep document (a 1 MiB file nests 500,000) would take memory
+/// quadratic in its depth.
+const INDEXED_DEPTH: usize = 16;
 
 #[derive(Default)]
 struct Builder {
@@ -142,6 +161,8 @@ impl Builder {
                     None
                 }
             },
+            // Not reached: `on_event` skips what a deep frame holds.
+            Some(Frame::Deep) => None,
         }
     }
 
@@ -153,6 +174,14 @@ impl Builder {
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         if self.done {
+            return;
+        }
+        if let Some(Frame::Deep) = self.stack.last() {
+            match ev {
+                Event::MappingStart(..) | Event::SequenceStart(..) => self.stack.push(Frame::Deep),
+                Event::MappingEnd | Event::SequenceEnd => drop(self.stack.pop()),
+                _ => {}
+            }
             return;
         }
         let at = position(mark);
@@ -177,7 +206,9 @@ impl MarkedEventReceiver for Builder {
                     // A complex key: index its contents under a placeholder path.
                     None => "?".to_string(),
                 };
-                self.stack.push(if is_map {
+                self.stack.push(if self.stack.len() >= INDEXED_DEPTH {
+                    Frame::Deep
+                } else if is_map {
                     Frame::Map { path, key: None }
                 } else {
                     Frame::Seq { path, next: 0 }
@@ -207,6 +238,31 @@ mod tests {
         assert_eq!(loc.key("estimators[1].aipw.folds"), Some(Position { line: 5, column: 7 }));
         assert_eq!(loc.value("estimators[1].aipw.folds"), Some(Position { line: 5, column: 14 }));
         assert_eq!(loc.key("split.test"), Some(Position { line: 6, column: 10 }));
+    }
+
+    /// Found by the fuzz target: 10,000 nested `- ` overflowed a test thread's
+    /// stack (yaml-rust2's loader recursed), and indexing every level would
+    /// take memory quadratic in the depth. A 1 MiB file nests 500,000 levels.
+    #[test]
+    fn deep_nesting_is_read_without_recursion_and_indexed_to_a_depth() {
+        let levels = 500_000;
+        let loc = Locator::new(&format!("a:\n{}x\nb: 1\n", "- ".repeat(levels)));
+        // a[0], a[0][0], ...: each starts two columns further right, down to
+        // the deepest one indexed, where deeper paths are located.
+        let path = |k: usize| format!("a{}", "[0]".repeat(k));
+        let deepest = (0..40).take_while(|&k| loc.contains(&path(k))).last().unwrap();
+        assert!((10..40).contains(&deepest), "{deepest}");
+        let column = |k: usize| loc.value(&path(k)).map(|p| (p.line, p.column));
+        assert!((1..=deepest).all(|k| column(k) == Some((2, 3 + 2 * (k - 1)))));
+        assert_eq!(column(deepest + 1), column(deepest));
+        assert_eq!(column(40), column(deepest));
+        assert_eq!(loc.value("b"), Some(Position { line: 3, column: 4 }));
+        // yaml-rust2 gives up past 255 flow levels; below, what follows is indexed.
+        for levels in [levels, 200] {
+            let loc = Locator::new(&format!("a: {}x{}\nb: 1\n", "[".repeat(levels), "]".repeat(levels)));
+            assert_eq!(loc.value("a"), Some(Position { line: 1, column: 4 }));
+            assert_eq!(loc.contains("b"), levels == 200);
+        }
     }
 
     /// Found by the fuzz target: a file without a final newline had its last
