@@ -14,7 +14,7 @@
 //! overflow, and the test fixtures mutated.
 //!
 //! Bounded for `make test`: `CAUSEWAY_FUZZ_CASES` cases per property (default
-//! `DEFAULT_CASES`, about 15 s for the file in a debug build on 2 cores), a
+//! `DEFAULT_CASES`, about 13 s for the file in a debug build on 2 cores), a
 //! timeout per case and a cap on shrinking. To fuzz longer:
 //! `CAUSEWAY_FUZZ_CASES=200000 cargo test --release --locked --test fuzz_inputs`.
 //! A finding is saved in tests/fuzz_inputs.proptest-regressions and replayed
