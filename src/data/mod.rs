@@ -29,6 +29,6 @@ pub use ihdp::Surface;
 pub use impute::Impute;
 pub use load::{check_csv, load_csv, load_csv_bytes};
 pub use manifest::{Archive, DatasetEntry, FileEntry, MANIFEST_SCHEMA, Manifest, TruthKind};
-pub use preprocess::{PreprocessConfig, fit_transform, select_and_drop};
+pub use preprocess::{PreprocessConfig, fit_transform, select_and_drop, select_and_drop_rows};
 pub use preprocess_log::{Imputed, OneHot, PreprocessLog, Standardized};
 pub use split::{Split, SplitFractions};

@@ -64,6 +64,17 @@ pub fn select_and_drop(
     cfg: &PreprocessConfig,
     log: &mut PreprocessLog,
 ) -> Result<CausalData, DataError> {
+    select_and_drop_rows(data, covariates, cfg, log).map(|(out, _)| out)
+}
+
+/// `select_and_drop`, with the rows of `data` that were kept (None: all of them),
+/// so that a split drawn over all rows can be restricted to the kept ones.
+pub fn select_and_drop_rows(
+    data: &CausalData,
+    covariates: &[String],
+    cfg: &PreprocessConfig,
+    log: &mut PreprocessLog,
+) -> Result<(CausalData, Option<Vec<usize>>), DataError> {
     let columns = covariates.iter().map(|name| covariate_index(data, name)).collect::<Result<Vec<_>, _>>()?;
     if let Some(name) = covariates.iter().enumerate().find(|(i, n)| covariates[..*i].contains(n)).map(|(_, n)| n) {
         return Err(DataError::DuplicateCovariate { name: name.clone() });
@@ -76,8 +87,9 @@ pub fn select_and_drop(
         let complete = alloc::collect((0..out.n_rows()).filter(|&i| out.covariates.iter().all(|c| !c[i].is_nan())), "the complete rows")?;
         log.rows_dropped += out.n_rows() - complete.len();
         out = keep_rows(&out, &complete)?;
+        return Ok((out, Some(complete)));
     }
-    Ok(out)
+    Ok((out, None))
 }
 
 /// After splitting: impute, add indicators, one-hot encode, square and standardize,

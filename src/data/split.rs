@@ -51,6 +51,14 @@ impl Split {
         Ok(Split { train, validation, test })
     }
 
+    /// The split of the rows `kept` (ascending indices into the rows this split
+    /// was drawn over), renumbered to positions in `kept`: each kept row stays in
+    /// its part, so dropping rows for one analysis moves no other row.
+    pub fn restrict(&self, kept: &[usize]) -> Split {
+        let part = |rows: &[usize]| rows.iter().filter_map(|r| kept.binary_search(r).ok()).collect();
+        Split { train: part(&self.train), validation: part(&self.validation), test: part(&self.test) }
+    }
+
     /// Train and validation rows together, sorted: the papers' "within-sample" rows.
     pub fn in_sample(&self) -> Vec<usize> {
         let mut rows = [self.train.as_slice(), self.validation.as_slice()].concat();
@@ -61,6 +69,15 @@ impl Split {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_restricted_split_keeps_each_row_in_its_part() {
+        let split = super::Split { train: vec![0, 2, 5, 7], validation: vec![1, 6], test: vec![3, 4] };
+        let kept = [0, 1, 3, 5, 6];
+        let r = split.restrict(&kept);
+        // Kept rows 0, 1, 3, 5, 6 are positions 0..5.
+        assert_eq!(r, super::Split { train: vec![0, 3], validation: vec![1, 4], test: vec![2] });
+    }
+
     use super::*;
     use rand::SeedableRng;
 

@@ -69,11 +69,11 @@ fn analyst_graph(exp: &Experiment) -> Result<Option<Admg>, String> {
     }
 }
 
-/// The covariate sets and the identification text of an experiment.
-pub fn covariates(exp: &Experiment) -> Result<(Covariates, String), String> {
+/// The covariate sets and the identification text of an experiment under `adjust`.
+pub fn covariates(exp: &Experiment, adjust: &Adjust) -> Result<(Covariates, String), String> {
     let latent = exp.graph.as_ref().map(|g| g.latent.clone()).unwrap_or_default();
     let Some(g) = analyst_graph(exp)? else {
-        let backdoor = match &exp.adjust {
+        let backdoor = match adjust {
             Adjust::Explicit(list) => Some(list.clone()),
             _ => None,
         };
@@ -81,14 +81,55 @@ pub fn covariates(exp: &Experiment) -> Result<(Covariates, String), String> {
         return Ok((Covariates { backdoor: Ok(backdoor), frontdoor: None, latent }, text));
     };
     let (t, y) = treatment_outcome(exp);
-    let strategy = strategy(&exp.adjust);
+    let strategy = strategy(adjust);
     let report = graph::identify(&g, &t, &y, &strategy).map_err(|e| e.to_string())?;
-    let backdoor = match &exp.adjust {
+    let backdoor = match adjust {
         Adjust::All => Ok(None),
         _ => graph::adjustment_set(&g, &t, &y, &strategy).map(Some).map_err(|e| e.to_string()),
     };
     let frontdoor = report.front_door.clone();
     Ok((Covariates { backdoor, frontdoor, latent }, report.to_string()))
+}
+
+/// The covariate sets of every adjustment an experiment's configurations use,
+/// decided once before its runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CovariateSets {
+    sets: Vec<(Adjust, Covariates)>,
+}
+
+impl CovariateSets {
+    /// The sets of `exp`'s own `adjust` and of every entry's, with the
+    /// identification text: the experiment's, then one line per other adjustment.
+    pub fn of(exp: &Experiment) -> Result<(CovariateSets, String), String> {
+        let (first, mut text) = covariates(exp, &exp.adjust)?;
+        let mut sets = vec![(exp.adjust.clone(), first)];
+        for decl in &exp.estimators {
+            for adjust in decl.adjustments(&exp.adjust) {
+                if sets.iter().any(|(a, _)| a == adjust) {
+                    continue;
+                }
+                let (c, _) = covariates(exp, adjust)?;
+                let set = match &c.backdoor {
+                    Ok(Some(set)) if set.is_empty() => "the empty set".to_string(),
+                    Ok(Some(set)) => set.join(", "),
+                    Ok(None) => "every observed covariate".to_string(),
+                    Err(reason) => format!("none ({reason})"),
+                };
+                text.push_str(&format!("\nadjust: {} adjusts for {set}", adjust.describe()));
+                sets.push((adjust.clone(), c));
+            }
+        }
+        Ok((CovariateSets { sets }, text))
+    }
+
+    /// The covariate names for `kind` under `adjust`, given the data's covariates.
+    pub fn for_run(&self, kind: &str, adjust: &Adjust, available: &[String]) -> Result<Vec<String>, String> {
+        match self.sets.iter().find(|(a, _)| a == adjust) {
+            Some((_, c)) => c.for_kind(kind, available),
+            None => Err(format!("no covariate set was decided for `adjust: {}`", adjust.describe())),
+        }
+    }
 }
 
 /// `causeway identify`: the text and the JSON of the identification result.

@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 use crate::hash::sha256_hex;
 
 /// Bumped whenever the meaning of a stored outcome or of the key itself changes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: the seed comes from the draw alone and `adjust` is a configuration's (paired analyses).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// sha256 of the canonical JSON of `value`, as 64 hex digits.
 pub fn digest(value: &Value) -> String {

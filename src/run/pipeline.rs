@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use rand::SeedableRng;
 
-use super::identify::Covariates;
+use super::identify::CovariateSets;
 use super::outcome::Outcome;
 use super::plan::Run;
 use super::RunRng;
@@ -24,7 +24,7 @@ pub struct Prepared {
     /// Directory holding `datasets/manifest.yaml`, for builtin datasets.
     pub root: PathBuf,
     /// The covariates each estimator role gets, from identification.
-    pub covariates: Covariates,
+    pub covariates: CovariateSets,
     /// `causeway identify` text, for report.md.
     pub identification: String,
     /// The bytes of every data file the dataset reads, read once at planning.
@@ -148,12 +148,18 @@ impl From<String> for Stop {
 fn try_run(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> {
     let exp = &prepared.experiment;
     let full = load_dataset(prepared, run)?;
-    let names = prepared.covariates.for_kind(&run.kind, &full.covariate_names).map_err(Stop::Refused)?;
+    let names = prepared.covariates.for_run(&run.kind, &run.adjust, &full.covariate_names).map_err(Stop::Refused)?;
     // Columns this estimator does not receive (`naive` gets none) are neither encoded nor squared.
     let config = preprocess_config(exp).restricted_to(&full.covariate_names, &names).map_err(|e| e.to_string())?;
     let mut log = data::PreprocessLog::default();
-    let selected = data::select_and_drop(&full, &names, &config, &mut log).map_err(|e| e.to_string())?;
-    let split = Split::try_draw(selected.n_rows(), exp.split, &mut stream(run.seed, SPLIT_STREAM)).map_err(|e| e.to_string())?;
+    // The split is drawn over every row, before an analysis drops incomplete
+    // ones, so that it is the same for every analysis of the replication.
+    let split = Split::try_draw(full.n_rows(), exp.split, &mut stream(run.seed, SPLIT_STREAM)).map_err(|e| e.to_string())?;
+    let (selected, kept) = data::select_and_drop_rows(&full, &names, &config, &mut log).map_err(|e| e.to_string())?;
+    let split = match kept {
+        Some(kept) => split.restrict(&kept),
+        None => split,
+    };
     if split.train.is_empty() {
         return Err(Stop::Failed(format!("the split leaves no training rows out of {}", selected.n_rows())));
     }
@@ -239,7 +245,7 @@ fn preprocess_config(exp: &Experiment) -> data::PreprocessConfig {
 
 /// Decide covariates and identification once, for all runs of `exp`.
 pub fn prepare(experiment: Experiment, runs: Vec<Run>, root: &std::path::Path, source: DataSource) -> Result<Prepared, String> {
-    let (covariates, mut identification) = super::identify::covariates(&experiment)?;
+    let (covariates, mut identification) = super::identify::CovariateSets::of(&experiment)?;
     if let Some(description) = source.describe() {
         identification = format!("{description}\n{identification}");
     }

@@ -14,6 +14,7 @@ use super::RunError;
 use crate::estimate::{self, Params};
 use crate::hash::hex;
 use crate::numerics::NumericIdentity;
+use crate::estimate::Role;
 use crate::spec::{Adjust, Dataset, EstimatorDecl, Experiment, MissingDecl};
 
 /// One run: a dataset replication at one sweep point, and one estimator configuration.
@@ -32,8 +33,13 @@ pub struct Run {
     /// Every parameter's value at this point (defaults overridden by the sweep).
     pub params: BTreeMap<String, f64>,
     pub replication: u32,
-    /// Identifies the dataset and split; shared by all estimators of a replication.
+    /// The covariate choice of this configuration (the experiment's `adjust` unless
+    /// the entry sets or sweeps its own); meaningful for adjustment estimators only.
+    pub adjust: Adjust,
+    /// Identifies the prepared dataset: the draw, the graph and the preprocessing.
     pub data_key: String,
+    /// From the draw alone (`draw_description`): every analysis of the same
+    /// replication sees the same data, split and noise.
     pub seed: u64,
     pub key: String,
 }
@@ -76,7 +82,7 @@ impl Plan {
         let too_many = || RunError::TooManyRuns { experiment: exp.name.clone() };
         let points = sweep_size(&exp.sweep).ok_or_else(too_many)?;
         // Count before expanding the estimator sweeps, so an absurd one is not built.
-        let config_count = exp.estimators.iter().try_fold(0usize, |n, d| n.checked_add(sweep_size(&d.sweep)?)).ok_or_else(too_many)?;
+        let config_count = exp.estimators.iter().try_fold(0usize, |n, d| n.checked_add(d.configurations()?)).ok_or_else(too_many)?;
         let len = points.checked_mul(exp.replications as usize).and_then(|n| n.checked_mul(config_count)).ok_or_else(too_many)?;
         let configs = estimator_configs(exp)?;
         let key_texts = configs.iter().map(|c| Template::new(&key_description(c, HOLE, ctx), HOLE)).collect();
@@ -136,7 +142,8 @@ impl Plan {
         let configs = self.configs.len();
         let (dataset, config) = (index / configs, &self.configs[index % configs]);
         let (point_index, replication) = (dataset / self.exp.replications as usize, (dataset % self.exp.replications as usize) as u32);
-        let data_key = data.key(dataset).to_string();
+        let (data_key, seed) = data.key(dataset);
+        let data_key = data_key.to_string();
         let point = self.point(point_index);
         let mut params = self.exp.params.clone();
         params.extend(point.iter().cloned());
@@ -149,7 +156,8 @@ impl Plan {
             point,
             params,
             replication,
-            seed: seed_of(&data_key),
+            adjust: config.adjust.clone(),
+            seed,
             key: hex(&self.key_digest(index % configs, &data_key)),
             data_key,
         }
@@ -168,13 +176,13 @@ impl Plan {
     }
 }
 
-/// The data keys of a plan's datasets, remembering the description of the last
-/// sweep point (consecutive datasets share it) and the last key.
+/// The data keys and seeds of a plan's datasets, remembering the descriptions
+/// of the last sweep point (consecutive datasets share it) and the last key.
 pub(super) struct DataKeys<'a> {
     plan: &'a Plan,
-    /// The sweep point, its parameters, and its data description split around the replication.
-    point: Option<(usize, BTreeMap<String, f64>, Option<Template>)>,
-    last: Option<(usize, String)>,
+    /// The sweep point, its parameters, and its data and draw descriptions split around the replication.
+    point: Option<(usize, BTreeMap<String, f64>, Option<Template>, Option<Template>)>,
+    last: Option<(usize, String, u64)>,
 }
 
 impl<'a> DataKeys<'a> {
@@ -182,29 +190,37 @@ impl<'a> DataKeys<'a> {
         DataKeys { plan, point: None, last: None }
     }
 
-    /// The data key (hex) of dataset `dataset`.
-    pub(super) fn key(&mut self, dataset: usize) -> &str {
-        if self.last.as_ref().is_none_or(|(d, _)| *d != dataset) {
-            let key = self.compute(dataset);
-            self.last = Some((dataset, key));
+    /// The data key (hex) and the seed of dataset `dataset`.
+    pub(super) fn key(&mut self, dataset: usize) -> (&str, u64) {
+        if self.last.as_ref().is_none_or(|(d, _, _)| *d != dataset) {
+            let (key, seed) = self.compute(dataset);
+            self.last = Some((dataset, key, seed));
         }
-        self.last.as_ref().map_or("", |(_, k)| k.as_str())
+        self.last.as_ref().map_or(("", 0), |(_, k, s)| (k.as_str(), *s))
     }
 
-    fn compute(&mut self, dataset: usize) -> String {
+    fn compute(&mut self, dataset: usize) -> (String, u64) {
         let plan = self.plan;
         let replications = plan.exp.replications as usize;
         let (point_index, replication) = (dataset / replications, (dataset % replications) as u32);
-        if self.point.as_ref().is_none_or(|(p, _, _)| *p != point_index) {
+        if self.point.as_ref().is_none_or(|(p, ..)| *p != point_index) {
             let params = plan.params_at(point_index);
-            let text = Template::new(&data_description(&plan.exp, &params, json!(HOLE), &plan.ctx), &format!("\"{HOLE}\""));
-            self.point = Some((point_index, params, text));
+            let hole = format!("\"{HOLE}\"");
+            let data = Template::new(&data_description(&plan.exp, &params, json!(HOLE), &plan.ctx), &hole);
+            let draw = Template::new(&draw_description(&plan.exp, &params, json!(HOLE), &plan.ctx), &hole);
+            self.point = Some((point_index, params, data, draw));
         }
-        let Some((_, params, text)) = &self.point else { unreachable!("set above") };
-        match text {
-            Some(t) => hex(&t.digest(replication.to_string().as_bytes())),
+        let Some((_, params, data, draw)) = &self.point else { unreachable!("set above") };
+        let r = replication.to_string();
+        let key = match data {
+            Some(t) => hex(&t.digest(r.as_bytes())),
             None => digest(&data_description(&plan.exp, params, json!(replication), &plan.ctx)),
-        }
+        };
+        let draw = match draw {
+            Some(t) => hex(&t.digest(r.as_bytes())),
+            None => digest(&draw_description(&plan.exp, params, json!(replication), &plan.ctx)),
+        };
+        (key, seed_of(&draw))
     }
 }
 
@@ -247,6 +263,11 @@ fn key_description(config: &Config, data_key: &str, ctx: &PlanContext) -> Value 
         "estimator_version": estimate::algorithm_version(&config.kind),
         "libtorch": ctx.libtorch,
     });
+    // Only an adjustment estimator's numbers depend on the adjustment, so the runs
+    // of `naive` and the front-door estimator are shared by every `adjust`.
+    if estimate::role(&config.kind) == Role::Backdoor {
+        described["adjust"] = config.adjust.describe();
+    }
     // Only runs whose arithmetic libtorch does carry the numeric mode, so
     // classical runs are shared between modes (their bits do not depend on it).
     if estimate::uses_libtorch(&config.kind) {
@@ -261,30 +282,37 @@ struct Config {
     label: String,
     kind: String,
     hyper: Params,
+    /// The swept values of this configuration, `adjust` first when it is swept.
     hyper_point: Vec<(String, Value)>,
+    adjust: Adjust,
 }
 
 fn estimator_configs(exp: &Experiment) -> Result<Vec<Config>, RunError> {
     let mut out = Vec::new();
     for decl in &exp.estimators {
-        for hyper_point in cartesian(&decl.sweep) {
-            out.push(resolve_config(decl, hyper_point)?);
+        let swept = !decl.adjust_sweep.is_empty();
+        for adjust in decl.adjustments(&exp.adjust) {
+            for hyper_point in cartesian(&decl.sweep) {
+                out.push(resolve_config(decl, hyper_point, adjust, swept)?);
+            }
         }
     }
     Ok(out)
 }
 
-fn resolve_config(decl: &EstimatorDecl, hyper_point: Vec<(String, Value)>) -> Result<Config, RunError> {
+fn resolve_config(decl: &EstimatorDecl, hyper_point: Vec<(String, Value)>, adjust: &Adjust, swept: bool) -> Result<Config, RunError> {
     let mut params = decl.params.clone();
     params.extend(hyper_point.iter().cloned());
     let hyper = estimate::resolve(&decl.kind, &params).map_err(|e| RunError::Estimator { label: decl.label.clone(), source: e })?;
-    Ok(Config { label: decl.label.clone(), kind: decl.kind.clone(), hyper, hyper_point })
+    let hyper_point = if swept { std::iter::once(("adjust".to_string(), adjust.describe())).chain(hyper_point).collect() } else { hyper_point };
+    Ok(Config { label: decl.label.clone(), kind: decl.kind.clone(), hyper, hyper_point, adjust: adjust.clone() })
 }
 
 fn run_label(point: &[(String, f64)], replication: u32, config: &Config) -> String {
     let mut parts: Vec<String> = point.iter().map(|(k, v)| format!("{k}={v}")).collect();
     parts.push(format!("r{replication}"));
-    let hyper: Vec<String> = config.hyper_point.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    // A string is written bare (`adjust=all`, not `adjust="all"`).
+    let hyper: Vec<String> = config.hyper_point.iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect();
     if hyper.is_empty() {
         parts.push(config.label.clone());
     } else {
@@ -293,8 +321,24 @@ fn run_label(point: &[(String, f64)], replication: u32, config: &Config) -> Stri
     parts.join("/")
 }
 
-/// Everything that determines a replication's dataset and split (`replication`
-/// is its number, or the hole of a template).
+/// What generates a replication's rows, split and noise, and nothing else: the
+/// seed is drawn from this, so two analyses of the same data (another graph,
+/// adjustment, preprocessing or estimator) see the same draws and are paired.
+fn draw_description(exp: &Experiment, params: &BTreeMap<String, f64>, replication: Value, ctx: &PlanContext) -> Value {
+    json!({
+        "schema": SCHEMA_VERSION,
+        "seed": exp.seed,
+        "replication": replication,
+        "dataset": dataset_description(&exp.dataset, params),
+        "files": ctx.data_files,
+        "split": { "test": exp.split.test, "validation": exp.split.validation },
+        "versions": { "scm": crate::scm::ALGORITHM_VERSION, "data": crate::data::ALGORITHM_VERSION },
+    })
+}
+
+/// Everything that determines a replication's prepared dataset: its draw, the
+/// graph that selects covariates and the preprocessing (`replication` is its
+/// number, or the hole of a template). The adjustment is a configuration's.
 fn data_description(exp: &Experiment, params: &BTreeMap<String, f64>, replication: Value, ctx: &PlanContext) -> Value {
     let mut preprocess = json!({
         "impute": exp.preprocess.impute,
@@ -308,21 +352,9 @@ fn data_description(exp: &Experiment, params: &BTreeMap<String, f64>, replicatio
         preprocess["squares"] = json!(exp.preprocess.squares);
     }
     json!({
-        "schema": SCHEMA_VERSION,
-        "seed": exp.seed,
-        "replication": replication,
-        "dataset": dataset_description(&exp.dataset, params),
-        "files": ctx.data_files,
+        "draw": draw_description(exp, params, replication, ctx),
         "graph": exp.graph.as_ref().map(|g| json!({ "edges": g.edges, "latent": g.latent })),
-        "adjust": match &exp.adjust {
-            Adjust::Optimal => json!("optimal"),
-            Adjust::Minimal => json!("minimal"),
-            Adjust::All => json!("all"),
-            Adjust::Explicit(list) => json!(list),
-        },
         "preprocess": preprocess,
-        "split": { "test": exp.split.test, "validation": exp.split.validation },
-        "versions": { "scm": crate::scm::ALGORITHM_VERSION, "data": crate::data::ALGORITHM_VERSION },
     })
 }
 
@@ -365,15 +397,27 @@ mod tests {
     }
 
     /// Keys of an experiment without `preprocess.squares` are those `causeway plan`
-    /// printed before the option existed (r0/naive dd30e831c59e... and r4/ols
-    /// 9074f18db504... on main at 4d251dc), so no committed result or cache entry goes
-    /// stale when an option is added to the description. (The network runs' keys
-    /// changed since, on purpose: neural algorithm version 2.)
+    /// printed before the option existed, so no committed result or cache entry
+    /// goes stale when an option is added to the description. Pinned again at
+    /// schema 2 (the seed from the draw alone, issue 17), which changed every key.
     #[test]
     fn keys_without_new_options_are_unchanged() {
         let keys = keys_of(&experiment("experiments/basics/linear-confounder.yaml"));
-        assert_eq!(keys[0], "dd30e831c59e25da225dd6617fd24eb1cde6f271cb3be40ecb0f4485e9bbf9f5");
-        assert_eq!(keys[keys.len() - 2], "9074f18db5041dfee74b2da444c44c5e98fa188e18215d6af6e7b75b64f67625");
+        assert_eq!(keys[0], "c2bc32ff3b6fe95b18fcae315fdfe5a7bb7a4e947c2bc18e535268f2261eb590");
+        assert_eq!(keys[keys.len() - 2], "39efba4cf409a123ac2a09743017c52406a3c3f17f2dabc54af11a10e7f25696");
+    }
+
+    /// The shipped credit-limit pair differs only in `adjust`: its runs draw the
+    /// same data, `naive` is the same run in both (one key), and OLS is not.
+    #[test]
+    fn the_credit_limit_pair_is_paired() {
+        let a = plan(&experiment("experiments/finance/credit-limit-backdoor.yaml"), &context()).unwrap();
+        let b = plan(&experiment("experiments/finance/credit-limit-mbias.yaml"), &context()).unwrap();
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!((&x.label, x.seed), (&y.label, y.seed));
+            assert_eq!(x.key == y.key, x.kind == "naive", "{}", x.label);
+        }
     }
 
     #[test]
@@ -400,6 +444,7 @@ mod tests {
             params.extend(point.iter().cloned());
             for replication in 0..exp.replications {
                 let data_key = digest(&data_description(exp, &params, json!(replication), ctx));
+                let seed = seed_of(&digest(&draw_description(exp, &params, json!(replication), ctx)));
                 for config in &configs {
                     runs.push(Run {
                         label: run_label(&point, replication, config),
@@ -410,8 +455,9 @@ mod tests {
                         point: point.clone(),
                         params: params.clone(),
                         replication,
+                        adjust: config.adjust.clone(),
                         data_key: data_key.clone(),
-                        seed: seed_of(&data_key),
+                        seed,
                         key: digest(&key_description(config, &data_key, ctx)),
                     });
                 }
@@ -463,7 +509,7 @@ mod tests {
         assert!(plan.key_texts.iter().all(Option::is_none));
         let mut data = DataKeys::new(&plan);
         data.key(0);
-        assert!(data.point.as_ref().is_some_and(|(_, _, text)| text.is_none()));
+        assert!(data.point.as_ref().is_some_and(|(_, _, text, draw)| text.is_none() && draw.is_none()));
         assert_eq!(plan.runs().collect::<Vec<_>>(), reference(&exp, &ctx));
     }
 

@@ -141,7 +141,7 @@ fn dealt(plans: &[&Plan]) -> Result<Vec<Entry>, RunError> {
             let mut data = DataKeys::new(plan);
             for (j, runs) in out.chunks_mut(configs).enumerate() {
                 let dataset = task * DATASETS_PER_TASK + j;
-                let data_key = data.key(dataset).to_string();
+                let data_key = data.key(dataset).0.to_string();
                 for (config, entry) in runs.iter_mut().enumerate() {
                     // Fits: total was checked against u32::MAX.
                     let id = (offset + dataset * configs + config) as u32;

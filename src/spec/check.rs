@@ -178,7 +178,15 @@ fn shift(loaded: &Loaded, file: &std::path::Path, p: Position, offset: usize) ->
 
 /// The treatment or the outcome in an explicit `adjust` list, pointed at its entry.
 fn check_adjust_roles(loaded: &Loaded, exp: &Experiment) -> Result<()> {
-    let Adjust::Explicit(list) = &exp.adjust else { return Ok(()) };
+    for (path, adjust) in exp.declared_adjustments() {
+        if let Adjust::Explicit(list) = adjust {
+            check_adjust_list_roles(loaded, exp, &path, list)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_adjust_list_roles(loaded: &Loaded, exp: &Experiment, path: &str, list: &[String]) -> Result<()> {
     let roles = match &exp.dataset {
         Dataset::Simulate(s) => Some((s.treatment.as_str(), s.outcome.as_str())),
         Dataset::File { treatment, outcome, .. } => Some((treatment.as_str(), outcome.as_str())),
@@ -187,7 +195,7 @@ fn check_adjust_roles(loaded: &Loaded, exp: &Experiment) -> Result<()> {
     for (i, name) in list.iter().enumerate() {
         if let Some((t, y)) = roles.filter(|(t, y)| name == t || name == y) {
             let role = if name == t { "treatment" } else { "outcome" };
-            return Err(invalid(loaded, &format!("adjust[{i}]"), format!("`{name}` is the {role}; it cannot be in the adjustment set"))
+            return Err(invalid(loaded, &format!("{path}[{i}]"), format!("`{name}` is the {role}; it cannot be in the adjustment set"))
                 .with_help(format!("adjust for covariates of `{t}` and `{y}` only")));
         }
     }
@@ -208,11 +216,12 @@ fn check_graph(loaded: &Loaded, exp: &Experiment) -> Result<()> {
             None => invalid(loaded, "graph", e.to_string()),
         });
     }
-    if let Adjust::Explicit(list) = &exp.adjust {
+    for (path, adjust) in exp.declared_adjustments() {
+        let Adjust::Explicit(list) = adjust else { continue };
         for (i, name) in list.iter().enumerate() {
             if !observed.is_empty() && !observed.contains(name) {
                 let help = did_you_mean(name, observed.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
-                return Err(invalid(loaded, &format!("adjust[{i}]"), format!("`{name}` is not an observed variable")).with_help_opt(help));
+                return Err(invalid(loaded, &format!("{path}[{i}]"), format!("`{name}` is not an observed variable")).with_help_opt(help));
             }
         }
     }

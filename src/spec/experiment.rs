@@ -96,6 +96,35 @@ pub enum Adjust {
     Explicit(Vec<String>),
 }
 
+impl Adjust {
+    /// The JSON of this choice in run keys and labels: the strategy's name, or the list.
+    pub fn describe(&self) -> serde_json::Value {
+        match self {
+            Adjust::Optimal => serde_json::json!("backdoor"),
+            Adjust::Minimal => serde_json::json!("minimal"),
+            Adjust::All => serde_json::json!("all"),
+            Adjust::Explicit(list) => serde_json::json!(list),
+        }
+    }
+}
+
+impl Experiment {
+    /// Every adjustment the experiment declares, with the YAML path of its
+    /// declaration (`adjust`, `estimators[i].adjust`, `estimators[i].sweep.adjust[j]`).
+    pub fn declared_adjustments(&self) -> Vec<(String, &Adjust)> {
+        let mut out = vec![("adjust".to_string(), &self.adjust)];
+        for (i, decl) in self.estimators.iter().enumerate() {
+            if let Some(a) = &decl.adjust {
+                out.push((format!("estimators[{i}].adjust"), a));
+            }
+            for (j, a) in decl.adjust_sweep.iter().enumerate() {
+                out.push((format!("estimators[{i}].sweep.adjust[{j}]"), a));
+            }
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Preprocess {
     pub impute: String,
@@ -116,4 +145,23 @@ pub struct EstimatorDecl {
     pub params: Params,
     /// Hyperparameter sweep: name -> values, in key order.
     pub sweep: Vec<(String, Vec<serde_json::Value>)>,
+    /// The entry's own `adjust:`, overriding the experiment's (adjustment estimators only).
+    pub adjust: Option<Adjust>,
+    /// `sweep: { adjust: [...] }`: the adjustments swept, in the order written;
+    /// empty when `adjust` is not swept.
+    pub adjust_sweep: Vec<Adjust>,
+}
+
+impl EstimatorDecl {
+    /// The number of configurations of this entry: its hyperparameter sweep
+    /// times its adjustments; None if it overflows.
+    pub fn configurations(&self) -> Option<usize> {
+        crate::sweep::sweep_size(&self.sweep)?.checked_mul(self.adjust_sweep.len().max(1))
+    }
+
+    /// The adjustments this entry's configurations use: the swept ones, or the
+    /// entry's own, or the experiment's `default`.
+    pub fn adjustments<'a>(&'a self, default: &'a Adjust) -> Vec<&'a Adjust> {
+        if self.adjust_sweep.is_empty() { vec![self.adjust.as_ref().unwrap_or(default)] } else { self.adjust_sweep.iter().collect() }
+    }
 }

@@ -294,12 +294,21 @@ fn estimator() -> Value {
     let mut branches = vec![described(one_of_names(&kinds), "an estimator kind with default hyperparameters")];
     for &kind in &kinds {
         let hyper = hyperparameters(kind);
+        let adjusts = estimate::role(kind) == estimate::Role::Backdoor;
+        let mut sweep = hyper_sweep(&hyper);
+        let mut props = vec![
+            (kind, described(nullable(hyper_object(&hyper)), "hyperparameters; omitted ones take their defaults")),
+            ("label", described(safe_name(), "the name in result tables (default: the kind); labels are unique")),
+        ];
+        if adjusts {
+            props.push(("adjust", described(adjust(), "this entry's covariates, instead of the experiment's `adjust`")));
+            if let Some(p) = sweep.pointer_mut("/properties").and_then(Value::as_object_mut) {
+                p.insert("adjust".into(), json!({ "type": "array", "minItems": 1, "items": adjust(), "description": "adjustments to compare on the same data" }));
+            }
+        }
+        props.push(("sweep", described(sweep, "hyperparameter -> values; the cartesian product is run")));
         let entry = object(
-            vec![
-                (kind, described(nullable(hyper_object(&hyper)), "hyperparameters; omitted ones take their defaults")),
-                ("label", described(safe_name(), "the name in result tables (default: the kind); labels are unique")),
-                ("sweep", described(hyper_sweep(&hyper), "hyperparameter -> values; the cartesian product is run")),
-            ],
+            props,
             &[kind],
             Mode::Full,
         );

@@ -74,7 +74,7 @@ fn check_runs(loaded: &Loaded, exp: &Experiment, limits: &Limits) -> Result<()> 
     let configs = exp
         .estimators
         .iter()
-        .try_fold(0u64, |n, d| n.checked_add(sweep_size(&d.sweep)? as u64));
+        .try_fold(0u64, |n, d| n.checked_add(d.configurations()? as u64));
     // Point at the largest factor.
     let (p, c) = (points.unwrap_or(u64::MAX), configs.unwrap_or(u64::MAX));
     let path = if replications >= p && replications >= c {
@@ -213,7 +213,7 @@ pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
 /// The number of runs `plan` expands `exp` into, computed without expanding
 /// anything; None when it overflows.
 pub fn run_count(exp: &Experiment) -> Option<usize> {
-    let configs = exp.estimators.iter().try_fold(0usize, |n, d| n.checked_add(sweep_size(&d.sweep)?))?;
+    let configs = exp.estimators.iter().try_fold(0usize, |n, d| n.checked_add(d.configurations()?))?;
     sweep_size(&exp.sweep)?.checked_mul(exp.replications as usize)?.checked_mul(configs)
 }
 

@@ -45,7 +45,10 @@ pub fn validate(loaded: &Loaded) -> Result<Experiment> {
         params,
         sweep,
         graph: raw.graph.as_ref().map(|g| GraphDecl { edges: g.edges.clone(), latent: g.latent.clone(), misspecified: g.misspecified }),
-        adjust: check_adjust(loaded, raw.adjust.as_ref())?,
+        adjust: match raw.adjust.as_ref() {
+            None => Adjust::Optimal,
+            Some(v) => check_adjust(loaded, "adjust", v)?,
+        },
         preprocess: check_preprocess(loaded, &raw.preprocess, &dataset, raw.graph.as_ref())?,
         split: check_split(loaded, &raw.split)?,
         estimators: check_estimators(loaded, &raw.estimators)?,
@@ -215,29 +218,29 @@ fn check_simulate(loaded: &Loaded, raw: &RawSimulate, params: &BTreeMap<String, 
     Ok(Simulate { n, equations, treatment: raw.treatment.clone(), outcome: raw.outcome.clone(), missing })
 }
 
-fn check_adjust(loaded: &Loaded, raw: Option<&Value>) -> Result<Adjust> {
+/// An adjustment written at `path`: a strategy name or a list of covariates.
+fn check_adjust(loaded: &Loaded, path: &str, raw: &Value) -> Result<Adjust> {
     match raw {
-        None => Ok(Adjust::Optimal),
-        Some(Value::String(s)) => match s.as_str() {
+        Value::String(s) => match s.as_str() {
             "backdoor" | "optimal" => Ok(Adjust::Optimal),
             "minimal" => Ok(Adjust::Minimal),
             "all" => Ok(Adjust::All),
-            other => Err(invalid(loaded, "adjust", format!("unknown adjustment strategy `{other}`")).with_help(
+            other => Err(invalid(loaded, path, format!("unknown adjustment strategy `{other}`")).with_help(
                 did_you_mean(other, ADJUST_NAMES.iter().copied())
                     .map(|s| format!("did you mean `{s}`?"))
                     .unwrap_or_else(|| "use backdoor (optimal set), minimal, all, or a list of covariates".into()),
             )),
         },
-        Some(Value::Sequence(items)) => items
+        Value::Sequence(items) => items
             .iter()
             .enumerate()
             .map(|(i, v)| match v {
                 Value::String(s) => Ok(s.clone()),
-                other => Err(invalid(loaded, &format!("adjust[{i}]"), format!("expected a covariate name, found {}", describe(other)))),
+                other => Err(invalid(loaded, &format!("{path}[{i}]"), format!("expected a covariate name, found {}", describe(other)))),
             })
             .collect::<Result<Vec<_>>>()
             .map(Adjust::Explicit),
-        Some(other) => Err(loaded.error_at("adjust", false, SpecErrorKind::WrongType(format!("expected a strategy name or a list of covariates, found {}", describe(other))))),
+        other => Err(loaded.error_at(path, false, SpecErrorKind::WrongType(format!("expected a strategy name or a list of covariates, found {}", describe(other))))),
     }
 }
 
@@ -286,7 +289,9 @@ fn check_estimators(loaded: &Loaded, entries: &[Value]) -> Result<Vec<EstimatorD
 
 fn check_estimator(loaded: &Loaded, path: &str, entry: &Value) -> Result<EstimatorDecl> {
     let map = match entry {
-        Value::String(kind) => return Ok(EstimatorDecl { label: kind.clone(), kind: kind.clone(), params: Params::new(), sweep: Vec::new() }),
+        Value::String(kind) => {
+            return Ok(EstimatorDecl { label: kind.clone(), kind: kind.clone(), params: Params::new(), sweep: Vec::new(), adjust: None, adjust_sweep: Vec::new() })
+        }
         Value::Mapping(m) => m,
         other => {
             return Err(loaded.error_at(path, false, SpecErrorKind::WrongType(format!("expected an estimator kind or a `kind: {{hyperparameters}}` mapping, found {}", describe(other)))))
@@ -295,6 +300,7 @@ fn check_estimator(loaded: &Loaded, path: &str, entry: &Value) -> Result<Estimat
     let mut kind = None;
     let mut label = None;
     let mut sweep = Vec::new();
+    let (mut adjust, mut adjust_sweep) = (None, Vec::new());
     for (k, v) in map {
         let Value::String(k) = k else {
             return Err(invalid(loaded, path, "estimator keys must be strings"));
@@ -305,10 +311,11 @@ fn check_estimator(loaded: &Loaded, path: &str, entry: &Value) -> Result<Estimat
                 Value::String(s) if is_safe_name(s) => label = Some(s.clone()),
                 _ => return Err(invalid(loaded, &kpath, "a label is a short name of lowercase letters, digits, `-`, `_` and `.`")),
             },
-            "sweep" => sweep = check_estimator_sweep(loaded, &kpath, v)?,
+            "sweep" => (sweep, adjust_sweep) = check_estimator_sweep(loaded, &kpath, v)?,
+            "adjust" => adjust = Some(check_adjust(loaded, &kpath, v)?),
             _ if kind.is_some() => {
                 return Err(loaded.error_at(&kpath, true, SpecErrorKind::UnknownKey { key: k.clone() })
-                    .with_help("an estimator entry has one kind key, plus optional `label:` and `sweep:`; indent hyperparameters under the kind"))
+                    .with_help("an estimator entry has one kind key, plus optional `label:`, `adjust:` and `sweep:`; indent hyperparameters under the kind"))
             }
             _ => kind = Some((k.clone(), params_of(loaded, &kpath, v)?)),
         }
@@ -321,7 +328,17 @@ fn check_estimator(loaded: &Loaded, path: &str, entry: &Value) -> Result<Estimat
             return Err(invalid(loaded, &format!("{path}.sweep.{name}"), format!("`{name}` is both set and swept")).with_help(format!("remove `{name}` from the hyperparameters of `{kind}`")));
         }
     }
-    Ok(EstimatorDecl { label: label.unwrap_or_else(|| kind.clone()), kind, params, sweep })
+    if adjust.is_some() || !adjust_sweep.is_empty() {
+        let key = if adjust_sweep.is_empty() { format!("{path}.adjust") } else { format!("{path}.sweep.adjust") };
+        if adjust.is_some() && !adjust_sweep.is_empty() {
+            return Err(invalid(loaded, &key, "`adjust` is both set and swept").with_help(format!("remove `adjust:` from the entry of `{kind}`")));
+        }
+        if crate::estimate::role(&kind) != crate::estimate::Role::Backdoor {
+            return Err(invalid(loaded, &key, format!("`{kind}` does not adjust for covariates, so `adjust` does not apply to it"))
+                .with_help("set `adjust` on adjustment estimators (ols, ipw, aipw, matching, the networks...) only"));
+        }
+    }
+    Ok(EstimatorDecl { label: label.unwrap_or_else(|| kind.clone()), kind, params, sweep, adjust, adjust_sweep })
 }
 
 fn params_of(loaded: &Loaded, path: &str, v: &Value) -> Result<Params> {
@@ -335,11 +352,13 @@ fn params_of(loaded: &Loaded, path: &str, v: &Value) -> Result<Params> {
     }
 }
 
-fn check_estimator_sweep(loaded: &Loaded, path: &str, v: &Value) -> Result<Vec<(String, Vec<serde_json::Value>)>> {
+/// The hyperparameter sweep of an estimator entry, and its `adjust` sweep apart.
+#[allow(clippy::type_complexity)]
+fn check_estimator_sweep(loaded: &Loaded, path: &str, v: &Value) -> Result<(Vec<(String, Vec<serde_json::Value>)>, Vec<Adjust>)> {
     let Value::Mapping(m) = v else {
         return Err(loaded.error_at(path, false, SpecErrorKind::WrongType(format!("expected a mapping of hyperparameter -> list of values, found {}", describe(v)))));
     };
-    let mut out = BTreeMap::new();
+    let (mut out, mut adjust) = (BTreeMap::new(), Vec::new());
     for (k, values) in m {
         let Value::String(k) = k else { return Err(invalid(loaded, path, "hyperparameter names must be strings")) };
         let kpath = format!("{path}.{k}");
@@ -349,8 +368,12 @@ fn check_estimator_sweep(loaded: &Loaded, path: &str, v: &Value) -> Result<Vec<(
         if values.is_empty() {
             return Err(invalid(loaded, &kpath, format!("the sweep of `{k}` is empty")).with_help("list at least one value, or remove the key"));
         }
+        if k == "adjust" {
+            adjust = values.iter().enumerate().map(|(j, v)| check_adjust(loaded, &format!("{kpath}[{j}]"), v)).collect::<Result<Vec<_>>>()?;
+            continue;
+        }
         let json: Vec<serde_json::Value> = values.iter().map(|v| serde_json::to_value(v).unwrap_or(serde_json::Value::Null)).collect();
         out.insert(k.clone(), json);
     }
-    Ok(out.into_iter().collect())
+    Ok((out.into_iter().collect(), adjust))
 }

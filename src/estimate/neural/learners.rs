@@ -106,6 +106,12 @@ fn combine(a: &Report, b: &Report) -> Report {
         iterations: a.iterations + b.iterations,
         best_validation: (a.best_validation + b.best_validation) / 2.0,
         final_train: (a.final_train + b.final_train) / 2.0,
+        initial_validation: (a.initial_validation + b.initial_validation) / 2.0,
+        // Both arms must have converged.
+        converged: match (a.converged, b.converged) {
+            (Some(x), Some(y)) => Some(x && y),
+            (x, y) => x.or(y),
+        },
     }
 }
 

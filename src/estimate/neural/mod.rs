@@ -38,4 +38,6 @@ pub use tarnet::TARNET;
 /// the rounding on processors whose default path differs.
 /// 3: the portable numeric mode: matrix products and vector math in causeway's
 /// own kernels, ATen at AVX2, oneDNN off (src/numerics).
-pub const ALGORITHM_VERSION: u32 = 3;
+/// 4: the diagnostics gain `initial_validation_loss` and `converged` (the numbers
+/// are those of 3).
+pub const ALGORITHM_VERSION: u32 = 4;

@@ -92,16 +92,50 @@ pub struct Report {
     pub best_validation: f64,
     /// Per-row objective on the training rows with the kept parameters.
     pub final_train: f64,
+    /// Per-row validation objective of the initial parameters; NaN without validation rows.
+    pub initial_validation: f64,
+    /// By the validation checks (`converged`); None without validation rows.
+    pub converged: Option<bool>,
 }
 
 impl Report {
     pub fn diagnostics(&self) -> Vec<(String, f64)> {
-        vec![
+        let mut out = vec![
             ("iterations".to_string(), self.iterations as f64),
             ("best_validation_loss".to_string(), self.best_validation),
             ("final_train_loss".to_string(), self.final_train),
-        ]
+            ("initial_validation_loss".to_string(), self.initial_validation),
+        ];
+        if let Some(c) = self.converged {
+            out.push(("converged".to_string(), if c { 1.0 } else { 0.0 }));
+        }
+        out
     }
+}
+
+/// The share of the validation checks, at the end, that `converged` looks at.
+const FINAL_SHARE: f64 = 0.2;
+/// A relative change of the validation loss below this counts as none.
+const FLAT: f64 = 0.01;
+
+/// Whether training converged by its own validation checks: false when the best
+/// validation loss is within 1% of the initial parameters' (the network learned
+/// nothing: too few steps, too small a learning rate, an outcome far from the
+/// initial output), or when the loss still fell by more than 1% over the final
+/// fifth of the checks (it was stopped while still improving). A run that early
+/// stopping ended on its patience converged by that rule's own judgement.
+pub fn converged(initial: f64, checks: &[f64], stopped_early: bool) -> bool {
+    let best = checks.iter().copied().fold(f64::INFINITY, f64::min);
+    if !(initial - best > FLAT * initial.abs()) {
+        return false;
+    }
+    if stopped_early || checks.len() < 5 {
+        return true;
+    }
+    let cut = checks.len() - ((checks.len() as f64 * FINAL_SHARE).ceil() as usize).max(1);
+    let before = checks[..cut].iter().copied().fold(initial, f64::min);
+    let after = checks[cut..].iter().copied().fold(f64::INFINITY, f64::min);
+    before - after <= FLAT * before.abs()
 }
 
 /// Train `net` through `stages`; the parameters left in its VarStore are the best
@@ -109,7 +143,9 @@ impl Report {
 pub fn train(net: &dyn Network, data: &Prepared, rows: &Rows, stages: &[Stage], rng: &mut RunRng, kind: &str) -> Result<Report, EstimateError> {
     let validate = rows.early_stopping && !rows.validation.is_empty();
     let validation = validate.then(|| data.batch(rows.validation));
-    let mut state = State { kind, step: 0, best: f64::INFINITY, snapshot: None };
+    // Evaluation draws nothing from the RNG, so this check moves no number.
+    let initial = validation.as_ref().map_or(f64::NAN, |v| tch::no_grad(|| net.objective(v, &mut Mode::Eval).double_value(&[])));
+    let mut state = State { kind, step: 0, best: f64::INFINITY, snapshot: None, checks: Vec::new(), stopped_early: false };
     for stage in stages {
         run_stage(net, data, rows.train, validation.as_ref(), stage, &mut state, rng)?;
         if let Some(snapshot) = &state.snapshot {
@@ -118,8 +154,10 @@ pub fn train(net: &dyn Network, data: &Prepared, rows: &Rows, stages: &[Stage], 
     }
     let train_batch = data.batch(rows.train);
     let final_train = tch::no_grad(|| net.objective(&train_batch, &mut Mode::Eval).double_value(&[])) * net.per_row(rows.train.len());
-    let best_validation = if validate { state.best * net.per_row(rows.validation.len()) } else { f64::NAN };
-    Ok(Report { iterations: state.step, best_validation, final_train })
+    let per_row = net.per_row(rows.validation.len());
+    let best_validation = if validate { state.best * per_row } else { f64::NAN };
+    let converged = validate.then(|| converged(initial, &state.checks, state.stopped_early));
+    Ok(Report { iterations: state.step, best_validation, final_train, initial_validation: initial * per_row, converged })
 }
 
 struct State<'a> {
@@ -128,6 +166,10 @@ struct State<'a> {
     step: usize,
     best: f64,
     snapshot: Option<Vec<Tensor>>,
+    /// The validation objective at every check, in order, over all stages.
+    checks: Vec<f64>,
+    /// A stage ended on its patience.
+    stopped_early: bool,
 }
 
 fn run_stage(
@@ -170,6 +212,7 @@ fn run_stage(
             if check && let Some(v) = validation {
                 stale = if improve(net, v, state) { 0 } else { stale + 1 };
                 if out_of_patience(stage, stale) {
+                    state.stopped_early = true;
                     return Ok(());
                 }
             }
@@ -186,6 +229,7 @@ fn run_stage(
             }
         }
         if out_of_patience(stage, stale) {
+            state.stopped_early = true;
             break;
         }
     }
@@ -212,6 +256,7 @@ fn step(net: &dyn Network, opt: &mut nn::Optimizer, batch: &Batch, state: &mut S
 /// Check the validation objective; keep a copy of the parameters if it improved.
 fn improve(net: &dyn Network, validation: &Batch, state: &mut State) -> bool {
     let loss = tch::no_grad(|| net.objective(validation, &mut Mode::Eval).double_value(&[]));
+    state.checks.push(loss);
     if loss < state.best {
         state.best = loss;
         state.snapshot = Some(net.var_store().trainable_variables().iter().map(|t| t.detach().copy()).collect());
@@ -265,6 +310,22 @@ pub fn failed(kind: &str, message: String) -> EstimateError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn convergence_by_the_validation_checks() {
+        let falling: Vec<f64> = (0..20).map(|i| 10.0 - i as f64 * 0.4).collect();
+        let flat: Vec<f64> = (0..20).map(|i| 2.0 + 1.0 / (1.0 + i as f64).powi(4)).collect();
+        // Learned and levelled off.
+        assert!(converged(10.0, &flat, false));
+        // Still falling steeply at the end.
+        assert!(!converged(10.5, &falling, false));
+        // ...unless patience judged it done.
+        assert!(converged(10.5, &falling, true));
+        // Barely moved from the initial loss.
+        assert!(!converged(2.01, &flat, false));
+        assert!(!converged(1.0, &[1.5, 1.2], true));
+        assert!(converged(3.0, &[1.5, 1.2], false));
+    }
     use crate::data::{CausalData, Truth};
     use crate::estimate::neural::batch::Weighting;
     use crate::estimate::neural::layers::{Activation, LayerSpec};
