@@ -53,6 +53,7 @@ fn ip_weighted_effect_of_quitting_is_3_4_kg() {
         standardize: false,
         one_hot: ["education", "exercise", "active"].map(String::from).to_vec(),
         squares: vec![],
+        ..Default::default()
     };
     let coded = fit_transform(&d, &split, &cfg, &mut PreprocessLog::default()).unwrap();
     let x = design(&coded);

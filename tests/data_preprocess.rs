@@ -61,6 +61,7 @@ fn impute_indicators_and_one_hot_with_their_log() {
         standardize: true,
         one_hot: names(&["education"]),
         squares: vec![],
+        ..Default::default()
     };
     let mut log = PreprocessLog::default();
     let out = fit_transform(&d, &split(&[0, 1, 2, 3], &[4], &[5]), &cfg, &mut log).unwrap();
@@ -172,6 +173,7 @@ fn nhefs_pipeline_end_to_end() {
         standardize: true,
         one_hot: names(&["education", "exercise", "active"]),
         squares: vec![],
+        ..Default::default()
     };
     let mut log = PreprocessLog::default();
     let selected = select_and_drop(&d, &d.covariate_names.clone(), &cfg, &mut log).unwrap();
@@ -202,7 +204,7 @@ proptest! {
         }
         let s = split(&[0, 1, 2, 3, 4, 5, 6, 7], &[8, 9], &[10, 11]);
         let squares = if col[..8].iter().filter(|v| !v.is_nan()).count() >= 3 { names(&["x"]) } else { vec![] };
-        let cfg = PreprocessConfig { impute, indicators: true, standardize: true, one_hot: names(&["c"]), squares };
+        let cfg = PreprocessConfig { impute, indicators: true, standardize: true, one_hot: names(&["c"]), squares, ..Default::default() };
         let (mut log_a, mut log_b) = (PreprocessLog::default(), PreprocessLog::default());
         let a = fit_transform(&data(vec![("x", col), ("c", cat)]), &s, &cfg, &mut log_a);
         let b = fit_transform(&data(vec![("x", changed.0), ("c", changed.1)]), &s, &cfg, &mut log_b);

@@ -88,6 +88,21 @@ impl Table {
         Ok(values)
     }
 
+    /// Column `name` as the codes of its text levels (0, 1, ... in byte order of
+    /// the distinct non-missing cells; missing cells become NaN) and the levels.
+    pub fn levels(&self, name: &str) -> Result<(Vec<f64>, Vec<String>), DataError> {
+        let j = self.column_index(name)?;
+        let mut levels: Vec<&str> = self.rows.iter().map(|r| r[j].as_str()).filter(|c| !MISSING.contains(c)).collect();
+        levels.sort_unstable();
+        levels.dedup();
+        let mut codes = alloc::with_capacity(self.rows.len(), "a data column")?;
+        for r in &self.rows {
+            let cell = r[j].as_str();
+            codes.push(levels.binary_search(&cell).map_or(f64::NAN, |k| k as f64));
+        }
+        Ok((codes, levels.into_iter().map(str::to_string).collect()))
+    }
+
     /// The file line of data row `row` (the header is line 1).
     pub fn line(&self, row: usize) -> u64 {
         self.lines[row]

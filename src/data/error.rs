@@ -34,6 +34,12 @@ pub enum DataError {
     #[error("{path}: line {line}, column '{column}': '{value}' is not a number")]
     NotNumeric { path: PathBuf, line: u64, column: String, value: String },
 
+    #[error(
+        "{path}: line {line}, column '{column}': '{value}' is not a number; if `{column}` is categorical, \
+         list it under `preprocess.one_hot`, which encodes its text levels"
+    )]
+    TextCovariate { path: PathBuf, line: u64, column: String, value: String },
+
     #[error("{path}: line {line}, column '{column}': the treatment must be 0 or 1, found '{value}'")]
     TreatmentNotBinary { path: PathBuf, line: u64, column: String, value: String },
 

@@ -37,6 +37,51 @@ pub fn load_csv_bytes(
     causal_from_table(&table, treatment, outcome, &names, Truth::None)
 }
 
+/// The text levels of categorical columns, by code (`Table::levels`).
+pub type Levels = std::collections::BTreeMap<String, Vec<String>>;
+
+/// `load_csv_bytes` where the `categorical` columns (`preprocess.one_hot`) may
+/// hold text: such a column is coded by its levels, returned for naming the
+/// one-hot columns. A text cell in any other covariate is an error that says so.
+pub fn load_csv_levels(
+    path: &Path,
+    bytes: &[u8],
+    treatment: &str,
+    outcome: &str,
+    covariates: Option<&[String]>,
+    categorical: &[String],
+) -> Result<(CausalData, Levels), DataError> {
+    let table = Table::parse(path, bytes)?;
+    let names: Vec<String> = match covariates {
+        Some(list) => list.to_vec(),
+        None => table.headers.iter().filter(|h| *h != treatment && *h != outcome).cloned().collect(),
+    };
+    let mut levels = Levels::new();
+    let mut columns = Vec::with_capacity(names.len());
+    for name in &names {
+        match table.numeric(name) {
+            Ok(column) => columns.push(column),
+            Err(DataError::NotNumeric { path, line, column, value }) => {
+                if !categorical.contains(name) {
+                    return Err(DataError::TextCovariate { path, line, column, value });
+                }
+                let (codes, text) = table.levels(name)?;
+                levels.insert(name.clone(), text);
+                columns.push(codes);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let data = CausalData {
+        covariate_names: names,
+        covariates: columns,
+        treatment: treatment_column(&table, treatment)?,
+        outcome: outcome_column(&table, outcome)?,
+        truth: Truth::None,
+    };
+    Ok((data, levels))
+}
+
 /// Build a dataset from named columns of `table`.
 pub(crate) fn causal_from_table(
     table: &Table,

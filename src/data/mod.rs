@@ -27,7 +27,7 @@ pub use error::DataError;
 pub use hash::sha256_hex;
 pub use ihdp::Surface;
 pub use impute::Impute;
-pub use load::{check_csv, load_csv, load_csv_bytes};
+pub use load::{check_csv, load_csv, load_csv_bytes, load_csv_levels, Levels};
 pub use manifest::{Archive, DatasetEntry, FileEntry, MANIFEST_SCHEMA, Manifest, TruthKind};
 pub use preprocess::{PreprocessConfig, fit_transform, select_and_drop, select_and_drop_rows};
 pub use preprocess_log::{Imputed, OneHot, PreprocessLog, Standardized};

@@ -33,6 +33,9 @@ pub struct PreprocessConfig {
     pub one_hot: Vec<String>,
     /// Numeric columns to add the square of, as `<column>^2`.
     pub squares: Vec<String>,
+    /// Text levels of categorical columns coded by `load_csv_levels`, which name
+    /// their one-hot columns (`region_south`, not `region_2`).
+    pub levels: super::Levels,
 }
 
 impl PreprocessConfig {
@@ -108,7 +111,7 @@ pub fn fit_transform(
         let missing = alloc::collect(column.iter().map(|v| v.is_nan()), "the missing cells")?;
         let filled = impute_column(name, column, &split.train, categorical, cfg.impute, log)?;
         if categorical {
-            one_hot(name, &filled, &split.train, &mut names, &mut columns, log)?;
+            one_hot(name, &filled, &split.train, cfg.levels.get(name).map(Vec::as_slice), &mut names, &mut columns, log)?;
         } else {
             let square = if cfg.squares.contains(name) { Some(square(name, &filled, &split.train, log)?) } else { None };
             push_numeric(name.clone(), filled, &split.train, cfg.standardize, &mut names, &mut columns, log)?;
@@ -207,20 +210,23 @@ fn one_hot(
     name: &str,
     column: &[f64],
     train: &[usize],
+    text: Option<&[String]>,
     names: &mut Vec<String>,
     columns: &mut Vec<Vec<f64>>,
     log: &mut PreprocessLog,
 ) -> Result<(), DataError> {
     let levels = distinct(&training_values(column, train)?);
+    // A coded text level is named by its text; a number by itself.
+    let level_text = |v: f64| text.and_then(|t| t.get(v as usize)).cloned().unwrap_or_else(|| v.to_string());
     let mut created = Vec::new();
     for level in levels.iter().skip(1) {
-        let level_name = format!("{name}_{level}");
+        let level_name = format!("{name}_{}", level_text(*level));
         names.push(level_name.clone());
         columns.push(alloc::collect(column.iter().map(|v| f64::from(u8::from(v == level))), "a one-hot column")?);
         created.push(level_name);
     }
     // train is non-empty (check_split), so there is a first level.
-    log.one_hot.push(OneHot { column: name.to_string(), reference: levels[0], created });
+    log.one_hot.push(OneHot { column: name.to_string(), reference: level_text(levels[0]), created });
     Ok(())
 }
 

@@ -37,7 +37,8 @@ pub struct Imputed {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OneHot {
     pub column: String,
-    pub reference: f64,
+    /// The reference level as written in the names (a number, or a text level).
+    pub reference: String,
     pub created: Vec<String>,
 }
 

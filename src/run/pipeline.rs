@@ -55,7 +55,7 @@ impl DataSource {
                 let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
                 // Built once here, so that a non-binary treatment or a text covariate is
                 // one error at check rather than the same failure in every run.
-                let data = data::load_csv_bytes(path, &bytes, treatment, outcome, covariates.as_deref()).map_err(|e| e.to_string())?;
+                let (data, _) = data::load_csv_levels(path, &bytes, treatment, outcome, covariates.as_deref(), &exp.preprocess.one_hot).map_err(|e| e.to_string())?;
                 let sha256 = crate::hash::sha256_hex(&bytes);
                 let chosen = if covariates.is_some() { "as listed in dataset.file.covariates" } else { "every column but the treatment and the outcome; list them in dataset.file.covariates to choose" };
                 let description = format!(
@@ -147,10 +147,10 @@ impl From<String> for Stop {
 
 fn try_run(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> {
     let exp = &prepared.experiment;
-    let full = load_dataset(prepared, run)?;
+    let (full, levels) = load_dataset(prepared, run)?;
     let names = prepared.covariates.for_run(&run.kind, &run.adjust, &full.covariate_names).map_err(Stop::Refused)?;
     // Columns this estimator does not receive (`naive` gets none) are neither encoded nor squared.
-    let config = preprocess_config(exp).restricted_to(&full.covariate_names, &names).map_err(|e| e.to_string())?;
+    let config = preprocess_config(exp, levels).restricted_to(&full.covariate_names, &names).map_err(|e| e.to_string())?;
     let mut log = data::PreprocessLog::default();
     // The split is drawn over every row, before an analysis drops incomplete
     // ones, so that it is the same for every analysis of the replication.
@@ -174,16 +174,18 @@ fn try_run(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> {
     Ok(Outcome::finished(&run.key, metrics, est.diagnostics, log.to_string()))
 }
 
-fn load_dataset(prepared: &Prepared, run: &Run) -> Result<CausalData, String> {
+/// The run's dataset, and the text levels of a user file's categorical columns.
+fn load_dataset(prepared: &Prepared, run: &Run) -> Result<(CausalData, data::Levels), String> {
     let rng = &mut stream(run.seed, DATA_STREAM);
-    match (&prepared.experiment.dataset, &prepared.source) {
-        (Dataset::Simulate(sim), _) => simulate(sim, prepared.experiment.preprocess.squares.len(), run, rng),
+    let exp = &prepared.experiment;
+    match (&exp.dataset, &prepared.source) {
+        (Dataset::Simulate(sim), _) => simulate(sim, exp.preprocess.squares.len(), run, rng).map(|d| (d, data::Levels::new())),
         (Dataset::Builtin { surface, instance, .. }, DataSource::Builtin(files)) => {
             let opts = data::BuiltinOptions { surface: surface.clone(), instance: *instance };
-            files.load(&opts, rng).map_err(|e| e.to_string())
+            files.load(&opts, rng).map(|d| (d, data::Levels::new())).map_err(|e| e.to_string())
         }
         (Dataset::File { treatment, outcome, covariates, .. }, DataSource::File { path, bytes, .. }) => {
-            data::load_csv_bytes(path, bytes, treatment, outcome, covariates.as_deref()).map_err(|e| e.to_string())
+            data::load_csv_levels(path, bytes, treatment, outcome, covariates.as_deref(), &exp.preprocess.one_hot).map_err(|e| e.to_string())
         }
         _ => unreachable!("DataSource::read matches the dataset kind"),
     }
@@ -225,7 +227,7 @@ fn reserve_for(rows: u64, columns: u64) -> Result<(), String> {
     })
 }
 
-fn preprocess_config(exp: &Experiment) -> data::PreprocessConfig {
+fn preprocess_config(exp: &Experiment, levels: data::Levels) -> data::PreprocessConfig {
     let p = &exp.preprocess;
     let impute = match p.impute.as_str() {
         "drop" => data::Impute::Drop,
@@ -240,6 +242,7 @@ fn preprocess_config(exp: &Experiment) -> data::PreprocessConfig {
         standardize: p.standardize,
         one_hot: p.one_hot.clone(),
         squares: p.squares.clone(),
+        levels,
     }
 }
 
