@@ -333,7 +333,11 @@ pub fn parse<T: Checked>(kind: &str, params: &Params) -> Result<T, EstimateError
     for key in params.keys() {
         if !known.iter().any(|k| k == key) {
             let names: Vec<&str> = known.iter().map(String::as_str).collect();
-            return Err(invalid(format!("unknown key `{key}`{}", did_you_mean(key, &names))));
+            let hint = match did_you_mean(key, &names) {
+                s if s.is_empty() => format!(" (expected one of: {})", names.join(", ")),
+                s => s,
+            };
+            return Err(invalid(format!("unknown key `{key}`{hint}")));
         }
     }
     let parsed: T = serde_json::from_value(Value::Object(params.clone())).map_err(|e| invalid(e.to_string()))?;
@@ -430,6 +434,7 @@ mod tests {
             _ => parse::<DragonParams>(kind, &params(v)).unwrap_err().to_string(),
         };
         insta::assert_snapshot!(err("cfr", json!({"alpah": 1.0})), @"estimator `cfr`: invalid hyperparameters: unknown key `alpah` (did you mean `alpha`?)");
+        insta::assert_snapshot!(err("tarnet", json!({"lrate": 1.0})), @"estimator `tarnet`: invalid hyperparameters: unknown key `lrate` (expected one of: batch, beta, device, early_stopping, epochs, head, lr, momentum, patience, plateau_factor, plateau_patience, representation, sgd_epochs, sgd_lr, sgd_patience, standardize_outcome, targeted_regularization, weight_decay, propensity)");
         insta::assert_snapshot!(err("cfr", json!({"alpha": -1.0})), @"estimator `cfr`: invalid hyperparameters: `alpha` must be a finite number >= 0");
         insta::assert_snapshot!(err("cfr", json!({"ipm": "wass"})), @"estimator `cfr`: invalid hyperparameters: unknown variant `wass`, expected `mmd` or `wasserstein`");
         insta::assert_snapshot!(err("cfr", json!({"head": [100, {"dense": 5, "activation": "gelu"}]})), @r#"estimator `cfr`: invalid hyperparameters: layer 2: unknown activation `"gelu"` (did you mean `elu`?); expected one of ["elu", "relu", "tanh", "sigmoid", "linear"]"#);
