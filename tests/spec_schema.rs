@@ -121,7 +121,14 @@ fn estimator_kinds_hyperparameters_and_metrics_come_from_the_registry() {
         let expected: Vec<&String> = defaults.keys().collect();
         let hyper = &branch["properties"][*kind]["anyOf"][0];
         assert_eq!(property_names(hyper).iter().collect::<Vec<_>>(), expected, "{kind}");
-        assert_eq!(property_names(&branch["properties"]["sweep"]).iter().collect::<Vec<_>>(), expected, "{kind} sweep");
+        // An adjustment estimator may also sweep its `adjust`.
+        let mut swept: Vec<String> = expected.iter().map(|k| k.to_string()).collect();
+        if estimate::role(kind) == estimate::Role::Backdoor {
+            swept.push("adjust".into());
+            swept.sort();
+        }
+        assert_eq!(property_names(&branch["properties"]["sweep"]), swept, "{kind} sweep");
+        assert_eq!(branch["properties"].get("adjust").is_some(), estimate::role(kind) == estimate::Role::Backdoor, "{kind} adjust");
         assert_eq!(branch["required"], json!([kind]));
     }
     let metrics: Vec<&str> = Metric::ALL.iter().map(Metric::name).collect();
