@@ -434,7 +434,7 @@ mod tests {
             _ => parse::<DragonParams>(kind, &params(v)).unwrap_err().to_string(),
         };
         insta::assert_snapshot!(err("cfr", json!({"alpah": 1.0})), @"estimator `cfr`: invalid hyperparameters: unknown key `alpah` (did you mean `alpha`?)");
-        insta::assert_snapshot!(err("tarnet", json!({"lrate": 1.0})), @"estimator `tarnet`: invalid hyperparameters: unknown key `lrate` (expected one of: batch, beta, device, early_stopping, epochs, head, lr, momentum, patience, plateau_factor, plateau_patience, representation, sgd_epochs, sgd_lr, sgd_patience, standardize_outcome, targeted_regularization, weight_decay, propensity)");
+        insta::assert_snapshot!(err("dragonnet", json!({"lrate": 1.0})), @"estimator `dragonnet`: invalid hyperparameters: unknown key `lrate` (expected one of: batch, beta, device, early_stopping, epochs, head, lr, momentum, patience, plateau_factor, plateau_patience, representation, sgd_epochs, sgd_lr, sgd_patience, standardize_outcome, targeted_regularization, weight_decay, propensity)");
         insta::assert_snapshot!(err("cfr", json!({"alpha": -1.0})), @"estimator `cfr`: invalid hyperparameters: `alpha` must be a finite number >= 0");
         insta::assert_snapshot!(err("cfr", json!({"ipm": "wass"})), @"estimator `cfr`: invalid hyperparameters: unknown variant `wass`, expected `mmd` or `wasserstein`");
         insta::assert_snapshot!(err("cfr", json!({"head": [100, {"dense": 5, "activation": "gelu"}]})), @r#"estimator `cfr`: invalid hyperparameters: layer 2: unknown activation `"gelu"` (did you mean `elu`?); expected one of ["elu", "relu", "tanh", "sigmoid", "linear"]"#);
