@@ -50,6 +50,7 @@ graph: { edges: [x -> t] }
 preprocess: {}
 split: {}
 estimators: [ols]
+plot: {}
 ";
 
 /// The keys serde accepts at `path`, read from the message of an unknown key.
@@ -90,7 +91,7 @@ fn property_names(schema: &Value) -> Vec<String> {
 
 #[test]
 fn schema_keys_are_the_keys_serde_accepts() {
-    let paths: [&[&str]; 10] = [
+    let paths: [&[&str]; 11] = [
         &[],
         &["dataset"],
         &["dataset", "simulate"],
@@ -101,6 +102,7 @@ fn schema_keys_are_the_keys_serde_accepts() {
         &["graph"],
         &["preprocess"],
         &["split"],
+        &["plot"],
     ];
     for path in paths {
         let schema = schema_at(path);

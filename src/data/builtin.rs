@@ -93,6 +93,13 @@ impl BuiltinFiles {
     }
 }
 
+/// Whether builtin `name` without a fixed `instance` is a new dataset in every
+/// replication (IHDP draws its outcome surface, ACIC 2016 an instance; see
+/// `BuiltinFiles::load`), rather than the same file under a new split.
+pub fn draws_per_replication(name: &str) -> bool {
+    matches!(name, "ihdp" | "acic2016")
+}
+
 /// Load builtin dataset `name` from `root/datasets` (files verified by sha256).
 pub fn load_builtin(name: &str, opts: &BuiltinOptions, root: &Path, rng: &mut RunRng) -> Result<CausalData, DataError> {
     BuiltinFiles::read(name, root)?.load(opts, rng)

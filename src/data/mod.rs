@@ -21,7 +21,7 @@ mod preprocess;
 mod preprocess_log;
 mod split;
 
-pub use builtin::{ALGORITHM_VERSION, BUILTIN_NAMES, BuiltinFiles, BuiltinOptions, builtin_file_hashes, load_builtin};
+pub use builtin::{ALGORITHM_VERSION, BUILTIN_NAMES, BuiltinFiles, BuiltinOptions, builtin_file_hashes, draws_per_replication, load_builtin};
 pub use causal::{CausalData, Truth};
 pub use error::DataError;
 pub use hash::sha256_hex;

@@ -1,109 +1,190 @@
-//! `plot.svg`: the experiment's main metric (the first listed metric that is an
-//! error, else the first) against the first data-sweep parameter, one line per
-//! estimator configuration with ±1 standard error whiskers. Without a data sweep,
-//! one point per configuration. Written with plotters' SVG backend, which emits
-//! text as SVG elements (no font files), so the bytes are the same everywhere.
+//! `plot.svg`, meant to be read without the experiment file open. The metric is
+//! `plot.metric`, else the first listed error metric, else the first. With a
+//! data sweep: the metric against the first swept parameter, one line per
+//! configuration (and value of any other swept parameter). Without one: a
+//! forest plot, one named row per configuration. Where the data have no truth
+//! for the metric, the ATE estimates are plotted instead. Whiskers are ±1
+//! standard error over replications where replications draw new data, else, for
+//! the ATE, the estimator's own 95% interval. Configurations without a value
+//! (refused, failed, or a metric the method lacks) get no legend entry but a
+//! line under the chart. Written with plotters' SVG backend, which emits text as
+//! SVG elements (no font files), so the bytes are the same everywhere.
 
-use plotters::prelude::*;
-
-use super::summary::SummaryRow;
+use super::summary::{data_vary, Stat, SummaryRow};
 use crate::spec::Experiment;
 
-const SIZE: (u32, u32) = (720, 440);
+mod draw;
+#[cfg(test)]
+mod tests;
+
 const ESTIMATE_METRICS: &[&str] = &["ate", "att"];
 
-/// The metric the plot shows.
+/// The metric the experiment asks to plot.
 pub fn main_metric(exp: &Experiment) -> Option<&str> {
+    if let Some(m) = &exp.plot.metric {
+        return Some(m);
+    }
     exp.metrics.iter().find(|m| !ESTIMATE_METRICS.contains(&m.as_str())).or(exp.metrics.first()).map(String::as_str)
 }
 
-/// (x, mean, se) per configuration, in summary order.
-type Series = Vec<(String, Vec<(f64, f64, f64)>)>;
+/// What the whiskers show.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Whiskers {
+    /// ±1 standard error over replications of new data.
+    Spread,
+    /// The estimator's own 95% interval of its ATE.
+    OwnInterval,
+    None,
+}
 
-fn series(exp: &Experiment, summary: &[SummaryRow], metric: &str) -> Series {
-    let mut configs: Vec<String> = Vec::new();
-    for s in summary {
-        if !configs.contains(&s.config) {
-            configs.push(s.config.clone());
+/// One plotted value: (x or row, value, whisker low, whisker high).
+type Mark = (f64, f64, f64, f64);
+
+#[derive(Debug)]
+struct Series {
+    label: String,
+    marks: Vec<Mark>,
+}
+
+#[derive(Debug)]
+struct Figure {
+    title: String,
+    /// The plotted metric's name (the y axis, or the x axis of a forest plot).
+    metric: String,
+    /// The swept parameter on the x axis; `None` for a forest plot.
+    sweep: Option<String>,
+    series: Vec<Series>,
+    /// Lines under the chart: what is not shown and why, and any substitution.
+    notes: Vec<String>,
+}
+
+/// The value of a row for the plotted metric (`ate` from the row's own field,
+/// which is there whether or not `ate` is listed).
+fn stat(row: &SummaryRow, metric: &str) -> Option<Stat> {
+    if metric == "ate" {
+        return row.ate;
+    }
+    row.metrics.iter().find(|(m, _)| m == metric).and_then(|(_, v)| *v)
+}
+
+fn mark(row: &SummaryRow, x: f64, metric: &str, whiskers: Whiskers) -> Option<Mark> {
+    let (m, se, n) = stat(row, metric)?;
+    let (lo, hi) = match (whiskers, row.own) {
+        (Whiskers::Spread, _) if n > 1 => (m - se, m + se),
+        (Whiskers::OwnInterval, Some(own)) => (own.low, own.high),
+        _ => (m, m),
+    };
+    Some((x, m, lo, hi))
+}
+
+/// Why a configuration has no value for `metric`.
+fn absence(rows: &[&SummaryRow], metric: &str) -> String {
+    let (runs, refused, failed) = rows.iter().fold((0, 0, 0), |a, r| (a.0 + r.runs, a.1 + r.refused, a.2 + r.failed));
+    if refused == runs {
+        "refused".into()
+    } else if refused + failed == runs {
+        "failed".into()
+    } else {
+        format!("no {metric}")
+    }
+}
+
+fn figure(exp: &Experiment, summary: &[SummaryRow]) -> Option<Figure> {
+    let chosen = main_metric(exp)?;
+    let mut notes = Vec::new();
+    let metric = if summary.iter().any(|s| stat(s, chosen).is_some()) {
+        chosen
+    } else if summary.iter().any(|s| s.ate.is_some()) {
+        notes.push(format!("No run has a value of {chosen} (the data have no truth for it): shown are the ATE estimates."));
+        "ate"
+    } else {
+        return None;
+    };
+    let whiskers = if data_vary(exp) && exp.replications > 1 {
+        Whiskers::Spread
+    } else if metric == "ate" {
+        Whiskers::OwnInterval
+    } else {
+        Whiskers::None
+    };
+    let (series, omitted) = match exp.sweep.first() {
+        Some((name, _)) => sweep_series(summary, name, metric, whiskers),
+        None => forest_series(summary, metric, whiskers),
+    };
+    if !omitted.is_empty() {
+        notes.push(format!("Not shown: {}.", omitted.join("; ")));
+    }
+    if whiskers == Whiskers::OwnInterval {
+        let bare: Vec<&str> = summary.iter().filter(|s| s.own.is_none() && stat(s, metric).is_some()).map(|s| s.config.as_str()).collect();
+        if !bare.is_empty() {
+            notes.push(format!("No interval of its own (the method reports no standard error): {}.", bare.join(", ")));
         }
     }
-    configs
-        .iter()
-        .enumerate()
-        .map(|(ci, config)| {
-            let points = summary
-                .iter()
-                .filter(|s| &s.config == config)
-                .filter_map(|s| {
-                    let (_, value) = s.metrics.iter().find(|(m, _)| m == metric)?;
-                    let (mean, se, _) = (*value)?;
-                    let x = if exp.sweep.is_empty() { ci as f64 } else { first_sweep_value(&s.point)? };
-                    Some((x, mean, se))
-                })
-                .collect();
-            (config.clone(), points)
-        })
-        .collect()
+    let title = format!("{}: {}", exp.name, describe(exp, metric, whiskers));
+    Some(Figure { title, metric: metric.to_string(), sweep: exp.sweep.first().map(|(k, _)| k.clone()), series, notes })
 }
 
-/// The value of the first swept parameter in a point label `a=1,b=2`.
-fn first_sweep_value(point: &str) -> Option<f64> {
-    point.split(',').next()?.split_once('=')?.1.parse().ok()
-}
-
-fn bounds(series: &Series) -> ((f64, f64), (f64, f64)) {
-    let pts = series.iter().flat_map(|(_, p)| p.iter());
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
-    for &(x, m, se) in pts {
-        x0 = x0.min(x);
-        x1 = x1.max(x);
-        y0 = y0.min(m - se);
-        y1 = y1.max(m + se);
+fn describe(exp: &Experiment, metric: &str, whiskers: Whiskers) -> String {
+    let r = exp.replications;
+    match whiskers {
+        Whiskers::Spread => format!("{metric} (mean ± se over {r} replications)"),
+        Whiskers::OwnInterval if r > 1 => format!("{metric} with the estimator's own 95% interval (means over {r} replications of the same data)"),
+        Whiskers::OwnInterval => format!("{metric} with the estimator's own 95% interval"),
+        Whiskers::None if r > 1 => format!("{metric} (means over {r} replications of the same data)"),
+        Whiskers::None => metric.to_string(),
     }
-    if !x0.is_finite() {
-        return ((0.0, 1.0), (0.0, 1.0));
-    }
-    let pad_x = ((x1 - x0) * 0.05).max(0.5);
-    let pad_y = ((y1 - y0) * 0.08).max(1e-3);
-    ((x0 - pad_x, x1 + pad_x), ((y0 - pad_y).min(0.0_f64.max(y0 - pad_y)), y1 + pad_y))
 }
 
-/// The SVG text of the plot, or `None` when no configuration has the metric.
+/// One series per configuration and value of the swept parameters after the
+/// first, x the first's value; series without a point are named in the notes.
+fn sweep_series(summary: &[SummaryRow], x_name: &str, metric: &str, whiskers: Whiskers) -> (Vec<Series>, Vec<String>) {
+    let mut groups: Vec<(String, Vec<&SummaryRow>)> = Vec::new();
+    for row in summary {
+        let rest: Vec<String> = row.point_values.iter().filter(|(k, _)| k != x_name).map(|(k, v)| format!("{k}={v}")).collect();
+        let label = if rest.is_empty() { row.config.clone() } else { format!("{} at {}", row.config, rest.join(",")) };
+        match groups.iter_mut().find(|(l, _)| *l == label) {
+            Some(g) => g.1.push(row),
+            None => groups.push((label, vec![row])),
+        }
+    }
+    let (mut series, mut omitted) = (Vec::new(), Vec::new());
+    for (label, rows) in groups {
+        let marks: Vec<Mark> = rows
+            .iter()
+            .filter_map(|r| {
+                let x = r.point_values.iter().find(|(k, _)| k == x_name)?.1;
+                mark(r, x, metric, whiskers)
+            })
+            .collect();
+        if marks.is_empty() {
+            omitted.push(format!("{label} ({})", absence(&rows, metric)));
+        } else {
+            series.push(Series { label, marks });
+        }
+    }
+    (series, omitted)
+}
+
+/// One row per configuration with a value, from the top in summary order.
+fn forest_series(summary: &[SummaryRow], metric: &str, whiskers: Whiskers) -> (Vec<Series>, Vec<String>) {
+    let (mut series, mut omitted) = (Vec::new(), Vec::new());
+    for row in summary {
+        match mark(row, series.len() as f64, metric, whiskers) {
+            Some(m) => series.push(Series { label: row.config.clone(), marks: vec![m] }),
+            None => omitted.push(format!("{} ({})", row.config, absence(&[row], metric))),
+        }
+    }
+    (series, omitted)
+}
+
+/// The SVG text of the plot, or `None` when no configuration has a value to show.
 pub fn plot_svg(exp: &Experiment, summary: &[SummaryRow]) -> Option<String> {
-    let metric = main_metric(exp)?;
-    let series = series(exp, summary, metric);
-    if series.iter().all(|(_, p)| p.is_empty()) {
-        return None;
-    }
+    let figure = figure(exp, summary)?;
     let mut svg = String::new();
-    draw(&mut svg, exp, metric, &series).ok()?;
+    let drawn = match &figure.sweep {
+        Some(_) => draw::sweep(&mut svg, &figure),
+        None => draw::forest(&mut svg, &figure),
+    };
+    drawn.ok()?;
     Some(svg + "\n")
-}
-
-fn draw(svg: &mut String, exp: &Experiment, metric: &str, series: &Series) -> Result<(), String> {
-    let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let ((x0, x1), (y0, y1)) = bounds(series);
-    let x_desc = exp.sweep.first().map(|(k, _)| k.clone()).unwrap_or_else(|| "configuration".into());
-    let mut chart = ChartBuilder::on(&root)
-        .caption(format!("{}: {metric} (mean ± se over {} replications)", exp.name, exp.replications), ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(56)
-        .build_cartesian_2d(x0..x1, y0..y1).map_err(|e| e.to_string())?;
-    chart.configure_mesh().x_desc(x_desc).y_desc(metric).draw().map_err(|e| e.to_string())?;
-    for (i, (config, points)) in series.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
-        let line = points.iter().map(|&(x, m, _)| (x, m));
-        chart
-            .draw_series(LineSeries::new(line, color.stroke_width(2)))
-            .map_err(|e| e.to_string())?
-            .label(config.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
-        chart.draw_series(points.iter().map(|&(x, m, se)| PathElement::new(vec![(x, m - se), (x, m + se)], color))).map_err(|e| e.to_string())?;
-        chart.draw_series(points.iter().map(|&(x, m, _)| Circle::new((x, m), 3, color.filled()))).map_err(|e| e.to_string())?;
-    }
-    chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw().map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())?;
-    Ok(())
 }

@@ -1,22 +1,68 @@
 //! Aggregation over replications: per data-sweep point and estimator
-//! configuration, the mean, standard error and count of every metric.
+//! configuration, the mean, standard error and count of every metric, the
+//! estimator's own standard error of its ATE, and the runs whose network did not
+//! converge by its own diagnostics.
 
-use crate::run::{Outcome, Run};
+use serde_json::Value;
+
+use crate::estimate::classical::normal_interval;
+use crate::run::{Outcome, Run, Status};
+use crate::spec::{Dataset, Experiment};
+
+/// (mean, standard error over replications, count of runs that have the value).
+pub type Stat = (f64, f64, usize);
 
 /// One configuration at one sweep point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SummaryRow {
     /// `name=value` pairs of the data sweep, e.g. `confounding=1`.
     pub point: String,
+    /// The data-sweep assignment itself, in sweep order.
+    pub point_values: Vec<(String, f64)>,
     /// Estimator label plus its swept hyperparameters, e.g. `tarnet[lr=0.001]`.
     pub config: String,
+    /// The estimator entry's label and kind.
+    pub estimator: String,
+    pub kind: String,
+    /// The swept hyperparameters of this configuration.
+    pub hyper_point: Vec<(String, Value)>,
     pub runs: usize,
     /// Runs whose method failed (diverged, singular, ...).
     pub failed: usize,
-    /// Of those, runs refused because the graph does not identify the effect their way.
+    /// Runs refused because the graph does not identify the effect their way.
     pub refused: usize,
-    /// Per metric: (mean, standard error, count of runs that have the metric).
-    pub metrics: Vec<(String, Option<(f64, f64, usize)>)>,
+    /// Per metric of the experiment, in its order.
+    pub metrics: Vec<(String, Option<Stat>)>,
+    /// The ATE estimate, whether or not `ate` is a listed metric (the plot of an
+    /// experiment without truth shows it).
+    pub ate: Option<Stat>,
+    /// The estimator's own standard error of the ATE and its interval, where the
+    /// method reports one.
+    pub own: Option<OwnUncertainty>,
+    /// (runs whose `converged` diagnostic is 0, runs that report the diagnostic).
+    pub not_converged: (usize, usize),
+}
+
+/// The estimator's own uncertainty of its ATE: its `se` diagnostic and the 95%
+/// normal interval ATE ± 1.96 se, each the mean over the `n` runs that report an
+/// `se` (one run: exactly that run's).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OwnUncertainty {
+    pub se: f64,
+    pub low: f64,
+    pub high: f64,
+    pub n: usize,
+}
+
+/// The text of a hyperparameter value in labels and CSV cells: numbers and
+/// booleans as written, strings without JSON quotes (`adjust=all`), lists as
+/// `{a, b}` so that the `,` between swept names stays unambiguous in a label.
+pub fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => format!("{{{}}}", items.iter().map(value_text).collect::<Vec<_>>().join(", ")),
+        other => other.to_string(),
+    }
 }
 
 pub fn point_label(run: &Run) -> String {
@@ -27,8 +73,25 @@ pub fn config_label(run: &Run) -> String {
     if run.hyper_point.is_empty() {
         return run.estimator.clone();
     }
-    let h: Vec<String> = run.hyper_point.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let h: Vec<String> = run.hyper_point.iter().map(|(k, v)| format!("{k}={}", value_text(v))).collect();
     format!("{}[{}]", run.estimator, h.join(","))
+}
+
+/// Whether a replication of `exp` is new data rather than the same rows under
+/// a new split: only then does a spread over replications estimate anything.
+pub fn data_vary(exp: &Experiment) -> bool {
+    match &exp.dataset {
+        Dataset::Simulate(_) => true,
+        Dataset::Builtin { name, instance, .. } => instance.is_none() && crate::data::draws_per_replication(name),
+        Dataset::File { .. } => false,
+    }
+}
+
+/// Whether the spread over the `n` values of a cell is shown: a standard error
+/// over one value, or over replications of the same data, is no uncertainty of
+/// anything, and a table showing "± 0.000" for it would suggest one.
+pub fn shows_spread(exp: &Experiment, n: usize) -> bool {
+    n > 1 && data_vary(exp)
 }
 
 /// Group runs by (point, config) in plan order and aggregate `metrics`.
@@ -44,17 +107,59 @@ pub fn summarize(runs: &[Run], outcomes: &[Option<Outcome>], metrics: &[String])
     groups
         .into_iter()
         .map(|(point, config, members)| {
+            let first = &runs[members[0]];
             let done: Vec<&Outcome> = members.iter().filter_map(|&i| outcomes[i].as_ref()).collect();
             let failed = done.iter().filter(|o| o.is_failed()).count();
-            let refused = done.iter().filter(|o| matches!(o.status, crate::run::Status::Refused { .. })).count();
+            let refused = done.iter().filter(|o| matches!(o.status, Status::Refused { .. })).count();
             let metrics = metrics.iter().map(|m| (m.clone(), mean_se(done.iter().filter_map(|o| o.metric(m))))).collect();
-            SummaryRow { point, config, runs: members.len(), failed, refused, metrics }
+            SummaryRow {
+                point,
+                point_values: first.point.clone(),
+                config,
+                estimator: first.estimator.clone(),
+                kind: first.kind.clone(),
+                hyper_point: first.hyper_point.clone(),
+                runs: members.len(),
+                failed,
+                refused,
+                metrics,
+                ate: mean_se(done.iter().filter_map(|o| o.metric("ate"))),
+                own: own_uncertainty(&done),
+                not_converged: not_converged(&done),
+            }
         })
         .collect()
 }
 
+fn diagnostic(o: &Outcome, name: &str) -> Option<f64> {
+    o.diagnostics.iter().find(|(n, _)| n == name).and_then(|(_, v)| *v)
+}
+
+fn own_uncertainty(done: &[&Outcome]) -> Option<OwnUncertainty> {
+    let own: Vec<[f64; 3]> = done
+        .iter()
+        .filter(|o| o.is_ok())
+        .filter_map(|o| {
+            let (ate, se) = (o.metric("ate")?, diagnostic(o, "se")?);
+            let (low, high) = normal_interval(ate, se);
+            Some([se, low, high])
+        })
+        .collect();
+    if own.is_empty() {
+        return None;
+    }
+    let mean = |k: usize| own.iter().map(|v| v[k]).sum::<f64>() / own.len() as f64;
+    Some(OwnUncertainty { se: mean(0), low: mean(1), high: mean(2), n: own.len() })
+}
+
+/// Networks report `converged` as 1 or 0 by their own validation-loss criteria.
+fn not_converged(done: &[&Outcome]) -> (usize, usize) {
+    let flags: Vec<f64> = done.iter().filter_map(|o| diagnostic(o, "converged")).collect();
+    (flags.iter().filter(|&&c| c == 0.0).count(), flags.len())
+}
+
 /// Mean and standard error of the mean (sample sd / sqrt(n); 0 when n = 1).
-pub fn mean_se(values: impl Iterator<Item = f64>) -> Option<(f64, f64, usize)> {
+pub fn mean_se(values: impl Iterator<Item = f64>) -> Option<Stat> {
     let v: Vec<f64> = values.collect();
     if v.is_empty() {
         return None;
@@ -67,7 +172,9 @@ pub fn mean_se(values: impl Iterator<Item = f64>) -> Option<(f64, f64, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::mean_se;
+    use super::*;
+    use crate::report::fixture::{finished, run};
+    use serde_json::json;
 
     #[test]
     fn mean_and_standard_error() {
@@ -77,5 +184,34 @@ mod tests {
         assert!((se - (5.0f64 / 3.0).sqrt() / 2.0).abs() < 1e-15);
         assert_eq!(mean_se(std::iter::empty()), None);
         assert_eq!(mean_se([7.0].into_iter()), Some((7.0, 0.0, 1)));
+    }
+
+    #[test]
+    fn hyperparameter_values_read_as_written() {
+        assert_eq!(value_text(&json!("all")), "all");
+        assert_eq!(value_text(&json!(["age", "sex"])), "{age, sex}");
+        assert_eq!(value_text(&json!(0.001)), "0.001");
+        assert_eq!(value_text(&json!(true)), "true");
+        let r = run("ols", &[("adjust", json!("all")), ("lr", json!(0.5))], &[], 0);
+        assert_eq!(config_label(&r), "ols[adjust=all,lr=0.5]");
+    }
+
+    #[test]
+    fn own_standard_error_and_convergence_are_aggregated_per_row() {
+        let runs = vec![run("ols", &[], &[], 0), run("ols", &[], &[], 1), run("tarnet", &[], &[], 0), run("tarnet", &[], &[], 1)];
+        let outcomes = vec![
+            Some(finished(&[("ate", 2.0)], &[("se", 0.1)])),
+            Some(finished(&[("ate", 4.0)], &[("se", 0.3)])),
+            Some(finished(&[("ate", 3.0)], &[("converged", 1.0)])),
+            Some(finished(&[("ate", 3.0)], &[("converged", 0.0)])),
+        ];
+        let rows = summarize(&runs, &outcomes, &["ate".to_string()]);
+        let own = rows[0].own.unwrap();
+        assert!((own.se - 0.2).abs() < 1e-12 && own.n == 2);
+        // The mean of the two runs' intervals 2 ± 1.96 * 0.1 and 4 ± 1.96 * 0.3.
+        assert!((own.low - (3.0 - 1.959_963_984_540_054 * 0.2)).abs() < 1e-12, "{own:?}");
+        assert_eq!(rows[0].not_converged, (0, 0));
+        assert_eq!(rows[1].own, None);
+        assert_eq!(rows[1].not_converged, (1, 2));
     }
 }

@@ -1,16 +1,15 @@
-//! The committed tables of an experiment: `runs.csv` (one row per run),
-//! `summary.csv` (mean and standard error per configuration), `report.md` (the
-//! paper-style table) and `table.tex` (booktabs), all with fixed number formats.
+//! The tables for tools: `runs.csv` (one row per run), `summary.csv` (one row
+//! per sweep point and configuration) and `timings.csv`, with fixed number
+//! formats and one column per swept parameter.
 
 use std::collections::BTreeSet;
 
 use super::format::fixed;
-use super::summary::SummaryRow;
+use super::summary::{shows_spread, value_text, SummaryRow};
 use crate::run::{Outcome, Run, Status};
 use crate::spec::Experiment;
 
 const CSV_DECIMALS: usize = 6;
-const TABLE_DECIMALS: usize = 3;
 
 fn csv_string(rows: Vec<Vec<String>>) -> String {
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
@@ -49,7 +48,7 @@ pub fn runs_csv(exp: &Experiment, runs: &[Run], outcomes: &[Option<Outcome>]) ->
         let mut row = vec![run.label.clone(), run.key.clone(), run.seed.to_string(), run.replication.to_string()];
         row.extend(sweep.iter().map(|s| run.point.iter().find(|(k, _)| k == *s).map(|(_, v)| v.to_string()).unwrap_or_default()));
         row.extend([run.estimator.clone(), run.kind.clone()]);
-        row.extend(hyper.iter().map(|h| run.hyper_point.iter().find(|(k, _)| k == *h).map(|(_, v)| v.to_string()).unwrap_or_default()));
+        row.extend(hyper.iter().map(|h| run.hyper_point.iter().find(|(k, _)| k == *h).map(|(_, v)| value_text(v)).unwrap_or_default()));
         row.push(serde_json::Value::Object(run.hyper.clone()).to_string());
         let (status, reason) = match outcome.as_ref().map(|o| &o.status) {
             Some(Status::Ok) => ("ok", String::new()),
@@ -64,117 +63,40 @@ pub fn runs_csv(exp: &Experiment, runs: &[Run], outcomes: &[Option<Outcome>]) ->
     csv_string(rows)
 }
 
-/// Mean, standard error and count of each metric per (sweep point, configuration).
+/// Per (sweep point, configuration): each swept data parameter and each swept
+/// hyperparameter in its own column (so that pandas or R group without parsing
+/// labels), the run counts, the estimator's own standard error of the ATE and
+/// its 95% interval, and the mean, standard error over replications and count of
+/// each metric. A cell that has no meaning is empty: the own SE of a method that
+/// reports none, or a spread over one value or over replications of fixed data.
 pub fn summary_csv(exp: &Experiment, summary: &[SummaryRow]) -> String {
-    let mut header: Vec<String> = vec!["point".into(), "config".into(), "runs".into(), "failed".into(), "refused".into()];
+    let sweep: Vec<&String> = exp.sweep.iter().map(|(k, _)| k).collect();
+    let hyper: BTreeSet<&String> = summary.iter().flat_map(|s| s.hyper_point.iter().map(|(k, _)| k)).collect();
+    let mut header: Vec<String> = sweep.iter().map(|s| s.to_string()).collect();
+    header.extend(["estimator".into(), "kind".into()]);
+    header.extend(hyper.iter().map(|h| h.to_string()));
+    header.extend(["config", "runs", "failed", "refused", "not_converged", "ate_own_se", "ate_ci_low", "ate_ci_high"].map(String::from));
     for m in &exp.metrics {
         header.extend([format!("{m}_mean"), format!("{m}_se"), format!("{m}_n")]);
     }
     let mut rows = vec![header];
     for s in summary {
-        let mut row = vec![s.point.clone(), s.config.clone(), s.runs.to_string(), s.failed.to_string(), s.refused.to_string()];
+        let mut row: Vec<String> = sweep.iter().map(|k| s.point_values.iter().find(|(p, _)| p == *k).map(|(_, v)| v.to_string()).unwrap_or_default()).collect();
+        row.extend([s.estimator.clone(), s.kind.clone()]);
+        row.extend(hyper.iter().map(|h| s.hyper_point.iter().find(|(k, _)| k == *h).map(|(_, v)| value_text(v)).unwrap_or_default()));
+        row.extend([s.config.clone(), s.runs.to_string(), s.failed.to_string(), s.refused.to_string()]);
+        let (k, reporting) = s.not_converged;
+        row.push(if reporting > 0 { k.to_string() } else { String::new() });
+        row.extend([opt(s.own.map(|o| o.se)), opt(s.own.map(|o| o.low)), opt(s.own.map(|o| o.high))]);
         for (_, v) in &s.metrics {
             match v {
-                Some((mean, se, n)) => row.extend([fixed(*mean, CSV_DECIMALS), fixed(*se, CSV_DECIMALS), n.to_string()]),
+                Some((mean, se, n)) => row.extend([fixed(*mean, CSV_DECIMALS), if shows_spread(exp, *n) { fixed(*se, CSV_DECIMALS) } else { String::new() }, n.to_string()]),
                 None => row.extend([String::new(), String::new(), "0".into()]),
             }
         }
         rows.push(row);
     }
     csv_string(rows)
-}
-
-fn mean_pm_se(v: &Option<(f64, f64, usize)>) -> String {
-    match v {
-        Some((m, se, _)) => format!("{} ± {}", fixed(*m, TABLE_DECIMALS), fixed(*se, TABLE_DECIMALS)),
-        None => "–".into(),
-    }
-}
-
-/// "10", or "8 ok, 2 failed", or "10 refused".
-fn run_status(s: &SummaryRow) -> String {
-    let ok = s.runs - s.failed - s.refused;
-    if ok == s.runs {
-        return s.runs.to_string();
-    }
-    let mut parts = Vec::new();
-    if ok > 0 {
-        parts.push(format!("{ok} ok"));
-    }
-    if s.failed > 0 {
-        parts.push(format!("{} failed", s.failed));
-    }
-    if s.refused > 0 {
-        parts.push(format!("{} refused", s.refused));
-    }
-    parts.join(", ")
-}
-
-/// The paper-style table: one row per configuration (and sweep point), metric
-/// columns as "mean ± se" over replications, then the identification result.
-pub fn report_md(exp: &Experiment, summary: &[SummaryRow], identification: &str) -> String {
-    let mut out = format!("# {}\n\n", exp.name);
-    if !exp.description.is_empty() {
-        out += &format!("{}\n\n", exp.description);
-    }
-    out += &format!("Scenario: {}. Replications: {}. Seed: {}.\n\n", if exp.scenario.is_empty() { "-" } else { &exp.scenario }, exp.replications, exp.seed);
-    let with_point = !exp.sweep.is_empty();
-    let mut header = Vec::new();
-    if with_point {
-        header.push("point".to_string());
-    }
-    header.push("estimator".into());
-    header.extend(exp.metrics.iter().cloned());
-    header.push("runs".into());
-    out += &format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len()));
-    for s in summary {
-        let mut cells = Vec::new();
-        if with_point {
-            cells.push(s.point.clone());
-        }
-        cells.push(s.config.clone());
-        cells.extend(s.metrics.iter().map(|(_, v)| mean_pm_se(v)));
-        cells.push(run_status(s));
-        out += &format!("| {} |\n", cells.join(" | "));
-    }
-    out += "\nValues are mean ± standard error over replications. A refused run is an estimator the graph does not identify the effect for (see below).\n";
-    if !identification.is_empty() {
-        out += &format!("\n## Identification\n\n```text\n{}\n```\n", identification.trim_end());
-    }
-    out
-}
-
-fn tex_escape(s: &str) -> String {
-    s.replace('\\', "\\textbackslash{}").replace('_', "\\_").replace('&', "\\&").replace('%', "\\%").replace('#', "\\#").replace('$', "\\$")
-}
-
-/// A booktabs table of the summary for papers.
-pub fn table_tex(exp: &Experiment, summary: &[SummaryRow]) -> String {
-    let with_point = !exp.sweep.is_empty();
-    let ncols = exp.metrics.len() + 1 + usize::from(with_point);
-    let mut out = format!("% {} (generated by causeway; mean $\\pm$ standard error over {} replications)\n", tex_escape(&exp.name), exp.replications);
-    out += &format!("\\begin{{tabular}}{{l{}}}\n\\toprule\n", "r".repeat(ncols - 1));
-    let mut header: Vec<String> = Vec::new();
-    if with_point {
-        header.push("Point".into());
-    }
-    header.push("Estimator".into());
-    header.extend(exp.metrics.iter().map(|m| tex_escape(m)));
-    out += &format!("{} \\\\\n\\midrule\n", header.join(" & "));
-    for s in summary {
-        let mut cells = Vec::new();
-        if with_point {
-            cells.push(tex_escape(&s.point));
-        }
-        cells.push(tex_escape(&s.config));
-        cells.extend(s.metrics.iter().map(|(_, v)| match v {
-            Some((m, se, _)) => format!("${} \\pm {}$", fixed(*m, TABLE_DECIMALS), fixed(*se, TABLE_DECIMALS)),
-            None => "--".into(),
-        }));
-        out += &format!("{} \\\\\n", cells.join(" & "));
-    }
-    out += "\\bottomrule\n\\end{tabular}\n";
-    out
 }
 
 #[cfg(test)]

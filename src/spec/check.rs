@@ -69,7 +69,22 @@ fn check_metrics(loaded: &Loaded, exp: &Experiment) -> Result<()> {
             Ok(_) => {}
         }
     }
-    Ok(())
+    check_plot_metric(loaded, exp)
+}
+
+/// The plot draws a column of the summary, so its metric must be one of `metrics`.
+fn check_plot_metric(loaded: &Loaded, exp: &Experiment) -> Result<()> {
+    let Some(m) = &exp.plot.metric else { return Ok(()) };
+    if exp.metrics.contains(m) {
+        return Ok(());
+    }
+    let listed = exp.metrics.join(", ");
+    match Metric::from_str(m) {
+        // The message already suggests the closest metric name.
+        Err(e) => Err(invalid(loaded, "plot.metric", e.to_string()).with_help(format!("the plot shows one of the experiment's metrics: {listed}"))),
+        Ok(_) => Err(invalid(loaded, "plot.metric", format!("the plot's metric `{m}` is not one of the experiment's metrics ({listed})"))
+            .with_help(format!("add `{m}` to `metrics:`, since the plot shows a column of the tables"))),
+    }
 }
 
 fn check_estimator(loaded: &Loaded, i: usize, decl: &EstimatorDecl) -> Result<()> {

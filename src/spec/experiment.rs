@@ -28,6 +28,14 @@ pub struct Experiment {
     pub split: SplitFractions,
     pub estimators: Vec<EstimatorDecl>,
     pub metrics: Vec<String>,
+    pub plot: Plot,
+}
+
+/// What plot.svg shows (report only: no run key depends on it).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plot {
+    /// One of the experiment's metrics, checked by `check`; `None`: the report chooses.
+    pub metric: Option<String>,
 }
 
 /// A number written literally or as a reference to a declared `$param`.

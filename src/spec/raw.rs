@@ -41,6 +41,17 @@ pub struct RawExperiment {
     /// Unset: `ate` and `ate_error`, or only `ate` for a data file (which has no truth).
     #[serde(default)]
     pub metrics: Option<Vec<String>>,
+    /// What plot.svg shows. Only the report reads it: it is in no run key.
+    #[serde(default)]
+    pub plot: Option<RawPlot>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlot {
+    /// One of `metrics`; unset: the first error metric listed, else the first.
+    #[serde(default)]
+    pub metric: Option<String>,
 }
 
 fn one() -> i64 {

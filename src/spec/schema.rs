@@ -80,6 +80,7 @@ fn experiment(mode: Mode) -> Value {
         ("split", split()),
         ("estimators", described(json!({ "type": "array", "minItems": 1, "items": { "$ref": "#/definitions/estimator" } }), "required; kinds, optionally with hyperparameters, `label` and `sweep`")),
         ("metrics", described(metrics(), "columns of the result tables (default [ate, ate_error]; [ate] for a data file, which has no truth)")),
+        ("plot", described(nullable(plot()), "what plot.svg shows")),
     ];
     object(props, &["name", "seed", "dataset", "estimators"], mode)
 }
@@ -285,6 +286,12 @@ fn split() -> Value {
 fn metrics() -> Value {
     let names: Vec<&str> = Metric::ALL.iter().map(Metric::name).collect();
     json!({ "type": "array", "minItems": 1, "uniqueItems": true, "items": one_of_names(&names) })
+}
+
+fn plot() -> Value {
+    let names: Vec<&str> = Metric::ALL.iter().map(Metric::name).collect();
+    let metric = described(nullable(one_of_names(&names)), "one of `metrics` (default: the first error metric listed, else the first)");
+    object(vec![("metric", metric)], &[], Mode::Full)
 }
 
 /// An entry of `estimators`: a bare kind, or a mapping with one kind key (holding

@@ -57,6 +57,7 @@ pub fn validate(loaded: &Loaded) -> Result<Experiment> {
             None if matches!(dataset, Dataset::File { .. }) => vec!["ate".to_string()],
             None => vec!["ate".to_string(), "ate_error".to_string()],
         },
+        plot: Plot { metric: raw.plot.as_ref().and_then(|p| p.metric.clone()) },
         dataset,
     })
 }

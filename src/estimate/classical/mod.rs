@@ -23,3 +23,4 @@ pub use linalg::FitError;
 pub use matching::{MATCHING, Matching, MatchingParams};
 pub use naive::{NAIVE, Naive};
 pub use ols::{OLS, OLS_INTERACT, Ols};
+pub use sample::normal_interval;
