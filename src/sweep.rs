@@ -41,3 +41,14 @@ pub fn point_at<T: Clone>(sweep: &[(String, Vec<T>)], mut index: usize) -> Vec<(
 pub fn sweep_size<T>(sweep: &[(String, Vec<T>)]) -> Option<usize> {
     sweep.iter().try_fold(1usize, |n, (_, values)| n.checked_mul(values.len()))
 }
+
+/// The text of a hyperparameter value in labels and CSV cells: numbers and
+/// booleans as written, strings without JSON quotes (`adjust=all`), lists as
+/// `{a, b}` so that the `,` between swept names stays unambiguous in a label.
+pub fn value_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => format!("{{{}}}", items.iter().map(value_text).collect::<Vec<_>>().join(", ")),
+        other => other.to_string(),
+    }
+}

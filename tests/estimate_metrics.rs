@@ -65,6 +65,7 @@ att           0.75
 att_error     0.25
 coverage      1
 policy_risk   -2.5
+true_ate      1.25
 "#);
 }
 
@@ -82,6 +83,7 @@ att           -
 att_error     -
 coverage      -
 policy_risk   -
+true_ate      1.25
 "#);
 }
 
@@ -107,6 +109,7 @@ att           0.75
 att_error     0.25
 coverage      1
 policy_risk   -
+true_ate      1.1
 "#);
 }
 
@@ -123,6 +126,7 @@ att           0.75
 att_error     -
 coverage      -
 policy_risk   -
+true_ate      -
 "#);
 }
 

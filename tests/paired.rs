@@ -110,7 +110,7 @@ fn adjust_can_be_swept_within_one_file_and_matches_the_separate_files() {
     let swept = "  - naive\n  - ols:\n    sweep: { adjust: [backdoor, all, [c, p]] }\n";
     let rows = run(dir.path(), "swept", &experiment("swept", "backdoor", true, "", swept));
     let labels: Vec<&str> = rows.iter().filter(|(l, _)| l.starts_with("r0/")).map(|(l, _)| l.as_str()).collect();
-    assert_eq!(labels, ["r0/naive", "r0/ols[adjust=backdoor]", "r0/ols[adjust=all]", "r0/ols[adjust=[\"c\",\"p\"]]"]);
+    assert_eq!(labels, ["r0/naive", "r0/ols[adjust=backdoor]", "r0/ols[adjust=all]", "r0/ols[adjust={c, p}]"]);
     let all = run(dir.path(), "all", &experiment("all", "all", true, "", BOTH));
     let estimate = |rows: &[(String, Vec<(String, String)>)], label: &str| -> Vec<String> {
         rows.iter().filter(|(l, _)| l.ends_with(label)).map(|(_, f)| field(f, "ate").to_string()).collect()

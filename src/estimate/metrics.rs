@@ -53,6 +53,9 @@ pub enum Metric {
     /// paper's estimate from a randomized subset of real data is not available,
     /// because `CausalData` does not mark such a subset.
     PolicyRisk,
+    /// `true_ate`: the true in-sample ATE itself (as in `ate_error_in`), so that
+    /// tables can show the target beside the estimates.
+    TrueAte,
 }
 
 impl Metric {
@@ -63,7 +66,7 @@ impl Metric {
     }
 
     /// Every metric, in declaration order.
-    pub const ALL: [Metric; 10] = [
+    pub const ALL: [Metric; 11] = [
         Metric::Ate,
         Metric::AteError,
         Metric::AteErrorIn,
@@ -74,6 +77,7 @@ impl Metric {
         Metric::AttError,
         Metric::Coverage,
         Metric::PolicyRisk,
+        Metric::TrueAte,
     ];
 
     /// The name used in experiment files and result tables.
@@ -89,6 +93,7 @@ impl Metric {
             Metric::AttError => "att_error",
             Metric::Coverage => "coverage",
             Metric::PolicyRisk => "policy_risk",
+            Metric::TrueAte => "true_ate",
         }
     }
 }
@@ -136,6 +141,7 @@ impl Context<'_> {
             Metric::AttError => Some((self.estimated_att()? - self.true_att()?).abs()),
             Metric::Coverage => self.coverage(),
             Metric::PolicyRisk => self.policy_risk_on(self.test),
+            Metric::TrueAte => self.true_ate_in(),
         }
     }
 

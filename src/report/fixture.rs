@@ -31,6 +31,7 @@ pub fn run(
     let point: Vec<(String, f64)> = point.iter().map(|(k, v)| (k.to_string(), *v)).collect();
     let label = format!("r{replication}/{estimator}");
     Run {
+        adjust: crate::spec::Adjust::Optimal,
         label,
         estimator: estimator.to_string(),
         kind: estimator.to_string(),

@@ -11,6 +11,8 @@ use crate::spec::Experiment;
 const DECIMALS: usize = 3;
 const NOT_CONVERGED: &str = "†";
 const SE_HEADER: &str = "se of ate";
+/// The true in-sample ATE, mean over the row's runs (`true_ate`).
+const TRUE_HEADER: &str = "true ate";
 const CI_HEADER: &str = "95% CI of ate";
 
 /// "mean ± se" (with `pm` as the sign) where the spread over replications
@@ -139,11 +141,16 @@ pub fn report_md(exp: &Experiment, summary: &[SummaryRow], identification: &str)
         exp.seed
     );
     let (with_point, own) = (!exp.sweep.is_empty(), with_own(summary));
+    // The target beside the estimates, where the data have the truth.
+    let truth = summary.iter().any(|s| s.true_ate.is_some());
     let mut header = Vec::new();
     if with_point {
         header.push("point".to_string());
     }
     header.push("estimator".into());
+    if truth {
+        header.push(TRUE_HEADER.into());
+    }
     header.extend(exp.metrics.iter().cloned());
     if own {
         header.extend([SE_HEADER.to_string(), CI_HEADER.to_string()]);
@@ -164,6 +171,9 @@ pub fn report_md(exp: &Experiment, summary: &[SummaryRow], identification: &str)
         } else {
             s.config.clone()
         });
+        if truth {
+            cells.push(s.true_ate.map_or("–".into(), |t| format!("{:.3}", t.0)));
+        }
         cells.extend(s.metrics.iter().map(|(_, v)| cell(exp, v, " ± ", "–")));
         if own {
             let (se, ci) = own_cells(s, "–");

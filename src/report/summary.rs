@@ -36,6 +36,8 @@ pub struct SummaryRow {
     /// The ATE estimate, whether or not `ate` is a listed metric (the plot of an
     /// experiment without truth shows it).
     pub ate: Option<Stat>,
+    /// The true in-sample ATE where the data have the truth (mean over the runs).
+    pub true_ate: Option<Stat>,
     /// The estimator's own standard error of the ATE and its interval, where the
     /// method reports one.
     pub own: Option<OwnUncertainty>,
@@ -54,16 +56,7 @@ pub struct OwnUncertainty {
     pub n: usize,
 }
 
-/// The text of a hyperparameter value in labels and CSV cells: numbers and
-/// booleans as written, strings without JSON quotes (`adjust=all`), lists as
-/// `{a, b}` so that the `,` between swept names stays unambiguous in a label.
-pub fn value_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Array(items) => format!("{{{}}}", items.iter().map(value_text).collect::<Vec<_>>().join(", ")),
-        other => other.to_string(),
-    }
-}
+pub use crate::sweep::value_text;
 
 pub fn point_label(run: &Run) -> String {
     run.point.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
@@ -124,6 +117,7 @@ pub fn summarize(runs: &[Run], outcomes: &[Option<Outcome>], metrics: &[String])
                 refused,
                 metrics,
                 ate: mean_se(done.iter().filter_map(|o| o.metric("ate"))),
+                true_ate: mean_se(done.iter().filter_map(|o| o.metric("true_ate"))),
                 own: own_uncertainty(&done),
                 not_converged: not_converged(&done),
             }

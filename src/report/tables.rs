@@ -75,7 +75,7 @@ pub fn summary_csv(exp: &Experiment, summary: &[SummaryRow]) -> String {
     let mut header: Vec<String> = sweep.iter().map(|s| s.to_string()).collect();
     header.extend(["estimator".into(), "kind".into()]);
     header.extend(hyper.iter().map(|h| h.to_string()));
-    header.extend(["config", "runs", "failed", "refused", "not_converged", "ate_own_se", "ate_ci_low", "ate_ci_high"].map(String::from));
+    header.extend(["config", "runs", "failed", "refused", "not_converged", "ate_own_se", "ate_ci_low", "ate_ci_high", "true_ate"].map(String::from));
     for m in &exp.metrics {
         header.extend([format!("{m}_mean"), format!("{m}_se"), format!("{m}_n")]);
     }
@@ -87,7 +87,7 @@ pub fn summary_csv(exp: &Experiment, summary: &[SummaryRow]) -> String {
         row.extend([s.config.clone(), s.runs.to_string(), s.failed.to_string(), s.refused.to_string()]);
         let (k, reporting) = s.not_converged;
         row.push(if reporting > 0 { k.to_string() } else { String::new() });
-        row.extend([opt(s.own.map(|o| o.se)), opt(s.own.map(|o| o.low)), opt(s.own.map(|o| o.high))]);
+        row.extend([opt(s.own.map(|o| o.se)), opt(s.own.map(|o| o.low)), opt(s.own.map(|o| o.high)), opt(s.true_ate.map(|t| t.0))]);
         for (_, v) in &s.metrics {
             match v {
                 Some((mean, se, n)) => row.extend([fixed(*mean, CSV_DECIMALS), if shows_spread(exp, *n) { fixed(*se, CSV_DECIMALS) } else { String::new() }, n.to_string()]),

@@ -311,8 +311,7 @@ fn resolve_config(decl: &EstimatorDecl, hyper_point: Vec<(String, Value)>, adjus
 fn run_label(point: &[(String, f64)], replication: u32, config: &Config) -> String {
     let mut parts: Vec<String> = point.iter().map(|(k, v)| format!("{k}={v}")).collect();
     parts.push(format!("r{replication}"));
-    // A string is written bare (`adjust=all`, not `adjust="all"`).
-    let hyper: Vec<String> = config.hyper_point.iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect();
+    let hyper: Vec<String> = config.hyper_point.iter().map(|(k, v)| format!("{k}={}", crate::sweep::value_text(v))).collect();
     if hyper.is_empty() {
         parts.push(config.label.clone());
     } else {
