@@ -32,6 +32,9 @@ pub enum ScmErrorKind {
     UnknownVariable { name: String, suggestion: Option<String> },
     #[error("parameter `${name}` is not declared{}", suggest_or(.suggestion, "; declare it under `params`"))]
     UndeclaredParam { name: String, suggestion: Option<String> },
+    /// A number literal that overflows or underflows an f64 (`1e400`, `1e-400`).
+    #[error(transparent)]
+    Literal(crate::literal::LiteralError),
     #[error("the equations form a cycle: {}", .cycle.join(" -> "))]
     Cycle { cycle: Vec<String> },
     #[error("`{name}` has more than one equation")]
