@@ -5,7 +5,8 @@
 //! `scm` know nothing of files; `estimate` sees only a `CausalData` and a `Split`.
 //! Shared primitives sit below everything and depend on nothing of ours: `rng`
 //! (the run's generator type), `fsio` (atomic writes), `hash` (sha256), `sweep`
-//! (cartesian products of named lists) and `suggest` ("did you mean").
+//! (cartesian products of named lists), `suggest` ("did you mean") and `literal`
+//! (number literals an f64 cannot hold).
 
 pub mod app;
 pub mod data;
@@ -13,6 +14,7 @@ pub mod estimate;
 pub mod fsio;
 pub mod graph;
 pub mod hash;
+pub mod literal;
 pub mod numerics;
 pub mod report;
 pub mod rng;

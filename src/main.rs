@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use causeway::app::{self, CollectArgs, IdentifyFormat, RunArgs, SlurmArgs, VerifyArgs};
 use causeway::report::ProgressMode;
@@ -15,9 +15,6 @@ use causeway::spec;
 #[derive(Parser)]
 #[command(name = "causeway", version, about = "Reproducible experiments for neural causal inference")]
 struct Cli {
-    /// Directory that holds `datasets/manifest.yaml` (for builtin datasets).
-    #[arg(long, global = true, default_value = ".")]
-    root: PathBuf,
     /// Numeric mode of network runs: `portable` gives the same bytes on every
     /// x86-64 processor with AVX2; `native` is faster, its tables are this
     /// processor's own (its run keys differ, so the two never share cached runs).
@@ -36,6 +33,15 @@ struct Cli {
     command: Command,
 }
 
+/// `--root`, for the commands that read experiments (not global: `schema`,
+/// `estimators` and `doctor` read no dataset, and should not accept one).
+#[derive(Args)]
+struct Root {
+    /// Directory that holds `datasets/manifest.yaml` (for builtin datasets).
+    #[arg(long = "root", value_name = "ROOT", default_value = ".")]
+    path: PathBuf,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run experiments (files or folders of *.yaml) and write their result tables.
@@ -43,6 +49,8 @@ enum Command {
         /// Experiment files, or folders searched for *.yaml.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        root: Root,
         /// Worker threads (default: the number of cores).
         #[arg(long, short)]
         jobs: Option<usize>,
@@ -68,6 +76,8 @@ enum Command {
         /// Experiment files, or folders searched for *.yaml.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        root: Root,
         /// Where result tables go.
         #[arg(long, default_value = "results")]
         results: PathBuf,
@@ -80,6 +90,8 @@ enum Command {
         /// Experiment files, or folders searched for *.yaml.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        root: Root,
         /// Number of array tasks; task i runs shard i/N.
         #[arg(long, value_name = "N")]
         array: usize,
@@ -110,12 +122,16 @@ enum Command {
         /// Experiment files, or folders searched for *.yaml.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        root: Root,
     },
     /// Print the runs an experiment expands into (label, key prefix, seed).
     Plan {
         /// Experiment files, or folders searched for *.yaml.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        root: Root,
         /// Print only the runs of shard I of N (those `causeway run --shard I/N` computes).
         #[arg(long, value_name = "I/N")]
         shard: Option<Shard>,
@@ -126,6 +142,8 @@ enum Command {
         /// Experiment files, or folders searched for *.yaml.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        root: Root,
         /// Recompute an evenly spaced sample of N stored runs instead of all.
         #[arg(long)]
         sample: Option<usize>,
@@ -144,6 +162,8 @@ enum Command {
         /// Experiment files, or folders searched for *.yaml.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        root: Root,
         /// `text` for people, `json` for scripts.
         #[arg(long, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
@@ -207,29 +227,29 @@ fn main() -> ExitCode {
     }
     app::set_limits(spec::Limits { max_runs: cli.max_runs, max_run_memory: cli.max_run_memory });
     let code = match cli.command {
-        Command::Run { paths, jobs, results, cache, fail_fast, progress, shard } => {
+        Command::Run { paths, root, jobs, results, cache, fail_fast, progress, shard } => {
             let jobs = jobs.unwrap_or_else(default_jobs);
-            let args = RunArgs { paths, jobs, results, cache, root: cli.root, fail_fast, progress: progress_mode(progress) };
+            let args = RunArgs { paths, jobs, results, cache, root: root.path, fail_fast, progress: progress_mode(progress) };
             match shard {
                 Some(shard) => app::run_shard(&args, shard),
                 None => app::run(&args),
             }
         }
-        Command::Collect { paths, results, cache } => app::collect(&CollectArgs { paths, results, cache, root: cli.root }),
-        Command::Slurm { paths, array, partition, time, cpus, cache, results, output, submit } => {
-            app::slurm(&SlurmArgs { paths, array, partition, time, cpus, cache, results, output, root: cli.root, submit })
+        Command::Collect { paths, root, results, cache } => app::collect(&CollectArgs { paths, results, cache, root: root.path }),
+        Command::Slurm { paths, root, array, partition, time, cpus, cache, results, output, submit } => {
+            app::slurm(&SlurmArgs { paths, array, partition, time, cpus, cache, results, output, root: root.path, submit })
         }
-        Command::Check { paths } => app::check(&paths, &cli.root),
-        Command::Verify { paths, sample, jobs, cache, repair } => {
-            app::verify(&VerifyArgs { paths, root: cli.root.clone(), cache, jobs: jobs.unwrap_or_else(default_jobs), sample, repair })
+        Command::Check { paths, root } => app::check(&paths, &root.path),
+        Command::Verify { paths, root, sample, jobs, cache, repair } => {
+            app::verify(&VerifyArgs { paths, root: root.path, cache, jobs: jobs.unwrap_or_else(default_jobs), sample, repair })
         }
-        Command::Plan { paths, shard } => app::plan(&paths, &cli.root, shard),
-        Command::Identify { paths, format } => {
+        Command::Plan { paths, root, shard } => app::plan(&paths, &root.path, shard),
+        Command::Identify { paths, root, format } => {
             let format = match format {
                 FormatArg::Text => IdentifyFormat::Text,
                 FormatArg::Json => IdentifyFormat::Json,
             };
-            app::identify(&paths, &cli.root, format)
+            app::identify(&paths, &root.path, format)
         }
         Command::Doctor { env } => app::doctor(env),
         Command::Schema => {

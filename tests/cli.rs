@@ -102,6 +102,25 @@ fn verify_with_nothing_stored_is_an_error_not_a_pass() {
     assert!(stderr(&out).contains("nothing was verified"), "{}", stderr(&out));
 }
 
+/// `--root` says where builtin datasets live, so only the commands that read
+/// experiments take it; `schema`, `estimators` and `doctor` refuse it.
+#[test]
+fn root_belongs_to_the_commands_that_read_experiments() {
+    for cmd in ["run", "collect", "slurm", "check", "plan", "verify", "identify"] {
+        let help = String::from_utf8_lossy(&causeway(&[cmd, "--help"]).stdout).into_owned();
+        assert!(help.contains("--root <ROOT>"), "`{cmd} --help` lacks --root:\n{help}");
+    }
+    for cmd in ["schema", "estimators", "doctor"] {
+        let help = String::from_utf8_lossy(&causeway(&[cmd, "--help"]).stdout).into_owned();
+        assert!(!help.contains("--root"), "`{cmd} --help` offers --root:\n{help}");
+    }
+    let out = causeway(&["schema", "--root", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!("cli_schema_refuses_root", stderr(&out));
+    let out = causeway(&["check", "--root", ".", "tests/experiments/small.yaml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 #[test]
 fn every_option_has_help_text() {
     for cmd in ["run", "collect", "verify", "identify", "slurm", "plan", "check", "doctor"] {

@@ -28,7 +28,7 @@ fn defaults_are_spelled_out() {
 naive: {}
 ols: {}
 ols_interact: {}
-ipw: {"clip":0.01,"normalize":true}
+ipw: {"clip":0.01,"normalize":true,"trim":null}
 aipw: {"clip":0.01,"folds":5}
 matching: {"caliper":null,"neighbors":1}
 frontdoor: {"bootstrap":200}

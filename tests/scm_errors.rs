@@ -59,6 +59,24 @@ fn cycle_through_equations() {
     insta::assert_snapshot!("self_loop", compile_error(&[("a", "0.5 * a + 1")], &[]));
 }
 
+/// The cycle is blamed on the equation whose edit made it: `income`, which names
+/// `score`, listed (and computed) after it. It was blamed on `prior`, the first
+/// equation the search reached, and listed from `income` only by chance.
+#[test]
+fn cycle_is_blamed_on_the_equation_that_closes_it() {
+    let lines = [
+        ("income", "normal(50, 10) + 0.2 * score"),
+        ("prior", "0.1 * income + normal(0, 1)"),
+        ("tutor", "bernoulli(sigmoid(prior))"),
+        ("score", "prior + 2 * tutor + normal(0, 1)"),
+    ];
+    insta::assert_snapshot!(compile_error(&lines, &[]));
+    // The same cycle with the equations in another order: the forward reference
+    // is now `prior`'s, and the path is listed from it.
+    let reordered = [lines[1], lines[2], lines[3], lines[0]];
+    insta::assert_snapshot!("cycle_closed_by_prior", compile_error(&reordered, &[]));
+}
+
 #[test]
 fn undeclared_param() {
     let params = [("confounding", 1.0)];

@@ -3,25 +3,14 @@
 //! snapshot. Hostile inputs (alias bombs, deep nesting, megabytes of garbage)
 //! are generated here rather than committed.
 
+mod spec_common;
+
 use std::path::{Path, PathBuf};
 
-use causeway::spec::{self, SpecError};
-
-fn check_file(path: &Path) -> Result<spec::Experiment, SpecError> {
-    let loaded = spec::load(path)?;
-    let exp = spec::validate(&loaded)?;
-    spec::check(&loaded, &exp)?;
-    Ok(exp)
-}
+use spec_common::{check_file, yaml_files};
 
 fn corpus() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir("tests/specs/bad")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml") && !p.file_name().unwrap().to_string_lossy().starts_with('_'))
-        .collect();
-    files.sort();
-    files
+    yaml_files("tests/specs/bad")
 }
 
 #[test]

@@ -250,7 +250,7 @@ pub fn sbatch_scripts(job: &SlurmJob) -> (String, String) {
 }
 
 fn command(job: &SlurmJob) -> String {
-    let mut text = format!("{} --root {}", quote(&job.exe), quote(&job.root));
+    let mut text = quote(&job.exe);
     let defaults = Limits::default();
     if job.limits.max_runs != defaults.max_runs {
         text.push_str(&format!(" --max-runs {}", job.limits.max_runs));
@@ -265,8 +265,9 @@ fn files(job: &SlurmJob) -> String {
     job.paths.iter().map(|p| quote(p)).collect::<Vec<_>>().join(" ")
 }
 
+/// The options after the subcommand: `--root` is the data commands' own.
 fn stores(job: &SlurmJob) -> String {
-    format!("--cache {} --results {}", quote(&job.cache), quote(&job.results))
+    format!("--root {} --cache {} --results {}", quote(&job.root), quote(&job.cache), quote(&job.results))
 }
 
 /// The directives both scripts share, and the job's name and CPUs.
@@ -344,7 +345,8 @@ mod tests {
         let limits = Limits { max_runs: 10_000_000, max_run_memory: 64 << 30 };
         let (array, collect) = sbatch_scripts(&SlurmJob { limits, ..job() });
         for script in [array, collect] {
-            assert!(script.contains("--root '/home/ada/sweeps' --max-runs 10000000 --max-run-memory 68719476736 "), "{script}");
+            assert!(script.contains(" --max-runs 10000000 --max-run-memory 68719476736 "), "{script}");
+            assert!(script.contains(" --root '/home/ada/sweeps' --cache "), "{script}");
         }
     }
 

@@ -69,15 +69,9 @@ fn unknown_key_message(key: &str, known: &Params) -> String {
 }
 
 /// The candidate nearest to `word` by edit distance, if it is close enough to be
-/// a plausible misspelling (at most a third of the word's length, at least 1).
+/// a plausible misspelling (`crate::suggest::distance_if_plausible`).
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(1);
-    candidates.iter().map(|c| (edit_distance(word, c), *c)).filter(|(d, _)| *d <= limit).min().map(|(_, c)| c)
-}
-
-/// Levenshtein distance (insertions, deletions, substitutions all cost 1).
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    crate::suggest::levenshtein(a, b)
+    candidates.iter().filter_map(|c| crate::suggest::distance_if_plausible(word, c).map(|d| (d, *c))).min().map(|(_, c)| c)
 }
 
 /// Check that `value` lies in the open interval (`lo`, `hi`).
@@ -97,6 +91,7 @@ pub fn check_at_least(key: &str, value: usize, min: usize) -> Result<(), String>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suggest::levenshtein as edit_distance;
     use proptest::prelude::*;
 
     #[test]

@@ -1,4 +1,5 @@
-//! "Did you mean ...?" suggestions for misspelled node names, by edit distance.
+//! "Did you mean ...?" suggestions for misspelled node names (the rule is
+//! `crate::suggest`'s).
 
 use super::GraphError;
 
@@ -8,39 +9,15 @@ pub(crate) fn unknown_node(name: &str, known: &[String]) -> GraphError {
 }
 
 /// The known name nearest to `name`, if it is near enough to be a plausible
-/// typo: at most a third of the name's length in edits (and at least one).
-/// Ties go to the name first in sorted order, so the suggestion is stable.
+/// typo (`crate::suggest::distance_if_plausible`). Ties go to the name first in
+/// sorted order, so the suggestion is stable.
 pub(crate) fn closest(name: &str, known: &[String]) -> Option<String> {
-    let limit = (name.chars().count() / 3).max(1);
-    let mut best: Option<(usize, &String)> = None;
-    for candidate in known {
-        let d = edit_distance(name, candidate);
-        let better = match best {
-            None => true,
-            Some((bd, bn)) => d < bd || (d == bd && candidate < bn),
-        };
-        if d <= limit && better {
-            best = Some((d, candidate));
-        }
-    }
-    best.map(|(_, n)| n.clone())
-}
-
-/// Levenshtein distance over chars, O(|a|·|b|) time, O(|b|) memory.
-fn edit_distance(a: &str, b: &str) -> usize {
-    crate::suggest::levenshtein(a, b)
+    crate::suggest::did_you_mean(name, known.iter().map(String::as_str))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn distances() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("severty", "severity"), 1);
-    }
 
     #[test]
     fn suggests_only_near_names() {

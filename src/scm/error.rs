@@ -32,6 +32,9 @@ pub enum ScmErrorKind {
     UnknownVariable { name: String, suggestion: Option<String> },
     #[error("parameter `${name}` is not declared{}", suggest_or(.suggestion, "; declare it under `params`"))]
     UndeclaredParam { name: String, suggestion: Option<String> },
+    /// A number literal that overflows or underflows an f64 (`1e400`, `1e-400`).
+    #[error(transparent)]
+    Literal(crate::literal::LiteralError),
     #[error("the equations form a cycle: {}", .cycle.join(" -> "))]
     Cycle { cycle: Vec<String> },
     #[error("`{name}` has more than one equation")]
@@ -125,33 +128,14 @@ fn known_functions_hint() -> String {
 }
 
 /// The candidate closest to `name` by edit distance, if it is close enough to
-/// be a plausible typo (at most a third of the name's length, and at least 1).
+/// be a plausible typo (`crate::suggest::distance_if_plausible`).
 pub(crate) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let limit = (name.chars().count() / 3).max(1);
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(name, c), c))
-        .filter(|&(d, _)| d <= limit)
-        .min_by_key(|&(d, _)| d)
-        .map(|(_, c)| c.to_string())
-}
-
-/// Levenshtein distance over chars, one row of the table at a time.
-fn edit_distance(a: &str, b: &str) -> usize {
-    crate::suggest::levenshtein(a, b)
+    crate::suggest::did_you_mean(name, candidates)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn edit_distance_matches_hand_counts() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("age", "age"), 0);
-        assert_eq!(edit_distance("agee", "age"), 1);
-    }
 
     #[test]
     fn suggests_only_plausible_typos() {

@@ -155,8 +155,7 @@ fn sites_of(sites: &[DrawSite], node: usize) -> impl Iterator<Item = usize> + '_
     sites.iter().enumerate().filter(move |(_, s)| s.node == node).map(|(i, _)| i)
 }
 
-/// Build the DAG; a cycle is reported in the equation of its second node,
-/// pointing at where that equation names the first.
+/// Build the DAG; a cycle is reported where `closing_edge` says it was closed.
 fn derive_dag(names: &[String], compiled: &[Compiled]) -> Result<Dag, ScmError> {
     let edges: Vec<(&str, &str)> = compiled
         .iter()
@@ -173,17 +172,38 @@ fn derive_dag(names: &[String], compiled: &[Compiled]) -> Result<Dag, ScmError> 
     })
 }
 
+/// The cycle's error, in the equation that closes it and pointing where that
+/// equation names its parent on the cycle, with the cycle listed from that
+/// equation's node in the direction of the arrows.
 fn cycle_error(names: &[String], compiled: &[Compiled], cycle: Vec<String>) -> ScmError {
     let position = |name: &str| names.iter().position(|n| n == name);
-    let located = match (cycle.first().and_then(|a| position(a)), cycle.get(1).and_then(|b| position(b))) {
-        (Some(from), Some(to)) => compiled[to].parents.iter().find(|&&(p, _)| p == from).map(|&(_, at)| (to, at)),
-        _ => None,
+    // The graph reports the cycle closed (first node repeated at the end).
+    let open: Vec<usize> = cycle.iter().take(cycle.len().saturating_sub(1)).filter_map(|n| position(n)).collect();
+    let Some(child_at) = closing_edge(&open) else {
+        return ScmError::new(ScmErrorKind::Cycle { cycle });
     };
-    let kind = ScmErrorKind::Cycle { cycle };
-    match located {
-        Some((node, offset)) => ScmError::at(&names[node], offset, kind),
-        None => ScmError::new(kind),
+    let k = open.len();
+    let (parent, child) = (open[(child_at + k - 1) % k], open[child_at]);
+    let mut path: Vec<String> = (0..k).map(|i| names[open[(child_at + i) % k]].clone()).collect();
+    path.push(names[child].clone());
+    let kind = ScmErrorKind::Cycle { cycle: path };
+    match compiled[child].parents.iter().find(|&&(p, _)| p == parent) {
+        Some(&(_, offset)) => ScmError::at(&names[child], offset, kind),
+        None => ScmError::in_node(&names[child], kind),
     }
+}
+
+/// Which node of a cycle (given by equation index, each a parent of the next,
+/// the last of the first) holds the equation that closes it: the first, in file
+/// order, whose equation names a variable listed after it. Equations are written
+/// causes first, so that forward reference is where the file's order broke, the
+/// edit that made the cycle; every cycle has one, except a self-loop, which is
+/// its own node's.
+fn closing_edge(open: &[usize]) -> Option<usize> {
+    let k = open.len();
+    (0..k)
+        .filter(|&i| open[(i + k - 1) % k] >= open[i])
+        .min_by_key(|&i| open[i])
 }
 
 fn check_binary(treatment: &str, column: &[f64]) -> Result<(), ScmError> {

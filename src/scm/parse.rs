@@ -172,9 +172,13 @@ fn lex(src: &str) -> Result<Vec<(Token, usize)>, ParseError> {
             b'0'..=b'9' | b'.' => {
                 i = number_end(bytes, i);
                 let text = &src[start..i];
-                let value = text.parse::<f64>().map_err(|_| {
-                    (start, ScmErrorKind::Parse { expected: "a number".into(), found: format!("`{text}`") })
-                })?;
+                let value = match crate::literal::parse_decimal(text) {
+                    Some(Ok(value)) => value,
+                    Some(Err(e)) => return Err((start, ScmErrorKind::Literal(e))),
+                    None => {
+                        return Err((start, ScmErrorKind::Parse { expected: "a number".into(), found: format!("`{text}`") }))
+                    }
+                };
                 Token::Num(value)
             }
             b'$' => {

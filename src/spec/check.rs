@@ -58,7 +58,9 @@ fn check_metrics(loaded: &Loaded, exp: &Experiment) -> Result<()> {
         match Metric::from_str(m) {
             Err(e) => {
                 let known: Vec<&str> = Metric::ALL.iter().map(Metric::name).collect();
-                let help = did_you_mean(m, known.iter().copied()).map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| format!("known metrics: {}", known.join(", ")));
+                // The message carries the "did you mean" already; the help lists
+                // them all, since a prefix such as `pehe` fits more than one.
+                let help = format!("known metrics: {}", known.join(", "));
                 return Err(invalid(loaded, &format!("metrics[{i}]"), e.to_string()).with_help(help));
             }
             // Every row would print `–` for it: refuse it once, here.

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml_ng::{Mapping, Value};
 
 use super::error::{SpecError, SpecErrorKind};
+use super::literals::check_literals;
 use super::locate::{Locator, Position};
 use super::raw::RawExperiment;
 use crate::hash::sha256_hex;
@@ -83,6 +84,7 @@ fn load_chain(path: &Path, sources: &mut Vec<Source>) -> Result<Mapping, SpecErr
     loop {
         let source = read_source(&path)?;
         let mut doc = parse_mapping(&source)?;
+        check_literals(&source)?;
         let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
         seen.insert(canonical, chain.len());
         chain.push(path.clone());

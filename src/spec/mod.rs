@@ -6,6 +6,7 @@ mod check;
 mod consistency;
 mod error;
 mod experiment;
+mod literals;
 mod load;
 mod locate;
 mod raw;

@@ -15,6 +15,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use super::linalg::{FitError, least_squares};
+use super::overlap::{self, Estimand};
 use super::sample::{
     Arms, covariate_design, covariate_design_names, mean, normal_interval, propensity, range, variance,
 };
@@ -29,7 +30,8 @@ use crate::rng::RunRng;
 pub struct AipwParams {
     /// Number of cross-fitting folds, at least 2. Default 5.
     pub folds: usize,
-    /// Propensities are clipped to [clip, 1 - clip]; in (0, 0.5). Default 0.01.
+    /// Propensities are clipped to [clip, 1 - clip] for the ATE and to at most
+    /// 1 - clip for the ATT (`overlap`); in (0, 0.5). Default 0.01.
     pub clip: f64,
 }
 
@@ -52,12 +54,13 @@ pub struct Aipw {
     pub params: AipwParams,
 }
 
-/// Cross-fitted nuisance predictions, indexed by row of the data.
+/// Cross-fitted nuisance predictions, indexed by row of the data; `e` unclipped.
 struct Nuisance {
     mu0: Vec<f64>,
     mu1: Vec<f64>,
     e: Vec<f64>,
-    clipped: usize,
+    /// Folds whose propensity model needed the ridge.
+    ridged: usize,
 }
 
 impl Estimator for Aipw {
@@ -71,21 +74,26 @@ impl Estimator for Aipw {
         }
         let folds = deal_folds(&arms.rows, self.params.folds, rng);
         let nu = self.cross_fit(data, &folds, &split.test)?;
-        let psi: Vec<f64> = arms.rows.iter().map(|&i| score(data, &nu, i)).collect();
+        let e: Vec<f64> = arms.rows.iter().map(|&i| nu.e[i]).collect();
+        let treated: Vec<bool> = arms.rows.iter().map(|&i| data.is_treated(i)).collect();
+        let (e_ate, clipped) = overlap::clip(&e, &treated, self.params.clip, Estimand::Ate);
+        let (e_att, clipped_att) = overlap::clip(&e, &treated, self.params.clip, Estimand::Att);
+        let psi: Vec<f64> = arms.rows.iter().zip(&e_ate).map(|(&i, &e)| score(data, &nu, i, e)).collect();
         let ate = mean(psi.iter().copied());
         let se = (variance(&psi) / psi.len() as f64).sqrt();
-        let in_sample_e: Vec<f64> = arms.rows.iter().map(|&i| nu.e[i]).collect();
-        let (lo, hi) = range(&in_sample_e);
+        let (lo, hi) = range(&e);
         Ok(Estimate {
             ite: Some(nu.mu1.iter().zip(&nu.mu0).map(|(a, b)| a - b).collect()),
             ate,
-            att: Some(effect_on_treated(data, &nu, &arms)),
+            att: Some(effect_on_treated(data, &nu, &arms, &e_att)),
             interval: Some(normal_interval(ate, se)),
             diagnostics: vec![
                 ("se".into(), se),
                 ("propensity_min".into(), lo),
                 ("propensity_max".into(), hi),
-                ("clipped".into(), nu.clipped as f64),
+                ("propensity_ridge".into(), nu.ridged as f64),
+                ("clipped".into(), clipped as f64),
+                ("clipped_att".into(), clipped_att as f64),
             ],
         })
     }
@@ -96,7 +104,7 @@ impl Aipw {
     /// of the models that did not see them; test rows get the average over folds.
     fn cross_fit(&self, data: &CausalData, folds: &[Vec<usize>], test: &[usize]) -> Result<Nuisance, EstimateError> {
         let n = data.n_rows();
-        let mut nu = Nuisance { mu0: vec![0.0; n], mu1: vec![0.0; n], e: vec![0.0; n], clipped: 0 };
+        let mut nu = Nuisance { mu0: vec![0.0; n], mu1: vec![0.0; n], e: vec![0.0; n], ridged: 0 };
         let k = folds.len() as f64;
         for (f, held_out) in folds.iter().enumerate() {
             let training: Vec<usize> =
@@ -109,13 +117,12 @@ impl Aipw {
                     format!("fold {} leaves one arm empty for training; use fewer folds", f + 1),
                 )
             })?;
-            let (e, clipped) =
-                propensity(data, &training, held_out, self.params.clip).map_err(|e| fail("propensity model", e))?;
+            let fitted = propensity(data, &training, held_out).map_err(|e| fail("propensity model", e))?;
             let b1 = fit_outcome(data, &train_arms.treated).map_err(|e| fail("outcome model of the treated", e))?;
             let b0 = fit_outcome(data, &train_arms.control).map_err(|e| fail("outcome model of the controls", e))?;
-            nu.clipped += clipped;
+            nu.ridged += usize::from(fitted.ridge.is_some());
             for (r, &i) in held_out.iter().enumerate() {
-                nu.e[i] = e[r];
+                nu.e[i] = fitted.scores[r];
             }
             assign(&mut nu.mu1, held_out, &predict_outcome(data, held_out, &b1), 1.0);
             assign(&mut nu.mu0, held_out, &predict_outcome(data, held_out, &b0), 1.0);
@@ -158,22 +165,25 @@ fn accumulate(target: &mut [f64], rows: &[usize], values: &[f64], scale: f64) {
     }
 }
 
-/// The uncentred efficient influence function of the ATE at row i.
-fn score(data: &CausalData, nu: &Nuisance, i: usize) -> f64 {
-    let (t, y, e) = (data.treatment[i], data.outcome[i], nu.e[i]);
+/// The uncentred efficient influence function of the ATE at row i, with its
+/// clipped propensity `e`.
+fn score(data: &CausalData, nu: &Nuisance, i: usize, e: f64) -> f64 {
+    let (t, y) = (data.treatment[i], data.outcome[i]);
     nu.mu1[i] - nu.mu0[i] + t * (y - nu.mu1[i]) / e - (1.0 - t) * (y - nu.mu0[i]) / (1.0 - e)
 }
 
 /// Doubly robust ATT: (1/n1) sum_i [t_i - (1 - t_i) e_i / (1 - e_i)] (y_i - mu0_i),
 /// the sample mean of the efficient influence function of the ATT (Hahn 1998,
-/// Econometrica 66(2)) with the cross-fitted mu0 and odds e / (1 - e).
-fn effect_on_treated(data: &CausalData, nu: &Nuisance, arms: &Arms) -> f64 {
+/// Econometrica 66(2)) with the cross-fitted mu0 and odds e / (1 - e), `e` the
+/// in-sample rows' propensities clipped for the ATT.
+fn effect_on_treated(data: &CausalData, nu: &Nuisance, arms: &Arms, e: &[f64]) -> f64 {
     let n1 = arms.treated.len() as f64;
     let total: f64 = arms
         .rows
         .iter()
-        .map(|&i| {
-            let (t, e) = (data.treatment[i], nu.e[i]);
+        .zip(e)
+        .map(|(&i, &e)| {
+            let t = data.treatment[i];
             (t - (1.0 - t) * e / (1.0 - e)) * (data.outcome[i] - nu.mu0[i])
         })
         .sum();
@@ -186,7 +196,8 @@ pub static AIPW: crate::estimate::registry::Kind = crate::estimate::registry::Ki
     name: "aipw",
     summary: "Augmented IPW (doubly robust) with K-fold cross-fitting and an influence-function interval (Chernozhukov et al. 2018).",
     role: crate::estimate::registry::Role::Backdoor,
-    version: 1,
+    // 2: the propensity model lost its ridge, and the ATT's clip its lower end.
+    version: 2,
     uses_libtorch: false,
     resolve: crate::estimate::registry::resolve_hyper::<AipwParams>,
     late_defaults: crate::estimate::registry::no_late_defaults,

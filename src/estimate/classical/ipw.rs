@@ -1,14 +1,19 @@
 //! Inverse probability weighting with a logistic propensity model.
 //!
 //! Each in-sample row is weighted by one over the probability of the arm it is in,
-//! e(x) from a logistic regression of t on the covariates, clipped to
-//! [clip, 1 - clip] so that a few near-certain rows cannot carry the estimate.
-//! With `normalize` (the default) the weights are rescaled to sum to one within
-//! each arm (the Hajek estimator), which is bounded by the outcomes' range and
-//! usually has lower variance than the raw Horvitz-Thompson sums.
+//! e(x) from a logistic regression of t on the covariates. With `normalize` (the
+//! default) the weights are rescaled to sum to one within each arm (the Hajek
+//! estimator), which is bounded by the outcomes' range and usually has lower
+//! variance than the raw Horvitz-Thompson sums. The ATT weights the controls by
+//! the odds e / (1 - e) instead.
+//!
+//! Extreme scores are clipped per estimand (two-sided for the ATE, only the upper
+//! end for the ATT) and, on request, trimmed; `overlap` says why. The run's
+//! diagnostics count the rows each rule moved or dropped.
 
 use serde::{Deserialize, Serialize};
 
+use super::overlap::{self, Estimand};
 use super::sample::{Arms, mean, normal_interval, propensity, range, variance};
 use crate::data::{CausalData, Split};
 use crate::estimate::params::{Hyper, check_open};
@@ -19,21 +24,28 @@ use crate::rng::RunRng;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IpwParams {
-    /// Propensities are clipped to [clip, 1 - clip]; in (0, 0.5). Default 0.01.
+    /// Propensities are clipped to [clip, 1 - clip] for the ATE and to at most
+    /// 1 - clip for the ATT (whose control weights e / (1 - e) are small, not
+    /// large, when e is small); in (0, 0.5). Default 0.01.
     pub clip: f64,
+    /// Drop the rows with propensity outside [trim, 1 - trim] for the ATE, above
+    /// 1 - trim for the ATT (Crump et al. 2009; their rule of thumb is 0.1), which
+    /// changes the estimand to the rows kept; in (0, 0.5). Default none.
+    pub trim: Option<f64>,
     /// Normalise the weights within each arm (Hajek). Default true.
     pub normalize: bool,
 }
 
 impl Default for IpwParams {
     fn default() -> Self {
-        IpwParams { clip: 0.01, normalize: true }
+        IpwParams { clip: 0.01, trim: None, normalize: true }
     }
 }
 
 impl Hyper for IpwParams {
     fn validate(&self) -> Result<(), String> {
-        check_open("clip", self.clip, 0.0, 0.5)
+        check_open("clip", self.clip, 0.0, 0.5)?;
+        self.trim.map_or(Ok(()), |a| check_open("trim", a, 0.0, 0.5))
     }
 }
 
@@ -47,20 +59,51 @@ pub struct Ipw {
     pub params: IpwParams,
 }
 
+/// The in-sample rows one estimand uses after trimming, with their scores clipped.
+struct Weighted {
+    y: Vec<f64>,
+    t: Vec<f64>,
+    e: Vec<f64>,
+    clipped: usize,
+    trimmed: usize,
+}
+
+impl Ipw {
+    fn rows_for(&self, y: &[f64], t: &[f64], e: &[f64], estimand: Estimand) -> Result<Weighted, EstimateError> {
+        let keep = overlap::keep(e, self.params.trim, estimand);
+        let pick = |v: &[f64]| -> Vec<f64> { v.iter().zip(&keep).filter(|(_, k)| **k).map(|(v, _)| *v).collect() };
+        let (y, t, e) = (pick(y), pick(t), pick(e));
+        // Arms::of saw both arms, so only a trim can empty one.
+        let treated: Vec<bool> = t.iter().map(|&t| t > 0.5).collect();
+        if treated.iter().all(|&b| b) || !treated.iter().any(|&b| b) {
+            let what = if estimand == Estimand::Ate { "ATE" } else { "ATT" };
+            let trim = self.params.trim.unwrap_or_default();
+            return Err(EstimateError::failed("ipw", format!("trimming at {trim} leaves an arm empty for the {what}; lower `trim`")));
+        }
+        let (e, clipped) = overlap::clip(&e, &treated, self.params.clip, estimand);
+        Ok(Weighted { trimmed: keep.len() - y.len(), y, t, e, clipped })
+    }
+}
+
 impl Estimator for Ipw {
     fn estimate(&self, data: &CausalData, split: &Split, _rng: &mut RunRng) -> Result<Estimate, EstimateError> {
         let arms = Arms::of("ipw", data, split.in_sample())?;
-        let (e, clipped) = propensity(data, &arms.rows, &arms.rows, self.params.clip)
+        let fitted = propensity(data, &arms.rows, &arms.rows)
             .map_err(|err| EstimateError::failed("ipw", format!("propensity model: {err}")))?;
         let t: Vec<f64> = arms.rows.iter().map(|&i| data.treatment[i]).collect();
         let y: Vec<f64> = arms.rows.iter().map(|&i| data.outcome[i]).collect();
-        let w1: Vec<f64> = t.iter().zip(&e).map(|(t, e)| t / e).collect();
-        let w0: Vec<f64> = t.iter().zip(&e).map(|(t, e)| (1.0 - t) / (1.0 - e)).collect();
-        let (ate, influence) = if self.params.normalize { hajek(&y, &w1, &w0) } else { horvitz_thompson(&y, &w1, &w0) };
-        let se = (variance(&influence) / y.len() as f64).sqrt();
-        let odds: Vec<f64> = t.iter().zip(&e).map(|(t, e)| (1.0 - t) * e / (1.0 - e)).collect();
-        let att = effect_on_treated(&y, &t, &odds, self.params.normalize);
-        let (lo, hi) = range(&e);
+
+        let a = self.rows_for(&y, &t, &fitted.scores, Estimand::Ate)?;
+        let w1: Vec<f64> = a.t.iter().zip(&a.e).map(|(t, e)| t / e).collect();
+        let w0: Vec<f64> = a.t.iter().zip(&a.e).map(|(t, e)| (1.0 - t) / (1.0 - e)).collect();
+        let (ate, influence) =
+            if self.params.normalize { hajek(&a.y, &w1, &w0) } else { horvitz_thompson(&a.y, &w1, &w0) };
+        let se = (variance(&influence) / a.y.len() as f64).sqrt();
+
+        let b = self.rows_for(&y, &t, &fitted.scores, Estimand::Att)?;
+        let odds: Vec<f64> = b.t.iter().zip(&b.e).map(|(t, e)| (1.0 - t) * e / (1.0 - e)).collect();
+        let att = effect_on_treated(&b.y, &b.t, &odds, self.params.normalize);
+        let (lo, hi) = range(&fitted.scores);
         Ok(Estimate {
             ite: None,
             ate,
@@ -70,7 +113,11 @@ impl Estimator for Ipw {
                 ("se".into(), se),
                 ("propensity_min".into(), lo),
                 ("propensity_max".into(), hi),
-                ("clipped".into(), clipped as f64),
+                ("propensity_ridge".into(), f64::from(u8::from(fitted.ridge.is_some()))),
+                ("clipped".into(), a.clipped as f64),
+                ("trimmed".into(), a.trimmed as f64),
+                ("clipped_att".into(), b.clipped as f64),
+                ("trimmed_att".into(), b.trimmed as f64),
                 ("ess_treated".into(), effective_sample_size(&w1)),
                 ("ess_control".into(), effective_sample_size(&w0)),
             ],
@@ -117,9 +164,10 @@ fn effective_sample_size(w: &[f64]) -> f64 {
 /// The `ipw` kind, for the estimator registry.
 pub static IPW: crate::estimate::registry::Kind = crate::estimate::registry::Kind {
     name: "ipw",
-    summary: "Inverse probability weighting with a logistic propensity model clipped to [clip, 1 - clip].",
+    summary: "Inverse probability weighting with an unpenalised logistic propensity model, clipped to [clip, 1 - clip] for the ATE and below 1 - clip for the ATT, optionally trimmed (Crump et al. 2009).",
     role: crate::estimate::registry::Role::Backdoor,
-    version: 1,
+    // 2: the propensity model lost its ridge, and the ATT's clip its lower end.
+    version: 2,
     uses_libtorch: false,
     resolve: crate::estimate::registry::resolve_hyper::<IpwParams>,
     late_defaults: crate::estimate::registry::no_late_defaults,

@@ -4,7 +4,12 @@
 //! the logistic model), the scale on which Rosenbaum and Rubin (1985) and Austin
 //! (2011) recommend matching and setting calipers. Matching is with replacement,
 //! and a row's k nearest neighbours include every row tied with the k-th
-//! (Abadie and Imbens 2006), so the answer never depends on row order.
+//! (Abadie and Imbens 2006), so the answer never depends on row order. Distances
+//! within `TIE_TOLERANCE` of the k-th count as tied: mathematically equal
+//! distances come out of floating point a few ulps apart (on LaLonde a treated
+//! man of 26 with 10 years of school lies exactly halfway, on the logit, between
+//! controls of 35 with 11 and 17 with 9), and which of the two rounding picks
+//! moved the ATT by $37 from one standardization to the next.
 //! Each treated row's missing outcome is the mean outcome of its matched
 //! controls; the ATT averages y - that over the matched treated rows. Matching the
 //! controls to the treated the same way gives the ATE. No interval is reported:
@@ -56,6 +61,12 @@ pub struct Matching {
     pub params: MatchingParams,
 }
 
+/// Distances on the logit scale closer than this to the k-th nearest are ties:
+/// far above the rounding of a linear predictor (1e-14 or so) and of two
+/// converged fits of the same model (1e-10), far below any difference of
+/// propensity that matters (a relative 1e-9).
+const TIE_TOLERANCE: f64 = 1e-9;
+
 /// One arm's rows sorted by score, for nearest-neighbour search.
 struct Pool {
     scores: Vec<f64>,
@@ -65,7 +76,7 @@ struct Pool {
 impl Estimator for Matching {
     fn estimate(&self, data: &CausalData, split: &Split, _rng: &mut RunRng) -> Result<Estimate, EstimateError> {
         let arms = Arms::of("matching", data, split.in_sample())?;
-        let score = logit_propensity(data, &arms.rows)?;
+        let (score, ridge) = logit_propensity(data, &arms.rows)?;
         let sd = standard_deviation(&arms.rows.iter().map(|&i| score[i]).collect::<Vec<_>>());
         let max_distance = self.params.caliper.map_or(f64::INFINITY, |c| c * sd);
         let controls = pool(data, &arms.control, &score);
@@ -97,21 +108,23 @@ impl Estimator for Matching {
                 ("matched_control".into(), on_controls.len() as f64),
                 ("unmatched".into(), dropped as f64),
                 ("logit_propensity_sd".into(), sd),
+                ("propensity_ridge".into(), f64::from(u8::from(ridge))),
             ],
         })
     }
 }
 
-/// The logistic model's linear predictor for every row (zero outside `rows`).
-fn logit_propensity(data: &CausalData, rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
+/// The logistic model's linear predictor for every row (zero outside `rows`),
+/// and whether the fit needed the ridge.
+fn logit_propensity(data: &CausalData, rows: &[usize]) -> Result<(Vec<f64>, bool), EstimateError> {
     let t: Vec<f64> = rows.iter().map(|&i| data.treatment[i]).collect();
     let x = covariate_design(data, rows);
-    let beta = fit_logistic(&x, &t).map_err(|e| EstimateError::failed("matching", format!("propensity model: {e}")))?;
+    let fit = fit_logistic(&x, &t).map_err(|e| EstimateError::failed("matching", format!("propensity model: {e}")))?;
     let mut score = vec![0.0; data.n_rows()];
     for (r, &i) in rows.iter().enumerate() {
-        score[i] = x.row(r).transpose().dot(&beta);
+        score[i] = x.row(r).transpose().dot(&fit.beta);
     }
-    Ok(score)
+    Ok((score, fit.ridge.is_some()))
 }
 
 fn pool(data: &CausalData, rows: &[usize], score: &[f64]) -> Pool {
@@ -130,7 +143,8 @@ fn matched_mean(pool: &Pool, s: f64, k: usize, max_distance: f64) -> Option<f64>
 }
 
 /// Positions in `sorted` of the k values nearest to `s`, plus every value tied
-/// with the k-th; they form one contiguous run of the sorted slice.
+/// with the k-th (within `TIE_TOLERANCE`); they form one contiguous run of the
+/// sorted slice.
 pub(super) fn nearest(sorted: &[f64], s: f64, k: usize) -> Range<usize> {
     let n = sorted.len();
     let dist = |j: usize| (sorted[j] - s).abs();
@@ -148,7 +162,7 @@ pub(super) fn nearest(sorted: &[f64], s: f64, k: usize) -> Range<usize> {
     if lo == hi {
         return lo..hi;
     }
-    let kth = dist(lo).max(dist(hi - 1));
+    let kth = dist(lo).max(dist(hi - 1)) + TIE_TOLERANCE;
     while lo > 0 && dist(lo - 1) <= kth {
         lo -= 1;
     }
@@ -168,7 +182,8 @@ pub static MATCHING: crate::estimate::registry::Kind = crate::estimate::registry
     name: "matching",
     summary: "Nearest-neighbour matching on the logit of the propensity score, with replacement, for the ATT (Austin 2011).",
     role: crate::estimate::registry::Role::Backdoor,
-    version: 1,
+    // 2: the propensity model lost its ridge.
+    version: 2,
     uses_libtorch: false,
     resolve: crate::estimate::registry::resolve_hyper::<MatchingParams>,
     late_defaults: crate::estimate::registry::no_late_defaults,
@@ -190,6 +205,16 @@ mod tests {
         assert_eq!(nearest(&sorted, 9.0, 10), 0..5);
     }
 
+    /// Equal distances that rounding makes differ in the last bits are ties.
+    #[test]
+    fn distances_equal_up_to_rounding_are_ties() {
+        // 0.3 - 0.1 and 0.3 + 0.1 lie 0.1 and 0.10000000000000003 from 0.3.
+        let sorted = [0.3 - 0.1, 0.3 + 0.1];
+        assert_ne!(0.3 - sorted[0], sorted[1] - 0.3);
+        assert_eq!(nearest(&sorted, 0.3, 1), 0..2);
+        assert_eq!(nearest(&[0.0, 0.6 + 2e-9], 0.3, 1), 0..1);
+    }
+
     proptest! {
         /// Oracle: sort all distances, take the k-th smallest, keep everything
         /// at most that far.
@@ -200,7 +225,7 @@ mod tests {
             let s = f64::from(s) / 2.0 + 0.25 * f64::from(s % 2);
             let mut d: Vec<f64> = sorted.iter().map(|c| (c - s).abs()).collect();
             d.sort_by(f64::total_cmp);
-            let kth = d[k.min(d.len()) - 1];
+            let kth = d[k.min(d.len()) - 1] + TIE_TOLERANCE;
             let expected: Vec<usize> = (0..sorted.len()).filter(|&j| (sorted[j] - s).abs() <= kth).collect();
             let got: Vec<usize> = nearest(&sorted, s, k).collect();
             prop_assert_eq!(got, expected);

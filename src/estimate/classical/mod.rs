@@ -14,6 +14,7 @@ mod logistic;
 mod matching;
 mod naive;
 mod ols;
+mod overlap;
 mod sample;
 
 pub use aipw::{AIPW, Aipw, AipwParams};

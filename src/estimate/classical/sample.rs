@@ -1,6 +1,6 @@
 //! What every classical estimator does first: check that the data can be fitted
 //! at all, split the in-sample rows by arm, build design matrices, and fit the
-//! propensity model with clipping.
+//! propensity model.
 //!
 //! The checks turn the usual ways a run goes wrong (an empty arm, a NaN left by
 //! preprocessing) into a failed run with the reason, before any algebra sees them.
@@ -8,7 +8,7 @@
 use nalgebra::DMatrix;
 
 use super::linalg::FitError;
-use super::logistic::{fit_logistic, predict};
+use super::logistic::{RidgeReason, fit_logistic, predict};
 use crate::data::CausalData;
 use crate::estimate::EstimateError;
 
@@ -71,19 +71,20 @@ pub fn covariate_design_names(data: &CausalData) -> Vec<String> {
     std::iter::once("intercept".to_string()).chain(data.covariate_names.iter().cloned()).collect()
 }
 
-/// Propensity scores for `predict_rows` from a logistic model fitted on
-/// `fit_rows`, clipped to [clip, 1 - clip]; also the number of clipped scores.
-pub fn propensity(
-    data: &CausalData,
-    fit_rows: &[usize],
-    predict_rows: &[usize],
-    clip: f64,
-) -> Result<(Vec<f64>, usize), FitError> {
+/// Fitted propensity scores, unclipped (each estimator clips or trims them for
+/// its estimand, `overlap`).
+#[derive(Debug, Clone)]
+pub struct Propensity {
+    pub scores: Vec<f64>,
+    /// Why the logistic fit needed a ridge, if it did.
+    pub ridge: Option<RidgeReason>,
+}
+
+/// Propensity scores for `predict_rows` from a logistic model fitted on `fit_rows`.
+pub fn propensity(data: &CausalData, fit_rows: &[usize], predict_rows: &[usize]) -> Result<Propensity, FitError> {
     let t: Vec<f64> = fit_rows.iter().map(|&i| data.treatment[i]).collect();
-    let beta = fit_logistic(&covariate_design(data, fit_rows), &t)?;
-    let raw = predict(&covariate_design(data, predict_rows), &beta);
-    let clipped = raw.iter().filter(|&&e| e < clip || e > 1.0 - clip).count();
-    Ok((raw.iter().map(|e| e.clamp(clip, 1.0 - clip)).collect(), clipped))
+    let fit = fit_logistic(&covariate_design(data, fit_rows), &t)?;
+    Ok(Propensity { scores: predict(&covariate_design(data, predict_rows), &fit.beta), ridge: fit.ridge })
 }
 
 /// Mean of `values`; callers guarantee at least one value.

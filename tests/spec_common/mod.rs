@@ -1,0 +1,26 @@
+//! Shared by the tests of experiment files: `causeway check`'s three steps on one
+//! file, and a folder's experiment files in order.
+
+use std::path::{Path, PathBuf};
+
+use causeway::spec::{self, SpecError};
+
+/// Load, validate and check `path`, as `causeway check` does.
+pub fn check_file(path: &Path) -> Result<spec::Experiment, SpecError> {
+    let loaded = spec::load(path)?;
+    let exp = spec::validate(&loaded)?;
+    spec::check(&loaded, &exp)?;
+    Ok(exp)
+}
+
+/// The `*.yaml` files of `dir`, sorted, leaving out those named `_*` (bases
+/// that other files extend).
+pub fn yaml_files(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml") && !p.file_name().unwrap().to_string_lossy().starts_with('_'))
+        .collect();
+    files.sort();
+    files
+}
