@@ -17,8 +17,11 @@ use std::path::Path;
 use causeway::run::{self, PlanContext, Status};
 use causeway::spec;
 
+/// A run's kind, ATE and diagnostics.
+type KindAte = (String, f64, Vec<(String, Option<f64>)>);
+
 /// The ATE and diagnostics of each of `kinds` in replication 0 of experiments/papers/nhefs.yaml.
-fn ates(kinds: &[&str]) -> Vec<(String, f64, Vec<(String, Option<f64>)>)> {
+fn ates(kinds: &[&str]) -> Vec<KindAte> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let loaded = spec::load(&root.join("experiments/papers/nhefs.yaml")).unwrap();
     let mut exp = spec::validate(&loaded).unwrap();

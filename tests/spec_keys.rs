@@ -171,7 +171,7 @@ fn render(m: &Model, s: &Style) -> String {
         Some(format!("dataset:\n  simulate:\n{}", simulate.join("\n"))),
         (!split.is_empty()).then(|| format!("split: {}", flow(&split, &s.split.iter().copied().filter(|&i| i < split.len()).collect::<Vec<_>>()))),
         ex(11).then(|| "preprocess: { impute: none, indicators: false, standardize: false, one_hot: [] }".into()),
-        (s.spelling[10] % 3 > 0).then(|| format!("adjust: {}", ["backdoor", "optimal"][usize::from(s.spelling[10] % 3 == 2)])),
+        (!s.spelling[10].is_multiple_of(3)).then(|| format!("adjust: {}", ["backdoor", "optimal"][usize::from(s.spelling[10] % 3 == 2)])),
         (s.spelling[11] % 2 == 1).then(|| "metrics: [ate, ate_error]".into()),
         Some(estimators.join("\n")),
         (s.spelling[12] % 2 == 1).then(|| "description: keys do not depend on this".into()),
@@ -238,7 +238,10 @@ fn other<T: Copy>(pool: &[T], from: usize, ok: impl Fn(T) -> bool) -> T {
 
 /// Apply `change` (picking the new value from position `pick`) and say which runs
 /// of the original plan it feeds.
-fn apply(m: &Model, change: Change, pick: usize) -> (Model, Box<dyn Fn(&Run) -> bool>) {
+/// Which runs of a plan a change feeds.
+type Feeds = Box<dyn Fn(&Run) -> bool>;
+
+fn apply(m: &Model, change: Change, pick: usize) -> (Model, Feeds) {
     let mut n = m.clone();
     let everything: Box<dyn Fn(&Run) -> bool> = Box::new(|_| true);
     let estimator = |label: &'static str| -> Box<dyn Fn(&Run) -> bool> { Box::new(move |r: &Run| r.estimator == label) };

@@ -83,10 +83,12 @@ impl Term {
         if den == Term::One {
             return num;
         }
-        if let (Term::Prob { vars: a, given: c1 }, Term::Prob { vars: b, given: c2 }) = (&num, &den) {
-            if c1 == c2 && b.is_subset(a) && b != a {
-                return Term::Prob { vars: a.difference(b), given: c1.union(b) };
-            }
+        if let (Term::Prob { vars: a, given: c1 }, Term::Prob { vars: b, given: c2 }) = (&num, &den)
+            && c1 == c2
+            && b.is_subset(a)
+            && b != a
+        {
+            return Term::Prob { vars: a.difference(b), given: c1.union(b) };
         }
         let mut top = factors_of(num);
         let mut bottom = Vec::new();
@@ -271,10 +273,10 @@ impl Scope {
     }
 
     fn unbind(&mut self, name: &str) {
-        if let Some(printed) = self.shown.get_mut(name).and_then(Vec::pop) {
-            if let Some(n) = self.in_use.get_mut(&printed) {
-                *n -= 1;
-            }
+        if let Some(printed) = self.shown.get_mut(name).and_then(Vec::pop)
+            && let Some(n) = self.in_use.get_mut(&printed)
+        {
+            *n -= 1;
         }
     }
 

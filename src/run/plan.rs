@@ -176,12 +176,15 @@ impl Plan {
     }
 }
 
+/// A sweep point's index, parameters, and data and draw description templates.
+type PointTemplates = (usize, BTreeMap<String, f64>, Option<Template>, Option<Template>);
+
 /// The data keys and seeds of a plan's datasets, remembering the descriptions
 /// of the last sweep point (consecutive datasets share it) and the last key.
 pub(super) struct DataKeys<'a> {
     plan: &'a Plan,
     /// The sweep point, its parameters, and its data and draw descriptions split around the replication.
-    point: Option<(usize, BTreeMap<String, f64>, Option<Template>, Option<Template>)>,
+    point: Option<PointTemplates>,
     last: Option<(usize, String, u64)>,
 }
 

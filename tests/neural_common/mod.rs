@@ -17,6 +17,7 @@ pub const EFFECT: f64 = 2.0;
 /// mu0 = 3 x0 + sin(2 x1) + x0² - 0.5 x2 x3; mu1 = mu0 + 2; y = mu_t + N(0, 0.5²).
 /// x0 raises both the chance of treatment and the outcome, so the difference in
 /// means is biased upwards by about 3.
+#[allow(clippy::needless_range_loop)] // row i of four columns, side by side
 pub fn confounded(n: usize, seed: u64) -> CausalData {
     let mut rng = RunRng::seed_from_u64(seed);
     let std = Normal::new(0.0, 1.0).unwrap();

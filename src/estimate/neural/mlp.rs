@@ -27,6 +27,8 @@ pub enum Mode<'a> {
     Eval,
 }
 
+// `LayerNorm` is the layer's usual name, not a repetition of the enum's.
+#[allow(clippy::enum_variant_names)]
 enum Layer {
     Dense { w: Tensor, b: Tensor, activation: Activation },
     Dropout { rate: f64 },

@@ -126,7 +126,9 @@ const FLAT: f64 = 0.01;
 /// stopping ended on its patience converged by that rule's own judgement.
 pub fn converged(initial: f64, checks: &[f64], stopped_early: bool) -> bool {
     let best = checks.iter().copied().fold(f64::INFINITY, f64::min);
-    if !(initial - best > FLAT * initial.abs()) {
+    // Written so that a NaN loss counts as not improved.
+    let improved = initial - best > FLAT * initial.abs();
+    if !improved {
         return false;
     }
     if stopped_early || checks.len() < 5 {
@@ -208,7 +210,7 @@ fn run_stage(
             epoch_loss += step(net, &mut opt, &data.batch(&rows), state, rng)?;
             stage_step += 1;
             let last = k + 1 == steps_per_epoch;
-            let check = (stage_step % eval_every == 0 || last) && matches!(stage.length, Length::Iterations { .. });
+            let check = (stage_step.is_multiple_of(eval_every) || last) && matches!(stage.length, Length::Iterations { .. });
             if check && let Some(v) = validation {
                 stale = if improve(net, v, state) { 0 } else { stale + 1 };
                 if out_of_patience(stage, stale) {
