@@ -76,7 +76,12 @@ fn breakdown(g: &Admg) {
 fn main() {
     let mut rng = ChaCha20Rng::seed_from_u64(2024);
     println!("{:<34} {:>10} {:>10}", "graph (100 nodes)", "median", "max");
-    for (label, degree, bidirected) in [("DAG, 2 parents/node", 2, 0), ("DAG, 3 parents/node", 3, 0), ("ADMG, 2 parents, 10 <->", 2, 10), ("ADMG, 2 parents, 30 <->", 2, 30)] {
+    for (label, degree, bidirected) in [
+        ("DAG, 2 parents/node", 2, 0),
+        ("DAG, 3 parents/node", 3, 0),
+        ("ADMG, 2 parents, 10 <->", 2, 10),
+        ("ADMG, 2 parents, 30 <->", 2, 30),
+    ] {
         for trial in 0..3 {
             let g = random_graph(&mut rng, 100, degree, bidirected);
             let (x, y) = ("v050", "v099");

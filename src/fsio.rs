@@ -47,7 +47,10 @@ fn create_temporary(dir: &Path, name: &str) -> std::io::Result<(PathBuf, fs::Fil
 
 /// This machine's name, reduced to characters safe in a file name.
 pub fn host_name() -> String {
-    let raw = fs::read_to_string("/proc/sys/kernel/hostname").ok().or_else(|| std::env::var("HOSTNAME").ok()).unwrap_or_default();
+    let raw = fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_default();
     let safe: String = raw.trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
     if safe.is_empty() { "host".to_string() } else { safe }
 }

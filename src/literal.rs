@@ -14,7 +14,9 @@ use thiserror::Error;
 pub enum LiteralError {
     #[error("`{0}` is too large to represent: numbers go up to about ±1.8e308")]
     TooLarge(String),
-    #[error("`{0}` is too small to represent (the smallest nonzero number is about 4.9e-324); write 0 if you mean zero")]
+    #[error(
+        "`{0}` is too small to represent (the smallest nonzero number is about 4.9e-324); write 0 if you mean zero"
+    )]
     TooSmall(String),
 }
 
@@ -62,7 +64,9 @@ mod tests {
 
     #[test]
     fn ordinary_literals_parse() {
-        for (text, value) in [("12", 12.0), ("-0.5", -0.5), ("2.5e-3", 2.5e-3), (".5", 0.5), ("1E+2", 100.0), ("0", 0.0)] {
+        for (text, value) in
+            [("12", 12.0), ("-0.5", -0.5), ("2.5e-3", 2.5e-3), (".5", 0.5), ("1E+2", 100.0), ("0", 0.0)]
+        {
             assert_eq!(parse_decimal(text), Some(Ok(value)), "{text}");
         }
         // Zero written with an exponent is zero, and a subnormal is kept.

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use causeway::app::{self, CollectArgs, IdentifyFormat, RunArgs, SlurmArgs, VerifyArgs};
-use causeway::report::ProgressMode;
 use causeway::numerics::{self, NumericMode};
+use causeway::report::ProgressMode;
 use causeway::run::Shard;
 use causeway::spec;
 
@@ -223,26 +223,48 @@ fn main() -> ExitCode {
         NumericsArg::Native => NumericMode::Native,
     };
     for (pin, value) in numerics::select(mode) {
-        eprintln!("warning: {}={value} overrides the portable pin {}={}; network runs are keyed as numeric mode `custom` and will not match tables made elsewhere", pin.var, pin.var, pin.value);
+        eprintln!(
+            "warning: {}={value} overrides the portable pin {}={}; network runs are keyed as numeric mode `custom` and will not match tables made elsewhere",
+            pin.var, pin.var, pin.value
+        );
     }
     app::set_limits(spec::Limits { max_runs: cli.max_runs, max_run_memory: cli.max_run_memory });
     let code = match cli.command {
         Command::Run { paths, root, jobs, results, cache, fail_fast, progress, shard } => {
             let jobs = jobs.unwrap_or_else(default_jobs);
-            let args = RunArgs { paths, jobs, results, cache, root: root.path, fail_fast, progress: progress_mode(progress) };
+            let args =
+                RunArgs { paths, jobs, results, cache, root: root.path, fail_fast, progress: progress_mode(progress) };
             match shard {
                 Some(shard) => app::run_shard(&args, shard),
                 None => app::run(&args),
             }
         }
-        Command::Collect { paths, root, results, cache } => app::collect(&CollectArgs { paths, results, cache, root: root.path }),
+        Command::Collect { paths, root, results, cache } => {
+            app::collect(&CollectArgs { paths, results, cache, root: root.path })
+        }
         Command::Slurm { paths, root, array, partition, time, cpus, cache, results, output, submit } => {
-            app::slurm(&SlurmArgs { paths, array, partition, time, cpus, cache, results, output, root: root.path, submit })
+            app::slurm(&SlurmArgs {
+                paths,
+                array,
+                partition,
+                time,
+                cpus,
+                cache,
+                results,
+                output,
+                root: root.path,
+                submit,
+            })
         }
         Command::Check { paths, root } => app::check(&paths, &root.path),
-        Command::Verify { paths, root, sample, jobs, cache, repair } => {
-            app::verify(&VerifyArgs { paths, root: root.path, cache, jobs: jobs.unwrap_or_else(default_jobs), sample, repair })
-        }
+        Command::Verify { paths, root, sample, jobs, cache, repair } => app::verify(&VerifyArgs {
+            paths,
+            root: root.path,
+            cache,
+            jobs: jobs.unwrap_or_else(default_jobs),
+            sample,
+            repair,
+        }),
         Command::Plan { paths, root, shard } => app::plan(&paths, &root.path, shard),
         Command::Identify { paths, root, format } => {
             let format = match format {

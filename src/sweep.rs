@@ -11,11 +11,13 @@ pub fn cartesian<T: Clone>(sweep: &[(String, Vec<T>)]) -> Vec<Vec<(String, T)>> 
     for (name, values) in sweep {
         points = points
             .into_iter()
-            .flat_map(|p| values.iter().map(move |v| {
-                let mut q = p.clone();
-                q.push((name.clone(), v.clone()));
-                q
-            }))
+            .flat_map(|p| {
+                values.iter().map(move |v| {
+                    let mut q = p.clone();
+                    q.push((name.clone(), v.clone()));
+                    q
+                })
+            })
             .collect();
     }
     points
@@ -48,7 +50,9 @@ pub fn sweep_size<T>(sweep: &[(String, Vec<T>)]) -> Option<usize> {
 pub fn value_text(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Array(items) => format!("{{{}}}", items.iter().map(value_text).collect::<Vec<_>>().join(", ")),
+        serde_json::Value::Array(items) => {
+            format!("{{{}}}", items.iter().map(value_text).collect::<Vec<_>>().join(", "))
+        }
         other => other.to_string(),
     }
 }

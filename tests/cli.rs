@@ -32,7 +32,10 @@ fn a_missing_path_is_a_clear_error() {
 fn a_bad_spec_is_reported_with_its_location() {
     let out = causeway(&["check", "tests/specs/bad/unknown_top_key.yaml"]);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(stderr(&out), "error: tests/specs/bad/unknown_top_key.yaml:3:1: unknown key `replicatons`\n  help: did you mean `replications`?\n");
+    assert_eq!(
+        stderr(&out),
+        "error: tests/specs/bad/unknown_top_key.yaml:3:1: unknown key `replicatons`\n  help: did you mean `replications`?\n"
+    );
 }
 
 #[test]
@@ -57,7 +60,10 @@ fn a_bad_shard_is_a_clear_error() {
         assert_eq!(out.status.code(), Some(2), "{spec}");
         assert!(stderr(&out).contains(expected), "{spec}: {}", stderr(&out));
     }
-    insta::assert_snapshot!("cli_bad_shard", stderr(&causeway(&["run", "tests/experiments/small.yaml", "--shard", "0/4"])));
+    insta::assert_snapshot!(
+        "cli_bad_shard",
+        stderr(&causeway(&["run", "tests/experiments/small.yaml", "--shard", "0/4"]))
+    );
 }
 
 #[test]
@@ -90,7 +96,11 @@ fn check_refuses_a_data_file_with_a_duplicated_header() {
     std::fs::write(&spec, format!("name: dup\nseed: 1\nreplications: 1\ndataset:\n  file: {{ path: {}, treatment: t, outcome: y }}\nestimators: [ols]\n", data.display())).unwrap();
     let out = causeway(&["check", spec.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("duplicate_header.csv: line 1: column 't' appears twice (columns 1 and 4)"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("duplicate_header.csv: line 1: column 't' appears twice (columns 1 and 4)"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -128,9 +138,13 @@ fn every_option_has_help_text() {
         let help = String::from_utf8_lossy(&out.stdout).into_owned();
         // An option or argument line: its flag and value name, then the description,
         // then clap's `[default: ...]`; the description must not be empty.
-        let entries = help.lines().filter(|l| l.starts_with("  ") && !l.starts_with("    ") || l.trim_start().starts_with("--"));
+        let entries =
+            help.lines().filter(|l| l.starts_with("  ") && !l.starts_with("    ") || l.trim_start().starts_with("--"));
         for line in entries {
-            let words: Vec<&str> = line.split_whitespace().filter(|w| !w.starts_with('-') && !w.starts_with('<') && !w.ends_with(',')).collect();
+            let words: Vec<&str> = line
+                .split_whitespace()
+                .filter(|w| !w.starts_with('-') && !w.starts_with('<') && !w.ends_with(','))
+                .collect();
             let described = words.iter().take_while(|w| !w.starts_with('[')).count() > 0;
             assert!(described, "`{cmd} --help` has an undocumented entry: {line}");
         }
@@ -147,7 +161,12 @@ fn a_users_file_shows_its_covariates_and_bad_rows_fail_at_check() {
     };
     let good = write("d.csv", "id,x,t,y\n1,0.5,1,2.0\n2,0.1,0,1.0\n3,0.3,1,2.5\n4,0.9,0,0.4\n");
     let bad = write("bad.csv", "id,x,t,y\n1,0.5,2,2.0\n2,0.1,0,1.0\n");
-    let spec = |data: &std::path::Path| format!("name: fx\nseed: 1\ndataset:\n  file: {{ path: {}, treatment: t, outcome: y }}\nestimators: [naive, ols]\n", data.display());
+    let spec = |data: &std::path::Path| {
+        format!(
+            "name: fx\nseed: 1\ndataset:\n  file: {{ path: {}, treatment: t, outcome: y }}\nestimators: [naive, ols]\n",
+            data.display()
+        )
+    };
     let ok = write("ok.yaml", &spec(&good));
     let out = causeway(&["check", ok.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -155,7 +174,9 @@ fn a_users_file_shows_its_covariates_and_bad_rows_fail_at_check() {
     // The id column is used as a covariate: the user must be able to see that.
     insta::assert_snapshot!("cli_file_covariates", text);
     let shown = causeway(&["identify", ok.to_str().unwrap()]);
-    assert!(String::from_utf8_lossy(&shown.stdout).contains("covariates (every column but the treatment and the outcome"));
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains("covariates (every column but the treatment and the outcome")
+    );
     // A treatment of 2 is one error at check, not a failure in every run.
     let out = causeway(&["check", write("bad.yaml", &spec(&bad)).to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
@@ -168,7 +189,11 @@ fn paths_are_relative_to_the_experiment_file_from_any_working_directory() {
     let project = dir.path().join("study");
     std::fs::create_dir_all(project.join("data")).unwrap();
     std::fs::write(project.join("data/d.csv"), "x,t,y\n0.5,1,2.0\n0.1,0,1.0\n0.3,1,2.5\n0.9,0,0.4\n").unwrap();
-    std::fs::write(project.join("base.yaml"), "seed: 1\ndataset:\n  file: { path: data/d.csv, treatment: t, outcome: y }\nestimators: [naive]\n").unwrap();
+    std::fs::write(
+        project.join("base.yaml"),
+        "seed: 1\ndataset:\n  file: { path: data/d.csv, treatment: t, outcome: y }\nestimators: [naive]\n",
+    )
+    .unwrap();
     std::fs::write(project.join("exp.yaml"), "extends: base.yaml\nname: rel\n").unwrap();
     let elsewhere = dir.path().join("elsewhere");
     std::fs::create_dir_all(&elsewhere).unwrap();
@@ -181,7 +206,11 @@ fn paths_are_relative_to_the_experiment_file_from_any_working_directory() {
     // The same runs and keys whether the sweep is started beside the file or elsewhere.
     assert_eq!(keys(&project, std::path::Path::new("exp.yaml")), keys(&elsewhere, &project.join("exp.yaml")));
     // A builtin dataset outside the repository says where it looks and what to pass.
-    std::fs::write(elsewhere.join("ihdp.yaml"), "name: b\nseed: 1\ndataset: { builtin: { name: ihdp } }\nestimators: [ols]\n").unwrap();
+    std::fs::write(
+        elsewhere.join("ihdp.yaml"),
+        "name: b\nseed: 1\ndataset: { builtin: { name: ihdp } }\nestimators: [ols]\n",
+    )
+    .unwrap();
     let out = Command::new(exe).args(["check", "ihdp.yaml"]).current_dir(&elsewhere).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("pass `--root`"), "{}", stderr(&out));

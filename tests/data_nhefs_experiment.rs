@@ -29,7 +29,15 @@ fn ates(kinds: &[&str]) -> Vec<KindAte> {
     exp.replications = 1;
     exp.estimators.retain(|e| kinds.contains(&e.kind.as_str()));
     let source = run::DataSource::read(&exp, root).unwrap();
-    let runs = run::plan(&exp, &PlanContext { data_files: source.hashes(), libtorch: "test".into(), numerics: causeway::numerics::NumericIdentity::portable() }).unwrap();
+    let runs = run::plan(
+        &exp,
+        &PlanContext {
+            data_files: source.hashes(),
+            libtorch: "test".into(),
+            numerics: causeway::numerics::NumericIdentity::portable(),
+        },
+    )
+    .unwrap();
     let prepared = run::prepare(exp, runs, root, source).unwrap();
     prepared
         .runs

@@ -158,9 +158,11 @@ fn a_run_encodes_and_squares_only_the_columns_it_receives() {
     let far = typo.restricted_to(&names(&["weight", "age"]), &[]).unwrap_err();
     let d = data(vec![("x", vec![1.0, 2.0, 2.0, 1.0]), ("c", vec![1.0, 2.0, 3.0, 4.0])]);
     let both = PreprocessConfig { one_hot: names(&["c"]), squares: names(&["c"]), ..Default::default() };
-    let categorical = fit_transform(&d, &split(&[0, 1, 2, 3], &[], &[]), &both, &mut PreprocessLog::default()).unwrap_err();
+    let categorical =
+        fit_transform(&d, &split(&[0, 1, 2, 3], &[], &[]), &both, &mut PreprocessLog::default()).unwrap_err();
     let binary = PreprocessConfig { squares: names(&["x"]), ..Default::default() };
-    let nothing = fit_transform(&d, &split(&[0, 1, 2, 3], &[], &[]), &binary, &mut PreprocessLog::default()).unwrap_err();
+    let nothing =
+        fit_transform(&d, &split(&[0, 1, 2, 3], &[], &[]), &binary, &mut PreprocessLog::default()).unwrap_err();
     let absent = PreprocessConfig { squares: names(&["y"]), ..Default::default() };
     let absent = fit_transform(&d, &split(&[0, 1], &[], &[]), &absent, &mut PreprocessLog::default()).unwrap_err();
     insta::assert_snapshot!([unknown, far, categorical, nothing, absent].map(|e| e.to_string()).join("\n"));
@@ -180,7 +182,11 @@ fn nhefs_pipeline_end_to_end() {
     };
     let mut log = PreprocessLog::default();
     let selected = select_and_drop(&d, &d.covariate_names.clone(), &cfg, &mut log).unwrap();
-    let s = Split::draw(selected.n_rows(), causeway::data::SplitFractions { test: 0.2, validation: 0.2 }, &mut RunRng::seed_from_u64(4));
+    let s = Split::draw(
+        selected.n_rows(),
+        causeway::data::SplitFractions { test: 0.2, validation: 0.2 },
+        &mut RunRng::seed_from_u64(4),
+    );
     let out = fit_transform(&selected, &s, &cfg, &mut log).unwrap();
     // 6 plain covariates + education (5 levels) + exercise (3) + active (3), reference-coded.
     assert_eq!(out.n_covariates(), 6 + 4 + 2 + 2);

@@ -1,7 +1,7 @@
 //! The factory's contract with `causeway check`: defaults spelled out in sorted
 //! order, and every bad hyperparameter rejected with a message naming the key.
 
-use causeway::estimate::{classical_kinds, Params, build, kinds, resolve};
+use causeway::estimate::{Params, build, classical_kinds, kinds, resolve};
 use serde_json::json;
 
 fn params(value: serde_json::Value) -> Params {

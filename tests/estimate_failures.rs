@@ -3,7 +3,7 @@
 //! by preprocessing, a fold with one arm missing, a caliper nothing fits in.
 
 use causeway::data::{CausalData, Split, Truth};
-use causeway::estimate::{classical_kinds, EstimateError, Params, build, resolve};
+use causeway::estimate::{EstimateError, Params, build, classical_kinds, resolve};
 use causeway::run::RunRng;
 use rand::SeedableRng;
 

@@ -102,7 +102,8 @@ fn matching_matches_statsmodels() {
 #[test]
 fn standardization_no_longer_moves_the_propensity_estimators() {
     let raw = lalonde();
-    let split = Split::draw(raw.n_rows(), SplitFractions { test: 0.0, validation: 0.27 }, &mut RunRng::seed_from_u64(5));
+    let split =
+        Split::draw(raw.n_rows(), SplitFractions { test: 0.0, validation: 0.27 }, &mut RunRng::seed_from_u64(5));
     let cfg = PreprocessConfig { impute: Impute::None, standardize: true, ..Default::default() };
     let data = fit_transform(&raw, &split, &cfg, &mut PreprocessLog::default()).unwrap();
     let all = everything_in_sample(data.n_rows());

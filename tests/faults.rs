@@ -23,7 +23,12 @@ fn run(spec: &Path, results: &Path, cache: &Path) -> Command {
 
 fn run_with(spec: &Path, results: &Path, cache: &Path, jobs: &str) -> Command {
     let mut c = Command::new(exe());
-    c.args(["run", "--jobs", jobs, "--progress", "plain"]).arg(spec).arg("--results").arg(results).arg("--cache").arg(cache);
+    c.args(["run", "--jobs", jobs, "--progress", "plain"])
+        .arg(spec)
+        .arg("--results")
+        .arg(results)
+        .arg("--cache")
+        .arg(cache);
     c.env_remove("CAUSEWAY_FAULT_PANIC");
     c
 }
@@ -37,7 +42,10 @@ fn stderr(o: &Output) -> String {
 }
 
 fn tables(results: &Path, name: &str) -> Vec<(String, String)> {
-    TABLES.iter().map(|t| (t.to_string(), std::fs::read_to_string(results.join(name).join(t)).unwrap_or_default())).collect()
+    TABLES
+        .iter()
+        .map(|t| (t.to_string(), std::fs::read_to_string(results.join(name).join(t)).unwrap_or_default()))
+        .collect()
 }
 
 /// Every record file of a store.
@@ -206,7 +214,12 @@ fn a_full_disk_while_writing_tables_leaves_the_old_folder_whole() {
     let limit = 8; // 512-byte blocks
     let mut c = Command::new("sh");
     c.arg("-c").arg(format!("trap '' XFSZ; ulimit -f {limit}; exec \"$0\" \"$@\"")).arg(exe());
-    c.args(["run", "--jobs", "1", "--progress", "plain"]).arg(&reseeded).arg("--results").arg(&results).arg("--cache").arg(&cache);
+    c.args(["run", "--jobs", "1", "--progress", "plain"])
+        .arg(&reseeded)
+        .arg("--results")
+        .arg(&results)
+        .arg("--cache")
+        .arg(&cache);
     let o = output(c);
     assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
     assert!(stderr(&o).contains("cannot write the results folder"), "{}", stderr(&o));

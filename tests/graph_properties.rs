@@ -8,8 +8,8 @@
 use std::collections::BTreeSet;
 
 use causeway::graph::{
-    Admg, Expr, NodeId, NodeSet, View, find_front_door, id_effect, is_backdoor_set, is_front_door,
-    m_separated, minimal_adjustment_sets, optimal_adjustment_set,
+    Admg, Expr, NodeId, NodeSet, View, find_front_door, id_effect, is_backdoor_set, is_front_door, m_separated,
+    minimal_adjustment_sets, optimal_adjustment_set,
 };
 use proptest::prelude::*;
 

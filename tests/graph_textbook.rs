@@ -22,10 +22,8 @@ fn sets(v: &[&[&str]]) -> Vec<Vec<String>> {
 /// The design's running example: age and severity confound drug and recovery.
 #[test]
 fn confounded_drug_trial() {
-    let g = graph(
-        &["age -> severity", "age -> drug", "severity -> drug", "severity -> recovery", "drug -> recovery"],
-        &[],
-    );
+    let g =
+        graph(&["age -> severity", "age -> drug", "severity -> drug", "severity -> recovery", "drug -> recovery"], &[]);
     let report = identify(&g, "drug", "recovery", &AdjustStrategy::Optimal).unwrap();
     assert_eq!(report.minimal_sets, sets(&[&["severity"]]));
     assert_eq!(report.optimal_set, Some(strings(&["severity"])));
@@ -39,9 +37,7 @@ fn confounded_drug_trial() {
 #[test]
 fn primer_study_question_3_3_1() {
     let g = graph(
-        &[
-            "B -> Z", "B -> A", "A -> X", "X -> W", "W -> Y", "C -> Z", "C -> D", "D -> Y", "Z -> X", "Z -> Y",
-        ],
+        &["B -> Z", "B -> A", "A -> X", "X -> W", "W -> Y", "C -> Z", "C -> D", "D -> Y", "Z -> X", "Z -> Y"],
         &[],
     );
     let report = identify(&g, "X", "Y", &AdjustStrategy::Minimal).unwrap();
@@ -173,9 +169,6 @@ fn error_messages() {
         },
         AdjustStrategy::from_keyword("optmal").unwrap_err(),
     ];
-    let text: Vec<String> = messages
-        .iter()
-        .map(|e| format!("{:?} {}", e.location(), e))
-        .collect();
+    let text: Vec<String> = messages.iter().map(|e| format!("{:?} {}", e.location(), e)).collect();
     insta::assert_snapshot!("graph_textbook_errors", text.join("\n"));
 }

@@ -46,11 +46,7 @@ fn a_plan_over_the_run_limit_is_refused_at_check_with_its_count() {
     // Every command that reads the file refuses it the same way.
     for command in ["plan", "run"] {
         let again = run(&[command, TEN_MILLION]);
-        assert_eq!(
-            (again.status.code(), stderr(&again)),
-            (Some(2), stderr(&out)),
-            "{command}"
-        );
+        assert_eq!((again.status.code(), stderr(&again)), (Some(2), stderr(&out)), "{command}");
     }
     let sweep = run(&["check", "tests/specs/limits/wide_sweep.yaml"]);
     assert_eq!(sweep.status.code(), Some(2));
@@ -61,27 +57,14 @@ fn a_plan_over_the_run_limit_is_refused_at_check_with_its_count() {
 fn a_raised_limit_checks_and_plans_ten_million_runs_in_bounded_memory() {
     let out = run(&["--max-runs", "10000000", "check", TEN_MILLION]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(
-        stdout(&out),
-        format!("ok: {TEN_MILLION} (ten-million-runs: 10000000 runs)\n")
-    );
+    assert_eq!(stdout(&out), format!("ok: {TEN_MILLION} (ten-million-runs: 10000000 runs)\n"));
 
     // One shard of a thousand: its runs, with the header saying which.
-    let out = run(&[
-        "--max-runs",
-        "10000000",
-        "plan",
-        TEN_MILLION,
-        "--shard",
-        "7/1000",
-    ]);
+    let out = run(&["--max-runs", "10000000", "plan", TEN_MILLION, "--shard", "7/1000"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     let mut lines = text.lines();
-    assert_eq!(
-        lines.next(),
-        Some("ten-million-runs (10000 of 10000000 runs, shard 7/1000)")
-    );
+    assert_eq!(lines.next(), Some("ten-million-runs (10000 of 10000000 runs, shard 7/1000)"));
     assert_eq!(lines.filter(|l| l.contains("  seed ")).count(), 10_000);
 
     // The whole plan is written as it is expanded: its first runs come at once.
@@ -101,10 +84,7 @@ fn a_raised_limit_checks_and_plans_ten_million_runs_in_bounded_memory() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(first[0], "ten-million-runs (10000000 runs)\n");
-    assert!(
-        first[1].starts_with("  r0/naive ") && first[2].starts_with("  r0/ols "),
-        "{first:?}"
-    );
+    assert!(first[1].starts_with("  r0/naive ") && first[2].starts_with("  r0/ols "), "{first:?}");
 }
 
 #[test]
@@ -128,11 +108,7 @@ fn rows_under_the_maximum_but_past_the_memory_bound_are_refused_at_check() {
     assert!(out.status.success(), "{}", stderr(&out));
     let out = run(&["--max-run-memory", "lots", "check", file]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("`lots` is not a size"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("`lots` is not a size"), "{}", stderr(&out));
 }
 
 #[test]
@@ -156,5 +132,8 @@ fn a_run_without_the_memory_it_needs_fails_with_a_message_instead_of_aborting() 
     // Status 1: a failed run, recorded with its reason (an abort is killed by SIGABRT).
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let runs = std::fs::read_to_string(results.join("rows-past-this-machine/runs.csv")).unwrap();
-    assert!(runs.contains("cannot allocate the 4.5 GiB this run needs (20000000 rows x 5 columns x 8 bytes x 6 copies)"), "{runs}");
+    assert!(
+        runs.contains("cannot allocate the 4.5 GiB this run needs (20000000 rows x 5 columns x 8 bytes x 6 copies)"),
+        "{runs}"
+    );
 }

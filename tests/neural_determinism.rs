@@ -28,7 +28,10 @@ fn params(kind: &str) -> causeway::estimate::Params {
 fn run(kind: &str, seed: u64) -> Vec<u8> {
     neural::init_thread();
     let (data, split) = (confounded(300, 1), split(300, 2));
-    let est = causeway::estimate::build(kind, &params(kind)).unwrap().estimate(&data, &split, &mut RunRng::seed_from_u64(seed)).unwrap();
+    let est = causeway::estimate::build(kind, &params(kind))
+        .unwrap()
+        .estimate(&data, &split, &mut RunRng::seed_from_u64(seed))
+        .unwrap();
     let mut bytes = ite_bytes(est.ite.as_ref().unwrap());
     bytes.extend(est.ate.to_le_bytes());
     bytes
@@ -48,7 +51,8 @@ fn libtorch_global_seed_does_not_matter() {
 
 #[test]
 fn parallel_runs_match_sequential_runs() {
-    let jobs: Vec<(&str, u64)> = causeway::estimate::neural_kinds().into_iter().flat_map(|k| [(k, 21), (k, 22)]).collect();
+    let jobs: Vec<(&str, u64)> =
+        causeway::estimate::neural_kinds().into_iter().flat_map(|k| [(k, 21), (k, 22)]).collect();
     let sequential: Vec<Vec<u8>> = jobs.iter().map(|&(k, s)| run(k, s)).collect();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     let parallel: Vec<Vec<u8>> = pool.install(|| jobs.par_iter().map(|&(k, s)| run(k, s)).collect());

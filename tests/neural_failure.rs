@@ -9,7 +9,12 @@ use causeway::run::RunRng;
 use neural_common::{confounded, small, split};
 use rand::SeedableRng;
 
-fn estimate(kind: &str, params: &causeway::estimate::Params, data: &causeway::data::CausalData, split: &Split) -> Result<causeway::estimate::Estimate, EstimateError> {
+fn estimate(
+    kind: &str,
+    params: &causeway::estimate::Params,
+    data: &causeway::data::CausalData,
+    split: &Split,
+) -> Result<causeway::estimate::Estimate, EstimateError> {
     causeway::estimate::build(kind, params).unwrap().estimate(data, split, &mut RunRng::seed_from_u64(3))
 }
 

@@ -50,7 +50,8 @@ fn cfr_mmd_recovers_the_effect() {
     let mut p = small("cfr");
     p.insert("ipm".into(), "mmd".into());
     let (data, split) = (confounded(800, 11), split(800, 12));
-    let est = causeway::estimate::build("cfr", &p).unwrap().estimate(&data, &split, &mut RunRng::seed_from_u64(13)).unwrap();
+    let est =
+        causeway::estimate::build("cfr", &p).unwrap().estimate(&data, &split, &mut RunRng::seed_from_u64(13)).unwrap();
     eprintln!("cfr-mmd: ate {:.3}", est.ate);
     assert!((est.ate - EFFECT).abs() < 0.4, "cfr-mmd ATE {}", est.ate);
 }
@@ -65,7 +66,10 @@ fn dragonnet_without_targeted_regularization_recovers_the_effect() {
     let mut p = small("dragonnet");
     p.insert("targeted_regularization".into(), false.into());
     let (data, split) = (confounded(800, 11), split(800, 12));
-    let est = causeway::estimate::build("dragonnet", &p).unwrap().estimate(&data, &split, &mut RunRng::seed_from_u64(13)).unwrap();
+    let est = causeway::estimate::build("dragonnet", &p)
+        .unwrap()
+        .estimate(&data, &split, &mut RunRng::seed_from_u64(13))
+        .unwrap();
     eprintln!("dragonnet (no TR): ate {:.3}, diagnostics {:?}", est.ate, est.diagnostics);
     assert!((est.ate - EFFECT).abs() < 0.4, "dragonnet ATE {}", est.ate);
 }

@@ -59,7 +59,10 @@ fn an_overridden_pin_fails_the_doctor_with_its_cause() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_ne!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("numeric mode: custom") && text.contains("ATEN_CPU_CAPABILITY is not avx2"), "{text}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: ATEN_CPU_CAPABILITY=default overrides the portable pin"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("warning: ATEN_CPU_CAPABILITY=default overrides the portable pin")
+    );
 }
 
 /// Network runs are keyed by the numeric mode; classical runs are not.
@@ -90,7 +93,20 @@ fn native_runs_write_their_mode_into_the_manifest() {
     let dir = tempfile::tempdir().unwrap();
     let (cache, results) = (dir.path().join("cache"), dir.path().join("results"));
     let out = causeway(
-        &["--numerics", "native", "run", SMALL, "--jobs", "2", "--progress", "quiet", "--cache", cache.to_str().unwrap(), "--results", results.to_str().unwrap()],
+        &[
+            "--numerics",
+            "native",
+            "run",
+            SMALL,
+            "--jobs",
+            "2",
+            "--progress",
+            "quiet",
+            "--cache",
+            cache.to_str().unwrap(),
+            "--results",
+            results.to_str().unwrap(),
+        ],
         &[],
     );
     assert!(out.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&out.stderr));

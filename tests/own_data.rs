@@ -24,8 +24,12 @@ fn the_readme_shows_the_committed_experiment() {
     let start = section.find("```yaml").unwrap() + "```yaml".len();
     let block = &section[start..start + section[start..].find("```").unwrap()];
     // The block is indented under a list item; YAML does not care, the parse does.
-    let shown: serde_yaml_ng::Value = serde_yaml_ng::from_str(&block.lines().map(|l| l.strip_prefix("   ").unwrap_or(l)).collect::<Vec<_>>().join("\n")).unwrap();
-    let file: serde_yaml_ng::Value = serde_yaml_ng::from_str(&std::fs::read_to_string(Path::new(EXAMPLE).join("tutoring.yaml")).unwrap()).unwrap();
+    let shown: serde_yaml_ng::Value = serde_yaml_ng::from_str(
+        &block.lines().map(|l| l.strip_prefix("   ").unwrap_or(l)).collect::<Vec<_>>().join("\n"),
+    )
+    .unwrap();
+    let file: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(Path::new(EXAMPLE).join("tutoring.yaml")).unwrap()).unwrap();
     assert_eq!(shown, file);
 }
 
@@ -40,7 +44,18 @@ fn check_reads_the_file_and_run_encodes_text_levels() {
 
     let dir = tempfile::tempdir().unwrap();
     let (results, cache) = (dir.path().join("results"), dir.path().join("cache"));
-    let run = causeway(&["run", &spec, "--results", results.to_str().unwrap(), "--cache", cache.to_str().unwrap(), "--progress", "plain", "--jobs", "1"]);
+    let run = causeway(&[
+        "run",
+        &spec,
+        "--results",
+        results.to_str().unwrap(),
+        "--cache",
+        cache.to_str().unwrap(),
+        "--progress",
+        "plain",
+        "--jobs",
+        "1",
+    ]);
     assert!(run.status.success(), "{}", text(&run.stderr));
     let report = std::fs::read_to_string(results.join("tutoring-study/report.md")).unwrap();
     for label in ["| naive |", "| ols |", "| ols-minimal |", "| aipw |"] {
@@ -48,14 +63,18 @@ fn check_reads_the_file_and_run_encodes_text_levels() {
     }
     // The levels are named by their text; the reference is the first in byte order.
     let records: Vec<String> = walk(&cache).iter().map(|p| std::fs::read_to_string(p).unwrap()).collect();
-    assert!(records.iter().any(|r| r.contains("one-hot region (reference east): region_north, region_south")), "{records:?}");
+    assert!(
+        records.iter().any(|r| r.contains("one-hot region (reference east): region_north, region_south")),
+        "{records:?}"
+    );
 }
 
 #[test]
 fn a_text_cell_outside_one_hot_is_one_located_error_with_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(Path::new(EXAMPLE).join("study.csv"), dir.path().join("study.csv")).unwrap();
-    let spec = std::fs::read_to_string(Path::new(EXAMPLE).join("tutoring.yaml")).unwrap().replace("one_hot: [region], ", "");
+    let spec =
+        std::fs::read_to_string(Path::new(EXAMPLE).join("tutoring.yaml")).unwrap().replace("one_hot: [region], ", "");
     let path = dir.path().join("tutoring.yaml");
     std::fs::write(&path, spec).unwrap();
     let check = causeway(&["check", path.to_str().unwrap()]);

@@ -63,7 +63,8 @@ fn run(dir: &Path, name: &str, text: &str) -> Vec<(String, Vec<(String, String)>
     reader
         .records()
         .map(|record| {
-            let fields: Vec<(String, String)> = header.iter().cloned().zip(record.unwrap().iter().map(str::to_string)).collect();
+            let fields: Vec<(String, String)> =
+                header.iter().cloned().zip(record.unwrap().iter().map(str::to_string)).collect();
             (fields[0].1.clone(), fields)
         })
         .collect()
@@ -100,7 +101,9 @@ fn files_that_differ_only_in_the_analysis_draw_the_same_data() {
     // The adjustment does change what OLS sees: adjusting for the collider `k` biases it.
     assert_ne!(numbers(&all, "ols"), numbers(&backdoor, "ols"));
     // The seeds are those of the draw, whatever the analysis.
-    let seeds = |rows: &[(String, Vec<(String, String)>)]| rows.iter().map(|(_, f)| field(f, "seed").to_string()).collect::<Vec<_>>();
+    let seeds = |rows: &[(String, Vec<(String, String)>)]| {
+        rows.iter().map(|(_, f)| field(f, "seed").to_string()).collect::<Vec<_>>()
+    };
     assert_eq!(seeds(&all), seeds(&raw));
 }
 
@@ -124,7 +127,17 @@ fn adjust_can_be_swept_within_one_file_and_matches_the_separate_files() {
 fn adjust_on_an_estimator_without_covariates_is_refused_at_its_key() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("bad.yaml");
-    std::fs::write(&spec, experiment("bad", "backdoor", true, "", "  - naive\n  - ols:\n    adjust: all\n  - ipw\n  - naive:\n    label: n2\n    adjust: all\n")).unwrap();
+    std::fs::write(
+        &spec,
+        experiment(
+            "bad",
+            "backdoor",
+            true,
+            "",
+            "  - naive\n  - ols:\n    adjust: all\n  - ipw\n  - naive:\n    label: n2\n    adjust: all\n",
+        ),
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_causeway")).arg("check").arg(&spec).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);

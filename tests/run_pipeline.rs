@@ -36,7 +36,11 @@ fn summary_value(summary: &str, strength: &str, config: &str, name: &str) -> f64
     let mut reader = csv::Reader::from_reader(summary.as_bytes());
     let header = reader.headers().unwrap().clone();
     let col = |n: &str| header.iter().position(|h| h == n).unwrap();
-    let row = reader.records().map(Result::unwrap).find(|r| &r[col("strength")] == strength && &r[col("config")] == config).unwrap();
+    let row = reader
+        .records()
+        .map(Result::unwrap)
+        .find(|r| &r[col("strength")] == strength && &r[col("config")] == config)
+        .unwrap();
     row[col(name)].parse().unwrap()
 }
 

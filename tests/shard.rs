@@ -71,7 +71,8 @@ fn store_files(cache: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
     for folder in folders.flatten() {
         for file in std::fs::read_dir(folder.path()).unwrap().flatten() {
             let path = file.path();
-            let is_record = path.extension().is_some_and(|x| x == "json") && !file.file_name().to_string_lossy().starts_with('.');
+            let is_record =
+                path.extension().is_some_and(|x| x == "json") && !file.file_name().to_string_lossy().starts_with('.');
             if is_record { records.push(path) } else { others.push(path) }
         }
     }
@@ -173,7 +174,8 @@ fn collect_names_the_runs_of_a_missing_shard() {
     // The listed runs are exactly shard 2's.
     let prepared = causeway::app::prepare_all(&[PathBuf::from(EXPERIMENT)], Path::new(".")).unwrap();
     let keys = causeway::run::keys_of(&prepared, "2/3".parse().unwrap());
-    let listed: Vec<&str> = stderr.lines().filter_map(|l| l.split("(key ").nth(1)).map(|k| k.trim_end_matches("…)")).collect();
+    let listed: Vec<&str> =
+        stderr.lines().filter_map(|l| l.split("(key ").nth(1)).map(|k| k.trim_end_matches("…)")).collect();
     assert_eq!(listed.len(), keys.len());
     assert!(listed.iter().all(|prefix| keys.iter().any(|k| k.starts_with(prefix))), "{stderr}");
     // Running the missing shard completes the store.

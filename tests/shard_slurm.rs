@@ -12,7 +12,13 @@ const TABLES: [&str; 6] = ["runs.csv", "summary.csv", "report.md", "table.tex", 
 
 fn causeway(args: &[&str], dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_causeway"));
-    c.args(args).arg("--cache").arg(dir.join("store")).arg("--results").arg(dir.join("results")).arg("--output").arg(dir.join("slurm"));
+    c.args(args)
+        .arg("--cache")
+        .arg(dir.join("store"))
+        .arg("--results")
+        .arg(dir.join("results"))
+        .arg("--output")
+        .arg(dir.join("slurm"));
     c
 }
 
@@ -29,7 +35,12 @@ fn the_written_scripts_compute_the_single_machine_tables() {
     let slurm = dir.path().join("slurm");
     assert!(slurm.join("logs").is_dir(), "Slurm does not create the log folder");
     for task in ["1", "2", "3"] {
-        let out = Command::new("bash").arg(slurm.join("array.sbatch")).env("SLURM_ARRAY_TASK_ID", task).env("SLURM_CPUS_PER_TASK", "1").output().unwrap();
+        let out = Command::new("bash")
+            .arg(slurm.join("array.sbatch"))
+            .env("SLURM_ARRAY_TASK_ID", task)
+            .env("SLURM_CPUS_PER_TASK", "1")
+            .output()
+            .unwrap();
         assert!(out.status.success(), "task {task}: {}", stderr(&out));
         assert!(stderr(&out).contains(&format!("shard {task}/3: 10 runs, 10 computed")), "{}", stderr(&out));
     }
@@ -71,12 +82,17 @@ fn submit_chains_the_collect_job_after_the_array() {
     fake_sbatch(&bin);
     // The stand-in comes first on PATH, before any real sbatch; the rest is for `wc`.
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-    let out = causeway(&["slurm", EXPERIMENT, "--array", "2", "--submit"], dir.path()).env("PATH", path).output().unwrap();
+    let out =
+        causeway(&["slurm", EXPERIMENT, "--array", "2", "--submit"], dir.path()).env("PATH", path).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "4241 4242\n");
     let calls = std::fs::read_to_string(bin.join("calls")).unwrap();
     let slurm = dir.path().join("slurm");
-    let expected = format!("--parsable {}\n--parsable --dependency=afterany:4241 {}\n", slurm.join("array.sbatch").display(), slurm.join("collect.sbatch").display());
+    let expected = format!(
+        "--parsable {}\n--parsable --dependency=afterany:4241 {}\n",
+        slurm.join("array.sbatch").display(),
+        slurm.join("collect.sbatch").display()
+    );
     assert_eq!(calls, expected);
 }
 
@@ -85,7 +101,8 @@ fn submit_without_sbatch_says_how_to_submit_by_hand() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    let out = causeway(&["slurm", EXPERIMENT, "--array", "2", "--submit"], dir.path()).env("PATH", &empty).output().unwrap();
+    let out =
+        causeway(&["slurm", EXPERIMENT, "--array", "2", "--submit"], dir.path()).env("PATH", &empty).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = stderr(&out).replace(&dir.path().display().to_string(), "[tmp]");
     insta::assert_snapshot!("slurm_without_sbatch", text);

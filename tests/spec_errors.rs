@@ -26,7 +26,12 @@ fn every_malformed_spec_gets_a_located_error() {
             Ok(_) => panic!("{} was accepted", path.display()),
             Err(e) => e,
         };
-        assert!(err.file.to_string_lossy().contains("tests/specs/bad"), "{}: error names {}", path.display(), err.file.display());
+        assert!(
+            err.file.to_string_lossy().contains("tests/specs/bad"),
+            "{}: error names {}",
+            path.display(),
+            err.file.display()
+        );
         let needs_position = !path.to_string_lossy().contains("empty_file");
         if needs_position {
             assert!(err.position.is_some(), "{}: no line/column in `{err}`", path.display());
@@ -95,7 +100,11 @@ fn extends_overrides_the_base() {
     let dir = tempfile::tempdir().unwrap();
     let base = std::fs::read_to_string("tests/specs/ok_minimal.yaml").unwrap();
     std::fs::write(dir.path().join("_base.yaml"), base).unwrap();
-    std::fs::write(dir.path().join("child.yaml"), "extends: _base.yaml\nname: child\nreplications: 7\nsplit: { test: 0.2 }\n").unwrap();
+    std::fs::write(
+        dir.path().join("child.yaml"),
+        "extends: _base.yaml\nname: child\nreplications: 7\nsplit: { test: 0.2 }\n",
+    )
+    .unwrap();
     let exp = check_file(&dir.path().join("child.yaml")).unwrap();
     assert_eq!((exp.name.as_str(), exp.replications, exp.split.test), ("child", 7, 0.2));
     assert_eq!(exp.files.len(), 2);

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use causeway::run::{plan, PlanContext, Run};
+use causeway::run::{PlanContext, Run, plan};
 use causeway::spec;
 use proptest::prelude::*;
 use serde_json::json;
@@ -59,7 +59,9 @@ struct Style {
 }
 
 fn two_distinct<T: Copy + PartialEq + std::fmt::Debug + 'static>(pool: &'static [T]) -> impl Strategy<Value = [T; 2]> {
-    (prop::sample::select(pool), prop::sample::select(pool)).prop_filter("distinct", |(a, b)| a != b).prop_map(|(a, b)| [a, b])
+    (prop::sample::select(pool), prop::sample::select(pool))
+        .prop_filter("distinct", |(a, b)| a != b)
+        .prop_map(|(a, b)| [a, b])
 }
 
 fn model() -> impl Strategy<Value = Model> {
@@ -80,21 +82,26 @@ fn model() -> impl Strategy<Value = Model> {
         prop_oneof![Just(0.001), prop::sample::select(&SMALL[..])],
         prop_oneof![Just(3000u64), prop::sample::select(&ITERATIONS[..])],
     );
-    (data, estimators).prop_map(|((seed, replications, n, noise, sweep, coef, test, validation), (aipw_folds, aipw_clip, ipw_clips, tarnet_lr, tarnet_iterations))| Model {
-        seed,
-        replications,
-        n,
-        noise,
-        sweep,
-        coef,
-        test,
-        validation,
-        aipw_folds,
-        aipw_clip,
-        ipw_clips,
-        tarnet_lr,
-        tarnet_iterations,
-    })
+    (data, estimators).prop_map(
+        |(
+            (seed, replications, n, noise, sweep, coef, test, validation),
+            (aipw_folds, aipw_clip, ipw_clips, tarnet_lr, tarnet_iterations),
+        )| Model {
+            seed,
+            replications,
+            n,
+            noise,
+            sweep,
+            coef,
+            test,
+            validation,
+            aipw_folds,
+            aipw_clip,
+            ipw_clips,
+            tarnet_lr,
+            tarnet_iterations,
+        },
+    )
 }
 
 fn shuffled(n: usize) -> impl Strategy<Value = Vec<usize>> {
@@ -102,8 +109,28 @@ fn shuffled(n: usize) -> impl Strategy<Value = Vec<usize>> {
 }
 
 fn style() -> impl Strategy<Value = Style> {
-    (shuffled(12), shuffled(3), shuffled(4), shuffled(2), shuffled(2), shuffled(2), shuffled(3), any::<[bool; 12]>(), any::<[u8; 16]>())
-        .prop_map(|(top, params, simulate, split, aipw, tarnet, entry, explicit, spelling)| Style { top, params, simulate, split, aipw, tarnet, entry, explicit, spelling })
+    (
+        shuffled(12),
+        shuffled(3),
+        shuffled(4),
+        shuffled(2),
+        shuffled(2),
+        shuffled(2),
+        shuffled(3),
+        any::<[bool; 12]>(),
+        any::<[u8; 16]>(),
+    )
+        .prop_map(|(top, params, simulate, split, aipw, tarnet, entry, explicit, spelling)| Style {
+            top,
+            params,
+            simulate,
+            split,
+            aipw,
+            tarnet,
+            entry,
+            explicit,
+            spelling,
+        })
 }
 
 /// One number, spelled one of five ways that YAML reads as the same float.
@@ -141,14 +168,30 @@ fn render(m: &Model, s: &Style) -> String {
     let simulate = [
         ("n", "$n".to_string()),
         // Equations are text: their numbers are hashed as written.
-        ("equations", format!("\n      x: normal(0, 1)\n      t: bernoulli(sigmoid($strength * x))\n      y: {} * t + x + normal(0, $noise)", m.coef)),
+        (
+            "equations",
+            format!(
+                "\n      x: normal(0, 1)\n      t: bernoulli(sigmoid($strength * x))\n      y: {} * t + x + normal(0, $noise)",
+                m.coef
+            ),
+        ),
         ("treatment", "t".to_string()),
         ("outcome", "y".to_string()),
     ];
-    let simulate: Vec<String> = s.simulate.iter().map(|&i| format!("    {}: {}", simulate[i].0, simulate[i].1)).collect();
-    let split = keep(vec![("test", sp(m.test, 2), m.test != 0.1 || ex(0)), ("validation", sp(m.validation, 3), m.validation != 0.27 || ex(1))]);
-    let aipw = keep(vec![("folds", m.aipw_folds.to_string(), m.aipw_folds != 5 || ex(2)), ("clip", sp(m.aipw_clip, 4), m.aipw_clip != 0.01 || ex(3))]);
-    let tarnet = keep(vec![("lr", sp(m.tarnet_lr, 5), m.tarnet_lr != 0.001 || ex(4)), ("iterations", m.tarnet_iterations.to_string(), m.tarnet_iterations != 3000 || ex(5))]);
+    let simulate: Vec<String> =
+        s.simulate.iter().map(|&i| format!("    {}: {}", simulate[i].0, simulate[i].1)).collect();
+    let split = keep(vec![
+        ("test", sp(m.test, 2), m.test != 0.1 || ex(0)),
+        ("validation", sp(m.validation, 3), m.validation != 0.27 || ex(1)),
+    ]);
+    let aipw = keep(vec![
+        ("folds", m.aipw_folds.to_string(), m.aipw_folds != 5 || ex(2)),
+        ("clip", sp(m.aipw_clip, 4), m.aipw_clip != 0.01 || ex(3)),
+    ]);
+    let tarnet = keep(vec![
+        ("lr", sp(m.tarnet_lr, 5), m.tarnet_lr != 0.001 || ex(4)),
+        ("iterations", m.tarnet_iterations.to_string(), m.tarnet_iterations != 3000 || ex(5)),
+    ]);
     let ipw_params = if ex(6) { "{ normalize: true }" } else { "{}" };
     let ipw_sweep = format!("{{ clip: [{}, {}] }}", sp(m.ipw_clips[0], 6), sp(m.ipw_clips[1], 7));
     let aipw_entry = keep(vec![("aipw", flow(&aipw, &s.aipw), true), ("label", "aipw".into(), ex(7))]);
@@ -159,7 +202,10 @@ fn render(m: &Model, s: &Style) -> String {
         "  - naive".to_string(),
         format!("  {ols}"),
         format!("  - {}", flow(&ipw_entry, &s.entry[..].iter().copied().filter(|&i| i < 2).collect::<Vec<_>>())),
-        format!("  - {}", flow(&aipw_entry, &s.entry[..].iter().copied().filter(|&i| i < aipw_entry.len()).collect::<Vec<_>>())),
+        format!(
+            "  - {}",
+            flow(&aipw_entry, &s.entry[..].iter().copied().filter(|&i| i < aipw_entry.len()).collect::<Vec<_>>())
+        ),
         format!("  - {{ tarnet: {} }}", flow(&tarnet, &s.tarnet)),
     ];
     let top: [Option<String>; 12] = [
@@ -169,9 +215,15 @@ fn render(m: &Model, s: &Style) -> String {
         Some(format!("params: {}", flow(&params, &s.params))),
         Some(format!("sweep: {{ strength: [{}, {}] }}", sp(m.sweep[0], 8), sp(m.sweep[1], 9))),
         Some(format!("dataset:\n  simulate:\n{}", simulate.join("\n"))),
-        (!split.is_empty()).then(|| format!("split: {}", flow(&split, &s.split.iter().copied().filter(|&i| i < split.len()).collect::<Vec<_>>()))),
+        (!split.is_empty()).then(|| {
+            format!(
+                "split: {}",
+                flow(&split, &s.split.iter().copied().filter(|&i| i < split.len()).collect::<Vec<_>>())
+            )
+        }),
         ex(11).then(|| "preprocess: { impute: none, indicators: false, standardize: false, one_hot: [] }".into()),
-        (!s.spelling[10].is_multiple_of(3)).then(|| format!("adjust: {}", ["backdoor", "optimal"][usize::from(s.spelling[10] % 3 == 2)])),
+        (!s.spelling[10].is_multiple_of(3))
+            .then(|| format!("adjust: {}", ["backdoor", "optimal"][usize::from(s.spelling[10] % 3 == 2)])),
         (s.spelling[11] % 2 == 1).then(|| "metrics: [ate, ate_error]".into()),
         Some(estimators.join("\n")),
         (s.spelling[12] % 2 == 1).then(|| "description: keys do not depend on this".into()),
@@ -191,7 +243,15 @@ fn plan_file(path: &Path) -> Result<Vec<Run>, String> {
     let loaded = spec::load(path).map_err(|e| e.to_string())?;
     let exp = spec::validate(&loaded).map_err(|e| e.to_string())?;
     spec::check(&loaded, &exp).map_err(|e| e.to_string())?;
-    plan(&exp, &PlanContext { data_files: vec![], libtorch: "2.11.0".into(), numerics: causeway::numerics::NumericIdentity::portable() }).map_err(|e| e.to_string())
+    plan(
+        &exp,
+        &PlanContext {
+            data_files: vec![],
+            libtorch: "2.11.0".into(),
+            numerics: causeway::numerics::NumericIdentity::portable(),
+        },
+    )
+    .map_err(|e| e.to_string())
 }
 
 fn keys(runs: &[Run]) -> Vec<(String, String)> {
@@ -244,7 +304,8 @@ type Feeds = Box<dyn Fn(&Run) -> bool>;
 fn apply(m: &Model, change: Change, pick: usize) -> (Model, Feeds) {
     let mut n = m.clone();
     let everything: Box<dyn Fn(&Run) -> bool> = Box::new(|_| true);
-    let estimator = |label: &'static str| -> Box<dyn Fn(&Run) -> bool> { Box::new(move |r: &Run| r.estimator == label) };
+    let estimator =
+        |label: &'static str| -> Box<dyn Fn(&Run) -> bool> { Box::new(move |r: &Run| r.estimator == label) };
     let affected = match change {
         Change::Seed => {
             n.seed = m.seed + 1 + pick as u64;
@@ -332,7 +393,11 @@ proptest! {
 
 #[test]
 fn more_replications_keep_the_keys_of_the_first_ones() {
-    let text = |r: u32| format!("name: reps\nseed: 3\nreplications: {r}\ndataset:\n  simulate:\n    n: 40\n    equations:\n      x: normal(0, 1)\n      t: bernoulli(0.5)\n      y: t + x\n    treatment: t\n    outcome: y\nestimators: [naive, ols]\n");
+    let text = |r: u32| {
+        format!(
+            "name: reps\nseed: 3\nreplications: {r}\ndataset:\n  simulate:\n    n: 40\n    equations:\n      x: normal(0, 1)\n      t: bernoulli(0.5)\n      y: t + x\n    treatment: t\n    outcome: y\nestimators: [naive, ols]\n"
+        )
+    };
     let (two, five) = (plan_text(&text(2)), plan_text(&text(5)));
     assert_eq!(five.len(), 10);
     assert_eq!(keys(&two), keys(&five)[..4]);
@@ -346,4 +411,3 @@ fn every_spelling_reads_as_the_same_number() {
     assert_eq!(spellings, ["0.001", "1e-3", "1.0e-3", "1E-3", "0.0010"]);
     assert_eq!((0..5).map(|how| spell(200.0, how)).collect::<Vec<_>>(), ["200", "2e2", "2.0e2", "2E2", "200.0"]);
 }
-

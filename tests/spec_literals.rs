@@ -44,7 +44,9 @@ fn representable_extremes_are_accepted() {
 fn a_quoted_literal_is_a_string_not_a_number() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("quoted.yaml");
-    let text = std::fs::read_to_string("tests/specs/literals_ok.yaml").unwrap().replace("name: literals", "name: literals\ndescription: '1e400'");
+    let text = std::fs::read_to_string("tests/specs/literals_ok.yaml")
+        .unwrap()
+        .replace("name: literals", "name: literals\ndescription: '1e400'");
     std::fs::write(&path, text).unwrap();
     assert!(check_file(&path).is_ok());
 }

@@ -46,10 +46,7 @@ fn a_listed_metric_is_plotted() {
 fn an_unknown_metric_is_located_with_a_suggestion() {
     let shown = message(&format!("{BASE}plot:\n  metric: pehe_ot\n"));
     assert!(shown.starts_with("plot.yaml:15:11"), "{shown}");
-    assert!(
-        shown.contains("unknown metric `pehe_ot`") && shown.contains("did you mean `pehe_out`?"),
-        "{shown}"
-    );
+    assert!(shown.contains("unknown metric `pehe_ot`") && shown.contains("did you mean `pehe_out`?"), "{shown}");
 }
 
 #[test]

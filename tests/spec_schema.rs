@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use causeway::estimate::{self, Metric, Params};
-use causeway::spec::{self, json_schema, SpecError, SpecErrorKind};
-use serde_json::{json, Value};
+use causeway::spec::{self, SpecError, SpecErrorKind, json_schema};
+use serde_json::{Value, json};
 
 const COMMITTED: &str = "docs/experiment.schema.json";
 
@@ -28,7 +28,10 @@ fn committed_schema_is_current() {
 #[test]
 fn committed_estimator_reference_is_current() {
     let committed = std::fs::read_to_string("docs/estimators.md").unwrap_or_default();
-    assert!(committed == causeway::estimate::registry::reference_markdown(), "docs/estimators.md is stale: run `cargo run -- estimators > docs/estimators.md` and commit it");
+    assert!(
+        committed == causeway::estimate::registry::reference_markdown(),
+        "docs/estimators.md is stale: run `cargo run -- estimators > docs/estimators.md` and commit it"
+    );
 }
 
 // ---- keys and names ---------------------------------------------------------
@@ -76,7 +79,9 @@ fn schema_at(path: &[&str]) -> Value {
     let mut at = &schema["definitions"]["experiment"];
     for key in path {
         at = &at["properties"][*key];
-        if let Some(first) = at.get("anyOf").and_then(|b| b.get(0)).filter(|_| at["anyOf"][1] == json!({ "type": "null" })) {
+        if let Some(first) =
+            at.get("anyOf").and_then(|b| b.get(0)).filter(|_| at["anyOf"][1] == json!({ "type": "null" }))
+        {
             at = first;
         }
     }
@@ -84,7 +89,8 @@ fn schema_at(path: &[&str]) -> Value {
 }
 
 fn property_names(schema: &Value) -> Vec<String> {
-    let mut keys: Vec<String> = schema["properties"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    let mut keys: Vec<String> =
+        schema["properties"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
     keys.sort();
     keys
 }
@@ -130,7 +136,11 @@ fn estimator_kinds_hyperparameters_and_metrics_come_from_the_registry() {
             swept.sort();
         }
         assert_eq!(property_names(&branch["properties"]["sweep"]), swept, "{kind} sweep");
-        assert_eq!(branch["properties"].get("adjust").is_some(), estimate::role(kind) == estimate::Role::Backdoor, "{kind} adjust");
+        assert_eq!(
+            branch["properties"].get("adjust").is_some(),
+            estimate::role(kind) == estimate::Role::Backdoor,
+            "{kind} adjust"
+        );
         assert_eq!(branch["required"], json!([kind]));
     }
     let metrics: Vec<&str> = Metric::ALL.iter().map(Metric::name).collect();
@@ -169,11 +179,17 @@ fn every_name_the_schema_lists_is_accepted_by_causeway_and_the_schema() {
     assert!(texts.len() >= 4 + 5 + 5 + 1 + 4);
     for text in &texts {
         // Validation only: the builtin and file datasets need files a check would read.
-        let checked = load_text(text).and_then(|(loaded, exp)| if text.contains("builtin") || text.contains("file:") { Ok(()) } else { spec::check(&loaded, &exp) });
+        let checked = load_text(text).and_then(|(loaded, exp)| {
+            if text.contains("builtin") || text.contains("file:") { Ok(()) } else { spec::check(&loaded, &exp) }
+        });
         assert!(checked.is_ok(), "{text}\n{checked:?}");
     }
-    let instances: BTreeMap<String, Value> =
-        texts.iter().map(|t| (t.clone(), serde_json::to_value(serde_yaml_ng::from_str::<serde_yaml_ng::Value>(t).unwrap()).unwrap())).collect();
+    let instances: BTreeMap<String, Value> = texts
+        .iter()
+        .map(|t| {
+            (t.clone(), serde_json::to_value(serde_yaml_ng::from_str::<serde_yaml_ng::Value>(t).unwrap()).unwrap())
+        })
+        .collect();
     for (text, errors) in validate_all(&instances) {
         assert!(errors.is_empty(), "the schema rejects\n{text}\n{}", errors.join("\n"));
     }
@@ -191,7 +207,9 @@ fn yaml_files(dir: &str) -> Vec<PathBuf> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "yaml") && !path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('_')) {
+            } else if path.extension().is_some_and(|e| e == "yaml")
+                && !path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('_'))
+            {
                 // `_*.yaml` files are `extends` bases, partial by design.
                 out.push(path);
             }
@@ -214,7 +232,8 @@ fn every_example_experiment_is_valid() {
     files.extend(yaml_files("tests/experiments"));
     files.push("tests/specs/ok_minimal.yaml".into());
     assert!(files.len() >= 10, "only {} example files", files.len());
-    let instances: BTreeMap<String, Value> = files.iter().map(|p| (p.display().to_string(), as_json(p).unwrap())).collect();
+    let instances: BTreeMap<String, Value> =
+        files.iter().map(|p| (p.display().to_string(), as_json(p).unwrap())).collect();
     for (file, errors) in validate_all(&instances) {
         assert!(errors.is_empty(), "{file} fails the schema:\n{}", errors.join("\n"));
         // causeway agrees, so a schema that accepts them is not vacuous.

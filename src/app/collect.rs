@@ -36,7 +36,8 @@ pub fn collect(args: &CollectArgs) -> i32 {
         Err(code) => return code,
     };
     let cache = Cache::new(&args.cache);
-    let outcomes: Vec<Vec<Option<Outcome>>> = prepared.iter().map(|p| p.runs.iter().map(|r| cache.get(&r.key)).collect()).collect();
+    let outcomes: Vec<Vec<Option<Outcome>>> =
+        prepared.iter().map(|p| p.runs.iter().map(|r| cache.get(&r.key)).collect()).collect();
     // write_experiment skips an experiment with a missing run: no partial tables.
     for (p, outs) in prepared.iter().zip(&outcomes) {
         if let Err(e) = write_experiment(p, outs, &[], &args.results) {
@@ -63,7 +64,11 @@ fn missing_runs(prepared: &[Prepared], outcomes: &[Vec<Option<Outcome>>]) -> Vec
     for (p, outs) in prepared.iter().zip(outcomes) {
         for (run, out) in p.runs.iter().zip(outs) {
             if out.is_none() && seen.insert(run.key.as_str()) {
-                missing.push(Missing { experiment: p.experiment.name.clone(), label: run.label.clone(), key: run.key.clone() });
+                missing.push(Missing {
+                    experiment: p.experiment.name.clone(),
+                    label: run.label.clone(),
+                    key: run.key.clone(),
+                });
             }
         }
     }
@@ -93,8 +98,14 @@ fn missing_message(missing: &[Missing], total: usize, args: &CollectArgs) -> Str
 fn summarize(outcomes: &[Vec<Option<Outcome>>], args: &CollectArgs) -> i32 {
     let all = || outcomes.iter().flatten().flatten();
     let failed = all().filter(|o| o.is_failed()).count();
-    let experiments = if outcomes.len() == 1 { "1 experiment".to_string() } else { format!("{} experiments", outcomes.len()) };
-    eprintln!("collected {} runs ({experiments}) from {}: {failed} failed; results in {}", all().count(), args.cache.display(), args.results.display());
+    let experiments =
+        if outcomes.len() == 1 { "1 experiment".to_string() } else { format!("{} experiments", outcomes.len()) };
+    eprintln!(
+        "collected {} runs ({experiments}) from {}: {failed} failed; results in {}",
+        all().count(),
+        args.cache.display(),
+        args.results.display()
+    );
     if failed > 0 { EXIT_FAILED_RUNS } else { EXIT_OK }
 }
 
@@ -103,11 +114,22 @@ mod tests {
     use super::*;
 
     fn args() -> CollectArgs {
-        CollectArgs { paths: vec![PathBuf::from("sweep.yaml")], results: PathBuf::from("results"), cache: PathBuf::from("/shared/store"), root: PathBuf::from(".") }
+        CollectArgs {
+            paths: vec![PathBuf::from("sweep.yaml")],
+            results: PathBuf::from("results"),
+            cache: PathBuf::from("/shared/store"),
+            root: PathBuf::from("."),
+        }
     }
 
     fn missing(n: usize) -> Vec<Missing> {
-        (0..n).map(|i| Missing { experiment: format!("exp{}", i % 2), label: format!("r{i}/ols"), key: format!("{i:02}").repeat(32) }).collect()
+        (0..n)
+            .map(|i| Missing {
+                experiment: format!("exp{}", i % 2),
+                label: format!("r{i}/ols"),
+                key: format!("{i:02}").repeat(32),
+            })
+            .collect()
     }
 
     #[test]

@@ -25,8 +25,7 @@ const PINNED: &[(&str, &str)] = &[
 
 /// sha256 of the libtorch_cpu.so that scripts/setup-libtorch.sh unpacks from the
 /// pinned wheel.
-const PINNED_LIBTORCH_CPU: &str =
-    "99ea9120891528198d73d477714adf14ec662dec467aca8a3940796ccd452e91";
+const PINNED_LIBTORCH_CPU: &str = "99ea9120891528198d73d477714adf14ec662dec467aca8a3940796ccd452e91";
 
 /// `causeway doctor [--env]`.
 pub fn doctor(env: bool) -> i32 {
@@ -51,12 +50,7 @@ fn report(id: &NumericIdentity, digests: &[(&'static str, String)]) -> (String, 
     let ours = resolved.iter().filter(|r| r.1).count();
     let fma = numerics::gemm::has_avx2_fma();
     let _ = writeln!(out, "numeric mode: {}", id.describe());
-    let _ = writeln!(
-        out,
-        "processor: {} (AVX2 and FMA: {})",
-        numerics::cpu_name(),
-        if fma { "yes" } else { "no" }
-    );
+    let _ = writeln!(out, "processor: {} (AVX2 and FMA: {})", numerics::cpu_name(), if fma { "yes" } else { "no" });
     let _ = writeln!(
         out,
         "libtorch: {} ({}); C library: glibc {}",
@@ -111,16 +105,10 @@ fn report(id: &NumericIdentity, digests: &[(&'static str, String)]) -> (String, 
     }
     causes.dedup();
     if causes.is_empty() {
-        let _ = writeln!(
-            out,
-            "result: this machine reproduces the committed tables' network runs"
-        );
+        let _ = writeln!(out, "result: this machine reproduces the committed tables' network runs");
         (out, true)
     } else {
-        let _ = writeln!(
-            out,
-            "result: this machine does NOT reproduce the committed tables' network runs:"
-        );
+        let _ = writeln!(out, "result: this machine does NOT reproduce the committed tables' network runs:");
         for c in causes {
             let _ = writeln!(out, "  - {c}");
         }
@@ -152,19 +140,13 @@ fn cause(part: &str, id: &NumericIdentity, interposed: bool, fma: bool) -> Strin
 
 fn libtorch_build() -> String {
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
-    let Some(path) = maps
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(5))
-        .find(|p| p.ends_with("/libtorch_cpu.so"))
+    let Some(path) = maps.lines().filter_map(|l| l.split_whitespace().nth(5)).find(|p| p.ends_with("/libtorch_cpu.so"))
     else {
         return "libtorch_cpu.so not found in this process".into();
     };
     match crate::hash::sha256_file(std::path::Path::new(path)) {
         Ok(sha) if sha == PINNED_LIBTORCH_CPU => "the pinned wheel's libtorch_cpu.so".into(),
-        Ok(sha) => format!(
-            "{path} has sha256 {}…, not the pinned wheel's build",
-            &sha[..12]
-        ),
+        Ok(sha) => format!("{path} has sha256 {}…, not the pinned wheel's build", &sha[..12]),
         Err(e) => format!("{path}: {e}"),
     }
 }
@@ -174,9 +156,7 @@ fn glibc_version() -> String {
         fn gnu_get_libc_version() -> *const std::ffi::c_char;
     }
     // SAFETY: glibc returns a static NUL-terminated string.
-    unsafe { std::ffi::CStr::from_ptr(gnu_get_libc_version()) }
-        .to_string_lossy()
-        .into_owned()
+    unsafe { std::ffi::CStr::from_ptr(gnu_get_libc_version()) }.to_string_lossy().into_owned()
 }
 
 #[cfg(test)]
@@ -186,16 +166,7 @@ mod tests {
     fn fake(id: &NumericIdentity, flip: Option<&str>) -> (String, bool) {
         let digests: Vec<(&'static str, String)> = PINNED
             .iter()
-            .map(|(p, d)| {
-                (
-                    *p,
-                    if Some(*p) == flip {
-                        "0000000000000000".to_string()
-                    } else {
-                        d.to_string()
-                    },
-                )
-            })
+            .map(|(p, d)| (*p, if Some(*p) == flip { "0000000000000000".to_string() } else { d.to_string() }))
             .collect();
         report(id, &digests)
     }
@@ -206,27 +177,13 @@ mod tests {
         let (text, ok) = fake(&id, None);
         assert!(ok, "{text}");
         let (text, ok) = fake(&id, Some("elementwise"));
-        assert!(
-            !ok && text.contains("DIFFERS")
-                && text.contains("ATen's `avx2` kernels for elementwise"),
-            "{text}"
-        );
-        let custom = NumericIdentity::from_dispatch(
-            NumericMode::Portable,
-            "avx512".into(),
-            "COMPATIBLE".into(),
-            false,
-        );
+        assert!(!ok && text.contains("DIFFERS") && text.contains("ATen's `avx2` kernels for elementwise"), "{text}");
+        let custom = NumericIdentity::from_dispatch(NumericMode::Portable, "avx512".into(), "COMPATIBLE".into(), false);
         assert_eq!(
             cause("reduce", &custom, true, true),
             "ATen runs its `avx512` kernels, not `avx2` (this processor has AVX2 and FMA)"
         );
-        let onednn = NumericIdentity::from_dispatch(
-            NumericMode::Portable,
-            "avx2".into(),
-            "COMPATIBLE".into(),
-            true,
-        );
+        let onednn = NumericIdentity::from_dispatch(NumericMode::Portable, "avx2".into(), "COMPATIBLE".into(), true);
         assert!(cause("lstm", &onednn, true, true).contains("oneDNN"));
     }
 

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use super::{discover, EXIT_BAD_INPUT};
-use crate::run::{prepare, shard_runs, DataSource, Plan, PlanContext, Prepared, Run, Shard};
+use super::{EXIT_BAD_INPUT, discover};
+use crate::run::{DataSource, Plan, PlanContext, Prepared, Run, Shard, prepare, shard_runs};
 use crate::spec::{self, Experiment, Limits};
 
 static LIMITS: OnceLock<Limits> = OnceLock::new();
@@ -48,7 +48,12 @@ pub fn load_experiments(files: &[PathBuf]) -> (Vec<LoadedExperiment>, bool) {
         match checked {
             Ok((loaded, experiment)) => {
                 if let Some(other) = names.insert(experiment.name.clone(), file.clone()) {
-                    eprintln!("error: {}: experiment name `{}` is already used by {}", file.display(), experiment.name, other.display());
+                    eprintln!(
+                        "error: {}: experiment name `{}` is already used by {}",
+                        file.display(),
+                        experiment.name,
+                        other.display()
+                    );
                     eprintln!("  help: each experiment writes results/<name>/, so names must be unique");
                     bad = true;
                     continue;
@@ -78,7 +83,11 @@ pub struct Planned {
 /// its effect. Nothing is expanded.
 pub fn plan_experiment(exp: &Experiment, root: &Path) -> Result<Planned, String> {
     let source = DataSource::read(exp, root).map_err(|e| format!("{}: {e}", exp.name))?;
-    let ctx = PlanContext { data_files: source.hashes(), libtorch: crate::estimate::libtorch_version(), numerics: crate::estimate::numeric_identity() };
+    let ctx = PlanContext {
+        data_files: source.hashes(),
+        libtorch: crate::estimate::libtorch_version(),
+        numerics: crate::estimate::numeric_identity(),
+    };
     let plan = Plan::new(exp, &ctx).map_err(|e| format!("{}: {e}", exp.name))?;
     let prepared = prepare(exp.clone(), Vec::new(), root, source).map_err(|e| format!("{}: {e}", exp.name))?;
     Ok(Planned { plan, prepared })
@@ -132,6 +141,7 @@ pub fn prepare_all(paths: &[PathBuf], root: &Path) -> Result<Vec<Prepared>, i32>
 /// `crate::run::restrict`), each experiment's in plan order.
 pub fn prepare_shard(paths: &[PathBuf], root: &Path, shard: Shard) -> Result<Vec<Prepared>, i32> {
     let planned = plan_all(paths, root)?;
-    let mine = shard_runs(&planned.iter().map(|p| &p.plan).collect::<Vec<_>>(), shard).map_err(|e| fail(e.to_string()))?;
+    let mine =
+        shard_runs(&planned.iter().map(|p| &p.plan).collect::<Vec<_>>(), shard).map_err(|e| fail(e.to_string()))?;
     planned.into_iter().zip(&mine).map(|(p, indices)| expand(p, Some(indices)).map_err(fail)).collect()
 }

@@ -10,14 +10,17 @@ mod show;
 mod slurm;
 mod verify;
 
-pub use collect::{collect, CollectArgs};
+pub use collect::{CollectArgs, collect};
 pub use discover::discover;
 pub use doctor::doctor;
-pub use load::{limits, load_experiments, plan_all, plan_experiment, prepare_all, prepare_shard, set_limits, LoadedExperiment, Planned};
-pub use run::{run, run_shard, RunArgs};
-pub use show::{check, identify, plan, IdentifyFormat};
-pub use slurm::{sbatch_scripts, slurm, SlurmArgs, SlurmError, SlurmJob};
-pub use verify::{verify, VerifyArgs};
+pub use load::{
+    LoadedExperiment, Planned, limits, load_experiments, plan_all, plan_experiment, prepare_all, prepare_shard,
+    set_limits,
+};
+pub use run::{RunArgs, run, run_shard};
+pub use show::{IdentifyFormat, check, identify, plan};
+pub use slurm::{SlurmArgs, SlurmError, SlurmJob, sbatch_scripts, slurm};
+pub use verify::{VerifyArgs, verify};
 
 /// Exit statuses: success, some runs failed, bad input, runs missing from the
 /// store (`causeway collect` before every shard is done), a machine that does

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::load::{prepare_all, prepare_shard};
 use super::{EXIT_FAILED_RUNS, EXIT_INTERNAL, EXIT_IO, EXIT_OK};
 use crate::report::{self, Progress, ProgressMode, Versions};
-use crate::run::{execute, Cache, Event, ExecOptions, Outcome, Prepared, Reporter, RunError, Shard};
+use crate::run::{Cache, Event, ExecOptions, Outcome, Prepared, Reporter, RunError, Shard, execute};
 
 #[derive(Debug, Clone)]
 pub struct RunArgs {
@@ -105,7 +105,10 @@ fn report_damaged(progress: &Progress) {
     if progress.damaged.is_empty() {
         return;
     }
-    eprintln!("warning: {} cache records failed their checksum or did not parse; those runs were recomputed and the records replaced:", progress.damaged.len());
+    eprintln!(
+        "warning: {} cache records failed their checksum or did not parse; those runs were recomputed and the records replaced:",
+        progress.damaged.len()
+    );
     for d in progress.damaged.iter().take(20) {
         eprintln!("  {d}");
     }
@@ -119,7 +122,9 @@ fn report_damaged(progress: &Progress) {
 fn exit_status(e: &RunError) -> i32 {
     match e {
         RunError::Cache { .. } | RunError::Io { .. } => EXIT_IO,
-        RunError::Estimator { .. } | RunError::Pool { .. } | RunError::TooManyRuns { .. } | RunError::Shard { .. } => EXIT_FAILED_RUNS,
+        RunError::Estimator { .. } | RunError::Pool { .. } | RunError::TooManyRuns { .. } | RunError::Shard { .. } => {
+            EXIT_FAILED_RUNS
+        }
     }
 }
 
@@ -149,7 +154,10 @@ fn summarize_run(progress: &Progress, args: &RunArgs) -> i32 {
         if computed == 0 && total > 0 {
             eprintln!("all {total} runs were cached; nothing computed");
         } else {
-            eprintln!("{total} runs: {computed} computed, {cached} cached, {failed} failed, {refused} refused; results in {}", args.results.display());
+            eprintln!(
+                "{total} runs: {computed} computed, {cached} cached, {failed} failed, {refused} refused; results in {}",
+                args.results.display()
+            );
         }
         for f in progress.failures.iter().take(20) {
             eprintln!("  failed: {f}");
@@ -161,7 +169,12 @@ fn summarize_run(progress: &Progress, args: &RunArgs) -> i32 {
 /// Write the tables of one experiment, unless some of its runs were skipped
 /// (a `--fail-fast` stop): partial tables are never written. The folder is
 /// replaced as a whole; a rerun that computed nothing keeps the old timings.
-pub(super) fn write_experiment(p: &Prepared, outcomes: &[Option<Outcome>], timings: &[(String, f64)], results: &Path) -> Result<(), report::WriteError> {
+pub(super) fn write_experiment(
+    p: &Prepared,
+    outcomes: &[Option<Outcome>],
+    timings: &[(String, f64)],
+    results: &Path,
+) -> Result<(), report::WriteError> {
     if outcomes.iter().any(Option::is_none) {
         return Ok(());
     }

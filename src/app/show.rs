@@ -4,8 +4,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::load::{plan_all, plan_experiment};
-use super::{discover, load_experiments, EXIT_BAD_INPUT, EXIT_OK};
-use crate::run::{shard_runs, Run, Shard};
+use super::{EXIT_BAD_INPUT, EXIT_OK, discover, load_experiments};
+use crate::run::{Run, Shard, shard_runs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentifyFormat {
@@ -112,8 +112,12 @@ pub fn identify(paths: &[PathBuf], root: &Path, format: IdentifyFormat) -> i32 {
         let data = crate::run::DataSource::read(&l.experiment, root).map(|s| s.describe().map(str::to_string));
         match crate::run::identification(&l.experiment, root).and_then(|found| data.map(|d| (found, d))) {
             Ok(((text, value), data)) => match format {
-                IdentifyFormat::Text => emit(&format!("{}\n{}{}\n", l.experiment.name, data.map(|d| d + "\n").unwrap_or_default(), text)),
-                IdentifyFormat::Json => json.push(serde_json::json!({ "experiment": l.experiment.name, "data": data, "identification": value })),
+                IdentifyFormat::Text => {
+                    emit(&format!("{}\n{}{}\n", l.experiment.name, data.map(|d| d + "\n").unwrap_or_default(), text))
+                }
+                IdentifyFormat::Json => json.push(
+                    serde_json::json!({ "experiment": l.experiment.name, "data": data, "identification": value }),
+                ),
             },
             Err(e) => {
                 eprintln!("error: {}: {e}", l.experiment.name);

@@ -68,7 +68,9 @@ pub enum SlurmError {
     Time(String),
     #[error("{path}: {message}")]
     Io { path: PathBuf, message: String },
-    #[error("sbatch was not found on PATH: submit from a Slurm login node, or submit the scripts yourself:\n  jobid=$(sbatch --parsable {array}) && sbatch --dependency=afterany:$jobid {collect}")]
+    #[error(
+        "sbatch was not found on PATH: submit from a Slurm login node, or submit the scripts yourself:\n  jobid=$(sbatch --parsable {array}) && sbatch --dependency=afterany:$jobid {collect}"
+    )]
     NoSbatch { array: String, collect: String },
     #[error("sbatch {script} failed ({status}): {stderr}")]
     Sbatch { script: String, status: String, stderr: String },
@@ -106,13 +108,20 @@ pub fn slurm(args: &SlurmArgs) -> i32 {
     };
     describe_written(&sizes, &array, &collect);
     if !args.submit {
-        eprintln!("  submit with: jobid=$(sbatch --parsable {}) && sbatch --dependency=afterany:$jobid {}", array.display(), collect.display());
+        eprintln!(
+            "  submit with: jobid=$(sbatch --parsable {}) && sbatch --dependency=afterany:$jobid {}",
+            array.display(),
+            collect.display()
+        );
         return EXIT_OK;
     }
     match submit(&array, &collect) {
         Ok((array_id, collect_id)) => {
             println!("{array_id} {collect_id}");
-            eprintln!("submitted array job {array_id} ({} tasks) and collect job {collect_id}, which starts when every task has ended", args.array);
+            eprintln!(
+                "submitted array job {array_id} ({} tasks) and collect job {collect_id}, which starts when every task has ended",
+                args.array
+            );
             EXIT_OK
         }
         Err(e) => {
@@ -140,13 +149,16 @@ fn validate(args: &SlurmArgs) -> Result<(), SlurmError> {
         return Err(SlurmError::NoCpus);
     }
     if let Some(p) = &args.partition {
-        let ok = !p.is_empty() && p.split(',').all(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)));
+        let ok = !p.is_empty()
+            && p.split(',')
+                .all(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)));
         if !ok {
             return Err(SlurmError::Partition(p.clone()));
         }
     }
     if let Some(t) = &args.time {
-        let ok = !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == ':' || c == '-') || ["infinite", "unlimited"].contains(&t.to_ascii_lowercase().as_str());
+        let ok = !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == ':' || c == '-')
+            || ["infinite", "unlimited"].contains(&t.to_ascii_lowercase().as_str());
         if !ok {
             return Err(SlurmError::Time(t.clone()));
         }
@@ -272,7 +284,10 @@ fn stores(job: &SlurmJob) -> String {
 
 /// The directives both scripts share, and the job's name and CPUs.
 fn directives(job: &SlurmJob, name: &str, cpus: usize) -> String {
-    let mut text = format!("#SBATCH --job-name={name}\n#SBATCH --cpus-per-task={cpus}\n#SBATCH --chdir={}\n", job.workdir.display());
+    let mut text = format!(
+        "#SBATCH --job-name={name}\n#SBATCH --cpus-per-task={cpus}\n#SBATCH --chdir={}\n",
+        job.workdir.display()
+    );
     if let Some(p) = &job.partition {
         text.push_str(&format!("#SBATCH --partition={p}\n"));
     }
@@ -295,11 +310,18 @@ fn submit(array: &Path, collect: &Path) -> Result<(String, String), SlurmError> 
 }
 
 fn sbatch(extra: &[String], script: &Path, collect: &Path) -> Result<String, SlurmError> {
-    let output = Command::new("sbatch").arg("--parsable").args(extra).arg(script).output().map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => SlurmError::NoSbatch { array: script.display().to_string(), collect: collect.display().to_string() },
-        _ => SlurmError::Io { path: PathBuf::from("sbatch"), message: e.to_string() },
-    })?;
-    let failed = |stderr: String| SlurmError::Sbatch { script: script.display().to_string(), status: output.status.to_string(), stderr };
+    let output =
+        Command::new("sbatch").arg("--parsable").args(extra).arg(script).output().map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                SlurmError::NoSbatch { array: script.display().to_string(), collect: collect.display().to_string() }
+            }
+            _ => SlurmError::Io { path: PathBuf::from("sbatch"), message: e.to_string() },
+        })?;
+    let failed = |stderr: String| SlurmError::Sbatch {
+        script: script.display().to_string(),
+        status: output.status.to_string(),
+        stderr,
+    };
     if !output.status.success() {
         return Err(failed(String::from_utf8_lossy(&output.stderr).trim().to_string()));
     }
@@ -388,7 +410,10 @@ mod tests {
         partition "cpu\n#SBATCH --mem=1" is not a Slurm partition name (letters, digits, `_`, `-`, `.`, and `,` between names)
         time "2 hours" is not a Slurm time limit: use minutes (`30`), `H:MM:SS` (`2:00:00`) or `D-HH` (`1-12`)
         "#);
-        for ok in [SlurmArgs { partition: Some("cpu,gpu-a100".into()), time: Some("1-12:00".into()), ..args() }, SlurmArgs { time: Some("UNLIMITED".into()), ..args() }] {
+        for ok in [
+            SlurmArgs { partition: Some("cpu,gpu-a100".into()), time: Some("1-12:00".into()), ..args() },
+            SlurmArgs { time: Some("UNLIMITED".into()), ..args() },
+        ] {
             assert!(validate(&ok).is_ok());
         }
     }

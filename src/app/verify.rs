@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::load::prepare_all;
 use super::{EXIT_FAILED_RUNS, EXIT_INCOMPLETE, EXIT_IO, EXIT_OK};
-use crate::run::{execute_run, Cache, Lookup, Outcome, Prepared, Run};
+use crate::run::{Cache, Lookup, Outcome, Prepared, Run, execute_run};
 
 /// What `causeway verify` is asked to do.
 #[derive(Debug, Clone)]
@@ -58,7 +58,11 @@ pub fn verify(args: &VerifyArgs) -> i32 {
     let mut seen = BTreeSet::new();
     intact.retain(|&(e, r)| seen.insert(prepared[e].runs[r].key.as_str()));
     let chosen = pick(&intact, args.sample);
-    let pool = match rayon::ThreadPoolBuilder::new().num_threads(args.jobs.max(1)).start_handler(|_| crate::estimate::init_thread()).build() {
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.max(1))
+        .start_handler(|_| crate::estimate::init_thread())
+        .build()
+    {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: cannot start worker threads: {e}");
@@ -80,7 +84,9 @@ pub fn verify(args: &VerifyArgs) -> i32 {
         pool.install(|| {
             damaged
                 .par_iter()
-                .map(|((e, r), _, _)| cache.put(&execute_run(&prepared[*e], &prepared[*e].runs[*r])).map_err(|e| e.to_string()))
+                .map(|((e, r), _, _)| {
+                    cache.put(&execute_run(&prepared[*e], &prepared[*e].runs[*r])).map_err(|e| e.to_string())
+                })
                 .collect()
         })
     } else {
@@ -97,7 +103,12 @@ pub fn verify(args: &VerifyArgs) -> i32 {
         println!("  numeric change: {m}");
     }
     for ((e, r), path, reason) in &damaged {
-        println!("  damaged: {} {} ({}): {reason}", prepared[*e].experiment.name, prepared[*e].runs[*r].label, path.display());
+        println!(
+            "  damaged: {} {} ({}): {reason}",
+            prepared[*e].experiment.name,
+            prepared[*e].runs[*r].label,
+            path.display()
+        );
     }
     if let Some(error) = repaired.iter().find_map(|r| r.as_ref().err()) {
         eprintln!("error: {error}");
@@ -106,7 +117,9 @@ pub fn verify(args: &VerifyArgs) -> i32 {
     if args.repair && !damaged.is_empty() {
         println!("repaired {} damaged records (recomputed and replaced)", damaged.len());
     } else if !damaged.is_empty() {
-        println!("  help: the store was altered outside causeway (a disk error or an edit); `causeway run` recomputes such records, or run `causeway verify --repair` to replace them now");
+        println!(
+            "  help: the store was altered outside causeway (a disk error or an edit); `causeway run` recomputes such records, or run `causeway verify --repair` to replace them now"
+        );
     }
     if chosen.is_empty() && damaged.is_empty() {
         eprintln!("error: no stored runs of these experiments in {}: nothing was verified", args.cache.display());
@@ -125,8 +138,17 @@ fn describe(experiment: &str, run: &Run, before: &Outcome, again: &Outcome) -> S
         .filter(|(a, b)| a != b)
         .map(|((name, a), (_, b))| format!("{name}: stored {a:?}, recomputed {b:?}"))
         .collect();
-    let detail = if diff.is_empty() { format!("stored {:?}, recomputed {:?}", before.status, again.status) } else { diff.join("; ") };
-    format!("{experiment} {} (key {}): {detail}; bump the algorithm version of `{}` or its data source", run.label, &run.key[..12], run.kind)
+    let detail = if diff.is_empty() {
+        format!("stored {:?}, recomputed {:?}", before.status, again.status)
+    } else {
+        diff.join("; ")
+    };
+    format!(
+        "{experiment} {} (key {}): {detail}; bump the algorithm version of `{}` or its data source",
+        run.label,
+        &run.key[..12],
+        run.kind
+    )
 }
 
 #[cfg(test)]

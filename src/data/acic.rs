@@ -8,10 +8,10 @@
 
 use rand::Rng;
 
+use super::builtin::BuiltinFiles;
 use super::csv::Table;
 use super::error::DataError;
 use super::load::treatment_column;
-use super::builtin::BuiltinFiles;
 use super::manifest::DatasetEntry;
 use super::{CausalData, Truth};
 use crate::rng::RunRng;

@@ -7,32 +7,24 @@ use super::error::DataError;
 /// The error of failing to allocate `count` values of `T` for `what`.
 fn out_of_memory<T>(count: usize, what: &str) -> DataError {
     let bytes = (count as u64).saturating_mul(std::mem::size_of::<T>() as u64);
-    DataError::OutOfMemory {
-        what: what.to_string(),
-        size: crate::spec::bytes_text(bytes),
-    }
+    DataError::OutOfMemory { what: what.to_string(), size: crate::spec::bytes_text(bytes) }
 }
 
 /// An empty vector with room for `count` values.
 pub(crate) fn with_capacity<T>(count: usize, what: &str) -> Result<Vec<T>, DataError> {
     let mut out = Vec::new();
-    out.try_reserve_exact(count)
-        .map_err(|_| out_of_memory::<T>(count, what))?;
+    out.try_reserve_exact(count).map_err(|_| out_of_memory::<T>(count, what))?;
     Ok(out)
 }
 
 /// Room for one more value in `out` (growing it as `push` would).
 pub(crate) fn reserve_one<T>(out: &mut Vec<T>, what: &str) -> Result<(), DataError> {
-    out.try_reserve(1)
-        .map_err(|_| out_of_memory::<T>(out.len().saturating_add(1), what))
+    out.try_reserve(1).map_err(|_| out_of_memory::<T>(out.len().saturating_add(1), what))
 }
 
 /// The values of `iter` in a vector allocated fallibly, at once when the
 /// iterator knows its length (an upper bound, for a filter).
-pub(crate) fn collect<T>(
-    iter: impl IntoIterator<Item = T>,
-    what: &str,
-) -> Result<Vec<T>, DataError> {
+pub(crate) fn collect<T>(iter: impl IntoIterator<Item = T>, what: &str) -> Result<Vec<T>, DataError> {
     let iter = iter.into_iter();
     let (lower, upper) = iter.size_hint();
     let mut out = with_capacity(upper.unwrap_or(lower), what)?;
@@ -59,15 +51,8 @@ mod tests {
     #[test]
     fn an_impossible_size_is_an_error_not_an_abort() {
         let err = with_capacity::<f64>(usize::MAX / 16, "the test column").unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("cannot allocate 8.0 EiB for the test column"),
-            "{err}"
-        );
-        assert_eq!(
-            collect((0..5).filter(|i| i % 2 == 0), "x").unwrap(),
-            [0, 2, 4]
-        );
+        assert!(err.to_string().starts_with("cannot allocate 8.0 EiB for the test column"), "{err}");
+        assert_eq!(collect((0..5).filter(|i| i % 2 == 0), "x").unwrap(), [0, 2, 4]);
         assert_eq!(copy(&[1.0, 2.0], "x").unwrap(), [1.0, 2.0]);
     }
 }

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::error::DataError;
 use super::csv::Table;
+use super::error::DataError;
 use super::hash::read_verified;
 use super::manifest::{Manifest, unknown_dataset};
 use super::{CausalData, acic, ihdp, lalonde, nhefs};

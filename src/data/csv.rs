@@ -37,7 +37,12 @@ impl Table {
         let mut seen = std::collections::HashMap::new();
         for (j, h) in headers.iter().enumerate() {
             if let Some(first) = seen.insert(h.as_str(), j) {
-                return Err(DataError::DuplicateColumn { path: path.to_path_buf(), column: h.clone(), first: first + 1, second: j + 1 });
+                return Err(DataError::DuplicateColumn {
+                    path: path.to_path_buf(),
+                    column: h.clone(),
+                    first: first + 1,
+                    second: j + 1,
+                });
             }
         }
         let (mut rows, mut lines) = (Vec::new(), Vec::new());
@@ -118,11 +123,7 @@ impl Table {
 
     /// Append the rows of `other`, matching columns by name.
     pub fn append(&mut self, other: &Table) -> Result<(), DataError> {
-        let order = self
-            .headers
-            .iter()
-            .map(|h| other.column_index(h))
-            .collect::<Result<Vec<_>, _>>()?;
+        let order = self.headers.iter().map(|h| other.column_index(h)).collect::<Result<Vec<_>, _>>()?;
         for (row, line) in other.rows.iter().zip(&other.lines) {
             self.rows.push(order.iter().map(|&j| row[j].clone()).collect());
             self.lines.push(*line);

@@ -10,7 +10,9 @@ pub enum DataError {
     #[error("{path}: no such file")]
     NotFound { path: PathBuf },
 
-    #[error("{path}: no such file: builtin datasets are read from <root>/datasets/; run from the causeway folder or pass `--root` with its path")]
+    #[error(
+        "{path}: no such file: builtin datasets are read from <root>/datasets/; run from the causeway folder or pass `--root` with its path"
+    )]
     NoManifest { path: PathBuf },
 
     #[error("{path}: cannot read the file: {message}")]
@@ -22,7 +24,9 @@ pub enum DataError {
     #[error("{path}: line {line}: {message}")]
     Malformed { path: PathBuf, line: u64, message: String },
 
-    #[error("{path}: line 1: column '{column}' appears twice (columns {first} and {second}); rename one, since causeway cannot tell which is meant")]
+    #[error(
+        "{path}: line 1: column '{column}' appears twice (columns {first} and {second}); rename one, since causeway cannot tell which is meant"
+    )]
     DuplicateColumn { path: PathBuf, column: String, first: usize, second: usize },
 
     #[error("{path}: the header row is not followed by any data rows")]

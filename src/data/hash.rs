@@ -20,11 +20,7 @@ pub(crate) fn read_verified(path: &Path, expected: &str) -> Result<Vec<u8>, Data
     let bytes = read_bytes(path)?;
     let actual = sha256_hex(&bytes);
     if actual != expected.to_lowercase() {
-        return Err(DataError::HashMismatch {
-            path: path.to_path_buf(),
-            expected: expected.to_string(),
-            actual,
-        });
+        return Err(DataError::HashMismatch { path: path.to_path_buf(), expected: expected.to_string(), actual });
     }
     Ok(bytes)
 }
@@ -36,13 +32,7 @@ mod tests {
     #[test]
     fn known_digests() {
         // FIPS 180-2 test vectors.
-        assert_eq!(
-            sha256_hex(b""),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

@@ -5,10 +5,10 @@
 //! NSW treated and NSW controls ($1794.34, Dehejia and Wahba 1999, Table 1), computed
 //! here from the NSW file itself rather than typed in.
 
+use super::builtin::BuiltinFiles;
 use super::csv::Table;
 use super::error::DataError;
 use super::load::{causal_from_table, outcome_column, treatment_column};
-use super::builtin::BuiltinFiles;
 use super::manifest::DatasetEntry;
 use super::{CausalData, Truth};
 

@@ -120,11 +120,9 @@ pub(crate) fn treatment_column(table: &Table, name: &str) -> Result<Vec<f64>, Da
 pub(crate) fn outcome_column(table: &Table, name: &str) -> Result<Vec<f64>, DataError> {
     let values = table.numeric(name)?;
     match values.iter().position(|v| v.is_nan()) {
-        Some(row) => Err(DataError::OutcomeMissing {
-            path: table.path.clone(),
-            line: table.line(row),
-            column: name.to_string(),
-        }),
+        Some(row) => {
+            Err(DataError::OutcomeMissing { path: table.path.clone(), line: table.line(row), column: name.to_string() })
+        }
         None => Ok(values),
     }
 }

@@ -21,13 +21,16 @@ mod preprocess;
 mod preprocess_log;
 mod split;
 
-pub use builtin::{ALGORITHM_VERSION, BUILTIN_NAMES, BuiltinFiles, BuiltinOptions, builtin_file_hashes, draws_per_replication, load_builtin};
+pub use builtin::{
+    ALGORITHM_VERSION, BUILTIN_NAMES, BuiltinFiles, BuiltinOptions, builtin_file_hashes, draws_per_replication,
+    load_builtin,
+};
 pub use causal::{CausalData, Truth};
 pub use error::DataError;
 pub use hash::sha256_hex;
 pub use ihdp::Surface;
 pub use impute::Impute;
-pub use load::{check_csv, load_csv, load_csv_bytes, load_csv_levels, Levels};
+pub use load::{Levels, check_csv, load_csv, load_csv_bytes, load_csv_levels};
 pub use manifest::{Archive, DatasetEntry, FileEntry, MANIFEST_SCHEMA, Manifest, TruthKind};
 pub use preprocess::{PreprocessConfig, fit_transform, select_and_drop, select_and_drop_rows};
 pub use preprocess_log::{Imputed, OneHot, PreprocessLog, Standardized};

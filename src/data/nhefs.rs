@@ -5,9 +5,9 @@
 //! (censoring is ignored), leaving 1,566 of 1,629. Education, exercise and active
 //! stay as numeric codes; the manifest marks them categorical for one-hot coding.
 
+use super::builtin::BuiltinFiles;
 use super::error::DataError;
 use super::load::causal_from_table;
-use super::builtin::BuiltinFiles;
 use super::manifest::DatasetEntry;
 use super::{CausalData, Truth};
 

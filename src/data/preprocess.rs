@@ -82,12 +82,18 @@ pub fn select_and_drop_rows(
     if let Some(name) = covariates.iter().enumerate().find(|(i, n)| covariates[..*i].contains(n)).map(|(_, n)| n) {
         return Err(DataError::DuplicateCovariate { name: name.clone() });
     }
-    let selected = columns.iter().map(|&j| alloc::copy(&data.covariates[j], "a covariate column")).collect::<Result<Vec<_>, _>>()?;
+    let selected = columns
+        .iter()
+        .map(|&j| alloc::copy(&data.covariates[j], "a covariate column"))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut out = with_covariates(data, covariates.to_vec(), selected)?;
     log.covariates_kept = covariates.len();
     log.covariates_available = data.n_covariates();
     if cfg.impute == Impute::Drop {
-        let complete = alloc::collect((0..out.n_rows()).filter(|&i| out.covariates.iter().all(|c| !c[i].is_nan())), "the complete rows")?;
+        let complete = alloc::collect(
+            (0..out.n_rows()).filter(|&i| out.covariates.iter().all(|c| !c[i].is_nan())),
+            "the complete rows",
+        )?;
         log.rows_dropped += out.n_rows() - complete.len();
         out = keep_rows(&out, &complete)?;
         return Ok((out, Some(complete)));
@@ -111,12 +117,29 @@ pub fn fit_transform(
         let missing = alloc::collect(column.iter().map(|v| v.is_nan()), "the missing cells")?;
         let filled = impute_column(name, column, &split.train, categorical, cfg.impute, log)?;
         if categorical {
-            one_hot(name, &filled, &split.train, cfg.levels.get(name).map(Vec::as_slice), &mut names, &mut columns, log)?;
+            one_hot(
+                name,
+                &filled,
+                &split.train,
+                cfg.levels.get(name).map(Vec::as_slice),
+                &mut names,
+                &mut columns,
+                log,
+            )?;
         } else {
-            let square = if cfg.squares.contains(name) { Some(square(name, &filled, &split.train, log)?) } else { None };
+            let square =
+                if cfg.squares.contains(name) { Some(square(name, &filled, &split.train, log)?) } else { None };
             push_numeric(name.clone(), filled, &split.train, cfg.standardize, &mut names, &mut columns, log)?;
             if let Some(square) = square {
-                push_numeric(format!("{name}^2"), square, &split.train, cfg.standardize, &mut names, &mut columns, log)?;
+                push_numeric(
+                    format!("{name}^2"),
+                    square,
+                    &split.train,
+                    cfg.standardize,
+                    &mut names,
+                    &mut columns,
+                    log,
+                )?;
             }
         }
         if cfg.indicators && split.train.iter().any(|&i| missing[i]) {
@@ -131,9 +154,16 @@ pub fn fit_transform(
 
 /// `data` with other covariates: a copy of its treatment, outcome and truth,
 /// allocated fallibly (the covariates of `data` are not copied).
-fn with_covariates(data: &CausalData, covariate_names: Vec<String>, covariates: Vec<Vec<f64>>) -> Result<CausalData, DataError> {
+fn with_covariates(
+    data: &CausalData,
+    covariate_names: Vec<String>,
+    covariates: Vec<Vec<f64>>,
+) -> Result<CausalData, DataError> {
     let truth = match &data.truth {
-        Truth::Potential { mu0, mu1 } => Truth::Potential { mu0: alloc::copy(mu0, "the true outcomes")?, mu1: alloc::copy(mu1, "the true outcomes")? },
+        Truth::Potential { mu0, mu1 } => Truth::Potential {
+            mu0: alloc::copy(mu0, "the true outcomes")?,
+            mu1: alloc::copy(mu1, "the true outcomes")?,
+        },
         other => other.clone(),
     };
     Ok(CausalData {
@@ -199,7 +229,8 @@ fn impute_column(
         return Err(DataError::MissingValues { column: name.to_string(), count: cells });
     }
     let method = if categorical { Impute::MostFrequent } else { method };
-    let observed = alloc::collect(train.iter().map(|&i| column[i]).filter(|v| !v.is_nan()), "the observed training values")?;
+    let observed =
+        alloc::collect(train.iter().map(|&i| column[i]).filter(|v| !v.is_nan()), "the observed training values")?;
     let value = fill_value(method, &observed).ok_or_else(|| DataError::NothingToImpute { column: name.to_string() })?;
     log.imputed.push(Imputed { column: name.to_string(), cells, method: method.name().replace('_', " "), value });
     alloc::collect(column.iter().map(|v| if v.is_nan() { value } else { *v }), "an imputed column")
@@ -236,7 +267,12 @@ fn training_values(column: &[f64], train: &[usize]) -> Result<Vec<f64>, DataErro
 }
 
 /// Centre and scale by training mean and sd when the training rows hold more than two values.
-fn standardize(name: &str, mut column: Vec<f64>, train: &[usize], log: &mut PreprocessLog) -> Result<Vec<f64>, DataError> {
+fn standardize(
+    name: &str,
+    mut column: Vec<f64>,
+    train: &[usize],
+    log: &mut PreprocessLog,
+) -> Result<Vec<f64>, DataError> {
     let values = training_values(&column, train)?;
     if distinct(&values).len() <= 2 {
         return Ok(column);

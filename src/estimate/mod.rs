@@ -16,7 +16,10 @@ pub mod registry;
 pub use error::EstimateError;
 pub use estimator::{Estimate, Estimator, Params};
 pub use neural::{libtorch_version, numeric_identity};
-pub use registry::{Kind, Role, algorithm_version, build, classical_kinds, kinds, late_defaults, neural_kinds, resolve, role, uses_libtorch};
+pub use registry::{
+    Kind, Role, algorithm_version, build, classical_kinds, kinds, late_defaults, neural_kinds, resolve, role,
+    uses_libtorch,
+};
 
 /// Call once in every worker thread before running estimators. The classical
 /// estimators need nothing; the neural ones pin libtorch to one thread.

@@ -71,7 +71,11 @@ fn unknown_key_message(key: &str, known: &Params) -> String {
 /// The candidate nearest to `word` by edit distance, if it is close enough to be
 /// a plausible misspelling (`crate::suggest::distance_if_plausible`).
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates.iter().filter_map(|c| crate::suggest::distance_if_plausible(word, c).map(|d| (d, *c))).min().map(|(_, c)| c)
+    candidates
+        .iter()
+        .filter_map(|c| crate::suggest::distance_if_plausible(word, c).map(|d| (d, *c)))
+        .min()
+        .map(|(_, c)| c)
 }
 
 /// Check that `value` lies in the open interval (`lo`, `hi`).

@@ -7,9 +7,9 @@
 //!
 //! Adding an estimator is its file (with its `Kind`) and one line in `KINDS`.
 
-use super::{EstimateError, Estimator, Params};
 use super::guard::FiniteGuard;
 use super::params::{Hyper, closest, parse, to_params};
+use super::{EstimateError, Estimator, Params};
 
 /// Which covariates identification hands an estimator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,7 +152,13 @@ pub fn reference_markdown() -> String {
             Role::Backdoor => "a backdoor adjustment set (refused when the graph has none)",
             Role::FrontDoor => "the front-door mediators",
         };
-        out += &format!("\n## `{}`\n\n{}\n\n- covariates: {role}\n- algorithm version: {}{}\n", k.name, k.summary, k.version, if k.uses_libtorch { " (libtorch; its keys carry the numeric mode)" } else { "" });
+        out += &format!(
+            "\n## `{}`\n\n{}\n\n- covariates: {role}\n- algorithm version: {}{}\n",
+            k.name,
+            k.summary,
+            k.version,
+            if k.uses_libtorch { " (libtorch; its keys carry the numeric mode)" } else { "" }
+        );
         let mut defaults = resolve(k.name, &Params::new()).unwrap_or_default();
         defaults.extend((k.late_defaults)());
         if defaults.is_empty() {

@@ -21,11 +21,7 @@ impl Admg {
     /// Build an ADMG over `nodes` with `directed` (from, to) and `bidirected`
     /// (either order) edges. Fails like `Dag::new`, and also on bidirected
     /// self-loops and bidirected edges listed twice. O(V + E).
-    pub fn new<S: AsRef<str>>(
-        nodes: &[S],
-        directed: &[(S, S)],
-        bidirected: &[(S, S)],
-    ) -> Result<Admg, GraphError> {
+    pub fn new<S: AsRef<str>>(nodes: &[S], directed: &[(S, S)], bidirected: &[(S, S)]) -> Result<Admg, GraphError> {
         let dag = Dag::new(nodes, directed)?;
         let mut pairs = Vec::with_capacity(bidirected.len());
         for (a, b) in bidirected {

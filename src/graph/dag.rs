@@ -31,9 +31,7 @@ impl Dag {
                 return Err(GraphError::DuplicateNode { node: name.clone() });
             }
         }
-        let lookup = |name: &str| {
-            index.get(name).copied().ok_or_else(|| super::suggest::unknown_node(name, &names))
-        };
+        let lookup = |name: &str| index.get(name).copied().ok_or_else(|| super::suggest::unknown_node(name, &names));
         let mut parents = vec![Vec::new(); names.len()];
         let mut children = vec![Vec::new(); names.len()];
         for (from, to) in edges {
@@ -47,9 +45,8 @@ impl Dag {
             children[a].push(b);
             parents[b].push(a);
         }
-        let topo = topological_order(&children).map_err(|cycle| GraphError::Cycle {
-            cycle: cycle.iter().map(|&i| names[i].clone()).collect(),
-        })?;
+        let topo = topological_order(&children)
+            .map_err(|cycle| GraphError::Cycle { cycle: cycle.iter().map(|&i| names[i].clone()).collect() })?;
         Ok(Dag { names, index, parents, children, topo })
     }
 

@@ -118,9 +118,7 @@ impl Term {
             Term::Prob { vars, given } => Expr::Prob { vars: g.sorted_names(vars), given: g.sorted_names(given) },
             Term::Sum { over, body } => Expr::Sum { over: g.sorted_names(over), body: Box::new(body.named(g)) },
             Term::Product(fs) => Expr::Product { factors: fs.iter().map(|f| f.named(g)).collect() },
-            Term::Fraction { num, den } => {
-                Expr::Fraction { num: Box::new(num.named(g)), den: Box::new(den.named(g)) }
-            }
+            Term::Fraction { num, den } => Expr::Fraction { num: Box::new(num.named(g)), den: Box::new(den.named(g)) },
         }
     }
 }
@@ -187,10 +185,21 @@ fn sum_of_product(mut over: NodeSet, mut factors: Vec<Term>) -> Term {
 pub enum Expr {
     One,
     /// `P(vars | given)` of the observed distribution.
-    Prob { vars: Vec<String>, given: Vec<String> },
-    Sum { over: Vec<String>, body: Box<Expr> },
-    Product { factors: Vec<Expr> },
-    Fraction { num: Box<Expr>, den: Box<Expr> },
+    Prob {
+        vars: Vec<String>,
+        given: Vec<String>,
+    },
+    Sum {
+        over: Vec<String>,
+        body: Box<Expr>,
+    },
+    Product {
+        factors: Vec<Expr>,
+    },
+    Fraction {
+        num: Box<Expr>,
+        den: Box<Expr>,
+    },
 }
 
 impl Expr {
@@ -230,8 +239,8 @@ impl Expr {
                     if i > 0 {
                         out.push(' ');
                     }
-                    let bracket = matches!(f, Expr::Sum { .. }) && i + 1 < factors.len()
-                        || matches!(f, Expr::Fraction { .. });
+                    let bracket =
+                        matches!(f, Expr::Sum { .. }) && i + 1 < factors.len() || matches!(f, Expr::Fraction { .. });
                     wrap(f, bracket, scope, out);
                 }
             }
@@ -282,10 +291,8 @@ impl Scope {
 
     /// Names as printed (innermost binding wins), comma-separated.
     fn show(&self, names: &[String]) -> String {
-        let printed: Vec<&str> = names
-            .iter()
-            .map(|n| self.shown.get(n).and_then(|s| s.last()).map_or(n.as_str(), String::as_str))
-            .collect();
+        let printed: Vec<&str> =
+            names.iter().map(|n| self.shown.get(n).and_then(|s| s.last()).map_or(n.as_str(), String::as_str)).collect();
         printed.join(", ")
     }
 }

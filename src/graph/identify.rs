@@ -68,7 +68,12 @@ impl AdjustStrategy {
 
 /// The covariate set for adjustment-based estimators (sorted names), or an
 /// error saying why none is valid and what identifies the effect instead.
-pub fn adjustment_set(g: &Admg, treatment: &str, outcome: &str, strategy: &AdjustStrategy) -> Result<Vec<String>, GraphError> {
+pub fn adjustment_set(
+    g: &Admg,
+    treatment: &str,
+    outcome: &str,
+    strategy: &AdjustStrategy,
+) -> Result<Vec<String>, GraphError> {
     let (x, y) = endpoints(g, treatment, outcome)?;
     match covariates(g, x, y, strategy)? {
         Some(set) => Ok(g.sorted_names(&set)),
@@ -131,7 +136,12 @@ pub struct Identification {
 }
 
 /// Identify the effect of `treatment` on `outcome` in every way this module knows.
-pub fn identify(g: &Admg, treatment: &str, outcome: &str, strategy: &AdjustStrategy) -> Result<Identification, GraphError> {
+pub fn identify(
+    g: &Admg,
+    treatment: &str,
+    outcome: &str,
+    strategy: &AdjustStrategy,
+) -> Result<Identification, GraphError> {
     let (x, y) = endpoints(g, treatment, outcome)?;
     let (minimal, truncated) = minimal_adjustment_sets(g, x, y, MINIMAL_LIMIT);
     let optimal = optimal_adjustment_set(g, x, y);
@@ -220,7 +230,9 @@ fn no_valid_set(g: &Admg, x: NodeId, y: NodeId, front_door: Option<&NodeSet>, id
     let reason = if g.siblings(x).contains(&y) {
         format!("`{tn}` and `{yn}` share an unobserved confounder (`{tn} <-> {yn}`)")
     } else {
-        format!("every backdoor path from `{tn}` to `{yn}` stays open whatever observed pre-treatment covariates are adjusted for")
+        format!(
+            "every backdoor path from `{tn}` to `{yn}` stays open whatever observed pre-treatment covariates are adjusted for"
+        )
     };
     let alternative = match (front_door, id) {
         (Some(z), _) => format!(
@@ -228,7 +240,9 @@ fn no_valid_set(g: &Admg, x: NodeId, y: NodeId, front_door: Option<&NodeSet>, id
             g.sorted_names(z).join(", ")
         ),
         (None, Ok(e)) => {
-            format!("the ID algorithm identifies it as P({yn} | do({tn})) = {e}, which adjustment-based estimators cannot use")
+            format!(
+                "the ID algorithm identifies it as P({yn} | do({tn})) = {e}, which adjustment-based estimators cannot use"
+            )
         }
         (None, Err(h)) => format!(
             "the effect is not identifiable at all (hedge F = {{{}}}, F' = {{{}}})",
@@ -256,7 +270,8 @@ impl fmt::Display for Identification {
             writeln!(f, "    minimal: {}{more}", sets.join(", "))?;
         }
         if let Some(o) = &self.optimal_set {
-            let note = if self.optimal_guaranteed { "" } else { " (valid; optimality not guaranteed with `<->` edges)" };
+            let note =
+                if self.optimal_guaranteed { "" } else { " (valid; optimality not guaranteed with `<->` edges)" };
             writeln!(f, "    optimal (O-set): {}{note}", braces(o))?;
         }
         let validity = if self.pre_treatment_valid { "valid" } else { "NOT valid" };

@@ -52,13 +52,7 @@ fn parents_of(view: &View, set: &NodeSet) -> NodeSet {
 /// Spouses reachable from the causal nodes along bidirected edges through
 /// admissible nodes (Runge 2021, definition of the O-set's collider part).
 /// None when the treatment itself is such a spouse: then no set is valid.
-fn collider_extension(
-    g: &Admg,
-    x: NodeId,
-    causal: &NodeSet,
-    parents: &NodeSet,
-    excluded: &NodeSet,
-) -> Option<NodeSet> {
+fn collider_extension(g: &Admg, x: NodeId, causal: &NodeSet, parents: &NodeSet, excluded: &NodeSet) -> Option<NodeSet> {
     let full = View::full(g);
     let xs = NodeSet::from_ids(0, [x]);
     let valid_ancestors = full.ancestors(&xs.union(causal)).difference(excluded);
@@ -75,8 +69,7 @@ fn collider_extension(
                 continue;
             }
             let admissible = !excluded.contains(s)
-                && (valid_ancestors.contains(s)
-                    || !m_connected(&full, &xs, &conditioning.without(s)).contains(s));
+                && (valid_ancestors.contains(s) || !m_connected(&full, &xs, &conditioning.without(s)).contains(s));
             if admissible {
                 colliders.insert(s);
                 frontier.push(s);
@@ -96,12 +89,7 @@ mod tests {
     fn prefers_parents_of_the_outcome() {
         // Henckel et al. 2022, example: z1 -> x -> y, z1 -> z2 -> y. The O-set
         // is {z2} (parent of y), not {z1}: it explains outcome variance.
-        let g = Admg::new(
-            &["z1", "z2", "x", "y"],
-            &[("z1", "x"), ("x", "y"), ("z1", "z2"), ("z2", "y")],
-            &[],
-        )
-        .unwrap();
+        let g = Admg::new(&["z1", "z2", "x", "y"], &[("z1", "x"), ("x", "y"), ("z1", "z2"), ("z2", "y")], &[]).unwrap();
         assert_eq!(optimal_adjustment_set(&g, 2, 3), Some(NodeSet::from_ids(4, [1])));
     }
 }

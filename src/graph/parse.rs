@@ -87,7 +87,8 @@ fn parse_edge(text: &str) -> Result<Edge<'_>, (usize, GraphError)> {
 /// The node name starting at `start` and the offset after it, or the offset
 /// where a name was expected.
 fn name_at(text: &str, start: usize) -> Result<((&str, usize), usize), usize> {
-    let len = text[start..].find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).unwrap_or(text.len() - start);
+    let len =
+        text[start..].find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).unwrap_or(text.len() - start);
     if len == 0 { Err(start) } else { Ok(((&text[start..start + len], start), start + len)) }
 }
 

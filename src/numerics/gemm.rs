@@ -88,11 +88,7 @@ pub unsafe fn sgemm(
         }
         for q in 0..n_panels {
             let panel = &bp[q * k * NR..(q + 1) * k * NR];
-            let acc = if avx2 {
-                kernel_avx2(&ap, panel)
-            } else {
-                kernel(&ap, panel)
-            };
+            let acc = if avx2 { kernel_avx2(&ap, panel) } else { kernel(&ap, panel) };
             for (j, column) in acc.iter().enumerate().take(NR.min(n - q * NR)) {
                 for (i, &v) in column.iter().enumerate().take(rows) {
                     let p = at(i0 + i, q * NR + j);
@@ -187,16 +183,7 @@ mod tests {
 
     /// The definition, element by element: a fused chain over k in order.
     #[allow(clippy::too_many_arguments)] // the BLAS signature, argument for argument
-    fn oracle(
-        m: usize,
-        n: usize,
-        k: usize,
-        alpha: f32,
-        a: &[f32],
-        b: &[f32],
-        beta: f32,
-        c: &mut [f32],
-    ) {
+    fn oracle(m: usize, n: usize, k: usize, alpha: f32, a: &[f32], b: &[f32], beta: f32, c: &mut [f32]) {
         for i in 0..m {
             for j in 0..n {
                 let mut acc = 0f32;
@@ -204,34 +191,19 @@ mod tests {
                     acc = a[i * k + p].mul_add(b[p * n + j], acc);
                 }
                 let t = if alpha == 1.0 { acc } else { alpha * acc };
-                c[i * n + j] = if beta == 0.0 {
-                    t
-                } else {
-                    t + beta * c[i * n + j]
-                };
+                c[i * n + j] = if beta == 0.0 { t } else { t + beta * c[i * n + j] };
             }
         }
     }
 
     fn row_major(ptr: *const f32, cols: usize) -> Strided<*const f32> {
-        Strided {
-            ptr,
-            rs: cols as isize,
-            cs: 1,
-        }
+        Strided { ptr, rs: cols as isize, cs: 1 }
     }
 
     #[test]
     fn equals_the_fused_chain_bit_for_bit_on_ragged_shapes() {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
-        for &(m, n, k) in &[
-            (1, 1, 1),
-            (17, 7, 3),
-            (100, 200, 25),
-            (33, 13, 0),
-            (5, 1, 300),
-            (16, 6, 16),
-        ] {
+        for &(m, n, k) in &[(1, 1, 1), (17, 7, 3), (100, 200, 25), (33, 13, 0), (5, 1, 300), (16, 6, 16)] {
             for &(alpha, beta) in &[(1.0, 0.0), (0.5, 1.0), (-2.0, 0.25)] {
                 let (a, b) = (random(m * k, &mut rng), random(k * n, &mut rng));
                 let c0 = random(m * n, &mut rng);
@@ -246,19 +218,11 @@ mod tests {
                         row_major(a.as_ptr(), k),
                         row_major(b.as_ptr(), n),
                         beta,
-                        Strided {
-                            ptr: got.as_mut_ptr(),
-                            rs: n as isize,
-                            cs: 1,
-                        },
+                        Strided { ptr: got.as_mut_ptr(), rs: n as isize, cs: 1 },
                     );
                 }
                 let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(
-                    bits(&got),
-                    bits(&want),
-                    "m={m} n={n} k={k} alpha={alpha} beta={beta}"
-                );
+                assert_eq!(bits(&got), bits(&want), "m={m} n={n} k={k} alpha={alpha} beta={beta}");
             }
         }
     }
@@ -281,11 +245,7 @@ mod tests {
                 row_major(a.as_ptr(), k),
                 row_major(b.as_ptr(), n),
                 0.0,
-                Strided {
-                    ptr: c1.as_mut_ptr(),
-                    rs: n as isize,
-                    cs: 1,
-                },
+                Strided { ptr: c1.as_mut_ptr(), rs: n as isize, cs: 1 },
             );
             // beta = 0 must not read C (it holds NaN here).
             sgemm(
@@ -293,22 +253,10 @@ mod tests {
                 n,
                 k,
                 1.0,
-                Strided {
-                    ptr: at.as_ptr(),
-                    rs: 1,
-                    cs: m as isize,
-                },
-                Strided {
-                    ptr: bt.as_ptr(),
-                    rs: 1,
-                    cs: k as isize,
-                },
+                Strided { ptr: at.as_ptr(), rs: 1, cs: m as isize },
+                Strided { ptr: bt.as_ptr(), rs: 1, cs: k as isize },
                 0.0,
-                Strided {
-                    ptr: c2.as_mut_ptr(),
-                    rs: n as isize,
-                    cs: 1,
-                },
+                Strided { ptr: c2.as_mut_ptr(), rs: n as isize, cs: 1 },
             );
         }
         assert!(c1.iter().zip(&c2).all(|(x, y)| x.to_bits() == y.to_bits()));
@@ -334,22 +282,11 @@ mod tests {
                 300,
                 1.0,
                 row_major(x.as_ptr(), 300),
-                Strided {
-                    ptr: y.as_ptr(),
-                    rs: 1,
-                    cs: 1,
-                },
+                Strided { ptr: y.as_ptr(), rs: 1, cs: 1 },
                 0.0,
-                Strided {
-                    ptr: c.as_mut_ptr(),
-                    rs: 1,
-                    cs: 1,
-                },
+                Strided { ptr: c.as_mut_ptr(), rs: 1, cs: 1 },
             );
-            assert_eq!(
-                sdot(300, x.as_ptr(), 1, y.as_ptr(), 1).to_bits(),
-                c[0].to_bits()
-            );
+            assert_eq!(sdot(300, x.as_ptr(), 1, y.as_ptr(), 1).to_bits(), c[0].to_bits());
         }
     }
 }

@@ -98,11 +98,7 @@ pub fn pinned_at_load() -> bool {
 
 /// The mode this process computes in (portable unless `select` said otherwise).
 pub fn selected() -> NumericMode {
-    if SELECTED.load(Ordering::Relaxed) == 1 {
-        NumericMode::Native
-    } else {
-        NumericMode::Portable
-    }
+    if SELECTED.load(Ordering::Relaxed) == 1 { NumericMode::Native } else { NumericMode::Portable }
 }
 
 /// Choose the mode, once, before libtorch starts (`main` does, before any
@@ -149,24 +145,14 @@ pub struct NumericIdentity {
 impl NumericIdentity {
     /// Build the identity from what libtorch reports; a portable request whose
     /// read-back differs from the pins is `custom` and names the processor.
-    pub fn from_dispatch(
-        mode: NumericMode,
-        aten: String,
-        mkl_cbwr: String,
-        onednn: bool,
-    ) -> NumericIdentity {
-        let portable =
-            mode == NumericMode::Portable && aten == "avx2" && mkl_cbwr == "COMPATIBLE" && !onednn;
+    pub fn from_dispatch(mode: NumericMode, aten: String, mkl_cbwr: String, onednn: bool) -> NumericIdentity {
+        let portable = mode == NumericMode::Portable && aten == "avx2" && mkl_cbwr == "COMPATIBLE" && !onednn;
         let name = match mode {
             NumericMode::Native => "native",
             NumericMode::Portable if portable => "portable",
             NumericMode::Portable => "custom",
         };
-        let kernels = if mode == NumericMode::Portable {
-            PORTABLE_KERNELS
-        } else {
-            NATIVE_KERNELS
-        };
+        let kernels = if mode == NumericMode::Portable { PORTABLE_KERNELS } else { NATIVE_KERNELS };
         NumericIdentity {
             mode: name.into(),
             kernels: kernels.into(),
@@ -180,12 +166,7 @@ impl NumericIdentity {
     /// The portable mode as its pins promise it, without asking libtorch (for
     /// planning in tests and tools that never train).
     pub fn portable() -> NumericIdentity {
-        NumericIdentity::from_dispatch(
-            NumericMode::Portable,
-            "avx2".into(),
-            "COMPATIBLE".into(),
-            false,
-        )
+        NumericIdentity::from_dispatch(NumericMode::Portable, "avx2".into(), "COMPATIBLE".into(), false)
     }
 
     pub fn is_portable(&self) -> bool {
@@ -230,26 +211,12 @@ pub fn cpu_name() -> String {
         } else {
             Vec::new()
         };
-        let text = |b: &[u8]| {
-            String::from_utf8_lossy(b)
-                .trim_matches(char::from(0))
-                .trim()
-                .to_string()
-        };
+        let text = |b: &[u8]| String::from_utf8_lossy(b).trim_matches(char::from(0)).trim().to_string();
         // Leaf 1: family and model.
         let sig = __cpuid(1).eax;
-        let family = ((sig >> 8) & 0xf)
-            + if (sig >> 8) & 0xf == 0xf {
-                (sig >> 20) & 0xff
-            } else {
-                0
-            };
+        let family = ((sig >> 8) & 0xf) + if (sig >> 8) & 0xf == 0xf { (sig >> 20) & 0xff } else { 0 };
         let model = ((sig >> 4) & 0xf) | (((sig >> 16) & 0xf) << 4);
-        format!(
-            "{} {} (family {family}, model {model})",
-            text(&vendor),
-            text(&brand)
-        )
+        format!("{} {} (family {family}, model {model})", text(&vendor), text(&brand))
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -263,36 +230,18 @@ mod tests {
 
     #[test]
     fn portable_identity_names_no_processor_and_overrides_make_it_custom() {
-        let p = NumericIdentity::from_dispatch(
-            NumericMode::Portable,
-            "avx2".into(),
-            "COMPATIBLE".into(),
-            false,
-        );
+        let p = NumericIdentity::from_dispatch(NumericMode::Portable, "avx2".into(), "COMPATIBLE".into(), false);
         assert!(p.is_portable() && p.cpu.is_none());
         assert_eq!(
             serde_json::to_string(&p).unwrap(),
             r#"{"mode":"portable","kernels":"causeway-fma-chain-1","aten":"avx2","mkl_cbwr":"COMPATIBLE","onednn":false}"#
         );
-        let c = NumericIdentity::from_dispatch(
-            NumericMode::Portable,
-            "avx2".into(),
-            "AVX2,STRICT".into(),
-            false,
-        );
+        let c = NumericIdentity::from_dispatch(NumericMode::Portable, "avx2".into(), "AVX2,STRICT".into(), false);
         assert_eq!(c.mode, "custom");
         assert!(c.cpu.is_some());
-        let n = NumericIdentity::from_dispatch(
-            NumericMode::Native,
-            "avx512".into(),
-            "AUTO".into(),
-            true,
-        );
+        let n = NumericIdentity::from_dispatch(NumericMode::Native, "avx512".into(), "AUTO".into(), true);
         assert_eq!((n.mode.as_str(), n.kernels.as_str()), ("native", "mkl"));
-        assert_ne!(
-            serde_json::to_value(&n).unwrap(),
-            serde_json::to_value(&p).unwrap()
-        );
+        assert_ne!(serde_json::to_value(&n).unwrap(), serde_json::to_value(&p).unwrap());
     }
 
     #[test]

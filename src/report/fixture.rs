@@ -17,16 +17,8 @@ pub fn experiment(yaml: &str) -> Experiment {
 }
 
 /// A run of `estimator` (its kind too) at a data-sweep point.
-pub fn run(
-    estimator: &str,
-    hyper_point: &[(&str, Value)],
-    point: &[(&str, f64)],
-    replication: u32,
-) -> Run {
-    let hyper_point: Vec<(String, Value)> = hyper_point
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
+pub fn run(estimator: &str, hyper_point: &[(&str, Value)], point: &[(&str, f64)], replication: u32) -> Run {
+    let hyper_point: Vec<(String, Value)> = hyper_point.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
     let hyper: Params = hyper_point.iter().cloned().collect();
     let point: Vec<(String, f64)> = point.iter().map(|(k, v)| (k.to_string(), *v)).collect();
     let label = format!("r{replication}/{estimator}");
@@ -49,14 +41,8 @@ pub fn run(
 pub fn finished(metrics: &[(&str, f64)], diagnostics: &[(&str, f64)]) -> Outcome {
     Outcome::finished(
         "key",
-        metrics
-            .iter()
-            .map(|(n, v)| (n.to_string(), Some(*v)))
-            .collect(),
-        diagnostics
-            .iter()
-            .map(|(n, v)| (n.to_string(), *v))
-            .collect(),
+        metrics.iter().map(|(n, v)| (n.to_string(), Some(*v))).collect(),
+        diagnostics.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
         String::new(),
     )
 }

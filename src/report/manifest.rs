@@ -32,7 +32,10 @@ pub fn manifest_yaml(exp: &Experiment, runs: &[Run], data_files: &[(String, Stri
             out += &format!("  - path: {name}\n    sha256: {sha}\n");
         }
     }
-    out += &format!("versions:\n  causeway: {}\n  libtorch: {}\n  rustc: {}\n", versions.causeway, versions.libtorch, versions.rustc);
+    out += &format!(
+        "versions:\n  causeway: {}\n  libtorch: {}\n  rustc: {}\n",
+        versions.causeway, versions.libtorch, versions.rustc
+    );
     out += &format!("numerics: {}\n", versions.numerics);
     out += &format!("runs: {}\nkeys:\n", runs.len());
     for run in runs {

@@ -17,10 +17,10 @@ mod tests;
 mod write;
 
 pub use format::fixed;
-pub use manifest::{manifest_yaml, Versions};
+pub use manifest::{Versions, manifest_yaml};
+pub use paper::{report_md, table_tex};
 pub use plot::{main_metric, plot_svg};
 pub use progress::{Progress, ProgressMode};
-pub use paper::{report_md, table_tex};
-pub use summary::{summarize, OwnUncertainty, SummaryRow};
+pub use summary::{OwnUncertainty, SummaryRow, summarize};
 pub use tables::{runs_csv, summary_csv, timings_csv};
-pub use write::{replace_results, WriteError};
+pub use write::{WriteError, replace_results};

@@ -30,10 +30,7 @@ fn cell(exp: &Experiment, v: &Option<Stat>, pm: &str, none: &str) -> String {
 /// (se, interval) cells of the estimate's own uncertainty.
 fn own_cells(s: &SummaryRow, none: &str) -> (String, String) {
     match s.own {
-        Some(o) => (
-            fixed(o.se, DECIMALS),
-            format!("[{}, {}]", fixed(o.low, DECIMALS), fixed(o.high, DECIMALS)),
-        ),
+        Some(o) => (fixed(o.se, DECIMALS), format!("[{}, {}]", fixed(o.low, DECIMALS), fixed(o.high, DECIMALS))),
         None => (none.into(), none.into()),
     }
 }
@@ -68,10 +65,7 @@ fn run_status(s: &SummaryRow) -> String {
 
 /// What the metric cells are, in words.
 fn values_note(exp: &Experiment, summary: &[SummaryRow]) -> String {
-    let single = summary
-        .iter()
-        .flat_map(|s| &s.metrics)
-        .any(|(_, v)| matches!(v, Some((_, _, 1))));
+    let single = summary.iter().flat_map(|s| &s.metrics).any(|(_, v)| matches!(v, Some((_, _, 1))));
     match (data_vary(exp), exp.replications > 1) {
         (true, true) if single => "Values are mean ± standard error over replications; a value without ± is a single run's.".into(),
         (true, true) => "Values are mean ± standard error over replications.".into(),
@@ -84,19 +78,12 @@ fn values_note(exp: &Experiment, summary: &[SummaryRow]) -> String {
 }
 
 fn own_note(exp: &Experiment, summary: &[SummaryRow]) -> String {
-    let averaged = if exp.replications > 1 {
-        ", each the mean over the row's runs"
-    } else {
-        ""
-    };
+    let averaged = if exp.replications > 1 { ", each the mean over the row's runs" } else { "" };
     let mut note = format!(
         "`{SE_HEADER}` is the estimator's own standard error of its ATE and `{CI_HEADER}` the normal interval ATE ± 1.96 se{averaged}; \
          – where the method reports none."
     );
-    if summary
-        .iter()
-        .any(|s| s.kind == "frontdoor" && s.own.is_some())
-    {
+    if summary.iter().any(|s| s.kind == "frontdoor" && s.own.is_some()) {
         note += " The se of `frontdoor` is its bootstrap's; the interval shown is the normal one, not the percentile interval its `coverage` uses.";
     }
     note
@@ -108,16 +95,9 @@ fn convergence_notes(summary: &[SummaryRow], with_point: bool) -> Vec<String> {
         .iter()
         .filter(|s| flagged(s))
         .map(|s| {
-            let at = if with_point {
-                format!(" at {}", s.point)
-            } else {
-                String::new()
-            };
+            let at = if with_point { format!(" at {}", s.point) } else { String::new() };
             let (k, n) = s.not_converged;
-            format!(
-                "`{}`{at}: not converged in {k} of {n} runs by its own validation-loss diagnostics",
-                s.config
-            )
+            format!("`{}`{at}: not converged in {k} of {n} runs by its own validation-loss diagnostics", s.config)
         })
         .collect()
 }
@@ -132,11 +112,7 @@ pub fn report_md(exp: &Experiment, summary: &[SummaryRow], identification: &str)
     }
     out += &format!(
         "Scenario: {}. Replications: {}. Seed: {}.\n\n",
-        if exp.scenario.is_empty() {
-            "-"
-        } else {
-            &exp.scenario
-        },
+        if exp.scenario.is_empty() { "-" } else { &exp.scenario },
         exp.replications,
         exp.seed
     );
@@ -156,21 +132,13 @@ pub fn report_md(exp: &Experiment, summary: &[SummaryRow], identification: &str)
         header.extend([SE_HEADER.to_string(), CI_HEADER.to_string()]);
     }
     header.push("runs".into());
-    out += &format!(
-        "| {} |\n|{}\n",
-        header.join(" | "),
-        "---|".repeat(header.len())
-    );
+    out += &format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len()));
     for s in summary {
         let mut cells = Vec::new();
         if with_point {
             cells.push(s.point.clone());
         }
-        cells.push(if flagged(s) {
-            format!("{} {NOT_CONVERGED}", s.config)
-        } else {
-            s.config.clone()
-        });
+        cells.push(if flagged(s) { format!("{} {NOT_CONVERGED}", s.config) } else { s.config.clone() });
         if truth {
             cells.push(s.true_ate.map_or("–".into(), |t| format!("{:.3}", t.0)));
         }
@@ -193,10 +161,7 @@ pub fn report_md(exp: &Experiment, summary: &[SummaryRow], identification: &str)
         out += &format!("\n{NOT_CONVERGED} {line}.\n");
     }
     if !identification.is_empty() {
-        out += &format!(
-            "\n## Identification\n\n```text\n{}\n```\n",
-            identification.trim_end()
-        );
+        out += &format!("\n## Identification\n\n```text\n{}\n```\n", identification.trim_end());
     }
     out
 }
@@ -225,15 +190,8 @@ fn tex_values(exp: &Experiment) -> String {
 pub fn table_tex(exp: &Experiment, summary: &[SummaryRow]) -> String {
     let (with_point, own) = (!exp.sweep.is_empty(), with_own(summary));
     let ncols = exp.metrics.len() + 1 + usize::from(with_point) + 2 * usize::from(own);
-    let mut out = format!(
-        "% {} (generated by causeway; {})\n",
-        tex_escape(&exp.name),
-        tex_values(exp)
-    );
-    out += &format!(
-        "\\begin{{tabular}}{{l{}}}\n\\toprule\n",
-        "r".repeat(ncols - 1)
-    );
+    let mut out = format!("% {} (generated by causeway; {})\n", tex_escape(&exp.name), tex_values(exp));
+    out += &format!("\\begin{{tabular}}{{l{}}}\n\\toprule\n", "r".repeat(ncols - 1));
     let mut header: Vec<String> = Vec::new();
     if with_point {
         header.push("Point".into());
@@ -264,10 +222,8 @@ pub fn table_tex(exp: &Experiment, summary: &[SummaryRow]) -> String {
     out += "\\bottomrule\n\\end{tabular}\n";
     let notes = convergence_notes(summary, with_point);
     if !notes.is_empty() {
-        let text: Vec<String> = notes
-            .iter()
-            .map(|n| format!("$^\\dagger${}.", tex_escape(&n.replace('`', ""))))
-            .collect();
+        let text: Vec<String> =
+            notes.iter().map(|n| format!("$^\\dagger${}.", tex_escape(&n.replace('`', "")))).collect();
         out += &format!("\\par\\smallskip{{\\footnotesize {}}}\n", text.join(" "));
     }
     out

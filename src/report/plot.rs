@@ -10,7 +10,7 @@
 //! line under the chart. Written with plotters' SVG backend, which emits text as
 //! SVG elements (no font files), so the bytes are the same everywhere.
 
-use super::summary::{data_vary, Stat, SummaryRow};
+use super::summary::{Stat, SummaryRow, data_vary};
 use crate::spec::Experiment;
 
 mod draw;
@@ -95,7 +95,9 @@ fn figure(exp: &Experiment, summary: &[SummaryRow]) -> Option<Figure> {
     let metric = if summary.iter().any(|s| stat(s, chosen).is_some()) {
         chosen
     } else if summary.iter().any(|s| s.ate.is_some()) {
-        notes.push(format!("No run has a value of {chosen} (the data have no truth for it): shown are the ATE estimates."));
+        notes.push(format!(
+            "No run has a value of {chosen} (the data have no truth for it): shown are the ATE estimates."
+        ));
         "ate"
     } else {
         return None;
@@ -115,7 +117,11 @@ fn figure(exp: &Experiment, summary: &[SummaryRow]) -> Option<Figure> {
         notes.push(format!("Not shown: {}.", omitted.join("; ")));
     }
     if whiskers == Whiskers::OwnInterval {
-        let bare: Vec<&str> = summary.iter().filter(|s| s.own.is_none() && stat(s, metric).is_some()).map(|s| s.config.as_str()).collect();
+        let bare: Vec<&str> = summary
+            .iter()
+            .filter(|s| s.own.is_none() && stat(s, metric).is_some())
+            .map(|s| s.config.as_str())
+            .collect();
         if !bare.is_empty() {
             notes.push(format!("No interval of its own (the method reports no standard error): {}.", bare.join(", ")));
         }
@@ -128,7 +134,9 @@ fn describe(exp: &Experiment, metric: &str, whiskers: Whiskers) -> String {
     let r = exp.replications;
     match whiskers {
         Whiskers::Spread => format!("{metric} (mean ± se over {r} replications)"),
-        Whiskers::OwnInterval if r > 1 => format!("{metric} with the estimator's own 95% interval (means over {r} replications of the same data)"),
+        Whiskers::OwnInterval if r > 1 => {
+            format!("{metric} with the estimator's own 95% interval (means over {r} replications of the same data)")
+        }
         Whiskers::OwnInterval => format!("{metric} with the estimator's own 95% interval"),
         Whiskers::None if r > 1 => format!("{metric} (means over {r} replications of the same data)"),
         Whiskers::None => metric.to_string(),
@@ -140,7 +148,8 @@ fn describe(exp: &Experiment, metric: &str, whiskers: Whiskers) -> String {
 fn sweep_series(summary: &[SummaryRow], x_name: &str, metric: &str, whiskers: Whiskers) -> (Vec<Series>, Vec<String>) {
     let mut groups: Vec<(String, Vec<&SummaryRow>)> = Vec::new();
     for row in summary {
-        let rest: Vec<String> = row.point_values.iter().filter(|(k, _)| k != x_name).map(|(k, v)| format!("{k}={v}")).collect();
+        let rest: Vec<String> =
+            row.point_values.iter().filter(|(k, _)| k != x_name).map(|(k, v)| format!("{k}={v}")).collect();
         let label = if rest.is_empty() { row.config.clone() } else { format!("{} at {}", row.config, rest.join(",")) };
         match groups.iter_mut().find(|(l, _)| *l == label) {
             Some(g) => g.1.push(row),

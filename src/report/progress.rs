@@ -41,7 +41,17 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(mode: ProgressMode) -> Progress {
-        Progress { mode, names: Vec::new(), counts: Vec::new(), bars: Vec::new(), overall: None, multi: None, failures: Vec::new(), damaged: Vec::new(), internal: 0 }
+        Progress {
+            mode,
+            names: Vec::new(),
+            counts: Vec::new(),
+            bars: Vec::new(),
+            overall: None,
+            multi: None,
+            failures: Vec::new(),
+            damaged: Vec::new(),
+            internal: 0,
+        }
     }
 
     fn style() -> ProgressStyle {
@@ -62,7 +72,8 @@ impl Progress {
         }
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8));
         let total: usize = experiments.iter().map(|(_, n)| n).sum();
-        let overall = multi.add(ProgressBar::new(total as u64).with_style(Self::style()).with_prefix("all experiments"));
+        let overall =
+            multi.add(ProgressBar::new(total as u64).with_style(Self::style()).with_prefix("all experiments"));
         overall.enable_steady_tick(Duration::from_millis(250));
         self.bars = experiments
             .iter()
@@ -77,14 +88,23 @@ impl Progress {
             bar.inc(1);
             bar.set_message(Self::message(&self.counts[experiment]));
             overall.inc(1);
-            let sum = self.counts.iter().fold(Counts::default(), |a, c| Counts { total: a.total + c.total, computed: a.computed + c.computed, cached: a.cached + c.cached, failed: a.failed + c.failed, refused: a.refused + c.refused });
+            let sum = self.counts.iter().fold(Counts::default(), |a, c| Counts {
+                total: a.total + c.total,
+                computed: a.computed + c.computed,
+                cached: a.cached + c.cached,
+                failed: a.failed + c.failed,
+                refused: a.refused + c.refused,
+            });
             overall.set_message(Self::message(&sum));
         }
     }
 
     fn done(&mut self, experiment: usize) {
         let c = self.counts[experiment];
-        let line = format!("{:>28}  {} runs: computed {}, cached {}, failed {}, refused {}", self.names[experiment], c.total, c.computed, c.cached, c.failed, c.refused);
+        let line = format!(
+            "{:>28}  {} runs: computed {}, cached {}, failed {}, refused {}",
+            self.names[experiment], c.total, c.computed, c.cached, c.failed, c.refused
+        );
         match self.mode {
             ProgressMode::Bars => {
                 if let Some(bar) = self.bars.get(experiment) {
@@ -111,7 +131,9 @@ impl Progress {
 
     /// Totals over all experiments: (runs, computed, cached, failed, refused).
     pub fn totals(&self) -> (usize, usize, usize, usize, usize) {
-        self.counts.iter().fold((0, 0, 0, 0, 0), |a, c| (a.0 + c.total, a.1 + c.computed, a.2 + c.cached, a.3 + c.failed, a.4 + c.refused))
+        self.counts.iter().fold((0, 0, 0, 0, 0), |a, c| {
+            (a.0 + c.total, a.1 + c.computed, a.2 + c.cached, a.3 + c.failed, a.4 + c.refused)
+        })
     }
 
     pub fn finish(&mut self) {

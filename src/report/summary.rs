@@ -104,7 +104,8 @@ pub fn summarize(runs: &[Run], outcomes: &[Option<Outcome>], metrics: &[String])
             let done: Vec<&Outcome> = members.iter().filter_map(|&i| outcomes[i].as_ref()).collect();
             let failed = done.iter().filter(|o| o.is_failed()).count();
             let refused = done.iter().filter(|o| matches!(o.status, Status::Refused { .. })).count();
-            let metrics = metrics.iter().map(|m| (m.clone(), mean_se(done.iter().filter_map(|o| o.metric(m))))).collect();
+            let metrics =
+                metrics.iter().map(|m| (m.clone(), mean_se(done.iter().filter_map(|o| o.metric(m))))).collect();
             SummaryRow {
                 point,
                 point_values: first.point.clone(),
@@ -160,7 +161,11 @@ pub fn mean_se(values: impl Iterator<Item = f64>) -> Option<Stat> {
     }
     let n = v.len() as f64;
     let mean = v.iter().sum::<f64>() / n;
-    let se = if v.len() > 1 { (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() / n.sqrt() } else { 0.0 };
+    let se = if v.len() > 1 {
+        (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() / n.sqrt()
+    } else {
+        0.0
+    };
     Some((mean, se, v.len()))
 }
 
@@ -192,7 +197,12 @@ mod tests {
 
     #[test]
     fn own_standard_error_and_convergence_are_aggregated_per_row() {
-        let runs = vec![run("ols", &[], &[], 0), run("ols", &[], &[], 1), run("tarnet", &[], &[], 0), run("tarnet", &[], &[], 1)];
+        let runs = vec![
+            run("ols", &[], &[], 0),
+            run("ols", &[], &[], 1),
+            run("tarnet", &[], &[], 0),
+            run("tarnet", &[], &[], 1),
+        ];
         let outcomes = vec![
             Some(finished(&[("ate", 2.0)], &[("se", 0.1)])),
             Some(finished(&[("ate", 4.0)], &[("se", 0.3)])),

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::format::fixed;
-use super::summary::{shows_spread, value_text, SummaryRow};
+use super::summary::{SummaryRow, shows_spread, value_text};
 use crate::run::{Outcome, Run, Status};
 use crate::spec::Experiment;
 
@@ -46,9 +46,17 @@ pub fn runs_csv(exp: &Experiment, runs: &[Run], outcomes: &[Option<Outcome>]) ->
     let mut rows = vec![header];
     for (run, outcome) in runs.iter().zip(outcomes) {
         let mut row = vec![run.label.clone(), run.key.clone(), run.seed.to_string(), run.replication.to_string()];
-        row.extend(sweep.iter().map(|s| run.point.iter().find(|(k, _)| k == *s).map(|(_, v)| v.to_string()).unwrap_or_default()));
+        row.extend(
+            sweep
+                .iter()
+                .map(|s| run.point.iter().find(|(k, _)| k == *s).map(|(_, v)| v.to_string()).unwrap_or_default()),
+        );
         row.extend([run.estimator.clone(), run.kind.clone()]);
-        row.extend(hyper.iter().map(|h| run.hyper_point.iter().find(|(k, _)| k == *h).map(|(_, v)| value_text(v)).unwrap_or_default()));
+        row.extend(
+            hyper
+                .iter()
+                .map(|h| run.hyper_point.iter().find(|(k, _)| k == *h).map(|(_, v)| value_text(v)).unwrap_or_default()),
+        );
         row.push(serde_json::Value::Object(run.hyper.clone()).to_string());
         let (status, reason) = match outcome.as_ref().map(|o| &o.status) {
             Some(Status::Ok) => ("ok", String::new()),
@@ -75,22 +83,41 @@ pub fn summary_csv(exp: &Experiment, summary: &[SummaryRow]) -> String {
     let mut header: Vec<String> = sweep.iter().map(|s| s.to_string()).collect();
     header.extend(["estimator".into(), "kind".into()]);
     header.extend(hyper.iter().map(|h| h.to_string()));
-    header.extend(["config", "runs", "failed", "refused", "not_converged", "ate_own_se", "ate_ci_low", "ate_ci_high", "true_ate"].map(String::from));
+    header.extend(
+        ["config", "runs", "failed", "refused", "not_converged", "ate_own_se", "ate_ci_low", "ate_ci_high", "true_ate"]
+            .map(String::from),
+    );
     for m in &exp.metrics {
         header.extend([format!("{m}_mean"), format!("{m}_se"), format!("{m}_n")]);
     }
     let mut rows = vec![header];
     for s in summary {
-        let mut row: Vec<String> = sweep.iter().map(|k| s.point_values.iter().find(|(p, _)| p == *k).map(|(_, v)| v.to_string()).unwrap_or_default()).collect();
+        let mut row: Vec<String> = sweep
+            .iter()
+            .map(|k| s.point_values.iter().find(|(p, _)| p == *k).map(|(_, v)| v.to_string()).unwrap_or_default())
+            .collect();
         row.extend([s.estimator.clone(), s.kind.clone()]);
-        row.extend(hyper.iter().map(|h| s.hyper_point.iter().find(|(k, _)| k == *h).map(|(_, v)| value_text(v)).unwrap_or_default()));
+        row.extend(
+            hyper
+                .iter()
+                .map(|h| s.hyper_point.iter().find(|(k, _)| k == *h).map(|(_, v)| value_text(v)).unwrap_or_default()),
+        );
         row.extend([s.config.clone(), s.runs.to_string(), s.failed.to_string(), s.refused.to_string()]);
         let (k, reporting) = s.not_converged;
         row.push(if reporting > 0 { k.to_string() } else { String::new() });
-        row.extend([opt(s.own.map(|o| o.se)), opt(s.own.map(|o| o.low)), opt(s.own.map(|o| o.high)), opt(s.true_ate.map(|t| t.0))]);
+        row.extend([
+            opt(s.own.map(|o| o.se)),
+            opt(s.own.map(|o| o.low)),
+            opt(s.own.map(|o| o.high)),
+            opt(s.true_ate.map(|t| t.0)),
+        ]);
         for (_, v) in &s.metrics {
             match v {
-                Some((mean, se, n)) => row.extend([fixed(*mean, CSV_DECIMALS), if shows_spread(exp, *n) { fixed(*se, CSV_DECIMALS) } else { String::new() }, n.to_string()]),
+                Some((mean, se, n)) => row.extend([
+                    fixed(*mean, CSV_DECIMALS),
+                    if shows_spread(exp, *n) { fixed(*se, CSV_DECIMALS) } else { String::new() },
+                    n.to_string(),
+                ]),
                 None => row.extend([String::new(), String::new(), "0".into()]),
             }
         }

@@ -24,14 +24,7 @@ fn file_runs(replications: u32) -> (Vec<Run>, Vec<Option<Outcome>>) {
             ("naive", 7.008, vec![("se", 0.412)]),
             ("ols", 6.84, vec![("se", 0.201), ("residual_sd", 1.0)]),
             ("matching", 6.9, vec![("propensity_min", 0.1)]),
-            (
-                "tarnet",
-                0.22,
-                vec![
-                    ("iterations", 200.0),
-                    ("converged", if r == 0 { 0.0 } else { 1.0 }),
-                ],
-            ),
+            ("tarnet", 0.22, vec![("iterations", 200.0), ("converged", if r == 0 { 0.0 } else { 1.0 })]),
         ] {
             runs.push(run(est, &[], &[], r));
             outcomes.push(Some(finished(&[("ate", ate + shift)], &diagnostics)));
@@ -43,10 +36,7 @@ fn file_runs(replications: u32) -> (Vec<Run>, Vec<Option<Outcome>>) {
 /// No table cell of `md` shows a spread over replications.
 fn assert_no_spread(md: &str) {
     let rows = md.lines().filter(|l| l.starts_with('|'));
-    assert!(
-        rows.clone().count() > 2 && rows.into_iter().all(|l| !l.contains('±')),
-        "{md}"
-    );
+    assert!(rows.clone().count() > 2 && rows.into_iter().all(|l| !l.contains('±')), "{md}");
 }
 
 #[test]
@@ -68,24 +58,10 @@ fn replications_of_fixed_data_are_averaged_without_a_spread() {
     let summary = summarize(&runs, &outcomes, &exp.metrics);
     let md = report_md(&exp, &summary, "");
     assert_no_spread(&md);
-    assert!(
-        md.contains("| naive | 7.018 | 0.412 | [6.210, 7.826] | 3 |"),
-        "{md}"
-    );
-    assert!(
-        md.contains(
-            "† `tarnet`: not converged in 1 of 3 runs by its own validation-loss diagnostics."
-        ),
-        "{md}"
-    );
+    assert!(md.contains("| naive | 7.018 | 0.412 | [6.210, 7.826] | 3 |"), "{md}");
+    assert!(md.contains("† `tarnet`: not converged in 1 of 3 runs by its own validation-loss diagnostics."), "{md}");
     let csv = summary_csv(&exp, &summary);
-    assert!(
-        csv.lines()
-            .nth(1)
-            .unwrap()
-            .starts_with("naive,naive,naive,3,0,0,,0.412000,6.210495,"),
-        "{csv}"
-    );
+    assert!(csv.lines().nth(1).unwrap().starts_with("naive,naive,naive,3,0,0,,0.412000,6.210495,"), "{csv}");
 }
 
 const SWEPT: &str = "name: swept
@@ -120,10 +96,7 @@ fn swept_runs() -> (Vec<Run>, Vec<Option<Outcome>>) {
                 outcomes.push(Some(if c == 1.0 && r == 1 {
                     Outcome::failed("key", "singular design")
                 } else {
-                    finished(
-                        &[("ate", 2.0 + e), ("ate_error", e), ("pehe_out", e)],
-                        &[("se", 0.1)],
-                    )
+                    finished(&[("ate", 2.0 + e), ("ate_error", e), ("pehe_out", e)], &[("se", 0.1)])
                 }));
             }
             runs.push(run("frontdoor", &[], &[("confounding", c)], r));
@@ -133,18 +106,9 @@ fn swept_runs() -> (Vec<Run>, Vec<Option<Outcome>>) {
                 refused()
             }));
             for lr in [0.001, 0.01] {
-                runs.push(run(
-                    "tarnet",
-                    &[("lr", json!(lr))],
-                    &[("confounding", c)],
-                    r,
-                ));
+                runs.push(run("tarnet", &[("lr", json!(lr))], &[("confounding", c)], r));
                 outcomes.push(Some(finished(
-                    &[
-                        ("ate", 1.9 + e),
-                        ("ate_error", 0.1 + e),
-                        ("pehe_out", 0.2 + e),
-                    ],
+                    &[("ate", 1.9 + e), ("ate_error", 0.1 + e), ("pehe_out", 0.2 + e)],
                     &[("converged", if lr == 0.01 && r == 1 { 0.0 } else { 1.0 })],
                 )));
             }
@@ -167,26 +131,11 @@ fn every_swept_parameter_has_a_column_and_the_spread_is_shown_where_data_vary() 
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert!(rows.iter().all(|r| r.len() == header.len()));
-    let lists: Vec<&csv::StringRecord> = rows
-        .iter()
-        .filter(|r| &r[col("adjust")] == "{x, m}")
-        .collect();
+    let lists: Vec<&csv::StringRecord> = rows.iter().filter(|r| &r[col("adjust")] == "{x, m}").collect();
     assert_eq!(lists.len(), 2);
-    assert!(
-        lists
-            .iter()
-            .all(|r| &r[col("estimator")] == "ols" && &r[col("kind")] == "ols")
-    );
-    assert_eq!(
-        rows.iter()
-            .filter(|r| &r[col("confounding")] == "1" && &r[col("lr")] == "0.01")
-            .count(),
-        1
-    );
+    assert!(lists.iter().all(|r| &r[col("estimator")] == "ols" && &r[col("kind")] == "ols"));
+    assert_eq!(rows.iter().filter(|r| &r[col("confounding")] == "1" && &r[col("lr")] == "0.01").count(), 1);
     // runs.csv writes the same text, without JSON quotes.
     let runs_text = runs_csv(&exp, &runs, &outcomes);
-    assert!(
-        runs_text.lines().nth(1).unwrap().contains(",ols,ols,all,,"),
-        "{runs_text}"
-    );
+    assert!(runs_text.lines().nth(1).unwrap().contains(",ols,ols,all,,"), "{runs_text}");
 }

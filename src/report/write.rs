@@ -83,7 +83,7 @@ fn swap(staging: &Path, dir: &Path) -> Result<(), Failed> {
     if fs::symlink_metadata(dir).is_err() {
         return fs::rename(staging, dir).map_err(at);
     }
-    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
     match renameat_with(CWD, staging, CWD, dir, RenameFlags::EXCHANGE) {
         Ok(()) => Ok(()),
         Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {
@@ -135,7 +135,8 @@ mod tests {
     use super::*;
 
     fn names(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut v: Vec<String> =
+            fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         v.sort();
         v
     }
@@ -144,7 +145,12 @@ mod tests {
     fn replaces_the_folder_as_a_whole_and_keeps_what_it_is_told() {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("exp");
-        replace_results(&dir, &[("a.csv", "1".into()), ("plot.svg", "<svg/>".into()), ("timings.csv", "t".into())], &[]).unwrap();
+        replace_results(
+            &dir,
+            &[("a.csv", "1".into()), ("plot.svg", "<svg/>".into()), ("timings.csv", "t".into())],
+            &[],
+        )
+        .unwrap();
         replace_results(&dir, &[("a.csv", "2".into())], &["timings.csv"]).unwrap();
         // The stale plot is gone, the timings kept, and no staging folder is left.
         assert_eq!(names(&dir), ["a.csv", "timings.csv"]);

@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::RunError;
 use super::outcome::Outcome;
 use crate::fsio::write_atomic;
-use super::RunError;
 
 /// What the store holds under a key.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +25,10 @@ pub enum Lookup {
     Hit(Outcome),
     Missing,
     /// A record exists but cannot be trusted; it will be recomputed.
-    Damaged { path: PathBuf, reason: String },
+    Damaged {
+        path: PathBuf,
+        reason: String,
+    },
 }
 
 /// The bytes on disk: the outcome and the sha256 of its canonical JSON.
@@ -76,7 +79,11 @@ impl Cache {
         }
         match digest(&record.outcome) {
             Ok(sha) if sha == record.sha256 => Lookup::Hit(record.outcome),
-            Ok(sha) => damaged(format!("its content does not match its checksum (stored {}, content {})", short(&record.sha256), short(&sha))),
+            Ok(sha) => damaged(format!(
+                "its content does not match its checksum (stored {}, content {})",
+                short(&record.sha256),
+                short(&sha)
+            )),
             Err(e) => damaged(e.to_string()),
         }
     }
@@ -115,9 +122,9 @@ fn short(hex: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fsio::{host_name, COUNTER};
-    use std::sync::atomic::Ordering;
+    use crate::fsio::{COUNTER, host_name};
     use crate::run::outcome::Status;
+    use std::sync::atomic::Ordering;
 
     fn outcome(key: &str) -> Outcome {
         Outcome {
@@ -145,7 +152,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path());
         let key = "ef".repeat(32);
-        let fresh = Outcome::finished(&key, vec![("ate".into(), Some(f64::NAN))], vec![("loss".into(), f64::INFINITY), ("it".into(), 3.0)], String::new());
+        let fresh = Outcome::finished(
+            &key,
+            vec![("ate".into(), Some(f64::NAN))],
+            vec![("loss".into(), f64::INFINITY), ("it".into(), 3.0)],
+            String::new(),
+        );
         cache.put(&fresh).unwrap();
         assert_eq!(cache.get(&key), Some(fresh));
     }
@@ -161,7 +173,10 @@ mod tests {
         assert!(matches!(cache.lookup(&key), Lookup::Damaged { .. }));
         cache.put(&outcome(&key)).unwrap();
         assert!(cache.contains(&key));
-        let leftovers = fs::read_dir(path.parent().unwrap()).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".tmp")).count();
+        let leftovers = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".tmp"))
+            .count();
         assert_eq!(leftovers, 0);
     }
 
@@ -174,7 +189,9 @@ mod tests {
         let path = cache.path(&key);
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.contains("2.0000000000000004"), "{text}");
-        for edited in [text.replace("2.0000000000000004", "2.0000000000000002"), text.replace("2.0000000000000004", "42.0")] {
+        for edited in
+            [text.replace("2.0000000000000004", "2.0000000000000002"), text.replace("2.0000000000000004", "42.0")]
+        {
             fs::write(&path, &edited).unwrap();
             match cache.lookup(&key) {
                 Lookup::Damaged { reason, .. } => assert!(reason.contains("checksum"), "{reason}"),
@@ -210,7 +227,9 @@ mod tests {
         // Leftovers of a killed writer on this host with this pid, under the names
         // the next writes would pick.
         let start = COUNTER.load(Ordering::Relaxed);
-        let leftovers: Vec<PathBuf> = (start..start + 8).map(|n| dir.path().join(format!(".{key}.json.{}.{}.{n}.tmp", host_name(), std::process::id()))).collect();
+        let leftovers: Vec<PathBuf> = (start..start + 8)
+            .map(|n| dir.path().join(format!(".{key}.json.{}.{}.{n}.tmp", host_name(), std::process::id())))
+            .collect();
         for l in &leftovers {
             fs::write(l, b"partial").unwrap();
         }
@@ -232,7 +251,10 @@ mod tests {
             }
         });
         assert_eq!(cache.get(&key), Some(outcome(&key)));
-        let names: Vec<String> = fs::read_dir(cache.path(&key).parent().unwrap()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let names: Vec<String> = fs::read_dir(cache.path(&key).parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         assert_eq!(names, [format!("{key}.json")]);
     }
 }

@@ -7,11 +7,11 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use super::RunError;
 use super::cache::{Cache, Lookup};
 use super::events::{Event, RunId};
 use super::outcome::Outcome;
-use super::pipeline::{execute_run, Prepared};
-use super::RunError;
+use super::pipeline::{Prepared, execute_run};
 
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
@@ -28,7 +28,9 @@ pub fn execute(
     opts: &ExecOptions,
     sink: &mut dyn FnMut(&Event),
 ) -> Result<Vec<Vec<Option<Outcome>>>, RunError> {
-    sink(&Event::Planned { experiments: experiments.iter().map(|p| (p.experiment.name.clone(), p.runs.len())).collect() });
+    sink(&Event::Planned {
+        experiments: experiments.iter().map(|p| (p.experiment.name.clone(), p.runs.len())).collect(),
+    });
     let mut results: Vec<Vec<Option<Outcome>>> = experiments.iter().map(|p| vec![None; p.runs.len()]).collect();
     let mut pending = Vec::new();
     for (e, prepared) in experiments.iter().enumerate() {
@@ -47,7 +49,8 @@ pub fn execute(
             }
         }
     }
-    let mut remaining: Vec<usize> = experiments.iter().enumerate().map(|(e, _)| pending.iter().filter(|id| id.experiment == e).count()).collect();
+    let mut remaining: Vec<usize> =
+        experiments.iter().enumerate().map(|(e, _)| pending.iter().filter(|id| id.experiment == e).count()).collect();
     for (e, &left) in remaining.iter().enumerate() {
         if left == 0 {
             sink(&Event::ExperimentDone { experiment: e });

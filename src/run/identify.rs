@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::estimate::Role;
 use crate::graph::{self, AdjustStrategy, Admg, GraphSpec};
 use crate::scm::{Equation, Model};
-use crate::spec::{observed_names, Adjust, Dataset, Experiment};
+use crate::spec::{Adjust, Dataset, Experiment, observed_names};
 
 /// The covariate sets of an experiment, decided once before its runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +25,10 @@ impl Covariates {
     pub fn for_kind(&self, kind: &str, available: &[String]) -> Result<Vec<String>, String> {
         match crate::estimate::role(kind) {
             Role::None => Ok(Vec::new()),
-            Role::FrontDoor => self.frontdoor.clone().ok_or_else(|| "the graph has no front-door set for this treatment and outcome".to_string()),
+            Role::FrontDoor => self
+                .frontdoor
+                .clone()
+                .ok_or_else(|| "the graph has no front-door set for this treatment and outcome".to_string()),
             Role::Backdoor => match &self.backdoor {
                 Ok(Some(set)) => Ok(set.clone()),
                 Ok(None) => Ok(available.iter().filter(|c| !self.latent.contains(c)).cloned().collect()),
@@ -57,11 +60,14 @@ fn treatment_outcome(exp: &Experiment) -> (String, String) {
 fn analyst_graph(exp: &Experiment) -> Result<Option<Admg>, String> {
     if let Some(g) = &exp.graph {
         let observed = observed_names(exp);
-        return graph::parse_graph(&GraphSpec { edges: &g.edges, latent: &g.latent, observed: &observed }).map(Some).map_err(|e| e.to_string());
+        return graph::parse_graph(&GraphSpec { edges: &g.edges, latent: &g.latent, observed: &observed })
+            .map(Some)
+            .map_err(|e| e.to_string());
     }
     match &exp.dataset {
         Dataset::Simulate(sim) => {
-            let equations: Vec<Equation> = sim.equations.iter().map(|(n, e)| Equation::new(n.clone(), e.clone())).collect();
+            let equations: Vec<Equation> =
+                sim.equations.iter().map(|(n, e)| Equation::new(n.clone(), e.clone())).collect();
             let model = Model::compile(&equations, &exp.params).map_err(|e| e.to_string())?;
             Ok(Some(Admg::from_dag(model.dag())))
         }

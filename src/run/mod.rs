@@ -15,13 +15,13 @@ mod shard;
 pub use cache::{Cache, Lookup};
 pub use error::RunError;
 pub use events::{Event, Reporter, RunId};
-pub use execute::{execute, ExecOptions};
-pub use key::{canonical, digest, seed_of, SCHEMA_VERSION};
+pub use execute::{ExecOptions, execute};
+pub use identify::{Covariates, covariates, identification};
+pub use key::{SCHEMA_VERSION, canonical, digest, seed_of};
 pub use outcome::{Outcome, Status};
-pub use identify::{covariates, identification, Covariates};
-pub use pipeline::{execute_run, prepare, DataSource, Prepared};
-pub use plan::{cartesian, plan, run_count, sweep_points, sweep_size, Plan, PlanContext, Run};
-pub use shard::{keys_of, restrict, shard_keys, shard_runs, shard_sizes, Shard, ShardError};
+pub use pipeline::{DataSource, Prepared, execute_run, prepare};
+pub use plan::{Plan, PlanContext, Run, cartesian, plan, run_count, sweep_points, sweep_size};
+pub use shard::{Shard, ShardError, keys_of, restrict, shard_keys, shard_runs, shard_sizes};
 
 /// Re-exported for callers that know the runner; the type lives in `crate::rng`.
 pub use crate::rng::RunRng;

@@ -11,11 +11,15 @@ pub enum Status {
     /// A deterministic failure of the method on these inputs (diverged training,
     /// singular design, positivity violation...). Cached like a success, since
     /// recomputing it would fail the same way.
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
     /// The method was not applied because the graph does not identify the effect
     /// its way (for example no valid backdoor set for an adjustment estimator).
     /// A correct refusal, not an error: it does not fail the sweep.
-    Refused { reason: String },
+    Refused {
+        reason: String,
+    },
 }
 
 /// The stored result of one run. Serialised as JSON; floats round-trip exactly.
@@ -40,12 +44,22 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn failed(key: &str, reason: impl Into<String>) -> Outcome {
-        Outcome { key: key.to_string(), status: Status::Failed { reason: reason.into() }, metrics: Vec::new(), diagnostics: Vec::new(), preprocess: String::new(), internal: false }
+        Outcome {
+            key: key.to_string(),
+            status: Status::Failed { reason: reason.into() },
+            metrics: Vec::new(),
+            diagnostics: Vec::new(),
+            preprocess: String::new(),
+            internal: false,
+        }
     }
 
     /// A panic inside the run: a bug, reported but never cached.
     pub fn internal(key: &str, message: &str) -> Outcome {
-        Outcome { internal: true, ..Outcome::failed(key, format!("internal error (a bug in causeway, please report it): {message}")) }
+        Outcome {
+            internal: true,
+            ..Outcome::failed(key, format!("internal error (a bug in causeway, please report it): {message}"))
+        }
     }
 
     pub fn refused(key: &str, reason: impl Into<String>) -> Outcome {
@@ -54,7 +68,12 @@ impl Outcome {
 
     /// A finished run's record, with every non-finite number stored as `None` so
     /// that a record read back from the cache equals the one just computed.
-    pub fn finished(key: &str, metrics: Vec<(String, Option<f64>)>, diagnostics: Vec<(String, f64)>, preprocess: String) -> Outcome {
+    pub fn finished(
+        key: &str,
+        metrics: Vec<(String, Option<f64>)>,
+        diagnostics: Vec<(String, f64)>,
+        preprocess: String,
+    ) -> Outcome {
         let finite = |v: f64| v.is_finite().then_some(v);
         Outcome {
             key: key.to_string(),

@@ -2,15 +2,15 @@
 //! the graph, split, preprocess, estimate, score. Every failure of the method on
 //! these inputs becomes a failed `Outcome` with its reason, never a crash.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 
 use rand::SeedableRng;
 
+use super::RunRng;
 use super::identify::CovariateSets;
 use super::outcome::Outcome;
 use super::plan::Run;
-use super::RunRng;
 use crate::data::{self, CausalData, Split};
 use crate::estimate::{self, Metric};
 use crate::scm::{Equation, Missingness, Model};
@@ -41,7 +41,13 @@ pub enum DataSource {
     Simulated,
     Builtin(data::BuiltinFiles),
     /// A user's CSV; `description` says which columns the runs use (read at check).
-    File { path: PathBuf, written: String, bytes: Vec<u8>, sha256: String, description: String },
+    File {
+        path: PathBuf,
+        written: String,
+        bytes: Vec<u8>,
+        sha256: String,
+        description: String,
+    },
 }
 
 impl DataSource {
@@ -50,14 +56,28 @@ impl DataSource {
     pub fn read(exp: &Experiment, root: &std::path::Path) -> Result<DataSource, String> {
         match &exp.dataset {
             Dataset::Simulate(_) => Ok(DataSource::Simulated),
-            Dataset::Builtin { name, .. } => data::BuiltinFiles::read(name, root).map(DataSource::Builtin).map_err(|e| e.to_string()),
+            Dataset::Builtin { name, .. } => {
+                data::BuiltinFiles::read(name, root).map(DataSource::Builtin).map_err(|e| e.to_string())
+            }
             Dataset::File { path, written, treatment, outcome, covariates } => {
                 let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
                 // Built once here, so that a non-binary treatment or a text covariate is
                 // one error at check rather than the same failure in every run.
-                let (data, _) = data::load_csv_levels(path, &bytes, treatment, outcome, covariates.as_deref(), &exp.preprocess.one_hot).map_err(|e| e.to_string())?;
+                let (data, _) = data::load_csv_levels(
+                    path,
+                    &bytes,
+                    treatment,
+                    outcome,
+                    covariates.as_deref(),
+                    &exp.preprocess.one_hot,
+                )
+                .map_err(|e| e.to_string())?;
                 let sha256 = crate::hash::sha256_hex(&bytes);
-                let chosen = if covariates.is_some() { "as listed in dataset.file.covariates" } else { "every column but the treatment and the outcome; list them in dataset.file.covariates to choose" };
+                let chosen = if covariates.is_some() {
+                    "as listed in dataset.file.covariates"
+                } else {
+                    "every column but the treatment and the outcome; list them in dataset.file.covariates to choose"
+                };
                 let description = format!(
                     "data file {}: {} rows; treatment `{treatment}`, outcome `{outcome}`; covariates ({chosen}): {}",
                     path.display(),
@@ -112,7 +132,11 @@ pub fn execute_run(prepared: &Prepared, run: &Run) -> Outcome {
         Ok(Err(Stop::Refused(reason))) => Outcome::refused(&run.key, reason),
         Ok(Err(Stop::Failed(reason))) => Outcome::failed(&run.key, reason),
         Err(panic) => {
-            let message = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
             Outcome::internal(&run.key, first_line(&message))
         }
     }
@@ -150,11 +174,13 @@ fn try_run(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> {
     let (full, levels) = load_dataset(prepared, run)?;
     let names = prepared.covariates.for_run(&run.kind, &run.adjust, &full.covariate_names).map_err(Stop::Refused)?;
     // Columns this estimator does not receive (`naive` gets none) are neither encoded nor squared.
-    let config = preprocess_config(exp, levels).restricted_to(&full.covariate_names, &names).map_err(|e| e.to_string())?;
+    let config =
+        preprocess_config(exp, levels).restricted_to(&full.covariate_names, &names).map_err(|e| e.to_string())?;
     let mut log = data::PreprocessLog::default();
     // The split is drawn over every row, before an analysis drops incomplete
     // ones, so that it is the same for every analysis of the replication.
-    let split = Split::try_draw(full.n_rows(), exp.split, &mut stream(run.seed, SPLIT_STREAM)).map_err(|e| e.to_string())?;
+    let split =
+        Split::try_draw(full.n_rows(), exp.split, &mut stream(run.seed, SPLIT_STREAM)).map_err(|e| e.to_string())?;
     let (selected, kept) = data::select_and_drop_rows(&full, &names, &config, &mut log).map_err(|e| e.to_string())?;
     let split = match kept {
         Some(kept) => split.restrict(&kept),
@@ -165,7 +191,9 @@ fn try_run(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> {
     }
     let prepared_data = data::fit_transform(&selected, &split, &config, &mut log).map_err(|e| e.to_string())?;
     let estimator = estimate::build(&run.kind, &run.hyper).map_err(|e| e.to_string())?;
-    let est = estimator.estimate(&prepared_data, &split, &mut stream(run.seed, ESTIMATOR_STREAM)).map_err(|e| e.to_string())?;
+    let est = estimator
+        .estimate(&prepared_data, &split, &mut stream(run.seed, ESTIMATOR_STREAM))
+        .map_err(|e| e.to_string())?;
     if !est.ate.is_finite() {
         return Err(Stop::Failed(format!("the estimate is not finite ({})", est.ate)));
     }
@@ -179,13 +207,16 @@ fn load_dataset(prepared: &Prepared, run: &Run) -> Result<(CausalData, data::Lev
     let rng = &mut stream(run.seed, DATA_STREAM);
     let exp = &prepared.experiment;
     match (&exp.dataset, &prepared.source) {
-        (Dataset::Simulate(sim), _) => simulate(sim, exp.preprocess.squares.len(), run, rng).map(|d| (d, data::Levels::new())),
+        (Dataset::Simulate(sim), _) => {
+            simulate(sim, exp.preprocess.squares.len(), run, rng).map(|d| (d, data::Levels::new()))
+        }
         (Dataset::Builtin { surface, instance, .. }, DataSource::Builtin(files)) => {
             let opts = data::BuiltinOptions { surface: surface.clone(), instance: *instance };
             files.load(&opts, rng).map(|d| (d, data::Levels::new())).map_err(|e| e.to_string())
         }
         (Dataset::File { treatment, outcome, covariates, .. }, DataSource::File { path, bytes, .. }) => {
-            data::load_csv_levels(path, bytes, treatment, outcome, covariates.as_deref(), &exp.preprocess.one_hot).map_err(|e| e.to_string())
+            data::load_csv_levels(path, bytes, treatment, outcome, covariates.as_deref(), &exp.preprocess.one_hot)
+                .map_err(|e| e.to_string())
         }
         _ => unreachable!("DataSource::read matches the dataset kind"),
     }
@@ -203,9 +234,12 @@ fn simulate(sim: &Simulate, squares: usize, run: &Run, rng: &mut RunRng) -> Resu
     let missing = match &sim.missing {
         MissingDecl::None => Missingness::None,
         MissingDecl::Mcar { rate } => Missingness::Mcar { rate: rate.resolve(&run.params) },
-        MissingDecl::Mar { driver, rate } => Missingness::Mar { driver: driver.clone(), rate: rate.resolve(&run.params) },
+        MissingDecl::Mar { driver, rate } => {
+            Missingness::Mar { driver: driver.clone(), rate: rate.resolve(&run.params) }
+        }
     };
-    let simulation = model.simulate(n as usize, &sim.treatment, &sim.outcome, &missing, rng).map_err(|e| e.to_string())?;
+    let simulation =
+        model.simulate(n as usize, &sim.treatment, &sim.outcome, &missing, rng).map_err(|e| e.to_string())?;
     simulation.into_causal_data(&sim.treatment, &sim.outcome).map_err(|e| e.to_string())
 }
 
@@ -247,7 +281,12 @@ fn preprocess_config(exp: &Experiment, levels: data::Levels) -> data::Preprocess
 }
 
 /// Decide covariates and identification once, for all runs of `exp`.
-pub fn prepare(experiment: Experiment, runs: Vec<Run>, root: &std::path::Path, source: DataSource) -> Result<Prepared, String> {
+pub fn prepare(
+    experiment: Experiment,
+    runs: Vec<Run>,
+    root: &std::path::Path,
+    source: DataSource,
+) -> Result<Prepared, String> {
     let (covariates, mut identification) = super::identify::CovariateSets::of(&experiment)?;
     if let Some(description) = source.describe() {
         identification = format!("{description}\n{identification}");

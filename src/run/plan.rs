@@ -3,19 +3,19 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::key::{canonical, digest, seed_of, SCHEMA_VERSION};
-pub use crate::spec::run_count;
-pub use crate::sweep::{cartesian, sweep_points, sweep_size};
-use crate::sweep::point_at;
 use super::RunError;
+use super::key::{SCHEMA_VERSION, canonical, digest, seed_of};
+use crate::estimate::Role;
 use crate::estimate::{self, Params};
 use crate::hash::hex;
 use crate::numerics::NumericIdentity;
-use crate::estimate::Role;
+pub use crate::spec::run_count;
 use crate::spec::{Adjust, Dataset, EstimatorDecl, Experiment, MissingDecl};
+use crate::sweep::point_at;
+pub use crate::sweep::{cartesian, sweep_points, sweep_size};
 
 /// One run: a dataset replication at one sweep point, and one estimator configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,8 +82,12 @@ impl Plan {
         let too_many = || RunError::TooManyRuns { experiment: exp.name.clone() };
         let points = sweep_size(&exp.sweep).ok_or_else(too_many)?;
         // Count before expanding the estimator sweeps, so an absurd one is not built.
-        let config_count = exp.estimators.iter().try_fold(0usize, |n, d| n.checked_add(d.configurations()?)).ok_or_else(too_many)?;
-        let len = points.checked_mul(exp.replications as usize).and_then(|n| n.checked_mul(config_count)).ok_or_else(too_many)?;
+        let config_count =
+            exp.estimators.iter().try_fold(0usize, |n, d| n.checked_add(d.configurations()?)).ok_or_else(too_many)?;
+        let len = points
+            .checked_mul(exp.replications as usize)
+            .and_then(|n| n.checked_mul(config_count))
+            .ok_or_else(too_many)?;
         let configs = estimator_configs(exp)?;
         let key_texts = configs.iter().map(|c| Template::new(&key_description(c, HOLE, ctx), HOLE)).collect();
         Ok(Plan { exp: exp.clone(), ctx: ctx.clone(), configs, key_texts, len })
@@ -134,14 +138,16 @@ impl Plan {
     pub(super) fn key_digest(&self, config: usize, data_key: &str) -> [u8; 32] {
         match &self.key_texts[config] {
             Some(t) => t.digest(data_key.as_bytes()),
-            None => Sha256::digest(canonical(&key_description(&self.configs[config], data_key, &self.ctx)).as_bytes()).into(),
+            None => Sha256::digest(canonical(&key_description(&self.configs[config], data_key, &self.ctx)).as_bytes())
+                .into(),
         }
     }
 
     fn run_with(&self, index: usize, data: &mut DataKeys<'_>) -> Run {
         let configs = self.configs.len();
         let (dataset, config) = (index / configs, &self.configs[index % configs]);
-        let (point_index, replication) = (dataset / self.exp.replications as usize, (dataset % self.exp.replications as usize) as u32);
+        let (point_index, replication) =
+            (dataset / self.exp.replications as usize, (dataset % self.exp.replications as usize) as u32);
         let (data_key, seed) = data.key(dataset);
         let data_key = data_key.to_string();
         let point = self.point(point_index);
@@ -253,7 +259,12 @@ impl Template {
 
     /// sha256 of the text with `middle` in the hole.
     fn digest(&self, middle: &[u8]) -> [u8; 32] {
-        Sha256::new().chain_update(self.before.as_bytes()).chain_update(middle).chain_update(self.after.as_bytes()).finalize().into()
+        Sha256::new()
+            .chain_update(self.before.as_bytes())
+            .chain_update(middle)
+            .chain_update(self.after.as_bytes())
+            .finalize()
+            .into()
     }
 }
 
@@ -303,18 +314,29 @@ fn estimator_configs(exp: &Experiment) -> Result<Vec<Config>, RunError> {
     Ok(out)
 }
 
-fn resolve_config(decl: &EstimatorDecl, hyper_point: Vec<(String, Value)>, adjust: &Adjust, swept: bool) -> Result<Config, RunError> {
+fn resolve_config(
+    decl: &EstimatorDecl,
+    hyper_point: Vec<(String, Value)>,
+    adjust: &Adjust,
+    swept: bool,
+) -> Result<Config, RunError> {
     let mut params = decl.params.clone();
     params.extend(hyper_point.iter().cloned());
-    let hyper = estimate::resolve(&decl.kind, &params).map_err(|e| RunError::Estimator { label: decl.label.clone(), source: e })?;
-    let hyper_point = if swept { std::iter::once(("adjust".to_string(), adjust.describe())).chain(hyper_point).collect() } else { hyper_point };
+    let hyper = estimate::resolve(&decl.kind, &params)
+        .map_err(|e| RunError::Estimator { label: decl.label.clone(), source: e })?;
+    let hyper_point = if swept {
+        std::iter::once(("adjust".to_string(), adjust.describe())).chain(hyper_point).collect()
+    } else {
+        hyper_point
+    };
     Ok(Config { label: decl.label.clone(), kind: decl.kind.clone(), hyper, hyper_point, adjust: adjust.clone() })
 }
 
 fn run_label(point: &[(String, f64)], replication: u32, config: &Config) -> String {
     let mut parts: Vec<String> = point.iter().map(|(k, v)| format!("{k}={v}")).collect();
     parts.push(format!("r{replication}"));
-    let hyper: Vec<String> = config.hyper_point.iter().map(|(k, v)| format!("{k}={}", crate::sweep::value_text(v))).collect();
+    let hyper: Vec<String> =
+        config.hyper_point.iter().map(|(k, v)| format!("{k}={}", crate::sweep::value_text(v))).collect();
     if hyper.is_empty() {
         parts.push(config.label.clone());
     } else {
@@ -376,9 +398,13 @@ fn dataset_description(dataset: &Dataset, params: &BTreeMap<String, f64>) -> Val
                 },
             }
         }),
-        Dataset::Builtin { name, surface, instance } => json!({ "builtin": { "name": name, "surface": surface, "instance": instance } }),
+        Dataset::Builtin { name, surface, instance } => {
+            json!({ "builtin": { "name": name, "surface": surface, "instance": instance } })
+        }
         // The file's bytes enter through `files`; its path does not, so moving a file recomputes nothing.
-        Dataset::File { treatment, outcome, covariates, .. } => json!({ "file": { "treatment": treatment, "outcome": outcome, "covariates": covariates } }),
+        Dataset::File { treatment, outcome, covariates, .. } => {
+            json!({ "file": { "treatment": treatment, "outcome": outcome, "covariates": covariates } })
+        }
     }
 }
 
@@ -394,7 +420,11 @@ mod tests {
     }
 
     fn keys_of(exp: &Experiment) -> Vec<String> {
-        let ctx = PlanContext { data_files: vec![], libtorch: crate::estimate::libtorch_version(), numerics: NumericIdentity::portable() };
+        let ctx = PlanContext {
+            data_files: vec![],
+            libtorch: crate::estimate::libtorch_version(),
+            numerics: NumericIdentity::portable(),
+        };
         plan(exp, &ctx).unwrap().into_iter().map(|r| r.key).collect()
     }
 
@@ -433,7 +463,11 @@ mod tests {
     }
 
     fn context() -> PlanContext {
-        PlanContext { data_files: vec![("data.csv".into(), "ab".repeat(32))], libtorch: "2.11.0".into(), numerics: NumericIdentity::portable() }
+        PlanContext {
+            data_files: vec![("data.csv".into(), "ab".repeat(32))],
+            libtorch: "2.11.0".into(),
+            numerics: NumericIdentity::portable(),
+        }
     }
 
     /// The expansion as it was before `Plan`: every run built and every
@@ -506,7 +540,11 @@ mod tests {
     #[test]
     fn a_user_string_that_looks_like_the_hole_changes_nothing() {
         let exp = experiment("tests/experiments/small.yaml");
-        let ctx = PlanContext { data_files: vec![(HOLE.into(), "ab".repeat(32))], libtorch: format!("{HOLE}-{HOLE}"), ..context() };
+        let ctx = PlanContext {
+            data_files: vec![(HOLE.into(), "ab".repeat(32))],
+            libtorch: format!("{HOLE}-{HOLE}"),
+            ..context()
+        };
         let plan = Plan::new(&exp, &ctx).unwrap();
         assert!(plan.key_texts.iter().all(Option::is_none));
         let mut data = DataKeys::new(&plan);
@@ -517,7 +555,8 @@ mod tests {
 
     #[test]
     fn sweep_points_come_in_the_order_of_the_cartesian_product() {
-        let sweep: Vec<(String, Vec<f64>)> = vec![("a".into(), vec![1.0, 2.0]), ("b".into(), vec![3.0, 4.0, 5.0]), ("c".into(), vec![6.0])];
+        let sweep: Vec<(String, Vec<f64>)> =
+            vec![("a".into(), vec![1.0, 2.0]), ("b".into(), vec![3.0, 4.0, 5.0]), ("c".into(), vec![6.0])];
         assert_eq!(sweep_points(&sweep).collect::<Vec<_>>(), cartesian(&sweep));
         assert_eq!(sweep_points::<f64>(&[]).collect::<Vec<_>>(), cartesian::<f64>(&[]));
     }

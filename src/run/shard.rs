@@ -14,9 +14,9 @@ use std::str::FromStr;
 
 use rayon::prelude::*;
 
+use super::RunError;
 use super::pipeline::Prepared;
 use super::plan::{DataKeys, Plan};
-use super::RunError;
 
 /// Shard `index` of `count` (1 <= index <= count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +31,9 @@ pub enum ShardError {
     Syntax(String),
     #[error("the number of shards must be at least 1, not 0")]
     NoShards,
-    #[error("shards are numbered from 1: did you mean 1/{count}? (for 0-based indices, such as Kubernetes' JOB_COMPLETION_INDEX, add 1)")]
+    #[error(
+        "shards are numbered from 1: did you mean 1/{count}? (for 0-based indices, such as Kubernetes' JOB_COMPLETION_INDEX, add 1)"
+    )]
     Zero { count: usize },
     #[error("shard {index} is past the last of {count} shards: use 1/{count} to {count}/{count}")]
     TooLarge { index: usize, count: usize },
@@ -131,24 +133,32 @@ fn dealt(plans: &[&Plan]) -> Result<Vec<Entry>, RunError> {
         return Err(fail(format!("at most {} runs and 256 estimator kinds can be dealt into shards", u32::MAX)));
     }
     let mut entries: Vec<Entry> = Vec::new();
-    entries.try_reserve_exact(total).map_err(|_| fail(format!("{} MB of memory for their keys is not available", total * std::mem::size_of::<Entry>() / 1_000_000)))?;
+    entries.try_reserve_exact(total).map_err(|_| {
+        fail(format!(
+            "{} MB of memory for their keys is not available",
+            total * std::mem::size_of::<Entry>() / 1_000_000
+        ))
+    })?;
     entries.resize(total, Entry::default());
     let mut offset = 0;
     for plan in plans {
         let configs = plan.configs();
-        let ranks: Vec<u8> = (0..configs).map(|c| kinds.iter().position(|k| *k == plan.config_kind(c)).unwrap_or(0) as u8).collect();
-        entries[offset..offset + plan.len()].par_chunks_mut(DATASETS_PER_TASK * configs).enumerate().for_each(|(task, out)| {
-            let mut data = DataKeys::new(plan);
-            for (j, runs) in out.chunks_mut(configs).enumerate() {
-                let dataset = task * DATASETS_PER_TASK + j;
-                let data_key = data.key(dataset).0.to_string();
-                for (config, entry) in runs.iter_mut().enumerate() {
-                    // Fits: total was checked against u32::MAX.
-                    let id = (offset + dataset * configs + config) as u32;
-                    *entry = Entry { key: plan.key_digest(config, &data_key), id, kind: ranks[config] };
+        let ranks: Vec<u8> =
+            (0..configs).map(|c| kinds.iter().position(|k| *k == plan.config_kind(c)).unwrap_or(0) as u8).collect();
+        entries[offset..offset + plan.len()].par_chunks_mut(DATASETS_PER_TASK * configs).enumerate().for_each(
+            |(task, out)| {
+                let mut data = DataKeys::new(plan);
+                for (j, runs) in out.chunks_mut(configs).enumerate() {
+                    let dataset = task * DATASETS_PER_TASK + j;
+                    let data_key = data.key(dataset).0.to_string();
+                    for (config, entry) in runs.iter_mut().enumerate() {
+                        // Fits: total was checked against u32::MAX.
+                        let id = (offset + dataset * configs + config) as u32;
+                        *entry = Entry { key: plan.key_digest(config, &data_key), id, kind: ranks[config] };
+                    }
                 }
-            }
-        });
+            },
+        );
         offset += plan.len();
     }
     entries.par_sort_unstable_by(|a, b| (a.kind, a.key, a.id).cmp(&(b.kind, b.key, b.id)));
@@ -203,7 +213,10 @@ mod tests {
 
     #[test]
     fn bad_shard_specs_say_what_to_write() {
-        let messages: Vec<String> = ["0/4", "5/4", "a/b", "3", "1/0", "-1/4"].iter().map(|t| format!("{t}: {}", parse(t).unwrap_err())).collect();
+        let messages: Vec<String> = ["0/4", "5/4", "a/b", "3", "1/0", "-1/4"]
+            .iter()
+            .map(|t| format!("{t}: {}", parse(t).unwrap_err()))
+            .collect();
         insta::assert_snapshot!(messages.join("\n"), @r"
         0/4: shards are numbered from 1: did you mean 1/4? (for 0-based indices, such as Kubernetes' JOB_COMPLETION_INDEX, add 1)
         5/4: shard 5 is past the last of 4 shards: use 1/4 to 4/4
@@ -231,7 +244,8 @@ mod tests {
     #[test]
     fn a_key_listed_twice_is_owned_once() {
         let runs = [("ols", "k1"), ("ols", "k1"), ("ols", "k2")];
-        let shards: Vec<BTreeSet<String>> = (1..=2).map(|i| shard_keys(runs.iter().copied(), Shard::new(i, 2).unwrap())).collect();
+        let shards: Vec<BTreeSet<String>> =
+            (1..=2).map(|i| shard_keys(runs.iter().copied(), Shard::new(i, 2).unwrap())).collect();
         assert_eq!(keys(&shards[0]), ["k1"]);
         assert_eq!(keys(&shards[1]), ["k2"]);
     }
@@ -249,7 +263,11 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/experiments/small.yaml");
         let mut exp = crate::spec::validate(&crate::spec::load(&path).unwrap()).unwrap();
         (exp.name, exp.replications) = (name.into(), replications);
-        let ctx = super::super::PlanContext { data_files: vec![], libtorch: "2.11.0".into(), numerics: crate::numerics::NumericIdentity::portable() };
+        let ctx = super::super::PlanContext {
+            data_files: vec![],
+            libtorch: "2.11.0".into(),
+            numerics: crate::numerics::NumericIdentity::portable(),
+        };
         Plan::new(&exp, &ctx).unwrap()
     }
 
@@ -266,8 +284,10 @@ mod tests {
                 let shard = Shard::new(index, count).unwrap();
                 let mut mine = shard_keys(runs.iter().flatten().map(|r| (r.kind.as_str(), r.key.as_str())), shard);
                 sizes.push(mine.len());
-                let expected: Vec<Vec<usize>> =
-                    runs.iter().map(|rs| rs.iter().enumerate().filter(|(_, r)| mine.remove(&r.key)).map(|(i, _)| i).collect()).collect();
+                let expected: Vec<Vec<usize>> = runs
+                    .iter()
+                    .map(|rs| rs.iter().enumerate().filter(|(_, r)| mine.remove(&r.key)).map(|(i, _)| i).collect())
+                    .collect();
                 assert_eq!(shard_runs(&plans, shard).unwrap(), expected, "shard {shard}");
             }
             assert_eq!(shard_sizes(&plans, count).unwrap(), sizes, "{count} shards");

@@ -201,9 +201,7 @@ fn cycle_error(names: &[String], compiled: &[Compiled], cycle: Vec<String>) -> S
 /// its own node's.
 fn closing_edge(open: &[usize]) -> Option<usize> {
     let k = open.len();
-    (0..k)
-        .filter(|&i| open[(i + k - 1) % k] >= open[i])
-        .min_by_key(|&i| open[i])
+    (0..k).filter(|&i| open[(i + k - 1) % k] >= open[i]).min_by_key(|&i| open[i])
 }
 
 fn check_binary(treatment: &str, column: &[f64]) -> Result<(), ScmError> {

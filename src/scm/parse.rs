@@ -176,7 +176,10 @@ fn lex(src: &str) -> Result<Vec<(Token, usize)>, ParseError> {
                     Some(Ok(value)) => value,
                     Some(Err(e)) => return Err((start, ScmErrorKind::Literal(e))),
                     None => {
-                        return Err((start, ScmErrorKind::Parse { expected: "a number".into(), found: format!("`{text}`") }))
+                        return Err((
+                            start,
+                            ScmErrorKind::Parse { expected: "a number".into(), found: format!("`{text}`") },
+                        ));
                     }
                 };
                 Token::Num(value)

@@ -11,13 +11,13 @@ use super::error::{SpecError, SpecErrorKind};
 use super::experiment::{Adjust, Dataset, EstimatorDecl, Experiment, Simulate};
 use super::load::Loaded;
 use super::locate::Position;
-use super::size::{check_size, Limits};
+use super::size::{Limits, check_size};
 use crate::estimate::{self, Metric};
-use crate::graph::{parse_graph, GraphSpec};
+use crate::graph::{GraphSpec, parse_graph};
 use crate::rng::RunRng;
-use crate::sweep::{cartesian, sweep_points};
 use crate::scm::{Equation, Missingness, Model};
 use crate::suggest::did_you_mean;
+use crate::sweep::{cartesian, sweep_points};
 
 type Result<T> = std::result::Result<T, SpecError>;
 
@@ -40,8 +40,12 @@ pub fn check_with(loaded: &Loaded, exp: &Experiment, limits: &Limits) -> Result<
         Dataset::Builtin { name, .. } => check_builtin(loaded, name)?,
         Dataset::File { path, written, .. } => {
             if !path.exists() {
-                return Err(invalid(loaded, "dataset.file.path", format!("data file `{written}` does not exist (looked for {})", path.display()))
-                    .with_help("a data file's path is relative to the experiment file that names it"));
+                return Err(invalid(
+                    loaded,
+                    "dataset.file.path",
+                    format!("data file `{written}` does not exist (looked for {})", path.display()),
+                )
+                .with_help("a data file's path is relative to the experiment file that names it"));
             }
         }
     }
@@ -83,9 +87,14 @@ fn check_plot_metric(loaded: &Loaded, exp: &Experiment) -> Result<()> {
     let listed = exp.metrics.join(", ");
     match Metric::from_str(m) {
         // The message already suggests the closest metric name.
-        Err(e) => Err(invalid(loaded, "plot.metric", e.to_string()).with_help(format!("the plot shows one of the experiment's metrics: {listed}"))),
-        Ok(_) => Err(invalid(loaded, "plot.metric", format!("the plot's metric `{m}` is not one of the experiment's metrics ({listed})"))
-            .with_help(format!("add `{m}` to `metrics:`, since the plot shows a column of the tables"))),
+        Err(e) => Err(invalid(loaded, "plot.metric", e.to_string())
+            .with_help(format!("the plot shows one of the experiment's metrics: {listed}"))),
+        Ok(_) => Err(invalid(
+            loaded,
+            "plot.metric",
+            format!("the plot's metric `{m}` is not one of the experiment's metrics ({listed})"),
+        )
+        .with_help(format!("add `{m}` to `metrics:`, since the plot shows a column of the tables"))),
     }
 }
 
@@ -98,7 +107,9 @@ fn check_estimator(loaded: &Loaded, i: usize, decl: &EstimatorDecl) -> Result<()
             None => format!("known estimators: {}", kinds.join(", ")),
         };
         let kind_path = format!("{path}.{}", decl.kind);
-        return Err(loaded.error_at(&kind_path, true, SpecErrorKind::Invalid(format!("unknown estimator `{}`", decl.kind))).with_help(help));
+        return Err(loaded
+            .error_at(&kind_path, true, SpecErrorKind::Invalid(format!("unknown estimator `{}`", decl.kind)))
+            .with_help(help));
     }
     for point in cartesian(&decl.sweep) {
         let mut params = decl.params.clone();
@@ -106,7 +117,11 @@ fn check_estimator(loaded: &Loaded, i: usize, decl: &EstimatorDecl) -> Result<()
         if let Err(e) = estimate::resolve(&decl.kind, &params) {
             // An unknown key is pointed at itself; a bad value at the value.
             let at_key = e.to_string().contains("unknown key");
-            return Err(loaded.error_at(&hyperparameter_path(&path, decl, &e), at_key, SpecErrorKind::Invalid(e.to_string())));
+            return Err(loaded.error_at(
+                &hyperparameter_path(&path, decl, &e),
+                at_key,
+                SpecErrorKind::Invalid(e.to_string()),
+            ));
         }
     }
     Ok(())
@@ -143,7 +158,8 @@ fn check_builtin(loaded: &Loaded, name: &str) -> Result<()> {
 /// are those of their sweep alone, taken one at a time.
 fn check_equations(loaded: &Loaded, exp: &Experiment, sim: &Simulate) -> Result<()> {
     let equations: Vec<Equation> = sim.equations.iter().map(|(n, e)| Equation::new(n.clone(), e.clone())).collect();
-    let named: Vec<(String, Vec<f64>)> = exp.sweep.iter().filter(|(p, _)| sim.equations.iter().any(|(_, e)| names_param(e, p))).cloned().collect();
+    let named: Vec<(String, Vec<f64>)> =
+        exp.sweep.iter().filter(|(p, _)| sim.equations.iter().any(|(_, e)| names_param(e, p))).cloned().collect();
     for point in sweep_points(&named) {
         let mut params: BTreeMap<String, f64> = exp.params.clone();
         params.extend(point);
@@ -177,7 +193,9 @@ fn located(loaded: &Loaded, e: &crate::scm::ScmError, context: &str) -> SpecErro
 /// Whether `equation` reads `$param` (a `$` and the whole identifier).
 fn names_param(equation: &str, param: &str) -> bool {
     let needle = format!("${param}");
-    equation.match_indices(&needle).any(|(at, _)| !equation[at + needle.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
+    equation
+        .match_indices(&needle)
+        .any(|(at, _)| !equation[at + needle.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
 }
 
 /// Move a value's position `offset` bytes into the value, stepping over an
@@ -212,8 +230,12 @@ fn check_adjust_list_roles(loaded: &Loaded, exp: &Experiment, path: &str, list: 
     for (i, name) in list.iter().enumerate() {
         if let Some((t, y)) = roles.filter(|(t, y)| name == t || name == y) {
             let role = if name == t { "treatment" } else { "outcome" };
-            return Err(invalid(loaded, &format!("{path}[{i}]"), format!("`{name}` is the {role}; it cannot be in the adjustment set"))
-                .with_help(format!("adjust for covariates of `{t}` and `{y}` only")));
+            return Err(invalid(
+                loaded,
+                &format!("{path}[{i}]"),
+                format!("`{name}` is the {role}; it cannot be in the adjustment set"),
+            )
+            .with_help(format!("adjust for covariates of `{t}` and `{y}` only")));
         }
     }
     Ok(())
@@ -237,8 +259,10 @@ fn check_graph(loaded: &Loaded, exp: &Experiment) -> Result<()> {
         let Adjust::Explicit(list) = adjust else { continue };
         for (i, name) in list.iter().enumerate() {
             if !observed.is_empty() && !observed.contains(name) {
-                let help = did_you_mean(name, observed.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
-                return Err(invalid(loaded, &format!("{path}[{i}]"), format!("`{name}` is not an observed variable")).with_help_opt(help));
+                let help =
+                    did_you_mean(name, observed.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
+                return Err(invalid(loaded, &format!("{path}[{i}]"), format!("`{name}` is not an observed variable"))
+                    .with_help_opt(help));
             }
         }
     }
@@ -250,7 +274,9 @@ fn check_graph(loaded: &Loaded, exp: &Experiment) -> Result<()> {
 pub fn observed_names(exp: &Experiment) -> Vec<String> {
     let latent: &[String] = exp.graph.as_ref().map_or(&[], |g| &g.latent);
     match &exp.dataset {
-        Dataset::Simulate(sim) => sim.equations.iter().map(|(n, _)| n.clone()).filter(|n| !latent.contains(n)).collect(),
+        Dataset::Simulate(sim) => {
+            sim.equations.iter().map(|(n, _)| n.clone()).filter(|n| !latent.contains(n)).collect()
+        }
         _ => Vec::new(),
     }
 }

@@ -16,9 +16,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::error::{SpecError, SpecErrorKind};
 use super::experiment::{Dataset, Experiment};
 use super::load::Loaded;
-use crate::graph::{parse_graph, Admg, GraphSpec};
-use crate::sweep::cartesian;
+use crate::graph::{Admg, GraphSpec, parse_graph};
 use crate::scm::{Equation, Model};
+use crate::sweep::cartesian;
 
 /// Where the analyst's graph omits what the simulator does; empty when the
 /// experiment has no graph, simulates nothing, or declares `misspecified`.
@@ -28,7 +28,8 @@ pub fn graph_warnings(loaded: &Loaded, exp: &Experiment) -> Vec<SpecError> {
         return Vec::new();
     }
     let observed = super::check::observed_names(exp);
-    let Ok(declared) = parse_graph(&GraphSpec { edges: &graph.edges, latent: &graph.latent, observed: &observed }) else {
+    let Ok(declared) = parse_graph(&GraphSpec { edges: &graph.edges, latent: &graph.latent, observed: &observed })
+    else {
         return Vec::new(); // check() reports a graph that does not parse
     };
     let mut params: BTreeMap<String, f64> = exp.params.clone();
@@ -38,28 +39,43 @@ pub fn graph_warnings(loaded: &Loaded, exp: &Experiment) -> Vec<SpecError> {
     let dag = model.dag();
     let true_edges: Vec<String> = dag.edges().map(|(a, b)| format!("{} -> {}", dag.name(a), dag.name(b))).collect();
     let latent: Vec<String> = graph.latent.iter().filter(|l| dag.id(l).is_some()).cloned().collect();
-    let Ok(truth) = parse_graph(&GraphSpec { edges: &true_edges, latent: &latent, observed: &observed }) else { return Vec::new() };
+    let Ok(truth) = parse_graph(&GraphSpec { edges: &true_edges, latent: &latent, observed: &observed }) else {
+        return Vec::new();
+    };
 
     let help = "add it to `graph:`, or set `graph: { misspecified: true }` to study a wrong graph on purpose";
     let mut warnings = Vec::new();
-    let named: BTreeSet<&str> = graph.edges.iter().flat_map(|e| e.split(['-', '<', '>', ' '])).filter(|w| !w.is_empty()).collect();
+    let named: BTreeSet<&str> =
+        graph.edges.iter().flat_map(|e| e.split(['-', '<', '>', ' '])).filter(|w| !w.is_empty()).collect();
     let absent: BTreeSet<&str> = observed.iter().map(String::as_str).filter(|n| !named.contains(n)).collect();
     for node in &absent {
-        warnings.push(warning(loaded, "graph", format!("`{node}` is simulated but the graph has no edge of it (and does not declare it latent)"), help));
+        warnings.push(warning(
+            loaded,
+            "graph",
+            format!("`{node}` is simulated but the graph has no edge of it (and does not declare it latent)"),
+            help,
+        ));
     }
     let has = |g: &Admg, a: &str, b: &str| g.id(a).zip(g.id(b)).is_some_and(|(a, b)| g.parents(b).contains(&a));
     for (a, b) in truth.directed_edges() {
         let (a, b) = (truth.name(a), truth.name(b));
         if !has(&declared, a, b) && !absent.contains(a) && !absent.contains(b) {
             let at = format!("dataset.simulate.equations.{b}");
-            warnings.push(warning(loaded, &at, format!("the graph omits the edge `{a} -> {b}` that the equation of `{b}` makes"), help));
+            warnings.push(warning(
+                loaded,
+                &at,
+                format!("the graph omits the edge `{a} -> {b}` that the equation of `{b}` makes"),
+                help,
+            ));
         }
     }
     let sibling = |g: &Admg, a: &str, b: &str| g.id(a).zip(g.id(b)).is_some_and(|(a, b)| g.siblings(b).contains(&a));
     for (a, b) in truth.bidirected_edges() {
         let (a, b) = (truth.name(a), truth.name(b));
         if !sibling(&declared, a, b) && !absent.contains(a) && !absent.contains(b) {
-            let message = format!("the equations confound `{a}` and `{b}` through variables the graph omits or declares latent, but the graph has no such path (`{a} <-> {b}`)");
+            let message = format!(
+                "the equations confound `{a}` and `{b}` through variables the graph omits or declares latent, but the graph has no such path (`{a} <-> {b}`)"
+            );
             warnings.push(warning(loaded, "graph", message, help));
         }
     }

@@ -59,11 +59,21 @@ impl Quantity {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dataset {
     Simulate(Simulate),
-    Builtin { name: String, surface: Option<String>, instance: Option<u32> },
+    Builtin {
+        name: String,
+        surface: Option<String>,
+        instance: Option<u32>,
+    },
     /// `path` is resolved against the folder of the experiment file that names it
     /// (so a sweep runs the same from any working directory); `written` is the
     /// path as written, which names the file in run keys and manifests.
-    File { path: PathBuf, written: String, treatment: String, outcome: String, covariates: Option<Vec<String>> },
+    File {
+        path: PathBuf,
+        written: String,
+        treatment: String,
+        outcome: String,
+        covariates: Option<Vec<String>>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -170,6 +180,10 @@ impl EstimatorDecl {
     /// The adjustments this entry's configurations use: the swept ones, or the
     /// entry's own, or the experiment's `default`.
     pub fn adjustments<'a>(&'a self, default: &'a Adjust) -> Vec<&'a Adjust> {
-        if self.adjust_sweep.is_empty() { vec![self.adjust.as_ref().unwrap_or(default)] } else { self.adjust_sweep.iter().collect() }
+        if self.adjust_sweep.is_empty() {
+            vec![self.adjust.as_ref().unwrap_or(default)]
+        } else {
+            self.adjust_sweep.iter().collect()
+        }
     }
 }

@@ -93,7 +93,11 @@ fn load_chain(path: &Path, sources: &mut Vec<Source>) -> Result<Mapping, SpecErr
             Some(Value::String(base)) => Some(base),
             Some(_) => {
                 let at = source.locator.value("extends");
-                return Err(SpecError::new(&source.path, at, SpecErrorKind::WrongType("`extends` must be a file path".into())));
+                return Err(SpecError::new(
+                    &source.path,
+                    at,
+                    SpecErrorKind::WrongType("`extends` must be a file path".into()),
+                ));
             }
         };
         let extends_at = source.locator.value("extends");
@@ -103,8 +107,12 @@ fn load_chain(path: &Path, sources: &mut Vec<Source>) -> Result<Mapping, SpecErr
         let Some(base) = base else { break };
         let base_path = path.parent().unwrap_or(Path::new(".")).join(&base);
         let base_canonical = base_path.canonicalize().map_err(|e| {
-            SpecError::new(&own_path, extends_at, SpecErrorKind::Invalid(format!("`extends: {base}` cannot be read: {e}")))
-                .with_help("the path is relative to the directory of this file")
+            SpecError::new(
+                &own_path,
+                extends_at,
+                SpecErrorKind::Invalid(format!("`extends: {base}` cannot be read: {e}")),
+            )
+            .with_help("the path is relative to the directory of this file")
         })?;
         if let Some(&i) = seen.get(&base_canonical) {
             let shown: Vec<String> = chain[i..].iter().chain([&base_path]).map(|p| p.display().to_string()).collect();
@@ -141,7 +149,14 @@ fn read_source(path: &Path) -> Result<Source, SpecError> {
     }
     let sha256 = sha256_hex(&bytes);
     let text = String::from_utf8(bytes).map_err(|e| {
-        SpecError::new(path, None, SpecErrorKind::Syntax(format!("the file is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to())))
+        SpecError::new(
+            path,
+            None,
+            SpecErrorKind::Syntax(format!(
+                "the file is not UTF-8 (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            )),
+        )
     })?;
     let locator = Locator::new(&text);
     Ok(Source { path: path.to_path_buf(), text, sha256, locator })
@@ -158,11 +173,17 @@ fn parse_mapping(source: &Source) -> Result<Mapping, SpecError> {
     match value {
         Value::Mapping(m) => Ok(m),
         Value::Null => Err(SpecError::new(&source.path, None, SpecErrorKind::Invalid("the file is empty".into()))
-            .with_help("an experiment file is a YAML mapping with at least `name`, `seed`, `dataset` and `estimators`")),
-        other => Err(SpecError::new(&source.path, Some(Position { line: 1, column: 1 }), SpecErrorKind::WrongType(format!(
-            "expected a mapping of keys at the top level, found {}",
-            describe(&other)
-        )))),
+            .with_help(
+                "an experiment file is a YAML mapping with at least `name`, `seed`, `dataset` and `estimators`",
+            )),
+        other => Err(SpecError::new(
+            &source.path,
+            Some(Position { line: 1, column: 1 }),
+            SpecErrorKind::WrongType(format!(
+                "expected a mapping of keys at the top level, found {}",
+                describe(&other)
+            )),
+        )),
     }
 }
 
@@ -181,7 +202,11 @@ fn check_flow_nesting(source: &Source) -> Result<(), SpecError> {
             '\n' => (line, column) = (line + 1, 0),
             '[' | '{' if depth == MAX_FLOW_NESTING => {
                 let message = format!("`[` and `{{` nest more than {MAX_FLOW_NESTING} levels deep here");
-                return Err(SpecError::new(&source.path, Some(Position { line, column }), SpecErrorKind::Syntax(message)));
+                return Err(SpecError::new(
+                    &source.path,
+                    Some(Position { line, column }),
+                    SpecErrorKind::Syntax(message),
+                ));
             }
             '[' | '{' => depth += 1,
             ']' | '}' => depth = depth.saturating_sub(1),
@@ -260,7 +285,8 @@ fn serde_error(path: &str, message: &str, sources: &[Source]) -> SpecError {
 
 /// serde speaks Rust ("invalid type: sequence, expected i64"); say it in YAML terms.
 fn plain_types(message: &str) -> String {
-    let message = message.strip_prefix("invalid type: ").map(|m| format!("found {m}")).unwrap_or_else(|| message.to_string());
+    let message =
+        message.strip_prefix("invalid type: ").map(|m| format!("found {m}")).unwrap_or_else(|| message.to_string());
     [
         ("expected i64", "expected an integer"),
         ("expected u64", "expected a whole number >= 0"),
@@ -309,7 +335,10 @@ mod tests {
         let file = dir.path().join("exp.yaml");
         std::fs::write(&file, "---\nname: demo\ns").unwrap();
         let err = load(&file).unwrap_err();
-        assert_eq!((err.position, &err.kind), (Some(Position { line: 3, column: 2 }), &SpecErrorKind::Syntax("could not find expected ':'".into())));
+        assert_eq!(
+            (err.position, &err.kind),
+            (Some(Position { line: 3, column: 2 }), &SpecErrorKind::Syntax("could not find expected ':'".into()))
+        );
     }
 
     /// Found by the fuzz target: 400,000 `[` took minutes in the YAML parser.
@@ -338,7 +367,10 @@ mod tests {
             let child = dir.path().join("child.yaml");
             std::fs::write(&child, format!("extends: {base}\nname: child\n")).unwrap();
             let err = load(&child).unwrap_err();
-            assert_eq!((err.file.as_path(), &err.kind), (Path::new(base), &SpecErrorKind::Io("it is not a regular file".into())));
+            assert_eq!(
+                (err.file.as_path(), &err.kind),
+                (Path::new(base), &SpecErrorKind::Io("it is not a regular file".into()))
+            );
             assert_eq!(err.to_string(), format!("{base}: cannot read the experiment file: it is not a regular file"));
         }
     }

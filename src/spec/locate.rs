@@ -116,8 +116,14 @@ pub fn join_index(path: &str, index: usize) -> String {
 }
 
 enum Frame {
-    Map { path: String, key: Option<(String, Position)> },
-    Seq { path: String, next: usize },
+    Map {
+        path: String,
+        key: Option<(String, Position)>,
+    },
+    Seq {
+        path: String,
+        next: usize,
+    },
     /// A collection below `INDEXED_DEPTH`, whose contents are not indexed.
     Deep,
 }

@@ -14,12 +14,15 @@ mod schema;
 mod size;
 mod validate;
 
-pub use error::{SpecError, SpecErrorKind};
-pub use load::{load, Loaded, Source};
-pub use locate::{Locator, Position};
-pub use experiment::*;
-pub use validate::{is_safe_name, validate};
 pub use check::{check, check_with, observed_names};
 pub use consistency::graph_warnings;
-pub use size::{run_count, bytes_text, parse_size, run_memory, simulated_columns, Limits, DATA_COPIES, DEFAULT_MAX_RUNS, DEFAULT_MAX_RUN_MEMORY, MAX_ROWS};
+pub use error::{SpecError, SpecErrorKind};
+pub use experiment::*;
+pub use load::{Loaded, Source, load};
+pub use locate::{Locator, Position};
 pub use schema::json_schema;
+pub use size::{
+    DATA_COPIES, DEFAULT_MAX_RUN_MEMORY, DEFAULT_MAX_RUNS, Limits, MAX_ROWS, bytes_text, parse_size, run_count,
+    run_memory, simulated_columns,
+};
+pub use validate::{is_safe_name, validate};

@@ -8,9 +8,9 @@
 //! is checked leniently (no required keys, no "exactly one of"), since its base
 //! may supply what it leaves out.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
-use super::size::{bytes_text, DATA_COPIES, DEFAULT_MAX_RUNS, DEFAULT_MAX_RUN_MEMORY, MAX_ROWS};
+use super::size::{DATA_COPIES, DEFAULT_MAX_RUN_MEMORY, DEFAULT_MAX_RUNS, MAX_ROWS, bytes_text};
 use crate::data::BUILTIN_NAMES;
 use crate::estimate::{self, Metric, Params};
 
@@ -75,11 +75,29 @@ fn experiment(mode: Mode) -> Value {
         ("sweep", described(sweep(), "data-level sweep over declared params; the cartesian product is run")),
         ("dataset", described(dataset(mode), "one of `simulate`, `builtin` or `file`")),
         ("graph", described(nullable(graph(mode)), "the analyst's causal graph; defaults to the simulator's")),
-        ("adjust", described(adjust(), "covariates of adjustment estimators: a strategy or an explicit list (default backdoor)")),
+        (
+            "adjust",
+            described(
+                adjust(),
+                "covariates of adjustment estimators: a strategy or an explicit list (default backdoor)",
+            ),
+        ),
         ("preprocess", preprocess()),
         ("split", split()),
-        ("estimators", described(json!({ "type": "array", "minItems": 1, "items": { "$ref": "#/definitions/estimator" } }), "required; kinds, optionally with hyperparameters, `label` and `sweep`")),
-        ("metrics", described(metrics(), "columns of the result tables (default [ate, ate_error]; [ate] for a data file, which has no truth)")),
+        (
+            "estimators",
+            described(
+                json!({ "type": "array", "minItems": 1, "items": { "$ref": "#/definitions/estimator" } }),
+                "required; kinds, optionally with hyperparameters, `label` and `sweep`",
+            ),
+        ),
+        (
+            "metrics",
+            described(
+                metrics(),
+                "columns of the result tables (default [ate, ate_error]; [ate] for a data file, which has no truth)",
+            ),
+        ),
         ("plot", described(nullable(plot()), "what plot.svg shows")),
     ];
     object(props, &["name", "seed", "dataset", "estimators"], mode)
@@ -161,7 +179,10 @@ fn dataset(mode: Mode) -> Value {
     let sources = ["simulate", "builtin", "file"];
     let mut schema = object(
         vec![
-            ("simulate", described(nullable(simulate(mode)), "a structural causal model, sampled afresh per replication")),
+            (
+                "simulate",
+                described(nullable(simulate(mode)), "a structural causal model, sampled afresh per replication"),
+            ),
             ("builtin", described(nullable(builtin(mode)), "a dataset of datasets/manifest.yaml")),
             ("file", described(nullable(file(mode)), "a CSV file with a header row")),
         ],
@@ -200,7 +221,10 @@ fn simulate(mode: Mode) -> Value {
             ("equations", equations),
             ("treatment", described(string(), "the 0/1 treatment node (draw it with bernoulli(p))")),
             ("outcome", described(string(), "the outcome node")),
-            ("missing", described(nullable(missing(mode)), "`{ mcar: RATE }` or `{ mar: { driver: NODE, rate: RATE } }`")),
+            (
+                "missing",
+                described(nullable(missing(mode)), "`{ mcar: RATE }` or `{ mar: { driver: NODE, rate: RATE } }`"),
+            ),
         ],
         &["n", "equations", "treatment", "outcome"],
         mode,
@@ -221,7 +245,13 @@ fn builtin(mode: Mode) -> Value {
         vec![
             ("name", one_of_names(&BUILTIN_NAMES)),
             ("surface", described(nullable(string()), "IHDP response surface, `A` or `B`")),
-            ("instance", described(nullable(json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX })), "the replication (IHDP) or instance (ACIC)")),
+            (
+                "instance",
+                described(
+                    nullable(json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX })),
+                    "the replication (IHDP) or instance (ACIC)",
+                ),
+            ),
         ],
         &["name"],
         mode,
@@ -246,7 +276,13 @@ fn graph(mode: Mode) -> Value {
         vec![
             ("edges", described(strings(), "`a -> b` (a causes b) or `a <-> b` (a latent confounder)")),
             ("latent", described(strings(), "unobserved nodes, never given to an estimator")),
-            ("misspecified", described(json!({ "type": "boolean", "default": false }), "the graph is wrong on purpose: no warning where it omits a simulated node, edge or confounding path")),
+            (
+                "misspecified",
+                described(
+                    json!({ "type": "boolean", "default": false }),
+                    "the graph is wrong on purpose: no warning where it omits a simulated node, edge or confounding path",
+                ),
+            ),
         ],
         &["edges"],
         mode,
@@ -261,11 +297,23 @@ fn preprocess() -> Value {
     let flag = |text| described(json!({ "type": "boolean", "default": false }), text);
     let schema = object(
         vec![
-            ("impute", described(nullable(one_of_names(IMPUTE_NAMES)), "what to do with missing covariate cells (default none: a missing cell is an error)")),
+            (
+                "impute",
+                described(
+                    nullable(one_of_names(IMPUTE_NAMES)),
+                    "what to do with missing covariate cells (default none: a missing cell is an error)",
+                ),
+            ),
             ("indicators", flag("add a 0/1 missingness indicator per imputed column")),
             ("standardize", flag("standardize covariates with statistics of the training rows")),
             ("one_hot", described(strings(), "categorical columns to one-hot encode")),
-            ("squares", described(json!({ "type": "array", "items": { "type": "string" }, "uniqueItems": true }), "numeric columns to add the square of, as `<column>^2`, whenever the column is a covariate of a run")),
+            (
+                "squares",
+                described(
+                    json!({ "type": "array", "items": { "type": "string" }, "uniqueItems": true }),
+                    "numeric columns to add the square of, as `<column>^2`, whenever the column is a covariate of a run",
+                ),
+            ),
         ],
         &[],
         Mode::Full,
@@ -274,9 +322,14 @@ fn preprocess() -> Value {
 }
 
 fn split() -> Value {
-    let share = |default: f64, text| described(json!({ "type": "number", "minimum": 0, "exclusiveMaximum": 1, "default": default }), text);
+    let share = |default: f64, text| {
+        described(json!({ "type": "number", "minimum": 0, "exclusiveMaximum": 1, "default": default }), text)
+    };
     let schema = object(
-        vec![("test", share(0.1, "share of out-of-sample rows")), ("validation", share(0.27, "share of validation rows; test + validation < 1"))],
+        vec![
+            ("test", share(0.1, "share of out-of-sample rows")),
+            ("validation", share(0.27, "share of validation rows; test + validation < 1")),
+        ],
         &[],
         Mode::Full,
     );
@@ -290,7 +343,10 @@ fn metrics() -> Value {
 
 fn plot() -> Value {
     let names: Vec<&str> = Metric::ALL.iter().map(Metric::name).collect();
-    let metric = described(nullable(one_of_names(&names)), "one of `metrics` (default: the first error metric listed, else the first)");
+    let metric = described(
+        nullable(one_of_names(&names)),
+        "one of `metrics` (default: the first error metric listed, else the first)",
+    );
     object(vec![("metric", metric)], &[], Mode::Full)
 }
 
@@ -308,17 +364,14 @@ fn estimator() -> Value {
             ("label", described(safe_name(), "the name in result tables (default: the kind); labels are unique")),
         ];
         if adjusts {
-            props.push(("adjust", described(adjust(), "this entry's covariates, instead of the experiment's `adjust`")));
+            props
+                .push(("adjust", described(adjust(), "this entry's covariates, instead of the experiment's `adjust`")));
             if let Some(p) = sweep.pointer_mut("/properties").and_then(Value::as_object_mut) {
                 p.insert("adjust".into(), json!({ "type": "array", "minItems": 1, "items": adjust(), "description": "adjustments to compare on the same data" }));
             }
         }
         props.push(("sweep", described(sweep, "hyperparameter -> values; the cartesian product is run")));
-        let entry = object(
-            props,
-            &[kind],
-            Mode::Full,
-        );
+        let entry = object(props, &[kind], Mode::Full);
         branches.push(entry);
     }
     json!({ "anyOf": branches })
@@ -388,7 +441,10 @@ fn layers() -> Value {
         object(vec![("dropout", json!({ "type": "number", "minimum": 0, "exclusiveMaximum": 1 }))], &["dropout"], Mode::Full),
         object(vec![("layer_norm", json!({ "const": true }))], &["layer_norm"], Mode::Full),
     ]});
-    described(json!({ "type": "array", "items": layer }), "layers, e.g. `[200, 200, 200]` or `[{dense: 64, activation: relu}, {dropout: 0.1}]`")
+    described(
+        json!({ "type": "array", "items": layer }),
+        "layers, e.g. `[200, 200, 200]` or `[{dense: 64, activation: relu}, {dropout: 0.1}]`",
+    )
 }
 
 #[cfg(test)]

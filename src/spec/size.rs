@@ -34,10 +34,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits {
-            max_runs: DEFAULT_MAX_RUNS,
-            max_run_memory: DEFAULT_MAX_RUN_MEMORY,
-        }
+        Limits { max_runs: DEFAULT_MAX_RUNS, max_run_memory: DEFAULT_MAX_RUN_MEMORY }
     }
 }
 
@@ -50,9 +47,7 @@ pub fn simulated_columns(sim: &Simulate, squares: usize) -> u64 {
 /// The estimated peak bytes of one run over `rows` rows of `columns` columns
 /// (saturating).
 pub fn run_memory(rows: u64, columns: u64) -> u64 {
-    rows.saturating_mul(columns)
-        .saturating_mul(8)
-        .saturating_mul(DATA_COPIES)
+    rows.saturating_mul(columns).saturating_mul(8).saturating_mul(DATA_COPIES)
 }
 
 /// Refuse an experiment over `limits`, pointing at what makes it large.
@@ -71,10 +66,7 @@ fn check_runs(loaded: &Loaded, exp: &Experiment, limits: &Limits) -> Result<()> 
     }
     let points = sweep_size(&exp.sweep).map(|n| n as u64);
     let replications = u64::from(exp.replications);
-    let configs = exp
-        .estimators
-        .iter()
-        .try_fold(0u64, |n, d| n.checked_add(d.configurations()? as u64));
+    let configs = exp.estimators.iter().try_fold(0u64, |n, d| n.checked_add(d.configurations()? as u64));
     // Point at the largest factor.
     let (p, c) = (points.unwrap_or(u64::MAX), configs.unwrap_or(u64::MAX));
     let path = if replications >= p && replications >= c {
@@ -99,13 +91,7 @@ fn check_runs(loaded: &Loaded, exp: &Experiment, limits: &Limits) -> Result<()> 
         ),
         None => "make the sweep smaller: no machine holds that many runs".to_string(),
     };
-    Err(loaded
-        .error_at(
-            path,
-            path != "replications",
-            SpecErrorKind::Invalid(message),
-        )
-        .with_help(help))
+    Err(loaded.error_at(path, path != "replications", SpecErrorKind::Invalid(message)).with_help(help))
 }
 
 /// Every value `n` takes with the path where it is written.
@@ -113,16 +99,10 @@ fn row_counts(exp: &Experiment, sim: &Simulate) -> Vec<(f64, String, Option<Stri
     match &sim.n {
         Quantity::Value(v) => vec![(*v, "dataset.simulate.n".to_string(), None)],
         Quantity::Param(p) => match exp.sweep.iter().find(|(name, _)| name == p) {
-            Some((_, values)) => values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (*v, format!("sweep.{p}[{i}]"), Some(p.clone())))
-                .collect(),
-            None => vec![(
-                exp.params.get(p).copied().unwrap_or(f64::NAN),
-                format!("params.{p}"),
-                Some(p.clone()),
-            )],
+            Some((_, values)) => {
+                values.iter().enumerate().map(|(i, v)| (*v, format!("sweep.{p}[{i}]"), Some(p.clone()))).collect()
+            }
+            None => vec![(exp.params.get(p).copied().unwrap_or(f64::NAN), format!("params.{p}"), Some(p.clone()))],
         },
     }
 }
@@ -180,20 +160,14 @@ pub fn bytes_text(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 {
-        format!("{bytes} bytes")
-    } else {
-        format!("{value:.1} {}", units[unit])
-    }
+    if unit == 0 { format!("{bytes} bytes") } else { format!("{value:.1} {}", units[unit]) }
 }
 
 /// A size such as `16G`, `512M`, `1.5T` or `1048576` (bytes); the units are
 /// binary (K = 1024) and may be written `G`, `GB` or `GiB`.
 pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
     let t = text.trim();
-    let digits = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
+    let digits = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (number, unit) = t.split_at(digits);
     let shift = match unit.trim().to_ascii_uppercase().trim_end_matches('B').trim_end_matches('I') {
         "" => 0,
@@ -201,14 +175,21 @@ pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
         "M" => 20,
         "G" => 30,
         "T" => 40,
-        _ => return Err(format!("`{text}` is not a size: write a number of bytes, or a number with K, M, G or T (binary units), such as 32G")),
+        _ => {
+            return Err(format!(
+                "`{text}` is not a size: write a number of bytes, or a number with K, M, G or T (binary units), such as 32G"
+            ));
+        }
     };
     match number.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 && v * ((1u64 << shift) as f64) < u64::MAX as f64 => Ok((v * (1u64 << shift) as f64) as u64),
-        _ => Err(format!("`{text}` is not a size: write a number of bytes, or a number with K, M, G or T (binary units), such as 32G")),
+        Ok(v) if v.is_finite() && v >= 0.0 && v * ((1u64 << shift) as f64) < u64::MAX as f64 => {
+            Ok((v * (1u64 << shift) as f64) as u64)
+        }
+        _ => Err(format!(
+            "`{text}` is not a size: write a number of bytes, or a number with K, M, G or T (binary units), such as 32G"
+        )),
     }
 }
-
 
 /// The number of runs `plan` expands `exp` into, computed without expanding
 /// anything; None when it overflows.

@@ -8,7 +8,7 @@ use serde_yaml_ng::Value;
 
 use super::error::{SpecError, SpecErrorKind};
 use super::experiment::*;
-use super::load::{describe, Loaded};
+use super::load::{Loaded, describe};
 use super::raw::*;
 use crate::data::SplitFractions;
 use crate::estimate::Params;
@@ -44,7 +44,11 @@ pub fn validate(loaded: &Loaded) -> Result<Experiment> {
         files: loaded.sources.iter().map(|s| (s.path.clone(), s.sha256.clone())).collect(),
         params,
         sweep,
-        graph: raw.graph.as_ref().map(|g| GraphDecl { edges: g.edges.clone(), latent: g.latent.clone(), misspecified: g.misspecified }),
+        graph: raw.graph.as_ref().map(|g| GraphDecl {
+            edges: g.edges.clone(),
+            latent: g.latent.clone(),
+            misspecified: g.misspecified,
+        }),
         adjust: match raw.adjust.as_ref() {
             None => Adjust::Optimal,
             Some(v) => check_adjust(loaded, "adjust", v)?,
@@ -99,14 +103,16 @@ fn check_replications(loaded: &Loaded, n: i64) -> Result<u32> {
 
 fn is_identifier(s: &str) -> bool {
     let mut c = s.chars();
-    matches!(c.next(), Some(x) if x.is_ascii_alphabetic() || x == '_') && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+    matches!(c.next(), Some(x) if x.is_ascii_alphabetic() || x == '_')
+        && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
 }
 
 fn check_params(loaded: &Loaded, params: &BTreeMap<String, f64>) -> Result<BTreeMap<String, f64>> {
     for (name, value) in params {
         let path = format!("params.{name}");
         if !is_identifier(name) {
-            return Err(loaded.error_at(&path, true, SpecErrorKind::Invalid(format!("`{name}` is not a valid parameter name")))
+            return Err(loaded
+                .error_at(&path, true, SpecErrorKind::Invalid(format!("`{name}` is not a valid parameter name")))
                 .with_help("parameter names are identifiers: letters, digits and `_`, referenced as `$name`"));
         }
         if !value.is_finite() {
@@ -116,7 +122,11 @@ fn check_params(loaded: &Loaded, params: &BTreeMap<String, f64>) -> Result<BTree
     Ok(params.clone())
 }
 
-fn check_sweep(loaded: &Loaded, sweep: &BTreeMap<String, Vec<f64>>, params: &BTreeMap<String, f64>) -> Result<Vec<(String, Vec<f64>)>> {
+fn check_sweep(
+    loaded: &Loaded,
+    sweep: &BTreeMap<String, Vec<f64>>,
+    params: &BTreeMap<String, f64>,
+) -> Result<Vec<(String, Vec<f64>)>> {
     let mut out = Vec::new();
     for (name, values) in sweep {
         let path = format!("sweep.{name}");
@@ -125,10 +135,13 @@ fn check_sweep(loaded: &Loaded, sweep: &BTreeMap<String, Vec<f64>>, params: &BTr
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("declare it first under `params:` with a default, e.g. `params: {{ {name}: 1.0 }}`"),
             };
-            return Err(loaded.error_at(&path, true, SpecErrorKind::Invalid(format!("sweep over undeclared parameter `{name}`"))).with_help(help));
+            return Err(loaded
+                .error_at(&path, true, SpecErrorKind::Invalid(format!("sweep over undeclared parameter `{name}`")))
+                .with_help(help));
         }
         if values.is_empty() {
-            return Err(invalid(loaded, &path, format!("the sweep of `{name}` is empty")).with_help("list at least one value, or remove the key"));
+            return Err(invalid(loaded, &path, format!("the sweep of `{name}` is empty"))
+                .with_help("list at least one value, or remove the key"));
         }
         if let Some(i) = values.iter().position(|v| !v.is_finite()) {
             return Err(invalid(loaded, &format!("{path}[{i}]"), "sweep values must be finite numbers"));
@@ -150,7 +163,11 @@ fn check_quantity(loaded: &Loaded, path: &str, value: &Value, params: &BTreeMap<
                 Err(undeclared_param(loaded, path, name, params))
             }
         }
-        other => Err(loaded.error_at(path, false, SpecErrorKind::WrongType(format!("expected a number or a `$param`, found {}", describe(other))))),
+        other => Err(loaded.error_at(
+            path,
+            false,
+            SpecErrorKind::WrongType(format!("expected a number or a `$param`, found {}", describe(other))),
+        )),
     }
 }
 
@@ -165,16 +182,23 @@ pub(super) fn undeclared_param(loaded: &Loaded, path: &str, name: &str, params: 
 fn check_dataset(loaded: &Loaded, raw: &RawDataset, params: &BTreeMap<String, f64>) -> Result<Dataset> {
     match (&raw.simulate, &raw.builtin, &raw.file) {
         (Some(s), None, None) => check_simulate(loaded, s, params).map(Dataset::Simulate),
-        (None, Some(b), None) => Ok(Dataset::Builtin { name: b.name.clone(), surface: b.surface.clone(), instance: b.instance }),
+        (None, Some(b), None) => {
+            Ok(Dataset::Builtin { name: b.name.clone(), surface: b.surface.clone(), instance: b.instance })
+        }
         (None, None, Some(f)) => Ok(Dataset::File {
             // Relative to the file that wrote the key (a base of `extends` may have).
-            path: loaded.locate("dataset.file.path", false).0.parent().map_or_else(|| PathBuf::from(&f.path), |dir| dir.join(&f.path)),
+            path: loaded
+                .locate("dataset.file.path", false)
+                .0
+                .parent()
+                .map_or_else(|| PathBuf::from(&f.path), |dir| dir.join(&f.path)),
             written: f.path.clone(),
             treatment: f.treatment.clone(),
             outcome: f.outcome.clone(),
             covariates: f.covariates.clone(),
         }),
-        (None, None, None) => Err(loaded.error_at("dataset", true, SpecErrorKind::MissingKey { key: "simulate".into() })
+        (None, None, None) => Err(loaded
+            .error_at("dataset", true, SpecErrorKind::MissingKey { key: "simulate".into() })
             .with_help("a dataset is one of `simulate:`, `builtin:` or `file:`")),
         _ => Err(invalid(loaded, "dataset", "give exactly one of `simulate`, `builtin` or `file`")),
     }
@@ -192,7 +216,11 @@ fn check_simulate(loaded: &Loaded, raw: &RawSimulate, params: &BTreeMap<String, 
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
             other => {
-                return Err(loaded.error_at(&path, false, SpecErrorKind::WrongType(format!("expected an expression, found {}", describe(other)))))
+                return Err(loaded.error_at(
+                    &path,
+                    false,
+                    SpecErrorKind::WrongType(format!("expected an expression, found {}", describe(other))),
+                ));
             }
         };
         equations.push((node.clone(), rhs));
@@ -202,19 +230,32 @@ fn check_simulate(loaded: &Loaded, raw: &RawSimulate, params: &BTreeMap<String, 
     }
     for (key, var) in [("treatment", &raw.treatment), ("outcome", &raw.outcome)] {
         if !equations.iter().any(|(n, _)| n == var) {
-            let help = did_you_mean(var, equations.iter().map(|(n, _)| n.as_str())).map(|s| format!("did you mean `{s}`?"));
-            return Err(invalid(loaded, &format!("dataset.simulate.{key}"), format!("{key} `{var}` is not one of the simulated variables"))
-                .with_help_opt(help.or_else(|| Some(format!("add an equation for `{var}` under `equations:`")))));
+            let help =
+                did_you_mean(var, equations.iter().map(|(n, _)| n.as_str())).map(|s| format!("did you mean `{s}`?"));
+            return Err(invalid(
+                loaded,
+                &format!("dataset.simulate.{key}"),
+                format!("{key} `{var}` is not one of the simulated variables"),
+            )
+            .with_help_opt(help.or_else(|| Some(format!("add an equation for `{var}` under `equations:`")))));
         }
     }
     let missing = match &raw.missing {
         None => MissingDecl::None,
-        Some(RawMissing { mcar: Some(rate), mar: None }) => MissingDecl::Mcar { rate: check_quantity(loaded, "dataset.simulate.missing.mcar", rate, params)? },
+        Some(RawMissing { mcar: Some(rate), mar: None }) => {
+            MissingDecl::Mcar { rate: check_quantity(loaded, "dataset.simulate.missing.mcar", rate, params)? }
+        }
         Some(RawMissing { mcar: None, mar: Some(m) }) => MissingDecl::Mar {
             driver: m.driver.clone(),
             rate: check_quantity(loaded, "dataset.simulate.missing.mar.rate", &m.rate, params)?,
         },
-        Some(_) => return Err(invalid(loaded, "dataset.simulate.missing", "give exactly one of `mcar: RATE` or `mar: { driver: VAR, rate: RATE }`")),
+        Some(_) => {
+            return Err(invalid(
+                loaded,
+                "dataset.simulate.missing",
+                "give exactly one of `mcar: RATE` or `mar: { driver: VAR, rate: RATE }`",
+            ));
+        }
     };
     Ok(Simulate { n, equations, treatment: raw.treatment.clone(), outcome: raw.outcome.clone(), missing })
 }
@@ -237,23 +278,45 @@ fn check_adjust(loaded: &Loaded, path: &str, raw: &Value) -> Result<Adjust> {
             .enumerate()
             .map(|(i, v)| match v {
                 Value::String(s) => Ok(s.clone()),
-                other => Err(invalid(loaded, &format!("{path}[{i}]"), format!("expected a covariate name, found {}", describe(other)))),
+                other => Err(invalid(
+                    loaded,
+                    &format!("{path}[{i}]"),
+                    format!("expected a covariate name, found {}", describe(other)),
+                )),
             })
             .collect::<Result<Vec<_>>>()
             .map(Adjust::Explicit),
-        other => Err(loaded.error_at(path, false, SpecErrorKind::WrongType(format!("expected a strategy name or a list of covariates, found {}", describe(other))))),
+        other => Err(loaded.error_at(
+            path,
+            false,
+            SpecErrorKind::WrongType(format!(
+                "expected a strategy name or a list of covariates, found {}",
+                describe(other)
+            )),
+        )),
     }
 }
 
 fn check_split(loaded: &Loaded, raw: &RawSplit) -> Result<SplitFractions> {
     for (key, v) in [("test", raw.test), ("validation", raw.validation)] {
         if !(0.0..1.0).contains(&v) {
-            return Err(invalid(loaded, &format!("split.{key}"), format!("`{key}` is a share of the rows and must be in [0, 1), found {v}")));
+            return Err(invalid(
+                loaded,
+                &format!("split.{key}"),
+                format!("`{key}` is a share of the rows and must be in [0, 1), found {v}"),
+            ));
         }
     }
     if raw.test + raw.validation >= 1.0 {
-        return Err(invalid(loaded, "split", format!("test ({}) and validation ({}) leave no rows to train on: their sum must be below 1", raw.test, raw.validation))
-            .with_help("the shares are of all rows; the papers' protocol is `split: { test: 0.1, validation: 0.27 }`"));
+        return Err(invalid(
+            loaded,
+            "split",
+            format!(
+                "test ({}) and validation ({}) leave no rows to train on: their sum must be below 1",
+                raw.test, raw.validation
+            ),
+        )
+        .with_help("the shares are of all rows; the papers' protocol is `split: { test: 0.1, validation: 0.27 }`"));
     }
     Ok(SplitFractions { test: raw.test, validation: raw.validation })
 }
@@ -291,11 +354,25 @@ fn check_estimators(loaded: &Loaded, entries: &[Value]) -> Result<Vec<EstimatorD
 fn check_estimator(loaded: &Loaded, path: &str, entry: &Value) -> Result<EstimatorDecl> {
     let map = match entry {
         Value::String(kind) => {
-            return Ok(EstimatorDecl { label: kind.clone(), kind: kind.clone(), params: Params::new(), sweep: Vec::new(), adjust: None, adjust_sweep: Vec::new() })
+            return Ok(EstimatorDecl {
+                label: kind.clone(),
+                kind: kind.clone(),
+                params: Params::new(),
+                sweep: Vec::new(),
+                adjust: None,
+                adjust_sweep: Vec::new(),
+            });
         }
         Value::Mapping(m) => m,
         other => {
-            return Err(loaded.error_at(path, false, SpecErrorKind::WrongType(format!("expected an estimator kind or a `kind: {{hyperparameters}}` mapping, found {}", describe(other)))))
+            return Err(loaded.error_at(
+                path,
+                false,
+                SpecErrorKind::WrongType(format!(
+                    "expected an estimator kind or a `kind: {{hyperparameters}}` mapping, found {}",
+                    describe(other)
+                )),
+            ));
         }
     };
     let mut kind = None;
@@ -322,21 +399,29 @@ fn check_estimator(loaded: &Loaded, path: &str, entry: &Value) -> Result<Estimat
         }
     }
     let Some((kind, params)) = kind else {
-        return Err(loaded.error_at(path, true, SpecErrorKind::MissingKey { key: "kind".into() }).with_help("write the estimator kind as the key, e.g. `- aipw: { folds: 5 }`"));
+        return Err(loaded
+            .error_at(path, true, SpecErrorKind::MissingKey { key: "kind".into() })
+            .with_help("write the estimator kind as the key, e.g. `- aipw: { folds: 5 }`"));
     };
     for (name, _) in &sweep {
         if params.contains_key(name) {
-            return Err(invalid(loaded, &format!("{path}.sweep.{name}"), format!("`{name}` is both set and swept")).with_help(format!("remove `{name}` from the hyperparameters of `{kind}`")));
+            return Err(invalid(loaded, &format!("{path}.sweep.{name}"), format!("`{name}` is both set and swept"))
+                .with_help(format!("remove `{name}` from the hyperparameters of `{kind}`")));
         }
     }
     if adjust.is_some() || !adjust_sweep.is_empty() {
         let key = if adjust_sweep.is_empty() { format!("{path}.adjust") } else { format!("{path}.sweep.adjust") };
         if adjust.is_some() && !adjust_sweep.is_empty() {
-            return Err(invalid(loaded, &key, "`adjust` is both set and swept").with_help(format!("remove `adjust:` from the entry of `{kind}`")));
+            return Err(invalid(loaded, &key, "`adjust` is both set and swept")
+                .with_help(format!("remove `adjust:` from the entry of `{kind}`")));
         }
         if crate::estimate::role(&kind) != crate::estimate::Role::Backdoor {
-            return Err(invalid(loaded, &key, format!("`{kind}` does not adjust for covariates, so `adjust` does not apply to it"))
-                .with_help("set `adjust` on adjustment estimators (ols, ipw, aipw, matching, the networks...) only"));
+            return Err(invalid(
+                loaded,
+                &key,
+                format!("`{kind}` does not adjust for covariates, so `adjust` does not apply to it"),
+            )
+            .with_help("set `adjust` on adjustment estimators (ols, ipw, aipw, matching, the networks...) only"));
         }
     }
     Ok(EstimatorDecl { label: label.unwrap_or_else(|| kind.clone()), kind, params, sweep, adjust, adjust_sweep })
@@ -349,31 +434,56 @@ fn params_of(loaded: &Loaded, path: &str, v: &Value) -> Result<Params> {
             Ok(serde_json::Value::Object(m)) => Ok(m),
             _ => Err(invalid(loaded, path, "hyperparameters must be a mapping of names to values")),
         },
-        other => Err(loaded.error_at(path, false, SpecErrorKind::WrongType(format!("expected a mapping of hyperparameters, found {}", describe(other))))),
+        other => Err(loaded.error_at(
+            path,
+            false,
+            SpecErrorKind::WrongType(format!("expected a mapping of hyperparameters, found {}", describe(other))),
+        )),
     }
 }
 
 /// The hyperparameter sweep of an estimator entry, and its `adjust` sweep apart.
 #[allow(clippy::type_complexity)]
-fn check_estimator_sweep(loaded: &Loaded, path: &str, v: &Value) -> Result<(Vec<(String, Vec<serde_json::Value>)>, Vec<Adjust>)> {
+fn check_estimator_sweep(
+    loaded: &Loaded,
+    path: &str,
+    v: &Value,
+) -> Result<(Vec<(String, Vec<serde_json::Value>)>, Vec<Adjust>)> {
     let Value::Mapping(m) = v else {
-        return Err(loaded.error_at(path, false, SpecErrorKind::WrongType(format!("expected a mapping of hyperparameter -> list of values, found {}", describe(v)))));
+        return Err(loaded.error_at(
+            path,
+            false,
+            SpecErrorKind::WrongType(format!(
+                "expected a mapping of hyperparameter -> list of values, found {}",
+                describe(v)
+            )),
+        ));
     };
     let (mut out, mut adjust) = (BTreeMap::new(), Vec::new());
     for (k, values) in m {
         let Value::String(k) = k else { return Err(invalid(loaded, path, "hyperparameter names must be strings")) };
         let kpath = format!("{path}.{k}");
         let Value::Sequence(values) = values else {
-            return Err(loaded.error_at(&kpath, false, SpecErrorKind::WrongType(format!("expected a list of values, found {}", describe(values)))));
+            return Err(loaded.error_at(
+                &kpath,
+                false,
+                SpecErrorKind::WrongType(format!("expected a list of values, found {}", describe(values))),
+            ));
         };
         if values.is_empty() {
-            return Err(invalid(loaded, &kpath, format!("the sweep of `{k}` is empty")).with_help("list at least one value, or remove the key"));
+            return Err(invalid(loaded, &kpath, format!("the sweep of `{k}` is empty"))
+                .with_help("list at least one value, or remove the key"));
         }
         if k == "adjust" {
-            adjust = values.iter().enumerate().map(|(j, v)| check_adjust(loaded, &format!("{kpath}[{j}]"), v)).collect::<Result<Vec<_>>>()?;
+            adjust = values
+                .iter()
+                .enumerate()
+                .map(|(j, v)| check_adjust(loaded, &format!("{kpath}[{j}]"), v))
+                .collect::<Result<Vec<_>>>()?;
             continue;
         }
-        let json: Vec<serde_json::Value> = values.iter().map(|v| serde_json::to_value(v).unwrap_or(serde_json::Value::Null)).collect();
+        let json: Vec<serde_json::Value> =
+            values.iter().map(|v| serde_json::to_value(v).unwrap_or(serde_json::Value::Null)).collect();
         out.insert(k.clone(), json);
     }
     Ok((out.into_iter().collect(), adjust))

@@ -61,10 +61,18 @@ pub fn difference_in_means(data: &CausalData, split: &Split) -> f64 {
 /// Small networks and short schedules so that a fit takes a fraction of a second.
 pub fn small(kind: &str) -> Params {
     let v: Value = match kind {
-        "slearner" | "tlearner" => json!({"layers": [32, 32], "iterations": 400, "batch": 64, "lr": 3e-3, "eval_every": 50}),
-        "tarnet" => json!({"representation": [32, 32], "head": [16], "iterations": 400, "batch": 64, "lr": 3e-3, "eval_every": 50}),
-        "cfr" => json!({"representation": [32, 32], "head": [16], "iterations": 400, "batch": 64, "lr": 3e-3, "eval_every": 50, "alpha": 0.3}),
-        "dragonnet" => json!({"representation": [32, 32], "head": [16], "epochs": 30, "sgd_epochs": 10, "patience": 5, "sgd_patience": 5}),
+        "slearner" | "tlearner" => {
+            json!({"layers": [32, 32], "iterations": 400, "batch": 64, "lr": 3e-3, "eval_every": 50})
+        }
+        "tarnet" => {
+            json!({"representation": [32, 32], "head": [16], "iterations": 400, "batch": 64, "lr": 3e-3, "eval_every": 50})
+        }
+        "cfr" => {
+            json!({"representation": [32, 32], "head": [16], "iterations": 400, "batch": 64, "lr": 3e-3, "eval_every": 50, "alpha": 0.3})
+        }
+        "dragonnet" => {
+            json!({"representation": [32, 32], "head": [16], "epochs": 30, "sgd_epochs": 10, "patience": 5, "sgd_patience": 5})
+        }
         other => panic!("no small setting for {other}"),
     };
     v.as_object().cloned().unwrap()

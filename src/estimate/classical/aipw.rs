@@ -190,7 +190,6 @@ fn effect_on_treated(data: &CausalData, nu: &Nuisance, arms: &Arms, e: &[f64]) -
     total / n1
 }
 
-
 /// The `aipw` kind, for the estimator registry.
 pub static AIPW: crate::estimate::registry::Kind = crate::estimate::registry::Kind {
     name: "aipw",

@@ -205,7 +205,6 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + frac * (sorted[hi] - sorted[lo])
 }
 
-
 /// The `frontdoor` kind, for the estimator registry.
 pub static FRONTDOOR: crate::estimate::registry::Kind = crate::estimate::registry::Kind {
     name: "frontdoor",

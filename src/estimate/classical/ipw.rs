@@ -78,7 +78,10 @@ impl Ipw {
         if treated.iter().all(|&b| b) || !treated.iter().any(|&b| b) {
             let what = if estimand == Estimand::Ate { "ATE" } else { "ATT" };
             let trim = self.params.trim.unwrap_or_default();
-            return Err(EstimateError::failed("ipw", format!("trimming at {trim} leaves an arm empty for the {what}; lower `trim`")));
+            return Err(EstimateError::failed(
+                "ipw",
+                format!("trimming at {trim} leaves an arm empty for the {what}; lower `trim`"),
+            ));
         }
         let (e, clipped) = overlap::clip(&e, &treated, self.params.clip, estimand);
         Ok(Weighted { trimmed: keep.len() - y.len(), y, t, e, clipped })
@@ -159,7 +162,6 @@ fn effective_sample_size(w: &[f64]) -> f64 {
     let s2: f64 = w.iter().map(|w| w * w).sum();
     if s2 > 0.0 { s * s / s2 } else { 0.0 }
 }
-
 
 /// The `ipw` kind, for the estimator registry.
 pub static IPW: crate::estimate::registry::Kind = crate::estimate::registry::Kind {

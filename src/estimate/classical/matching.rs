@@ -176,7 +176,6 @@ fn standard_deviation(values: &[f64]) -> f64 {
     super::sample::variance(values).sqrt()
 }
 
-
 /// The `matching` kind, for the estimator registry.
 pub static MATCHING: crate::estimate::registry::Kind = crate::estimate::registry::Kind {
     name: "matching",

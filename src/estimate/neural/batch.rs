@@ -40,7 +40,13 @@ pub enum Weighting {
 
 impl Prepared {
     /// Tensors of every row; the outcome scale and arm shares are fitted on `train`.
-    pub fn new(data: &CausalData, train: &[usize], standardize: bool, weighting: Weighting, device: Device) -> Prepared {
+    pub fn new(
+        data: &CausalData,
+        train: &[usize],
+        standardize: bool,
+        weighting: Weighting,
+        device: Device,
+    ) -> Prepared {
         let n = data.n_rows();
         let all: Vec<usize> = (0..n).collect();
         let (y_mean, y_scale) = if standardize { mean_and_scale(&data.outcome, train) } else { (0.0, 1.0) };
@@ -109,7 +115,9 @@ fn arm_weights(treated: &[bool], train: &[usize], weighting: Weighting) -> Vec<f
     treated
         .iter()
         .map(|&t| match weighting {
-            Weighting::ArmBalanced if u > 0.0 && u < 1.0 => (if t { 1.0 / (2.0 * u) } else { 1.0 / (2.0 * (1.0 - u)) }) as f32,
+            Weighting::ArmBalanced if u > 0.0 && u < 1.0 => {
+                (if t { 1.0 / (2.0 * u) } else { 1.0 / (2.0 * (1.0 - u)) }) as f32
+            }
             _ => 1.0,
         })
         .collect()

@@ -15,7 +15,8 @@ pub struct CfrEstimator {
 impl Estimator for CfrEstimator {
     fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
         let p = &self.params;
-        let balance = Balance { ipm: p.ipm, alpha: p.alpha, wass_lambda: p.wass_lambda, wass_iterations: p.wass_iterations };
+        let balance =
+            Balance { ipm: p.ipm, alpha: p.alpha, wass_lambda: p.wass_lambda, wass_iterations: p.wass_iterations };
         tarnet::fit("cfr", &p.tarnet, Some(balance), data, split, rng)
     }
 }

@@ -52,30 +52,20 @@ fn branch_name(code: i32) -> String {
         14 => "AVX512_E1",
         other => return format!("unknown({other})"),
     };
-    if code & MKL_CBWR_STRICT != 0 {
-        format!("{base},STRICT")
-    } else {
-        base.to_string()
-    }
+    if code & MKL_CBWR_STRICT != 0 { format!("{base},STRICT") } else { base.to_string() }
 }
 
 /// ATen's kernel build in use, as `torch.backends.cpu.get_cpu_capability()` says.
 pub fn aten_capability() -> String {
-    let mut s = CxxString {
-        ptr: std::ptr::null(),
-        len: 0,
-        local: [0; 16],
-    };
+    let mut s = CxxString { ptr: std::ptr::null(), len: 0, local: [0; 16] };
     // SAFETY: the callee constructs a std::string in `s`; we copy its bytes and
     // leak a heap buffer if there is one (capability names fit the inline buffer).
     unsafe {
         at_get_cpu_capability(&mut s);
         let local = s.local.as_ptr();
-        let text = String::from_utf8_lossy(std::slice::from_raw_parts(
-            if s.ptr.is_null() { local } else { s.ptr },
-            s.len,
-        ))
-        .into_owned();
+        let text =
+            String::from_utf8_lossy(std::slice::from_raw_parts(if s.ptr.is_null() { local } else { s.ptr }, s.len))
+                .into_owned();
         text.to_lowercase()
     }
 }
@@ -110,12 +100,7 @@ pub fn identity() -> NumericIdentity {
     IDENTITY
         .get_or_init(|| {
             apply();
-            NumericIdentity::from_dispatch(
-                numerics::selected(),
-                aten_capability(),
-                mkl_branch(),
-                onednn_enabled(),
-            )
+            NumericIdentity::from_dispatch(numerics::selected(), aten_capability(), mkl_branch(), onednn_enabled())
         })
         .clone()
 }
@@ -128,11 +113,7 @@ mod tests {
     fn portable_is_what_libtorch_reports_in_tests() {
         // Test processes get the portable pins from `apply`, before their first tensor.
         let id = identity();
-        assert_eq!(
-            (id.aten.as_str(), id.mkl_cbwr.as_str(), id.onednn),
-            ("avx2", "COMPATIBLE", false),
-            "{id:?}"
-        );
+        assert_eq!((id.aten.as_str(), id.mkl_cbwr.as_str(), id.onednn), ("avx2", "COMPATIBLE", false), "{id:?}");
         assert!(id.is_portable());
     }
 

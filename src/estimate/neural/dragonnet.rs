@@ -15,7 +15,7 @@ use super::batch::{Batch, Weighting};
 use super::fit;
 use super::mlp::{Init, Mlp, Mode};
 use super::params::{DragonParams, Propensity};
-use super::train::{self, LrSchedule, Length, Network, Optimizer, Rows, Stage};
+use super::train::{self, Length, LrSchedule, Network, Optimizer, Rows, Stage};
 use crate::data::{CausalData, Split};
 use crate::estimate::{Estimate, EstimateError, Estimator};
 use crate::rng::RunRng;
@@ -47,7 +47,16 @@ impl Dragon {
         let eps0 = Normal::new(0.0, 0.05).expect("valid std").sample(rng) as f32;
         let epsilon = root.var_copy("epsilon", &Tensor::from_slice(&[eps0]));
         let beta = p.targeted_regularization.then_some(p.beta);
-        Ok(Dragon { vs, body, heads: [h0, h1], propensity, propensity_reads_inputs, epsilon, beta, weight_decay: p.weight_decay })
+        Ok(Dragon {
+            vs,
+            body,
+            heads: [h0, h1],
+            propensity,
+            propensity_reads_inputs,
+            epsilon,
+            beta,
+            weight_decay: p.weight_decay,
+        })
     }
 
     /// Outcome predictions of both arms and the propensity g(x).
@@ -98,7 +107,14 @@ fn binary_cross_entropy(t: &Tensor, p: &Tensor) -> Tensor {
 /// The authors' two stages: Adam, then SGD with Nesterov momentum (`ihdp_main.py`).
 fn stages(p: &DragonParams) -> Vec<Stage> {
     let plateau = LrSchedule::Plateau { factor: p.plateau_factor, patience: p.plateau_patience };
-    let adam = Stage { optimizer: Optimizer::Adam, lr: p.lr, batch: p.batch, length: Length::Epochs(p.epochs), schedule: plateau, patience: Some(p.patience) };
+    let adam = Stage {
+        optimizer: Optimizer::Adam,
+        lr: p.lr,
+        batch: p.batch,
+        length: Length::Epochs(p.epochs),
+        schedule: plateau,
+        patience: Some(p.patience),
+    };
     let sgd = Stage {
         optimizer: Optimizer::Nesterov { momentum: p.momentum },
         lr: p.sgd_lr,
@@ -135,7 +151,6 @@ impl Estimator for DragonEstimator {
         fit::finish(kind, &prepared, split, &mu0, &mu1, &report, extra)
     }
 }
-
 
 /// The `dragonnet` kind, for the estimator registry.
 pub static DRAGONNET: crate::estimate::registry::Kind = crate::estimate::registry::Kind {
@@ -184,8 +199,14 @@ mod tests {
     fn stages_follow_the_published_schedule() {
         let s = stages(&DragonParams::default());
         assert_eq!(s.len(), 2);
-        assert_eq!((s[0].optimizer, s[0].lr, s[0].length, s[0].patience), (Optimizer::Adam, 1e-3, Length::Epochs(100), Some(2)));
-        assert_eq!((s[1].optimizer, s[1].lr, s[1].length, s[1].patience), (Optimizer::Nesterov { momentum: 0.9 }, 1e-5, Length::Epochs(300), Some(40)));
+        assert_eq!(
+            (s[0].optimizer, s[0].lr, s[0].length, s[0].patience),
+            (Optimizer::Adam, 1e-3, Length::Epochs(100), Some(2))
+        );
+        assert_eq!(
+            (s[1].optimizer, s[1].lr, s[1].length, s[1].patience),
+            (Optimizer::Nesterov { momentum: 0.9 }, 1e-5, Length::Epochs(300), Some(40))
+        );
         assert!(s.iter().all(|s| s.batch == 64));
     }
 }

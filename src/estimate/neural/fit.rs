@@ -11,7 +11,14 @@ use crate::data::{CausalData, Split};
 use crate::estimate::{Estimate, EstimateError};
 
 /// One libtorch thread, the requested device, and the data as tensors.
-pub fn prepare(kind: &str, data: &CausalData, split: &Split, standardize: bool, weighting: Weighting, device: Device) -> Result<Prepared, EstimateError> {
+pub fn prepare(
+    kind: &str,
+    data: &CausalData,
+    split: &Split,
+    standardize: bool,
+    weighting: Weighting,
+    device: Device,
+) -> Result<Prepared, EstimateError> {
     device::init_thread();
     let device = device.to_tch(kind)?;
     if split.train.len() < 2 {
@@ -23,7 +30,15 @@ pub fn prepare(kind: &str, data: &CausalData, split: &Split, standardize: bool, 
 /// The estimate from predicted potential outcomes (standardised scale) of every
 /// row: ITE for all rows, ATE over the in-sample rows (train and validation) and
 /// ATT over the in-sample treated rows.
-pub fn finish(kind: &str, prepared: &Prepared, split: &Split, mu0: &Tensor, mu1: &Tensor, report: &Report, extra: Vec<(String, f64)>) -> Result<Estimate, EstimateError> {
+pub fn finish(
+    kind: &str,
+    prepared: &Prepared,
+    split: &Split,
+    mu0: &Tensor,
+    mu1: &Tensor,
+    report: &Report,
+    extra: Vec<(String, f64)>,
+) -> Result<Estimate, EstimateError> {
     let scale = prepared.y_scale;
     let ite: Vec<f64> = prepared.to_host(&(mu1 - mu0)).into_iter().map(|d| d * scale).collect();
     if let Some(row) = ite.iter().position(|v| !v.is_finite()) {

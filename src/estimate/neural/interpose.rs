@@ -37,10 +37,7 @@ pub fn calls_served() -> u64 {
 pub const LIST: &str = include_str!("interposed.list");
 
 pub fn names() -> impl Iterator<Item = &'static str> {
-    LIST.lines()
-        .map(str::trim)
-        .filter(|l| l.ends_with(';') && !l.starts_with('}'))
-        .map(|l| l.trim_end_matches(';'))
+    LIST.lines().map(str::trim).filter(|l| l.ends_with(';') && !l.starts_with('}')).map(|l| l.trim_end_matches(';'))
 }
 
 fn portable() -> bool {
@@ -81,20 +78,12 @@ fn trans(c: c_char) -> bool {
 /// Start of a BLAS vector of `n` elements with increment `inc` (negative
 /// increments address the vector from its far end).
 unsafe fn base<T>(p: *const T, n: i32, inc: i32) -> *const T {
-    if inc < 0 {
-        p.offset((n as isize - 1) * -(inc as isize))
-    } else {
-        p
-    }
+    if inc < 0 { p.offset((n as isize - 1) * -(inc as isize)) } else { p }
 }
 
 /// Column-major `op(X)` of a BLAS call as strides.
 fn col_major(t: bool, ld: i32) -> (isize, isize) {
-    if t {
-        (ld as isize, 1)
-    } else {
-        (1, ld as isize)
-    }
+    if t { (ld as isize, 1) } else { (1, ld as isize) }
 }
 
 /// Fortran BLAS `sgemm`: C ← α·op(A)·op(B) + β·C, column-major.
@@ -146,22 +135,10 @@ pub unsafe extern "C" fn sgemm_(
         *n as usize,
         *k as usize,
         *alpha,
-        Strided {
-            ptr: a,
-            rs: rsa,
-            cs: csa,
-        },
-        Strided {
-            ptr: b,
-            rs: rsb,
-            cs: csb,
-        },
+        Strided { ptr: a, rs: rsa, cs: csa },
+        Strided { ptr: b, rs: rsb, cs: csb },
         *beta,
-        Strided {
-            ptr: c,
-            rs: 1,
-            cs: *ldc as isize,
-        },
+        Strided { ptr: c, rs: 1, cs: *ldc as isize },
     );
 }
 
@@ -213,22 +190,10 @@ pub unsafe extern "C" fn sgemv_(
         1,
         cols as usize,
         *alpha,
-        Strided {
-            ptr: a,
-            rs: rsa,
-            cs: csa,
-        },
-        Strided {
-            ptr: xb,
-            rs: *incx as isize,
-            cs: 1,
-        },
+        Strided { ptr: a, rs: rsa, cs: csa },
+        Strided { ptr: xb, rs: *incx as isize, cs: 1 },
         *beta,
-        Strided {
-            ptr: yb,
-            rs: *incy as isize,
-            cs: 1,
-        },
+        Strided { ptr: yb, rs: *incy as isize, cs: 1 },
     );
 }
 
@@ -237,27 +202,12 @@ pub unsafe extern "C" fn sgemv_(
 /// # Safety
 /// The caller passes a valid BLAS argument list.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn sdot_(
-    n: *const i32,
-    x: *const f32,
-    incx: *const i32,
-    y: *const f32,
-    incy: *const i32,
-) -> f32 {
+pub unsafe extern "C" fn sdot_(n: *const i32, x: *const f32, incx: *const i32, y: *const f32, incy: *const i32) -> f32 {
     if !portable() {
-        let f = forward!(
-            c"sdot_",
-            fn(*const i32, *const f32, *const i32, *const f32, *const i32) -> f32
-        );
+        let f = forward!(c"sdot_", fn(*const i32, *const f32, *const i32, *const f32, *const i32) -> f32);
         return f(n, x, incx, y, incy);
     }
-    gemm::sdot(
-        *n as usize,
-        base(x, *n, *incx),
-        *incx as isize,
-        base(y, *n, *incy),
-        *incy as isize,
-    )
+    gemm::sdot(*n as usize, base(x, *n, *incx), *incx as isize, base(y, *n, *incy), *incy as isize)
 }
 
 /// Fortran BLAS `saxpy`.
@@ -274,10 +224,7 @@ pub unsafe extern "C" fn saxpy_(
     incy: *const i32,
 ) {
     if !portable() {
-        let f = forward!(
-            c"saxpy_",
-            fn(*const i32, *const f32, *const f32, *const i32, *mut f32, *const i32)
-        );
+        let f = forward!(c"saxpy_", fn(*const i32, *const f32, *const f32, *const i32, *mut f32, *const i32));
         return f(n, alpha, x, incx, y, incy);
     }
     gemm::saxpy(
@@ -295,14 +242,7 @@ pub unsafe extern "C" fn saxpy_(
 /// # Safety
 /// The caller passes a valid BLAS argument list.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn cblas_saxpy(
-    n: i32,
-    alpha: f32,
-    x: *const f32,
-    incx: i32,
-    y: *mut f32,
-    incy: i32,
-) {
+pub unsafe extern "C" fn cblas_saxpy(n: i32, alpha: f32, x: *const f32, incx: i32, y: *mut f32, incy: i32) {
     if !portable() {
         let f = forward!(c"cblas_saxpy", fn(i32, f32, *const f32, i32, *mut f32, i32));
         return f(n, alpha, x, incx, y, incy);
@@ -368,9 +308,7 @@ pub unsafe extern "C" fn cblas_sgemm_batch(
                 *const i32,
             )
         );
-        return f(
-            layout, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, groups, size,
-        );
+        return f(layout, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, groups, size);
     }
     let strides = |t: i32, ld: i32| {
         let t = t != CBLAS_NO_TRANS;
@@ -385,33 +323,17 @@ pub unsafe extern "C" fn cblas_sgemm_batch(
     for g in 0..groups.max(0) as usize {
         let (rsa, csa) = strides(*ta.add(g), *lda.add(g));
         let (rsb, csb) = strides(*tb.add(g), *ldb.add(g));
-        let (rsc, csc) = if layout == CBLAS_ROW_MAJOR {
-            (*ldc.add(g) as isize, 1)
-        } else {
-            (1, *ldc.add(g) as isize)
-        };
+        let (rsc, csc) = if layout == CBLAS_ROW_MAJOR { (*ldc.add(g) as isize, 1) } else { (1, *ldc.add(g) as isize) };
         for _ in 0..(*size.add(g)).max(0) {
             gemm::sgemm(
                 *m.add(g) as usize,
                 *n.add(g) as usize,
                 *k.add(g) as usize,
                 *alpha.add(g),
-                Strided {
-                    ptr: *a.add(member),
-                    rs: rsa,
-                    cs: csa,
-                },
-                Strided {
-                    ptr: *b.add(member),
-                    rs: rsb,
-                    cs: csb,
-                },
+                Strided { ptr: *a.add(member), rs: rsa, cs: csa },
+                Strided { ptr: *b.add(member), rs: rsb, cs: csb },
                 *beta.add(g),
-                Strided {
-                    ptr: *c.add(member),
-                    rs: rsc,
-                    cs: csc,
-                },
+                Strided { ptr: *c.add(member), rs: rsc, cs: csc },
             );
             member += 1;
         }
@@ -525,10 +447,7 @@ mod tests {
         let defined: Vec<&str> = definitions().iter().map(|d| d.0).collect();
         assert_eq!(names().collect::<Vec<_>>(), defined);
         for (name, ours) in resolution() {
-            assert!(
-                ours,
-                "{name} resolves to another library: the portable mode would not reach it"
-            );
+            assert!(ours, "{name} resolves to another library: the portable mode would not reach it");
         }
     }
 }
@@ -543,28 +462,15 @@ mod reach {
     #[test]
     fn libtorch_products_are_served_here_bit_for_bit() {
         crate::estimate::init_thread();
-        let a = Tensor::from_slice(
-            &(0..100 * 25)
-                .map(|i| ((i * 37 % 101) as f32 - 50.0) / 17.0)
-                .collect::<Vec<_>>(),
-        )
-        .reshape([100, 25]);
-        let w = Tensor::from_slice(
-            &(0..25 * 30)
-                .map(|i| ((i * 53 % 97) as f32 - 48.0) / 31.0)
-                .collect::<Vec<_>>(),
-        )
-        .reshape([25, 30]);
+        let a = Tensor::from_slice(&(0..100 * 25).map(|i| ((i * 37 % 101) as f32 - 50.0) / 17.0).collect::<Vec<_>>())
+            .reshape([100, 25]);
+        let w = Tensor::from_slice(&(0..25 * 30).map(|i| ((i * 53 % 97) as f32 - 48.0) / 31.0).collect::<Vec<_>>())
+            .reshape([25, 30]);
         let before = calls_served();
         let c = a.matmul(&w);
-        assert!(
-            calls_served() > before,
-            "tch's matmul did not reach the interposed sgemm_"
-        );
-        let (av, wv): (Vec<f32>, Vec<f32>) = (
-            Vec::try_from(a.flatten(0, -1)).unwrap(),
-            Vec::try_from(w.flatten(0, -1)).unwrap(),
-        );
+        assert!(calls_served() > before, "tch's matmul did not reach the interposed sgemm_");
+        let (av, wv): (Vec<f32>, Vec<f32>) =
+            (Vec::try_from(a.flatten(0, -1)).unwrap(), Vec::try_from(w.flatten(0, -1)).unwrap());
         let mut want = vec![0f32; 100 * 30];
         unsafe {
             gemm::sgemm(
@@ -572,44 +478,20 @@ mod reach {
                 30,
                 25,
                 1.0,
-                Strided {
-                    ptr: av.as_ptr(),
-                    rs: 25,
-                    cs: 1,
-                },
-                Strided {
-                    ptr: wv.as_ptr(),
-                    rs: 30,
-                    cs: 1,
-                },
+                Strided { ptr: av.as_ptr(), rs: 25, cs: 1 },
+                Strided { ptr: wv.as_ptr(), rs: 30, cs: 1 },
                 0.0,
-                Strided {
-                    ptr: want.as_mut_ptr(),
-                    rs: 30,
-                    cs: 1,
-                },
+                Strided { ptr: want.as_mut_ptr(), rs: 30, cs: 1 },
             );
         }
         let got: Vec<f32> = Vec::try_from(c.flatten(0, -1)).unwrap();
-        assert!(
-            got.iter()
-                .zip(&want)
-                .all(|(x, y)| x.to_bits() == y.to_bits())
-        );
+        assert!(got.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits()));
         // A batch of two equal slices: each slice has the single product's bits.
         let before = calls_served();
         let batched = Tensor::stack(&[&a, &a], 0).bmm(&Tensor::stack(&[&w, &w], 0));
-        assert!(
-            calls_served() > before,
-            "bmm did not reach the interposed batch product"
-        );
+        assert!(calls_served() > before, "bmm did not reach the interposed batch product");
         let slice: Vec<f32> = Vec::try_from(batched.get(1).flatten(0, -1)).unwrap();
-        assert!(
-            slice
-                .iter()
-                .zip(&want)
-                .all(|(x, y)| x.to_bits() == y.to_bits())
-        );
+        assert!(slice.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits()));
         let _ = Kind::Float;
     }
 }

@@ -67,7 +67,10 @@ impl LayerSpec {
 fn from_object(m: &Map<String, Value>) -> Result<LayerSpec, String> {
     let kinds: Vec<&str> = m.keys().map(String::as_str).filter(|k| *k != "activation").collect();
     let [kind] = kinds.as_slice() else {
-        return Err(format!("a layer has exactly one of `dense`, `dropout`, `layer_norm`, found keys {:?}", m.keys().collect::<Vec<_>>()));
+        return Err(format!(
+            "a layer has exactly one of `dense`, `dropout`, `layer_norm`, found keys {:?}",
+            m.keys().collect::<Vec<_>>()
+        ));
     };
     let value = &m[*kind];
     match *kind {
@@ -81,7 +84,9 @@ fn from_object(m: &Map<String, Value>) -> Result<LayerSpec, String> {
             Value::Bool(true) => Ok(LayerSpec::LayerNorm),
             _ => Err(format!("write `{{layer_norm: true}}`, found `{value}`")),
         },
-        other => Err(format!("unknown layer `{other}`{}; expected one of {LAYER_KINDS:?}", did_you_mean(other, LAYER_KINDS))),
+        other => {
+            Err(format!("unknown layer `{other}`{}; expected one of {LAYER_KINDS:?}", did_you_mean(other, LAYER_KINDS)))
+        }
     }
 }
 
@@ -95,8 +100,9 @@ fn units(v: &Value) -> Result<usize, String> {
 fn activation(v: Option<&Value>) -> Result<Activation, String> {
     let Some(v) = v else { return Ok(Activation::Elu) };
     let name = v.as_str().unwrap_or_default();
-    serde_json::from_value(v.clone())
-        .map_err(|_| format!("unknown activation `{v}`{}; expected one of {ACTIVATIONS:?}", did_you_mean(name, ACTIVATIONS)))
+    serde_json::from_value(v.clone()).map_err(|_| {
+        format!("unknown activation `{v}`{}; expected one of {ACTIVATIONS:?}", did_you_mean(name, ACTIVATIONS))
+    })
 }
 
 /// Serde glue so that layer lists can sit in the hyperparameter structs.

@@ -22,7 +22,12 @@ struct Regressor {
 }
 
 impl Regressor {
-    fn new(p: &LearnerParams, prepared: &Prepared, with_treatment: bool, rng: &mut RunRng) -> Result<Regressor, String> {
+    fn new(
+        p: &LearnerParams,
+        prepared: &Prepared,
+        with_treatment: bool,
+        rng: &mut RunRng,
+    ) -> Result<Regressor, String> {
         let vs = nn::VarStore::new(prepared.device);
         let inputs = prepared.n_covariates() + usize::from(with_treatment);
         let mlp = Mlp::new(&vs.root(), inputs, &p.layers, Some(1), Init::ScaledNormal(p.schedule.weight_init), rng)?;
@@ -31,7 +36,11 @@ impl Regressor {
 
     fn predict(&self, x: &Tensor, t: f64) -> Tensor {
         tch::no_grad(|| {
-            let input = if self.with_treatment { Tensor::cat(&[x.shallow_clone(), x.ones_like().narrow(1, 0, 1) * t], 1) } else { x.shallow_clone() };
+            let input = if self.with_treatment {
+                Tensor::cat(&[x.shallow_clone(), x.ones_like().narrow(1, 0, 1) * t], 1)
+            } else {
+                x.shallow_clone()
+            };
             self.mlp.forward(&input, &mut Mode::Eval)
         })
     }
@@ -43,7 +52,11 @@ impl Network for Regressor {
     }
 
     fn objective(&self, b: &Batch, mode: &mut Mode) -> Tensor {
-        let input = if self.with_treatment { Tensor::cat(&[b.x.shallow_clone(), b.t.shallow_clone()], 1) } else { b.x.shallow_clone() };
+        let input = if self.with_treatment {
+            Tensor::cat(&[b.x.shallow_clone(), b.t.shallow_clone()], 1)
+        } else {
+            b.x.shallow_clone()
+        };
         (&b.y - self.mlp.forward(&input, mode)).square().mean(Kind::Float)
     }
 
@@ -65,7 +78,14 @@ impl Estimator for SLearner {
         let (kind, p) = ("slearner", &self.params);
         let prepared = fit::prepare(kind, data, split, p.standardize_outcome, Weighting::Uniform, p.schedule.device)?;
         let net = Regressor::new(p, &prepared, true, rng).map_err(|e| failed(kind, e))?;
-        let report = train::train(&net, &prepared, &rows(p, &split.train, &split.validation), &[Stage::from_schedule(&p.schedule)], rng, kind)?;
+        let report = train::train(
+            &net,
+            &prepared,
+            &rows(p, &split.train, &split.validation),
+            &[Stage::from_schedule(&p.schedule)],
+            rng,
+            kind,
+        )?;
         let (mu0, mu1) = (net.predict(&prepared.x, 0.0), net.predict(&prepared.x, 1.0));
         fit::finish(kind, &prepared, split, &mu0, &mu1, &report, Vec::new())
     }
@@ -81,13 +101,28 @@ impl Estimator for TLearner {
         let prepared = fit::prepare(kind, data, split, p.standardize_outcome, Weighting::Uniform, p.schedule.device)?;
         let mut fitted = Vec::with_capacity(2);
         for arm in [false, true] {
-            let of_arm = |rows: &[usize]| rows.iter().copied().filter(|&i| prepared.is_treated(i) == arm).collect::<Vec<_>>();
+            let of_arm =
+                |rows: &[usize]| rows.iter().copied().filter(|&i| prepared.is_treated(i) == arm).collect::<Vec<_>>();
             let (train_rows, val_rows) = (of_arm(&split.train), of_arm(&split.validation));
             if train_rows.len() < 2 {
-                return Err(failed(kind, format!("needs at least 2 training rows in each arm, the {} arm has {}", arm_name(arm), train_rows.len())));
+                return Err(failed(
+                    kind,
+                    format!(
+                        "needs at least 2 training rows in each arm, the {} arm has {}",
+                        arm_name(arm),
+                        train_rows.len()
+                    ),
+                ));
             }
             let net = Regressor::new(p, &prepared, false, rng).map_err(|e| failed(kind, e))?;
-            let report = train::train(&net, &prepared, &rows(p, &train_rows, &val_rows), &[Stage::from_schedule(&p.schedule)], rng, kind)?;
+            let report = train::train(
+                &net,
+                &prepared,
+                &rows(p, &train_rows, &val_rows),
+                &[Stage::from_schedule(&p.schedule)],
+                rng,
+                kind,
+            )?;
             fitted.push((net.predict(&prepared.x, 0.0), report));
         }
         let (mu1, r1) = fitted.pop().ok_or_else(|| failed(kind, "missing treated model".into()))?;

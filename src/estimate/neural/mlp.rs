@@ -47,7 +47,14 @@ impl Mlp {
     ///
     /// Fails, rather than aborting, when a layer is too large to allocate: the
     /// widths come from the experiment file, so this is the user's input.
-    pub fn new(path: &nn::Path, in_dim: usize, specs: &[LayerSpec], output: Option<usize>, init: Init, rng: &mut RunRng) -> Result<Mlp, String> {
+    pub fn new(
+        path: &nn::Path,
+        in_dim: usize,
+        specs: &[LayerSpec],
+        output: Option<usize>,
+        init: Init,
+        rng: &mut RunRng,
+    ) -> Result<Mlp, String> {
         let mut layers = Vec::with_capacity(specs.len() + 1);
         let mut dim = in_dim;
         for (i, spec) in specs.iter().enumerate() {
@@ -92,7 +99,13 @@ impl Mlp {
 /// has 40,000.
 pub const MAX_LAYER_WEIGHTS: usize = 50_000_000;
 
-fn build_layer(path: &nn::Path, spec: &LayerSpec, in_dim: usize, init: Init, rng: &mut RunRng) -> Result<(Layer, usize), String> {
+fn build_layer(
+    path: &nn::Path,
+    spec: &LayerSpec,
+    in_dim: usize,
+    init: Init,
+    rng: &mut RunRng,
+) -> Result<(Layer, usize), String> {
     let torch = |e: tch::TchError| format!("libtorch could not allocate a layer: {e}");
     Ok(match *spec {
         LayerSpec::Dense { units, activation } => {
@@ -103,7 +116,14 @@ fn build_layer(path: &nn::Path, spec: &LayerSpec, in_dim: usize, init: Init, rng
                 ));
             }
             let weights = draw_weights(in_dim, units, init, rng)?;
-            let w = path.f_var_copy("weight", &Tensor::f_from_slice(&weights).and_then(|t| t.f_view([in_dim as i64, units as i64])).map_err(torch)?).map_err(torch)?;
+            let w = path
+                .f_var_copy(
+                    "weight",
+                    &Tensor::f_from_slice(&weights)
+                        .and_then(|t| t.f_view([in_dim as i64, units as i64]))
+                        .map_err(torch)?,
+                )
+                .map_err(torch)?;
             let b = path.f_zeros("bias", &[units as i64]).map_err(torch)?;
             (Layer::Dense { w, b, activation }, units)
         }
@@ -183,7 +203,8 @@ mod tests {
 
     fn build(specs: &[LayerSpec], seed: u64) -> (nn::VarStore, Mlp) {
         let vs = nn::VarStore::new(Device::Cpu);
-        let mlp = Mlp::new(&vs.root(), 3, specs, Some(1), Init::ScaledNormal(0.1), &mut RunRng::seed_from_u64(seed)).unwrap();
+        let mlp =
+            Mlp::new(&vs.root(), 3, specs, Some(1), Init::ScaledNormal(0.1), &mut RunRng::seed_from_u64(seed)).unwrap();
         (vs, mlp)
     }
 
@@ -191,7 +212,8 @@ mod tests {
     fn no_inputs_give_a_layer_without_weights() {
         let vs = nn::VarStore::new(Device::Cpu);
         let spec = [LayerSpec::Dense { units: 4, activation: Activation::Elu }];
-        let mlp = Mlp::new(&vs.root(), 0, &spec, Some(1), Init::ScaledNormal(0.1), &mut RunRng::seed_from_u64(1)).unwrap();
+        let mlp =
+            Mlp::new(&vs.root(), 0, &spec, Some(1), Init::ScaledNormal(0.1), &mut RunRng::seed_from_u64(1)).unwrap();
         let y = mlp.forward(&Tensor::zeros([5, 0], (tch::Kind::Float, Device::Cpu)), &mut Mode::Eval);
         assert_eq!(y.size(), vec![5, 1]);
     }

@@ -23,13 +23,13 @@ mod suggest;
 mod tarnet;
 mod train;
 
+pub use cfr::CFR;
 pub use device::{Device, cuda_available, init_thread, libtorch_version};
 pub use dispatch::identity as numeric_identity;
-pub use layers::{Activation, LayerSpec};
-pub use params::{CfrParams, DragonParams, Ipm, LearnerParams, Propensity, Schedule, TarnetParams};
-pub use cfr::CFR;
 pub use dragonnet::DRAGONNET;
+pub use layers::{Activation, LayerSpec};
 pub use learners::{SLEARNER, TLEARNER};
+pub use params::{CfrParams, DragonParams, Ipm, LearnerParams, Propensity, Schedule, TarnetParams};
 pub use tarnet::TARNET;
 
 /// The algorithm version of every neural kind; bump when their numbers change

@@ -151,7 +151,13 @@ pub struct CfrParams {
 
 impl Default for CfrParams {
     fn default() -> Self {
-        CfrParams { ipm: Ipm::Wasserstein, alpha: 0.3, wass_lambda: 10.0, wass_iterations: 10, tarnet: TarnetParams::default() }
+        CfrParams {
+            ipm: Ipm::Wasserstein,
+            alpha: 0.3,
+            wass_lambda: 10.0,
+            wass_iterations: 10,
+            tarnet: TarnetParams::default(),
+        }
     }
 }
 
@@ -401,7 +407,10 @@ mod tests {
     #[test]
     fn layer_shorthand_resolves_to_dense_elu() {
         let resolved = resolve::<TarnetParams>("tarnet", &params(json!({"representation": [20, 20]}))).unwrap();
-        assert_eq!(resolved["representation"], json!([{"activation": "elu", "dense": 20}, {"activation": "elu", "dense": 20}]));
+        assert_eq!(
+            resolved["representation"],
+            json!([{"activation": "elu", "dense": 20}, {"activation": "elu", "dense": 20}])
+        );
     }
 
     #[test]

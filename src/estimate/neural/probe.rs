@@ -26,8 +26,7 @@ fn tensor(s: u64, shape: &[i64]) -> Tensor {
 fn digest(parts: &[Tensor]) -> String {
     let mut h = Sha256::new();
     for t in parts {
-        let v: Vec<f32> =
-            Vec::try_from(t.detach().to_kind(Kind::Float).flatten(0, -1)).expect("a float tensor");
+        let v: Vec<f32> = Vec::try_from(t.detach().to_kind(Kind::Float).flatten(0, -1)).expect("a float tensor");
         for x in v {
             h.update(x.to_bits().to_le_bytes());
         }
@@ -63,11 +62,7 @@ fn train(vs: &nn::VarStore, steps: usize, mut loss: impl FnMut(usize) -> Tensor)
 }
 
 fn rows(step: usize, batch: i64, n: i64) -> Tensor {
-    Tensor::from_slice(
-        &(0..batch)
-            .map(|i| (i * 7 + step as i64 * 31) % n)
-            .collect::<Vec<_>>(),
-    )
+    Tensor::from_slice(&(0..batch).map(|i| (i * 7 + step as i64 * 31) % n).collect::<Vec<_>>())
 }
 
 /// Every part's name and digest, in a fixed order.
@@ -86,11 +81,7 @@ pub fn digests() -> Vec<(&'static str, String)> {
 }
 
 fn matmul() -> String {
-    let (x, w, b) = (
-        tensor(1, &[100, 25]),
-        tensor(2, &[200, 25]),
-        tensor(3, &[200]),
-    );
+    let (x, w, b) = (tensor(1, &[100, 25]), tensor(2, &[200, 25]), tensor(3, &[200]));
     let xb = tensor(4, &[8, 100, 64]);
     let wb = tensor(5, &[8, 64, 48]);
     digest(&[
@@ -114,9 +105,7 @@ fn mlp() -> String {
     let (x, y) = (tensor(11, &[600, 25]), tensor(12, &[600, 1]));
     digest(&train(&vs, 40, |s| {
         let i = rows(s, 100, 600);
-        (net.forward(&x.index_select(0, &i)) - y.index_select(0, &i))
-            .square()
-            .mean(Kind::Float)
+        (net.forward(&x.index_select(0, &i)) - y.index_select(0, &i)).square().mean(Kind::Float)
     }))
 }
 
@@ -152,48 +141,22 @@ fn reduce() -> String {
 fn conv1d() -> String {
     let vs = nn::VarStore::new(Device::Cpu);
     let p = vs.root();
-    let c1 = nn::conv1d(
-        &p / "c1",
-        4,
-        16,
-        5,
-        nn::ConvConfig {
-            padding: 2,
-            ..Default::default()
-        },
-    );
-    let c2 = nn::conv1d(
-        &p / "c2",
-        16,
-        16,
-        3,
-        nn::ConvConfig {
-            padding: 1,
-            ..Default::default()
-        },
-    );
+    let c1 = nn::conv1d(&p / "c1", 4, 16, 5, nn::ConvConfig { padding: 2, ..Default::default() });
+    let c2 = nn::conv1d(&p / "c2", 16, 16, 3, nn::ConvConfig { padding: 1, ..Default::default() });
     let out = nn::linear(&p / "out", 16, 1, Default::default());
     fill(&vs, 40);
     let (x, y) = (tensor(41, &[300, 4, 30]), tensor(42, &[300, 1]));
     digest(&train(&vs, 10, |s| {
         let i = rows(s, 50, 300);
-        let h = c2
-            .forward(&c1.forward(&x.index_select(0, &i)).elu())
-            .elu()
-            .mean_dim(2, false, Kind::Float);
-        (out.forward(&h) - y.index_select(0, &i))
-            .square()
-            .mean(Kind::Float)
+        let h = c2.forward(&c1.forward(&x.index_select(0, &i)).elu()).elu().mean_dim(2, false, Kind::Float);
+        (out.forward(&h) - y.index_select(0, &i)).square().mean(Kind::Float)
     }))
 }
 
 fn recurrent(lstm: bool) -> String {
     let vs = nn::VarStore::new(Device::Cpu);
     let p = vs.root();
-    let cfg = nn::RNNConfig {
-        batch_first: true,
-        ..Default::default()
-    };
+    let cfg = nn::RNNConfig { batch_first: true, ..Default::default() };
     let out = nn::linear(&p / "out", 32, 1, Default::default());
     let (x, y) = (tensor(51, &[300, 30, 4]), tensor(52, &[300, 1]));
     let body: Box<dyn Fn(&Tensor) -> Tensor> = if lstm {
@@ -207,9 +170,7 @@ fn recurrent(lstm: bool) -> String {
     digest(&train(&vs, 10, |s| {
         let i = rows(s, 50, 300);
         let h = body(&x.index_select(0, &i)).select(1, -1);
-        (out.forward(&h) - y.index_select(0, &i))
-            .square()
-            .mean(Kind::Float)
+        (out.forward(&h) - y.index_select(0, &i)).square().mean(Kind::Float)
     }))
 }
 
@@ -219,16 +180,7 @@ fn libm() -> String {
     let mut h = Sha256::new();
     for i in 0..4096u64 {
         let x = f64::from(value(60, i)) * 8.0;
-        for v in [
-            x.exp(),
-            x.abs().ln_1p(),
-            x.sin(),
-            x.cos(),
-            x.tanh(),
-            x.abs().powf(0.37),
-            x.atan2(1.5),
-            x.exp_m1(),
-        ] {
+        for v in [x.exp(), x.abs().ln_1p(), x.sin(), x.cos(), x.tanh(), x.abs().powf(0.37), x.atan2(1.5), x.exp_m1()] {
             h.update(v.to_bits().to_le_bytes());
         }
     }

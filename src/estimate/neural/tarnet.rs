@@ -35,7 +35,13 @@ struct TarNet {
 }
 
 impl TarNet {
-    fn new(p: &TarnetParams, balance: Option<Balance>, n_covariates: usize, device: tch::Device, rng: &mut RunRng) -> Result<TarNet, String> {
+    fn new(
+        p: &TarnetParams,
+        balance: Option<Balance>,
+        n_covariates: usize,
+        device: tch::Device,
+        rng: &mut RunRng,
+    ) -> Result<TarNet, String> {
         let vs = nn::VarStore::new(device);
         let init = Init::ScaledNormal(p.schedule.weight_init);
         let root = vs.root();
@@ -43,7 +49,14 @@ impl TarNet {
         let d = representation.out_dim;
         let h0 = Mlp::new(&(&root / "head0"), d, &p.head, Some(1), init, rng)?;
         let h1 = Mlp::new(&(&root / "head1"), d, &p.head, Some(1), init, rng)?;
-        Ok(TarNet { vs, representation, heads: [h0, h1], normalize: p.normalize_representation, balance, weight_decay: p.schedule.weight_decay })
+        Ok(TarNet {
+            vs,
+            representation,
+            heads: [h0, h1],
+            normalize: p.normalize_representation,
+            balance,
+            weight_decay: p.schedule.weight_decay,
+        })
     }
 
     fn represent(&self, x: &Tensor, mode: &mut Mode) -> Tensor {
@@ -99,10 +112,18 @@ impl Network for TarNet {
 }
 
 /// Fit TARNet (no balance) or CFR (with balance) and predict every row.
-pub fn fit(kind: &str, p: &TarnetParams, balance: Option<Balance>, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+pub fn fit(
+    kind: &str,
+    p: &TarnetParams,
+    balance: Option<Balance>,
+    data: &CausalData,
+    split: &Split,
+    rng: &mut RunRng,
+) -> Result<Estimate, EstimateError> {
     let weighting = if p.reweight { Weighting::ArmBalanced } else { Weighting::Uniform };
     let prepared = fit::prepare(kind, data, split, p.standardize_outcome, weighting, p.schedule.device)?;
-    let net = TarNet::new(p, balance, prepared.n_covariates(), prepared.device, rng).map_err(|e| train::failed(kind, e))?;
+    let net =
+        TarNet::new(p, balance, prepared.n_covariates(), prepared.device, rng).map_err(|e| train::failed(kind, e))?;
     let rows = Rows { train: &split.train, validation: &split.validation, early_stopping: p.schedule.early_stopping };
     let report = train::train(&net, &prepared, &rows, &[Stage::from_schedule(&p.schedule)], rng, kind)?;
     let (mu0, mu1) = net.predict(&prepared.x);

@@ -4,8 +4,8 @@
 
 use rand::seq::SliceRandom;
 use rand::seq::index;
-use tch::nn::{self, OptimizerConfig};
 use tch::Tensor;
+use tch::nn::{self, OptimizerConfig};
 
 use super::batch::{Batch, Prepared};
 use super::mlp::Mode;
@@ -142,12 +142,21 @@ pub fn converged(initial: f64, checks: &[f64], stopped_early: bool) -> bool {
 
 /// Train `net` through `stages`; the parameters left in its VarStore are the best
 /// seen on the validation rows (or the last ones without early stopping).
-pub fn train(net: &dyn Network, data: &Prepared, rows: &Rows, stages: &[Stage], rng: &mut RunRng, kind: &str) -> Result<Report, EstimateError> {
+pub fn train(
+    net: &dyn Network,
+    data: &Prepared,
+    rows: &Rows,
+    stages: &[Stage],
+    rng: &mut RunRng,
+    kind: &str,
+) -> Result<Report, EstimateError> {
     let validate = rows.early_stopping && !rows.validation.is_empty();
     let validation = validate.then(|| data.batch(rows.validation));
     // Evaluation draws nothing from the RNG, so this check moves no number.
-    let initial = validation.as_ref().map_or(f64::NAN, |v| tch::no_grad(|| net.objective(v, &mut Mode::Eval).double_value(&[])));
-    let mut state = State { kind, step: 0, best: f64::INFINITY, snapshot: None, checks: Vec::new(), stopped_early: false };
+    let initial =
+        validation.as_ref().map_or(f64::NAN, |v| tch::no_grad(|| net.objective(v, &mut Mode::Eval).double_value(&[])));
+    let mut state =
+        State { kind, step: 0, best: f64::INFINITY, snapshot: None, checks: Vec::new(), stopped_early: false };
     for stage in stages {
         run_stage(net, data, rows.train, validation.as_ref(), stage, &mut state, rng)?;
         if let Some(snapshot) = &state.snapshot {
@@ -155,11 +164,18 @@ pub fn train(net: &dyn Network, data: &Prepared, rows: &Rows, stages: &[Stage], 
         }
     }
     let train_batch = data.batch(rows.train);
-    let final_train = tch::no_grad(|| net.objective(&train_batch, &mut Mode::Eval).double_value(&[])) * net.per_row(rows.train.len());
+    let final_train =
+        tch::no_grad(|| net.objective(&train_batch, &mut Mode::Eval).double_value(&[])) * net.per_row(rows.train.len());
     let per_row = net.per_row(rows.validation.len());
     let best_validation = if validate { state.best * per_row } else { f64::NAN };
     let converged = validate.then(|| converged(initial, &state.checks, state.stopped_early));
-    Ok(Report { iterations: state.step, best_validation, final_train, initial_validation: initial * per_row, converged })
+    Ok(Report {
+        iterations: state.step,
+        best_validation,
+        final_train,
+        initial_validation: initial * per_row,
+        converged,
+    })
 }
 
 struct State<'a> {
@@ -201,7 +217,9 @@ fn run_stage(
         let mut epoch_loss = 0.0;
         for k in 0..steps_per_epoch {
             let rows = match stage.length {
-                Length::Iterations { .. } => index::sample(rng, train.len(), batch).into_iter().map(|i| train[i]).collect(),
+                Length::Iterations { .. } => {
+                    index::sample(rng, train.len(), batch).into_iter().map(|i| train[i]).collect()
+                }
                 Length::Epochs(_) => order[k * batch..((k + 1) * batch).min(order.len())].to_vec(),
             };
             if let LrSchedule::Staircase { decay, every } = stage.schedule {
@@ -210,7 +228,8 @@ fn run_stage(
             epoch_loss += step(net, &mut opt, &data.batch(&rows), state, rng)?;
             stage_step += 1;
             let last = k + 1 == steps_per_epoch;
-            let check = (stage_step.is_multiple_of(eval_every) || last) && matches!(stage.length, Length::Iterations { .. });
+            let check =
+                (stage_step.is_multiple_of(eval_every) || last) && matches!(stage.length, Length::Iterations { .. });
             if check && let Some(v) = validation {
                 stale = if improve(net, v, state) { 0 } else { stale + 1 };
                 if out_of_patience(stage, stale) {
@@ -243,7 +262,13 @@ fn out_of_patience(stage: &Stage, stale_checks: usize) -> bool {
 }
 
 /// One gradient step; returns the training loss of the batch.
-fn step(net: &dyn Network, opt: &mut nn::Optimizer, batch: &Batch, state: &mut State, rng: &mut RunRng) -> Result<f64, EstimateError> {
+fn step(
+    net: &dyn Network,
+    opt: &mut nn::Optimizer,
+    batch: &Batch,
+    state: &mut State,
+    rng: &mut RunRng,
+) -> Result<f64, EstimateError> {
     state.step += 1;
     let loss = net.objective(batch, &mut Mode::Train(rng)) + net.penalty();
     let value = loss.double_value(&[]);
@@ -301,7 +326,9 @@ impl Plateau {
 fn build_optimizer(vs: &nn::VarStore, stage: &Stage) -> Result<nn::Optimizer, tch::TchError> {
     match stage.optimizer {
         Optimizer::Adam => nn::Adam::default().build(vs, stage.lr),
-        Optimizer::Nesterov { momentum } => nn::Sgd { momentum, dampening: 0.0, wd: 0.0, nesterov: true }.build(vs, stage.lr),
+        Optimizer::Nesterov { momentum } => {
+            nn::Sgd { momentum, dampening: 0.0, wd: 0.0, nesterov: true }.build(vs, stage.lr)
+        }
     }
 }
 
@@ -356,12 +383,19 @@ mod tests {
     fn fixture() -> (Prepared, Line) {
         let x: Vec<f64> = (0..60).map(|i| i as f64 / 30.0 - 1.0).collect();
         let y: Vec<f64> = x.iter().enumerate().map(|(i, v)| v + if i % 2 == 0 { 0.3 } else { -0.3 }).collect();
-        let data = CausalData { covariate_names: vec!["x".into()], covariates: vec![x], treatment: vec![0.0; 60], outcome: y, truth: Truth::None };
+        let data = CausalData {
+            covariate_names: vec!["x".into()],
+            covariates: vec![x],
+            treatment: vec![0.0; 60],
+            outcome: y,
+            truth: Truth::None,
+        };
         let train: Vec<usize> = (0..40).collect();
         let prepared = Prepared::new(&data, &train, false, Weighting::Uniform, tch::Device::Cpu);
         let vs = nn::VarStore::new(tch::Device::Cpu);
         let spec = [LayerSpec::Dense { units: 8, activation: Activation::Tanh }];
-        let mlp = Mlp::new(&vs.root(), 1, &spec, Some(1), Init::ScaledNormal(1.0), &mut RunRng::seed_from_u64(1)).unwrap();
+        let mlp =
+            Mlp::new(&vs.root(), 1, &spec, Some(1), Init::ScaledNormal(1.0), &mut RunRng::seed_from_u64(1)).unwrap();
         (prepared, Line { vs, mlp })
     }
 
@@ -405,7 +439,12 @@ mod tests {
         let (prepared, net) = fixture();
         let (train_rows, val_rows): (Vec<usize>, Vec<usize>) = ((0..40).collect(), (40..60).collect());
         let rows = Rows { train: &train_rows, validation: &val_rows, early_stopping: true };
-        let s = Stage { length: Length::Epochs(1000), patience: Some(3), schedule: LrSchedule::Plateau { factor: 0.5, patience: 2 }, ..stage(0.05) };
+        let s = Stage {
+            length: Length::Epochs(1000),
+            patience: Some(3),
+            schedule: LrSchedule::Plateau { factor: 0.5, patience: 2 },
+            ..stage(0.05)
+        };
         let report = train(&net, &prepared, &rows, &[s], &mut RunRng::seed_from_u64(2), "test").unwrap();
         // 40 rows in batches of 10: whole epochs of 4 steps, stopped long before 1000.
         assert_eq!(report.iterations % 4, 0);

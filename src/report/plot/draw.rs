@@ -56,12 +56,8 @@ fn wrap(notes: &[String]) -> Vec<String> {
 
 fn draw_notes(area: &DrawingArea<SVGBackend<'_>, Shift>, lines: &[String]) -> Result<(), String> {
     for (i, line) in lines.iter().enumerate() {
-        area.draw(&Text::new(
-            line.clone(),
-            (16, 2 + (NOTE_LINE * i as u32) as i32),
-            ("sans-serif", 13),
-        ))
-        .map_err(err)?;
+        area.draw(&Text::new(line.clone(), (16, 2 + (NOTE_LINE * i as u32) as i32), ("sans-serif", 13)))
+            .map_err(err)?;
     }
     Ok(())
 }
@@ -69,17 +65,12 @@ fn draw_notes(area: &DrawingArea<SVGBackend<'_>, Shift>, lines: &[String]) -> Re
 /// (low, high) of `values`, padded by `share` of the width, or by `flat` when
 /// all values are one.
 fn padded(values: impl Iterator<Item = f64>, share: f64, flat: f64) -> (f64, f64) {
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    });
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if !lo.is_finite() || !hi.is_finite() {
         return (0.0, 1.0);
     }
-    let pad = if hi - lo > 1e-12 * hi.abs().max(lo.abs()).max(1.0) {
-        (hi - lo) * share
-    } else {
-        flat.max(hi.abs() * 0.05)
-    };
+    let pad =
+        if hi - lo > 1e-12 * hi.abs().max(lo.abs()).max(1.0) { (hi - lo) * share } else { flat.max(hi.abs() * 0.05) };
     (lo - pad, hi + pad)
 }
 
@@ -87,11 +78,7 @@ fn padded(values: impl Iterator<Item = f64>, share: f64, flat: f64) -> (f64, f64
 /// `fixed`, so that no tick reads `-0.0`.
 fn ticks(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
     let step = (hi - lo) / 10.0;
-    let decimals = if step > 0.0 {
-        (-step.log10().floor()).clamp(0.0, 12.0) as usize
-    } else {
-        3
-    };
+    let decimals = if step > 0.0 { (-step.log10().floor()).clamp(0.0, 12.0) as usize } else { 3 };
     move |v| fixed(*v, decimals)
 }
 
@@ -102,8 +89,7 @@ fn marks(fig: &Figure) -> impl Iterator<Item = &Mark> {
 /// The metric against the swept parameter, a line per series with whiskers.
 pub(super) fn sweep(svg: &mut String, fig: &Figure) -> Result<(), String> {
     let notes = wrap(&fig.notes);
-    let root = SVGBackend::with_string(svg, (WIDTH, SWEEP_HEIGHT + NOTE_LINE * notes.len() as u32))
-        .into_drawing_area();
+    let root = SVGBackend::with_string(svg, (WIDTH, SWEEP_HEIGHT + NOTE_LINE * notes.len() as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let (chart_area, note_area) = root.split_vertically(SWEEP_HEIGHT);
     let (x0, x1) = padded(marks(fig).map(|m| m.0), 0.05, 0.5);
@@ -127,38 +113,18 @@ pub(super) fn sweep(svg: &mut String, fig: &Figure) -> Result<(), String> {
     for (i, series) in fig.series.iter().enumerate() {
         let color = colour(i);
         chart
-            .draw_series(LineSeries::new(
-                series.marks.iter().map(|&(x, m, _, _)| (x, m)),
-                color.stroke_width(2),
-            ))
+            .draw_series(LineSeries::new(series.marks.iter().map(|&(x, m, _, _)| (x, m)), color.stroke_width(2)))
             .map_err(err)?
             .label(series.label.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-            });
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
         chart
-            .draw_series(
-                series
-                    .marks
-                    .iter()
-                    .map(|&(x, _, lo, hi)| PathElement::new(vec![(x, lo), (x, hi)], color)),
-            )
+            .draw_series(series.marks.iter().map(|&(x, _, lo, hi)| PathElement::new(vec![(x, lo), (x, hi)], color)))
             .map_err(err)?;
         chart
-            .draw_series(
-                series
-                    .marks
-                    .iter()
-                    .map(|&(x, m, _, _)| Circle::new((x, m), 3, color.filled())),
-            )
+            .draw_series(series.marks.iter().map(|&(x, m, _, _)| Circle::new((x, m), 3, color.filled())))
             .map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
+    chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw().map_err(err)?;
     draw_notes(&note_area, &notes)?;
     root.present().map_err(err)
 }
@@ -171,17 +137,11 @@ pub(super) fn forest(svg: &mut String, fig: &Figure) -> Result<(), String> {
     let notes = wrap(&fig.notes);
     let rows = fig.series.len();
     let chart_height = (100 + ROW_HEIGHT * rows as u32).max(200);
-    let root = SVGBackend::with_string(svg, (WIDTH, chart_height + NOTE_LINE * notes.len() as u32))
-        .into_drawing_area();
+    let root = SVGBackend::with_string(svg, (WIDTH, chart_height + NOTE_LINE * notes.len() as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let (chart_area, note_area) = root.split_vertically(chart_height);
     // Wide enough for the longest name at about 7 px a character.
-    let longest = fig
-        .series
-        .iter()
-        .map(|s| s.label.chars().count())
-        .max()
-        .unwrap_or(0) as u32;
+    let longest = fig.series.iter().map(|s| s.label.chars().count()).max().unwrap_or(0) as u32;
     let (x0, x1) = padded(marks(fig).flat_map(|m| [m.2, m.3]), 0.08, 1e-3);
     let x_ticks = ticks(x0, x1);
     let mut chart = ChartBuilder::on(&chart_area)
@@ -199,28 +159,17 @@ pub(super) fn forest(svg: &mut String, fig: &Figure) -> Result<(), String> {
         .x_desc(&fig.metric)
         .draw()
         .map_err(err)?;
-    let name_style =
-        TextStyle::from(("sans-serif", 13).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
+    let name_style = TextStyle::from(("sans-serif", 13).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
     for (i, series) in fig.series.iter().enumerate() {
         let color = colour(i);
         let y = -(i as f64);
         let (px, py) = chart.backend_coord(&(x0, y));
-        root.draw(&Text::new(
-            series.label.clone(),
-            (px - 8, py),
-            name_style.clone(),
-        ))
-        .map_err(err)?;
+        root.draw(&Text::new(series.label.clone(), (px - 8, py), name_style.clone())).map_err(err)?;
         for &(_, m, lo, hi) in &series.marks {
             chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(lo, y), (hi, y)],
-                    color.stroke_width(2),
-                )))
+                .draw_series(std::iter::once(PathElement::new(vec![(lo, y), (hi, y)], color.stroke_width(2))))
                 .map_err(err)?;
-            chart
-                .draw_series(std::iter::once(Circle::new((m, y), 4, color.filled())))
-                .map_err(err)?;
+            chart.draw_series(std::iter::once(Circle::new((m, y), 4, color.filled()))).map_err(err)?;
         }
     }
     draw_notes(&note_area, &notes)?;

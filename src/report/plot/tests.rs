@@ -49,26 +49,18 @@ fn words(yaml: &str, runs: &[Run], outcomes: Vec<Outcome>) -> String {
     let outcomes: Vec<Option<Outcome>> = outcomes.into_iter().map(Some).collect();
     let summary = summarize(runs, &outcomes, &exp.metrics);
     let svg = plot_svg(&exp, &summary).expect("a plot");
-    format!(
-        "{}\n-- {} circles",
-        texts(&svg),
-        svg.matches("<circle").count()
-    )
+    format!("{}\n-- {} circles", texts(&svg), svg.matches("<circle").count())
 }
 
 #[test]
 fn without_a_sweep_configurations_are_named_rows_and_refused_ones_a_note() {
-    let yaml =
-        format!("name: forest\nreplications: 2\n{HEAD}{SIMULATED}metrics: [ate, ate_error]\n");
+    let yaml = format!("name: forest\nreplications: 2\n{HEAD}{SIMULATED}metrics: [ate, ate_error]\n");
     let mut runs = Vec::new();
     let mut outcomes = Vec::new();
     for r in 0..2 {
         for (est, err) in [("naive", 1.5), ("ols", 0.1), ("tarnet-wide", 0.3)] {
             runs.push(run(est, &[], &[], r));
-            outcomes.push(finished(
-                &[("ate", 2.0 + err), ("ate_error", err + 0.01 * f64::from(r))],
-                &[],
-            ));
+            outcomes.push(finished(&[("ate", 2.0 + err), ("ate_error", err + 0.01 * f64::from(r))], &[]));
         }
         runs.push(run("frontdoor", &[], &[], r));
         outcomes.push(refused());
@@ -78,14 +70,8 @@ fn without_a_sweep_configurations_are_named_rows_and_refused_ones_a_note() {
 
 #[test]
 fn a_file_without_truth_shows_the_estimates_with_their_own_intervals() {
-    let yaml = format!(
-        "name: own-file\n{HEAD}dataset: {{ file: {{ path: d.csv, treatment: t, outcome: y }} }}\n"
-    );
-    let runs = vec![
-        run("naive", &[], &[], 0),
-        run("ols", &[], &[], 0),
-        run("tarnet", &[], &[], 0),
-    ];
+    let yaml = format!("name: own-file\n{HEAD}dataset: {{ file: {{ path: d.csv, treatment: t, outcome: y }} }}\n");
+    let runs = vec![run("naive", &[], &[], 0), run("ols", &[], &[], 0), run("tarnet", &[], &[], 0)];
     let outcomes = vec![
         finished(&[("ate", 7.0)], &[("se", 0.4)]),
         finished(&[("ate", 6.8)], &[("se", 0.2)]),
@@ -99,27 +85,16 @@ fn a_file_without_truth_shows_the_estimates_with_their_own_intervals() {
 #[test]
 fn real_data_without_truth_falls_back_to_the_ate() {
     // A builtin real dataset: `check` allows error metrics, but no run has them.
-    let yaml = format!(
-        "name: real\n{HEAD}dataset: {{ builtin: {{ name: nhefs }} }}\nmetrics: [ate_error, ate]\n"
-    );
+    let yaml = format!("name: real\n{HEAD}dataset: {{ builtin: {{ name: nhefs }} }}\nmetrics: [ate_error, ate]\n");
     let runs = vec![run("naive", &[], &[], 0), run("ols", &[], &[], 0)];
-    let outcomes = vec![
-        finished(&[("ate", 2.5)], &[("se", 0.3)]),
-        finished(&[("ate", 3.4)], &[("se", 0.4)]),
-    ];
+    let outcomes = vec![finished(&[("ate", 2.5)], &[("se", 0.3)]), finished(&[("ate", 3.4)], &[("se", 0.4)])];
     insta::assert_snapshot!("plot_real_fallback", words(&yaml, &runs, outcomes));
 }
 
 #[test]
 fn a_single_configuration_is_one_named_row() {
-    let yaml = format!(
-        "name: single\n{HEAD}dataset: {{ file: {{ path: d.csv, treatment: t, outcome: y }} }}\n"
-    );
-    let text = words(
-        &yaml,
-        &[run("ols", &[], &[], 0)],
-        vec![finished(&[("ate", 1.0)], &[("se", 0.5)])],
-    );
+    let yaml = format!("name: single\n{HEAD}dataset: {{ file: {{ path: d.csv, treatment: t, outcome: y }} }}\n");
+    let text = words(&yaml, &[run("ols", &[], &[], 0)], vec![finished(&[("ate", 1.0)], &[("se", 0.5)])]);
     assert!(text.lines().any(|l| l == "ols"), "{text}");
     assert!(text.ends_with("-- 1 circles"), "{text}");
 }
@@ -134,19 +109,8 @@ fn the_experiment_chooses_the_metric_and_a_second_sweep_splits_the_lines() {
     for a in [0.0, 1.0] {
         for b in [5.0, 6.0] {
             for r in 0..2 {
-                runs.push(run(
-                    "tarnet",
-                    &[("lr", json!(0.001))],
-                    &[("a", a), ("b", b)],
-                    r,
-                ));
-                outcomes.push(finished(
-                    &[
-                        ("ate_error", 0.5),
-                        ("pehe_out", a + b / 10.0 + f64::from(r) / 100.0),
-                    ],
-                    &[],
-                ));
+                runs.push(run("tarnet", &[("lr", json!(0.001))], &[("a", a), ("b", b)], r));
+                outcomes.push(finished(&[("ate_error", 0.5), ("pehe_out", a + b / 10.0 + f64::from(r) / 100.0)], &[]));
                 // naive has no individual effects, so no pehe_out: a note, no legend entry.
                 runs.push(run("naive", &[], &[("a", a), ("b", b)], r));
                 outcomes.push(finished(&[("ate_error", 1.0)], &[]));

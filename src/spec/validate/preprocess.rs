@@ -9,7 +9,12 @@ use crate::spec::raw::{RawGraph, RawPreprocess};
 use crate::suggest::did_you_mean;
 
 /// The `preprocess:` block, checked.
-pub(super) fn check_preprocess(loaded: &Loaded, raw: &RawPreprocess, dataset: &Dataset, graph: Option<&RawGraph>) -> Result<Preprocess> {
+pub(super) fn check_preprocess(
+    loaded: &Loaded,
+    raw: &RawPreprocess,
+    dataset: &Dataset,
+    graph: Option<&RawGraph>,
+) -> Result<Preprocess> {
     let impute = raw.impute.clone().unwrap_or_else(|| "none".into());
     if !IMPUTE_NAMES.contains(&impute.as_str()) {
         let help = did_you_mean(&impute, IMPUTE_NAMES.iter().copied()).map(|s| format!("did you mean `{s}`?"));
@@ -21,8 +26,12 @@ pub(super) fn check_preprocess(loaded: &Loaded, raw: &RawPreprocess, dataset: &D
         check_column_list(loaded, option, names, known.as_deref(), dataset)?;
     }
     if let Some(i) = raw.squares.iter().position(|n| raw.one_hot.contains(n)) {
-        return Err(invalid(loaded, &format!("preprocess.squares[{i}]"), format!("`{}` is one-hot encoded, so it has no square", raw.squares[i]))
-            .with_help("square only numeric columns; its indicators already fit any function of a categorical column"));
+        return Err(invalid(
+            loaded,
+            &format!("preprocess.squares[{i}]"),
+            format!("`{}` is one-hot encoded, so it has no square", raw.squares[i]),
+        )
+        .with_help("square only numeric columns; its indicators already fit any function of a categorical column"));
     }
     Ok(Preprocess {
         impute,
@@ -62,7 +71,13 @@ fn is_treatment_or_outcome(dataset: &Dataset, name: &str) -> bool {
 
 /// A list of column names under `preprocess.<option>`: no repeats, and every name a
 /// covariate of the data where the covariates are known.
-fn check_column_list(loaded: &Loaded, option: &str, names: &[String], known: Option<&[String]>, dataset: &Dataset) -> Result<()> {
+fn check_column_list(
+    loaded: &Loaded,
+    option: &str,
+    names: &[String],
+    known: Option<&[String]>,
+    dataset: &Dataset,
+) -> Result<()> {
     for (i, name) in names.iter().enumerate() {
         let path = format!("preprocess.{option}[{i}]");
         if names[..i].contains(name) {
@@ -71,7 +86,9 @@ fn check_column_list(loaded: &Loaded, option: &str, names: &[String], known: Opt
         let Some(known) = known else { continue };
         if !known.contains(name) {
             let help = match did_you_mean(name, known.iter().map(String::as_str)) {
-                _ if is_treatment_or_outcome(dataset, name) => "the treatment and the outcome are never covariates".to_string(),
+                _ if is_treatment_or_outcome(dataset, name) => {
+                    "the treatment and the outcome are never covariates".to_string()
+                }
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("the covariates are: {}", known.join(", ")),
             };
