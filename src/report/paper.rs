@@ -19,7 +19,7 @@ const CI_HEADER: &str = "95% CI of ate";
 /// estimates something, else the mean alone; `none` where no run has the value.
 fn cell(exp: &Experiment, v: &Option<Stat>, pm: &str, none: &str) -> String {
     match v {
-        Some((m, se, n)) if shows_spread(exp, *n) => {
+        Some(stat @ (m, se, _)) if shows_spread(exp, stat) => {
             format!("{}{pm}{}", fixed(*m, DECIMALS), fixed(*se, DECIMALS))
         }
         Some((m, _, _)) => fixed(*m, DECIMALS),
@@ -70,8 +70,9 @@ fn values_note(exp: &Experiment, summary: &[SummaryRow]) -> String {
         (true, true) if single => "Values are mean ± standard error over replications; a value without ± is a single run's.".into(),
         (true, true) => "Values are mean ± standard error over replications.".into(),
         (true, false) => "Values are those of one replication, so there is no spread over replications to show.".into(),
-        (false, true) => "The data are the same in every replication (only the split of the rows into train, validation and test differs), \
-                          so a spread over replications would be the standard error of nothing: values are means over the replications, without ±."
+        (false, true) => "The data are the same in every replication; only the split of the rows and what a method draws (a network's \
+                          initialisation, cross-fitting folds) differ. Values are means over the replications, with ± the standard error of \
+                          that variability where there is any; a value without ± is the same in every replication."
             .into(),
         (false, false) => "Values are those of one run on fixed data: there is no spread over replications to show.".into(),
     }

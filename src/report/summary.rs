@@ -80,11 +80,14 @@ pub fn data_vary(exp: &Experiment) -> bool {
     }
 }
 
-/// Whether the spread over the `n` values of a cell is shown: a standard error
-/// over one value, or over replications of the same data, is no uncertainty of
-/// anything, and a table showing "± 0.000" for it would suggest one.
-pub fn shows_spread(exp: &Experiment, n: usize) -> bool {
-    n > 1 && data_vary(exp)
+/// Whether the spread `se` over the `n` values of a cell is shown: over one
+/// value there is none, and on fixed data a method that gives the same number
+/// every time would show "± 0.000", which suggests a precision it does not have.
+/// On fixed data a spread that is not zero (a network's initialisation, the
+/// split, cross-fitting folds) is the method's own variability, and is shown.
+pub fn shows_spread(exp: &Experiment, &(mean, se, n): &Stat) -> bool {
+    // Equal values give a spread of rounding error, not exactly zero.
+    n > 1 && (data_vary(exp) || se > 1e-12 * (1.0 + mean.abs()))
 }
 
 /// Group runs by (point, config) in plan order and aggregate `metrics`.

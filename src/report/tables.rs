@@ -115,7 +115,7 @@ pub fn summary_csv(exp: &Experiment, summary: &[SummaryRow]) -> String {
             match v {
                 Some((mean, se, n)) => row.extend([
                     fixed(*mean, CSV_DECIMALS),
-                    if shows_spread(exp, *n) { fixed(*se, CSV_DECIMALS) } else { String::new() },
+                    if shows_spread(exp, &(*mean, *se, *n)) { fixed(*se, CSV_DECIMALS) } else { String::new() },
                     n.to_string(),
                 ]),
                 None => row.extend([String::new(), String::new(), "0".into()]),
