@@ -30,11 +30,16 @@ pub fn load_csv_bytes(
     covariates: Option<&[String]>,
 ) -> Result<CausalData, DataError> {
     let table = Table::parse(path, bytes)?;
-    let names: Vec<String> = match covariates {
+    let names = covariate_names(&table, treatment, outcome, covariates);
+    causal_from_table(&table, treatment, outcome, &names, Truth::None)
+}
+
+/// The covariates listed, or every column but the treatment and the outcome.
+fn covariate_names(table: &Table, treatment: &str, outcome: &str, covariates: Option<&[String]>) -> Vec<String> {
+    match covariates {
         Some(list) => list.to_vec(),
         None => table.headers.iter().filter(|h| *h != treatment && *h != outcome).cloned().collect(),
-    };
-    causal_from_table(&table, treatment, outcome, &names, Truth::None)
+    }
 }
 
 /// The text levels of categorical columns, by code (`Table::levels`).
@@ -52,10 +57,7 @@ pub fn load_csv_levels(
     categorical: &[String],
 ) -> Result<(CausalData, Levels), DataError> {
     let table = Table::parse(path, bytes)?;
-    let names: Vec<String> = match covariates {
-        Some(list) => list.to_vec(),
-        None => table.headers.iter().filter(|h| *h != treatment && *h != outcome).cloned().collect(),
-    };
+    let names = covariate_names(&table, treatment, outcome, covariates);
     let mut levels = Levels::new();
     let mut columns = Vec::with_capacity(names.len());
     for name in &names {
