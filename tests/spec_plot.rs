@@ -38,7 +38,7 @@ metrics: [ate, ate_error, pehe_out]
 #[test]
 fn a_listed_metric_is_plotted() {
     let exp = check_text(&format!("{BASE}plot: {{ metric: pehe_out }}\n")).unwrap();
-    assert_eq!(exp.plot.metric.as_deref(), Some("pehe_out"));
+    assert_eq!(exp.plot.metric.map(|m| m.name()), Some("pehe_out"));
     assert_eq!(check_text(BASE).unwrap().plot.metric, None);
 }
 

@@ -41,8 +41,8 @@ pub fn load_experiments(files: &[PathBuf]) -> (Vec<LoadedExperiment>, bool) {
     let mut names: BTreeMap<String, PathBuf> = BTreeMap::new();
     for file in files {
         let checked = spec::load(file).and_then(|l| {
-            let e = spec::validate(&l)?;
-            spec::check_with(&l, &e, &limits())?;
+            let e = spec::validate_with(&l, &limits())?;
+            spec::check(&l, &e)?;
             Ok((l, e))
         });
         match checked {

@@ -7,7 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use super::alloc;
-use super::error::{DataError, suggestion};
+use super::error::DataError;
+use crate::suggest::did_you_mean;
 
 /// Cells read as missing: empty, R's and pandas' spellings, Stata's '.'.
 const MISSING: [&str; 6] = ["", "NA", "NaN", "nan", "N/A", "."];
@@ -73,7 +74,7 @@ impl Table {
         self.headers.iter().position(|h| h == name).ok_or_else(|| DataError::MissingColumn {
             path: self.path.clone(),
             column: name.to_string(),
-            suggestion: suggestion(name, self.headers.iter().map(String::as_str)),
+            suggestion: did_you_mean(name, self.headers.iter().map(String::as_str)),
         })
     }
 

@@ -32,8 +32,8 @@ pub enum DataError {
     #[error("{path}: the header row is not followed by any data rows")]
     NoRows { path: PathBuf },
 
-    #[error("{path}: no column named '{column}'{suggestion}")]
-    MissingColumn { path: PathBuf, column: String, suggestion: String },
+    #[error("{path}: no column named '{column}'{}", crate::suggest::hint(.suggestion))]
+    MissingColumn { path: PathBuf, column: String, suggestion: Option<String> },
 
     #[error("{path}: line {line}, column '{column}': '{value}' is not a number")]
     NotNumeric { path: PathBuf, line: u64, column: String, value: String },
@@ -65,17 +65,17 @@ pub enum DataError {
     #[error("{path}: invalid manifest: {message}")]
     Manifest { path: PathBuf, message: String },
 
-    #[error("unknown dataset '{name}'{suggestion} (known: {known})")]
-    UnknownDataset { name: String, suggestion: String, known: String },
+    #[error("unknown dataset '{name}'{} (known: {known})", crate::suggest::hint(.suggestion))]
+    UnknownDataset { name: String, suggestion: Option<String>, known: String },
 
     #[error("dataset '{name}': {message}")]
     BadOption { name: String, message: String },
 
-    #[error("covariate '{name}' is not in the data{suggestion}")]
-    UnknownCovariate { name: String, suggestion: String },
+    #[error("covariate '{name}' is not in the data{}", crate::suggest::hint(.suggestion))]
+    UnknownCovariate { name: String, suggestion: Option<String> },
 
-    #[error("preprocess {option} names '{name}', which is not a covariate of the data{suggestion}")]
-    UnknownPreprocessColumn { option: String, name: String, suggestion: String },
+    #[error("preprocess {option} names '{name}', which is not a covariate of the data{}", crate::suggest::hint(.suggestion))]
+    UnknownPreprocessColumn { option: String, name: String, suggestion: Option<String> },
 
     #[error("covariate '{name}' is both one-hot encoded and squared; square only numeric columns")]
     SquareOfCategorical { name: String },
@@ -98,8 +98,11 @@ pub enum DataError {
     #[error("covariate '{column}' has no observed value in the training rows, so nothing to impute it with")]
     NothingToImpute { column: String },
 
-    #[error("unknown impute method '{name}'{suggestion} (known: none, drop, mean, median, most_frequent)")]
-    UnknownImpute { name: String, suggestion: String },
+    #[error(
+        "unknown impute method '{name}'{} (known: none, drop, mean, median, most_frequent)",
+        crate::suggest::hint(.suggestion)
+    )]
+    UnknownImpute { name: String, suggestion: Option<String> },
 
     #[error("the split does not fit the data: {message}")]
     BadSplit { message: String },
@@ -111,57 +114,17 @@ pub enum DataError {
     OutOfMemory { what: String, size: String },
 }
 
-/// ", did you mean 'x'?" for the closest candidate within a small edit distance, else "".
-pub(crate) fn suggestion<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
-    let limit = (name.chars().count() / 3).max(2);
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(&name.to_lowercase(), &c.to_lowercase()), c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| format!(", did you mean '{c}'?"))
-        .unwrap_or_default()
-}
-
-/// Edit distance counting insertions, deletions, substitutions and swaps of two
-/// neighbouring characters (optimal string alignment): typos are often swaps.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[a.len()][b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn edit_distance_counts_single_edits() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("re78", "re78"), 0);
-        assert_eq!(edit_distance("medain", "median"), 1);
-    }
-
-    #[test]
-    fn suggests_the_closest_name_only_when_close() {
-        assert_eq!(suggestion("re87", ["re78", "re75", "age"]), ", did you mean 're78'?");
-        assert_eq!(suggestion("wieght", ["weight", "height"]), ", did you mean 'weight'?");
-        assert_eq!(suggestion("zzzzzz", ["age", "educ"]), "");
+    fn a_missing_column_says_did_you_mean_the_crate_wide_way() {
+        let err = DataError::MissingColumn {
+            path: "data.csv".into(),
+            column: "re87".into(),
+            suggestion: crate::suggest::did_you_mean("re87", ["re78", "re75", "age"]),
+        };
+        assert_eq!(err.to_string(), "data.csv: no column named 're87' (did you mean `re78`?)");
     }
 }

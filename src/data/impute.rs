@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::error::{DataError, suggestion};
+use super::error::DataError;
+use crate::suggest::did_you_mean;
 
 /// What to do with missing covariate cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
@@ -19,7 +20,8 @@ pub enum Impute {
     MostFrequent,
 }
 
-const NAMES: [(&str, Impute); 5] = [
+/// Every method with its name as written in an experiment file.
+pub const NAMES: [(&str, Impute); 5] = [
     ("none", Impute::None),
     ("drop", Impute::Drop),
     ("mean", Impute::Mean),
@@ -32,7 +34,7 @@ impl Impute {
     pub fn parse(name: &str) -> Result<Impute, DataError> {
         NAMES.iter().find(|(n, _)| *n == name).map(|(_, m)| *m).ok_or_else(|| DataError::UnknownImpute {
             name: name.to_string(),
-            suggestion: suggestion(name, NAMES.iter().map(|(n, _)| *n)),
+            suggestion: did_you_mean(name, NAMES.iter().map(|(n, _)| *n)),
         })
     }
 
@@ -120,7 +122,7 @@ mod tests {
             assert_eq!(method.name(), name);
         }
         let err = Impute::parse("medain").unwrap_err().to_string();
-        assert!(err.contains("did you mean 'median'"), "{err}");
+        assert!(err.contains("did you mean `median`"), "{err}");
     }
 
     proptest! {

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::csv::Table;
-use super::error::{DataError, suggestion};
+use super::error::DataError;
+use crate::suggest::did_you_mean;
 
 /// The manifest schema this code reads.
 pub const MANIFEST_SCHEMA: u32 = 1;
@@ -152,7 +153,7 @@ impl Manifest {
 pub(crate) fn unknown_dataset<'a>(name: &str, known: impl Iterator<Item = &'a String> + Clone) -> DataError {
     DataError::UnknownDataset {
         name: name.to_string(),
-        suggestion: suggestion(name, known.clone().map(String::as_str)),
+        suggestion: did_you_mean(name, known.clone().map(String::as_str)),
         known: known.map(String::as_str).collect::<Vec<_>>().join(", "),
     }
 }

@@ -29,7 +29,7 @@ pub use causal::{CausalData, Truth};
 pub use error::DataError;
 pub use hash::sha256_hex;
 pub use ihdp::Surface;
-pub use impute::Impute;
+pub use impute::{Impute, NAMES as IMPUTE_METHODS};
 pub use load::{Levels, check_csv, load_csv, load_csv_bytes, load_csv_levels};
 pub use manifest::{Archive, DatasetEntry, FileEntry, MANIFEST_SCHEMA, Manifest, TruthKind};
 pub use preprocess::{PreprocessConfig, fit_transform, select_and_drop, select_and_drop_rows};

@@ -17,10 +17,11 @@
 //! which standardizing first and squaring after would turn into a different basis.
 
 use super::alloc;
-use super::error::{DataError, suggestion};
+use super::error::DataError;
 use super::impute::{Impute, distinct, fill_value, mean, sample_sd};
 use super::preprocess_log::{Imputed, OneHot, PreprocessLog, Standardized};
 use super::{CausalData, Split, Truth};
+use crate::suggest::did_you_mean;
 
 /// The preprocessing an experiment declares.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -50,7 +51,7 @@ impl PreprocessConfig {
                 return Err(DataError::UnknownPreprocessColumn {
                     option: option.to_string(),
                     name: name.clone(),
-                    suggestion: suggestion(name, available.iter().map(String::as_str)),
+                    suggestion: did_you_mean(name, available.iter().map(String::as_str)),
                 });
             }
         }
@@ -289,7 +290,7 @@ fn standardize(
 fn covariate_index(data: &CausalData, name: &str) -> Result<usize, DataError> {
     data.covariate_names.iter().position(|n| n == name).ok_or_else(|| DataError::UnknownCovariate {
         name: name.to_string(),
-        suggestion: suggestion(name, data.covariate_names.iter().map(String::as_str)),
+        suggestion: did_you_mean(name, data.covariate_names.iter().map(String::as_str)),
     })
 }
 

@@ -4,18 +4,14 @@ use thiserror::Error;
 
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum EstimateError {
-    #[error("unknown estimator `{kind}`{}", suggest(.suggestion))]
+    #[error("unknown estimator `{kind}`{}", crate::suggest::hint(.suggestion))]
     UnknownKind { kind: String, suggestion: Option<String> },
     #[error("estimator `{kind}`: invalid hyperparameters: {message}")]
     InvalidParams { kind: String, message: String },
     #[error("{kind}: {message}")]
     Failed { kind: String, message: String },
-    #[error("unknown metric `{name}`{}", suggest(.suggestion))]
+    #[error("unknown metric `{name}`{}", crate::suggest::hint(.suggestion))]
     UnknownMetric { name: String, suggestion: Option<String> },
-}
-
-fn suggest(s: &Option<String>) -> String {
-    s.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default()
 }
 
 impl EstimateError {

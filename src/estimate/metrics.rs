@@ -13,7 +13,6 @@ use std::str::FromStr;
 
 use super::EstimateError;
 use super::estimator::Estimate;
-use super::params::closest;
 use crate::data::{CausalData, Split, Truth};
 
 /// A per-run metric. Each variant's doc gives its exact definition; `tau` is the
@@ -110,7 +109,10 @@ impl FromStr for Metric {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Metric::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
             let names: Vec<&str> = Metric::ALL.iter().map(Metric::name).collect();
-            EstimateError::UnknownMetric { name: s.to_string(), suggestion: closest(s, &names).map(str::to_string) }
+            EstimateError::UnknownMetric {
+                name: s.to_string(),
+                suggestion: crate::suggest::did_you_mean(s, names.iter().copied()),
+            }
         })
     }
 }

@@ -60,22 +60,12 @@ pub fn to_params<T: Serialize>(value: &T) -> Params {
 fn unknown_key_message(key: &str, known: &Params) -> String {
     let names: Vec<&str> = known.keys().map(String::as_str).collect();
     let mut msg = format!("unknown key `{key}`");
-    match closest(key, &names) {
-        Some(s) => msg.push_str(&format!(" (did you mean `{s}`?)")),
+    match crate::suggest::did_you_mean(key, names.iter().copied()) {
+        Some(s) => msg.push_str(&crate::suggest::hint(&Some(s))),
         None if names.is_empty() => msg.push_str(" (this estimator takes no hyperparameters)"),
         None => msg.push_str(&format!(" (expected one of: {})", names.join(", "))),
     }
     msg
-}
-
-/// The candidate nearest to `word` by edit distance, if it is close enough to be
-/// a plausible misspelling (`crate::suggest::distance_if_plausible`).
-pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .filter_map(|c| crate::suggest::distance_if_plausible(word, c).map(|d| (d, *c)))
-        .min()
-        .map(|(_, c)| c)
 }
 
 /// Check that `value` lies in the open interval (`lo`, `hi`).
@@ -90,47 +80,4 @@ pub fn check_open(key: &str, value: f64, lo: f64, hi: f64) -> Result<(), String>
 /// Check that an integer hyperparameter is at least `min`.
 pub fn check_at_least(key: &str, value: usize, min: usize) -> Result<(), String> {
     if value >= min { Ok(()) } else { Err(format!("`{key}` must be at least {min}, got {value}")) }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::suggest::levenshtein as edit_distance;
-    use proptest::prelude::*;
-
-    #[test]
-    fn edit_distance_on_known_pairs() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("fold", "folds"), 1);
-        assert_eq!(edit_distance("same", "same"), 0);
-    }
-
-    #[test]
-    fn closest_suggests_near_misses_only() {
-        assert_eq!(closest("fold", &["folds", "clip"]), Some("folds"));
-        assert_eq!(closest("aipv", &["naive", "aipw", "ipw"]), Some("aipw"));
-        assert_eq!(closest("zzzzzz", &["folds", "clip"]), None);
-    }
-
-    /// Brute force: the distance is the shortest path in the edit graph, found by
-    /// exhaustive recursion on short strings.
-    fn brute(a: &[char], b: &[char]) -> usize {
-        match (a.split_first(), b.split_first()) {
-            (None, _) => b.len(),
-            (_, None) => a.len(),
-            (Some((x, ar)), Some((y, br))) => {
-                let sub = brute(ar, br) + usize::from(x != y);
-                sub.min(brute(ar, b) + 1).min(brute(a, br) + 1)
-            }
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn edit_distance_matches_brute_force(a in "[abc]{0,6}", b in "[abc]{0,6}") {
-            let (ac, bc): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-            prop_assert_eq!(edit_distance(&a, &b), brute(&ac, &bc));
-        }
-    }
 }

@@ -8,7 +8,7 @@
 //! Adding an estimator is its file (with its `Kind`) and one line in `KINDS`.
 
 use super::guard::FiniteGuard;
-use super::params::{Hyper, closest, parse, to_params};
+use super::params::{Hyper, parse, to_params};
 use super::{EstimateError, Estimator, Params};
 
 /// Which covariates identification hands an estimator.
@@ -68,7 +68,7 @@ pub static KINDS: &[&Kind] = &[
 pub fn lookup(name: &str) -> Result<&'static Kind, EstimateError> {
     KINDS.iter().copied().find(|k| k.name == name).ok_or_else(|| EstimateError::UnknownKind {
         kind: name.to_string(),
-        suggestion: closest(name, &kinds()).map(str::to_string),
+        suggestion: crate::suggest::did_you_mean(name, kinds().iter().copied()),
     })
 }
 

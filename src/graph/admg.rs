@@ -154,6 +154,6 @@ mod tests {
         let err = Admg::new(&["a", "b"], &[], &[("a", "b"), ("b", "a")]).unwrap_err();
         assert!(matches!(err, GraphError::DuplicateBidirected { .. }));
         let err = Admg::new(&["age", "b"], &[], &[("agee", "b")]).unwrap_err();
-        assert_eq!(err.to_string(), "unknown node `agee`; did you mean `age`?");
+        assert_eq!(err.to_string(), "unknown node `agee` (did you mean `age`?)");
     }
 }

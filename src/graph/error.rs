@@ -11,7 +11,7 @@ pub enum GraphError {
     SelfLoop { node: String },
     #[error("edge `{from} -> {to}` is listed twice")]
     DuplicateEdge { from: String, to: String },
-    #[error("unknown node `{node}`{}", did_you_mean(.suggestion))]
+    #[error("unknown node `{node}`{}", crate::suggest::hint(.suggestion))]
     UnknownNode { node: String, suggestion: Option<String> },
     #[error("node `{node}` is declared twice")]
     DuplicateNode { node: String },
@@ -28,7 +28,10 @@ pub enum GraphError {
     /// turn them into file:line:col.
     #[error("in edge {} `{text}`: {source}", .edge + 1)]
     At { edge: usize, offset: usize, text: String, source: Box<GraphError> },
-    #[error("unknown adjustment strategy `{name}` (expected `backdoor`, `optimal`, `minimal`, `all` or a list of covariates){}", did_you_mean(.suggestion))]
+    #[error(
+        "unknown adjustment strategy `{name}`{}; expected `backdoor`, `optimal`, `minimal`, `all` or a list of covariates",
+        crate::suggest::hint(.suggestion)
+    )]
     UnknownStrategy { name: String, suggestion: Option<String> },
     #[error("treatment and outcome are the same node `{node}`")]
     SameTreatmentOutcome { node: String },
@@ -61,8 +64,4 @@ impl GraphError {
             other => other,
         }
     }
-}
-
-fn did_you_mean(suggestion: &Option<String>) -> String {
-    suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default()
 }

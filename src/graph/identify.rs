@@ -18,7 +18,6 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::suggest::closest;
 use super::{
     Admg, Expr, GraphError, Hedge, NodeId, NodeSet, View, find_front_door, id_effect, is_backdoor_set,
     minimal_adjustment_sets, optimal_adjustment_set,
@@ -43,16 +42,30 @@ pub enum AdjustStrategy {
 }
 
 impl AdjustStrategy {
+    /// The keywords an experiment file may write (`backdoor` and `optimal` are one strategy).
+    pub const KEYWORDS: [&str; 4] = ["backdoor", "optimal", "minimal", "all"];
+
     /// Parse the spec's keyword (`backdoor`, `optimal`, `minimal`, `all`).
     pub fn from_keyword(word: &str) -> Result<AdjustStrategy, GraphError> {
         match word {
             "backdoor" | "optimal" => Ok(AdjustStrategy::Optimal),
             "minimal" => Ok(AdjustStrategy::Minimal),
             "all" => Ok(AdjustStrategy::All),
-            _ => {
-                let known = ["all", "backdoor", "minimal", "optimal"].map(String::from);
-                Err(GraphError::UnknownStrategy { name: word.to_string(), suggestion: closest(word, &known) })
-            }
+            _ => Err(GraphError::UnknownStrategy {
+                name: word.to_string(),
+                suggestion: crate::suggest::did_you_mean(word, Self::KEYWORDS),
+            }),
+        }
+    }
+
+    /// The JSON of this choice in run keys and labels: the keyword (`backdoor`
+    /// for the optimal set, as run keys have always written it), or the list.
+    pub fn describe(&self) -> serde_json::Value {
+        match self {
+            AdjustStrategy::Optimal => serde_json::json!("backdoor"),
+            AdjustStrategy::Minimal => serde_json::json!("minimal"),
+            AdjustStrategy::All => serde_json::json!("all"),
+            AdjustStrategy::Explicit(list) => serde_json::json!(list),
         }
     }
 

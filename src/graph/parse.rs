@@ -259,7 +259,7 @@ mod tests {
         assert_eq!(err.location(), Some((1, 5)));
         let err = parse(&["age -> severty"], &[], &["age", "severity"]).unwrap_err();
         assert_eq!(err.location(), Some((0, 7)));
-        assert_eq!(err.without_location().to_string(), "unknown node `severty`; did you mean `severity`?");
+        assert_eq!(err.without_location().to_string(), "unknown node `severty` (did you mean `severity`?)");
         let err = parse(&["a -> b", "b -> c", "c -> a"], &[], &[]).unwrap_err();
         assert_eq!(err.location(), Some((2, 0)));
     }

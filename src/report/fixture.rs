@@ -23,7 +23,7 @@ pub fn run(estimator: &str, hyper_point: &[(&str, Value)], point: &[(&str, f64)]
     let point: Vec<(String, f64)> = point.iter().map(|(k, v)| (k.to_string(), *v)).collect();
     let label = format!("r{replication}/{estimator}");
     Run {
-        adjust: crate::spec::Adjust::Optimal,
+        adjust: crate::graph::AdjustStrategy::Optimal,
         label,
         estimator: estimator.to_string(),
         kind: estimator.to_string(),

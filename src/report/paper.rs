@@ -128,7 +128,7 @@ pub fn report_md(exp: &Experiment, summary: &[SummaryRow], identification: &str)
     if truth {
         header.push(TRUE_HEADER.into());
     }
-    header.extend(exp.metrics.iter().cloned());
+    header.extend(exp.metrics.iter().map(|m| m.name().to_string()));
     if own {
         header.extend([SE_HEADER.to_string(), CI_HEADER.to_string()]);
     }
@@ -198,7 +198,7 @@ pub fn table_tex(exp: &Experiment, summary: &[SummaryRow]) -> String {
         header.push("Point".into());
     }
     header.push("Estimator".into());
-    header.extend(exp.metrics.iter().map(|m| tex_escape(m)));
+    header.extend(exp.metrics.iter().map(|m| tex_escape(m.name())));
     if own {
         header.extend(["SE".to_string(), "95\\% CI".to_string()]);
     }

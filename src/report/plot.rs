@@ -11,20 +11,21 @@
 //! SVG elements (no font files), so the bytes are the same everywhere.
 
 use super::summary::{Stat, SummaryRow, data_vary};
+use crate::estimate::Metric;
 use crate::spec::Experiment;
 
 mod draw;
 #[cfg(test)]
 mod tests;
 
-const ESTIMATE_METRICS: &[&str] = &["ate", "att"];
-
-/// The metric the experiment asks to plot.
-pub fn main_metric(exp: &Experiment) -> Option<&str> {
-    if let Some(m) = &exp.plot.metric {
-        return Some(m);
+/// The metric the experiment asks to plot: `plot.metric`, else the first
+/// listed metric that is not an estimate itself, else the first.
+pub fn main_metric(exp: &Experiment) -> Option<&'static str> {
+    if let Some(m) = exp.plot.metric {
+        return Some(m.name());
     }
-    exp.metrics.iter().find(|m| !ESTIMATE_METRICS.contains(&m.as_str())).or(exp.metrics.first()).map(String::as_str)
+    let estimate = |m: &&Metric| matches!(m, Metric::Ate | Metric::Att);
+    exp.metrics.iter().find(|m| !estimate(m)).or(exp.metrics.first()).map(|m| m.name())
 }
 
 /// What the whiskers show.

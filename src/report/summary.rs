@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use crate::estimate::Metric;
 use crate::estimate::classical::normal_interval;
 use crate::run::{Outcome, Run, Status};
 use crate::spec::{Dataset, Experiment};
@@ -91,7 +92,7 @@ pub fn shows_spread(exp: &Experiment, &(mean, se, n): &Stat) -> bool {
 }
 
 /// Group runs by (point, config) in plan order and aggregate `metrics`.
-pub fn summarize(runs: &[Run], outcomes: &[Option<Outcome>], metrics: &[String]) -> Vec<SummaryRow> {
+pub fn summarize(runs: &[Run], outcomes: &[Option<Outcome>], metrics: &[Metric]) -> Vec<SummaryRow> {
     let mut groups: Vec<(String, String, Vec<usize>)> = Vec::new();
     for (i, run) in runs.iter().enumerate() {
         let (p, c) = (point_label(run), config_label(run));
@@ -107,8 +108,10 @@ pub fn summarize(runs: &[Run], outcomes: &[Option<Outcome>], metrics: &[String])
             let done: Vec<&Outcome> = members.iter().filter_map(|&i| outcomes[i].as_ref()).collect();
             let failed = done.iter().filter(|o| o.is_failed()).count();
             let refused = done.iter().filter(|o| matches!(o.status, Status::Refused { .. })).count();
-            let metrics =
-                metrics.iter().map(|m| (m.clone(), mean_se(done.iter().filter_map(|o| o.metric(m))))).collect();
+            let metrics = metrics
+                .iter()
+                .map(|m| (m.name().to_string(), mean_se(done.iter().filter_map(|o| o.metric(m.name())))))
+                .collect();
             SummaryRow {
                 point,
                 point_values: first.point.clone(),
@@ -212,7 +215,7 @@ mod tests {
             Some(finished(&[("ate", 3.0)], &[("converged", 1.0)])),
             Some(finished(&[("ate", 3.0)], &[("converged", 0.0)])),
         ];
-        let rows = summarize(&runs, &outcomes, &["ate".to_string()]);
+        let rows = summarize(&runs, &outcomes, &[crate::estimate::Metric::Ate]);
         let own = rows[0].own.unwrap();
         assert!((own.se - 0.2).abs() < 1e-12 && own.n == 2);
         // The mean of the two runs' intervals 2 ± 1.96 * 0.1 and 4 ± 1.96 * 0.3.

@@ -42,7 +42,7 @@ pub fn runs_csv(exp: &Experiment, runs: &[Run], outcomes: &[Option<Outcome>]) ->
     header.extend(["estimator".into(), "kind".into()]);
     header.extend(hyper.iter().map(|h| h.to_string()));
     header.extend(["hyperparameters".into(), "status".into(), "reason".into()]);
-    header.extend(exp.metrics.iter().cloned());
+    header.extend(exp.metrics.iter().map(|m| m.name().to_string()));
     let mut rows = vec![header];
     for (run, outcome) in runs.iter().zip(outcomes) {
         let mut row = vec![run.label.clone(), run.key.clone(), run.seed.to_string(), run.replication.to_string()];
@@ -65,7 +65,7 @@ pub fn runs_csv(exp: &Experiment, runs: &[Run], outcomes: &[Option<Outcome>]) ->
             None => ("skipped", String::new()),
         };
         row.extend([status.to_string(), reason]);
-        row.extend(exp.metrics.iter().map(|m| opt(outcome.as_ref().and_then(|o| o.metric(m)))));
+        row.extend(exp.metrics.iter().map(|m| opt(outcome.as_ref().and_then(|o| o.metric(m.name())))));
         rows.push(row);
     }
     csv_string(rows)

@@ -6,8 +6,7 @@ use std::path::Path;
 
 use crate::estimate::Role;
 use crate::graph::{self, AdjustStrategy, Admg, GraphSpec};
-use crate::scm::{Equation, Model};
-use crate::spec::{Adjust, Dataset, Experiment, observed_names};
+use crate::spec::{Dataset, Experiment, observed_names};
 
 /// The covariate sets of an experiment, decided once before its runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,15 +37,6 @@ impl Covariates {
     }
 }
 
-fn strategy(adjust: &Adjust) -> AdjustStrategy {
-    match adjust {
-        Adjust::Optimal => AdjustStrategy::Optimal,
-        Adjust::Minimal => AdjustStrategy::Minimal,
-        Adjust::All => AdjustStrategy::All,
-        Adjust::Explicit(list) => AdjustStrategy::Explicit(list.clone()),
-    }
-}
-
 fn treatment_outcome(exp: &Experiment) -> (String, String) {
     match &exp.dataset {
         Dataset::Simulate(s) => (s.treatment.clone(), s.outcome.clone()),
@@ -66,9 +56,7 @@ fn analyst_graph(exp: &Experiment) -> Result<Option<Admg>, String> {
     }
     match &exp.dataset {
         Dataset::Simulate(sim) => {
-            let equations: Vec<Equation> =
-                sim.equations.iter().map(|(n, e)| Equation::new(n.clone(), e.clone())).collect();
-            let model = Model::compile(&equations, &exp.params).map_err(|e| e.to_string())?;
+            let model = sim.models.first().ok_or("the equations were not compiled")?;
             Ok(Some(Admg::from_dag(model.dag())))
         }
         _ => Ok(None),
@@ -76,22 +64,21 @@ fn analyst_graph(exp: &Experiment) -> Result<Option<Admg>, String> {
 }
 
 /// The covariate sets and the identification text of an experiment under `adjust`.
-pub fn covariates(exp: &Experiment, adjust: &Adjust) -> Result<(Covariates, String), String> {
+pub fn covariates(exp: &Experiment, adjust: &AdjustStrategy) -> Result<(Covariates, String), String> {
     let latent = exp.graph.as_ref().map(|g| g.latent.clone()).unwrap_or_default();
     let Some(g) = analyst_graph(exp)? else {
         let backdoor = match adjust {
-            Adjust::Explicit(list) => Some(list.clone()),
+            AdjustStrategy::Explicit(list) => Some(list.clone()),
             _ => None,
         };
         let text = "no causal graph declared: estimators adjust for every covariate of the data".to_string();
         return Ok((Covariates { backdoor: Ok(backdoor), frontdoor: None, latent }, text));
     };
     let (t, y) = treatment_outcome(exp);
-    let strategy = strategy(adjust);
-    let report = graph::identify(&g, &t, &y, &strategy).map_err(|e| e.to_string())?;
+    let report = graph::identify(&g, &t, &y, adjust).map_err(|e| e.to_string())?;
     let backdoor = match adjust {
-        Adjust::All => Ok(None),
-        _ => graph::adjustment_set(&g, &t, &y, &strategy).map(Some).map_err(|e| e.to_string()),
+        AdjustStrategy::All => Ok(None),
+        _ => graph::adjustment_set(&g, &t, &y, adjust).map(Some).map_err(|e| e.to_string()),
     };
     let frontdoor = report.front_door.clone();
     Ok((Covariates { backdoor, frontdoor, latent }, report.to_string()))
@@ -101,7 +88,7 @@ pub fn covariates(exp: &Experiment, adjust: &Adjust) -> Result<(Covariates, Stri
 /// decided once before its runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CovariateSets {
-    sets: Vec<(Adjust, Covariates)>,
+    sets: Vec<(AdjustStrategy, Covariates)>,
 }
 
 impl CovariateSets {
@@ -130,7 +117,7 @@ impl CovariateSets {
     }
 
     /// The covariate names for `kind` under `adjust`, given the data's covariates.
-    pub fn for_run(&self, kind: &str, adjust: &Adjust, available: &[String]) -> Result<Vec<String>, String> {
+    pub fn for_run(&self, kind: &str, adjust: &AdjustStrategy, available: &[String]) -> Result<Vec<String>, String> {
         match self.sets.iter().find(|(a, _)| a == adjust) {
             Some((_, c)) => c.for_kind(kind, available),
             None => Err(format!("no covariate set was decided for `adjust: {}`", adjust.describe())),
@@ -145,7 +132,7 @@ pub fn identification(exp: &Experiment, _root: &Path) -> Result<(String, serde_j
         return Ok((text.clone(), serde_json::json!({ "graph": null, "note": text })));
     };
     let (t, y) = treatment_outcome(exp);
-    let report = graph::identify(&g, &t, &y, &strategy(&exp.adjust)).map_err(|e| e.to_string())?;
+    let report = graph::identify(&g, &t, &y, &exp.adjust).map_err(|e| e.to_string())?;
     let json = serde_json::to_value(&report).map_err(|e| e.to_string())?;
     Ok((report.to_string(), json))
 }

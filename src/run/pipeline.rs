@@ -13,7 +13,7 @@ use super::outcome::Outcome;
 use super::plan::Run;
 use crate::data::{self, CausalData, Split};
 use crate::estimate::{self, Metric};
-use crate::scm::{Equation, Missingness, Model};
+use crate::scm::Missingness;
 use crate::spec::{self, Dataset, Experiment, MissingDecl, Simulate};
 
 /// An experiment ready to execute: its runs and what every run shares.
@@ -223,8 +223,7 @@ fn load_dataset(prepared: &Prepared, run: &Run) -> Result<(CausalData, data::Lev
 }
 
 fn simulate(sim: &Simulate, squares: usize, run: &Run, rng: &mut RunRng) -> Result<CausalData, String> {
-    let equations: Vec<Equation> = sim.equations.iter().map(|(n, e)| Equation::new(n.clone(), e.clone())).collect();
-    let model = Model::compile(&equations, &run.params).map_err(|e| e.to_string())?;
+    let model = sim.models.at(&run.params).ok_or("internal: no model was compiled at this run's parameters")?;
     // `check` refuses these first (spec::MAX_ROWS, docs/experiment-format.md).
     let n = sim.n.resolve(&run.params);
     if !(n >= 1.0 && n.fract() == 0.0 && n <= spec::MAX_ROWS as f64) {
@@ -263,15 +262,8 @@ fn reserve_for(rows: u64, columns: u64) -> Result<(), String> {
 
 fn preprocess_config(exp: &Experiment, levels: data::Levels) -> data::PreprocessConfig {
     let p = &exp.preprocess;
-    let impute = match p.impute.as_str() {
-        "drop" => data::Impute::Drop,
-        "mean" => data::Impute::Mean,
-        "median" => data::Impute::Median,
-        "most_frequent" => data::Impute::MostFrequent,
-        _ => data::Impute::None,
-    };
     data::PreprocessConfig {
-        impute,
+        impute: p.impute,
         indicators: p.indicators,
         standardize: p.standardize,
         one_hot: p.one_hot.clone(),

@@ -10,10 +10,11 @@ use super::RunError;
 use super::key::{SCHEMA_VERSION, canonical, digest, seed_of};
 use crate::estimate::Role;
 use crate::estimate::{self, Params};
+use crate::graph::AdjustStrategy;
 use crate::hash::hex;
 use crate::numerics::NumericIdentity;
 pub use crate::spec::run_count;
-use crate::spec::{Adjust, Dataset, EstimatorDecl, Experiment, MissingDecl};
+use crate::spec::{Dataset, EstimatorDecl, Experiment, MissingDecl};
 use crate::sweep::point_at;
 pub use crate::sweep::{cartesian, sweep_points, sweep_size};
 
@@ -35,7 +36,7 @@ pub struct Run {
     pub replication: u32,
     /// The covariate choice of this configuration (the experiment's `adjust` unless
     /// the entry sets or sweeps its own); meaningful for adjustment estimators only.
-    pub adjust: Adjust,
+    pub adjust: AdjustStrategy,
     /// Identifies the prepared dataset: the draw, the graph and the preprocessing.
     pub data_key: String,
     /// From the draw alone (`draw_description`): every analysis of the same
@@ -298,7 +299,7 @@ struct Config {
     hyper: Params,
     /// The swept values of this configuration, `adjust` first when it is swept.
     hyper_point: Vec<(String, Value)>,
-    adjust: Adjust,
+    adjust: AdjustStrategy,
 }
 
 fn estimator_configs(exp: &Experiment) -> Result<Vec<Config>, RunError> {
@@ -317,7 +318,7 @@ fn estimator_configs(exp: &Experiment) -> Result<Vec<Config>, RunError> {
 fn resolve_config(
     decl: &EstimatorDecl,
     hyper_point: Vec<(String, Value)>,
-    adjust: &Adjust,
+    adjust: &AdjustStrategy,
     swept: bool,
 ) -> Result<Config, RunError> {
     let mut params = decl.params.clone();
@@ -365,7 +366,7 @@ fn draw_description(exp: &Experiment, params: &BTreeMap<String, f64>, replicatio
 /// number, or the hole of a template). The adjustment is a configuration's.
 fn data_description(exp: &Experiment, params: &BTreeMap<String, f64>, replication: Value, ctx: &PlanContext) -> Value {
     let mut preprocess = json!({
-        "impute": exp.preprocess.impute,
+        "impute": exp.preprocess.impute.name(),
         "indicators": exp.preprocess.indicators,
         "standardize": exp.preprocess.standardize,
         "one_hot": exp.preprocess.one_hot,

@@ -5,10 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use super::error::{ScmError, ScmErrorKind, closest};
+use super::error::{ScmError, ScmErrorKind};
 use super::functions::{BinaryFn, Func, NAMES, UnaryFn};
 use super::noise::{Dist, NoiseKind};
 use super::parse::{Expr, ExprKind};
+use crate::suggest::did_you_mean;
 
 /// Where an instruction reads a value from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -228,7 +229,7 @@ impl Lowering<'_, '_> {
 
     fn variable(&mut self, v: &str, offset: usize) -> Result<Operand, ScmError> {
         let Some(&id) = self.scope.nodes.get(v) else {
-            let suggestion = closest(v, self.scope.nodes.keys().copied());
+            let suggestion = did_you_mean(v, self.scope.nodes.keys().copied());
             return Err(self.error(offset, ScmErrorKind::UnknownVariable { name: v.into(), suggestion }));
         };
         if !self.parents.iter().any(|&(p, _)| p == id) {
@@ -241,7 +242,7 @@ impl Lowering<'_, '_> {
         match self.scope.params.get(p) {
             Some(&value) => Ok(Operand::Const(value)),
             None => {
-                let suggestion = closest(p, self.scope.params.keys().map(String::as_str)).map(|s| format!("${s}"));
+                let suggestion = did_you_mean(p, self.scope.params.keys().map(String::as_str)).map(|s| format!("${s}"));
                 Err(self.error(offset, ScmErrorKind::UndeclaredParam { name: p.into(), suggestion }))
             }
         }
@@ -257,7 +258,7 @@ impl Lowering<'_, '_> {
         tasks: &mut Vec<Task<'e>>,
     ) -> Result<(), ScmError> {
         let Some(func) = Func::lookup(f) else {
-            let suggestion = closest(f, NAMES.iter().copied());
+            let suggestion = did_you_mean(f, NAMES.iter().copied());
             return Err(self.error(offset, ScmErrorKind::UnknownFunction { name: f.into(), suggestion }));
         };
         let arity = func.arity();

@@ -41,7 +41,7 @@ pub enum ScmErrorKind {
     DuplicateNode { name: String },
     #[error("the model has no equations")]
     EmptyModel,
-    #[error("the {role} `{name}` is not a node of the model{}", suggest(.suggestion))]
+    #[error("the {role} `{name}` is not a node of the model{}", crate::suggest::hint(.suggestion))]
     UnknownNode { role: &'static str, name: String, suggestion: Option<String> },
     #[error("the treatment and the outcome are the same node `{name}`")]
     TreatmentIsOutcome { name: String },
@@ -108,13 +108,9 @@ impl fmt::Display for ScmError {
 
 impl std::error::Error for ScmError {}
 
-fn suggest(s: &Option<String>) -> String {
-    s.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default()
-}
-
 fn suggest_or(s: &Option<String>, otherwise: &str) -> String {
     match s {
-        Some(_) => suggest(s),
+        Some(_) => crate::suggest::hint(s),
         None => otherwise.to_string(),
     }
 }
@@ -127,22 +123,9 @@ fn known_functions_hint() -> String {
     format!("; known functions: {}", crate::scm::functions::NAMES.join(", "))
 }
 
-/// The candidate closest to `name` by edit distance, if it is close enough to
-/// be a plausible typo (`crate::suggest::distance_if_plausible`).
-pub(crate) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    crate::suggest::did_you_mean(name, candidates)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn suggests_only_plausible_typos() {
-        assert_eq!(closest("agee", ["age", "drug"]), Some("age".into()));
-        assert_eq!(closest("zzz", ["age", "drug"]), None);
-        assert_eq!(closest("sigmiod", ["sigmoid", "sin"]), Some("sigmoid".into()));
-    }
 
     #[test]
     fn render_points_at_the_column() {

@@ -8,13 +8,14 @@ use crate::graph::{Dag, GraphError};
 use crate::rng::RunRng;
 
 use super::compile::{Compiled, DrawSite, Program, Scope, compile};
-use super::error::{ScmError, ScmErrorKind, closest};
+use super::error::{ScmError, ScmErrorKind};
 use super::eval::{DrawMode, evaluate};
 use super::intervene::potential_outcomes;
 use super::missing::Missingness;
 use super::noise::draw_column;
 use super::parse::parse;
 use super::simulation::Simulation;
+use crate::suggest::did_you_mean;
 
 /// One line of a model: `node: expr`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +112,7 @@ impl Model {
 
     fn node_id(&self, role: &'static str, name: &str) -> Result<usize, ScmError> {
         self.dag.id(name).ok_or_else(|| {
-            let suggestion = closest(name, self.names.iter().map(String::as_str));
+            let suggestion = did_you_mean(name, self.names.iter().map(String::as_str));
             ScmError::new(ScmErrorKind::UnknownNode { role, name: name.into(), suggestion })
         })
     }

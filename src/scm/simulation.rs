@@ -3,7 +3,8 @@
 
 use crate::data::{CausalData, Truth};
 
-use super::error::{ScmError, ScmErrorKind, closest};
+use super::error::{ScmError, ScmErrorKind};
+use crate::suggest::did_you_mean;
 
 /// Every node's column (file order, missing cells NaN) and the per-row truths
 /// under do(treatment = 0) and do(treatment = 1).
@@ -58,7 +59,7 @@ impl Simulation {
     /// by a caller, so columns are not moved out).
     fn take(&self, role: &'static str, name: &str) -> Result<Vec<f64>, ScmError> {
         self.column(name).map(<[f64]>::to_vec).ok_or_else(|| {
-            let suggestion = closest(name, self.columns.iter().map(|(n, _)| n.as_str()));
+            let suggestion = did_you_mean(name, self.columns.iter().map(|(n, _)| n.as_str()));
             ScmError::new(ScmErrorKind::UnknownNode { role, name: name.into(), suggestion })
         })
     }

@@ -11,14 +11,12 @@
 //! projection, `graph::parse_graph`), so a path through a declared latent node
 //! counts the same in both. Complexity: that of two projections, O(V·(V + E)).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use super::error::{SpecError, SpecErrorKind};
 use super::experiment::{Dataset, Experiment};
 use super::load::Loaded;
 use crate::graph::{Admg, GraphSpec, parse_graph};
-use crate::scm::{Equation, Model};
-use crate::sweep::cartesian;
 
 /// Where the analyst's graph omits what the simulator does; empty when the
 /// experiment has no graph, simulates nothing, or declares `misspecified`.
@@ -32,10 +30,7 @@ pub fn graph_warnings(loaded: &Loaded, exp: &Experiment) -> Vec<SpecError> {
     else {
         return Vec::new(); // check() reports a graph that does not parse
     };
-    let mut params: BTreeMap<String, f64> = exp.params.clone();
-    params.extend(cartesian(&exp.sweep).into_iter().next().unwrap_or_default());
-    let equations: Vec<Equation> = sim.equations.iter().map(|(n, e)| Equation::new(n.clone(), e.clone())).collect();
-    let Ok(model) = Model::compile(&equations, &params) else { return Vec::new() };
+    let Some(model) = sim.models.first() else { return Vec::new() };
     let dag = model.dag();
     let true_edges: Vec<String> = dag.edges().map(|(a, b)| format!("{} -> {}", dag.name(a), dag.name(b))).collect();
     let latent: Vec<String> = graph.latent.iter().filter(|l| dag.id(l).is_some()).cloned().collect();

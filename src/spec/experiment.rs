@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::data::SplitFractions;
 use crate::estimate::Params;
+use crate::graph::AdjustStrategy;
 
 /// A validated experiment.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,19 +24,19 @@ pub struct Experiment {
     pub sweep: Vec<(String, Vec<f64>)>,
     pub dataset: Dataset,
     pub graph: Option<GraphDecl>,
-    pub adjust: Adjust,
+    pub adjust: AdjustStrategy,
     pub preprocess: Preprocess,
     pub split: SplitFractions,
     pub estimators: Vec<EstimatorDecl>,
-    pub metrics: Vec<String>,
+    pub metrics: Vec<crate::estimate::Metric>,
     pub plot: Plot,
 }
 
 /// What plot.svg shows (report only: no run key depends on it).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plot {
-    /// One of the experiment's metrics, checked by `check`; `None`: the report chooses.
-    pub metric: Option<String>,
+    /// One of the experiment's metrics; `None`: the report chooses.
+    pub metric: Option<crate::estimate::Metric>,
 }
 
 /// A number written literally or as a reference to a declared `$param`.
@@ -84,6 +85,9 @@ pub struct Simulate {
     pub treatment: String,
     pub outcome: String,
     pub missing: MissingDecl,
+    /// The equations compiled at every point of the sweep (validation compiles
+    /// them once; identification and every run look theirs up).
+    pub models: super::models::Models,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -102,34 +106,10 @@ pub struct GraphDecl {
     pub misspecified: bool,
 }
 
-/// How covariates are chosen for the estimators.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Adjust {
-    /// The optimal backdoor set (Henckel, Perković and Maathuis); the default.
-    Optimal,
-    /// The smallest valid backdoor set.
-    Minimal,
-    /// Every observed covariate, valid or not (the analyst's explicit choice).
-    All,
-    Explicit(Vec<String>),
-}
-
-impl Adjust {
-    /// The JSON of this choice in run keys and labels: the strategy's name, or the list.
-    pub fn describe(&self) -> serde_json::Value {
-        match self {
-            Adjust::Optimal => serde_json::json!("backdoor"),
-            Adjust::Minimal => serde_json::json!("minimal"),
-            Adjust::All => serde_json::json!("all"),
-            Adjust::Explicit(list) => serde_json::json!(list),
-        }
-    }
-}
-
 impl Experiment {
     /// Every adjustment the experiment declares, with the YAML path of its
     /// declaration (`adjust`, `estimators[i].adjust`, `estimators[i].sweep.adjust[j]`).
-    pub fn declared_adjustments(&self) -> Vec<(String, &Adjust)> {
+    pub fn declared_adjustments(&self) -> Vec<(String, &AdjustStrategy)> {
         let mut out = vec![("adjust".to_string(), &self.adjust)];
         for (i, decl) in self.estimators.iter().enumerate() {
             if let Some(a) = &decl.adjust {
@@ -145,7 +125,7 @@ impl Experiment {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Preprocess {
-    pub impute: String,
+    pub impute: crate::data::Impute,
     pub indicators: bool,
     pub standardize: bool,
     pub one_hot: Vec<String>,
@@ -164,10 +144,10 @@ pub struct EstimatorDecl {
     /// Hyperparameter sweep: name -> values, in key order.
     pub sweep: Vec<(String, Vec<serde_json::Value>)>,
     /// The entry's own `adjust:`, overriding the experiment's (adjustment estimators only).
-    pub adjust: Option<Adjust>,
+    pub adjust: Option<AdjustStrategy>,
     /// `sweep: { adjust: [...] }`: the adjustments swept, in the order written;
     /// empty when `adjust` is not swept.
-    pub adjust_sweep: Vec<Adjust>,
+    pub adjust_sweep: Vec<AdjustStrategy>,
 }
 
 impl EstimatorDecl {
@@ -179,7 +159,7 @@ impl EstimatorDecl {
 
     /// The adjustments this entry's configurations use: the swept ones, or the
     /// entry's own, or the experiment's `default`.
-    pub fn adjustments<'a>(&'a self, default: &'a Adjust) -> Vec<&'a Adjust> {
+    pub fn adjustments<'a>(&'a self, default: &'a AdjustStrategy) -> Vec<&'a AdjustStrategy> {
         if self.adjust_sweep.is_empty() {
             vec![self.adjust.as_ref().unwrap_or(default)]
         } else {

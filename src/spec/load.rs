@@ -264,7 +264,7 @@ fn serde_error(path: &str, message: &str, sources: &[Source]) -> SpecError {
         let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
         let (file, at) = locate_in(sources, path, true);
         let help = match did_you_mean(&key, expected.iter().copied()) {
-            Some(s) => Some(format!("did you mean `{s}`?")),
+            Some(s) => Some(crate::suggest::help(&s)),
             None if !expected.is_empty() => Some(format!("expected one of: {}", expected.join(", "))),
             None => None,
         };

@@ -9,20 +9,22 @@ mod experiment;
 mod literals;
 mod load;
 mod locate;
+mod models;
 mod raw;
 mod schema;
 mod size;
 mod validate;
 
-pub use check::{check, check_with, observed_names};
+pub use check::{check, observed_names};
 pub use consistency::graph_warnings;
 pub use error::{SpecError, SpecErrorKind};
 pub use experiment::*;
 pub use load::{Loaded, Source, load};
 pub use locate::{Locator, Position};
+pub use models::Models;
 pub use schema::json_schema;
 pub use size::{
     DATA_COPIES, DEFAULT_MAX_RUN_MEMORY, DEFAULT_MAX_RUNS, Limits, MAX_ROWS, bytes_text, parse_size, run_count,
     run_memory, simulated_columns,
 };
-pub use validate::{is_safe_name, validate};
+pub use validate::{is_safe_name, validate, validate_with};

@@ -12,15 +12,12 @@ use serde_json::{Map, Value, json};
 
 use super::size::{DATA_COPIES, DEFAULT_MAX_RUN_MEMORY, DEFAULT_MAX_RUNS, MAX_ROWS, bytes_text};
 use crate::data::BUILTIN_NAMES;
+use crate::estimate::neural::{ACTIVATIONS, LAYER_KINDS};
 use crate::estimate::{self, Metric, Params};
 
 const DRAFT: &str = "http://json-schema.org/draft-07/schema#";
 
 /// Accepted by `validate.rs`; `tests/spec_schema.rs` checks that causeway takes each.
-const ADJUST_NAMES: &[&str] = &["backdoor", "optimal", "minimal", "all"];
-const IMPUTE_NAMES: &[&str] = &["none", "drop", "mean", "median", "most_frequent"];
-/// Activations and layer kinds of `estimate::neural::layers`, checked the same way.
-const ACTIVATIONS: &[&str] = &["elu", "relu", "tanh", "sigmoid", "linear"];
 const MAX_REPLICATIONS: u32 = 1_000_000;
 const MAX_UNITS: u32 = 1_000_000;
 
@@ -290,7 +287,7 @@ fn graph(mode: Mode) -> Value {
 }
 
 fn adjust() -> Value {
-    nullable(json!({ "anyOf": [one_of_names(ADJUST_NAMES), strings()] }))
+    nullable(json!({ "anyOf": [one_of_names(&crate::graph::AdjustStrategy::KEYWORDS), strings()] }))
 }
 
 fn preprocess() -> Value {
@@ -300,7 +297,7 @@ fn preprocess() -> Value {
             (
                 "impute",
                 described(
-                    nullable(one_of_names(IMPUTE_NAMES)),
+                    nullable(one_of_names(&crate::data::IMPUTE_METHODS.map(|(n, _)| n))),
                     "what to do with missing covariate cells (default none: a missing cell is an error)",
                 ),
             ),
@@ -428,7 +425,7 @@ fn hyper_value(default: &Value) -> Value {
 }
 
 fn is_layer(v: &Value) -> bool {
-    v.as_object().is_some_and(|m| ["dense", "dropout", "layer_norm"].iter().any(|k| m.contains_key(*k)))
+    v.as_object().is_some_and(|m| LAYER_KINDS.iter().any(|k| m.contains_key(*k)))
 }
 
 /// The layer language of `estimate::neural::layers`.

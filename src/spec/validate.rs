@@ -3,22 +3,24 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use serde_yaml_ng::Value;
 
 use super::error::{SpecError, SpecErrorKind};
 use super::experiment::*;
 use super::load::{Loaded, describe};
+use super::models::Models;
 use super::raw::*;
+use super::size::{Limits, check_size};
 use crate::data::SplitFractions;
-use crate::estimate::Params;
+use crate::estimate::{Metric, Params};
+use crate::graph::AdjustStrategy;
 use crate::suggest::did_you_mean;
 
 mod preprocess;
 use preprocess::check_preprocess;
 
-const ADJUST_NAMES: &[&str] = &["backdoor", "optimal", "minimal", "all"];
-const IMPUTE_NAMES: &[&str] = &["none", "drop", "mean", "median", "most_frequent"];
 const MAX_REPLICATIONS: i64 = 1_000_000;
 
 type Result<T> = std::result::Result<T, SpecError>;
@@ -27,14 +29,36 @@ fn invalid(loaded: &Loaded, path: &str, message: impl Into<String>) -> SpecError
     loaded.error_at(path, false, SpecErrorKind::Invalid(message.into()))
 }
 
-/// Validate the structure of a loaded file into an `Experiment`.
+/// Validate a loaded file into an `Experiment` under the default size limits.
 pub fn validate(loaded: &Loaded) -> Result<Experiment> {
+    validate_with(loaded, &Limits::default())
+}
+
+/// Validate the structure of a loaded file into an `Experiment`: typed values,
+/// defaults filled in, the size within `limits` (refused before anything is
+/// expanded), and the simulator's equations compiled at every sweep point.
+pub fn validate_with(loaded: &Loaded, limits: &Limits) -> Result<Experiment> {
+    let mut exp = structure(loaded)?;
+    check_size(loaded, &exp, limits)?;
+    let (params, sweep) = (&exp.params, &exp.sweep);
+    if let Dataset::Simulate(sim) = &mut exp.dataset {
+        sim.models = Models::compile(loaded, &sim.equations, params, sweep)?;
+    }
+    Ok(exp)
+}
+
+fn structure(loaded: &Loaded) -> Result<Experiment> {
     let raw = &loaded.raw;
     check_name(loaded, &raw.name)?;
     let replications = check_replications(loaded, raw.replications)?;
     let params = check_params(loaded, &raw.params)?;
     let sweep = check_sweep(loaded, &raw.sweep, &params)?;
     let dataset = check_dataset(loaded, &raw.dataset, &params)?;
+    let metrics = match &raw.metrics {
+        Some(listed) => check_metrics(loaded, listed)?,
+        None if matches!(dataset, Dataset::File { .. }) => vec![Metric::Ate],
+        None => vec![Metric::Ate, Metric::AteError],
+    };
     Ok(Experiment {
         name: raw.name.clone(),
         scenario: raw.scenario.clone().unwrap_or_default(),
@@ -50,18 +74,14 @@ pub fn validate(loaded: &Loaded) -> Result<Experiment> {
             misspecified: g.misspecified,
         }),
         adjust: match raw.adjust.as_ref() {
-            None => Adjust::Optimal,
+            None => AdjustStrategy::Optimal,
             Some(v) => check_adjust(loaded, "adjust", v)?,
         },
         preprocess: check_preprocess(loaded, &raw.preprocess, &dataset, raw.graph.as_ref())?,
         split: check_split(loaded, &raw.split)?,
         estimators: check_estimators(loaded, &raw.estimators)?,
-        metrics: match &raw.metrics {
-            Some(listed) => check_metrics(loaded, listed)?,
-            None if matches!(dataset, Dataset::File { .. }) => vec!["ate".to_string()],
-            None => vec!["ate".to_string(), "ate_error".to_string()],
-        },
-        plot: Plot { metric: raw.plot.as_ref().and_then(|p| p.metric.clone()) },
+        plot: check_plot(loaded, raw.plot.as_ref().and_then(|p| p.metric.as_deref()), &metrics)?,
+        metrics,
         dataset,
     })
 }
@@ -132,7 +152,7 @@ fn check_sweep(
         let path = format!("sweep.{name}");
         if !params.contains_key(name) {
             let help = match did_you_mean(name, params.keys().map(String::as_str)) {
-                Some(s) => format!("did you mean `{s}`?"),
+                Some(s) => crate::suggest::help(&s),
                 None => format!("declare it first under `params:` with a default, e.g. `params: {{ {name}: 1.0 }}`"),
             };
             return Err(loaded
@@ -173,7 +193,7 @@ fn check_quantity(loaded: &Loaded, path: &str, value: &Value, params: &BTreeMap<
 
 pub(super) fn undeclared_param(loaded: &Loaded, path: &str, name: &str, params: &BTreeMap<String, f64>) -> SpecError {
     let help = match did_you_mean(name, params.keys().map(String::as_str)) {
-        Some(s) => format!("did you mean `${s}`?"),
+        Some(s) => crate::suggest::help(&format!("${s}")),
         None => format!("declare it under `params:`, e.g. `params: {{ {name}: 1.0 }}`"),
     };
     invalid(loaded, path, format!("`${name}` is not a declared parameter")).with_help(help)
@@ -230,8 +250,7 @@ fn check_simulate(loaded: &Loaded, raw: &RawSimulate, params: &BTreeMap<String, 
     }
     for (key, var) in [("treatment", &raw.treatment), ("outcome", &raw.outcome)] {
         if !equations.iter().any(|(n, _)| n == var) {
-            let help =
-                did_you_mean(var, equations.iter().map(|(n, _)| n.as_str())).map(|s| format!("did you mean `{s}`?"));
+            let help = did_you_mean(var, equations.iter().map(|(n, _)| n.as_str())).map(|s| crate::suggest::help(&s));
             return Err(invalid(
                 loaded,
                 &format!("dataset.simulate.{key}"),
@@ -257,22 +276,20 @@ fn check_simulate(loaded: &Loaded, raw: &RawSimulate, params: &BTreeMap<String, 
             ));
         }
     };
-    Ok(Simulate { n, equations, treatment: raw.treatment.clone(), outcome: raw.outcome.clone(), missing })
+    let (treatment, outcome) = (raw.treatment.clone(), raw.outcome.clone());
+    Ok(Simulate { n, equations, treatment, outcome, missing, models: Models::default() })
 }
 
 /// An adjustment written at `path`: a strategy name or a list of covariates.
-fn check_adjust(loaded: &Loaded, path: &str, raw: &Value) -> Result<Adjust> {
+fn check_adjust(loaded: &Loaded, path: &str, raw: &Value) -> Result<AdjustStrategy> {
     match raw {
-        Value::String(s) => match s.as_str() {
-            "backdoor" | "optimal" => Ok(Adjust::Optimal),
-            "minimal" => Ok(Adjust::Minimal),
-            "all" => Ok(Adjust::All),
-            other => Err(invalid(loaded, path, format!("unknown adjustment strategy `{other}`")).with_help(
-                did_you_mean(other, ADJUST_NAMES.iter().copied())
-                    .map(|s| format!("did you mean `{s}`?"))
+        Value::String(s) => AdjustStrategy::from_keyword(s).map_err(|_| {
+            invalid(loaded, path, format!("unknown adjustment strategy `{s}`")).with_help(
+                did_you_mean(s, AdjustStrategy::KEYWORDS)
+                    .map(|s| crate::suggest::help(&s))
                     .unwrap_or_else(|| "use backdoor (optimal set), minimal, all, or a list of covariates".into()),
-            )),
-        },
+            )
+        }),
         Value::Sequence(items) => items
             .iter()
             .enumerate()
@@ -285,7 +302,7 @@ fn check_adjust(loaded: &Loaded, path: &str, raw: &Value) -> Result<Adjust> {
                 )),
             })
             .collect::<Result<Vec<_>>>()
-            .map(Adjust::Explicit),
+            .map(AdjustStrategy::Explicit),
         other => Err(loaded.error_at(
             path,
             false,
@@ -321,17 +338,44 @@ fn check_split(loaded: &Loaded, raw: &RawSplit) -> Result<SplitFractions> {
     Ok(SplitFractions { test: raw.test, validation: raw.validation })
 }
 
-fn check_metrics(loaded: &Loaded, metrics: &[String]) -> Result<Vec<String>> {
+fn check_metrics(loaded: &Loaded, metrics: &[String]) -> Result<Vec<Metric>> {
     if metrics.is_empty() {
         return Err(invalid(loaded, "metrics", "list at least one metric"));
     }
     let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(metrics.len());
     for (i, m) in metrics.iter().enumerate() {
-        if !seen.insert(m) {
+        let metric = Metric::from_str(m).map_err(|e| {
+            let known: Vec<&str> = Metric::ALL.iter().map(Metric::name).collect();
+            // The message carries the "did you mean" already; the help lists
+            // them all, since a prefix such as `pehe` fits more than one.
+            invalid(loaded, &format!("metrics[{i}]"), e.to_string())
+                .with_help(format!("known metrics: {}", known.join(", ")))
+        })?;
+        if !seen.insert(metric) {
             return Err(invalid(loaded, &format!("metrics[{i}]"), format!("metric `{m}` is listed twice")));
         }
+        out.push(metric);
     }
-    Ok(metrics.to_vec())
+    Ok(out)
+}
+
+/// The plot draws a column of the summary, so its metric must be one of `metrics`.
+fn check_plot(loaded: &Loaded, metric: Option<&str>, metrics: &[Metric]) -> Result<Plot> {
+    let Some(m) = metric else { return Ok(Plot { metric: None }) };
+    let listed = metrics.iter().map(|m| m.name()).collect::<Vec<_>>().join(", ");
+    match Metric::from_str(m) {
+        Ok(metric) if metrics.contains(&metric) => Ok(Plot { metric: Some(metric) }),
+        // The message already suggests the closest metric name.
+        Err(e) => Err(invalid(loaded, "plot.metric", e.to_string())
+            .with_help(format!("the plot shows one of the experiment's metrics: {listed}"))),
+        Ok(_) => Err(invalid(
+            loaded,
+            "plot.metric",
+            format!("the plot's metric `{m}` is not one of the experiment's metrics ({listed})"),
+        )
+        .with_help(format!("add `{m}` to `metrics:`, since the plot shows a column of the tables"))),
+    }
 }
 
 fn check_estimators(loaded: &Loaded, entries: &[Value]) -> Result<Vec<EstimatorDecl>> {
@@ -448,7 +492,7 @@ fn check_estimator_sweep(
     loaded: &Loaded,
     path: &str,
     v: &Value,
-) -> Result<(Vec<(String, Vec<serde_json::Value>)>, Vec<Adjust>)> {
+) -> Result<(Vec<(String, Vec<serde_json::Value>)>, Vec<AdjustStrategy>)> {
     let Value::Mapping(m) = v else {
         return Err(loaded.error_at(
             path,

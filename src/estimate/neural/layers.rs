@@ -11,7 +11,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
-use super::suggest::did_you_mean;
+use crate::suggest::{did_you_mean, hint};
 
 /// One layer of a representation or a head.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,8 +34,10 @@ pub enum Activation {
     Linear,
 }
 
-const ACTIVATIONS: &[&str] = &["elu", "relu", "tanh", "sigmoid", "linear"];
-const LAYER_KINDS: &[&str] = &["dense", "dropout", "layer_norm"];
+/// Every activation's name as written in an experiment file (the schema lists these).
+pub const ACTIVATIONS: &[&str] = &["elu", "relu", "tanh", "sigmoid", "linear"];
+/// Every layer kind's key (the schema lists these).
+pub const LAYER_KINDS: &[&str] = &["dense", "dropout", "layer_norm"];
 
 /// `n` dense ELU layers of `units` each: the papers' building block.
 pub fn dense_elu(n: usize, units: usize) -> Vec<LayerSpec> {
@@ -84,9 +86,10 @@ fn from_object(m: &Map<String, Value>) -> Result<LayerSpec, String> {
             Value::Bool(true) => Ok(LayerSpec::LayerNorm),
             _ => Err(format!("write `{{layer_norm: true}}`, found `{value}`")),
         },
-        other => {
-            Err(format!("unknown layer `{other}`{}; expected one of {LAYER_KINDS:?}", did_you_mean(other, LAYER_KINDS)))
-        }
+        other => Err(format!(
+            "unknown layer `{other}`{}; expected one of {LAYER_KINDS:?}",
+            hint(&did_you_mean(other, LAYER_KINDS.iter().copied()))
+        )),
     }
 }
 
@@ -101,7 +104,10 @@ fn activation(v: Option<&Value>) -> Result<Activation, String> {
     let Some(v) = v else { return Ok(Activation::Elu) };
     let name = v.as_str().unwrap_or_default();
     serde_json::from_value(v.clone()).map_err(|_| {
-        format!("unknown activation `{v}`{}; expected one of {ACTIVATIONS:?}", did_you_mean(name, ACTIVATIONS))
+        format!(
+            "unknown activation `{v}`{}; expected one of {ACTIVATIONS:?}",
+            hint(&did_you_mean(name, ACTIVATIONS.iter().copied()))
+        )
     })
 }
 
@@ -148,6 +154,20 @@ mod tests {
             LayerSpec::LayerNorm,
         ] {
             assert_eq!(LayerSpec::from_json(&spec.to_json()), Ok(spec));
+        }
+    }
+
+    /// The listed names (which the schema and "did you mean" use) are exactly
+    /// the ones the enum accepts, and each layer kind parses.
+    #[test]
+    fn the_name_lists_match_the_types() {
+        for name in ACTIVATIONS {
+            let a: Activation = serde_json::from_value(json!(name)).unwrap();
+            assert_eq!(serde_json::to_value(a).unwrap(), json!(name));
+        }
+        let examples = [json!({"dense": 3}), json!({"dropout": 0.1}), json!({"layer_norm": true})];
+        for (kind, example) in LAYER_KINDS.iter().zip(examples) {
+            assert!(example.get(kind).is_some() && parse(example).is_ok(), "{kind}");
         }
     }
 

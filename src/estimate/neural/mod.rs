@@ -19,7 +19,6 @@ mod learners;
 mod mlp;
 mod params;
 pub mod probe;
-mod suggest;
 mod tarnet;
 mod train;
 
@@ -27,7 +26,7 @@ pub use cfr::CFR;
 pub use device::{Device, cuda_available, init_thread, libtorch_version};
 pub use dispatch::identity as numeric_identity;
 pub use dragonnet::DRAGONNET;
-pub use layers::{Activation, LayerSpec};
+pub use layers::{ACTIVATIONS, Activation, LAYER_KINDS, LayerSpec};
 pub use learners::{SLEARNER, TLEARNER};
 pub use params::{CfrParams, DragonParams, Ipm, LearnerParams, Propensity, Schedule, TarnetParams};
 pub use tarnet::TARNET;

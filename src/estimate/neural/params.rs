@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use super::device::Device;
 use super::layers::{self, LayerSpec};
-use super::suggest::did_you_mean;
 use crate::estimate::{EstimateError, Params};
+use crate::suggest::{did_you_mean, hint};
 
 /// Training schedule shared by the S-, T-learner, TARNet and CFR: one Adam stage
 /// with staircase learning-rate decay and model selection on the validation split.
@@ -339,11 +339,11 @@ pub fn parse<T: Checked>(kind: &str, params: &Params) -> Result<T, EstimateError
     for key in params.keys() {
         if !known.iter().any(|k| k == key) {
             let names: Vec<&str> = known.iter().map(String::as_str).collect();
-            let hint = match did_you_mean(key, &names) {
-                s if s.is_empty() => format!(" (expected one of: {})", names.join(", ")),
-                s => s,
+            let tail = match did_you_mean(key, names.iter().copied()) {
+                None => format!(" (expected one of: {})", names.join(", ")),
+                s => hint(&s),
             };
-            return Err(invalid(format!("unknown key `{key}`{hint}")));
+            return Err(invalid(format!("unknown key `{key}`{tail}")));
         }
     }
     let parsed: T = serde_json::from_value(Value::Object(params.clone())).map_err(|e| invalid(e.to_string()))?;

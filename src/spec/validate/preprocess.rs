@@ -2,7 +2,8 @@
 //! and `squares` name, checked against the data's covariates wherever those are
 //! known without loading data (simulated nodes, a file's declared list).
 
-use super::{IMPUTE_NAMES, Result, invalid};
+use super::{Result, invalid};
+use crate::data::{IMPUTE_METHODS, Impute};
 use crate::spec::experiment::{Dataset, Preprocess};
 use crate::spec::load::Loaded;
 use crate::spec::raw::{RawGraph, RawPreprocess};
@@ -15,12 +16,15 @@ pub(super) fn check_preprocess(
     dataset: &Dataset,
     graph: Option<&RawGraph>,
 ) -> Result<Preprocess> {
-    let impute = raw.impute.clone().unwrap_or_else(|| "none".into());
-    if !IMPUTE_NAMES.contains(&impute.as_str()) {
-        let help = did_you_mean(&impute, IMPUTE_NAMES.iter().copied()).map(|s| format!("did you mean `{s}`?"));
-        return Err(invalid(loaded, "preprocess.impute", format!("unknown imputation `{impute}`"))
-            .with_help(help.unwrap_or_else(|| format!("use one of: {}", IMPUTE_NAMES.join(", ")))));
-    }
+    let impute = match raw.impute.as_deref() {
+        None => Impute::None,
+        Some(name) => Impute::parse(name).map_err(|_| {
+            let names = IMPUTE_METHODS.map(|(n, _)| n);
+            let help = did_you_mean(name, names).map(|s| crate::suggest::help(&s));
+            invalid(loaded, "preprocess.impute", format!("unknown imputation `{name}`"))
+                .with_help(help.unwrap_or_else(|| format!("use one of: {}", names.join(", "))))
+        })?,
+    };
     let known = known_covariates(dataset, graph);
     for (option, names) in [("one_hot", &raw.one_hot), ("squares", &raw.squares)] {
         check_column_list(loaded, option, names, known.as_deref(), dataset)?;
@@ -89,7 +93,7 @@ fn check_column_list(
                 _ if is_treatment_or_outcome(dataset, name) => {
                     "the treatment and the outcome are never covariates".to_string()
                 }
-                Some(s) => format!("did you mean `{s}`?"),
+                Some(s) => crate::suggest::help(&s),
                 None => format!("the covariates are: {}", known.join(", ")),
             };
             return Err(invalid(loaded, &path, format!("`{name}` is not a covariate of the data")).with_help(help));
