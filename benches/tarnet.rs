@@ -109,7 +109,7 @@ fn time(batch: &str, iterations: &str) -> Result<(), String> {
     estimate::init_thread();
     let mut rng = RunRng::seed_from_u64(SEED + 2);
     let (start, cpu_start) = (Instant::now(), thread_cpu_seconds());
-    let est = estimator.estimate(&data, &split, &mut rng).map_err(|e| e.to_string())?;
+    let est = estimator.estimate(&data.observed(&split), &mut rng).map_err(|e| e.to_string())?;
     let (seconds, cpu) = (start.elapsed().as_secs_f64(), thread_cpu_seconds() - cpu_start);
     let truth = data.true_ite().map(|ite| ite.iter().sum::<f64>() / ite.len() as f64).unwrap_or(f64::NAN);
     println!(

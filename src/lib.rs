@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: `spec` (validated experiment files) -> `run` (plan, keys,
 //! cache, parallel execution) -> `report` (tables), with `app` on top. `graph` and
-//! `scm` know nothing of files; `estimate` sees only a `CausalData` and a `Split`.
+//! `scm` know nothing of files; an estimator sees only `data::Observed` (covariates,
+//! treatment, the in-sample outcomes and the split: no truth, no test outcome).
 //! Shared primitives sit below everything and depend on nothing of ours: `rng`
 //! (the run's generator type), `fsio` (atomic writes), `hash` (sha256), `sweep`
 //! (cartesian products of named lists), `suggest` ("did you mean") and `literal`

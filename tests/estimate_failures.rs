@@ -24,8 +24,9 @@ fn all_in_sample(n: usize) -> Split {
 
 fn failure(kind: &str, user: Params, data: &CausalData) -> String {
     let params = resolve(kind, &user).unwrap();
-    let result =
-        build(kind, &params).unwrap().estimate(data, &all_in_sample(data.n_rows()), &mut RunRng::seed_from_u64(0));
+    let result = build(kind, &params)
+        .unwrap()
+        .estimate(&data.observed(&all_in_sample(data.n_rows())), &mut RunRng::seed_from_u64(0));
     match result {
         Err(e @ EstimateError::Failed { .. }) => e.to_string(),
         other => panic!("{kind}: expected a failed run, got {other:?}"),
@@ -91,7 +92,8 @@ fn every_estimator_survives_perfect_separation() {
     let d = data(vec![x], t);
     for kind in classical_kinds() {
         let params = resolve(kind, &Params::new()).unwrap();
-        let result = build(kind, &params).unwrap().estimate(&d, &all_in_sample(60), &mut RunRng::seed_from_u64(0));
+        let result =
+            build(kind, &params).unwrap().estimate(&d.observed(&all_in_sample(60)), &mut RunRng::seed_from_u64(0));
         let est = result.unwrap_or_else(|e| panic!("{kind}: {e}"));
         assert!(est.ate.is_finite(), "{kind}: {est:?}");
     }
@@ -123,7 +125,7 @@ fn overflowing_outcomes_fail_instead_of_returning_nan() {
     let mut diverged = vec![];
     for kind in classical_kinds() {
         let params = resolve(kind, &Params::new()).unwrap();
-        match build(kind, &params).unwrap().estimate(&d, &all_in_sample(40), &mut RunRng::seed_from_u64(0)) {
+        match build(kind, &params).unwrap().estimate(&d.observed(&all_in_sample(40)), &mut RunRng::seed_from_u64(0)) {
             Ok(est) => assert!(est.ate.is_finite(), "{kind}: {est:?}"),
             Err(e) => {
                 assert!(e.to_string().starts_with(&format!("{kind}: the estimate diverged: ")), "{e}");

@@ -27,7 +27,7 @@ fn bootstrap(b: usize) -> Params {
 
 fn try_run(kind: &str, user: Params, data: &CausalData, split: &Split, seed: u64) -> Result<Estimate, EstimateError> {
     let params = resolve(kind, &user)?;
-    build(kind, &params)?.estimate(data, split, &mut RunRng::seed_from_u64(seed))
+    build(kind, &params)?.estimate(&data.observed(split), &mut RunRng::seed_from_u64(seed))
 }
 
 fn run(kind: &str, user: Params, data: &CausalData, split: &Split, seed: u64) -> Estimate {

@@ -56,7 +56,7 @@ fn lalonde() -> CausalData {
 
 fn run(kind: &str, data: &CausalData, split: &Split) -> Estimate {
     let params = resolve(kind, &Params::new()).unwrap();
-    build(kind, &params).unwrap().estimate(data, split, &mut RunRng::seed_from_u64(1)).unwrap()
+    build(kind, &params).unwrap().estimate(&data.observed(split), &mut RunRng::seed_from_u64(1)).unwrap()
 }
 
 fn diagnostic(est: &Estimate, name: &str) -> f64 {
@@ -124,7 +124,7 @@ fn trimming_is_reported() {
     let params = resolve("ipw", &user).unwrap();
     let est = build("ipw", &params)
         .unwrap()
-        .estimate(&data, &everything_in_sample(data.n_rows()), &mut RunRng::seed_from_u64(1))
+        .estimate(&data.observed(&everything_in_sample(data.n_rows())), &mut RunRng::seed_from_u64(1))
         .unwrap();
     assert_eq!(diagnostic(&est, "trimmed_att"), 0.0);
     assert!(close(est.att.unwrap(), IPW_ATT, 1e-10));

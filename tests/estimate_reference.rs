@@ -37,7 +37,7 @@ fn linear_scm(n: usize, h: f64, seed: u64) -> (CausalData, Split) {
 
 fn run(kind: &str, user: Params, data: &CausalData, split: &Split, seed: u64) -> Estimate {
     let params = resolve(kind, &user).unwrap();
-    build(kind, &params).unwrap().estimate(data, split, &mut RunRng::seed_from_u64(seed)).unwrap()
+    build(kind, &params).unwrap().estimate(&data.observed(split), &mut RunRng::seed_from_u64(seed)).unwrap()
 }
 
 fn all_in_sample(n: usize) -> Split {

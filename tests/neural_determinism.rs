@@ -30,7 +30,7 @@ fn run(kind: &str, seed: u64) -> Vec<u8> {
     let (data, split) = (confounded(300, 1), split(300, 2));
     let est = causeway::estimate::build(kind, &params(kind))
         .unwrap()
-        .estimate(&data, &split, &mut RunRng::seed_from_u64(seed))
+        .estimate(&data.observed(&split), &mut RunRng::seed_from_u64(seed))
         .unwrap();
     let mut bytes = ite_bytes(est.ite.as_ref().unwrap());
     bytes.extend(est.ate.to_le_bytes());

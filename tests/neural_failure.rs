@@ -15,7 +15,7 @@ fn estimate(
     data: &causeway::data::CausalData,
     split: &Split,
 ) -> Result<causeway::estimate::Estimate, EstimateError> {
-    causeway::estimate::build(kind, params).unwrap().estimate(data, split, &mut RunRng::seed_from_u64(3))
+    causeway::estimate::build(kind, params).unwrap().estimate(&data.observed(split), &mut RunRng::seed_from_u64(3))
 }
 
 #[test]

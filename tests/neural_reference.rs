@@ -11,7 +11,7 @@ fn check(kind: &str) {
     let (data, split) = (confounded(800, 11), split(800, 12));
     let naive = difference_in_means(&data, &split);
     let estimator = causeway::estimate::build(kind, &small(kind)).unwrap();
-    let est = estimator.estimate(&data, &split, &mut RunRng::seed_from_u64(13)).unwrap();
+    let est = estimator.estimate(&data.observed(&split), &mut RunRng::seed_from_u64(13)).unwrap();
     let ite = est.ite.as_ref().unwrap();
     assert_eq!(ite.len(), 800, "an ITE for every row");
     let pehe = (ite.iter().map(|d| (d - EFFECT).powi(2)).sum::<f64>() / 800.0).sqrt();
@@ -50,8 +50,10 @@ fn cfr_mmd_recovers_the_effect() {
     let mut p = small("cfr");
     p.insert("ipm".into(), "mmd".into());
     let (data, split) = (confounded(800, 11), split(800, 12));
-    let est =
-        causeway::estimate::build("cfr", &p).unwrap().estimate(&data, &split, &mut RunRng::seed_from_u64(13)).unwrap();
+    let est = causeway::estimate::build("cfr", &p)
+        .unwrap()
+        .estimate(&data.observed(&split), &mut RunRng::seed_from_u64(13))
+        .unwrap();
     eprintln!("cfr-mmd: ate {:.3}", est.ate);
     assert!((est.ate - EFFECT).abs() < 0.4, "cfr-mmd ATE {}", est.ate);
 }
@@ -68,7 +70,7 @@ fn dragonnet_without_targeted_regularization_recovers_the_effect() {
     let (data, split) = (confounded(800, 11), split(800, 12));
     let est = causeway::estimate::build("dragonnet", &p)
         .unwrap()
-        .estimate(&data, &split, &mut RunRng::seed_from_u64(13))
+        .estimate(&data.observed(&split), &mut RunRng::seed_from_u64(13))
         .unwrap();
     eprintln!("dragonnet (no TR): ate {:.3}, diagnostics {:?}", est.ate, est.diagnostics);
     assert!((est.ate - EFFECT).abs() < 0.4, "dragonnet ATE {}", est.ate);

@@ -39,12 +39,7 @@ impl CausalData {
 
     /// Row-major copy of the covariates of `rows`, `rows.len() * n_covariates()` long.
     pub fn rows_major(&self, rows: &[usize]) -> Vec<f64> {
-        let p = self.n_covariates();
-        let mut out = Vec::with_capacity(rows.len() * p);
-        for &i in rows {
-            out.extend(self.covariates.iter().map(|col| col[i]));
-        }
-        out
+        rows_major(&self.covariates, rows)
     }
 
     /// True individual effects mu1 - mu0, when the source knows them.
@@ -54,4 +49,13 @@ impl CausalData {
             _ => None,
         }
     }
+}
+
+/// Row-major copy of the columns' values at `rows`.
+pub(super) fn rows_major(columns: &[Vec<f64>], rows: &[usize]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(rows.len() * columns.len());
+    for &i in rows {
+        out.extend(columns.iter().map(|col| col[i]));
+    }
+    out
 }

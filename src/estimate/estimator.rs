@@ -1,6 +1,6 @@
 //! The `Estimator` trait and what an estimator returns.
 
-use crate::data::{CausalData, Split};
+use crate::data::Observed;
 use crate::rng::RunRng;
 
 use super::EstimateError;
@@ -29,5 +29,5 @@ pub struct Estimate {
 /// An effect estimator. Implementations must draw every random number from `rng`
 /// (never from a global generator) so that a run is a pure function of its inputs.
 pub trait Estimator: Send + Sync {
-    fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError>;
+    fn estimate(&self, data: &Observed<'_>, rng: &mut RunRng) -> Result<Estimate, EstimateError>;
 }

@@ -3,7 +3,7 @@
 //! with the reason, instead of a NaN that poisons the summary tables.
 
 use super::{Estimate, EstimateError, Estimator};
-use crate::data::{CausalData, Split};
+use crate::data::Observed;
 use crate::rng::RunRng;
 
 /// Runs `inner` and rejects any non-finite number in what it returns.
@@ -13,8 +13,8 @@ pub struct FiniteGuard {
 }
 
 impl Estimator for FiniteGuard {
-    fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
-        let est = self.inner.estimate(data, split, rng)?;
+    fn estimate(&self, data: &Observed<'_>, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let est = self.inner.estimate(data, rng)?;
         match first_non_finite(&est) {
             Some(what) => {
                 Err(EstimateError::failed(&self.kind, format!("the estimate diverged: {what} is not finite")))
@@ -43,12 +43,13 @@ fn first_non_finite(est: &Estimate) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::{CausalData, Split};
     use rand::SeedableRng;
 
     struct Fixed(Estimate);
 
     impl Estimator for Fixed {
-        fn estimate(&self, _: &CausalData, _: &Split, _: &mut RunRng) -> Result<Estimate, EstimateError> {
+        fn estimate(&self, _: &Observed<'_>, _: &mut RunRng) -> Result<Estimate, EstimateError> {
             Ok(self.0.clone())
         }
     }
@@ -63,7 +64,7 @@ mod tests {
         };
         let split = Split { train: vec![], validation: vec![], test: vec![] };
         let guard = FiniteGuard { kind: "fixed".into(), inner: Box::new(Fixed(est)) };
-        guard.estimate(&data, &split, &mut RunRng::seed_from_u64(0))
+        guard.estimate(&data.observed(&split), &mut RunRng::seed_from_u64(0))
     }
 
     #[test]

@@ -192,7 +192,7 @@ fn try_run(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> {
     let prepared_data = data::fit_transform(&selected, &split, &config, &mut log).map_err(|e| e.to_string())?;
     let estimator = estimate::build(&run.kind, &run.hyper).map_err(|e| e.to_string())?;
     let est = estimator
-        .estimate(&prepared_data, &split, &mut stream(run.seed, ESTIMATOR_STREAM))
+        .estimate(&prepared_data.observed(&split), &mut stream(run.seed, ESTIMATOR_STREAM))
         .map_err(|e| e.to_string())?;
     if !est.ate.is_finite() {
         return Err(Stop::Failed(format!("the estimate is not finite ({})", est.ate)));

@@ -19,7 +19,7 @@ use super::overlap::{self, Estimand};
 use super::sample::{
     Arms, covariate_design, covariate_design_names, mean, normal_interval, propensity, range, variance,
 };
-use crate::data::{CausalData, Split};
+use crate::data::Observed;
 use crate::estimate::params::{Hyper, check_at_least, check_open};
 use crate::estimate::{Estimate, EstimateError, Estimator};
 use crate::rng::RunRng;
@@ -64,7 +64,8 @@ struct Nuisance {
 }
 
 impl Estimator for Aipw {
-    fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+    fn estimate(&self, data: &Observed<'_>, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let split = data.split();
         let arms = Arms::of("aipw", data, split.in_sample())?;
         if arms.rows.len() < self.params.folds {
             return Err(EstimateError::failed(
@@ -102,7 +103,7 @@ impl Estimator for Aipw {
 impl Aipw {
     /// Fit the nuisance models once per fold. In-sample rows get the predictions
     /// of the models that did not see them; test rows get the average over folds.
-    fn cross_fit(&self, data: &CausalData, folds: &[Vec<usize>], test: &[usize]) -> Result<Nuisance, EstimateError> {
+    fn cross_fit(&self, data: &Observed<'_>, folds: &[Vec<usize>], test: &[usize]) -> Result<Nuisance, EstimateError> {
         let n = data.n_rows();
         let mut nu = Nuisance { mu0: vec![0.0; n], mu1: vec![0.0; n], e: vec![0.0; n], ridged: 0 };
         let k = folds.len() as f64;
@@ -144,12 +145,12 @@ fn deal_folds(rows: &[usize], k: usize, rng: &mut RunRng) -> Vec<Vec<usize>> {
     folds
 }
 
-fn fit_outcome(data: &CausalData, rows: &[usize]) -> Result<DVector<f64>, FitError> {
-    let y = DVector::from_iterator(rows.len(), rows.iter().map(|&i| data.outcome[i]));
+fn fit_outcome(data: &Observed<'_>, rows: &[usize]) -> Result<DVector<f64>, FitError> {
+    let y = DVector::from_iterator(rows.len(), rows.iter().map(|&i| data.outcome(i)));
     Ok(least_squares(&covariate_design(data, rows), &y, &covariate_design_names(data))?.coef)
 }
 
-fn predict_outcome(data: &CausalData, rows: &[usize], coef: &DVector<f64>) -> Vec<f64> {
+fn predict_outcome(data: &Observed<'_>, rows: &[usize], coef: &DVector<f64>) -> Vec<f64> {
     (covariate_design(data, rows) * coef).iter().copied().collect()
 }
 
@@ -167,8 +168,8 @@ fn accumulate(target: &mut [f64], rows: &[usize], values: &[f64], scale: f64) {
 
 /// The uncentred efficient influence function of the ATE at row i, with its
 /// clipped propensity `e`.
-fn score(data: &CausalData, nu: &Nuisance, i: usize, e: f64) -> f64 {
-    let (t, y) = (data.treatment[i], data.outcome[i]);
+fn score(data: &Observed<'_>, nu: &Nuisance, i: usize, e: f64) -> f64 {
+    let (t, y) = (data.treatment[i], data.outcome(i));
     nu.mu1[i] - nu.mu0[i] + t * (y - nu.mu1[i]) / e - (1.0 - t) * (y - nu.mu0[i]) / (1.0 - e)
 }
 
@@ -176,7 +177,7 @@ fn score(data: &CausalData, nu: &Nuisance, i: usize, e: f64) -> f64 {
 /// the sample mean of the efficient influence function of the ATT (Hahn 1998,
 /// Econometrica 66(2)) with the cross-fitted mu0 and odds e / (1 - e), `e` the
 /// in-sample rows' propensities clipped for the ATT.
-fn effect_on_treated(data: &CausalData, nu: &Nuisance, arms: &Arms, e: &[f64]) -> f64 {
+fn effect_on_treated(data: &Observed<'_>, nu: &Nuisance, arms: &Arms, e: &[f64]) -> f64 {
     let n1 = arms.treated.len() as f64;
     let total: f64 = arms
         .rows
@@ -184,7 +185,7 @@ fn effect_on_treated(data: &CausalData, nu: &Nuisance, arms: &Arms, e: &[f64]) -
         .zip(e)
         .map(|(&i, &e)| {
             let t = data.treatment[i];
-            (t - (1.0 - t) * e / (1.0 - e)) * (data.outcome[i] - nu.mu0[i])
+            (t - (1.0 - t) * e / (1.0 - e)) * (data.outcome(i) - nu.mu0[i])
         })
         .sum();
     total / n1

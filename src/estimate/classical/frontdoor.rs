@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use super::linalg::{FitError, least_squares};
 use super::ols::treatment_design;
 use super::sample::{Arms, mean, variance};
-use crate::data::{CausalData, Split};
+use crate::data::Observed;
 use crate::estimate::params::Hyper;
 use crate::estimate::{Estimate, EstimateError, Estimator};
 use crate::rng::RunRng;
@@ -86,7 +86,8 @@ impl Effects {
 }
 
 impl Estimator for FrontDoor {
-    fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+    fn estimate(&self, data: &Observed<'_>, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let split = data.split();
         if data.n_covariates() == 0 {
             return Err(EstimateError::failed(
                 KIND,
@@ -109,7 +110,7 @@ impl Estimator for FrontDoor {
 }
 
 /// The front-door plug-in on the rows of `arms` (a bootstrap sample may repeat rows).
-fn effects(data: &CausalData, arms: &Arms) -> Result<Effects, FitError> {
+fn effects(data: &Observed<'_>, arms: &Arms) -> Result<Effects, FitError> {
     let g = OutcomeModel::fit(data, &arms.rows)?;
     let p1 = arms.treated.len() as f64 / arms.rows.len() as f64;
     let averaged = |i: usize| (1.0 - p1) * g.predict(data, i, 0.0) + p1 * g.predict(data, i, 1.0);
@@ -130,16 +131,16 @@ struct OutcomeModel {
 }
 
 impl OutcomeModel {
-    fn fit(data: &CausalData, rows: &[usize]) -> Result<OutcomeModel, FitError> {
+    fn fit(data: &Observed<'_>, rows: &[usize]) -> Result<OutcomeModel, FitError> {
         let centre: Vec<f64> = data.covariates.iter().map(|col| mean(rows.iter().map(|&i| col[i]))).collect();
         let x = treatment_design(data, rows, &centre, true);
-        let y = DVector::from_iterator(rows.len(), rows.iter().map(|&i| data.outcome[i]));
+        let y = DVector::from_iterator(rows.len(), rows.iter().map(|&i| data.outcome(i)));
         let coef = least_squares(&x, &y, &column_names(data))?.coef;
         Ok(OutcomeModel { coef, centre })
     }
 
     /// g(M_i, t) for row i's mediators and treatment value `t`.
-    fn predict(&self, data: &CausalData, i: usize, t: f64) -> f64 {
+    fn predict(&self, data: &Observed<'_>, i: usize, t: f64) -> f64 {
         let p = data.n_covariates();
         let slopes: f64 = (0..p)
             .map(|j| (self.coef[2 + j] + t * self.coef[2 + p + j]) * (data.covariates[j][i] - self.centre[j]))
@@ -148,7 +149,7 @@ impl OutcomeModel {
     }
 }
 
-fn column_names(data: &CausalData) -> Vec<String> {
+fn column_names(data: &Observed<'_>) -> Vec<String> {
     let mut names = vec!["intercept".to_string(), "treatment".to_string()];
     names.extend(data.covariate_names.iter().cloned());
     names.extend(data.covariate_names.iter().map(|n| format!("treatment:{n}")));
@@ -165,7 +166,7 @@ struct Bootstrap {
 /// replicate that draws an empty arm or a singular design is skipped and counted:
 /// dropping it conditions the bootstrap on estimability, which the point
 /// estimate is conditioned on too.
-fn bootstrap(data: &CausalData, rows: &[usize], replicates: usize, rng: &mut RunRng) -> Bootstrap {
+fn bootstrap(data: &Observed<'_>, rows: &[usize], replicates: usize, rng: &mut RunRng) -> Bootstrap {
     let mut boot = Bootstrap { ates: Vec::with_capacity(replicates), failed: 0 };
     for _ in 0..replicates {
         let sample: Vec<usize> = (0..rows.len()).map(|_| rows[rng.random_range(0..rows.len())]).collect();
@@ -220,7 +221,7 @@ pub static FRONTDOOR: crate::estimate::registry::Kind = crate::estimate::registr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::Truth;
+    use crate::data::{CausalData, Split, Truth};
     use rand::SeedableRng;
 
     #[test]
@@ -251,7 +252,7 @@ mod tests {
         };
         let split = Split { train: (0..7).collect(), validation: vec![], test: vec![] };
         let fd = FrontDoor { params: FrontDoorParams { bootstrap: 0 } };
-        let est = fd.estimate(&data, &split, &mut RunRng::seed_from_u64(0)).unwrap();
+        let est = fd.estimate(&data.observed(&split), &mut RunRng::seed_from_u64(0)).unwrap();
         assert!((est.ate - (110.0 / 28.0 - 55.0 / 21.0)).abs() < 1e-12, "ate {}", est.ate);
         assert!((est.att.unwrap() - 5.0 / 3.0).abs() < 1e-12, "att {:?}", est.att);
         assert_eq!(est.interval, None);

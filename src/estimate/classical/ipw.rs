@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::overlap::{self, Estimand};
 use super::sample::{Arms, mean, normal_interval, propensity, range, variance};
-use crate::data::{CausalData, Split};
+use crate::data::Observed;
 use crate::estimate::params::{Hyper, check_open};
 use crate::estimate::{Estimate, EstimateError, Estimator};
 use crate::rng::RunRng;
@@ -89,12 +89,13 @@ impl Ipw {
 }
 
 impl Estimator for Ipw {
-    fn estimate(&self, data: &CausalData, split: &Split, _rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+    fn estimate(&self, data: &Observed<'_>, _rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let split = data.split();
         let arms = Arms::of("ipw", data, split.in_sample())?;
         let fitted = propensity(data, &arms.rows, &arms.rows)
             .map_err(|err| EstimateError::failed("ipw", format!("propensity model: {err}")))?;
         let t: Vec<f64> = arms.rows.iter().map(|&i| data.treatment[i]).collect();
-        let y: Vec<f64> = arms.rows.iter().map(|&i| data.outcome[i]).collect();
+        let y: Vec<f64> = arms.rows.iter().map(|&i| data.outcome(i)).collect();
 
         let a = self.rows_for(&y, &t, &fitted.scores, Estimand::Ate)?;
         let w1: Vec<f64> = a.t.iter().zip(&a.e).map(|(t, e)| t / e).collect();

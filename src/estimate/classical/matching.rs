@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::logistic::fit_logistic;
 use super::sample::{Arms, covariate_design, mean};
-use crate::data::{CausalData, Split};
+use crate::data::Observed;
 use crate::estimate::params::{Hyper, check_at_least};
 use crate::estimate::{Estimate, EstimateError, Estimator};
 use crate::rng::RunRng;
@@ -74,7 +74,8 @@ struct Pool {
 }
 
 impl Estimator for Matching {
-    fn estimate(&self, data: &CausalData, split: &Split, _rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+    fn estimate(&self, data: &Observed<'_>, _rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let split = data.split();
         let arms = Arms::of("matching", data, split.in_sample())?;
         let (score, ridge) = logit_propensity(data, &arms.rows)?;
         let sd = standard_deviation(&arms.rows.iter().map(|&i| score[i]).collect::<Vec<_>>());
@@ -85,12 +86,12 @@ impl Estimator for Matching {
         let on_treated: Vec<f64> = arms
             .treated
             .iter()
-            .filter_map(|&i| matched_mean(&controls, score[i], k, max_distance).map(|m| data.outcome[i] - m))
+            .filter_map(|&i| matched_mean(&controls, score[i], k, max_distance).map(|m| data.outcome(i) - m))
             .collect();
         let on_controls: Vec<f64> = arms
             .control
             .iter()
-            .filter_map(|&i| matched_mean(&treated, score[i], k, max_distance).map(|m| m - data.outcome[i]))
+            .filter_map(|&i| matched_mean(&treated, score[i], k, max_distance).map(|m| m - data.outcome(i)))
             .collect();
         if on_treated.is_empty() || on_controls.is_empty() {
             return Err(EstimateError::failed("matching", "no row has a match within the caliper; widen `caliper`"));
@@ -116,7 +117,7 @@ impl Estimator for Matching {
 
 /// The logistic model's linear predictor for every row (zero outside `rows`),
 /// and whether the fit needed the ridge.
-fn logit_propensity(data: &CausalData, rows: &[usize]) -> Result<(Vec<f64>, bool), EstimateError> {
+fn logit_propensity(data: &Observed<'_>, rows: &[usize]) -> Result<(Vec<f64>, bool), EstimateError> {
     let t: Vec<f64> = rows.iter().map(|&i| data.treatment[i]).collect();
     let x = covariate_design(data, rows);
     let fit = fit_logistic(&x, &t).map_err(|e| EstimateError::failed("matching", format!("propensity model: {e}")))?;
@@ -127,8 +128,8 @@ fn logit_propensity(data: &CausalData, rows: &[usize]) -> Result<(Vec<f64>, bool
     Ok((score, fit.ridge.is_some()))
 }
 
-fn pool(data: &CausalData, rows: &[usize], score: &[f64]) -> Pool {
-    let mut pairs: Vec<(f64, f64)> = rows.iter().map(|&i| (score[i], data.outcome[i])).collect();
+fn pool(data: &Observed<'_>, rows: &[usize], score: &[f64]) -> Pool {
+    let mut pairs: Vec<(f64, f64)> = rows.iter().map(|&i| (score[i], data.outcome(i))).collect();
     pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
     Pool { scores: pairs.iter().map(|p| p.0).collect(), outcomes: pairs.iter().map(|p| p.1).collect() }
 }

@@ -2,7 +2,7 @@
 //! baseline every other estimator has to beat.
 
 use super::sample::{Arms, mean, normal_interval, variance};
-use crate::data::{CausalData, Split};
+use crate::data::Observed;
 use crate::estimate::{Estimate, EstimateError, Estimator};
 use crate::rng::RunRng;
 
@@ -13,10 +13,11 @@ use crate::rng::RunRng;
 pub struct Naive;
 
 impl Estimator for Naive {
-    fn estimate(&self, data: &CausalData, split: &Split, _rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+    fn estimate(&self, data: &Observed<'_>, _rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let split = data.split();
         let arms = Arms::of("naive", data, split.in_sample())?;
-        let y1: Vec<f64> = arms.treated.iter().map(|&i| data.outcome[i]).collect();
-        let y0: Vec<f64> = arms.control.iter().map(|&i| data.outcome[i]).collect();
+        let y1: Vec<f64> = arms.treated.iter().map(|&i| data.outcome(i)).collect();
+        let y0: Vec<f64> = arms.control.iter().map(|&i| data.outcome(i)).collect();
         let ate = mean(y1.iter().copied()) - mean(y0.iter().copied());
         let se = (variance(&y1) / y1.len() as f64 + variance(&y0) / y0.len() as f64).sqrt();
         Ok(Estimate {

@@ -13,7 +13,7 @@ use nalgebra::{DMatrix, DVector};
 
 use super::linalg::{hc1_standard_error, least_squares};
 use super::sample::{Arms, mean, normal_interval};
-use crate::data::{CausalData, Split};
+use crate::data::Observed;
 use crate::estimate::{Estimate, EstimateError, Estimator};
 use crate::rng::RunRng;
 
@@ -30,11 +30,12 @@ impl Ols {
 }
 
 impl Estimator for Ols {
-    fn estimate(&self, data: &CausalData, split: &Split, _rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+    fn estimate(&self, data: &Observed<'_>, _rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let split = data.split();
         let arms = Arms::of(self.kind(), data, split.in_sample())?;
         let centre: Vec<f64> = data.covariates.iter().map(|col| mean(arms.rows.iter().map(|&i| col[i]))).collect();
         let x = self.design(data, &arms.rows, &centre);
-        let y = DVector::from_iterator(arms.rows.len(), arms.rows.iter().map(|&i| data.outcome[i]));
+        let y = DVector::from_iterator(arms.rows.len(), arms.rows.iter().map(|&i| data.outcome(i)));
         let fit = least_squares(&x, &y, &self.column_names(data))
             .map_err(|e| EstimateError::failed(self.kind(), e.to_string()))?;
         let ate = fit.coef[1];
@@ -52,11 +53,11 @@ impl Estimator for Ols {
 }
 
 impl Ols {
-    fn design(&self, data: &CausalData, rows: &[usize], centre: &[f64]) -> DMatrix<f64> {
+    fn design(&self, data: &Observed<'_>, rows: &[usize], centre: &[f64]) -> DMatrix<f64> {
         treatment_design(data, rows, centre, self.interact)
     }
 
-    fn column_names(&self, data: &CausalData) -> Vec<String> {
+    fn column_names(&self, data: &Observed<'_>) -> Vec<String> {
         let mut names = vec!["intercept".to_string(), "treatment".to_string()];
         names.extend(data.covariate_names.iter().cloned());
         if self.interact {
@@ -66,7 +67,7 @@ impl Ols {
     }
 
     /// tau + gamma . (x - centre) for every row; just tau without interactions.
-    fn individual_effects(&self, data: &CausalData, coef: &DVector<f64>, centre: &[f64]) -> Vec<f64> {
+    fn individual_effects(&self, data: &Observed<'_>, coef: &DVector<f64>, centre: &[f64]) -> Vec<f64> {
         let p = data.n_covariates();
         (0..data.n_rows())
             .map(|i| {
@@ -85,7 +86,7 @@ fn residual_sd(residuals: &DVector<f64>, params: usize) -> f64 {
 
 /// Columns: intercept, t, centred covariates, then (when `interact`) t times each
 /// centred covariate. Shared by OLS/LR-2 and the front-door outcome model.
-pub(super) fn treatment_design(data: &CausalData, rows: &[usize], centre: &[f64], interact: bool) -> DMatrix<f64> {
+pub(super) fn treatment_design(data: &Observed<'_>, rows: &[usize], centre: &[f64], interact: bool) -> DMatrix<f64> {
     let p = data.n_covariates();
     let width = if interact { 2 + 2 * p } else { 2 + p };
     DMatrix::from_fn(rows.len(), width, |r, j| {

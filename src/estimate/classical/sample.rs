@@ -9,7 +9,7 @@ use nalgebra::DMatrix;
 
 use super::linalg::FitError;
 use super::logistic::{RidgeReason, fit_logistic, predict};
-use crate::data::CausalData;
+use crate::data::Observed;
 use crate::estimate::EstimateError;
 
 /// The in-sample rows (train and validation) split by treatment arm.
@@ -23,7 +23,7 @@ pub struct Arms {
 impl Arms {
     /// Split `rows` by arm, failing when either arm is empty or any value the
     /// estimator will read is not finite.
-    pub fn of(kind: &str, data: &CausalData, rows: Vec<usize>) -> Result<Arms, EstimateError> {
+    pub fn of(kind: &str, data: &Observed<'_>, rows: Vec<usize>) -> Result<Arms, EstimateError> {
         check_finite(kind, data, &rows)?;
         let (treated, control): (Vec<usize>, Vec<usize>) = rows.iter().partition(|&&i| data.is_treated(i));
         if treated.is_empty() || control.is_empty() {
@@ -37,16 +37,16 @@ impl Arms {
     }
 }
 
-fn check_finite(kind: &str, data: &CausalData, rows: &[usize]) -> Result<(), EstimateError> {
+fn check_finite(kind: &str, data: &Observed<'_>, rows: &[usize]) -> Result<(), EstimateError> {
     for &i in rows {
-        if !data.outcome[i].is_finite() || !data.treatment[i].is_finite() {
+        if !data.outcome(i).is_finite() || !data.treatment[i].is_finite() {
             return Err(EstimateError::failed(
                 kind,
                 format!("row {i} has a missing or non-finite outcome or treatment"),
             ));
         }
     }
-    for (name, col) in data.covariate_names.iter().zip(&data.covariates) {
+    for (name, col) in data.covariate_names.iter().zip(data.covariates.iter()) {
         if let Some(i) = col.iter().position(|v| !v.is_finite()) {
             return Err(EstimateError::failed(
                 kind,
@@ -58,7 +58,7 @@ fn check_finite(kind: &str, data: &CausalData, rows: &[usize]) -> Result<(), Est
 }
 
 /// Design matrix of `rows`: an intercept column, then every covariate.
-pub fn covariate_design(data: &CausalData, rows: &[usize]) -> DMatrix<f64> {
+pub fn covariate_design(data: &Observed<'_>, rows: &[usize]) -> DMatrix<f64> {
     DMatrix::from_fn(
         rows.len(),
         data.n_covariates() + 1,
@@ -67,7 +67,7 @@ pub fn covariate_design(data: &CausalData, rows: &[usize]) -> DMatrix<f64> {
 }
 
 /// Column names of `covariate_design`, for error messages.
-pub fn covariate_design_names(data: &CausalData) -> Vec<String> {
+pub fn covariate_design_names(data: &Observed<'_>) -> Vec<String> {
     std::iter::once("intercept".to_string()).chain(data.covariate_names.iter().cloned()).collect()
 }
 
@@ -81,7 +81,7 @@ pub struct Propensity {
 }
 
 /// Propensity scores for `predict_rows` from a logistic model fitted on `fit_rows`.
-pub fn propensity(data: &CausalData, fit_rows: &[usize], predict_rows: &[usize]) -> Result<Propensity, FitError> {
+pub fn propensity(data: &Observed<'_>, fit_rows: &[usize], predict_rows: &[usize]) -> Result<Propensity, FitError> {
     let t: Vec<f64> = fit_rows.iter().map(|&i| data.treatment[i]).collect();
     let fit = fit_logistic(&covariate_design(data, fit_rows), &t)?;
     Ok(Propensity { scores: predict(&covariate_design(data, predict_rows), &fit.beta), ridge: fit.ridge })

@@ -3,7 +3,7 @@
 
 use tch::{Device, Kind, Tensor};
 
-use crate::data::CausalData;
+use crate::data::Observed;
 
 /// All rows of a dataset as `[n, ·]` float tensors, plus the outcome scaling.
 pub struct Prepared {
@@ -41,7 +41,7 @@ pub enum Weighting {
 impl Prepared {
     /// Tensors of every row; the outcome scale and arm shares are fitted on `train`.
     pub fn new(
-        data: &CausalData,
+        data: &Observed<'_>,
         train: &[usize],
         standardize: bool,
         weighting: Weighting,
@@ -49,7 +49,9 @@ impl Prepared {
     ) -> Prepared {
         let n = data.n_rows();
         let all: Vec<usize> = (0..n).collect();
-        let (y_mean, y_scale) = if standardize { mean_and_scale(&data.outcome, train) } else { (0.0, 1.0) };
+        // Test rows' outcomes are NaN here and never selected: batches index rows.
+        let outcome = data.outcome_column();
+        let (y_mean, y_scale) = if standardize { mean_and_scale(&outcome, train) } else { (0.0, 1.0) };
         let treated: Vec<bool> = (0..n).map(|i| data.is_treated(i)).collect();
         let w = arm_weights(&treated, train, weighting);
         let column = |v: Vec<f32>| Tensor::from_slice(&v).view([n as i64, 1]).to_device(device);
@@ -57,7 +59,7 @@ impl Prepared {
         Prepared {
             x: Tensor::from_slice(&x).view([n as i64, data.n_covariates() as i64]).to_device(device),
             t: column(treated.iter().map(|&b| f32::from(u8::from(b))).collect()),
-            y: column(data.outcome.iter().map(|y| ((y - y_mean) / y_scale) as f32).collect()),
+            y: column(outcome.iter().map(|y| ((y - y_mean) / y_scale) as f32).collect()),
             w: column(w),
             treated,
             y_scale,
@@ -126,7 +128,12 @@ fn arm_weights(treated: &[bool], train: &[usize], weighting: Weighting) -> Vec<f
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::Truth;
+    use crate::data::{CausalData, Split, Truth};
+
+    /// Every row in sample: these tests read every outcome.
+    fn seen() -> Split {
+        Split { train: vec![0, 1, 2, 3], validation: vec![], test: vec![] }
+    }
 
     fn toy() -> CausalData {
         CausalData {
@@ -140,7 +147,7 @@ mod tests {
 
     #[test]
     fn scaling_is_fitted_on_training_rows_only() {
-        let p = Prepared::new(&toy(), &[0, 1, 2], true, Weighting::Uniform, Device::Cpu);
+        let p = Prepared::new(&toy().observed(&seen()), &[0, 1, 2], true, Weighting::Uniform, Device::Cpu);
         let s = (8.0f64 / 3.0).sqrt();
         assert!((p.y_scale - s).abs() < 1e-12);
         let y = p.to_host(&p.batch(&[0, 1, 3]).y);
@@ -156,7 +163,7 @@ mod tests {
 
     #[test]
     fn batches_gather_rows_and_split_arms() {
-        let p = Prepared::new(&toy(), &[0, 1, 2, 3], false, Weighting::Uniform, Device::Cpu);
+        let p = Prepared::new(&toy().observed(&seen()), &[0, 1, 2, 3], false, Weighting::Uniform, Device::Cpu);
         let b = p.batch(&[3, 0]);
         assert_eq!(p.to_host(&b.x), vec![4.0, 40.0, 1.0, 10.0]);
         assert_eq!(p.to_host(&b.y), vec![100.0, 2.0]);

@@ -4,7 +4,7 @@
 
 use super::params::CfrParams;
 use super::tarnet::{self, Balance};
-use crate::data::{CausalData, Split};
+use crate::data::Observed;
 use crate::estimate::{Estimate, EstimateError, Estimator};
 use crate::rng::RunRng;
 
@@ -13,7 +13,8 @@ pub struct CfrEstimator {
 }
 
 impl Estimator for CfrEstimator {
-    fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+    fn estimate(&self, data: &Observed<'_>, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let split = data.split();
         let p = &self.params;
         let balance =
             Balance { ipm: p.ipm, alpha: p.alpha, wass_lambda: p.wass_lambda, wass_iterations: p.wass_iterations };

@@ -16,7 +16,7 @@ use super::fit;
 use super::mlp::{Init, Mlp, Mode};
 use super::params::{DragonParams, Propensity};
 use super::train::{self, Length, LrSchedule, Network, Optimizer, Rows, Stage};
-use crate::data::{CausalData, Split};
+use crate::data::Observed;
 use crate::estimate::{Estimate, EstimateError, Estimator};
 use crate::rng::RunRng;
 
@@ -131,7 +131,8 @@ pub struct DragonEstimator {
 }
 
 impl Estimator for DragonEstimator {
-    fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+    fn estimate(&self, data: &Observed<'_>, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let split = data.split();
         let (kind, p) = ("dragonnet", &self.params);
         let prepared = fit::prepare(kind, data, split, p.standardize_outcome, Weighting::Uniform, p.device)?;
         let net = Dragon::new(p, prepared.n_covariates(), prepared.device, rng).map_err(|e| train::failed(kind, e))?;

@@ -7,13 +7,13 @@ use tch::Tensor;
 use super::batch::{Prepared, Weighting};
 use super::device::{self, Device};
 use super::train::{Report, failed};
-use crate::data::{CausalData, Split};
+use crate::data::{Observed, Split};
 use crate::estimate::{Estimate, EstimateError};
 
 /// One libtorch thread, the requested device, and the data as tensors.
 pub fn prepare(
     kind: &str,
-    data: &CausalData,
+    data: &Observed<'_>,
     split: &Split,
     standardize: bool,
     weighting: Weighting,

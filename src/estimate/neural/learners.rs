@@ -9,7 +9,7 @@ use super::fit;
 use super::mlp::{Init, Mlp, Mode};
 use super::params::LearnerParams;
 use super::train::{self, Network, Report, Rows, Stage, failed};
-use crate::data::{CausalData, Split};
+use crate::data::Observed;
 use crate::estimate::{Estimate, EstimateError, Estimator};
 use crate::rng::RunRng;
 
@@ -74,7 +74,8 @@ pub struct SLearner {
 }
 
 impl Estimator for SLearner {
-    fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+    fn estimate(&self, data: &Observed<'_>, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let split = data.split();
         let (kind, p) = ("slearner", &self.params);
         let prepared = fit::prepare(kind, data, split, p.standardize_outcome, Weighting::Uniform, p.schedule.device)?;
         let net = Regressor::new(p, &prepared, true, rng).map_err(|e| failed(kind, e))?;
@@ -96,7 +97,8 @@ pub struct TLearner {
 }
 
 impl Estimator for TLearner {
-    fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+    fn estimate(&self, data: &Observed<'_>, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let split = data.split();
         let (kind, p) = ("tlearner", &self.params);
         let prepared = fit::prepare(kind, data, split, p.standardize_outcome, Weighting::Uniform, p.schedule.device)?;
         let mut fitted = Vec::with_capacity(2);

@@ -9,7 +9,7 @@ use super::fit;
 use super::mlp::{Init, Mlp, Mode};
 use super::params::{Ipm, TarnetParams};
 use super::train::{self, Network, Rows, Stage};
-use crate::data::{CausalData, Split};
+use crate::data::{Observed, Split};
 use crate::estimate::{Estimate, EstimateError, Estimator};
 use crate::rng::RunRng;
 
@@ -116,7 +116,7 @@ pub fn fit(
     kind: &str,
     p: &TarnetParams,
     balance: Option<Balance>,
-    data: &CausalData,
+    data: &Observed<'_>,
     split: &Split,
     rng: &mut RunRng,
 ) -> Result<Estimate, EstimateError> {
@@ -135,7 +135,8 @@ pub struct TarnetEstimator {
 }
 
 impl Estimator for TarnetEstimator {
-    fn estimate(&self, data: &CausalData, split: &Split, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+    fn estimate(&self, data: &Observed<'_>, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        let split = data.split();
         fit("tarnet", &self.params, None, data, split, rng)
     }
 }

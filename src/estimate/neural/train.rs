@@ -391,7 +391,8 @@ mod tests {
             truth: Truth::None,
         };
         let train: Vec<usize> = (0..40).collect();
-        let prepared = Prepared::new(&data, &train, false, Weighting::Uniform, tch::Device::Cpu);
+        let split = crate::data::Split { train: train.clone(), validation: (40..60).collect(), test: vec![] };
+        let prepared = Prepared::new(&data.observed(&split), &train, false, Weighting::Uniform, tch::Device::Cpu);
         let vs = nn::VarStore::new(tch::Device::Cpu);
         let spec = [LayerSpec::Dense { units: 8, activation: Activation::Tanh }];
         let mlp =
