@@ -25,7 +25,7 @@ fn ates(kinds: &[&str]) -> Vec<KindAte> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let loaded = spec::load(&root.join("experiments/papers/nhefs.yaml")).unwrap();
     let mut exp = spec::validate(&loaded).unwrap();
-    spec::check(&loaded, &exp).unwrap();
+    spec::cross_check(&loaded, &exp).unwrap();
     exp.replications = 1;
     exp.estimators.retain(|e| kinds.contains(&e.kind.as_str()));
     let source = run::DataSource::read(&exp, root).unwrap();

@@ -228,7 +228,7 @@ fn check_spec(text: &[u8]) -> Result<(), TestCaseError> {
             std::fs::copy(base, dir.path().join(name)).unwrap();
         }
     }
-    let Err(e) = spec::load(&file).and_then(|l| spec::validate(&l).and_then(|x| spec::check(&l, &x))) else {
+    let Err(e) = spec::load(&file).and_then(|l| spec::validate(&l).and_then(|x| spec::cross_check(&l, &x))) else {
         return Ok(());
     };
     let shown = e.to_string();

@@ -242,7 +242,7 @@ fn plan_text(text: &str) -> Vec<Run> {
 fn plan_file(path: &Path) -> Result<Vec<Run>, String> {
     let loaded = spec::load(path).map_err(|e| e.to_string())?;
     let exp = spec::validate(&loaded).map_err(|e| e.to_string())?;
-    spec::check(&loaded, &exp).map_err(|e| e.to_string())?;
+    spec::cross_check(&loaded, &exp).map_err(|e| e.to_string())?;
     plan(
         &exp,
         &PlanContext {

@@ -9,7 +9,7 @@ fn check_text(text: &str) -> Result<spec::Experiment, SpecError> {
     std::fs::write(&path, text).unwrap();
     let loaded = spec::load(&path)?;
     let exp = spec::validate(&loaded)?;
-    spec::check(&loaded, &exp)?;
+    spec::cross_check(&loaded, &exp)?;
     Ok(exp)
 }
 

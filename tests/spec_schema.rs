@@ -180,7 +180,7 @@ fn every_name_the_schema_lists_is_accepted_by_causeway_and_the_schema() {
     for text in &texts {
         // Validation only: the builtin and file datasets need files a check would read.
         let checked = load_text(text).and_then(|(loaded, exp)| {
-            if text.contains("builtin") || text.contains("file:") { Ok(()) } else { spec::check(&loaded, &exp) }
+            if text.contains("builtin") || text.contains("file:") { Ok(()) } else { spec::cross_check(&loaded, &exp) }
         });
         assert!(checked.is_ok(), "{text}\n{checked:?}");
     }
@@ -288,7 +288,7 @@ fn structural_errors_are_rejected_by_the_schema() {
 /// What kind of error causeway reports for `path`: structural ones are those in the
 /// file itself that a schema can see (unknown key, missing key, wrong type).
 fn causeway_verdict(path: &Path) -> String {
-    let err = match spec::load(path).and_then(|l| spec::validate(&l).and_then(|e| spec::check(&l, &e))) {
+    let err = match spec::load(path).and_then(|l| spec::validate(&l).and_then(|e| spec::cross_check(&l, &e))) {
         Ok(()) => return "accepts".into(),
         Err(e) => e,
     };

@@ -42,7 +42,7 @@ pub fn load_experiments(files: &[PathBuf]) -> (Vec<LoadedExperiment>, bool) {
     for file in files {
         let checked = spec::load(file).and_then(|l| {
             let e = spec::validate_with(&l, &limits())?;
-            spec::check(&l, &e)?;
+            spec::cross_check(&l, &e)?;
             Ok((l, e))
         });
         match checked {

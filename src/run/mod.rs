@@ -2,10 +2,10 @@
 //! in the content-addressed cache, execute the rest in parallel, emit events.
 
 mod cache;
+mod covariates;
 mod error;
 mod events;
 mod execute;
-mod identify;
 mod key;
 mod outcome;
 mod pipeline;
@@ -13,10 +13,10 @@ mod plan;
 mod shard;
 
 pub use cache::{Cache, Lookup};
+pub use covariates::{Covariates, covariates, identification};
 pub use error::RunError;
 pub use events::{Event, Reporter, RunId};
 pub use execute::{ExecOptions, execute};
-pub use identify::{Covariates, covariates, identification};
 pub use key::{SCHEMA_VERSION, canonical, digest, seed_of};
 pub use outcome::{Outcome, Status};
 pub use pipeline::{DataSource, Prepared, execute_run, prepare};

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use rand::SeedableRng;
 
 use super::RunRng;
-use super::identify::CovariateSets;
+use super::covariates::CovariateSets;
 use super::outcome::Outcome;
 use super::plan::Run;
 use crate::data::{self, CausalData, Split};
@@ -279,7 +279,7 @@ pub fn prepare(
     root: &std::path::Path,
     source: DataSource,
 ) -> Result<Prepared, String> {
-    let (covariates, mut identification) = super::identify::CovariateSets::of(&experiment)?;
+    let (covariates, mut identification) = super::covariates::CovariateSets::of(&experiment)?;
     if let Some(description) = source.describe() {
         identification = format!("{description}\n{identification}");
     }

@@ -25,10 +25,10 @@ pub fn graph_warnings(loaded: &Loaded, exp: &Experiment) -> Vec<SpecError> {
     if graph.misspecified {
         return Vec::new();
     }
-    let observed = super::check::observed_names(exp);
+    let observed = super::cross_check::observed_names(exp);
     let Ok(declared) = parse_graph(&GraphSpec { edges: &graph.edges, latent: &graph.latent, observed: &observed })
     else {
-        return Vec::new(); // check() reports a graph that does not parse
+        return Vec::new(); // cross_check() reports a graph that does not parse
     };
     let Some(model) = sim.models.first() else { return Vec::new() };
     let dag = model.dag();

@@ -2,8 +2,8 @@
 //! validation into checked types that the runner expands into runs. Nothing here
 //! executes an experiment.
 
-mod check;
 mod consistency;
+mod cross_check;
 mod error;
 mod experiment;
 mod literals;
@@ -15,8 +15,8 @@ mod schema;
 mod size;
 mod validate;
 
-pub use check::{check, observed_names};
 pub use consistency::graph_warnings;
+pub use cross_check::{cross_check, observed_names};
 pub use error::{SpecError, SpecErrorKind};
 pub use experiment::*;
 pub use load::{Loaded, Source, load};

@@ -23,7 +23,7 @@ pub const DEFAULT_MAX_RUN_MEMORY: u64 = 16 << 30;
 /// (rows x 7 columns x 8 bytes) above the program's own 120 MB.
 pub const DATA_COPIES: u64 = 6;
 
-/// The limits `check` enforces (every command that reads experiments checks them).
+/// The limits `validate_with` enforces (every command that reads experiments applies them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Runs of one experiment (data-sweep points x replications x estimator configurations).

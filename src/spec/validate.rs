@@ -1,5 +1,8 @@
-//! Structural validation: raw types -> checked `Experiment`. Checks that need
-//! other modules (estimator kinds, equations, graphs, datasets) live in `check`.
+//! Validation: raw types -> typed, checked `Experiment`, each value on its own
+//! (names, ranges, literals, defaults), the size limits, and the equations
+//! compiled at every sweep point. Checks across modules (estimator kinds and
+//! hyperparameters, a trial simulation, the graph, the data file) live in
+//! `cross_check`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

@@ -9,7 +9,7 @@ use causeway::spec::{self, SpecError};
 pub fn check_file(path: &Path) -> Result<spec::Experiment, SpecError> {
     let loaded = spec::load(path)?;
     let exp = spec::validate(&loaded)?;
-    spec::check(&loaded, &exp)?;
+    spec::cross_check(&loaded, &exp)?;
     Ok(exp)
 }
 

@@ -21,7 +21,7 @@ type Result<T> = std::result::Result<T, SpecError>;
 
 /// Check what needs the other modules and the whole experiment (`validate`
 /// has checked each value on its own, the size, and compiled the equations).
-pub fn check(loaded: &Loaded, exp: &Experiment) -> Result<()> {
+pub fn cross_check(loaded: &Loaded, exp: &Experiment) -> Result<()> {
     check_metrics(loaded, exp)?;
     for (i, decl) in exp.estimators.iter().enumerate() {
         check_estimator(loaded, i, decl)?;
@@ -127,7 +127,7 @@ fn check_equations(loaded: &Loaded, sim: &Simulate) -> Result<()> {
     Ok(())
 }
 
-/// Rows of the trial simulation `check` runs at every sweep point.
+/// Rows of the trial simulation `cross_check` runs at every sweep point.
 const TRIAL_ROWS: usize = 64;
 
 /// The treatment or the outcome in an explicit `adjust` list, pointed at its entry.
