@@ -1,15 +1,13 @@
-//! Parallel execution: look every run up in the cache, compute the rest on a
-//! rayon pool (one libtorch thread per worker), stream events to the caller.
+//! Parallel execution: look every run up in the cache, compute the rest on the
+//! shared worker pool (one libtorch thread per worker), stream events to the caller.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
-use std::time::Instant;
-
-use rayon::prelude::*;
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
 
 use super::RunError;
 use super::cache::{Cache, Lookup};
 use super::events::{Event, RunId};
+use super::executor::Executor;
 use super::outcome::Outcome;
 use super::pipeline::{Prepared, execute_run};
 
@@ -59,54 +57,45 @@ pub fn execute(
     if pending.is_empty() {
         return Ok(results);
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.jobs)
-        .start_handler(|_| crate::estimate::init_thread())
-        .build()
-        .map_err(|e| RunError::Pool { jobs: opts.jobs, message: e.to_string() })?;
-    let stop = AtomicBool::new(false);
-    let (tx, rx) = mpsc::channel::<Result<(RunId, Outcome, std::time::Duration), RunError>>();
-    std::thread::scope(|scope| {
-        scope.spawn(|| {
-            pool.install(|| {
-                pending.par_iter().for_each_with(tx, |tx, &id| {
-                    if stop.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    let start = Instant::now();
-                    let prepared = &experiments[id.experiment];
-                    let outcome = execute_run(prepared, &prepared.runs[id.run]);
-                    // An internal error is a bug of ours, not a property of the inputs:
-                    // storing it would keep serving it after the fix.
-                    let stored = if outcome.internal { Ok(()) } else { cache.put(&outcome) };
-                    let stored = stored.map(|()| (id, outcome, start.elapsed()));
-                    let _ = tx.send(stored);
-                });
-            });
-        });
-        let mut first_error = None;
-        for message in rx {
-            match message {
-                Ok((id, outcome, elapsed)) => {
-                    if opts.fail_fast && outcome.is_failed() && !stop.swap(true, Ordering::SeqCst) {
-                        sink(&Event::Stopped);
-                    }
-                    results[id.experiment][id.run] = Some(outcome.clone());
-                    sink(&Event::Finished { id, outcome, elapsed });
-                    remaining[id.experiment] -= 1;
-                    if remaining[id.experiment] == 0 {
-                        sink(&Event::ExperimentDone { experiment: id.experiment });
-                    }
-                }
-                Err(e) => {
-                    stop.store(true, Ordering::SeqCst);
-                    first_error.get_or_insert(e);
-                }
+    let executor = Executor::new(opts.jobs)?;
+    // Set by the first error or the first `--fail-fast` failure, whichever comes
+    // first: only a failure that stops the sweep itself announces the stop.
+    let mut halted = false;
+    let mut first_error = None;
+    let work = |id: &RunId| -> Result<(Outcome, Duration), RunError> {
+        let start = Instant::now();
+        let prepared = &experiments[id.experiment];
+        let outcome = execute_run(prepared, &prepared.runs[id.run]);
+        // An internal error is a bug of ours, not a property of the inputs:
+        // storing it would keep serving it after the fix.
+        let stored = if outcome.internal { Ok(()) } else { cache.put(&outcome) };
+        stored.map(|()| (outcome, start.elapsed()))
+    };
+    executor.for_each(&pending, work, |i, result| {
+        let (outcome, elapsed) = match result {
+            Ok(done) => done,
+            Err(e) => {
+                halted = true;
+                first_error.get_or_insert(e);
+                return ControlFlow::Break(());
             }
+        };
+        let id = pending[i];
+        let stop = opts.fail_fast && outcome.is_failed() && !halted;
+        if stop {
+            halted = true;
+            sink(&Event::Stopped);
         }
-        match first_error {
-            Some(e) => Err(e),
-            None => Ok(results),
+        results[id.experiment][id.run] = Some(outcome.clone());
+        sink(&Event::Finished { id, outcome, elapsed });
+        remaining[id.experiment] -= 1;
+        if remaining[id.experiment] == 0 {
+            sink(&Event::ExperimentDone { experiment: id.experiment });
         }
-    })
+        if halted { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    });
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(results),
+    }
 }
