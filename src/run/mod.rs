@@ -12,6 +12,7 @@ mod outcome;
 mod pipeline;
 mod plan;
 mod shard;
+mod stats;
 
 pub use cache::{Cache, Lookup};
 pub use error::RunError;
@@ -24,6 +25,7 @@ pub use outcome::{Outcome, Status};
 pub use pipeline::{DataSource, Prepared, execute_run, prepare};
 pub use plan::{Plan, PlanContext, Run, cartesian, plan, run_count, sweep_points, sweep_size};
 pub use shard::{Shard, ShardError, keys_of, restrict, shard_keys, shard_runs, shard_sizes};
+pub use stats::RunStats;
 
 /// Re-exported for callers that know the runner; the type lives in `crate::rng`.
 pub use crate::rng::RunRng;
