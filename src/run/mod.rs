@@ -1,5 +1,6 @@
 //! The runner: expand experiments into runs, derive keys and seeds, look them up
-//! in the content-addressed cache, execute the rest in parallel, emit events.
+//! in the content-addressed cache, execute the rest in parallel, emit events to
+//! the caller's reporters and return the statistics the exit status comes from.
 
 mod cache;
 mod error;
@@ -17,7 +18,7 @@ mod stats;
 pub use cache::{Cache, Lookup};
 pub use error::RunError;
 pub use events::{Event, Reporter, RunId};
-pub use execute::{ExecOptions, execute};
+pub use execute::{ExecOptions, Executed, execute};
 pub use executor::Executor;
 pub use identify::{Covariates, covariates, identification};
 pub use key::{SCHEMA_VERSION, canonical, digest, seed_of};
