@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::load::{prepare_all, prepare_shard};
 use super::{EXIT_FAILED_RUNS, EXIT_INTERNAL, EXIT_IO, EXIT_OK};
-use crate::report::{self, Progress, ProgressMode, Versions};
-use crate::run::{Cache, Event, ExecOptions, Outcome, Prepared, Reporter, RunError, Shard, execute};
+use crate::report::{self, FailureLog, Progress, ProgressMode, Timings, Versions};
+use crate::run::{Cache, ExecOptions, Executed, Outcome, Prepared, Reporter, RunError, RunStats, Shard, execute};
 
 #[derive(Debug, Clone)]
 pub struct RunArgs {
@@ -35,17 +35,18 @@ pub fn run(args: &RunArgs) -> i32 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let (outcomes, progress, timings) = match execute_with_progress(&prepared, args) {
+    let mut timings = Timings::new(&prepared);
+    let (executed, failures) = match execute_reporting(&prepared, args, Some(&mut timings)) {
         Ok(done) => done,
         Err(code) => return code,
     };
-    for ((p, outs), times) in prepared.iter().zip(&outcomes).zip(&timings) {
-        if let Err(e) = write_experiment(p, outs, times, &args.results) {
+    for (e, (p, outs)) in prepared.iter().zip(&executed.outcomes).enumerate() {
+        if let Err(e) = write_experiment(p, outs, timings.of(e), &args.results) {
             eprintln!("error: {e}");
             return EXIT_IO;
         }
     }
-    summarize_run(&progress, args)
+    summarize_run(&executed.stats, &failures, args)
 }
 
 /// `causeway run --shard I/N`: compute the runs of one shard into the store and
@@ -55,30 +56,30 @@ pub fn run_shard(args: &RunArgs, shard: Shard) -> i32 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    match execute_with_progress(&prepared, args) {
-        Ok((_, progress, _)) => summarize_shard(&progress, args, shard),
+    // A shard writes no tables, so it keeps no timings.
+    match execute_reporting(&prepared, args, None) {
+        Ok((executed, failures)) => summarize_shard(&executed.stats, &failures, args, shard),
         Err(code) => code,
     }
 }
 
-/// Each experiment's outcomes in plan order, the progress counts, and each
-/// experiment's (label, seconds) of the runs computed now.
-type Executed = (Vec<Vec<Option<Outcome>>>, Progress, Vec<Vec<(String, f64)>>);
-
-fn execute_with_progress(prepared: &[Prepared], args: &RunArgs) -> Result<Executed, i32> {
+/// Execute `prepared` with its reporters: the progress display, the failed runs
+/// for the closing summary and, where tables are written, `timings`. Returns the
+/// outcomes and the runner's statistics, or the exit status of an error that
+/// stopped execution.
+fn execute_reporting(
+    prepared: &[Prepared],
+    args: &RunArgs,
+    timings: Option<&mut Timings<'_>>,
+) -> Result<(Executed, FailureLog), i32> {
     let cache = Cache::new(&args.cache);
     let mut progress = Progress::new(args.progress);
-    let mut timings: Vec<Vec<(String, f64)>> = vec![Vec::new(); prepared.len()];
+    let mut failures = FailureLog::new();
+    let mut reporters: Vec<&mut dyn Reporter> = vec![&mut progress, &mut failures];
+    reporters.extend(timings.map(|t| t as &mut dyn Reporter));
     let opts = ExecOptions { jobs: args.jobs.max(1), fail_fast: args.fail_fast };
-    let result = execute(prepared, &cache, &opts, &mut |event: &Event| {
-        if let Event::Finished { id, elapsed, .. } = event {
-            timings[id.experiment].push((prepared[id.experiment].runs[id.run].label.clone(), elapsed.as_secs_f64()));
-        }
-        progress.event(event);
-    });
-    progress.finish();
-    match result {
-        Ok(outcomes) => Ok((outcomes, progress, timings)),
+    match execute(prepared, &cache, &opts, &mut reporters) {
+        Ok(executed) => Ok((executed, failures)),
         Err(e) => {
             eprintln!("error: {e}");
             Err(exit_status(&e))
@@ -88,11 +89,11 @@ fn execute_with_progress(prepared: &[Prepared], args: &RunArgs) -> Result<Execut
 
 /// Internal errors outrank failed runs: they are bugs, and `make experiments`
 /// (which accepts failed runs) must not accept them.
-fn status_of(progress: &Progress, failed: usize) -> i32 {
-    if progress.internal > 0 {
-        eprintln!("error: {} runs hit an internal error (a bug in causeway); they were not cached", progress.internal);
+fn status_of(stats: &RunStats) -> i32 {
+    if stats.internal > 0 {
+        eprintln!("error: {} runs hit an internal error (a bug in causeway); they were not cached", stats.internal);
         EXIT_INTERNAL
-    } else if failed > 0 {
+    } else if stats.failed > 0 {
         EXIT_FAILED_RUNS
     } else {
         EXIT_OK
@@ -101,19 +102,20 @@ fn status_of(progress: &Progress, failed: usize) -> i32 {
 
 /// Damaged cache records are reported whatever the progress mode: they mean the
 /// store was altered outside causeway (a disk error, a hand edit).
-fn report_damaged(progress: &Progress) {
-    if progress.damaged.is_empty() {
+fn report_damaged(failures: &FailureLog) {
+    let damaged = &failures.damaged;
+    if damaged.is_empty() {
         return;
     }
     eprintln!(
         "warning: {} cache records failed their checksum or did not parse; those runs were recomputed and the records replaced:",
-        progress.damaged.len()
+        damaged.len()
     );
-    for d in progress.damaged.iter().take(20) {
+    for d in damaged.iter().take(20) {
         eprintln!("  {d}");
     }
-    if progress.damaged.len() > 20 {
-        eprintln!("  ... and {} more", progress.damaged.len() - 20);
+    if damaged.len() > 20 {
+        eprintln!("  ... and {} more", damaged.len() - 20);
     }
 }
 
@@ -128,9 +130,9 @@ fn exit_status(e: &RunError) -> i32 {
     }
 }
 
-fn summarize_shard(progress: &Progress, args: &RunArgs, shard: Shard) -> i32 {
-    report_damaged(progress);
-    let (total, computed, cached, failed, refused) = progress.totals();
+fn summarize_shard(stats: &RunStats, failures: &FailureLog, args: &RunArgs, shard: Shard) -> i32 {
+    report_damaged(failures);
+    let RunStats { planned: total, computed, cached, failed, refused, .. } = *stats;
     if args.progress != ProgressMode::Quiet {
         let paths: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
         eprintln!(
@@ -140,16 +142,16 @@ fn summarize_shard(progress: &Progress, args: &RunArgs, shard: Shard) -> i32 {
             args.cache.display(),
             args.results.display()
         );
-        for f in progress.failures.iter().take(20) {
+        for f in failures.failures.iter().take(20) {
             eprintln!("  failed: {f}");
         }
     }
-    status_of(progress, failed)
+    status_of(stats)
 }
 
-fn summarize_run(progress: &Progress, args: &RunArgs) -> i32 {
-    report_damaged(progress);
-    let (total, computed, cached, failed, refused) = progress.totals();
+fn summarize_run(stats: &RunStats, failures: &FailureLog, args: &RunArgs) -> i32 {
+    report_damaged(failures);
+    let RunStats { planned: total, computed, cached, failed, refused, .. } = *stats;
     if args.progress != ProgressMode::Quiet {
         if computed == 0 && total > 0 {
             eprintln!("all {total} runs were cached; nothing computed");
@@ -159,11 +161,11 @@ fn summarize_run(progress: &Progress, args: &RunArgs) -> i32 {
                 args.results.display()
             );
         }
-        for f in progress.failures.iter().take(20) {
+        for f in failures.failures.iter().take(20) {
             eprintln!("  failed: {f}");
         }
     }
-    status_of(progress, failed)
+    status_of(stats)
 }
 
 /// Write the tables of one experiment, unless some of its runs were skipped

@@ -11,11 +11,9 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use rayon::prelude::*;
-
 use super::load::prepare_all;
 use super::{EXIT_FAILED_RUNS, EXIT_INCOMPLETE, EXIT_IO, EXIT_OK};
-use crate::run::{Cache, Lookup, Outcome, Prepared, Run, execute_run};
+use crate::run::{Cache, Executor, Lookup, Outcome, Prepared, Run, RunError, execute_run};
 
 /// What `causeway verify` is asked to do.
 #[derive(Debug, Clone)]
@@ -58,37 +56,26 @@ pub fn verify(args: &VerifyArgs) -> i32 {
     let mut seen = BTreeSet::new();
     intact.retain(|&(e, r)| seen.insert(prepared[e].runs[r].key.as_str()));
     let chosen = pick(&intact, args.sample);
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.max(1))
-        .start_handler(|_| crate::estimate::init_thread())
-        .build()
-    {
-        Ok(p) => p,
+    // The runner's own worker pool, so a recomputed run sees the libtorch threading it was first computed with.
+    let executor = match Executor::new(args.jobs) {
+        Ok(x) => x,
         Err(e) => {
-            eprintln!("error: cannot start worker threads: {e}");
+            eprintln!("error: {e}");
             return EXIT_FAILED_RUNS;
         }
     };
-    let changed: Vec<String> = pool.install(|| {
-        chosen
-            .par_iter()
-            .filter_map(|&(e, r)| {
-                let run = &prepared[e].runs[r];
-                let again = execute_run(&prepared[e], run);
-                let before = cache.get(&run.key)?;
-                (again != before).then(|| describe(&prepared[e].experiment.name, run, &before, &again))
-            })
-            .collect()
-    });
-    let repaired: Vec<Result<(), String>> = if args.repair {
-        pool.install(|| {
-            damaged
-                .par_iter()
-                .map(|((e, r), _, _)| {
-                    cache.put(&execute_run(&prepared[*e], &prepared[*e].runs[*r])).map_err(|e| e.to_string())
-                })
-                .collect()
+    let changed: Vec<String> = executor
+        .map(&chosen, |&(e, r)| {
+            let run = &prepared[e].runs[r];
+            let again = execute_run(&prepared[e], run);
+            let before = cache.get(&run.key)?;
+            (again != before).then(|| describe(&prepared[e].experiment.name, run, &before, &again))
         })
+        .into_iter()
+        .flatten()
+        .collect();
+    let repaired: Vec<Result<(), RunError>> = if args.repair {
+        executor.map(&damaged, |((e, r), _, _)| cache.put(&execute_run(&prepared[*e], &prepared[*e].runs[*r])))
     } else {
         Vec::new()
     };

@@ -1,5 +1,6 @@
 //! Reporting: turn a finished experiment's runs and outcomes into byte-stable
-//! tables (CSV, Markdown, LaTeX) and a manifest, and show progress while runs go.
+//! tables (CSV, Markdown, LaTeX) and a manifest, and show progress while runs go
+//! (the reporters: progress, timings and the failures for the closing summary).
 //! Nothing here computes a number that is not in the outcomes or a mean of
 //! them, or the normal interval of a stored estimate and standard error.
 
@@ -10,6 +11,7 @@ mod manifest;
 mod paper;
 mod plot;
 mod progress;
+mod record;
 mod summary;
 mod tables;
 #[cfg(test)]
@@ -21,6 +23,7 @@ pub use manifest::{Versions, manifest_yaml};
 pub use paper::{report_md, table_tex};
 pub use plot::{main_metric, plot_svg};
 pub use progress::{Progress, ProgressMode};
+pub use record::{FailureLog, Timings};
 pub use summary::{OwnUncertainty, SummaryRow, summarize};
 pub use tables::{runs_csv, summary_csv, timings_csv};
 pub use write::{WriteError, replace_results};

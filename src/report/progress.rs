@@ -1,12 +1,13 @@
 //! Progress display: one bar for the plan and one per experiment with counts of
 //! done, cached and failed runs on a terminal; plain lines elsewhere (CI logs);
-//! nothing in quiet mode. A `Reporter` fed by runner events.
+//! nothing in quiet mode. A `Reporter` fed by runner events. Its counts are for
+//! the display only: the exit status comes from the runner's own statistics.
 
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::run::{Event, Reporter};
+use crate::run::{Event, Outcome, Reporter, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProgressMode {
@@ -31,27 +32,11 @@ pub struct Progress {
     bars: Vec<ProgressBar>,
     overall: Option<ProgressBar>,
     multi: Option<MultiProgress>,
-    /// Failed runs, as (experiment, reason) lines for the closing summary.
-    pub failures: Vec<String>,
-    /// Cache records that failed their check and were recomputed, as lines.
-    pub damaged: Vec<String>,
-    /// Runs that hit a bug of causeway's (a panic); never cached.
-    pub internal: usize,
 }
 
 impl Progress {
     pub fn new(mode: ProgressMode) -> Progress {
-        Progress {
-            mode,
-            names: Vec::new(),
-            counts: Vec::new(),
-            bars: Vec::new(),
-            overall: None,
-            multi: None,
-            failures: Vec::new(),
-            damaged: Vec::new(),
-            internal: 0,
-        }
+        Progress { mode, names: Vec::new(), counts: Vec::new(), bars: Vec::new(), overall: None, multi: None }
     }
 
     fn style() -> ProgressStyle {
@@ -116,29 +101,12 @@ impl Progress {
         }
     }
 
-    fn record(&mut self, experiment: usize, outcome: &crate::run::Outcome) {
+    fn record(&mut self, experiment: usize, outcome: &Outcome) {
         let c = &mut self.counts[experiment];
         match &outcome.status {
-            crate::run::Status::Failed { reason } => {
-                c.failed += 1;
-                self.internal += usize::from(outcome.internal);
-                self.failures.push(format!("{}: {}", self.names[experiment], reason));
-            }
-            crate::run::Status::Refused { .. } => c.refused += 1,
-            crate::run::Status::Ok => {}
-        }
-    }
-
-    /// Totals over all experiments: (runs, computed, cached, failed, refused).
-    pub fn totals(&self) -> (usize, usize, usize, usize, usize) {
-        self.counts.iter().fold((0, 0, 0, 0, 0), |a, c| {
-            (a.0 + c.total, a.1 + c.computed, a.2 + c.cached, a.3 + c.failed, a.4 + c.refused)
-        })
-    }
-
-    pub fn finish(&mut self) {
-        if let Some(o) = &self.overall {
-            o.finish();
+            Status::Failed { .. } => c.failed += 1,
+            Status::Refused { .. } => c.refused += 1,
+            Status::Ok => {}
         }
     }
 }
@@ -157,13 +125,19 @@ impl Reporter for Progress {
                 self.record(id.experiment, outcome);
                 self.tick(id.experiment);
             }
-            Event::Damaged { path, reason, .. } => self.damaged.push(format!("{}: {reason}", path.display())),
+            Event::Damaged { .. } => {}
             Event::ExperimentDone { experiment } => self.done(*experiment),
             Event::Stopped => {
                 if self.mode != ProgressMode::Quiet {
                     eprintln!("stopping after the first failure (--fail-fast)");
                 }
             }
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(o) = &self.overall {
+            o.finish();
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Events the runner emits and reporters consume (progress display, tables, a
-//! future JSON stream), so execution never formats output itself.
+//! Events the runner emits and reporters consume (progress display, timings, the
+//! closing summary, a future JSON stream), so execution never formats output itself.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,7 +13,7 @@ pub struct RunId {
     pub run: usize,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// The whole plan: each experiment's name and number of runs.
     Planned { experiments: Vec<(String, usize)> },
@@ -30,7 +30,13 @@ pub enum Event {
     Stopped,
 }
 
-/// A consumer of runner events.
+/// A consumer of runner events. The runner hands every event to each reporter of
+/// its list in turn, in the order it emits them: events of computed runs come in
+/// completion order, all others in plan order.
 pub trait Reporter {
     fn event(&mut self, event: &Event);
+
+    /// Called once after the last event, whether or not execution stopped on an
+    /// error, so a display can close its bars.
+    fn finish(&mut self) {}
 }

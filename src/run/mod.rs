@@ -1,27 +1,32 @@
 //! The runner: expand experiments into runs, derive keys and seeds, look them up
-//! in the content-addressed cache, execute the rest in parallel, emit events.
+//! in the content-addressed cache, execute the rest in parallel, emit events to
+//! the caller's reporters and return the statistics the exit status comes from.
 
 mod cache;
 mod covariates;
 mod error;
 mod events;
 mod execute;
+mod executor;
 mod key;
 mod outcome;
 mod pipeline;
 mod plan;
 mod shard;
+mod stats;
 
 pub use cache::{Cache, Lookup};
 pub use covariates::{Covariates, covariates, identification};
 pub use error::RunError;
 pub use events::{Event, Reporter, RunId};
-pub use execute::{ExecOptions, execute};
+pub use execute::{ExecOptions, Executed, execute};
+pub use executor::Executor;
 pub use key::{SCHEMA_VERSION, canonical, digest, seed_of};
 pub use outcome::{Outcome, Status};
 pub use pipeline::{DataSource, Prepared, execute_run, prepare};
 pub use plan::{Plan, PlanContext, Run, cartesian, plan, run_count, sweep_points, sweep_size};
 pub use shard::{Shard, ShardError, keys_of, restrict, shard_keys, shard_runs, shard_sizes};
+pub use stats::RunStats;
 
 /// Re-exported for callers that know the runner; the type lives in `crate::rng`.
 pub use crate::rng::RunRng;

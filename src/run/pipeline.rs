@@ -124,20 +124,28 @@ fn stream(seed: u64, stream: u64) -> RunRng {
 /// caught) is caught and becomes an internal failure of that run, which the runner
 /// reports but never caches.
 pub fn execute_run(prepared: &Prepared, run: &Run) -> Outcome {
-    match catch_unwind(AssertUnwindSafe(|| {
+    contained(&run.key, || {
         injected_fault(run);
-        try_run(prepared, run)
-    })) {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(Stop::Refused(reason))) => Outcome::refused(&run.key, reason),
-        Ok(Err(Stop::Failed(reason))) => Outcome::failed(&run.key, reason),
+        match try_run(prepared, run) {
+            Ok(outcome) => outcome,
+            Err(Stop::Refused(reason)) => Outcome::refused(&run.key, reason),
+            Err(Stop::Failed(reason)) => Outcome::failed(&run.key, reason),
+        }
+    })
+}
+
+/// The outcome of `f`, or an internal failure of run `key` if it panics; apart
+/// from `execute_run` so that the runner's tests can panic the way a bug would.
+pub(super) fn contained(key: &str, f: impl FnOnce() -> Outcome) -> Outcome {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(outcome) => outcome,
         Err(panic) => {
             let message = panic
                 .downcast_ref::<String>()
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_default();
-            Outcome::internal(&run.key, first_line(&message))
+            Outcome::internal(key, first_line(&message))
         }
     }
 }
