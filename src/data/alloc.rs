@@ -7,7 +7,7 @@ use super::error::DataError;
 /// The error of failing to allocate `count` values of `T` for `what`.
 fn out_of_memory<T>(count: usize, what: &str) -> DataError {
     let bytes = (count as u64).saturating_mul(std::mem::size_of::<T>() as u64);
-    DataError::OutOfMemory { what: what.to_string(), size: crate::spec::bytes_text(bytes) }
+    DataError::OutOfMemory { what: what.to_string(), size: crate::bytes::bytes_text(bytes) }
 }
 
 /// An empty vector with room for `count` values.

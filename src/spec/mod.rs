@@ -15,6 +15,8 @@ mod schema;
 mod size;
 mod validate;
 
+/// Re-exported for the command line, which parses `--max-run-memory`.
+pub use crate::bytes::{bytes_text, parse_size};
 pub use consistency::graph_warnings;
 pub use cross_check::{cross_check, observed_names};
 pub use error::{SpecError, SpecErrorKind};
@@ -24,7 +26,6 @@ pub use locate::{Locator, Position};
 pub use models::Models;
 pub use schema::json_schema;
 pub use size::{
-    DATA_COPIES, DEFAULT_MAX_RUN_MEMORY, DEFAULT_MAX_RUNS, Limits, MAX_ROWS, bytes_text, parse_size, run_count,
-    run_memory, simulated_columns,
+    DATA_COPIES, DEFAULT_MAX_RUN_MEMORY, DEFAULT_MAX_RUNS, Limits, MAX_ROWS, run_count, run_memory, simulated_columns,
 };
 pub use validate::{is_safe_name, validate, validate_with};

@@ -10,7 +10,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::size::{DATA_COPIES, DEFAULT_MAX_RUN_MEMORY, DEFAULT_MAX_RUNS, MAX_ROWS, bytes_text};
+use super::size::{DATA_COPIES, DEFAULT_MAX_RUN_MEMORY, DEFAULT_MAX_RUNS, MAX_ROWS};
+use crate::bytes::bytes_text;
 use crate::data::BUILTIN_NAMES;
 use crate::estimate::neural::{ACTIVATIONS, LAYER_KINDS};
 use crate::estimate::{self, Metric, Params};
