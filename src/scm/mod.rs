@@ -12,6 +12,7 @@ mod error;
 mod eval;
 pub(crate) mod functions;
 mod intervene;
+mod lex;
 mod missing;
 mod model;
 mod noise;
