@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::load::plan_all;
-use super::{EXIT_BAD_INPUT, EXIT_FAILED_RUNS, EXIT_IO, EXIT_OK};
+use super::{Completion, Error};
 use crate::run::shard_sizes;
 use crate::spec::Limits;
 
@@ -79,33 +79,15 @@ pub enum SlurmError {
 const ARRAY_SCRIPT: &str = "array.sbatch";
 const COLLECT_SCRIPT: &str = "collect.sbatch";
 
-pub fn slurm(args: &SlurmArgs) -> i32 {
-    let planned = match plan_all(&args.paths, &args.root) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    let job = match validate(args).and_then(|()| resolve(args)) {
-        Ok(job) => job,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
+/// `causeway slurm`. The same `SlurmError` has a status by the step it stopped:
+/// resolving the options is bad input, writing the scripts an I/O failure,
+/// submitting them a failure like a failed run's.
+pub fn slurm_command(args: &SlurmArgs) -> Result<Completion, Error> {
+    let planned = plan_all(&args.paths, &args.root)?;
+    let job = validate(args).and_then(|()| resolve(args)).map_err(Error::SlurmOptions)?;
     // Counted from the keys alone: no run is expanded (validate made array >= 1).
-    let sizes = match shard_sizes(&planned.iter().map(|p| &p.plan).collect::<Vec<_>>(), args.array) {
-        Ok(sizes) => sizes,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let (array, collect) = match write_scripts(&job, &args.output) {
-        Ok(paths) => paths,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_IO;
-        }
-    };
+    let sizes = shard_sizes(&planned.iter().map(|p| &p.plan).collect::<Vec<_>>(), args.array).map_err(Error::Shard)?;
+    let (array, collect) = write_scripts(&job, &args.output).map_err(Error::SlurmWrite)?;
     describe_written(&sizes, &array, &collect);
     if !args.submit {
         eprintln!(
@@ -113,22 +95,15 @@ pub fn slurm(args: &SlurmArgs) -> i32 {
             array.display(),
             collect.display()
         );
-        return EXIT_OK;
+        return Ok(Completion::Ok);
     }
-    match submit(&array, &collect) {
-        Ok((array_id, collect_id)) => {
-            println!("{array_id} {collect_id}");
-            eprintln!(
-                "submitted array job {array_id} ({} tasks) and collect job {collect_id}, which starts when every task has ended",
-                args.array
-            );
-            EXIT_OK
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            EXIT_FAILED_RUNS
-        }
-    }
+    let (array_id, collect_id) = submit(&array, &collect).map_err(Error::Submit)?;
+    println!("{array_id} {collect_id}");
+    eprintln!(
+        "submitted array job {array_id} ({} tasks) and collect job {collect_id}, which starts when every task has ended",
+        args.array
+    );
+    Ok(Completion::Ok)
 }
 
 /// One line on what was written and how many runs each task owns.

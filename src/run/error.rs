@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::data::DataError;
 use crate::estimate::EstimateError;
 
 #[derive(Debug, Error)]
@@ -21,4 +22,17 @@ pub enum RunError {
     TooManyRuns { experiment: String },
     #[error("cannot shard {runs} runs in one process: {message}")]
     Shard { runs: usize, message: String },
+    /// A data file an experiment reads could not be read or parsed at planning.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error("{}: {source}", .path.display())]
+    ReadData {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The graph gives no identification or covariate sets (the graph module's
+    /// message; its errors reach here as text through `run::covariates`).
+    #[error("{0}")]
+    Identification(String),
 }
