@@ -92,11 +92,12 @@ pub enum Error {
     #[error("{count} experiment files were rejected")]
     Rejected { count: usize },
     /// An experiment could not be planned: its data, its estimators, its graph.
+    /// (Boxed: with the name beside it, a `RunError` would make every `Result` large.)
     #[error("{experiment}: {source}")]
     Plan {
         experiment: String,
         #[source]
-        source: RunError,
+        source: Box<RunError>,
     },
     #[error(
         "{experiment}: there is not enough memory to hold its {count} runs at once: run it in shards (`causeway run --shard I/N`)"
@@ -175,4 +176,52 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The numbers are an interface (README, "Exit statuses"): pinned here as a
+    /// table, and each produced by the binary in a test of its own (tests/cli.rs,
+    /// limits.rs, shard.rs, numerics.rs, faults.rs).
+    #[test]
+    fn every_ending_has_its_documented_status() {
+        let completions = [
+            (Completion::Ok, 0),
+            (Completion::Failed, 1),
+            (Completion::Incomplete, 3),
+            (Completion::NotReproducible, 4),
+            (Completion::Internal, 6),
+        ];
+        for (c, code) in completions {
+            assert_eq!(c.exit_code(), code, "{c:?}");
+        }
+        let io = || std::io::Error::other("disk full");
+        let errors = [
+            (Error::NoSuchPath("x.yaml".into()), 2),
+            (Error::Rejected { count: 1 }, 2),
+            (Error::Shard(RunError::Shard { runs: 1, message: "m".into() }), 2),
+            (Error::SlurmOptions(SlurmError::NoTasks), 2),
+            (Error::Execute(RunError::Pool { jobs: 2, message: "m".into() }), 1),
+            (Error::Submit(SlurmError::NoCpus), 1),
+            (Error::NothingStored { cache: ".cache".into() }, 3),
+            (Error::Execute(RunError::Cache { path: "c".into(), message: "m".into() }), 5),
+            (Error::Write(WriteError { dir: "r".into(), path: "r/a".into(), source: io() }), 5),
+            (Error::SlurmWrite(SlurmError::Io { path: "s".into(), message: "m".into() }), 5),
+        ];
+        for (e, code) in errors {
+            assert_eq!(e.exit_code(), code, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn a_source_is_printed_once() {
+        let quoted = Error::Discover { path: "experiments".into(), source: std::io::Error::other("denied") };
+        assert_eq!(error_chain(&quoted), "experiments: denied");
+        #[derive(Debug, Error)]
+        #[error("outer")]
+        struct Outer(#[source] std::io::Error);
+        assert_eq!(error_chain(&Outer(std::io::Error::other("inner"))), "outer: inner");
+    }
 }

@@ -83,7 +83,7 @@ pub struct Planned {
 /// Plan one experiment: hash its data files, resolve its estimators, identify
 /// its effect. Nothing is expanded.
 pub fn plan_experiment(exp: &Experiment, root: &Path) -> Result<Planned, Error> {
-    let planning = |source| Error::Plan { experiment: exp.name.clone(), source };
+    let planning = |source| Error::Plan { experiment: exp.name.clone(), source: Box::new(source) };
     let source = DataSource::read(exp, root).map_err(planning)?;
     let ctx = PlanContext {
         data_files: source.hashes(),

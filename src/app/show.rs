@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::load::{plan_all, plan_experiment};
 use super::{Completion, Error, discover, load_experiments};
-use crate::run::{Run, RunError, Shard, shard_runs};
+use crate::run::{Run, Shard, shard_runs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentifyFormat {
@@ -91,8 +91,7 @@ pub fn identify_command(paths: &[PathBuf], root: &Path, format: IdentifyFormat) 
     let mut json = Vec::new();
     for l in &loaded {
         let data = crate::run::DataSource::read(&l.experiment, root).map(|s| s.describe().map(str::to_string));
-        let found = crate::run::identification(&l.experiment, root).map_err(RunError::Identification);
-        match found.and_then(|found| data.map(|d| (found, d))) {
+        match crate::run::identification(&l.experiment, root).and_then(|found| data.map(|d| (found, d))) {
             Ok(((text, value), data)) => match format {
                 IdentifyFormat::Text => {
                     emit(&format!("{}\n{}{}\n", l.experiment.name, data.map(|d| d + "\n").unwrap_or_default(), text))
@@ -101,7 +100,9 @@ pub fn identify_command(paths: &[PathBuf], root: &Path, format: IdentifyFormat) 
                     serde_json::json!({ "experiment": l.experiment.name, "data": data, "identification": value }),
                 ),
             },
-            Err(source) => return Err(Error::Plan { experiment: l.experiment.name.clone(), source }),
+            Err(source) => {
+                return Err(Error::Plan { experiment: l.experiment.name.clone(), source: Box::new(source) });
+            }
         }
     }
     if format == IdentifyFormat::Json {

@@ -7,6 +7,7 @@ use thiserror::Error;
 
 use crate::data::DataError;
 use crate::estimate::EstimateError;
+use crate::graph::GraphError;
 
 #[derive(Debug, Error)]
 pub enum RunError {
@@ -31,8 +32,12 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
-    /// The graph gives no identification or covariate sets (the graph module's
-    /// message; its errors reach here as text through `run::covariates`).
-    #[error("{0}")]
-    Identification(String),
+    /// The experiment's graph cannot be parsed or identified.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    /// A simulated dataset whose equations `spec::validate` did not compile (a bug).
+    #[error("the equations were not compiled")]
+    Uncompiled,
+    #[error("cannot describe the identification as JSON: {0}")]
+    IdentificationJson(#[source] serde_json::Error),
 }

@@ -286,8 +286,7 @@ pub fn prepare(
     root: &std::path::Path,
     source: DataSource,
 ) -> Result<Prepared, RunError> {
-    let (covariates, mut identification) =
-        super::covariates::CovariateSets::of(&experiment).map_err(RunError::Identification)?;
+    let (covariates, mut identification) = super::covariates::CovariateSets::of(&experiment)?;
     if let Some(description) = source.describe() {
         identification = format!("{description}\n{identification}");
     }
