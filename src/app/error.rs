@@ -140,7 +140,7 @@ impl Error {
             | Error::SlurmOptions(_) => EXIT_BAD_INPUT,
             // A store that cannot be written is an I/O failure; anything else
             // stops the sweep like a failed run.
-            Error::Execute(RunError::Cache { .. } | RunError::Io { .. }) => EXIT_IO,
+            Error::Execute(RunError::Cache { .. }) => EXIT_IO,
             Error::Execute(_) | Error::Submit(_) => EXIT_FAILED_RUNS,
             Error::Write(_) | Error::SlurmWrite(_) => EXIT_IO,
             Error::NothingStored { .. } => EXIT_INCOMPLETE,
@@ -203,12 +203,12 @@ mod tests {
             (Error::Rejected { count: 1 }, 2),
             (Error::Shard(RunError::Shard { runs: 1, message: "m".into() }), 2),
             (Error::SlurmOptions(SlurmError::NoTasks), 2),
-            (Error::Execute(RunError::Pool { jobs: 2, message: "m".into() }), 1),
+            (Error::Execute(RunError::TooManyRuns { experiment: "e".into() }), 1),
             (Error::Submit(SlurmError::NoCpus), 1),
             (Error::NothingStored { cache: ".cache".into() }, 3),
-            (Error::Execute(RunError::Cache { path: "c".into(), message: "m".into() }), 5),
+            (Error::Execute(RunError::Cache { path: "c".into(), source: io() }), 5),
             (Error::Write(WriteError { dir: "r".into(), path: "r/a".into(), source: io() }), 5),
-            (Error::SlurmWrite(SlurmError::Io { path: "s".into(), message: "m".into() }), 5),
+            (Error::SlurmWrite(SlurmError::Io { path: "s".into(), source: io() }), 5),
         ];
         for (e, code) in errors {
             assert_eq!(e.exit_code(), code, "{e:?}");

@@ -66,8 +66,12 @@ pub enum SlurmError {
     Partition(String),
     #[error("time {0:?} is not a Slurm time limit: use minutes (`30`), `H:MM:SS` (`2:00:00`) or `D-HH` (`1-12`)")]
     Time(String),
-    #[error("{path}: {message}")]
-    Io { path: PathBuf, message: String },
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(
         "sbatch was not found on PATH: submit from a Slurm login node, or submit the scripts yourself:\n  jobid=$(sbatch --parsable {array}) && sbatch --dependency=afterany:$jobid {collect}"
     )]
@@ -177,7 +181,7 @@ fn write_scripts(job: &SlurmJob, output: &Path) -> Result<(PathBuf, PathBuf), Sl
 /// The error of an I/O failure on `path`.
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SlurmError {
     let path = path.to_path_buf();
-    move |e| SlurmError::Io { path, message: e.to_string() }
+    move |source| SlurmError::Io { path, source }
 }
 
 #[cfg(unix)]
@@ -290,7 +294,7 @@ fn sbatch(extra: &[String], script: &Path, collect: &Path) -> Result<String, Slu
             std::io::ErrorKind::NotFound => {
                 SlurmError::NoSbatch { array: script.display().to_string(), collect: collect.display().to_string() }
             }
-            _ => SlurmError::Io { path: PathBuf::from("sbatch"), message: e.to_string() },
+            _ => SlurmError::Io { path: PathBuf::from("sbatch"), source: e },
         })?;
     let failed = |stderr: String| SlurmError::Sbatch {
         script: script.display().to_string(),

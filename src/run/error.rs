@@ -13,12 +13,20 @@ use crate::graph::GraphError;
 pub enum RunError {
     #[error("estimator `{label}`: {source}")]
     Estimator { label: String, source: EstimateError },
-    #[error("cannot write to the cache at {}: {message}", .path.display())]
-    Cache { path: PathBuf, message: String },
-    #[error("{}: {message}", .path.display())]
-    Io { path: PathBuf, message: String },
-    #[error("cannot start {jobs} worker threads: {message}")]
-    Pool { jobs: usize, message: String },
+    /// A record could not be written (or, a bug, encoded: that error is
+    /// carried as an `io::Error` of kind `Other`, its source kept).
+    #[error("cannot write to the cache at {}: {source}", .path.display())]
+    Cache {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start {jobs} worker threads: {source}")]
+    Pool {
+        jobs: usize,
+        #[source]
+        source: rayon::ThreadPoolBuildError,
+    },
     #[error("{experiment}: the number of runs does not fit in this machine's integers")]
     TooManyRuns { experiment: String },
     #[error("cannot shard {runs} runs in one process: {message}")]
