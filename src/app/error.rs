@@ -25,8 +25,10 @@ use crate::run::RunError;
 
 /// Exit statuses, one per meaning (README, "Exit statuses").
 pub const EXIT_OK: u8 = 0;
-/// Some runs failed (their rows say why; the tables are written); `verify`:
-/// numeric changes or damaged records left unrepaired; `slurm --submit`: sbatch failed.
+/// Some runs failed (their rows say why; the tables are written unless
+/// `--fail-fast` stopped the sweep); `verify`: numeric changes or damaged
+/// records left unrepaired; `slurm --submit`: sbatch failed; the runner
+/// stopped for another reason than the store (worker threads that cannot start).
 pub const EXIT_FAILED_RUNS: u8 = 1;
 /// Bad input: a path, an experiment file, a plan, an option.
 pub const EXIT_BAD_INPUT: u8 = 2;
