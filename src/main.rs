@@ -1,4 +1,6 @@
-//! The `causeway` command line: parse arguments, call the library, exit.
+//! The `causeway` command line: parse arguments, call one command of
+//! `causeway::app`, and turn its result into the exit status, printing its
+//! error (if any) here and nowhere else.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -6,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use causeway::app::{self, CollectArgs, IdentifyFormat, RunArgs, SlurmArgs, VerifyArgs};
+use causeway::app::{self, CollectArgs, Completion, Error, IdentifyFormat, RunArgs, SlurmArgs, VerifyArgs};
 use causeway::numerics::{self, NumericMode};
 use causeway::report::ProgressMode;
 use causeway::run::Shard;
@@ -229,21 +231,31 @@ fn main() -> ExitCode {
         );
     }
     app::set_limits(spec::Limits { max_runs: cli.max_runs, max_run_memory: cli.max_run_memory });
-    let code = match cli.command {
+    let result = command(cli.command);
+    if let Err(e) = &result
+        && !e.reported()
+    {
+        eprintln!("error: {}", app::error_chain(e));
+    }
+    ExitCode::from(app::exit_code(&result))
+}
+
+fn command(command: Command) -> Result<Completion, Error> {
+    match command {
         Command::Run { paths, root, jobs, results, cache, fail_fast, progress, shard } => {
             let jobs = jobs.unwrap_or_else(default_jobs);
             let args =
                 RunArgs { paths, jobs, results, cache, root: root.path, fail_fast, progress: progress_mode(progress) };
             match shard {
-                Some(shard) => app::run_shard(&args, shard),
-                None => app::run(&args),
+                Some(shard) => app::run_shard_command(&args, shard),
+                None => app::run_command(&args),
             }
         }
         Command::Collect { paths, root, results, cache } => {
-            app::collect(&CollectArgs { paths, results, cache, root: root.path })
+            app::collect_command(&CollectArgs { paths, results, cache, root: root.path })
         }
         Command::Slurm { paths, root, array, partition, time, cpus, cache, results, output, submit } => {
-            app::slurm(&SlurmArgs {
+            app::slurm_command(&SlurmArgs {
                 paths,
                 array,
                 partition,
@@ -256,8 +268,8 @@ fn main() -> ExitCode {
                 submit,
             })
         }
-        Command::Check { paths, root } => app::check(&paths, &root.path),
-        Command::Verify { paths, root, sample, jobs, cache, repair } => app::verify(&VerifyArgs {
+        Command::Check { paths, root } => app::check_command(&paths, &root.path),
+        Command::Verify { paths, root, sample, jobs, cache, repair } => app::verify_command(&VerifyArgs {
             paths,
             root: root.path,
             cache,
@@ -265,23 +277,22 @@ fn main() -> ExitCode {
             sample,
             repair,
         }),
-        Command::Plan { paths, root, shard } => app::plan(&paths, &root.path, shard),
+        Command::Plan { paths, root, shard } => app::plan_command(&paths, &root.path, shard),
         Command::Identify { paths, root, format } => {
             let format = match format {
                 FormatArg::Text => IdentifyFormat::Text,
                 FormatArg::Json => IdentifyFormat::Json,
             };
-            app::identify(&paths, &root.path, format)
+            app::identify_command(&paths, &root.path, format)
         }
-        Command::Doctor { env } => app::doctor(env),
+        Command::Doctor { env } => app::doctor_command(env),
         Command::Schema => {
             println!("{:#}", causeway::spec::json_schema());
-            0
+            Ok(Completion::Ok)
         }
         Command::Estimators => {
             print!("{}", causeway::estimate::registry::reference_markdown());
-            0
+            Ok(Completion::Ok)
         }
-    };
-    ExitCode::from(code as u8)
+    }
 }

@@ -43,7 +43,7 @@ fn ates(kinds: &[&str]) -> Vec<KindAte> {
         .runs
         .iter()
         .map(|r| {
-            let outcome = run::execute_run(&prepared, r);
+            let outcome = run::compute_outcome(&prepared, r);
             assert_eq!(outcome.status, Status::Ok, "{}", r.label);
             let ate = outcome.metrics.iter().find(|(m, _)| m == "ate").and_then(|(_, v)| *v).unwrap();
             (r.kind.clone(), ate, outcome.diagnostics)

@@ -293,7 +293,7 @@ fn smoking_scenario_end_to_end() {
         fail_fast: false,
         progress: ProgressMode::Quiet,
     };
-    assert_eq!(app::run(&args), app::EXIT_OK);
+    assert_eq!(app::run_command(&args).unwrap(), app::Completion::Ok);
     let runs_csv = std::fs::read_to_string(dir.path().join("results/medical-smoking-frontdoor/runs.csv")).unwrap();
     let mut reader = csv::Reader::from_reader(runs_csv.as_bytes());
     let header = reader.headers().unwrap().clone();

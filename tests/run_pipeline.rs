@@ -48,7 +48,7 @@ fn summary_value(summary: &str, strength: &str, config: &str, name: &str) -> f64
 fn tables_are_pinned_and_recover_the_effect() {
     let dir = tempfile::tempdir().unwrap();
     let (results, cache) = (dir.path().join("results"), dir.path().join("cache"));
-    assert_eq!(app::run(&args(&results, &cache, 2)), app::EXIT_OK);
+    assert_eq!(app::run_command(&args(&results, &cache, 2)).unwrap(), app::Completion::Ok);
     let summary = read(&results, "summary.csv");
     for point in ["0.5", "1.5"] {
         // OLS adjusts for the confounder: mean absolute error well below 0.2.
@@ -70,8 +70,8 @@ fn tables_do_not_depend_on_the_number_of_workers_and_reruns_hit_the_cache() {
     let dir = tempfile::tempdir().unwrap();
     let one = dir.path().join("one");
     let two = dir.path().join("two");
-    assert_eq!(app::run(&args(&one, &dir.path().join("c1"), 1)), app::EXIT_OK);
-    assert_eq!(app::run(&args(&two, &dir.path().join("c2"), 2)), app::EXIT_OK);
+    assert_eq!(app::run_command(&args(&one, &dir.path().join("c1"), 1)).unwrap(), app::Completion::Ok);
+    assert_eq!(app::run_command(&args(&two, &dir.path().join("c2"), 2)).unwrap(), app::Completion::Ok);
     for t in TABLES {
         assert_eq!(read(&one, t), read(&two, t), "{t} differs between 1 and 2 workers");
     }
@@ -81,7 +81,7 @@ fn tables_do_not_depend_on_the_number_of_workers_and_reruns_hit_the_cache() {
     let count = |c: &Path| walk(&c.join("runs")).len();
     let before = count(&cache);
     std::fs::remove_file(one.join("small").join("timings.csv")).unwrap();
-    assert_eq!(app::run(&args(&one, &cache, 2)), app::EXIT_OK);
+    assert_eq!(app::run_command(&args(&one, &cache, 2)).unwrap(), app::Completion::Ok);
     assert_eq!(count(&cache), before);
     assert!(!one.join("small").join("timings.csv").exists(), "a fully cached run recorded timings");
     assert_eq!(read(&one, "runs.csv"), read(&two, "runs.csv"));

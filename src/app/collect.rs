@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use super::load::prepare_all;
 use super::run::write_experiment;
-use super::{EXIT_FAILED_RUNS, EXIT_INCOMPLETE, EXIT_IO, EXIT_OK};
+use super::{Completion, Error};
 use crate::run::{Cache, Outcome, Prepared};
 
 /// How many missing runs are listed one per line before "... and N more".
@@ -30,27 +30,23 @@ struct Missing {
     key: String,
 }
 
-pub fn collect(args: &CollectArgs) -> i32 {
-    let prepared = match prepare_all(&args.paths, &args.root) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+/// `causeway collect`. Missing runs are a verdict, not an error: the tables
+/// of the complete experiments are written, and the missing runs listed.
+pub fn collect_command(args: &CollectArgs) -> Result<Completion, Error> {
+    let prepared = prepare_all(&args.paths, &args.root)?;
     let cache = Cache::new(&args.cache);
     let outcomes: Vec<Vec<Option<Outcome>>> =
         prepared.iter().map(|p| p.runs.iter().map(|r| cache.get(&r.key)).collect()).collect();
     // write_experiment skips an experiment with a missing run: no partial tables.
     for (p, outs) in prepared.iter().zip(&outcomes) {
-        if let Err(e) = write_experiment(p, outs, &[], &args.results) {
-            eprintln!("error: {e}");
-            return EXIT_IO;
-        }
+        write_experiment(p, outs, &[], &args.results)?;
     }
     let missing = missing_runs(&prepared, &outcomes);
     if !missing.is_empty() {
         eprint!("{}", missing_message(&missing, distinct_keys(&prepared), args));
-        return EXIT_INCOMPLETE;
+        return Ok(Completion::Incomplete);
     }
-    summarize(&outcomes, args)
+    Ok(summarize(&outcomes, args))
 }
 
 fn distinct_keys(prepared: &[Prepared]) -> usize {
@@ -95,7 +91,7 @@ fn missing_message(missing: &[Missing], total: usize, args: &CollectArgs) -> Str
     text
 }
 
-fn summarize(outcomes: &[Vec<Option<Outcome>>], args: &CollectArgs) -> i32 {
+fn summarize(outcomes: &[Vec<Option<Outcome>>], args: &CollectArgs) -> Completion {
     let all = || outcomes.iter().flatten().flatten();
     let failed = all().filter(|o| o.is_failed()).count();
     let experiments =
@@ -106,7 +102,7 @@ fn summarize(outcomes: &[Vec<Option<Outcome>>], args: &CollectArgs) -> i32 {
         args.cache.display(),
         args.results.display()
     );
-    if failed > 0 { EXIT_FAILED_RUNS } else { EXIT_OK }
+    if failed > 0 { Completion::Failed } else { Completion::Ok }
 }
 
 #[cfg(test)]

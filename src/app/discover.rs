@@ -4,19 +4,21 @@
 
 use std::path::{Path, PathBuf};
 
+use super::Error;
+
 /// Expand `paths` into experiment files, in a stable order.
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
             let mut found = Vec::new();
-            walk(p, &mut found).map_err(|e| format!("{}: {e}", p.display()))?;
+            walk(p, &mut found).map_err(|source| Error::Discover { path: p.clone(), source })?;
             found.sort();
             out.extend(found);
         } else if p.is_file() {
             out.push(p.clone());
         } else {
-            return Err(format!("{}: no such file or directory", p.display()));
+            return Err(Error::NoSuchPath(p.clone()));
         }
     }
     Ok(out)

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use super::{EXIT_NOT_REPRODUCIBLE, EXIT_OK};
+use super::{Completion, Error};
 use crate::estimate::neural::{interpose, probe};
 use crate::numerics::{self, NumericIdentity, NumericMode, PORTABLE_PINS};
 
@@ -27,21 +27,23 @@ const PINNED: &[(&str, &str)] = &[
 /// pinned wheel.
 const PINNED_LIBTORCH_CPU: &str = "99ea9120891528198d73d477714adf14ec662dec467aca8a3940796ccd452e91";
 
-/// `causeway doctor [--env]`.
-pub fn doctor(env: bool) -> i32 {
+/// `causeway doctor [--env]`. A machine that does not reproduce the numbers is
+/// the doctor's verdict, not an error: the report says why. Nothing here fails;
+/// the `Result` is the shape every command shares.
+pub fn doctor_command(env: bool) -> Result<Completion, Error> {
     if env {
         if numerics::selected() == NumericMode::Portable {
             for pin in PORTABLE_PINS {
                 println!("export {}={}", pin.var, pin.value);
             }
         }
-        return EXIT_OK;
+        return Ok(Completion::Ok);
     }
     let id = crate::estimate::numeric_identity();
     let digests = probe::digests();
     let (text, ok) = report(&id, &digests);
     print!("{text}");
-    if ok { EXIT_OK } else { EXIT_NOT_REPRODUCIBLE }
+    Ok(if ok { Completion::Ok } else { Completion::NotReproducible })
 }
 
 fn report(id: &NumericIdentity, digests: &[(&'static str, String)]) -> (String, bool) {

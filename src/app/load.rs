@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use super::{EXIT_BAD_INPUT, discover};
+use super::{Error, discover};
 use crate::run::{DataSource, Plan, PlanContext, Prepared, Run, Shard, prepare, shard_runs};
 use crate::spec::{self, Experiment, Limits};
 
@@ -32,12 +32,13 @@ pub struct LoadedExperiment {
     pub experiment: Experiment,
 }
 
-/// Load and check every file; print each error to stderr. Returns the valid
-/// experiments and whether any file was rejected. Two files may not share a name,
+/// Load and check every file; print each error to stderr as it is found (so
+/// that one pass lists them all, between the warnings of the files around
+/// them). Returns the valid experiments and how many files were rejected. Two files may not share a name,
 /// since each owns `results/<name>/`.
-pub fn load_experiments(files: &[PathBuf]) -> (Vec<LoadedExperiment>, bool) {
+pub fn load_experiments(files: &[PathBuf]) -> (Vec<LoadedExperiment>, usize) {
     let mut ok = Vec::new();
-    let mut bad = false;
+    let mut bad = 0;
     let mut names: BTreeMap<String, PathBuf> = BTreeMap::new();
     for file in files {
         let checked = spec::load(file).and_then(|l| {
@@ -55,7 +56,7 @@ pub fn load_experiments(files: &[PathBuf]) -> (Vec<LoadedExperiment>, bool) {
                         other.display()
                     );
                     eprintln!("  help: each experiment writes results/<name>/, so names must be unique");
-                    bad = true;
+                    bad += 1;
                     continue;
                 }
                 for w in spec::graph_warnings(&loaded, &experiment) {
@@ -65,7 +66,7 @@ pub fn load_experiments(files: &[PathBuf]) -> (Vec<LoadedExperiment>, bool) {
             }
             Err(e) => {
                 eprintln!("error: {e}");
-                bad = true;
+                bad += 1;
             }
         }
     }
@@ -81,27 +82,26 @@ pub struct Planned {
 
 /// Plan one experiment: hash its data files, resolve its estimators, identify
 /// its effect. Nothing is expanded.
-pub fn plan_experiment(exp: &Experiment, root: &Path) -> Result<Planned, String> {
-    let source = DataSource::read(exp, root).map_err(|e| format!("{}: {e}", exp.name))?;
+pub fn plan_experiment(exp: &Experiment, root: &Path) -> Result<Planned, Error> {
+    let planning = |source| Error::Plan { experiment: exp.name.clone(), source: Box::new(source) };
+    let source = DataSource::read(exp, root).map_err(planning)?;
     let ctx = PlanContext {
         data_files: source.hashes(),
         libtorch: crate::estimate::libtorch_version(),
         numerics: crate::estimate::numeric_identity(),
     };
-    let plan = Plan::new(exp, &ctx).map_err(|e| format!("{}: {e}", exp.name))?;
-    let prepared = prepare(exp.clone(), Vec::new(), root, source).map_err(|e| format!("{}: {e}", exp.name))?;
+    let plan = Plan::new(exp, &ctx).map_err(planning)?;
+    let prepared = prepare(exp.clone(), Vec::new(), root, source).map_err(planning)?;
     Ok(Planned { plan, prepared })
 }
 
 /// Expand the runs at `indices` (all of them for None) into `planned.prepared`.
 /// The list is allocated fallibly: a plan too large to hold is an error, not an abort.
-fn expand(planned: Planned, indices: Option<&[usize]>) -> Result<Prepared, String> {
+fn expand(planned: Planned, indices: Option<&[usize]>) -> Result<Prepared, Error> {
     let Planned { plan, mut prepared } = planned;
     let count = indices.map_or(plan.len(), <[usize]>::len);
     let mut runs: Vec<Run> = Vec::new();
-    runs.try_reserve_exact(count).map_err(|_| {
-        format!("{}: there is not enough memory to hold its {count} runs at once: run it in shards (`causeway run --shard I/N`)", plan.experiment().name)
-    })?;
+    runs.try_reserve_exact(count).map_err(|_| Error::TooLarge { experiment: plan.experiment().name.clone(), count })?;
     match indices {
         Some(indices) => runs.extend(plan.runs_at(indices)),
         None => runs.extend(plan.runs()),
@@ -110,38 +110,31 @@ fn expand(planned: Planned, indices: Option<&[usize]>) -> Result<Prepared, Strin
     Ok(prepared)
 }
 
-/// Discover, check and plan every experiment under `paths`, printing each
-/// error; `Err(EXIT_BAD_INPUT)` when a path, a file or a plan is wrong.
-pub fn plan_all(paths: &[PathBuf], root: &Path) -> Result<Vec<Planned>, i32> {
-    let files = discover(paths).map_err(fail)?;
+/// Discover, check and plan every experiment under `paths`; an error when a
+/// path, a file or a plan is wrong (rejected files were printed one by one).
+pub fn plan_all(paths: &[PathBuf], root: &Path) -> Result<Vec<Planned>, Error> {
+    let files = discover(paths)?;
     if files.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        return Err(fail(format!("no experiment files (*.yaml) found in {}", shown.join(", "))));
+        return Err(Error::NoExperiments(shown.join(", ")));
     }
     let (loaded, bad) = load_experiments(&files);
-    if bad {
-        return Err(EXIT_BAD_INPUT);
+    if bad > 0 {
+        return Err(Error::Rejected { count: bad });
     }
-    loaded.iter().map(|l| plan_experiment(&l.experiment, root).map_err(fail)).collect()
-}
-
-fn fail(message: String) -> i32 {
-    eprintln!("error: {message}");
-    EXIT_BAD_INPUT
+    loaded.iter().map(|l| plan_experiment(&l.experiment, root)).collect()
 }
 
 /// Discover, check and prepare every experiment under `paths`, every run
-/// expanded, printing each error; `Err(EXIT_BAD_INPUT)` when a path, a file or
-/// a plan is wrong.
-pub fn prepare_all(paths: &[PathBuf], root: &Path) -> Result<Vec<Prepared>, i32> {
-    plan_all(paths, root)?.into_iter().map(|p| expand(p, None).map_err(fail)).collect()
+/// expanded; an error when a path, a file or a plan is wrong.
+pub fn prepare_all(paths: &[PathBuf], root: &Path) -> Result<Vec<Prepared>, Error> {
+    plan_all(paths, root)?.into_iter().map(|p| expand(p, None)).collect()
 }
 
 /// `prepare_all` with only the runs of `shard` expanded (the partition of
 /// `crate::run::restrict`), each experiment's in plan order.
-pub fn prepare_shard(paths: &[PathBuf], root: &Path, shard: Shard) -> Result<Vec<Prepared>, i32> {
+pub fn prepare_shard(paths: &[PathBuf], root: &Path, shard: Shard) -> Result<Vec<Prepared>, Error> {
     let planned = plan_all(paths, root)?;
-    let mine =
-        shard_runs(&planned.iter().map(|p| &p.plan).collect::<Vec<_>>(), shard).map_err(|e| fail(e.to_string()))?;
-    planned.into_iter().zip(&mine).map(|(p, indices)| expand(p, Some(indices)).map_err(fail)).collect()
+    let mine = shard_runs(&planned.iter().map(|p| &p.plan).collect::<Vec<_>>(), shard).map_err(Error::Shard)?;
+    planned.into_iter().zip(&mine).map(|(p, indices)| expand(p, Some(indices))).collect()
 }

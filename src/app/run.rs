@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use super::load::{prepare_all, prepare_shard};
-use super::{EXIT_FAILED_RUNS, EXIT_INTERNAL, EXIT_IO, EXIT_OK};
+use super::{Completion, Error};
 use crate::report::{self, FailureLog, Progress, ProgressMode, Timings, Versions};
-use crate::run::{Cache, ExecOptions, Executed, Outcome, Prepared, Reporter, RunError, RunStats, Shard, execute};
+use crate::run::{Cache, ExecOptions, Executed, Outcome, Prepared, Reporter, RunStats, Shard, execute};
 
 #[derive(Debug, Clone)]
 pub struct RunArgs {
@@ -30,73 +30,54 @@ pub fn versions() -> Versions {
     }
 }
 
-pub fn run(args: &RunArgs) -> i32 {
-    let prepared = match prepare_all(&args.paths, &args.root) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+/// `causeway run`: every run of the experiments, then their tables.
+pub fn run_command(args: &RunArgs) -> Result<Completion, Error> {
+    let prepared = prepare_all(&args.paths, &args.root)?;
     let mut timings = Timings::new(&prepared);
-    let (executed, failures) = match execute_reporting(&prepared, args, Some(&mut timings)) {
-        Ok(done) => done,
-        Err(code) => return code,
-    };
+    let (executed, failures) = execute_reporting(&prepared, args, Some(&mut timings))?;
     for (e, (p, outs)) in prepared.iter().zip(&executed.outcomes).enumerate() {
-        if let Err(e) = write_experiment(p, outs, timings.of(e), &args.results) {
-            eprintln!("error: {e}");
-            return EXIT_IO;
-        }
+        write_experiment(p, outs, timings.of(e), &args.results)?;
     }
-    summarize_run(&executed.stats, &failures, args)
+    Ok(summarize_run(&executed.stats, &failures, args))
 }
 
 /// `causeway run --shard I/N`: compute the runs of one shard into the store and
 /// write no tables (`causeway collect` does, once every shard is done).
-pub fn run_shard(args: &RunArgs, shard: Shard) -> i32 {
-    let prepared = match prepare_shard(&args.paths, &args.root, shard) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+pub fn run_shard_command(args: &RunArgs, shard: Shard) -> Result<Completion, Error> {
+    let prepared = prepare_shard(&args.paths, &args.root, shard)?;
     // A shard writes no tables, so it keeps no timings.
-    match execute_reporting(&prepared, args, None) {
-        Ok((executed, failures)) => summarize_shard(&executed.stats, &failures, args, shard),
-        Err(code) => code,
-    }
+    let (executed, failures) = execute_reporting(&prepared, args, None)?;
+    Ok(summarize_shard(&executed.stats, &failures, args, shard))
 }
 
 /// Execute `prepared` with its reporters: the progress display, the failed runs
 /// for the closing summary and, where tables are written, `timings`. Returns the
-/// outcomes and the runner's statistics, or the exit status of an error that
-/// stopped execution.
+/// outcomes and the runner's statistics, or the error that stopped execution.
 fn execute_reporting(
     prepared: &[Prepared],
     args: &RunArgs,
     timings: Option<&mut Timings<'_>>,
-) -> Result<(Executed, FailureLog), i32> {
+) -> Result<(Executed, FailureLog), Error> {
     let cache = Cache::new(&args.cache);
     let mut progress = Progress::new(args.progress);
     let mut failures = FailureLog::new();
     let mut reporters: Vec<&mut dyn Reporter> = vec![&mut progress, &mut failures];
     reporters.extend(timings.map(|t| t as &mut dyn Reporter));
     let opts = ExecOptions { jobs: args.jobs.max(1), fail_fast: args.fail_fast };
-    match execute(prepared, &cache, &opts, &mut reporters) {
-        Ok(executed) => Ok((executed, failures)),
-        Err(e) => {
-            eprintln!("error: {e}");
-            Err(exit_status(&e))
-        }
-    }
+    let executed = execute(prepared, &cache, &opts, &mut reporters)?;
+    Ok((executed, failures))
 }
 
 /// Internal errors outrank failed runs: they are bugs, and `make experiments`
 /// (which accepts failed runs) must not accept them.
-fn status_of(stats: &RunStats) -> i32 {
+fn status_of(stats: &RunStats) -> Completion {
     if stats.internal > 0 {
         eprintln!("error: {} runs hit an internal error (a bug in causeway); they were not cached", stats.internal);
-        EXIT_INTERNAL
+        Completion::Internal
     } else if stats.failed > 0 {
-        EXIT_FAILED_RUNS
+        Completion::Failed
     } else {
-        EXIT_OK
+        Completion::Ok
     }
 }
 
@@ -119,18 +100,7 @@ fn report_damaged(failures: &FailureLog) {
     }
 }
 
-/// The exit status of an error that stopped execution: a store that cannot be
-/// written is an I/O failure; anything else stops the sweep like a failed run.
-fn exit_status(e: &RunError) -> i32 {
-    match e {
-        RunError::Cache { .. } | RunError::Io { .. } => EXIT_IO,
-        RunError::Estimator { .. } | RunError::Pool { .. } | RunError::TooManyRuns { .. } | RunError::Shard { .. } => {
-            EXIT_FAILED_RUNS
-        }
-    }
-}
-
-fn summarize_shard(stats: &RunStats, failures: &FailureLog, args: &RunArgs, shard: Shard) -> i32 {
+fn summarize_shard(stats: &RunStats, failures: &FailureLog, args: &RunArgs, shard: Shard) -> Completion {
     report_damaged(failures);
     let RunStats { planned: total, computed, cached, failed, refused, .. } = *stats;
     if args.progress != ProgressMode::Quiet {
@@ -149,7 +119,7 @@ fn summarize_shard(stats: &RunStats, failures: &FailureLog, args: &RunArgs, shar
     status_of(stats)
 }
 
-fn summarize_run(stats: &RunStats, failures: &FailureLog, args: &RunArgs) -> i32 {
+fn summarize_run(stats: &RunStats, failures: &FailureLog, args: &RunArgs) -> Completion {
     report_damaged(failures);
     let RunStats { planned: total, computed, cached, failed, refused, .. } = *stats;
     if args.progress != ProgressMode::Quiet {

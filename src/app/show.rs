@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::load::{plan_all, plan_experiment};
-use super::{EXIT_BAD_INPUT, EXIT_OK, discover, load_experiments};
+use super::{Completion, Error, discover, load_experiments};
 use crate::run::{Run, Shard, shard_runs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,23 +13,11 @@ pub enum IdentifyFormat {
     Json,
 }
 
-fn files_or_exit(paths: &[PathBuf]) -> Result<Vec<PathBuf>, i32> {
-    match discover(paths) {
-        Ok(f) => Ok(f),
-        Err(e) => {
-            eprintln!("error: {e}");
-            Err(EXIT_BAD_INPUT)
-        }
-    }
-}
-
 /// Validate every file without running anything. The run counts are those of
 /// the plans, which are not expanded.
-pub fn check(paths: &[PathBuf], root: &Path) -> i32 {
-    let files = match files_or_exit(paths) {
-        Ok(f) => f,
-        Err(code) => return code,
-    };
+/// Every error is printed as it is found, so that one check lists them all.
+pub fn check_command(paths: &[PathBuf], root: &Path) -> Result<Completion, Error> {
+    let files = discover(paths)?;
     let (loaded, mut bad) = load_experiments(&files);
     for l in &loaded {
         match plan_experiment(&l.experiment, root) {
@@ -41,27 +29,21 @@ pub fn check(paths: &[PathBuf], root: &Path) -> i32 {
             }
             Err(e) => {
                 eprintln!("error: {e}");
-                bad = true;
+                bad += 1;
             }
         }
     }
-    if bad { EXIT_BAD_INPUT } else { EXIT_OK }
+    if bad > 0 { Err(Error::Rejected { count: bad }) } else { Ok(Completion::Ok) }
 }
 
 /// Print every run's label, key prefix and seed, or those of one shard. The
 /// runs are written as they are expanded, never all held at once.
-pub fn plan(paths: &[PathBuf], root: &Path, shard: Option<Shard>) -> i32 {
-    let planned = match plan_all(paths, root) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    let mine = match shard.map(|s| shard_runs(&planned.iter().map(|p| &p.plan).collect::<Vec<_>>(), s)).transpose() {
-        Ok(mine) => mine,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
+pub fn plan_command(paths: &[PathBuf], root: &Path, shard: Option<Shard>) -> Result<Completion, Error> {
+    let planned = plan_all(paths, root)?;
+    let mine = shard
+        .map(|s| shard_runs(&planned.iter().map(|p| &p.plan).collect::<Vec<_>>(), s))
+        .transpose()
+        .map_err(Error::Shard)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = planned.iter().enumerate().try_for_each(|(e, p)| match (&mine, shard) {
         (Some(mine), Some(shard)) => {
@@ -74,7 +56,7 @@ pub fn plan(paths: &[PathBuf], root: &Path, shard: Option<Shard>) -> i32 {
         }
     });
     report_write_error(written.and_then(|()| out.flush()));
-    EXIT_OK
+    Ok(Completion::Ok)
 }
 
 fn write_run(out: &mut impl std::io::Write, run: &Run) -> std::io::Result<()> {
@@ -82,7 +64,9 @@ fn write_run(out: &mut impl std::io::Write, run: &Run) -> std::io::Result<()> {
 }
 
 /// A reader that stops early (`causeway plan | head`) closes the pipe; that
-/// ends the output quietly instead of panicking like `println!`.
+/// ends the output quietly instead of panicking like `println!`. Other write
+/// errors are reported but leave the status alone: stdout is the reader's,
+/// not a file causeway was asked to write.
 fn report_write_error(result: std::io::Result<()>) {
     if let Err(e) = result
         && e.kind() != std::io::ErrorKind::BrokenPipe
@@ -98,14 +82,11 @@ fn emit(text: &str) {
 }
 
 /// Print the identification result of every experiment.
-pub fn identify(paths: &[PathBuf], root: &Path, format: IdentifyFormat) -> i32 {
-    let files = match files_or_exit(paths) {
-        Ok(f) => f,
-        Err(code) => return code,
-    };
+pub fn identify_command(paths: &[PathBuf], root: &Path, format: IdentifyFormat) -> Result<Completion, Error> {
+    let files = discover(paths)?;
     let (loaded, bad) = load_experiments(&files);
-    if bad {
-        return EXIT_BAD_INPUT;
+    if bad > 0 {
+        return Err(Error::Rejected { count: bad });
     }
     let mut json = Vec::new();
     for l in &loaded {
@@ -119,14 +100,13 @@ pub fn identify(paths: &[PathBuf], root: &Path, format: IdentifyFormat) -> i32 {
                     serde_json::json!({ "experiment": l.experiment.name, "data": data, "identification": value }),
                 ),
             },
-            Err(e) => {
-                eprintln!("error: {}: {e}", l.experiment.name);
-                return EXIT_BAD_INPUT;
+            Err(source) => {
+                return Err(Error::Plan { experiment: l.experiment.name.clone(), source: Box::new(source) });
             }
         }
     }
     if format == IdentifyFormat::Json {
         emit(&format!("{}\n", serde_json::to_string_pretty(&json).unwrap_or_default()));
     }
-    EXIT_OK
+    Ok(Completion::Ok)
 }

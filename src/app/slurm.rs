@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::load::plan_all;
-use super::{EXIT_BAD_INPUT, EXIT_FAILED_RUNS, EXIT_IO, EXIT_OK};
+use super::{Completion, Error};
 use crate::run::shard_sizes;
 use crate::spec::Limits;
 
@@ -66,8 +66,12 @@ pub enum SlurmError {
     Partition(String),
     #[error("time {0:?} is not a Slurm time limit: use minutes (`30`), `H:MM:SS` (`2:00:00`) or `D-HH` (`1-12`)")]
     Time(String),
-    #[error("{path}: {message}")]
-    Io { path: PathBuf, message: String },
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(
         "sbatch was not found on PATH: submit from a Slurm login node, or submit the scripts yourself:\n  jobid=$(sbatch --parsable {array}) && sbatch --dependency=afterany:$jobid {collect}"
     )]
@@ -79,33 +83,15 @@ pub enum SlurmError {
 const ARRAY_SCRIPT: &str = "array.sbatch";
 const COLLECT_SCRIPT: &str = "collect.sbatch";
 
-pub fn slurm(args: &SlurmArgs) -> i32 {
-    let planned = match plan_all(&args.paths, &args.root) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    let job = match validate(args).and_then(|()| resolve(args)) {
-        Ok(job) => job,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
+/// `causeway slurm`. The same `SlurmError` has a status by the step it stopped:
+/// resolving the options is bad input, writing the scripts an I/O failure,
+/// submitting them a failure like a failed run's.
+pub fn slurm_command(args: &SlurmArgs) -> Result<Completion, Error> {
+    let planned = plan_all(&args.paths, &args.root)?;
+    let job = validate(args).and_then(|()| resolve(args)).map_err(Error::SlurmOptions)?;
     // Counted from the keys alone: no run is expanded (validate made array >= 1).
-    let sizes = match shard_sizes(&planned.iter().map(|p| &p.plan).collect::<Vec<_>>(), args.array) {
-        Ok(sizes) => sizes,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let (array, collect) = match write_scripts(&job, &args.output) {
-        Ok(paths) => paths,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_IO;
-        }
-    };
+    let sizes = shard_sizes(&planned.iter().map(|p| &p.plan).collect::<Vec<_>>(), args.array).map_err(Error::Shard)?;
+    let (array, collect) = write_scripts(&job, &args.output).map_err(Error::SlurmWrite)?;
     describe_written(&sizes, &array, &collect);
     if !args.submit {
         eprintln!(
@@ -113,22 +99,15 @@ pub fn slurm(args: &SlurmArgs) -> i32 {
             array.display(),
             collect.display()
         );
-        return EXIT_OK;
+        return Ok(Completion::Ok);
     }
-    match submit(&array, &collect) {
-        Ok((array_id, collect_id)) => {
-            println!("{array_id} {collect_id}");
-            eprintln!(
-                "submitted array job {array_id} ({} tasks) and collect job {collect_id}, which starts when every task has ended",
-                args.array
-            );
-            EXIT_OK
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            EXIT_FAILED_RUNS
-        }
-    }
+    let (array_id, collect_id) = submit(&array, &collect).map_err(Error::Submit)?;
+    println!("{array_id} {collect_id}");
+    eprintln!(
+        "submitted array job {array_id} ({} tasks) and collect job {collect_id}, which starts when every task has ended",
+        args.array
+    );
+    Ok(Completion::Ok)
 }
 
 /// One line on what was written and how many runs each task owns.
@@ -202,7 +181,7 @@ fn write_scripts(job: &SlurmJob, output: &Path) -> Result<(PathBuf, PathBuf), Sl
 /// The error of an I/O failure on `path`.
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SlurmError {
     let path = path.to_path_buf();
-    move |e| SlurmError::Io { path, message: e.to_string() }
+    move |source| SlurmError::Io { path, source }
 }
 
 #[cfg(unix)]
@@ -315,7 +294,7 @@ fn sbatch(extra: &[String], script: &Path, collect: &Path) -> Result<String, Slu
             std::io::ErrorKind::NotFound => {
                 SlurmError::NoSbatch { array: script.display().to_string(), collect: collect.display().to_string() }
             }
-            _ => SlurmError::Io { path: PathBuf::from("sbatch"), message: e.to_string() },
+            _ => SlurmError::Io { path: PathBuf::from("sbatch"), source: e },
         })?;
     let failed = |stderr: String| SlurmError::Sbatch {
         script: script.display().to_string(),

@@ -12,8 +12,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use super::load::prepare_all;
-use super::{EXIT_FAILED_RUNS, EXIT_INCOMPLETE, EXIT_IO, EXIT_OK};
-use crate::run::{Cache, Executor, Lookup, Outcome, Prepared, Run, RunError, execute_run};
+use super::{Completion, Error};
+use crate::run::{Cache, Executor, Lookup, Outcome, Prepared, Run, RunError, compute_outcome};
 
 /// What `causeway verify` is asked to do.
 #[derive(Debug, Clone)]
@@ -36,11 +36,10 @@ fn pick(runs: &[(usize, usize)], sample: Option<usize>) -> Vec<(usize, usize)> {
     }
 }
 
-pub fn verify(args: &VerifyArgs) -> i32 {
-    let prepared: Vec<Prepared> = match prepare_all(&args.paths, &args.root) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+/// `causeway verify`: numeric changes and damaged records left unrepaired are
+/// its verdict (`Completion::Failed`), printed with the counts.
+pub fn verify_command(args: &VerifyArgs) -> Result<Completion, Error> {
+    let prepared: Vec<Prepared> = prepare_all(&args.paths, &args.root)?;
     let cache = Cache::new(&args.cache);
     let (mut intact, mut damaged) = (Vec::new(), Vec::new());
     for (e, p) in prepared.iter().enumerate() {
@@ -57,17 +56,11 @@ pub fn verify(args: &VerifyArgs) -> i32 {
     intact.retain(|&(e, r)| seen.insert(prepared[e].runs[r].key.as_str()));
     let chosen = pick(&intact, args.sample);
     // The runner's own worker pool, so a recomputed run sees the libtorch threading it was first computed with.
-    let executor = match Executor::new(args.jobs) {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_FAILED_RUNS;
-        }
-    };
+    let executor = Executor::new(args.jobs)?;
     let changed: Vec<String> = executor
         .map(&chosen, |&(e, r)| {
             let run = &prepared[e].runs[r];
-            let again = execute_run(&prepared[e], run);
+            let again = compute_outcome(&prepared[e], run);
             let before = cache.get(&run.key)?;
             (again != before).then(|| describe(&prepared[e].experiment.name, run, &before, &again))
         })
@@ -75,7 +68,7 @@ pub fn verify(args: &VerifyArgs) -> i32 {
         .flatten()
         .collect();
     let repaired: Vec<Result<(), RunError>> = if args.repair {
-        executor.map(&damaged, |((e, r), _, _)| cache.put(&execute_run(&prepared[*e], &prepared[*e].runs[*r])))
+        executor.map(&damaged, |((e, r), _, _)| cache.put(&compute_outcome(&prepared[*e], &prepared[*e].runs[*r])))
     } else {
         Vec::new()
     };
@@ -97,10 +90,8 @@ pub fn verify(args: &VerifyArgs) -> i32 {
             path.display()
         );
     }
-    if let Some(error) = repaired.iter().find_map(|r| r.as_ref().err()) {
-        eprintln!("error: {error}");
-        return EXIT_IO;
-    }
+    // The report above is printed first, so that a failed repair still shows what was found.
+    repaired.into_iter().collect::<Result<(), RunError>>()?;
     if args.repair && !damaged.is_empty() {
         println!("repaired {} damaged records (recomputed and replaced)", damaged.len());
     } else if !damaged.is_empty() {
@@ -109,12 +100,10 @@ pub fn verify(args: &VerifyArgs) -> i32 {
         );
     }
     if chosen.is_empty() && damaged.is_empty() {
-        eprintln!("error: no stored runs of these experiments in {}: nothing was verified", args.cache.display());
-        eprintln!("  help: run them first, or pass the store they were run with (--cache)");
-        return EXIT_INCOMPLETE;
+        return Err(Error::NothingStored { cache: args.cache.clone() });
     }
     let unrepaired = !damaged.is_empty() && !args.repair;
-    if changed.is_empty() && !unrepaired { EXIT_OK } else { EXIT_FAILED_RUNS }
+    Ok(if changed.is_empty() && !unrepaired { Completion::Ok } else { Completion::Failed })
 }
 
 fn describe(experiment: &str, run: &Run, before: &Outcome, again: &Outcome) -> String {

@@ -108,10 +108,11 @@ impl Cache {
     /// Store `outcome` atomically under its key, with its checksum.
     pub fn put(&self, outcome: &Outcome) -> Result<(), RunError> {
         let path = self.path(&outcome.key);
-        let failed = |e: serde_json::Error| RunError::Cache { path: path.clone(), message: e.to_string() };
-        let record = Record { sha256: digest(outcome).map_err(failed)?, outcome: outcome.clone() };
-        let bytes = serde_json::to_vec(&record).map_err(failed)?;
-        write_atomic(&path, &bytes).map_err(|e| RunError::Cache { path: path.clone(), message: e.to_string() })
+        let failed = |source: std::io::Error| RunError::Cache { path: path.clone(), source };
+        let encoded = |e: serde_json::Error| failed(std::io::Error::other(e));
+        let record = Record { sha256: digest(outcome).map_err(encoded)?, outcome: outcome.clone() };
+        let bytes = serde_json::to_vec(&record).map_err(encoded)?;
+        write_atomic(&path, &bytes).map_err(failed)
     }
 }
 

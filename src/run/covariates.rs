@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::RunError;
 use crate::estimate::Role;
 use crate::graph::{self, AdjustStrategy, Admg, GraphSpec};
 use crate::spec::{Dataset, Experiment, observed_names};
@@ -47,16 +48,14 @@ fn treatment_outcome(exp: &Experiment) -> (String, String) {
 
 /// The analyst's graph, or the simulator's own graph when none is declared;
 /// `None` for real data without a declared graph.
-fn analyst_graph(exp: &Experiment) -> Result<Option<Admg>, String> {
+fn analyst_graph(exp: &Experiment) -> Result<Option<Admg>, RunError> {
     if let Some(g) = &exp.graph {
         let observed = observed_names(exp);
-        return graph::parse_graph(&GraphSpec { edges: &g.edges, latent: &g.latent, observed: &observed })
-            .map(Some)
-            .map_err(|e| e.to_string());
+        return Ok(Some(graph::parse_graph(&GraphSpec { edges: &g.edges, latent: &g.latent, observed: &observed })?));
     }
     match &exp.dataset {
         Dataset::Simulate(sim) => {
-            let model = sim.models.first().ok_or("the equations were not compiled")?;
+            let model = sim.models.first().ok_or(RunError::Uncompiled)?;
             Ok(Some(Admg::from_dag(model.dag())))
         }
         _ => Ok(None),
@@ -64,7 +63,9 @@ fn analyst_graph(exp: &Experiment) -> Result<Option<Admg>, String> {
 }
 
 /// The covariate sets and the identification text of an experiment under `adjust`.
-pub fn covariates(exp: &Experiment, adjust: &AdjustStrategy) -> Result<(Covariates, String), String> {
+/// A graph without a valid backdoor set is not an error here: the reason is
+/// kept, as text, for the outcome of every run that needs the set.
+pub fn covariates(exp: &Experiment, adjust: &AdjustStrategy) -> Result<(Covariates, String), RunError> {
     let latent = exp.graph.as_ref().map(|g| g.latent.clone()).unwrap_or_default();
     let Some(g) = analyst_graph(exp)? else {
         let backdoor = match adjust {
@@ -75,7 +76,7 @@ pub fn covariates(exp: &Experiment, adjust: &AdjustStrategy) -> Result<(Covariat
         return Ok((Covariates { backdoor: Ok(backdoor), frontdoor: None, latent }, text));
     };
     let (t, y) = treatment_outcome(exp);
-    let report = graph::identify(&g, &t, &y, adjust).map_err(|e| e.to_string())?;
+    let report = graph::identify(&g, &t, &y, adjust)?;
     let backdoor = match adjust {
         AdjustStrategy::All => Ok(None),
         _ => graph::adjustment_set(&g, &t, &y, adjust).map(Some).map_err(|e| e.to_string()),
@@ -94,7 +95,7 @@ pub struct CovariateSets {
 impl CovariateSets {
     /// The sets of `exp`'s own `adjust` and of every entry's, with the
     /// identification text: the experiment's, then one line per other adjustment.
-    pub fn of(exp: &Experiment) -> Result<(CovariateSets, String), String> {
+    pub fn of(exp: &Experiment) -> Result<(CovariateSets, String), RunError> {
         let (first, mut text) = covariates(exp, &exp.adjust)?;
         let mut sets = vec![(exp.adjust.clone(), first)];
         for decl in &exp.estimators {
@@ -126,13 +127,13 @@ impl CovariateSets {
 }
 
 /// `causeway identify`: the text and the JSON of the identification result.
-pub fn identification(exp: &Experiment, _root: &Path) -> Result<(String, serde_json::Value), String> {
+pub fn identification(exp: &Experiment, _root: &Path) -> Result<(String, serde_json::Value), RunError> {
     let Some(g) = analyst_graph(exp)? else {
         let text = "no causal graph declared: estimators adjust for every covariate of the data".to_string();
         return Ok((text.clone(), serde_json::json!({ "graph": null, "note": text })));
     };
     let (t, y) = treatment_outcome(exp);
-    let report = graph::identify(&g, &t, &y, &exp.adjust).map_err(|e| e.to_string())?;
-    let json = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+    let report = graph::identify(&g, &t, &y, &exp.adjust)?;
+    let json = serde_json::to_value(&report).map_err(RunError::IdentificationJson)?;
     Ok((report.to_string(), json))
 }

@@ -12,7 +12,7 @@ use super::cache::{Cache, Lookup};
 use super::events::{Event, Reporter, RunId};
 use super::executor::Executor;
 use super::outcome::Outcome;
-use super::pipeline::{Prepared, execute_run};
+use super::pipeline::{Prepared, compute_outcome};
 use super::plan::Run;
 use super::stats::RunStats;
 
@@ -40,10 +40,10 @@ pub fn execute(
     opts: &ExecOptions,
     reporters: &mut [&mut dyn Reporter],
 ) -> Result<Executed, RunError> {
-    execute_with(experiments, cache, opts, reporters, &execute_run)
+    execute_with(experiments, cache, opts, reporters, &compute_outcome)
 }
 
-/// How one run is computed: `execute_run`, or in tests a stand-in that fails,
+/// How one run is computed: `compute_outcome`, or in tests a stand-in that fails,
 /// refuses or panics on demand without training anything.
 type Compute = dyn Fn(&Prepared, &Run) -> Outcome + Sync;
 
@@ -187,7 +187,7 @@ mod tests {
         Outcome::finished(&run.key, vec![("ate".into(), Some(2.0))], vec![], String::new())
     }
 
-    /// Stands in for `execute_run`: r0/ols fails, r1/naive is refused, r1/ols
+    /// Stands in for `compute_outcome`: r0/ols fails, r1/naive is refused, r1/ols
     /// panics like a bug would, every other run succeeds; runs after r0 take a
     /// while, so that a `--fail-fast` stop comes before they are all started.
     fn fake(_: &Prepared, run: &Run) -> Outcome {

@@ -24,7 +24,7 @@ impl Executor {
             .num_threads(jobs)
             .start_handler(|_| crate::estimate::init_thread())
             .build()
-            .map_err(|e| RunError::Pool { jobs, message: e.to_string() })?;
+            .map_err(|source| RunError::Pool { jobs, source })?;
         Ok(Executor { pool })
     }
 

@@ -23,7 +23,7 @@ pub use execute::{ExecOptions, Executed, execute};
 pub use executor::Executor;
 pub use key::{SCHEMA_VERSION, canonical, digest, seed_of};
 pub use outcome::{Outcome, Status};
-pub use pipeline::{DataSource, Prepared, execute_run, prepare};
+pub use pipeline::{DataSource, Prepared, compute_outcome, prepare};
 pub use plan::{Plan, PlanContext, Run, cartesian, plan, run_count, sweep_points, sweep_size};
 pub use shard::{Shard, ShardError, keys_of, restrict, shard_keys, shard_runs, shard_sizes};
 pub use stats::RunStats;

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 
 use rand::SeedableRng;
 
-use super::RunRng;
 use super::covariates::CovariateSets;
 use super::outcome::Outcome;
 use super::plan::Run;
+use super::{RunError, RunRng};
 use crate::data::{self, CausalData, Split};
 use crate::estimate::{self, Metric};
 use crate::scm::Missingness;
@@ -53,14 +53,12 @@ pub enum DataSource {
 impl DataSource {
     /// Read (and for builtins verify) every file `exp` reads. A user's file is
     /// parsed too, so that `check` refuses what every run would fail on.
-    pub fn read(exp: &Experiment, root: &std::path::Path) -> Result<DataSource, String> {
+    pub fn read(exp: &Experiment, root: &std::path::Path) -> Result<DataSource, RunError> {
         match &exp.dataset {
             Dataset::Simulate(_) => Ok(DataSource::Simulated),
-            Dataset::Builtin { name, .. } => {
-                data::BuiltinFiles::read(name, root).map(DataSource::Builtin).map_err(|e| e.to_string())
-            }
+            Dataset::Builtin { name, .. } => Ok(data::BuiltinFiles::read(name, root).map(DataSource::Builtin)?),
             Dataset::File { path, written, treatment, outcome, covariates } => {
-                let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let bytes = std::fs::read(path).map_err(|source| RunError::ReadData { path: path.clone(), source })?;
                 // Built once here, so that a non-binary treatment or a text covariate is
                 // one error at check rather than the same failure in every run.
                 let (data, _) = data::load_csv_levels(
@@ -70,8 +68,7 @@ impl DataSource {
                     outcome,
                     covariates.as_deref(),
                     &exp.preprocess.one_hot,
-                )
-                .map_err(|e| e.to_string())?;
+                )?;
                 let sha256 = crate::hash::sha256_hex(&bytes);
                 let chosen = if covariates.is_some() {
                     "as listed in dataset.file.covariates"
@@ -120,13 +117,13 @@ fn stream(seed: u64, stream: u64) -> RunRng {
     rng
 }
 
-/// Execute one run. A panic (a bug of ours, or a libtorch error that no check
+/// Compute the outcome of one run. A panic (a bug of ours, or a libtorch error that no check
 /// caught) is caught and becomes an internal failure of that run, which the runner
 /// reports but never caches.
-pub fn execute_run(prepared: &Prepared, run: &Run) -> Outcome {
+pub fn compute_outcome(prepared: &Prepared, run: &Run) -> Outcome {
     contained(&run.key, || {
         injected_fault(run);
-        match try_run(prepared, run) {
+        match try_compute_outcome(prepared, run) {
             Ok(outcome) => outcome,
             Err(Stop::Refused(reason)) => Outcome::refused(&run.key, reason),
             Err(Stop::Failed(reason)) => Outcome::failed(&run.key, reason),
@@ -135,7 +132,7 @@ pub fn execute_run(prepared: &Prepared, run: &Run) -> Outcome {
 }
 
 /// The outcome of `f`, or an internal failure of run `key` if it panics; apart
-/// from `execute_run` so that the runner's tests can panic the way a bug would.
+/// from `compute_outcome` so that the runner's tests can panic the way a bug would.
 pub(super) fn contained(key: &str, f: impl FnOnce() -> Outcome) -> Outcome {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(outcome) => outcome,
@@ -177,7 +174,9 @@ impl From<String> for Stop {
     }
 }
 
-fn try_run(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> {
+/// The steps of one run, stopping at the first that fails or refuses; the
+/// reasons are data (they go into the outcome's record), hence text.
+fn try_compute_outcome(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> {
     let exp = &prepared.experiment;
     let (full, levels) = load_dataset(prepared, run)?;
     let names = prepared.covariates.for_run(&run.kind, &run.adjust, &full.covariate_names).map_err(Stop::Refused)?;
@@ -286,7 +285,7 @@ pub fn prepare(
     runs: Vec<Run>,
     root: &std::path::Path,
     source: DataSource,
-) -> Result<Prepared, String> {
+) -> Result<Prepared, RunError> {
     let (covariates, mut identification) = super::covariates::CovariateSets::of(&experiment)?;
     if let Some(description) = source.describe() {
         identification = format!("{description}\n{identification}");
