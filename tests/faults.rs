@@ -249,6 +249,42 @@ fn an_internal_error_is_reported_and_never_cached() {
     assert_eq!(tables(&results, "small"), reference(Path::new(SMALL), "small"));
 }
 
+/// `verify --repair` keeps the rule of `run`: a damaged record whose
+/// recomputation panics is not stored (it would be served later as an ordinary
+/// failure); it stays damaged, the status is 6, and a fixed causeway repairs it.
+#[test]
+fn a_repair_that_hits_an_internal_error_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (results, cache) = (dir.path().join("r"), dir.path().join("c"));
+    assert!(output(run(Path::new(SMALL), &results, &cache)).status.success());
+    let good = tables(&results, "small");
+    // Damage every record, so that the ols ones are among them.
+    for path in records(&cache) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replacen("[\"ate\",", "[\"ate\",-", 1)).unwrap();
+    }
+    let verify = |panic: bool| {
+        let mut c = Command::new(exe());
+        c.args(["verify", SMALL, "--jobs", "1", "--repair", "--cache"]).arg(&cache);
+        if panic {
+            c.env("CAUSEWAY_FAULT_PANIC", "ols");
+        }
+        output(c)
+    };
+    let broken = verify(true);
+    let text = String::from_utf8_lossy(&broken.stdout).into_owned();
+    assert_eq!(broken.status.code(), Some(6), "{text}");
+    assert!(text.contains("repaired 24 damaged records"), "{text}");
+    assert_eq!(text.matches("not repaired: small").count(), 6, "{text}");
+    let fixed = verify(false);
+    let text = String::from_utf8_lossy(&fixed.stdout).into_owned();
+    assert_eq!(fixed.status.code(), Some(0), "{text}");
+    assert!(text.contains("6 damaged records") && text.contains("repaired 6 damaged records"), "{text}");
+    let after = output(run(Path::new(SMALL), &results, &cache));
+    assert!(stderr(&after).contains("all 30 runs were cached"), "{}", stderr(&after));
+    assert_eq!(tables(&results, "small"), good);
+}
+
 /// Held before and must keep holding: a kill -9 at points drawn from a seed, then
 /// a resume, gives the bytes of an uninterrupted run; also with two workers.
 #[test]

@@ -67,8 +67,16 @@ pub fn verify_command(args: &VerifyArgs) -> Result<Completion, Error> {
         .into_iter()
         .flatten()
         .collect();
-    let repaired: Vec<Result<(), RunError>> = if args.repair {
-        executor.map(&damaged, |((e, r), _, _)| cache.put(&compute_outcome(&prepared[*e], &prepared[*e].runs[*r])))
+    // A recomputation that hit a bug of ours (a panic) is not stored, as in
+    // `causeway run`: the record stays damaged and a fixed causeway recomputes it.
+    let repaired: Vec<Result<Option<String>, RunError>> = if args.repair {
+        executor.map(&damaged, |((e, r), _, _)| {
+            let outcome = compute_outcome(&prepared[*e], &prepared[*e].runs[*r]);
+            if outcome.internal {
+                return Ok(Some(format!("{} {}", prepared[*e].experiment.name, prepared[*e].runs[*r].label)));
+            }
+            cache.put(&outcome).map(|()| None)
+        })
     } else {
         Vec::new()
     };
@@ -91,9 +99,15 @@ pub fn verify_command(args: &VerifyArgs) -> Result<Completion, Error> {
         );
     }
     // The report above is printed first, so that a failed repair still shows what was found.
-    repaired.into_iter().collect::<Result<(), RunError>>()?;
+    let unstored: Vec<String> =
+        repaired.into_iter().collect::<Result<Vec<_>, RunError>>()?.into_iter().flatten().collect();
     if args.repair && !damaged.is_empty() {
-        println!("repaired {} damaged records (recomputed and replaced)", damaged.len());
+        println!("repaired {} damaged records (recomputed and replaced)", damaged.len() - unstored.len());
+        for label in &unstored {
+            println!(
+                "  not repaired: {label}: its recomputation hit an internal error (a bug in causeway), which is never stored"
+            );
+        }
     } else if !damaged.is_empty() {
         println!(
             "  help: the store was altered outside causeway (a disk error or an edit); `causeway run` recomputes such records, or run `causeway verify --repair` to replace them now"
@@ -103,7 +117,13 @@ pub fn verify_command(args: &VerifyArgs) -> Result<Completion, Error> {
         return Err(Error::NothingStored { cache: args.cache.clone() });
     }
     let unrepaired = !damaged.is_empty() && !args.repair;
-    Ok(if changed.is_empty() && !unrepaired { Completion::Ok } else { Completion::Failed })
+    Ok(if !unstored.is_empty() {
+        Completion::Internal
+    } else if changed.is_empty() && !unrepaired {
+        Completion::Ok
+    } else {
+        Completion::Failed
+    })
 }
 
 fn describe(experiment: &str, run: &Run, before: &Outcome, again: &Outcome) -> String {
