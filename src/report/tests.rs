@@ -153,3 +153,20 @@ fn every_swept_parameter_has_a_column_and_the_spread_is_shown_where_data_vary() 
     let runs_text = runs_csv(&exp, &runs, &outcomes);
     assert!(runs_text.lines().nth(1).unwrap().contains(",ols,ols,all,,"), "{runs_text}");
 }
+
+/// Estimators report the se and interval of their ATE only: a table of ATT
+/// metrics (LaLonde's) leaves those columns to summary.csv rather than show
+/// them beside numbers they are not the uncertainty of.
+#[test]
+fn an_att_table_shows_no_se_of_the_ate() {
+    let exp = experiment(&format!("{FILE}metrics: [att]\n"));
+    let (runs, outcomes) = file_runs(1);
+    let summary = summarize(&runs, &outcomes, &exp.metrics);
+    let (md, tex) = (report_md(&exp, &summary, ""), table_tex(&exp, &summary));
+    assert!(!md.contains("se of ate") && !md.contains("CI of ate"), "{md}");
+    assert!(!tex.contains("se of"), "{tex}");
+    assert!(summary_csv(&exp, &summary).contains("ate_own_se"));
+    let with_ate = experiment(FILE);
+    let summary = summarize(&runs, &outcomes, &with_ate.metrics);
+    assert!(report_md(&with_ate, &summary, "").contains("se of ate"));
+}
