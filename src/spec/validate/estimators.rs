@@ -8,21 +8,23 @@ use serde_yaml_ng::Value;
 
 use super::{Result, invalid, is_safe_name};
 use crate::estimate::Params;
-use crate::graph::AdjustStrategy;
+use crate::graph::{AdjustStrategy, GraphError};
 use crate::spec::error::SpecErrorKind;
 use crate::spec::experiment::EstimatorDecl;
 use crate::spec::load::{Loaded, describe};
-use crate::suggest::did_you_mean;
 
 /// An adjustment written at `path`: a strategy name or a list of covariates.
 pub(super) fn check_adjust(loaded: &Loaded, path: &str, raw: &Value) -> Result<AdjustStrategy> {
     match raw {
-        Value::String(s) => AdjustStrategy::from_keyword(s).map_err(|_| {
-            invalid(loaded, path, format!("unknown adjustment strategy `{s}`")).with_help(
-                did_you_mean(s, AdjustStrategy::KEYWORDS)
-                    .map(|s| crate::suggest::help(&s))
-                    .unwrap_or_else(|| "use backdoor (optimal set), minimal, all, or a list of covariates".into()),
-            )
+        Value::String(s) => AdjustStrategy::from_keyword(s).map_err(|e| {
+            let suggestion = match e {
+                GraphError::UnknownStrategy { suggestion, .. } => suggestion,
+                _ => None,
+            };
+            invalid(loaded, path, format!("unknown adjustment strategy `{s}`")).with_help(suggestion.map_or_else(
+                || "use backdoor (optimal set), minimal, all, or a list of covariates".into(),
+                |s| crate::suggest::help(&s),
+            ))
         }),
         Value::Sequence(items) => items
             .iter()

@@ -3,7 +3,7 @@
 //! known without loading data (simulated nodes, a file's declared list).
 
 use super::{Result, invalid};
-use crate::data::{IMPUTE_METHODS, Impute};
+use crate::data::{DataError, IMPUTE_METHODS, Impute};
 use crate::spec::experiment::{Dataset, Preprocess};
 use crate::spec::load::Loaded;
 use crate::spec::raw::{RawGraph, RawPreprocess};
@@ -18,11 +18,15 @@ pub(super) fn check_preprocess(
 ) -> Result<Preprocess> {
     let impute = match raw.impute.as_deref() {
         None => Impute::None,
-        Some(name) => Impute::parse(name).map_err(|_| {
+        Some(name) => Impute::parse(name).map_err(|e| {
+            let suggestion = match e {
+                DataError::UnknownImpute { suggestion, .. } => suggestion,
+                _ => None,
+            };
             let names = IMPUTE_METHODS.map(|(n, _)| n);
-            let help = did_you_mean(name, names).map(|s| crate::suggest::help(&s));
-            invalid(loaded, "preprocess.impute", format!("unknown imputation `{name}`"))
-                .with_help(help.unwrap_or_else(|| format!("use one of: {}", names.join(", "))))
+            invalid(loaded, "preprocess.impute", format!("unknown imputation `{name}`")).with_help(
+                suggestion.map_or_else(|| format!("use one of: {}", names.join(", ")), |s| crate::suggest::help(&s)),
+            )
         })?,
     };
     let known = known_covariates(dataset, graph);
