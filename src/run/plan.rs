@@ -3,20 +3,25 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::RunError;
-use super::key::{SCHEMA_VERSION, canonical, digest, seed_of};
-use crate::estimate::Role;
+use super::key::canonical;
 use crate::estimate::{self, Params};
 use crate::graph::AdjustStrategy;
 use crate::hash::hex;
 use crate::numerics::NumericIdentity;
 pub use crate::spec::run_count;
-use crate::spec::{Dataset, EstimatorDecl, Experiment, MissingDecl};
+use crate::spec::{EstimatorDecl, Experiment};
 use crate::sweep::point_at;
 pub use crate::sweep::{cartesian, sweep_points, sweep_size};
+
+mod describe;
+pub(super) use describe::DataKeys;
+use describe::{HOLE, Template, key_description};
+#[cfg(test)]
+use describe::{data_description, draw_description};
 
 /// One run: a dataset replication at one sweep point, and one estimator configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -183,114 +188,6 @@ impl Plan {
     }
 }
 
-/// A sweep point's index, parameters, and data and draw description templates.
-type PointTemplates = (usize, BTreeMap<String, f64>, Option<Template>, Option<Template>);
-
-/// The data keys and seeds of a plan's datasets, remembering the descriptions
-/// of the last sweep point (consecutive datasets share it) and the last key.
-pub(super) struct DataKeys<'a> {
-    plan: &'a Plan,
-    /// The sweep point, its parameters, and its data and draw descriptions split around the replication.
-    point: Option<PointTemplates>,
-    last: Option<(usize, String, u64)>,
-}
-
-impl<'a> DataKeys<'a> {
-    pub(super) fn new(plan: &'a Plan) -> DataKeys<'a> {
-        DataKeys { plan, point: None, last: None }
-    }
-
-    /// The data key (hex) and the seed of dataset `dataset`.
-    pub(super) fn key(&mut self, dataset: usize) -> (&str, u64) {
-        if self.last.as_ref().is_none_or(|(d, _, _)| *d != dataset) {
-            let (key, seed) = self.compute(dataset);
-            self.last = Some((dataset, key, seed));
-        }
-        self.last.as_ref().map_or(("", 0), |(_, k, s)| (k.as_str(), *s))
-    }
-
-    fn compute(&mut self, dataset: usize) -> (String, u64) {
-        let plan = self.plan;
-        let replications = plan.exp.replications as usize;
-        let (point_index, replication) = (dataset / replications, (dataset % replications) as u32);
-        if self.point.as_ref().is_none_or(|(p, ..)| *p != point_index) {
-            let params = plan.params_at(point_index);
-            let hole = format!("\"{HOLE}\"");
-            let data = Template::new(&data_description(&plan.exp, &params, json!(HOLE), &plan.ctx), &hole);
-            let draw = Template::new(&draw_description(&plan.exp, &params, json!(HOLE), &plan.ctx), &hole);
-            self.point = Some((point_index, params, data, draw));
-        }
-        let Some((_, params, data, draw)) = &self.point else { unreachable!("set above") };
-        let r = replication.to_string();
-        let key = match data {
-            Some(t) => hex(&t.digest(r.as_bytes())),
-            None => digest(&data_description(&plan.exp, params, json!(replication), &plan.ctx)),
-        };
-        let draw = match draw {
-            Some(t) => hex(&t.digest(r.as_bytes())),
-            None => digest(&draw_description(&plan.exp, params, json!(replication), &plan.ctx)),
-        };
-        (key, seed_of(&draw))
-    }
-}
-
-/// Stands for the one varying part of a description while it is written.
-const HOLE: &str = "causeway:template-hole";
-
-/// The canonical text of a description with a hole, cut around the hole, so
-/// that the description of each run is hashed without being built again.
-#[derive(Debug, Clone)]
-struct Template {
-    before: String,
-    after: String,
-}
-
-impl Template {
-    /// None unless `needle` occurs exactly once in the canonical text (a user
-    /// string could contain it); the caller then writes each description whole.
-    fn new(value: &Value, needle: &str) -> Option<Template> {
-        let text = canonical(value);
-        let mut found = text.match_indices(needle);
-        let (at, _) = found.next()?;
-        if found.next().is_some() {
-            return None;
-        }
-        Some(Template { before: text[..at].to_string(), after: text[at + needle.len()..].to_string() })
-    }
-
-    /// sha256 of the text with `middle` in the hole.
-    fn digest(&self, middle: &[u8]) -> [u8; 32] {
-        Sha256::new()
-            .chain_update(self.before.as_bytes())
-            .chain_update(middle)
-            .chain_update(self.after.as_bytes())
-            .finalize()
-            .into()
-    }
-}
-
-/// Everything that determines a run's key: its dataset and its configuration.
-fn key_description(config: &Config, data_key: &str, ctx: &PlanContext) -> Value {
-    let mut described = json!({
-        "schema": SCHEMA_VERSION,
-        "data": data_key,
-        "estimator": { "kind": config.kind, "params": config.hyper },
-        "estimator_version": estimate::algorithm_version(&config.kind),
-        "libtorch": ctx.libtorch,
-    });
-    // Only an adjustment estimator's numbers depend on the adjustment, so the runs
-    // of `naive` and the front-door estimator are shared by every `adjust`.
-    if estimate::role(&config.kind) == Role::Backdoor {
-        described["adjust"] = config.adjust.describe();
-    }
-    // Only runs whose arithmetic libtorch does carry the numeric mode, so
-    // classical runs are shared between modes (their bits do not depend on it).
-    if estimate::uses_libtorch(&config.kind) {
-        described["numerics"] = json!(ctx.numerics);
-    }
-    described
-}
-
 /// One estimator configuration: an entry at one point of its own sweep.
 #[derive(Debug, Clone)]
 struct Config {
@@ -346,72 +243,11 @@ fn run_label(point: &[(String, f64)], replication: u32, config: &Config) -> Stri
     parts.join("/")
 }
 
-/// What generates a replication's rows, split and noise, and nothing else: the
-/// seed is drawn from this, so two analyses of the same data (another graph,
-/// adjustment, preprocessing or estimator) see the same draws and are paired.
-fn draw_description(exp: &Experiment, params: &BTreeMap<String, f64>, replication: Value, ctx: &PlanContext) -> Value {
-    json!({
-        "schema": SCHEMA_VERSION,
-        "seed": exp.seed,
-        "replication": replication,
-        "dataset": dataset_description(&exp.dataset, params),
-        "files": ctx.data_files,
-        "split": { "test": exp.split.test, "validation": exp.split.validation },
-        "versions": { "scm": crate::scm::ALGORITHM_VERSION, "data": crate::data::ALGORITHM_VERSION },
-    })
-}
-
-/// Everything that determines a replication's prepared dataset: its draw, the
-/// graph that selects covariates and the preprocessing (`replication` is its
-/// number, or the hole of a template). The adjustment is a configuration's.
-fn data_description(exp: &Experiment, params: &BTreeMap<String, f64>, replication: Value, ctx: &PlanContext) -> Value {
-    let mut preprocess = json!({
-        "impute": exp.preprocess.impute.name(),
-        "indicators": exp.preprocess.indicators,
-        "standardize": exp.preprocess.standardize,
-        "one_hot": exp.preprocess.one_hot,
-    });
-    // Options added after results were committed enter only when used, so that the
-    // keys of every experiment that does not use them stay what they were.
-    if !exp.preprocess.squares.is_empty() {
-        preprocess["squares"] = json!(exp.preprocess.squares);
-    }
-    json!({
-        "draw": draw_description(exp, params, replication, ctx),
-        "graph": exp.graph.as_ref().map(|g| json!({ "edges": g.edges, "latent": g.latent })),
-        "preprocess": preprocess,
-    })
-}
-
-fn dataset_description(dataset: &Dataset, params: &BTreeMap<String, f64>) -> Value {
-    match dataset {
-        Dataset::Simulate(s) => json!({
-            "simulate": {
-                "n": s.n.resolve(params),
-                "equations": s.equations,
-                "params": params,
-                "treatment": s.treatment,
-                "outcome": s.outcome,
-                "missing": match &s.missing {
-                    MissingDecl::None => Value::Null,
-                    MissingDecl::Mcar { rate } => json!({ "mcar": rate.resolve(params) }),
-                    MissingDecl::Mar { driver, rate } => json!({ "mar": { "driver": driver, "rate": rate.resolve(params) } }),
-                },
-            }
-        }),
-        Dataset::Builtin { name, surface, instance } => {
-            json!({ "builtin": { "name": name, "surface": surface, "instance": instance } })
-        }
-        // The file's bytes enter through `files`; its path does not, so moving a file recomputes nothing.
-        Dataset::File { treatment, outcome, covariates, .. } => {
-            json!({ "file": { "treatment": treatment, "outcome": outcome, "covariates": covariates } })
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::key::{digest, seed_of};
+    use serde_json::json;
 
     fn experiment(path: &str) -> Experiment {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
