@@ -8,9 +8,9 @@ use crate::data::Observed;
 /// All rows of a dataset as `[n, ·]` float tensors, plus the outcome scaling.
 pub struct Prepared {
     pub x: Tensor,
-    t: Tensor,
-    y: Tensor,
-    w: Tensor,
+    pub t: Tensor,
+    pub y: Tensor,
+    pub w: Tensor,
     treated: Vec<bool>,
     /// Outcomes were standardised as (y - mean) / y_scale for training, so effects
     /// on the training scale are multiplied by `y_scale`.

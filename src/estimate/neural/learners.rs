@@ -133,12 +133,12 @@ impl Estimator for TLearner {
     }
 }
 
-fn arm_name(treated: bool) -> &'static str {
+pub(super) fn arm_name(treated: bool) -> &'static str {
     if treated { "treated" } else { "control" }
 }
 
 /// Both arms' reports as one: steps add up, losses average.
-fn combine(a: &Report, b: &Report) -> Report {
+pub(super) fn combine(a: &Report, b: &Report) -> Report {
     Report {
         iterations: a.iterations + b.iterations,
         best_validation: (a.best_validation + b.best_validation) / 2.0,

@@ -137,7 +137,7 @@ fn build_layer(
     })
 }
 
-fn draw_weights(fan_in: usize, fan_out: usize, init: Init, rng: &mut RunRng) -> Result<Vec<f32>, String> {
+pub(super) fn draw_weights(fan_in: usize, fan_out: usize, init: Init, rng: &mut RunRng) -> Result<Vec<f32>, String> {
     let n = fan_in * fan_out;
     // No covariates (an empty adjustment set): the layer has no weights, and a
     // scale of 1/sqrt(fan_in) would be infinite.

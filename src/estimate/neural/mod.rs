@@ -17,6 +17,7 @@ mod ipm;
 mod layers;
 mod learners;
 mod mlp;
+pub mod pack;
 mod params;
 pub mod probe;
 mod tarnet;

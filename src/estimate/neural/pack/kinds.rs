@@ -1,0 +1,160 @@
+//! The packed kinds' networks: what TARNet, CFR and the S- and T-learner ask
+//! the pack trainer for (one network per run, or one per arm), and how each
+//! turns the trained networks' predictions into its estimate.
+
+use rand::{Rng, SeedableRng};
+use tch::Tensor;
+
+use super::{Arch, NetJob, NetResult, Scalars, Shape};
+use crate::data::Observed;
+use crate::estimate::neural::batch::Weighting;
+use crate::estimate::neural::fit;
+use crate::estimate::neural::learners::{arm_name, combine};
+use crate::estimate::neural::params::{CfrParams, LearnerParams, Schedule, TarnetParams};
+use crate::estimate::neural::train::failed;
+use crate::estimate::{Estimate, EstimateError};
+use crate::rng::RunRng;
+
+type Finish = Box<dyn FnOnce(Vec<NetResult>) -> Result<Estimate, EstimateError>>;
+
+/// A run's networks, and what makes its estimate of them once trained.
+pub struct Planned {
+    pub jobs: Vec<NetJob>,
+    pub finish: Finish,
+}
+
+impl Planned {
+    /// Train this run's networks by themselves (a pack of one each).
+    pub fn alone(self) -> Result<Estimate, EstimateError> {
+        let results = super::train_all(self.jobs, 1).into_iter().collect::<Result<Vec<_>, _>>()?;
+        (self.finish)(results)
+    }
+}
+
+fn shape(s: &Schedule) -> Shape {
+    Shape {
+        iterations: s.iterations,
+        batch: s.batch,
+        eval_every: s.eval_every,
+        lr_decay_every: s.lr_decay_every,
+        early_stopping: s.early_stopping,
+    }
+}
+
+fn scalars(s: &Schedule, alpha: f64, wass_lambda: f64) -> Scalars {
+    Scalars {
+        lr: s.lr,
+        lr_decay: s.lr_decay,
+        weight_decay: s.weight_decay,
+        weight_init: s.weight_init,
+        alpha,
+        wass_lambda,
+    }
+}
+
+/// Each network's own stream, drawn from the run's in network order, so that a
+/// run's networks can train side by side.
+fn network_rng(rng: &mut RunRng) -> RunRng {
+    RunRng::seed_from_u64(rng.random())
+}
+
+fn column(v: &[f64]) -> Tensor {
+    Tensor::from_slice(v)
+}
+
+/// TARNet (`cfr: None`) or CFR.
+pub fn tarnet(
+    kind: &'static str,
+    p: &TarnetParams,
+    cfr: Option<&CfrParams>,
+    data: &Observed<'_>,
+    rng: &mut RunRng,
+) -> Result<Planned, EstimateError> {
+    let split = data.split().clone();
+    let weighting = if p.reweight { Weighting::ArmBalanced } else { Weighting::Uniform };
+    let prepared = fit::prepare(kind, data, &split, p.standardize_outcome, weighting, p.schedule.device)?;
+    let (alpha, lambda) = cfr.map_or((0.0, 1.0), |c| (c.alpha, c.wass_lambda));
+    let job = NetJob {
+        kind,
+        arch: Arch::TwoHeaded {
+            representation: p.representation.clone(),
+            head: p.head.clone(),
+            normalize: p.normalize_representation,
+            ipm: cfr.filter(|c| c.alpha > 0.0).map(|c| (c.ipm, c.wass_iterations)),
+        },
+        shape: shape(&p.schedule),
+        scalars: scalars(&p.schedule, alpha, lambda),
+        x: prepared.x.shallow_clone(),
+        t: prepared.t.shallow_clone(),
+        y: prepared.y.shallow_clone(),
+        w: prepared.w.shallow_clone(),
+        train: split.train.clone(),
+        validation: split.validation.clone(),
+        rng: network_rng(rng),
+        device: prepared.device,
+    };
+    let finish: Finish = Box::new(move |results| {
+        let r = &results[0];
+        fit::finish(kind, &prepared, &split, &column(&r.outputs[0]), &column(&r.outputs[1]), &r.report, Vec::new())
+    });
+    Ok(Planned { jobs: vec![job], finish })
+}
+
+/// The S-learner (`per_arm: false`) or the T-learner.
+pub fn learner(
+    kind: &'static str,
+    p: &LearnerParams,
+    per_arm: bool,
+    data: &Observed<'_>,
+    rng: &mut RunRng,
+) -> Result<Planned, EstimateError> {
+    let split = data.split().clone();
+    let prepared = fit::prepare(kind, data, &split, p.standardize_outcome, Weighting::Uniform, p.schedule.device)?;
+    let job = |train: Vec<usize>, validation: Vec<usize>, rng: &mut RunRng| NetJob {
+        kind,
+        arch: Arch::Regressor { layers: p.layers.clone(), with_treatment: !per_arm },
+        shape: shape(&p.schedule),
+        scalars: scalars(&p.schedule, 0.0, 1.0),
+        x: prepared.x.shallow_clone(),
+        t: prepared.t.shallow_clone(),
+        y: prepared.y.shallow_clone(),
+        w: prepared.w.shallow_clone(),
+        train,
+        validation,
+        rng: network_rng(rng),
+        device: prepared.device,
+    };
+    let jobs = if per_arm {
+        let mut jobs = Vec::with_capacity(2);
+        for arm in [false, true] {
+            let of_arm =
+                |rows: &[usize]| rows.iter().copied().filter(|&i| prepared.is_treated(i) == arm).collect::<Vec<_>>();
+            let (train, validation) = (of_arm(&split.train), of_arm(&split.validation));
+            if train.len() < 2 {
+                return Err(failed(
+                    kind,
+                    format!(
+                        "needs at least 2 training rows in each arm, the {} arm has {}",
+                        arm_name(arm),
+                        train.len()
+                    ),
+                ));
+            }
+            jobs.push(job(train, validation, rng));
+        }
+        jobs
+    } else {
+        vec![job(split.train.clone(), split.validation.clone(), rng)]
+    };
+    let finish: Finish = Box::new(move |results| match results.as_slice() {
+        [s] => {
+            fit::finish(kind, &prepared, &split, &column(&s.outputs[0]), &column(&s.outputs[1]), &s.report, Vec::new())
+        }
+        [c, t] => {
+            let report = combine(&c.report, &t.report);
+            fit::finish(kind, &prepared, &split, &column(&c.outputs[0]), &column(&t.outputs[0]), &report, Vec::new())
+        }
+        _ => Err(failed(kind, "internal: a learner trains one or two networks".into())),
+    });
+    Ok(Planned { jobs, finish })
+}

@@ -1,0 +1,76 @@
+//! Packed training: many networks of one architecture and schedule trained as
+//! one batched model whose every tensor carries a leading member dimension.
+//! Each member keeps its own stream (initial weights, minibatches, dropout), its
+//! own learning rate, weight decay and balance weight, its own best-parameter
+//! snapshot, and fails alone when it diverges (it is frozen, not dropped from
+//! the shapes).
+//!
+//! The promise: a member's bytes do not depend on its pack, neither on how many
+//! members it has nor on who they are. It holds because nothing in a step mixes
+//! members (batched products slice by slice in `numerics::gemm`, reductions over
+//! a member's own rows, the optimiser member by member) and because row counts
+//! are padded to a granule that keeps every member's elements in the vector body
+//! of ATen's elementwise loops (`net::granule`). `pack/tests.rs` checks it for
+//! every packed kind against packs of different sizes and mixed hyperparameters.
+
+mod adam;
+mod kinds;
+mod model;
+mod net;
+#[cfg(test)]
+mod tests;
+mod train;
+
+pub use kinds::{Planned, learner, tarnet};
+pub use model::{Arch, Scalars};
+pub use train::{NetJob, NetResult, Shape};
+
+use crate::estimate::{Estimate, EstimateError};
+
+/// Train every job, in packs of at most `max_pack` members of the same
+/// architecture, schedule and data shapes (in the order the jobs come); the
+/// results come back in the jobs' order.
+pub fn train_all(jobs: Vec<NetJob>, max_pack: usize) -> Vec<Result<NetResult, EstimateError>> {
+    let max_pack = max_pack.max(1);
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let key = job.pack_key();
+        match groups.iter_mut().find(|(k, members)| *k == key && members.len() < max_pack) {
+            Some((_, members)) => members.push(i),
+            None => groups.push((key, vec![i])),
+        }
+    }
+    let mut slots: Vec<Option<NetJob>> = jobs.into_iter().map(Some).collect();
+    let mut results: Vec<Option<Result<NetResult, EstimateError>>> = slots.iter().map(|_| None).collect();
+    for (_, members) in groups {
+        let pack: Vec<NetJob> = members.iter().filter_map(|&i| slots[i].take()).collect();
+        for (&i, result) in members.iter().zip(train::train_pack(pack)) {
+            results[i] = Some(result);
+        }
+    }
+    results.into_iter().flatten().collect()
+}
+
+/// Train the networks of many runs together, in packs of at most `max_pack`,
+/// and finish each run's estimate; one result per run, in order.
+pub fn estimate_packed(planned: Vec<Planned>, max_pack: usize) -> Vec<Result<Estimate, EstimateError>> {
+    let mut counts = Vec::with_capacity(planned.len());
+    let mut jobs = Vec::new();
+    let mut finishes = Vec::with_capacity(planned.len());
+    for p in planned {
+        counts.push(p.jobs.len());
+        jobs.extend(p.jobs);
+        finishes.push(p.finish);
+    }
+    let mut results = train_all(jobs, max_pack).into_iter();
+    counts
+        .into_iter()
+        .zip(finishes)
+        .map(|(n, finish)| {
+            // Taken in full before judging: a failed first network must not leave
+            // its run's second one to the next run.
+            let mine: Vec<_> = results.by_ref().take(n).collect();
+            mine.into_iter().collect::<Result<Vec<NetResult>, EstimateError>>().and_then(finish)
+        })
+        .collect()
+}

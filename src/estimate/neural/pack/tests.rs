@@ -1,0 +1,157 @@
+//! The packing promise, checked: a run's estimate is the same to the bit alone,
+//! in a small pack and in a larger one, at any position, beside pack-mates with
+//! other data and other learning rates, weight decays and balance weights, and
+//! beside a mate that diverges.
+
+use rand::{Rng, SeedableRng};
+
+use super::{Planned, estimate_packed, learner, tarnet};
+use crate::data::{CausalData, Split, Truth};
+use crate::estimate::Estimate;
+use crate::estimate::neural::layers::{Activation, LayerSpec};
+use crate::estimate::neural::params::{CfrParams, Ipm, LearnerParams, Schedule, TarnetParams};
+use crate::rng::RunRng;
+
+/// A confounded dataset of 150 rows and 5 covariates, different for each seed.
+fn data(seed: u64) -> CausalData {
+    let mut rng = RunRng::seed_from_u64(seed);
+    let n = 150;
+    let covariates: Vec<Vec<f64>> = (0..5).map(|_| (0..n).map(|_| rng.random::<f64>() * 2.0 - 1.0).collect()).collect();
+    let treatment: Vec<f64> =
+        (0..n).map(|i| f64::from(u8::from(rng.random::<f64>() < 0.3 + 0.3 * covariates[0][i]))).collect();
+    let outcome = (0..n).map(|i| covariates[1][i] + 2.0 * treatment[i] + 0.3 * rng.random::<f64>()).collect();
+    CausalData {
+        covariate_names: (0..5).map(|i| format!("x{i}")).collect(),
+        covariates,
+        treatment,
+        outcome,
+        truth: Truth::None,
+    }
+}
+
+fn split() -> Split {
+    Split { train: (0..90).collect(), validation: (90..130).collect(), test: (130..150).collect() }
+}
+
+fn schedule(lr: f64, weight_decay: f64) -> Schedule {
+    Schedule { iterations: 40, batch: 30, eval_every: 10, lr_decay_every: 15, lr, weight_decay, ..Schedule::default() }
+}
+
+fn dense(units: usize, activation: Activation) -> LayerSpec {
+    LayerSpec::Dense { units, activation }
+}
+
+fn tarnet_params(lr: f64, weight_decay: f64) -> TarnetParams {
+    TarnetParams {
+        representation: vec![dense(24, Activation::Elu), LayerSpec::Dropout { rate: 0.2 }, dense(12, Activation::Elu)],
+        head: vec![dense(9, Activation::Tanh), LayerSpec::LayerNorm],
+        schedule: schedule(lr, weight_decay),
+        ..TarnetParams::default()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Which {
+    Tarnet,
+    Cfr(Ipm),
+    S,
+    T,
+}
+
+/// Run `seed`'s estimator of `which` with learning rate `lr` (and the other
+/// scalars derived from it), planned from its own stream.
+fn plan(which: Which, seed: u64, lr: f64, d: &CausalData, s: &Split) -> Planned {
+    let observed = d.observed(s);
+    let mut rng = RunRng::seed_from_u64(1000 + seed);
+    let wd = lr / 10.0;
+    let p = match which {
+        Which::Tarnet => tarnet("tarnet", &tarnet_params(lr, wd), None, &observed, &mut rng),
+        Which::Cfr(ipm) => {
+            let c = CfrParams {
+                ipm,
+                alpha: lr * 300.0,
+                wass_lambda: 5.0 + lr,
+                wass_iterations: 7,
+                tarnet: tarnet_params(lr, wd),
+            };
+            tarnet("cfr", &c.tarnet, Some(&c), &observed, &mut rng)
+        }
+        Which::S | Which::T => {
+            let l = LearnerParams {
+                layers: vec![dense(16, Activation::Sigmoid), dense(7, Activation::Relu)],
+                standardize_outcome: true,
+                schedule: schedule(lr, wd),
+            };
+            learner("learner", &l, matches!(which, Which::T), &observed, &mut rng)
+        }
+    };
+    p.unwrap()
+}
+
+fn bits(e: &Estimate) -> Vec<u64> {
+    let mut v: Vec<u64> = e.ite.as_ref().unwrap().iter().map(|x| x.to_bits()).collect();
+    v.push(e.ate.to_bits());
+    v.extend(e.diagnostics.iter().map(|(_, x)| x.to_bits()));
+    v
+}
+
+fn check(which: Which) {
+    let s = split();
+    let datasets: Vec<CausalData> = (0..6).map(data).collect();
+    let lrs = [1e-3, 3e-3, 5e-4, 2e-3, 1e-3, 4e-3];
+    let alone: Vec<Vec<u64>> =
+        (0..6).map(|i| bits(&plan(which, i as u64, lrs[i], &datasets[i], &s).alone().unwrap())).collect();
+    // The same runs in packs of 4 and 6, and in reverse order in packs of 3.
+    for (order, max) in [((0..6).collect::<Vec<_>>(), 4), ((0..6).collect(), 6), ((0..6).rev().collect(), 3)] {
+        let planned = order.iter().map(|&i| plan(which, i as u64, lrs[i], &datasets[i], &s)).collect();
+        let packed = estimate_packed(planned, max);
+        for (&i, e) in order.iter().zip(&packed) {
+            assert_eq!(bits(e.as_ref().unwrap()), alone[i], "run {i}, packs of {max}");
+        }
+    }
+    // A diverging mate (an absurd learning rate) fails alone, and the others do not notice.
+    let mut planned = vec![plan(which, 9, 1e30, &datasets[5], &s)];
+    planned.extend((0..3).map(|i| plan(which, i as u64, lrs[i], &datasets[i], &s)));
+    let packed = estimate_packed(planned, 8);
+    let message = packed[0].as_ref().map(|_| ()).unwrap_err().to_string();
+    assert!(message.contains("diverged") || message.contains("not finite"), "{message}");
+    for i in 0..3 {
+        assert_eq!(bits(packed[i + 1].as_ref().unwrap()), alone[i], "run {i} beside a diverging mate");
+    }
+}
+
+#[test]
+fn tarnet_runs_do_not_depend_on_their_pack() {
+    check(Which::Tarnet);
+}
+
+#[test]
+fn cfr_mmd_runs_do_not_depend_on_their_pack() {
+    check(Which::Cfr(Ipm::Mmd));
+}
+
+#[test]
+fn cfr_wasserstein_runs_do_not_depend_on_their_pack() {
+    check(Which::Cfr(Ipm::Wasserstein));
+}
+
+#[test]
+fn s_learner_runs_do_not_depend_on_their_pack() {
+    check(Which::S);
+}
+
+#[test]
+fn t_learner_runs_do_not_depend_on_their_pack() {
+    check(Which::T);
+}
+
+/// Packed TARNet learns: on this data the effect is 2.
+#[test]
+fn packed_tarnet_estimates_the_effect() {
+    let s = split();
+    let d = data(3);
+    let mut p = tarnet_params(1e-2, 1e-4);
+    p.schedule.iterations = 600;
+    let e = tarnet("tarnet", &p, None, &d.observed(&s), &mut RunRng::seed_from_u64(5)).unwrap().alone().unwrap();
+    assert!((e.ate - 2.0).abs() < 0.4, "ate {}", e.ate);
+}
