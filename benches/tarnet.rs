@@ -4,6 +4,7 @@
 //!
 //!     cargo bench --bench tarnet -- export DIR         # write DIR/ihdp.csv, the shared data
 //!     cargo bench --bench tarnet -- time BATCH ITERS [MODE] # one timed fit, one line of figures
+//!     cargo bench --bench tarnet -- pack K ITERS      # K fits one at a time, then as one pack
 //!
 //! MODE is the numeric mode, `portable` (the default) or `native`.
 //!
@@ -32,7 +33,12 @@ fn main() {
         ["export", dir] => export(Path::new(dir)),
         ["time", batch, iterations] => time(batch, iterations),
         ["time", batch, iterations, mode] => select(mode).and_then(|()| time(batch, iterations)),
-        _ => Err("usage: tarnet export DIR | tarnet time BATCH ITERATIONS [portable|native]".to_string()),
+        ["pack", k, iterations] => pack(k, iterations),
+        ["gemm"] => gemm(),
+        _ => {
+            Err("usage: tarnet export DIR | tarnet time BATCH ITERATIONS [portable|native] | tarnet pack K ITERATIONS"
+                .to_string())
+        }
     };
     if let Err(message) = outcome {
         eprintln!("tarnet bench: {message}");
@@ -119,5 +125,81 @@ fn time(batch: &str, iterations: &str) -> Result<(), String> {
         iterations as f64 / cpu,
         est.ate
     );
+    Ok(())
+}
+
+/// K TARNets (cfrnet's defaults, batch 100) on IHDP replication 1, each from its
+/// own stream: first trained one at a time, then as one pack of K, in one
+/// process; prints the per-network throughput of both, their ratio, and whether
+/// the packed estimates are the lone ones to the bit.
+fn pack(k: &str, iterations: &str) -> Result<(), String> {
+    use causeway::estimate::neural::{TarnetParams, pack};
+    let k: usize = k.parse().map_err(|_| format!("K must be a whole number, found `{k}`"))?;
+    let iterations: usize =
+        iterations.parse().map_err(|_| format!("ITERATIONS must be a whole number, found `{iterations}`"))?;
+    let (data, split) = ihdp()?;
+    let mut params = TarnetParams::default();
+    params.schedule.iterations = iterations;
+    estimate::init_thread();
+    let observed = data.observed(&split);
+    let plan = |i: usize| {
+        pack::tarnet("tarnet", &params, None, &observed, &mut RunRng::seed_from_u64(SEED + i as u64))
+            .map_err(|e| e.to_string())
+    };
+    let cpu_start = thread_cpu_seconds();
+    let mut alone = Vec::with_capacity(k);
+    for i in 0..k {
+        alone.push(plan(i)?.alone().map_err(|e| e.to_string())?);
+    }
+    let alone_cpu = thread_cpu_seconds() - cpu_start;
+    let planned = (0..k).map(plan).collect::<Result<Vec<_>, _>>()?;
+    let cpu_start = thread_cpu_seconds();
+    let packed = pack::estimate_packed(planned, k);
+    let packed_cpu = thread_cpu_seconds() - cpu_start;
+    let identical = packed.iter().zip(&alone).all(|(p, a)| p.as_ref().is_ok_and(|p| p == a));
+    let rate = |cpu: f64| (k * iterations) as f64 / cpu;
+    println!(
+        "side=pack k={k} iterations={iterations} alone_it_per_cpu_s={:.1} packed_it_per_cpu_s={:.1} ratio={:.2} identical={identical}",
+        rate(alone_cpu),
+        rate(packed_cpu),
+        alone_cpu / packed_cpu
+    );
+    Ok(())
+}
+
+/// GFLOP/s of the portable single-precision product on TARNet's shapes (rows
+/// 100, the forward product and both backward ones of a 200-wide layer).
+fn gemm() -> Result<(), String> {
+    use causeway::numerics::gemm::{Strided, sgemm};
+    for (m, n, k, label) in [(100, 200, 200, "x·W"), (100, 200, 200, "g·Wᵀ"), (200, 200, 100, "xᵀ·g")] {
+        let a = vec![0.5f32; m * k];
+        let b = vec![0.25f32; k * n];
+        let mut c = vec![0f32; m * n];
+        let reps = 400;
+        let start = Instant::now();
+        for _ in 0..reps {
+            // Row-major operands; the transposed cases read with swapped strides.
+            let (ar, ac) = if label == "xᵀ·g" { (1, m as isize) } else { (k as isize, 1) };
+            let (br, bc) = if label == "g·Wᵀ" { (1, k as isize) } else { (n as isize, 1) };
+            // SAFETY: the strides address exactly the three buffers above.
+            unsafe {
+                sgemm(
+                    m,
+                    n,
+                    k,
+                    1.0,
+                    Strided { ptr: a.as_ptr(), rs: ar, cs: ac },
+                    Strided { ptr: b.as_ptr(), rs: br, cs: bc },
+                    0.0,
+                    Strided { ptr: c.as_mut_ptr(), rs: n as isize, cs: 1 },
+                );
+            }
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        println!(
+            "side=gemm op={label} m={m} n={n} k={k} gflops={:.1}",
+            2.0 * (m * n * k * reps) as f64 / seconds / 1e9
+        );
+    }
     Ok(())
 }

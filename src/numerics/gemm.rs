@@ -64,12 +64,25 @@ pub unsafe fn sgemm(
     let n_panels = n.div_ceil(NR);
     // op(B) packed panel by panel: panel q holds columns q·NR.., row p at p·NR.
     let mut bp = vec![0f32; n_panels * k * NR];
+    // Copies only: the loop order follows the operand's layout (reading along its
+    // contiguous direction), which decides speed and never a bit of the result.
+    let b_rows_contiguous = b.cs.abs() <= b.rs.abs();
     for q in 0..n_panels {
         let panel = &mut bp[q * k * NR..(q + 1) * k * NR];
-        for j in 0..NR.min(n - q * NR) {
-            let col = (q * NR + j) as isize * b.cs;
+        let cols = NR.min(n - q * NR);
+        if b_rows_contiguous {
             for p in 0..k {
-                panel[p * NR + j] = *b.ptr.offset(p as isize * b.rs + col);
+                let row = b.ptr.offset(p as isize * b.rs + (q * NR) as isize * b.cs);
+                for j in 0..cols {
+                    panel[p * NR + j] = *row.offset(j as isize * b.cs);
+                }
+            }
+        } else {
+            for j in 0..cols {
+                let col = (q * NR + j) as isize * b.cs;
+                for p in 0..k {
+                    panel[p * NR + j] = *b.ptr.offset(p as isize * b.rs + col);
+                }
             }
         }
     }
@@ -80,16 +93,35 @@ pub unsafe fn sgemm(
         if rows < MR {
             ap.fill(0.0);
         }
-        for i in 0..rows {
-            let row = (i0 + i) as isize * a.rs;
+        if a.rs.abs() < a.cs.abs() {
             for p in 0..k {
-                ap[p * MR + i] = *a.ptr.offset(row + p as isize * a.cs);
+                let col = a.ptr.offset(i0 as isize * a.rs + p as isize * a.cs);
+                for i in 0..rows {
+                    ap[p * MR + i] = *col.offset(i as isize * a.rs);
+                }
+            }
+        } else {
+            for i in 0..rows {
+                let row = (i0 + i) as isize * a.rs;
+                for p in 0..k {
+                    ap[p * MR + i] = *a.ptr.offset(row + p as isize * a.cs);
+                }
             }
         }
         for q in 0..n_panels {
             let panel = &bp[q * k * NR..(q + 1) * k * NR];
             let acc = if avx2 { kernel_avx2(&ap, panel) } else { kernel(&ap, panel) };
-            for (j, column) in acc.iter().enumerate().take(NR.min(n - q * NR)) {
+            let cols = NR.min(n - q * NR);
+            if alpha == 1.0 && beta == 0.0 {
+                for (j, column) in acc.iter().enumerate().take(cols) {
+                    let base = at(i0, q * NR + j);
+                    for (i, &v) in column.iter().enumerate().take(rows) {
+                        *base.offset(i as isize * c.rs) = v;
+                    }
+                }
+                continue;
+            }
+            for (j, column) in acc.iter().enumerate().take(cols) {
                 for (i, &v) in column.iter().enumerate().take(rows) {
                     let p = at(i0 + i, q * NR + j);
                     let t = if alpha == 1.0 { v } else { alpha * v };
