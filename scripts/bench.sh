@@ -10,6 +10,8 @@
 #   4. `make experiments` with every run cached
 #   5. simulating 10^6 rows of a 10-node SCM (benches/simulate.rs)
 #   6. identification on 100-node graphs (benches/identify.rs)
+#   7. packed training: K IHDP TARNets one at a time against one pack of K, per
+#      network (K = 4, 16, 64; BENCH_PACK_ITERATIONS steps each, default 200)
 #
 # Figures are ratios between measurements of this one run, taken in alternation so
 # that load from other processes hits both sides alike. Knobs: BENCH_ROUNDS
@@ -166,6 +168,20 @@ log "6: identification on 100-node graphs"
 # Worst median over the random graphs of each family (column "median", in ms).
 worst() { awk -v kind="$1" '$1 == kind {m = $(NF - 1); sub("ms", "", m); if (m + 0 > w) w = m + 0} END {print w}' "$work/id.txt"; }
 printf '| identify on a 100-node DAG (worst median of 6 graphs) | %s ms | | ADMGs with 10-30 <->: %s ms | |\n' "$(worst DAG,)" "$(worst ADMG,)" >>"$work/table.txt"
+
+log "7: packed training, TARNet on IHDP at batch 100, $rounds rounds per K (alone, then one pack, in one process)"
+pack_iterations="${BENCH_PACK_ITERATIONS:-200}"
+for k in 4 16 64; do
+  : >"$work/pack.txt"
+  for r in $(seq 1 "$rounds"); do
+    "$tarnet" pack "$k" "$pack_iterations" >"$work/out.txt"
+    printf '  K=%-3d round %d: alone %7.1f it/s, packed %7.1f it/s per network (CPU time), identical bytes: %s\n' "$k" "$r" \
+      "$(field alone_it_per_cpu_s <"$work/out.txt")" "$(field packed_it_per_cpu_s <"$work/out.txt")" "$(field identical <"$work/out.txt")"
+    field ratio <"$work/out.txt" >>"$work/pack.txt"
+  done
+  q=$(median <"$work/pack.txt")
+  printf '| TARNet per network, batch 100, packed K=%s | | one at a time | **%.2fx** the throughput | |\n' "$k" "$q" >>"$work/table.txt"
+done
 
 log "summary ($machine)"
 echo "| figure | causeway | compared with | ratio | peak memory |"
