@@ -186,7 +186,7 @@ fn dropout_mask(h: &Tensor, rate: f64, rng: &mut RunRng) -> Tensor {
     Tensor::from_slice(&mask).view(h.size().as_slice()).to_device(h.device())
 }
 
-fn activate(z: &Tensor, activation: Activation) -> Tensor {
+pub(super) fn activate(z: &Tensor, activation: Activation) -> Tensor {
     match activation {
         Activation::Elu => z.elu(),
         Activation::Relu => z.relu(),

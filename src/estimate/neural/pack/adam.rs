@@ -116,11 +116,14 @@ fn host_step(p: &Tensor, g: &mut Tensor, m: &mut [f32], v: &mut [f32], coefficie
     }
 }
 
-fn device_step(p: &Tensor, g: &Tensor, m: &mut Tensor, v: &mut Tensor, coefficients: &[Option<(f32, f32)>]) {
+/// A member's (step size, √(1-β2^t)) this step, or None when it is frozen.
+type Coefficient = Option<(f32, f32)>;
+
+fn device_step(p: &Tensor, g: &Tensor, m: &mut Tensor, v: &mut Tensor, coefficients: &[Coefficient]) {
     let k = coefficients.len() as i64;
     let mut shape = vec![k];
     shape.extend(std::iter::repeat_n(1, p.dim() - 1));
-    let column = |f: &dyn Fn(&Option<(f32, f32)>) -> f32| {
+    let column = |f: &dyn Fn(&Coefficient) -> f32| {
         let values: Vec<f32> = coefficients.iter().map(f).collect();
         Tensor::from_slice(&values).view(shape.as_slice()).to_device(p.device())
     };

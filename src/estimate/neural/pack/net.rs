@@ -15,7 +15,7 @@ use rand::Rng;
 use tch::{Kind, Tensor};
 
 use super::super::layers::{Activation, LayerSpec};
-use super::super::mlp::{Init, MAX_LAYER_WEIGHTS, draw_weights};
+use super::super::mlp::{Init, MAX_LAYER_WEIGHTS, activate, draw_weights};
 use crate::rng::RunRng;
 
 /// Elements one pass of ATen's AVX2 elementwise loops handles as its vector body.
@@ -151,7 +151,7 @@ impl PackedMlp {
         let mut total = Tensor::zeros([k], (Kind::Float, device));
         for layer in &self.layers {
             if let Layer::Dense { w, .. } = layer {
-                total = total + w.square().sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Float);
+                total += w.square().sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Float);
             }
         }
         total
@@ -190,7 +190,7 @@ fn dropout_mask(h: &Tensor, rate: f64, rngs: &mut [RunRng], active: &[bool]) -> 
     let keep = 1.0 - rate;
     let scale = (1.0 / keep) as f32;
     let size = h.size();
-    let per = (h.numel() / rngs.len().max(1)) as usize;
+    let per = h.numel() / rngs.len().max(1);
     let mut mask = Vec::with_capacity(per * rngs.len());
     for (rng, &on) in rngs.iter_mut().zip(active) {
         if on {
@@ -200,16 +200,6 @@ fn dropout_mask(h: &Tensor, rate: f64, rngs: &mut [RunRng], active: &[bool]) -> 
         }
     }
     Tensor::from_slice(&mask).view(size.as_slice()).to_device(h.device())
-}
-
-fn activate(z: &Tensor, activation: Activation) -> Tensor {
-    match activation {
-        Activation::Elu => z.elu(),
-        Activation::Relu => z.relu(),
-        Activation::Tanh => z.tanh(),
-        Activation::Sigmoid => z.sigmoid(),
-        Activation::Linear => z.shallow_clone(),
-    }
 }
 
 #[cfg(test)]
