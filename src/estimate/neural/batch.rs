@@ -97,10 +97,15 @@ impl Prepared {
 
     /// A tensor's values on the host as f64, in row-major order.
     pub fn to_host(&self, t: &Tensor) -> Vec<f64> {
-        let t = t.to_device(Device::Cpu).to_kind(Kind::Double).contiguous().view([-1]);
-        // Invariant: a contiguous 1-d double tensor converts to Vec<f64>.
-        Vec::<f64>::try_from(&t).expect("1-d double tensor")
+        host(t)
     }
+}
+
+/// A tensor's values on the host as f64, in row-major order.
+pub fn host(t: &Tensor) -> Vec<f64> {
+    let t = t.to_device(Device::Cpu).to_kind(Kind::Double).contiguous().view([-1]);
+    // Invariant: a contiguous 1-d double tensor converts to Vec<f64>.
+    Vec::<f64>::try_from(&t).expect("1-d double tensor")
 }
 
 fn mean_and_scale(y: &[f64], rows: &[usize]) -> (f64, f64) {

@@ -103,19 +103,7 @@ impl Estimator for TLearner {
         let prepared = fit::prepare(kind, data, split, p.standardize_outcome, Weighting::Uniform, p.schedule.device)?;
         let mut fitted = Vec::with_capacity(2);
         for arm in [false, true] {
-            let of_arm =
-                |rows: &[usize]| rows.iter().copied().filter(|&i| prepared.is_treated(i) == arm).collect::<Vec<_>>();
-            let (train_rows, val_rows) = (of_arm(&split.train), of_arm(&split.validation));
-            if train_rows.len() < 2 {
-                return Err(failed(
-                    kind,
-                    format!(
-                        "needs at least 2 training rows in each arm, the {} arm has {}",
-                        arm_name(arm),
-                        train_rows.len()
-                    ),
-                ));
-            }
+            let (train_rows, val_rows) = arm_rows(kind, &prepared, split, arm)?;
             let net = Regressor::new(p, &prepared, false, rng).map_err(|e| failed(kind, e))?;
             let report = train::train(
                 &net,
@@ -133,7 +121,25 @@ impl Estimator for TLearner {
     }
 }
 
-pub(super) fn arm_name(treated: bool) -> &'static str {
+/// The training and validation rows of one arm, or why the T-learner cannot fit it.
+pub(super) fn arm_rows(
+    kind: &str,
+    prepared: &Prepared,
+    split: &crate::data::Split,
+    arm: bool,
+) -> Result<(Vec<usize>, Vec<usize>), EstimateError> {
+    let of_arm = |rows: &[usize]| rows.iter().copied().filter(|&i| prepared.is_treated(i) == arm).collect::<Vec<_>>();
+    let (train, validation) = (of_arm(&split.train), of_arm(&split.validation));
+    if train.len() < 2 {
+        return Err(failed(
+            kind,
+            format!("needs at least 2 training rows in each arm, the {} arm has {}", arm_name(arm), train.len()),
+        ));
+    }
+    Ok((train, validation))
+}
+
+fn arm_name(treated: bool) -> &'static str {
     if treated { "treated" } else { "control" }
 }
 

@@ -99,6 +99,18 @@ impl Mlp {
 /// has 40,000.
 pub const MAX_LAYER_WEIGHTS: usize = 50_000_000;
 
+/// Refuse a dense layer larger than [`MAX_LAYER_WEIGHTS`] (the widths come from
+/// the experiment file, so this is the user's input).
+pub(super) fn check_layer_size(in_dim: usize, units: usize) -> Result<(), String> {
+    let n = in_dim.saturating_mul(units);
+    if n > MAX_LAYER_WEIGHTS {
+        return Err(format!(
+            "a dense layer of {units} units on {in_dim} inputs has {n} weights, more than the limit of {MAX_LAYER_WEIGHTS}; use narrower layers"
+        ));
+    }
+    Ok(())
+}
+
 fn build_layer(
     path: &nn::Path,
     spec: &LayerSpec,
@@ -109,12 +121,7 @@ fn build_layer(
     let torch = |e: tch::TchError| format!("libtorch could not allocate a layer: {e}");
     Ok(match *spec {
         LayerSpec::Dense { units, activation } => {
-            let n = in_dim.saturating_mul(units);
-            if n > MAX_LAYER_WEIGHTS {
-                return Err(format!(
-                    "a dense layer of {units} units on {in_dim} inputs has {n} weights, more than the limit of {MAX_LAYER_WEIGHTS}; use narrower layers"
-                ));
-            }
+            check_layer_size(in_dim, units)?;
             let weights = draw_weights(in_dim, units, init, rng)?;
             let w = path
                 .f_var_copy(

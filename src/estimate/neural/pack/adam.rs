@@ -53,7 +53,6 @@ impl PackedAdam {
     /// One step for every active member from the gradients autograd left, which
     /// are zeroed afterwards (for every member).
     pub fn step(&mut self, members: &[MemberStep]) {
-        let k = self.steps.len();
         for (s, m) in self.steps.iter_mut().zip(members) {
             if m.active {
                 *s += 1;
@@ -76,7 +75,7 @@ impl PackedAdam {
                 continue;
             }
             match (m, v) {
-                (Moment::Host(m), Moment::Host(v)) => host_step(p, &mut g, m, v, &coefficients, k),
+                (Moment::Host(m), Moment::Host(v)) => host_step(p, &mut g, m, v, &coefficients),
                 (Moment::Device(m), Moment::Device(v)) => device_step(p, &g, m, v, &coefficients),
                 _ => unreachable!("both moments live where the parameter does"),
             }
@@ -85,11 +84,11 @@ impl PackedAdam {
     }
 }
 
-fn host_step(p: &Tensor, g: &mut Tensor, m: &mut [f32], v: &mut [f32], coefficients: &[Option<(f32, f32)>], k: usize) {
+fn host_step(p: &Tensor, g: &mut Tensor, m: &mut [f32], v: &mut [f32], coefficients: &[Coefficient]) {
     let n = p.numel();
     assert!(p.is_contiguous() && p.kind() == Kind::Float, "packed parameters are contiguous f32");
     let gc = if g.is_contiguous() { g.shallow_clone() } else { g.contiguous() };
-    let per = n / k;
+    let per = n / coefficients.len();
     // SAFETY: `p` and `gc` are contiguous f32 CPU tensors of `n` elements that
     // nothing else reads or writes during this call (no graph holds them between
     // steps); the slices cover exactly their storage.

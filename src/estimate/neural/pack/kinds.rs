@@ -9,7 +9,7 @@ use super::{Arch, NetJob, NetResult, Scalars, Shape};
 use crate::data::Observed;
 use crate::estimate::neural::batch::Weighting;
 use crate::estimate::neural::fit;
-use crate::estimate::neural::learners::{arm_name, combine};
+use crate::estimate::neural::learners::{arm_rows, combine};
 use crate::estimate::neural::params::{CfrParams, LearnerParams, Schedule, TarnetParams};
 use crate::estimate::neural::train::failed;
 use crate::estimate::{Estimate, EstimateError};
@@ -127,19 +127,7 @@ pub fn learner(
     let jobs = if per_arm {
         let mut jobs = Vec::with_capacity(2);
         for arm in [false, true] {
-            let of_arm =
-                |rows: &[usize]| rows.iter().copied().filter(|&i| prepared.is_treated(i) == arm).collect::<Vec<_>>();
-            let (train, validation) = (of_arm(&split.train), of_arm(&split.validation));
-            if train.len() < 2 {
-                return Err(failed(
-                    kind,
-                    format!(
-                        "needs at least 2 training rows in each arm, the {} arm has {}",
-                        arm_name(arm),
-                        train.len()
-                    ),
-                ));
-            }
+            let (train, validation) = arm_rows(kind, &prepared, &split, arm)?;
             jobs.push(job(train, validation, rng));
         }
         jobs

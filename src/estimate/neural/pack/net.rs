@@ -15,7 +15,7 @@ use rand::Rng;
 use tch::{Kind, Tensor};
 
 use super::super::layers::{Activation, LayerSpec};
-use super::super::mlp::{Init, MAX_LAYER_WEIGHTS, activate, draw_weights};
+use super::super::mlp::{Init, activate, check_layer_size, draw_weights};
 use crate::rng::RunRng;
 
 /// Elements one pass of ATen's AVX2 elementwise loops handles as its vector body.
@@ -65,12 +65,7 @@ impl PackedMlp {
             let mut layers = Vec::new();
             for spec in &all {
                 if let LayerSpec::Dense { units, .. } = *spec {
-                    let n = dim.saturating_mul(units);
-                    if n > MAX_LAYER_WEIGHTS {
-                        return Err(format!(
-                            "a dense layer of {units} units on {dim} inputs has {n} weights, more than the limit of {MAX_LAYER_WEIGHTS}; use narrower layers"
-                        ));
-                    }
+                    check_layer_size(dim, units)?;
                     layers.push(draw_weights(dim, units, *init, rng)?);
                     dim = units;
                 }

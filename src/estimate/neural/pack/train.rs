@@ -11,6 +11,7 @@ use super::adam::{MemberStep, PackedAdam};
 use super::model::{Arch, Batch, PackedNet, Scalars};
 use super::net::Mode;
 use crate::estimate::EstimateError;
+use crate::estimate::neural::batch::host;
 use crate::estimate::neural::train::{Report, converged, failed};
 use crate::rng::RunRng;
 
@@ -128,12 +129,6 @@ impl Stacked {
             rows: real,
         }
     }
-}
-
-fn host(t: &Tensor) -> Vec<f64> {
-    let t = t.to_device(tch::Device::Cpu).to_kind(Kind::Double).contiguous().view([-1]);
-    // Invariant: a contiguous 1-d double tensor converts to Vec<f64>.
-    Vec::<f64>::try_from(&t).expect("1-d double tensor")
 }
 
 /// Train the members of one pack (equal `pack_key`s); one result per member.
