@@ -27,9 +27,11 @@ pub enum Mode<'a> {
     Eval,
 }
 
+/// A built layer. Its tensors are `[in, out]`, `[out]` and `[dim]` here, and
+/// carry a leading member dimension in packed networks (`pack/net.rs`).
 // `LayerNorm` is the layer's usual name, not a repetition of the enum's.
 #[allow(clippy::enum_variant_names)]
-enum Layer {
+pub(super) enum Layer {
     Dense { w: Tensor, b: Tensor, activation: Activation },
     Dropout { rate: f64 },
     LayerNorm { gamma: Tensor, beta: Tensor, dim: i64 },

@@ -15,7 +15,7 @@ use rand::Rng;
 use tch::{Kind, Tensor};
 
 use super::super::layers::{Activation, LayerSpec};
-use super::super::mlp::{Init, activate, check_layer_size, draw_weights};
+use super::super::mlp::{Init, Layer, activate, check_layer_size, draw_weights};
 use crate::rng::RunRng;
 
 /// Elements one pass of ATen's AVX2 elementwise loops handles as its vector body.
@@ -26,13 +26,6 @@ const VECTOR_BLOCK: usize = 16;
 pub enum Mode<'a> {
     Train { rngs: &'a mut [RunRng], active: &'a [bool] },
     Eval,
-}
-
-#[allow(clippy::enum_variant_names)]
-enum Layer {
-    Dense { w: Tensor, b: Tensor, activation: Activation },
-    Dropout { rate: f64 },
-    LayerNorm { gamma: Tensor, beta: Tensor, dim: i64 },
 }
 
 /// K stacks of layers of one architecture; output width `out_dim`.
