@@ -7,7 +7,7 @@ JOBS ?=
 BIN := target/release/causeway
 # The numeric pins live in src/numerics/mod.rs; causeway applies them itself.
 
-.PHONY: setup pytools build experiments test check-results cluster-test bench reproduce datasets clean-cache
+.PHONY: setup pytools browser build experiments test check-results cluster-test bench reproduce datasets clean-cache
 
 setup: .deps/libtorch/.complete
 
@@ -33,7 +33,7 @@ experiments: build
 # tables fails with its explanation instead of a snapshot diff.
 # `cargo fmt --check` and `cargo clippy -D warnings` come first (rustfmt.toml is
 # the house style); a toolchain without the components says so and goes on.
-test: setup pytools
+test: setup pytools browser
 	@if $(CARGO) fmt --version >/dev/null 2>&1; then $(CARGO) fmt --check; else echo "warning: rustfmt is not installed; the format check is skipped"; fi
 	@if $(CARGO) clippy --version >/dev/null 2>&1; then $(CARGO) clippy --locked --quiet --all-targets -- -D warnings; else echo "warning: clippy is not installed; the lint check is skipped"; fi
 	$(CARGO) run --locked --quiet -- doctor
@@ -42,6 +42,19 @@ test: setup pytools
 # The schema tests validate experiment files with Python's jsonschema.
 pytools:
 	@python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install --quiet 'jsonschema==4.26.0'
+
+# The results site's browser test (tests/site_browser.rs) drives headless Chromium:
+# Debian's `chromium` package, installed here when missing and run as root;
+# otherwise the target says what to install. CAUSEWAY_CHROMIUM names another binary.
+browser:
+	@if [ -z "$$CAUSEWAY_CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "error: the browser tests need Chromium: run 'sudo apt-get install chromium' (Debian/Ubuntu), or set CAUSEWAY_CHROMIUM to a Chromium binary"; \
+	    exit 1; \
+	  fi; \
+	fi
 
 # CI: regenerate results/ from a cold cache and require the committed bytes.
 check-results: build

@@ -87,6 +87,21 @@ enum Command {
         #[arg(long, default_value = ".cache")]
         cache: PathBuf,
     },
+    /// Rebuild the results site's index (results/index.html) from the results
+    /// folders; with experiments, first rewrite their folders (tables and page)
+    /// from the store, like `collect`.
+    Report {
+        /// Experiment files, or folders searched for *.yaml (optional).
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        root: Root,
+        /// The results folder.
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+        /// The store the runs are in.
+        #[arg(long, default_value = ".cache")]
+        cache: PathBuf,
+    },
     /// Write sbatch scripts running the sweep as a Slurm job array, plus a collect job.
     Slurm {
         /// Experiment files, or folders searched for *.yaml.
@@ -166,7 +181,7 @@ enum Command {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         root: Root,
-        /// `text` for people, `json` for scripts.
+        /// `text` for people, `json` for scripts, `dot` for Graphviz (`| dot -Tsvg`).
         #[arg(long, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
     },
@@ -201,6 +216,7 @@ enum ProgressArg {
 enum FormatArg {
     Text,
     Json,
+    Dot,
 }
 
 fn progress_mode(arg: ProgressArg) -> ProgressMode {
@@ -254,6 +270,9 @@ fn command(command: Command) -> Result<Completion, Error> {
         Command::Collect { paths, root, results, cache } => {
             app::collect_command(&CollectArgs { paths, results, cache, root: root.path })
         }
+        Command::Report { paths, root, results, cache } => {
+            app::report_command(&CollectArgs { paths, results, cache, root: root.path })
+        }
         Command::Slurm { paths, root, array, partition, time, cpus, cache, results, output, submit } => {
             app::slurm_command(&SlurmArgs {
                 paths,
@@ -282,6 +301,7 @@ fn command(command: Command) -> Result<Completion, Error> {
             let format = match format {
                 FormatArg::Text => IdentifyFormat::Text,
                 FormatArg::Json => IdentifyFormat::Json,
+                FormatArg::Dot => IdentifyFormat::Dot,
             };
             app::identify_command(&paths, &root.path, format)
         }

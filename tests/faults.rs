@@ -11,7 +11,8 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 
 const SMALL: &str = "tests/experiments/small.yaml";
-const TABLES: [&str; 6] = ["runs.csv", "summary.csv", "report.md", "table.tex", "manifest.yaml", "plot.svg"];
+const TABLES: [&str; 8] =
+    ["runs.csv", "summary.csv", "report.md", "table.tex", "manifest.yaml", "plot.svg", "index.html", "site.json"];
 
 fn exe() -> &'static str {
     env!("CARGO_BIN_EXE_causeway")

@@ -28,7 +28,8 @@ fn read(dir: &Path, file: &str) -> String {
     std::fs::read_to_string(dir.join("small").join(file)).unwrap()
 }
 
-const TABLES: [&str; 6] = ["runs.csv", "summary.csv", "report.md", "table.tex", "manifest.yaml", "plot.svg"];
+const TABLES: [&str; 8] =
+    ["runs.csv", "summary.csv", "report.md", "table.tex", "manifest.yaml", "plot.svg", "index.html", "site.json"];
 
 /// Column `name` of summary.csv at (strength, config): each swept parameter has
 /// its own column, so no label is parsed.

@@ -10,7 +10,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 const EXPERIMENT: &str = "tests/experiments/small.yaml";
-const TABLES: [&str; 6] = ["runs.csv", "summary.csv", "report.md", "table.tex", "manifest.yaml", "plot.svg"];
+const TABLES: [&str; 8] =
+    ["runs.csv", "summary.csv", "report.md", "table.tex", "manifest.yaml", "plot.svg", "index.html", "site.json"];
 /// small.yaml expands into 30 runs with distinct keys.
 const RUNS: usize = 30;
 

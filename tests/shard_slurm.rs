@@ -8,7 +8,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 const EXPERIMENT: &str = "tests/experiments/small.yaml";
-const TABLES: [&str; 6] = ["runs.csv", "summary.csv", "report.md", "table.tex", "manifest.yaml", "plot.svg"];
+const TABLES: [&str; 8] =
+    ["runs.csv", "summary.csv", "report.md", "table.tex", "manifest.yaml", "plot.svg", "index.html", "site.json"];
 
 fn causeway(args: &[&str], dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_causeway"));

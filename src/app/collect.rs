@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use super::load::prepare_all;
-use super::run::write_experiment;
+use super::run::{write_experiment, write_index};
 use super::{Completion, Error};
 use crate::run::{Cache, Outcome, Prepared};
 
@@ -41,12 +41,24 @@ pub fn collect_command(args: &CollectArgs) -> Result<Completion, Error> {
     for (p, outs) in prepared.iter().zip(&outcomes) {
         write_experiment(p, outs, &[], &args.results)?;
     }
+    write_index(&args.results)?;
     let missing = missing_runs(&prepared, &outcomes);
     if !missing.is_empty() {
         eprint!("{}", missing_message(&missing, distinct_keys(&prepared), args));
         return Ok(Completion::Incomplete);
     }
     Ok(summarize(&outcomes, args))
+}
+
+/// `causeway report`: with experiments, `collect` them (tables and pages from
+/// the store); then, or alone, rebuild `results/index.html` from every folder.
+pub fn report_command(args: &CollectArgs) -> Result<Completion, Error> {
+    if !args.paths.is_empty() {
+        return collect_command(args);
+    }
+    write_index(&args.results)?;
+    eprintln!("wrote {}", args.results.join("index.html").display());
+    Ok(Completion::Ok)
 }
 
 fn distinct_keys(prepared: &[Prepared]) -> usize {

@@ -13,7 +13,7 @@ mod show;
 mod slurm;
 mod verify;
 
-pub use collect::{CollectArgs, collect_command};
+pub use collect::{CollectArgs, collect_command, report_command};
 pub use discover::discover;
 pub use doctor::doctor_command;
 pub use error::{

@@ -38,6 +38,7 @@ pub fn run_command(args: &RunArgs) -> Result<Completion, Error> {
     for (e, (p, outs)) in prepared.iter().zip(&executed.outcomes).enumerate() {
         write_experiment(p, outs, timings.of(e), &args.results)?;
     }
+    write_index(&args.results)?;
     Ok(summarize_run(&executed.stats, &failures, args))
 }
 
@@ -138,9 +139,20 @@ fn summarize_run(stats: &RunStats, failures: &FailureLog, args: &RunArgs) -> Com
     status_of(stats)
 }
 
-/// Write the tables of one experiment, unless some of its runs were skipped
-/// (a `--fail-fast` stop): partial tables are never written. The folder is
-/// replaced as a whole; a rerun that computed nothing keeps the old timings.
+/// Rebuild `results/index.html` from every results folder there, printing a
+/// warning for an entry it could not read.
+pub(super) fn write_index(results: &Path) -> Result<(), report::WriteError> {
+    for warning in report::site::write_index(results)? {
+        eprintln!("warning: {warning}");
+    }
+    Ok(())
+}
+
+/// Write the tables and the page of one experiment, unless some of its runs
+/// were skipped (a `--fail-fast` stop): partial tables are never written. The
+/// folder is replaced as a whole; a rerun that computed nothing keeps the old
+/// timings. The page links the folder's files, and `site.json` is its line of
+/// the index.
 pub(super) fn write_experiment(
     p: &Prepared,
     outcomes: &[Option<Outcome>],
@@ -152,16 +164,33 @@ pub(super) fn write_experiment(
     }
     let exp = &p.experiment;
     let summary = report::summarize(&p.runs, outcomes, &exp.metrics);
+    let manifest = report::Manifest::new(exp, &p.runs, &p.data_files, &versions());
     let mut files = vec![
         ("runs.csv", report::runs_csv(exp, &p.runs, outcomes)),
         ("summary.csv", report::summary_csv(exp, &summary)),
         ("report.md", report::report_md(exp, &summary, &p.identification)),
         ("table.tex", report::table_tex(exp, &summary)),
-        ("manifest.yaml", report::manifest_yaml(exp, &p.runs, &p.data_files, &versions())),
+        ("manifest.yaml", manifest.to_yaml()),
     ];
     if let Some(svg) = report::plot_svg(exp, &summary) {
         files.push(("plot.svg", svg));
     }
+    let linked: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
+    // The identification already succeeded when the experiment was prepared;
+    // this is the same computation, kept as values for drawing.
+    let graph = crate::run::identified_graph(exp).ok().flatten().map(|(g, id)| report::site::Picture::new(&g, &id));
+    let page = report::site::experiment_page(&report::site::PageInput {
+        experiment: exp,
+        runs: &p.runs,
+        outcomes,
+        summary: &summary,
+        identification: &p.identification,
+        graph,
+        manifest: &manifest,
+        files: &linked,
+    });
+    files.push(("index.html", page));
+    files.push((report::site::ENTRY_FILE, report::site::Entry::new(exp, &summary).to_json()));
     if !timings.is_empty() {
         files.push(("timings.csv", report::timings_csv(timings)));
     }

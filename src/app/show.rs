@@ -11,6 +11,8 @@ use crate::run::{Run, Shard, shard_runs};
 pub enum IdentifyFormat {
     Text,
     Json,
+    /// Graphviz's DOT language, one `digraph` per experiment with a graph.
+    Dot,
 }
 
 /// Validate every file without running anything. The run counts are those of
@@ -90,10 +92,23 @@ pub fn identify_command(paths: &[PathBuf], root: &Path, format: IdentifyFormat) 
     }
     let mut json = Vec::new();
     for l in &loaded {
+        if format == IdentifyFormat::Dot {
+            match crate::run::identified_graph(&l.experiment) {
+                Ok(Some((g, id))) => emit(&crate::report::site::graph_dot(
+                    &l.experiment.name,
+                    &crate::report::site::Picture::new(&g, &id),
+                )),
+                Ok(None) => emit(&format!("// {}: no causal graph declared\n", l.experiment.name)),
+                Err(source) => {
+                    return Err(Error::Plan { experiment: l.experiment.name.clone(), source: Box::new(source) });
+                }
+            }
+            continue;
+        }
         let data = crate::run::DataSource::read(&l.experiment, root).map(|s| s.describe().map(str::to_string));
         match crate::run::identification(&l.experiment, root).and_then(|found| data.map(|d| (found, d))) {
             Ok(((text, value), data)) => match format {
-                IdentifyFormat::Text => {
+                IdentifyFormat::Text | IdentifyFormat::Dot => {
                     emit(&format!("{}\n{}{}\n", l.experiment.name, data.map(|d| d + "\n").unwrap_or_default(), text))
                 }
                 IdentifyFormat::Json => json.push(

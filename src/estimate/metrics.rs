@@ -57,11 +57,48 @@ pub enum Metric {
     TrueAte,
 }
 
+/// Which values of a metric are better (`Metric::goal`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Goal {
+    /// Smaller is better.
+    Lower,
+    /// Nearer this value is better.
+    Toward(f64),
+}
+
+impl Goal {
+    /// How far `value` is from perfect: sorting by it puts the best first.
+    pub fn distance(self, value: f64) -> f64 {
+        match self {
+            Goal::Lower => value,
+            Goal::Toward(target) => (value - target).abs(),
+        }
+    }
+}
+
 impl Metric {
     /// Whether the metric compares the estimate with the truth (a true effect,
     /// potential outcomes or a benchmark), which a user's data file does not have.
     pub fn needs_truth(&self) -> bool {
         !matches!(self, Metric::Ate | Metric::Att)
+    }
+
+    /// What makes one estimator's value better than another's, for rankings
+    /// (the results site's index): a smaller error or risk, a coverage nearer
+    /// the nominal 95%. `None` for the estimates themselves and the truth, which
+    /// are not better or worse by their size.
+    pub fn goal(&self) -> Option<Goal> {
+        match self {
+            Metric::Ate | Metric::Att | Metric::TrueAte => None,
+            Metric::Coverage => Some(Goal::Toward(0.95)),
+            Metric::AteError
+            | Metric::AteErrorIn
+            | Metric::AteErrorOut
+            | Metric::PeheIn
+            | Metric::PeheOut
+            | Metric::AttError
+            | Metric::PolicyRisk => Some(Goal::Lower),
+        }
     }
 
     /// Every metric, in declaration order.
@@ -221,6 +258,16 @@ mod tests {
         for m in Metric::ALL {
             assert_eq!(m.name().parse::<Metric>().unwrap(), m);
         }
+    }
+
+    #[test]
+    fn errors_rank_by_size_coverage_by_distance_to_95_percent() {
+        assert_eq!(Metric::Ate.goal(), None);
+        let lower = Metric::PeheOut.goal().unwrap();
+        assert!(lower.distance(0.2) < lower.distance(0.3));
+        let coverage = Metric::Coverage.goal().unwrap();
+        assert!(coverage.distance(0.94) < coverage.distance(1.0));
+        assert!(coverage.distance(0.96) < coverage.distance(0.9));
     }
 
     #[test]

@@ -26,4 +26,4 @@ pub use registry::{
 pub fn init_thread() {
     neural::init_thread();
 }
-pub use metrics::{Metric, score};
+pub use metrics::{Goal, Metric, score};

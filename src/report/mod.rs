@@ -1,5 +1,6 @@
 //! Reporting: turn a finished experiment's runs and outcomes into byte-stable
-//! tables (CSV, Markdown, LaTeX) and a manifest, and show progress while runs go
+//! tables (CSV, Markdown, LaTeX), a manifest and the results site (`site/`: a
+//! page per experiment and an index across them), and show progress while runs go
 //! (the reporters: progress, timings and the failures for the closing summary).
 //! Nothing here computes a number that is not in the outcomes or a mean of
 //! them, or the normal interval of a stored estimate and standard error.
@@ -12,6 +13,7 @@ mod paper;
 mod plot;
 mod progress;
 mod record;
+pub mod site;
 mod summary;
 mod tables;
 #[cfg(test)]
@@ -19,9 +21,9 @@ mod tests;
 mod write;
 
 pub use format::fixed;
-pub use manifest::{Versions, manifest_yaml};
+pub use manifest::{Manifest, Versions, manifest_yaml};
 pub use paper::{report_md, table_tex};
-pub use plot::{main_metric, plot_svg};
+pub use plot::{main_metric, metric_plot_svg, plot_svg};
 pub use progress::{Progress, ProgressMode};
 pub use record::{FailureLog, Timings};
 pub use summary::{OwnUncertainty, SummaryRow, summarize};

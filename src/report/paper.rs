@@ -9,16 +9,16 @@ use super::summary::{Stat, SummaryRow, data_vary, shows_spread};
 use crate::estimate::Metric;
 use crate::spec::Experiment;
 
-const DECIMALS: usize = 3;
-const NOT_CONVERGED: &str = "†";
-const SE_HEADER: &str = "se of ate";
+pub(super) const DECIMALS: usize = 3;
+pub(super) const NOT_CONVERGED: &str = "†";
+pub(super) const SE_HEADER: &str = "se of ate";
 /// The true in-sample ATE, mean over the row's runs (`true_ate`).
-const TRUE_HEADER: &str = "true ate";
-const CI_HEADER: &str = "95% CI of ate";
+pub(super) const TRUE_HEADER: &str = "true ate";
+pub(super) const CI_HEADER: &str = "95% CI of ate";
 
 /// "mean ± se" (with `pm` as the sign) where the spread over replications
 /// estimates something, else the mean alone; `none` where no run has the value.
-fn cell(exp: &Experiment, v: &Option<Stat>, pm: &str, none: &str) -> String {
+pub(super) fn cell(exp: &Experiment, v: &Option<Stat>, pm: &str, none: &str) -> String {
     match v {
         Some(stat @ (m, se, _)) if shows_spread(exp, stat) => {
             format!("{}{pm}{}", fixed(*m, DECIMALS), fixed(*se, DECIMALS))
@@ -29,7 +29,7 @@ fn cell(exp: &Experiment, v: &Option<Stat>, pm: &str, none: &str) -> String {
 }
 
 /// (se, interval) cells of the estimate's own uncertainty.
-fn own_cells(s: &SummaryRow, none: &str) -> (String, String) {
+pub(super) fn own_cells(s: &SummaryRow, none: &str) -> (String, String) {
     match s.own {
         Some(o) => (fixed(o.se, DECIMALS), format!("[{}, {}]", fixed(o.low, DECIMALS), fixed(o.high, DECIMALS))),
         None => (none.into(), none.into()),
@@ -40,17 +40,17 @@ fn own_cells(s: &SummaryRow, none: &str) -> (String, String) {
 /// and the table is not about the ATT alone. Estimators report the se and
 /// interval of their ATE only, which beside ATT columns (LaLonde's) would read
 /// as the uncertainty of the numbers next to it; summary.csv keeps them.
-fn with_own(exp: &Experiment, summary: &[SummaryRow]) -> bool {
+pub(super) fn with_own(exp: &Experiment, summary: &[SummaryRow]) -> bool {
     let att_only = exp.metrics.iter().all(|m| matches!(m, Metric::Att | Metric::AttError));
     !att_only && summary.iter().any(|s| s.own.is_some())
 }
 
-fn flagged(s: &SummaryRow) -> bool {
+pub(super) fn flagged(s: &SummaryRow) -> bool {
     s.not_converged.0 > 0
 }
 
 /// "10", or "8 ok, 2 failed", or "10 refused".
-fn run_status(s: &SummaryRow) -> String {
+pub(super) fn run_status(s: &SummaryRow) -> String {
     let ok = s.runs - s.failed - s.refused;
     if ok == s.runs {
         return s.runs.to_string();
@@ -69,7 +69,7 @@ fn run_status(s: &SummaryRow) -> String {
 }
 
 /// What the metric cells are, in words.
-fn values_note(exp: &Experiment, summary: &[SummaryRow]) -> String {
+pub(super) fn values_note(exp: &Experiment, summary: &[SummaryRow]) -> String {
     let single = summary.iter().flat_map(|s| &s.metrics).any(|(_, v)| matches!(v, Some((_, _, 1))));
     match (data_vary(exp), exp.replications > 1) {
         (true, true) if single => "Values are mean ± standard error over replications; a value without ± is a single run's.".into(),
@@ -83,7 +83,7 @@ fn values_note(exp: &Experiment, summary: &[SummaryRow]) -> String {
     }
 }
 
-fn own_note(exp: &Experiment, summary: &[SummaryRow]) -> String {
+pub(super) fn own_note(exp: &Experiment, summary: &[SummaryRow]) -> String {
     let averaged = if exp.replications > 1 { ", each the mean over the row's runs" } else { "" };
     let mut note = format!(
         "`{SE_HEADER}` is the estimator's own standard error of its ATE and `{CI_HEADER}` the normal interval ATE ± 1.96 se{averaged}; \
@@ -96,7 +96,7 @@ fn own_note(exp: &Experiment, summary: &[SummaryRow]) -> String {
 }
 
 /// One line per configuration (and point) with a run that did not converge.
-fn convergence_notes(summary: &[SummaryRow], with_point: bool) -> Vec<String> {
+pub(super) fn convergence_notes(summary: &[SummaryRow], with_point: bool) -> Vec<String> {
     summary
         .iter()
         .filter(|s| flagged(s))

@@ -91,7 +91,12 @@ fn absence(rows: &[&SummaryRow], metric: &str) -> String {
 }
 
 fn figure(exp: &Experiment, summary: &[SummaryRow]) -> Option<Figure> {
-    let chosen = main_metric(exp)?;
+    figure_of(exp, summary, main_metric(exp)?, exp.sweep.first().map(|(k, _)| k.as_str()))
+}
+
+/// The figure of metric `chosen` against swept parameter `x` (a forest plot
+/// when `x` is `None`).
+fn figure_of(exp: &Experiment, summary: &[SummaryRow], chosen: &str, x: Option<&str>) -> Option<Figure> {
     let mut notes = Vec::new();
     let metric = if summary.iter().any(|s| stat(s, chosen).is_some()) {
         chosen
@@ -110,8 +115,8 @@ fn figure(exp: &Experiment, summary: &[SummaryRow]) -> Option<Figure> {
     } else {
         Whiskers::None
     };
-    let (series, omitted) = match exp.sweep.first() {
-        Some((name, _)) => sweep_series(summary, name, metric, whiskers),
+    let (series, omitted) = match x {
+        Some(name) => sweep_series(summary, name, metric, whiskers),
         None => forest_series(summary, metric, whiskers),
     };
     if !omitted.is_empty() {
@@ -128,7 +133,7 @@ fn figure(exp: &Experiment, summary: &[SummaryRow]) -> Option<Figure> {
         }
     }
     let title = format!("{}: {}", exp.name, describe(exp, metric, whiskers));
-    Some(Figure { title, metric: metric.to_string(), sweep: exp.sweep.first().map(|(k, _)| k.clone()), series, notes })
+    Some(Figure { title, metric: metric.to_string(), sweep: x.map(str::to_string), series, notes })
 }
 
 fn describe(exp: &Experiment, metric: &str, whiskers: Whiskers) -> String {
@@ -189,11 +194,22 @@ fn forest_series(summary: &[SummaryRow], metric: &str, whiskers: Whiskers) -> (V
 
 /// The SVG text of the plot, or `None` when no configuration has a value to show.
 pub fn plot_svg(exp: &Experiment, summary: &[SummaryRow]) -> Option<String> {
-    let figure = figure(exp, summary)?;
+    draw_figure(&figure(exp, summary)?)
+}
+
+/// The SVG of metric `metric` against the swept parameter `x`, or a forest plot
+/// of the configurations when `x` is `None` (the results page draws one per
+/// metric and swept parameter). Falls back to the ATE like `plot_svg` when no
+/// run has the metric; `None` when nothing has a value.
+pub fn metric_plot_svg(exp: &Experiment, summary: &[SummaryRow], metric: &str, x: Option<&str>) -> Option<String> {
+    draw_figure(&figure_of(exp, summary, metric, x)?)
+}
+
+fn draw_figure(figure: &Figure) -> Option<String> {
     let mut svg = String::new();
     let drawn = match &figure.sweep {
-        Some(_) => draw::sweep(&mut svg, &figure),
-        None => draw::forest(&mut svg, &figure),
+        Some(_) => draw::sweep(&mut svg, figure),
+        None => draw::forest(&mut svg, figure),
     };
     drawn.ok()?;
     Some(svg + "\n")

@@ -126,6 +126,16 @@ impl CovariateSets {
     }
 }
 
+/// The analyst's graph (or the simulator's) and the identification of the
+/// effect in it under the experiment's `adjust`, for drawing; `None` for real
+/// data without a declared graph.
+pub fn identified_graph(exp: &Experiment) -> Result<Option<(Admg, graph::Identification)>, RunError> {
+    let Some(g) = analyst_graph(exp)? else { return Ok(None) };
+    let (t, y) = treatment_outcome(exp);
+    let report = graph::identify(&g, &t, &y, &exp.adjust)?;
+    Ok(Some((g, report)))
+}
+
 /// `causeway identify`: the text and the JSON of the identification result.
 pub fn identification(exp: &Experiment, _root: &Path) -> Result<(String, serde_json::Value), RunError> {
     let Some(g) = analyst_graph(exp)? else {

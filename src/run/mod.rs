@@ -16,7 +16,7 @@ mod shard;
 mod stats;
 
 pub use cache::{Cache, Lookup};
-pub use covariates::{Covariates, covariates, identification};
+pub use covariates::{Covariates, covariates, identification, identified_graph};
 pub use error::RunError;
 pub use events::{Event, Reporter, RunId};
 pub use execute::{ExecOptions, Executed, execute};

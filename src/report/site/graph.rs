@@ -1,0 +1,363 @@
+//! The causal graph of an experiment, drawn: as inline SVG for its page and as
+//! Graphviz DOT for `causeway identify --format dot`. Nodes sit in columns by
+//! topological layer (a node's layer is the longest directed path reaching it),
+//! ordered within a column by the mean position of their parents, so that the
+//! drawing reads from causes on the left to the outcome on the right. Directed
+//! edges are solid arrows, bidirected edges (latent confounders) dashed arcs
+//! with two heads; the treatment, the outcome and the covariates the
+//! estimators adjust for (or the front-door mediators) are marked in colour
+//! and named in the legend, so colour is never the only cue.
+//! Coordinates are computed in whole pixels, so the bytes are the same everywhere.
+
+use crate::graph::{Admg, Identification, Method};
+
+use super::html::escape;
+
+/// What a node is to the identification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Treatment,
+    Outcome,
+    /// In the adjustment set the estimators use.
+    Adjusted,
+    /// In the front-door set the front-door estimator uses.
+    Mediator,
+    Other,
+}
+
+impl Role {
+    /// (fill, stroke, legend text).
+    fn style(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Role::Treatment => ("#cfe2ff", "#0550ae", "treatment"),
+            Role::Outcome => ("#ffe0c2", "#bc4c00", "outcome"),
+            Role::Adjusted => ("#d2f4d8", "#1a7f37", "adjusted for"),
+            Role::Mediator => ("#eadcff", "#8250df", "front-door mediator"),
+            Role::Other => ("#ffffff", "#57606a", "other variable"),
+        }
+    }
+}
+
+/// The graph with the identification's marks, ready to draw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Picture {
+    pub nodes: Vec<(String, Role)>,
+    pub directed: Vec<(usize, usize)>,
+    pub bidirected: Vec<(usize, usize)>,
+    /// Longest directed path reaching each node.
+    pub layers: Vec<usize>,
+    /// False when the adjusted set fails the backdoor criterion (`adjust: all`
+    /// or a list of the analyst's that is not valid).
+    pub adjustment_valid: bool,
+}
+
+impl Picture {
+    pub fn new(g: &Admg, id: &Identification) -> Picture {
+        let (marked, role, valid) = match &id.method {
+            Method::Adjustment { covariates, valid } => (covariates.clone(), Role::Adjusted, *valid),
+            Method::FrontDoor { mediators } => (mediators.clone(), Role::Mediator, true),
+            Method::IdFormula | Method::NotIdentifiable => (Vec::new(), Role::Other, true),
+        };
+        let nodes = g
+            .names()
+            .iter()
+            .map(|n| {
+                let r = if *n == id.treatment {
+                    Role::Treatment
+                } else if *n == id.outcome {
+                    Role::Outcome
+                } else if marked.contains(n) {
+                    role
+                } else {
+                    Role::Other
+                };
+                (n.clone(), r)
+            })
+            .collect();
+        let mut layers = vec![0usize; g.len()];
+        for &v in g.topological_order() {
+            layers[v] = g.parents(v).iter().map(|&p| layers[p] + 1).max().unwrap_or(0);
+        }
+        Picture {
+            nodes,
+            directed: g.directed_edges().collect(),
+            bidirected: g.bidirected_edges().collect(),
+            layers,
+            adjustment_valid: valid,
+        }
+    }
+
+    /// The marks in words, for the figure's caption and the SVG's title.
+    pub fn describe(&self) -> String {
+        let named = |role: Role| -> Vec<&str> {
+            self.nodes.iter().filter(|(_, r)| *r == role).map(|(n, _)| n.as_str()).collect()
+        };
+        let mut parts = vec![format!(
+            "Causal graph: {} variables, {} directed edges, {} bidirected (latent confounding)",
+            self.nodes.len(),
+            self.directed.len(),
+            self.bidirected.len()
+        )];
+        for (role, what) in [(Role::Treatment, "treatment"), (Role::Outcome, "outcome")] {
+            parts.push(format!("{what} {}", named(role).join(", ")));
+        }
+        let adjusted = named(Role::Adjusted);
+        if !adjusted.is_empty() {
+            let validity = if self.adjustment_valid { "" } else { " (not a valid backdoor set)" };
+            parts.push(format!("adjusted for {}{validity}", adjusted.join(", ")));
+        }
+        let mediators = named(Role::Mediator);
+        if !mediators.is_empty() {
+            parts.push(format!("front-door mediators {}", mediators.join(", ")));
+        }
+        parts.join("; ") + "."
+    }
+}
+
+const FONT: i64 = 14;
+/// Pixels per character of 14 px sans-serif, generous so names never overflow.
+const CHAR: i64 = 9;
+const NODE_H: i64 = 34;
+const ROW_GAP: i64 = 58;
+const COL_GAP: i64 = 80;
+const MARGIN: i64 = 24;
+const LEGEND_H: i64 = 40;
+
+struct Box2 {
+    cx: i64,
+    cy: i64,
+    half_w: i64,
+}
+
+/// Each node's column position: layers in order, within a layer by the mean
+/// row of the parents (barycentre), ties by name.
+fn rows(p: &Picture) -> Vec<Vec<usize>> {
+    let depth = p.layers.iter().max().map_or(0, |d| d + 1);
+    let mut columns: Vec<Vec<usize>> = vec![Vec::new(); depth];
+    let mut row_of = vec![0f64; p.nodes.len()];
+    for layer in 0..depth {
+        let mut members: Vec<(f64, &str, usize)> = (0..p.nodes.len())
+            .filter(|&v| p.layers[v] == layer)
+            .map(|v| {
+                let parents: Vec<f64> = p.directed.iter().filter(|(_, c)| *c == v).map(|(a, _)| row_of[*a]).collect();
+                let centre = if parents.is_empty() { 0.0 } else { parents.iter().sum::<f64>() / parents.len() as f64 };
+                (centre, p.nodes[v].0.as_str(), v)
+            })
+            .collect();
+        members.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+        let n = members.len() as f64;
+        for (i, &(_, _, v)) in members.iter().enumerate() {
+            // Centred rows, so that barycentres of different columns compare.
+            row_of[v] = i as f64 - (n - 1.0) / 2.0;
+        }
+        columns[layer] = members.into_iter().map(|(_, _, v)| v).collect();
+    }
+    columns
+}
+
+/// The point where the ray from the box's centre toward (tx, ty) leaves the box.
+fn clip(b: &Box2, tx: f64, ty: f64) -> (f64, f64) {
+    let (dx, dy) = (tx - b.cx as f64, ty - b.cy as f64);
+    let (hw, hh) = (b.half_w as f64 + 2.0, NODE_H as f64 / 2.0 + 2.0);
+    let scale = match (dx.abs() > 0.0, dy.abs() > 0.0) {
+        (false, false) => return (b.cx as f64, b.cy as f64),
+        (true, false) => hw / dx.abs(),
+        (false, true) => hh / dy.abs(),
+        (true, true) => (hw / dx.abs()).min(hh / dy.abs()),
+    };
+    (b.cx as f64 + dx * scale, b.cy as f64 + dy * scale)
+}
+
+fn num(v: f64) -> String {
+    crate::report::fixed(v, 1)
+}
+
+/// The SVG document of the picture (without XML declaration).
+pub fn svg(p: &Picture) -> String {
+    let columns = rows(p);
+    let widest = p.nodes.iter().map(|(n, _)| n.chars().count() as i64).max().unwrap_or(1);
+    let node_w = (widest * CHAR + 24).max(60);
+    let tallest = columns.iter().map(Vec::len).max().unwrap_or(1) as i64;
+    let width = (2 * MARGIN + columns.len() as i64 * node_w + (columns.len() as i64 - 1).max(0) * COL_GAP).max(520);
+    let graph_h = tallest * ROW_GAP;
+    let height = MARGIN + graph_h + LEGEND_H;
+    let mut boxes: Vec<Box2> = (0..p.nodes.len()).map(|_| Box2 { cx: 0, cy: 0, half_w: 0 }).collect();
+    for (c, members) in columns.iter().enumerate() {
+        let top = MARGIN + (tallest - members.len() as i64) * ROW_GAP / 2;
+        for (i, &v) in members.iter().enumerate() {
+            let half_w = (p.nodes[v].0.chars().count() as i64 * CHAR + 24).max(44) / 2;
+            let cx = MARGIN + node_w / 2 + c as i64 * (node_w + COL_GAP);
+            boxes[v] = Box2 { cx, cy: top + i as i64 * ROW_GAP + ROW_GAP / 2, half_w };
+        }
+    }
+    // Arcs and long edges bulge upward: lower everything so their tops show.
+    let top = curves(p, &boxes).iter().map(Curve::apex_y).fold(f64::INFINITY, f64::min);
+    let shift = if top < 8.0 { (8.0 - top).ceil() as i64 } else { 0 };
+    for b in &mut boxes {
+        b.cy += shift;
+    }
+    let curves = curves(p, &boxes);
+    let height = height + shift;
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" \
+         font-family=\"sans-serif\" font-size=\"{FONT}\">\n\
+         <defs><marker id=\"head\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" \
+         orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#24292f\"/></marker></defs>\n\
+         <rect width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>\n"
+    );
+    for c in &curves {
+        let path = format!(
+            "M{} {} Q{} {} {} {}",
+            num(c.from.0),
+            num(c.from.1),
+            num(c.via.0),
+            num(c.via.1),
+            num(c.to.0),
+            num(c.to.1)
+        );
+        let (a, b) = (escape(&p.nodes[c.a].0), escape(&p.nodes[c.b].0));
+        out += &if c.bidirected {
+            format!(
+                "<path d=\"{path}\" fill=\"none\" stroke=\"#8c959f\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\" \
+                 marker-start=\"url(#head)\" marker-end=\"url(#head)\"><title>{a} ↔ {b} (latent confounder)</title></path>\n"
+            )
+        } else {
+            format!(
+                "<path d=\"{path}\" fill=\"none\" stroke=\"#24292f\" stroke-width=\"1.5\" marker-end=\"url(#head)\"><title>{a} → {b}</title></path>\n"
+            )
+        };
+    }
+    for (v, (name, role)) in p.nodes.iter().enumerate() {
+        let b = &boxes[v];
+        let (fill, stroke, _) = role.style();
+        let dash = if *role == Role::Adjusted && !p.adjustment_valid { " stroke-dasharray=\"4 3\"" } else { "" };
+        let stroke_w = if *role == Role::Other { "1.2" } else { "2.5" };
+        out += &format!(
+            "<g><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{NODE_H}\" rx=\"8\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{stroke_w}\"{dash}/>\
+             <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" dominant-baseline=\"central\">{}</text></g>\n",
+            b.cx - b.half_w,
+            b.cy - NODE_H / 2,
+            2 * b.half_w,
+            b.cx,
+            b.cy,
+            escape(name)
+        );
+    }
+    out += &legend(p, shift + MARGIN + graph_h + 8);
+    out + "</svg>\n"
+}
+
+/// An edge drawn as a quadratic curve from one box's border to the other's.
+struct Curve {
+    a: usize,
+    b: usize,
+    from: (f64, f64),
+    via: (f64, f64),
+    to: (f64, f64),
+    bidirected: bool,
+}
+
+impl Curve {
+    /// The height of the curve's middle, its top for the symmetric bends drawn here.
+    fn apex_y(&self) -> f64 {
+        0.25 * self.from.1 + 0.5 * self.via.1 + 0.25 * self.to.1
+    }
+}
+
+/// Directed edges between neighbouring columns are straight; a longer one
+/// bends upward, away from the nodes of the columns it passes. A bidirected
+/// edge bulges to the left of a → b (upward when b is to the right).
+fn curves(p: &Picture, boxes: &[Box2]) -> Vec<Curve> {
+    let mut out = Vec::new();
+    for &(a, b) in &p.directed {
+        let (ba, bb) = (&boxes[a], &boxes[b]);
+        let span = p.layers[b] - p.layers[a];
+        let bend = if span > 1 { -(ROW_GAP as f64) * 0.45 * (span - 1) as f64 } else { 0.0 };
+        let via = ((ba.cx + bb.cx) as f64 / 2.0, (ba.cy + bb.cy) as f64 / 2.0 + bend);
+        out.push(Curve { a, b, from: clip(ba, via.0, via.1), via, to: clip(bb, via.0, via.1), bidirected: false });
+    }
+    for &(a, b) in &p.bidirected {
+        let (ba, bb) = (&boxes[a], &boxes[b]);
+        let (dx, dy) = ((bb.cx - ba.cx) as f64, (bb.cy - ba.cy) as f64);
+        let length = (dx * dx + dy * dy).sqrt().max(1.0);
+        let bulge = (length / 4.0).clamp(40.0, 90.0);
+        let via =
+            ((ba.cx + bb.cx) as f64 / 2.0 + dy / length * bulge, (ba.cy + bb.cy) as f64 / 2.0 - dx / length * bulge);
+        out.push(Curve { a, b, from: clip(ba, via.0, via.1), via, to: clip(bb, via.0, via.1), bidirected: true });
+    }
+    out
+}
+
+/// One swatch and word per role present, and the two edge kinds.
+fn legend(p: &Picture, y: i64) -> String {
+    let mut out = String::new();
+    let mut x = MARGIN;
+    for role in [Role::Treatment, Role::Outcome, Role::Adjusted, Role::Mediator] {
+        if !p.nodes.iter().any(|(_, r)| *r == role) {
+            continue;
+        }
+        let (fill, stroke, mut word) = role.style();
+        if role == Role::Adjusted && !p.adjustment_valid {
+            word = "adjusted for (invalid set)";
+        }
+        out += &format!(
+            "<rect x=\"{x}\" y=\"{y}\" width=\"14\" height=\"14\" rx=\"3\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"2\"/>\
+             <text x=\"{}\" y=\"{}\" font-size=\"12\">{word}</text>\n",
+            x + 20,
+            y + 11
+        );
+        x += 20 + word.len() as i64 * 7 + 18;
+    }
+    if !p.bidirected.is_empty() {
+        out += &format!(
+            "<path d=\"M{x} {} H{}\" stroke=\"#8c959f\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\
+             <text x=\"{}\" y=\"{}\" font-size=\"12\">latent confounder</text>\n",
+            y + 7,
+            x + 26,
+            x + 32,
+            y + 11
+        );
+    }
+    out
+}
+
+fn dot_id(name: &str) -> String {
+    format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The picture in Graphviz's DOT language, left to right like the SVG, with
+/// the same colours and a label on each marked node.
+pub fn dot(name: &str, p: &Picture) -> String {
+    let mut out = format!(
+        "digraph {} {{\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\", fontname=\"sans-serif\"];\n",
+        dot_id(name)
+    );
+    for (node, role) in &p.nodes {
+        let (fill, stroke, word) = role.style();
+        match role {
+            Role::Other => out += &format!("  {};\n", dot_id(node)),
+            _ => {
+                let style = if *role == Role::Adjusted && !p.adjustment_valid {
+                    "rounded,filled,dashed"
+                } else {
+                    "rounded,filled"
+                };
+                out += &format!(
+                    "  {} [fillcolor=\"{fill}\", color=\"{stroke}\", penwidth=2, style=\"{style}\", xlabel=\"{word}\"];\n",
+                    dot_id(node)
+                );
+            }
+        }
+    }
+    for &(a, b) in &p.directed {
+        out += &format!("  {} -> {};\n", dot_id(&p.nodes[a].0), dot_id(&p.nodes[b].0));
+    }
+    for &(a, b) in &p.bidirected {
+        out += &format!(
+            "  {} -> {} [dir=both, style=dashed, color=\"#8c959f\", constraint=false];\n",
+            dot_id(&p.nodes[a].0),
+            dot_id(&p.nodes[b].0)
+        );
+    }
+    out + "}\n"
+}
