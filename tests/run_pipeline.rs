@@ -76,6 +76,8 @@ fn tables_do_not_depend_on_the_number_of_workers_and_reruns_hit_the_cache() {
     for t in TABLES {
         assert_eq!(read(&one, t), read(&two, t), "{t} differs between 1 and 2 workers");
     }
+    let index = |dir: &Path| std::fs::read(dir.join("index.html")).unwrap();
+    assert_eq!(index(&one), index(&two), "the site's index differs between 1 and 2 workers");
     // A rerun on the same cache computes nothing: its stored records do not change,
     // and no timing is recorded for a run that was not computed.
     let cache = dir.path().join("c1");

@@ -265,6 +265,9 @@ fn every_page_loads_links_resolve_tables_sort_and_figures_render() {
         check_sorting(&tab, "ate_error");
     }
     open(&tab, &results.join("medical-smoking-frontdoor/index.html"));
+    // The page prints (the print style sheet applies to this PDF).
+    let pdf = tab.print_to_pdf(None).unwrap();
+    assert!(pdf.starts_with(b"%PDF") && pdf.len() > 10_000, "{} bytes", pdf.len());
     screenshot(&tab, "experiment");
     let errors = errors.lock().unwrap().clone();
     assert!(errors.is_empty(), "console errors: {errors:#?}");

@@ -27,7 +27,7 @@ const STYLE: &str = r#"
 :root { --ink: #1b1f24; --muted: #57606a; --rule: #d0d7de; --band: #f6f8fa; --link: #0550ae; }
 * { box-sizing: border-box; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-  color: var(--ink); margin: 0 auto; padding: 1rem 1.5rem 3rem; max-width: 76rem; line-height: 1.45; }
+  color: var(--ink); margin: 0 auto; padding: 1rem 1.5rem 3rem; max-width: 80rem; line-height: 1.45; }
 a { color: var(--link); }
 h1 { font-size: 1.6rem; margin: 0.6rem 0 0.3rem; }
 h2 { font-size: 1.25rem; margin: 2rem 0 0.6rem; border-bottom: 1px solid var(--rule); padding-bottom: 0.2rem; }
@@ -55,6 +55,7 @@ figure svg { max-width: 100%; height: auto; display: block; }
 td.rank1 { background: #1a7f37; color: #fff; } td.rank2 { background: #7cc58b; }
 td.rank3 { background: #d8ecc4; } td.rank4 { background: #f6e3b4; } td.rank5 { background: #f4b183; }
 td.empty { color: var(--muted); text-align: center; }
+td.reason { white-space: normal; min-width: 22rem; }
 tr.family th { background: #e7ecf2; text-align: left; font-size: 0.95rem; }
 th.sticky { position: sticky; left: 0; z-index: 1; }
 td sup { color: inherit; font-size: 0.7em; margin-left: 0.15em; }

@@ -114,9 +114,17 @@ fn families(entries: &[Entry]) -> Vec<(String, Vec<&Entry>)> {
         .collect()
 }
 
-/// Competition ranks (1 = best; ties share a rank) of `values` under `goal`.
+/// Competition ranks (1 = best; ties share a rank) of `values` under `goal`,
+/// compared as the index shows them (to 3 decimals), so that two cells that
+/// read the same share a rank. A NaN (a diverged method's mean) ranks last.
 pub fn ranks(values: &[f64], goal: Goal) -> Vec<usize> {
-    values.iter().map(|v| 1 + values.iter().filter(|w| goal.distance(**w) < goal.distance(*v)).count()).collect()
+    let distance = |v: f64| {
+        let shown: f64 = fixed(v, 3).parse().unwrap_or(v);
+        let d = goal.distance(shown);
+        if d.is_nan() { f64::INFINITY } else { d }
+    };
+    let d: Vec<f64> = values.iter().map(|v| distance(*v)).collect();
+    d.iter().map(|x| 1 + d.iter().filter(|y| *y < x).count()).collect()
 }
 
 /// The colour class of rank `r` of `n`: the best always `rank1`, the rest in
@@ -175,11 +183,12 @@ fn metric_table(metric: Metric, entries: &[Entry]) -> String {
         Some(Goal::Toward(t)) => format!("nearer {t} is better"),
         None => "an estimate, not ranked".to_string(),
     };
+    let ranked = if metric.goal().is_some() { "; the superscript is its rank within the experiment (row)" } else { "" };
     let mut out = format!(
         "<section data-metric=\"{name}\" id=\"metric-{name}\" aria-labelledby=\"h-{name}\">\n\
          <h2 id=\"h-{name}\"><code>{name}</code> by experiment ({how})</h2>\n<div class=\"scroll\">\n\
          <table>\n<caption class=\"muted\">Each cell is the configuration's mean over replications, averaged over the \
-         experiment's sweep points; the superscript is its rank within the experiment (row).</caption>\n<thead><tr>\
+         experiment's sweep points{ranked}.</caption>\n<thead><tr>\
          <th scope=\"col\" class=\"text sticky\">experiment</th>"
     );
     for c in &configs {

@@ -273,7 +273,7 @@ fn problems_section(runs: &[Run], outcomes: &[Option<Outcome>]) -> String {
     for g in groups {
         let points = if g.points.iter().all(String::is_empty) { "–".to_string() } else { g.points.join("; ") };
         out += &format!(
-            "<tr><td class=\"text\">{}</td><th scope=\"row\" class=\"text\">{}</th><td class=\"text\">{}</td><td>{}</td><td class=\"text\">{}</td></tr>\n",
+            "<tr><td class=\"text\">{}</td><th scope=\"row\" class=\"text\">{}</th><td class=\"text\">{}</td><td>{}</td><td class=\"text reason\">{}</td></tr>\n",
             g.status,
             escape(&g.config),
             escape(&points),
