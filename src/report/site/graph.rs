@@ -133,7 +133,7 @@ struct Box2 {
 /// row of the parents (barycentre), ties by name.
 fn rows(p: &Picture) -> Vec<Vec<usize>> {
     let depth = p.layers.iter().max().map_or(0, |d| d + 1);
-    let mut columns: Vec<Vec<usize>> = vec![Vec::new(); depth];
+    let mut columns: Vec<Vec<usize>> = Vec::with_capacity(depth);
     let mut row_of = vec![0f64; p.nodes.len()];
     for layer in 0..depth {
         let mut members: Vec<(f64, &str, usize)> = (0..p.nodes.len())
@@ -150,7 +150,7 @@ fn rows(p: &Picture) -> Vec<Vec<usize>> {
             // Centred rows, so that barycentres of different columns compare.
             row_of[v] = i as f64 - (n - 1.0) / 2.0;
         }
-        columns[layer] = members.into_iter().map(|(_, _, v)| v).collect();
+        columns.push(members.into_iter().map(|(_, _, v)| v).collect());
     }
     columns
 }
@@ -178,9 +178,8 @@ pub fn svg(p: &Picture) -> String {
     let widest = p.nodes.iter().map(|(n, _)| n.chars().count() as i64).max().unwrap_or(1);
     let node_w = (widest * CHAR + 24).max(60);
     let tallest = columns.iter().map(Vec::len).max().unwrap_or(1) as i64;
-    let width = (2 * MARGIN + columns.len() as i64 * node_w + (columns.len() as i64 - 1).max(0) * COL_GAP).max(520);
+    let layout_w = 2 * MARGIN + columns.len() as i64 * node_w + (columns.len() as i64 - 1).max(0) * COL_GAP;
     let graph_h = tallest * ROW_GAP;
-    let height = MARGIN + graph_h + LEGEND_H;
     let mut boxes: Vec<Box2> = (0..p.nodes.len()).map(|_| Box2 { cx: 0, cy: 0, half_w: 0 }).collect();
     for (c, members) in columns.iter().enumerate() {
         let top = MARGIN + (tallest - members.len() as i64) * ROW_GAP / 2;
@@ -190,14 +189,19 @@ pub fn svg(p: &Picture) -> String {
             boxes[v] = Box2 { cx, cy: top + i as i64 * ROW_GAP + ROW_GAP / 2, half_w };
         }
     }
-    // Arcs and long edges bulge upward: lower everything so their tops show.
+    // Arcs and long edges bulge past the nodes: lower everything so their tops
+    // show, and make room below and to the right for the rest.
     let top = curves(p, &boxes).iter().map(Curve::apex_y).fold(f64::INFINITY, f64::min);
     let shift = if top < 8.0 { (8.0 - top).ceil() as i64 } else { 0 };
     for b in &mut boxes {
         b.cy += shift;
     }
     let curves = curves(p, &boxes);
-    let height = height + shift;
+    let lowest = curves.iter().map(|c| c.apex_y().ceil() as i64).max().unwrap_or(0);
+    let legend_y = (shift + MARGIN + graph_h).max(lowest + 12) + 8;
+    let height = legend_y + LEGEND_H - 8;
+    let rightmost = curves.iter().map(|c| c.apex_x().ceil() as i64).max().unwrap_or(0);
+    let width = layout_w.max(rightmost + MARGIN).max(legend_width(p) + 2 * MARGIN);
     let mut out = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" \
          font-family=\"sans-serif\" font-size=\"{FONT}\">\n\
@@ -243,7 +247,7 @@ pub fn svg(p: &Picture) -> String {
             escape(name)
         );
     }
-    out += &legend(p, shift + MARGIN + graph_h + 8);
+    out += &legend(p, legend_y);
     out + "</svg>\n"
 }
 
@@ -262,44 +266,82 @@ impl Curve {
     fn apex_y(&self) -> f64 {
         0.25 * self.from.1 + 0.5 * self.via.1 + 0.25 * self.to.1
     }
+
+    fn apex_x(&self) -> f64 {
+        0.25 * self.from.0 + 0.5 * self.via.0 + 0.25 * self.to.0
+    }
 }
 
 /// Directed edges between neighbouring columns are straight; a longer one
-/// bends upward, away from the nodes of the columns it passes. A bidirected
-/// edge bulges to the left of a → b (upward when b is to the right).
+/// passes over the nodes of the columns between (or under them, when its ends
+/// sit in the lower half), so that it crosses no box. A bidirected edge
+/// bulges to the left of a → b (upward when b is to the right); between two
+/// nodes of one column, far enough to the right to clear their boxes.
 fn curves(p: &Picture, boxes: &[Box2]) -> Vec<Curve> {
     let mut out = Vec::new();
     for &(a, b) in &p.directed {
         let (ba, bb) = (&boxes[a], &boxes[b]);
-        let span = p.layers[b] - p.layers[a];
-        let bend = if span > 1 { -(ROW_GAP as f64) * 0.45 * (span - 1) as f64 } else { 0.0 };
-        let via = ((ba.cx + bb.cx) as f64 / 2.0, (ba.cy + bb.cy) as f64 / 2.0 + bend);
+        let ends = (ba.cy + bb.cy) as f64 / 2.0;
+        let between: Vec<&Box2> = (0..boxes.len())
+            .filter(|&v| p.layers[v] > p.layers[a] && p.layers[v] < p.layers[b])
+            .map(|v| &boxes[v])
+            .collect();
+        let apex = if between.is_empty() {
+            ends
+        } else {
+            let top = between.iter().map(|b| b.cy - NODE_H / 2).min().unwrap_or(0) as f64;
+            let bottom = between.iter().map(|b| b.cy + NODE_H / 2).max().unwrap_or(0) as f64;
+            if ends <= (top + bottom) / 2.0 { ends.min(top - 14.0) } else { ends.max(bottom + 14.0) }
+        };
+        // A quadratic curve's middle lies halfway between the ends' mean and the control point.
+        let via = ((ba.cx + bb.cx) as f64 / 2.0, 2.0 * apex - ends);
         out.push(Curve { a, b, from: clip(ba, via.0, via.1), via, to: clip(bb, via.0, via.1), bidirected: false });
     }
     for &(a, b) in &p.bidirected {
         let (ba, bb) = (&boxes[a], &boxes[b]);
         let (dx, dy) = ((bb.cx - ba.cx) as f64, (bb.cy - ba.cy) as f64);
         let length = (dx * dx + dy * dy).sqrt().max(1.0);
-        let bulge = (length / 4.0).clamp(40.0, 90.0);
-        let via =
-            ((ba.cx + bb.cx) as f64 / 2.0 + dy / length * bulge, (ba.cy + bb.cy) as f64 / 2.0 - dx / length * bulge);
+        let bulge = if dx.abs() < 1.0 {
+            // One column: the control point must lie well beyond the boxes' right edges.
+            2.0 * (ba.half_w.max(bb.half_w) as f64 + 24.0)
+        } else {
+            (length / 4.0).clamp(40.0, 90.0)
+        };
+        let (px, py) = if dx.abs() < 1.0 { (1.0, 0.0) } else { (dy / length, -dx / length) };
+        let via = ((ba.cx + bb.cx) as f64 / 2.0 + px * bulge, (ba.cy + bb.cy) as f64 / 2.0 + py * bulge);
         out.push(Curve { a, b, from: clip(ba, via.0, via.1), via, to: clip(bb, via.0, via.1), bidirected: true });
     }
     out
+}
+
+/// The words of the legend, with their swatches: (role, word).
+fn legend_items(p: &Picture) -> Vec<(Role, &'static str)> {
+    let mut items = Vec::new();
+    for role in [Role::Treatment, Role::Outcome, Role::Adjusted, Role::Mediator] {
+        if p.nodes.iter().any(|(_, r)| *r == role) {
+            let word = if role == Role::Adjusted && !p.adjustment_valid {
+                "adjusted for (invalid set)"
+            } else {
+                role.style().2
+            };
+            items.push((role, word));
+        }
+    }
+    items
+}
+
+/// The legend's width at about 7 px a character of 12 px text.
+fn legend_width(p: &Picture) -> i64 {
+    let words: i64 = legend_items(p).iter().map(|(_, w)| 20 + w.len() as i64 * 7 + 18).sum();
+    words + if p.bidirected.is_empty() { 0 } else { 32 + 17 * 7 }
 }
 
 /// One swatch and word per role present, and the two edge kinds.
 fn legend(p: &Picture, y: i64) -> String {
     let mut out = String::new();
     let mut x = MARGIN;
-    for role in [Role::Treatment, Role::Outcome, Role::Adjusted, Role::Mediator] {
-        if !p.nodes.iter().any(|(_, r)| *r == role) {
-            continue;
-        }
-        let (fill, stroke, mut word) = role.style();
-        if role == Role::Adjusted && !p.adjustment_valid {
-            word = "adjusted for (invalid set)";
-        }
+    for (role, word) in legend_items(p) {
+        let (fill, stroke, _) = role.style();
         out += &format!(
             "<rect x=\"{x}\" y=\"{y}\" width=\"14\" height=\"14\" rx=\"3\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"2\"/>\
              <text x=\"{}\" y=\"{}\" font-size=\"12\">{word}</text>\n",
