@@ -1,6 +1,6 @@
-//! The causal graph of an experiment, drawn: as inline SVG for its page and as
-//! Graphviz DOT for `causeway identify --format dot`. Nodes sit in columns by
-//! topological layer (a node's layer is the longest directed path reaching it),
+//! The causal graph of an experiment, drawn as inline SVG for its page (and,
+//! in `dot.rs`, as Graphviz DOT for `causeway identify --format dot`). Nodes
+//! sit in columns by topological layer (a node's layer is the longest directed path reaching it),
 //! ordered within a column by the mean position of their parents, so that the
 //! drawing reads from causes on the left to the outcome on the right. Directed
 //! edges are solid arrows, bidirected edges (latent confounders) dashed arcs
@@ -27,7 +27,7 @@ pub enum Role {
 
 impl Role {
     /// (fill, stroke, legend text).
-    fn style(self) -> (&'static str, &'static str, &'static str) {
+    pub(super) fn style(self) -> (&'static str, &'static str, &'static str) {
         match self {
             Role::Treatment => ("#cfe2ff", "#0550ae", "treatment"),
             Role::Outcome => ("#ffe0c2", "#bc4c00", "outcome"),
@@ -361,45 +361,4 @@ fn legend(p: &Picture, y: i64) -> String {
         );
     }
     out
-}
-
-fn dot_id(name: &str) -> String {
-    format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-/// The picture in Graphviz's DOT language, left to right like the SVG, with
-/// the same colours and a label on each marked node.
-pub fn dot(name: &str, p: &Picture) -> String {
-    let mut out = format!(
-        "digraph {} {{\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\", fontname=\"sans-serif\"];\n",
-        dot_id(name)
-    );
-    for (node, role) in &p.nodes {
-        let (fill, stroke, word) = role.style();
-        match role {
-            Role::Other => out += &format!("  {};\n", dot_id(node)),
-            _ => {
-                let style = if *role == Role::Adjusted && !p.adjustment_valid {
-                    "rounded,filled,dashed"
-                } else {
-                    "rounded,filled"
-                };
-                out += &format!(
-                    "  {} [fillcolor=\"{fill}\", color=\"{stroke}\", penwidth=2, style=\"{style}\", xlabel=\"{word}\"];\n",
-                    dot_id(node)
-                );
-            }
-        }
-    }
-    for &(a, b) in &p.directed {
-        out += &format!("  {} -> {};\n", dot_id(&p.nodes[a].0), dot_id(&p.nodes[b].0));
-    }
-    for &(a, b) in &p.bidirected {
-        out += &format!(
-            "  {} -> {} [dir=both, style=dashed, color=\"#8c959f\", constraint=false];\n",
-            dot_id(&p.nodes[a].0),
-            dot_id(&p.nodes[b].0)
-        );
-    }
-    out + "}\n"
 }

@@ -6,6 +6,7 @@
 //! (no timestamps, no absolute paths), so the pages are committed and diffed
 //! with the tables.
 
+mod dot;
 mod graph;
 mod html;
 mod index;
@@ -15,7 +16,8 @@ mod tests;
 
 use std::path::Path;
 
-pub use graph::{Picture, Role, dot as graph_dot, svg as graph_svg};
+pub use dot::dot as graph_dot;
+pub use graph::{Picture, Role, svg as graph_svg};
 pub use index::{Entry, MetricValues, index_page, ranks};
 pub use page::{PageInput, experiment_page};
 
