@@ -1,13 +1,14 @@
 //! The causal graph of an experiment, drawn as inline SVG for its page (and,
 //! in `dot.rs`, as Graphviz DOT for `causeway identify --format dot`). Nodes
-//! sit in columns by topological layer (a node's layer is the longest directed path reaching it),
-//! ordered within a column by the mean position of their parents, so that the
-//! drawing reads from causes on the left to the outcome on the right. Directed
-//! edges are solid arrows, bidirected edges (latent confounders) dashed arcs
-//! with two heads; the treatment, the outcome and the covariates the
-//! estimators adjust for (or the front-door mediators) are marked in colour
-//! and named in the legend, so colour is never the only cue.
-//! Coordinates are computed in whole pixels, so the bytes are the same everywhere.
+//! sit in columns by topological layer (a node's layer is the longest directed
+//! path reaching it), ordered within a column by the mean position of their
+//! parents, so that the drawing reads from causes on the left to the outcome on
+//! the right. Directed edges are solid arrows, bidirected edges (latent
+//! confounders) dashed arcs with two heads; the treatment, the outcome and the
+//! covariates the estimators adjust for (or the front-door mediators) are
+//! marked in colour and named in the legend, so colour is never the only cue.
+//! Boxes sit on whole pixels and curves are written to one decimal through
+//! `fixed`, so the bytes are the same everywhere.
 
 use crate::graph::{Admg, Identification, Method};
 
