@@ -126,6 +126,9 @@ fn decode(raw: &[u8]) -> Result<Array, String> {
     let descr = header.type_descriptor.to_string();
     let descr = descr.trim_matches(|c| c == '\'' || c == '"');
     let item: usize = descr.get(2..).and_then(|s| s.parse().ok()).ok_or_else(|| unsupported(descr))?;
+    if !matches!(descr.as_bytes().get(1), Some(b'f' | b'i' | b'u' | b'b')) {
+        return Err(unsupported(descr));
+    }
     let count = header.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
     let needed = count.and_then(|n| n.checked_mul(item));
     if needed != Some(rest.len()) {

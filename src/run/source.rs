@@ -20,6 +20,16 @@ pub struct DataFile {
 }
 
 impl DataFile {
+    /// The file as reports show it: as written under the user's data folder
+    /// (its absolute path is this machine's, not the experiment's), else its path.
+    fn shown(&self) -> String {
+        if self.written.starts_with(crate::spec::DATA_DIR_PREFIX) {
+            self.written.clone()
+        } else {
+            self.path.display().to_string()
+        }
+    }
+
     fn read(written: String, path: PathBuf) -> Result<DataFile, RunError> {
         let bytes = std::fs::read(&path).map_err(|source| RunError::ReadData { path: path.clone(), source })?;
         let sha256 = crate::hash::sha256_hex(&bytes);
@@ -104,10 +114,10 @@ fn describe_file(files: &[DataFile], layout: &data::FileLayout, data: &CausalDat
         "every column but the treatment and the outcome; list them in dataset.file.covariates to choose"
     };
     let which = match files {
-        [one] => format!("data file {}: {} rows", one.path.display(), data.n_rows()),
+        [one] => format!("data file {}: {} rows", one.shown(), data.n_rows()),
         [first, ..] => format!(
             "data files {} and {} more, one per replication: {} rows in the first",
-            first.path.display(),
+            first.shown(),
             files.len() - 1,
             data.n_rows()
         ),
@@ -153,8 +163,8 @@ fn read_npz(exp: &Experiment, npz: &NpzDecl) -> Result<DataSource, RunError> {
     let (first, n_test) = decoded.load(0)?;
     let description = format!(
         "numpy archive {}{}: {} rows{} and {} covariates (x1..x{}) per replication, {} replications in the archive; ground truth: {}",
-        train.path.display(),
-        test.as_ref().map_or(String::new(), |t| format!(" with test archive {}", t.path.display())),
+        train.shown(),
+        test.as_ref().map_or(String::new(), |t| format!(" with test archive {}", t.shown())),
         first.n_rows() - n_test,
         if n_test > 0 { format!(" (+ {n_test} test rows)") } else { String::new() },
         first.n_covariates(),
