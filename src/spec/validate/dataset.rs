@@ -51,7 +51,7 @@ fn check_file(loaded: &Loaded, f: &RawFile) -> Result<Dataset> {
         Some(t) => check_truth(loaded, t)?,
     };
     let layout = FileLayout { treatment: f.treatment.clone(), outcome: f.outcome.clone(), covariates, names, truth };
-    check_roles(loaded, &layout)?;
+    check_roles(loaded, &layout, f.covariates.as_deref().unwrap_or_default())?;
     Ok(Dataset::File { path, layout })
 }
 
@@ -72,7 +72,7 @@ fn check_truth(loaded: &Loaded, t: &RawTruth) -> Result<TruthColumns> {
 /// Every role names a column of a header-less file (with a suggestion), and
 /// no column plays two roles: a truth column is never a covariate, nor the
 /// treatment or the outcome.
-fn check_roles(loaded: &Loaded, layout: &FileLayout) -> Result<()> {
+fn check_roles(loaded: &Loaded, layout: &FileLayout, written: &[String]) -> Result<()> {
     let mut roles: Vec<(String, &str)> = vec![
         ("dataset.file.treatment".into(), layout.treatment.as_str()),
         ("dataset.file.outcome".into(), layout.outcome.as_str()),
@@ -101,7 +101,10 @@ fn check_roles(loaded: &Loaded, layout: &FileLayout) -> Result<()> {
     for covariate in layout.covariates.iter().flatten() {
         if let Some((at, _)) = roles.iter().find(|(_, c)| c == covariate) {
             let what = if at.contains(".truth.") { "a truth column" } else { "the treatment or the outcome" };
-            return Err(invalid(loaded, "dataset.file.covariates", format!("`{covariate}` is {what}; it cannot be a covariate"))
+            // At its entry where written as such, else at the list (it came from a range).
+            let entry = written.iter().position(|w| w == covariate);
+            let here = entry.map_or("dataset.file.covariates".to_string(), |i| format!("dataset.file.covariates[{i}]"));
+            return Err(invalid(loaded, &here, format!("`{covariate}` is {what}; it cannot be a covariate"))
                 .with_help("truth columns are never covariates: an estimator that saw them would see the answer"));
         }
     }
