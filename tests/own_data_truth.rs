@@ -101,7 +101,10 @@ fn a_header_less_file_names_its_columns_and_a_counterfactual_is_truth() {
     assert!(check.status.success(), "{}", text(&check.stderr));
     let out = text(&check.stdout);
     assert!(out.contains("and 1 more, one per replication: 30 rows in the first"), "{out}");
-    assert!(out.contains("covariates (as listed in dataset.file.covariates): x1, x2; ground truth: y_cf `y_cf`"), "{out}");
+    assert!(
+        out.contains("covariates (as listed in dataset.file.covariates): x1, x2; ground truth: y_cf `y_cf`"),
+        "{out}"
+    );
     let done = run(&spec, dir.path());
     assert!(done.status.success(), "{}", text(&done.stderr));
     let report = std::fs::read_to_string(dir.path().join("results/cevae-like/report.md")).unwrap();
@@ -120,7 +123,8 @@ fn check_error(yaml: &str, csv: &str) -> String {
     text(&out.stderr).replace(&format!("{}/", dir.path().display()), "")
 }
 
-const HEAD: &str = "name: e\nseed: 1\nestimators: [ols]\ndataset:\n  file:\n    path: d.csv\n    treatment: t\n    outcome: y\n";
+const HEAD: &str =
+    "name: e\nseed: 1\nestimators: [ols]\ndataset:\n  file:\n    path: d.csv\n    treatment: t\n    outcome: y\n";
 
 #[test]
 fn mistakes_in_truth_and_columns_are_located_errors() {
@@ -171,7 +175,11 @@ fn data_under_an_absent_data_folder_is_skipped_with_a_message() {
     .unwrap();
     let out = causeway(&["check", spec.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("is read from the data folder, and none is given: pass `--data-dir DIR` or set CAUSEWAY_DATA_DIR"));
+    assert!(
+        text(&out.stderr).contains(
+            "is read from the data folder, and none is given: pass `--data-dir DIR` or set CAUSEWAY_DATA_DIR"
+        )
+    );
     let out = causeway(&["check", spec.to_str().unwrap(), "--data-dir", dir.path().to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("ihdp_npci_1.csv does not exist"), "{}", text(&out.stderr));
@@ -223,11 +231,19 @@ fn a_numpy_archive_with_a_test_archive_runs_end_to_end() {
     assert!(done.status.success(), "{}", text(&done.stderr));
     let report = std::fs::read_to_string(dir.path().join("results/npz-set/report.md")).unwrap();
     let row = report.lines().find(|l| l.starts_with("| ols_interact |")).unwrap();
-    assert!(row.contains("| 0.000 ± 0.000 | 0.000 ± 0.000 | 0.000 ± 0.000 |") || row.contains("| 0.000 | 0.000 | 0.000 |"), "{row}");
+    assert!(
+        row.contains("| 0.000 ± 0.000 | 0.000 ± 0.000 | 0.000 ± 0.000 |") || row.contains("| 0.000 | 0.000 | 0.000 |"),
+        "{row}"
+    );
 
     // More replications than the archive holds: one error at check.
-    std::fs::write(&spec, std::fs::read_to_string(&spec).unwrap().replace("replications: 2", "replications: 3")).unwrap();
+    std::fs::write(&spec, std::fs::read_to_string(&spec).unwrap().replace("replications: 2", "replications: 3"))
+        .unwrap();
     let check = causeway(&["check", spec.to_str().unwrap()]);
     assert_eq!(check.status.code(), Some(2));
-    assert!(text(&check.stderr).contains("the experiment asks for 3 replications but the archive holds 2"), "{}", text(&check.stderr));
+    assert!(
+        text(&check.stderr).contains("the experiment asks for 3 replications but the archive holds 2"),
+        "{}",
+        text(&check.stderr)
+    );
 }

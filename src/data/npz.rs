@@ -150,7 +150,9 @@ fn decode(raw: &[u8]) -> Result<Array, String> {
         (Some(b'u'), 8) => ArrayD::<u64>::read_npy(raw).map_err(read)?.iter().map(|&v| v as f64).collect(),
         (Some(b'u'), 4) => ArrayD::<u32>::read_npy(raw).map_err(read)?.iter().map(|&v| f64::from(v)).collect(),
         (Some(b'u'), 1) => ArrayD::<u8>::read_npy(raw).map_err(read)?.iter().map(|&v| f64::from(v)).collect(),
-        (Some(b'b'), 1) => ArrayD::<bool>::read_npy(raw).map_err(read)?.iter().map(|&v| f64::from(u8::from(v))).collect(),
+        (Some(b'b'), 1) => {
+            ArrayD::<bool>::read_npy(raw).map_err(read)?.iter().map(|&v| f64::from(u8::from(v))).collect()
+        }
         _ => return Err(unsupported(descr)),
     };
     Ok(Array { shape: header.shape, values })
@@ -179,7 +181,14 @@ impl NpzData {
         let (d, slices) = match x.shape.as_slice() {
             [_, d] => (*d, 1),
             [_, d, r] => (*d, *r),
-            other => return Err(bad_shape(&train, arrays.name("x"), other, "(rows, covariates) or (rows, covariates, replications)")),
+            other => {
+                return Err(bad_shape(
+                    &train,
+                    arrays.name("x"),
+                    other,
+                    "(rows, covariates) or (rows, covariates, replications)",
+                ));
+            }
         };
         for archive in std::iter::once(&train).chain(test.as_ref()) {
             check_shapes(archive, &arrays, d, slices)?;
@@ -214,7 +223,11 @@ impl NpzData {
         if k >= self.slices {
             return Err(DataError::BadOption {
                 name: self.train.path.display().to_string(),
-                message: format!("replication {} asks for slice {k} but the archive holds {} replications", replication + 1, self.slices),
+                message: format!(
+                    "replication {} asks for slice {k} but the archive holds {} replications",
+                    replication + 1,
+                    self.slices
+                ),
             });
         }
         let mut data = slice(&self.train, &self.arrays, k, self.slices)?;
@@ -246,7 +259,12 @@ fn check_shapes(archive: &NpzArchive, arrays: &NpzArrays, d: usize, slices: usiz
     let n = x.shape.first().copied().unwrap_or(0);
     let expected_x = if slices == 1 { vec![n, d] } else { vec![n, d, slices] };
     if x.shape != expected_x {
-        return Err(bad_shape(archive, arrays.name("x"), &x.shape, &format!("{expected_x:?} like the training archive's")));
+        return Err(bad_shape(
+            archive,
+            arrays.name("x"),
+            &x.shape,
+            &format!("{expected_x:?} like the training archive's"),
+        ));
     }
     if n == 0 {
         return Err(bad_shape(archive, arrays.name("x"), &x.shape, "at least one row"));

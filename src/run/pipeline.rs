@@ -10,12 +10,12 @@ use rand::SeedableRng;
 use super::covariates::CovariateSets;
 use super::outcome::Outcome;
 use super::plan::Run;
+pub use super::source::DataSource;
 use super::{RunError, RunRng};
 use crate::data::{self, CausalData, Split};
 use crate::estimate::{self, Metric};
 use crate::scm::Missingness;
 use crate::spec::{self, Dataset, Experiment, MissingDecl, Simulate};
-pub use super::source::DataSource;
 
 /// An experiment ready to execute: its runs and what every run shares.
 #[derive(Debug)]
@@ -151,9 +151,7 @@ fn load_dataset(prepared: &Prepared, run: &Run) -> Result<(CausalData, data::Lev
     let exp = &prepared.experiment;
     let none = data::Levels::new;
     match (&exp.dataset, &prepared.source) {
-        (Dataset::Simulate(sim), _) => {
-            simulate(sim, exp.preprocess.squares.len(), run, rng).map(|d| (d, none(), 0))
-        }
+        (Dataset::Simulate(sim), _) => simulate(sim, exp.preprocess.squares.len(), run, rng).map(|d| (d, none(), 0)),
         (Dataset::Builtin { surface, instance, .. }, DataSource::Builtin(files)) => {
             let opts = data::BuiltinOptions { surface: surface.clone(), instance: *instance };
             files.load(&opts, rng).map(|d| (d, none(), 0)).map_err(|e| e.to_string())

@@ -43,9 +43,16 @@ pub enum DataSource {
     Builtin(data::BuiltinFiles),
     /// A user's CSV, or one per replication; `description` says which columns
     /// the runs use (read at check).
-    File { files: Vec<DataFile>, description: String },
+    File {
+        files: Vec<DataFile>,
+        description: String,
+    },
     /// Numpy archives, decoded once (every run slices the same arrays).
-    Npz { data: Arc<data::NpzData>, hashes: Vec<(String, String)>, description: String },
+    Npz {
+        data: Arc<data::NpzData>,
+        hashes: Vec<(String, String)>,
+        description: String,
+    },
 }
 
 impl DataSource {
@@ -123,9 +130,9 @@ fn describe_file(files: &[DataFile], layout: &data::FileLayout, data: &CausalDat
         ),
         [] => "no data file".to_string(),
     };
-    let covariates =
-        if data.covariate_names.is_empty() { "none".to_string() } else { data.covariate_names.join(", ") };
-    let mut text = format!("{which}; treatment `{treatment}`, outcome `{outcome}`; covariates ({chosen}): {covariates}");
+    let covariates = if data.covariate_names.is_empty() { "none".to_string() } else { data.covariate_names.join(", ") };
+    let mut text =
+        format!("{which}; treatment `{treatment}`, outcome `{outcome}`; covariates ({chosen}): {covariates}");
     // Added only where used, so that the description of a file without truth stays as it was.
     let truth = layout.truth.roles();
     if !truth.is_empty() {
@@ -137,9 +144,11 @@ fn describe_file(files: &[DataFile], layout: &data::FileLayout, data: &CausalDat
 
 fn read_npz(exp: &Experiment, npz: &NpzDecl) -> Result<DataSource, RunError> {
     let read = |p: &DataPath| -> Result<DataFile, RunError> {
-        let (written, path) = p.files(1).into_iter().next().ok_or_else(|| {
-            RunError::Data(data::DataError::NotFound { path: PathBuf::from(&p.written) })
-        })?;
+        let (written, path) = p
+            .files(1)
+            .into_iter()
+            .next()
+            .ok_or_else(|| RunError::Data(data::DataError::NotFound { path: PathBuf::from(&p.written) }))?;
         DataFile::read(written, path)
     };
     let wanted: Vec<&str> = data::NPZ_ROLES.iter().map(|r| npz.arrays.name(r)).collect();

@@ -46,8 +46,12 @@ pub fn cross_check(loaded: &Loaded, exp: &Experiment) -> Result<()> {
 fn check_exists(loaded: &Loaded, at: &str, path: &DataPath, replications: u32) -> Result<()> {
     for (written, file) in path.files(replications) {
         if !file.exists() {
-            return Err(invalid(loaded, at, format!("data file `{written}` does not exist (looked for {})", file.display()))
-                .with_help("a data file's path is relative to the experiment file that names it"));
+            return Err(invalid(
+                loaded,
+                at,
+                format!("data file `{written}` does not exist (looked for {})", file.display()),
+            )
+            .with_help("a data file's path is relative to the experiment file that names it"));
         }
     }
     Ok(())

@@ -90,8 +90,12 @@ impl DataPath {
                 self.written
             ));
         }
-        let missing: Vec<String> =
-            self.files(replications).into_iter().filter(|(_, p)| !p.exists()).map(|(_, p)| p.display().to_string()).collect();
+        let missing: Vec<String> = self
+            .files(replications)
+            .into_iter()
+            .filter(|(_, p)| !p.exists())
+            .map(|(_, p)| p.display().to_string())
+            .collect();
         match missing.as_slice() {
             [] => None,
             [one] => Some(format!("{one} does not exist")),

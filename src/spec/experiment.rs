@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub use super::datapath::DataPath;
 use crate::data::SplitFractions;
 use crate::estimate::Params;
 use crate::graph::AdjustStrategy;
-pub use super::datapath::DataPath;
 
 /// A validated experiment.
 #[derive(Debug, Clone, PartialEq)]

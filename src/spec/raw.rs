@@ -151,7 +151,43 @@ pub struct RawNpz {
     pub test: Option<String>,
     /// Role -> array name, for archives that do not use cfrnet's names.
     #[serde(default)]
-    pub arrays: BTreeMap<String, String>,
+    pub arrays: RawArrays,
+}
+
+/// The array of each role (`data::NPZ_ROLES`), where not cfrnet's name.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArrays {
+    #[serde(default)]
+    pub x: Option<String>,
+    #[serde(default)]
+    pub t: Option<String>,
+    #[serde(default)]
+    pub yf: Option<String>,
+    #[serde(default)]
+    pub ycf: Option<String>,
+    #[serde(default)]
+    pub mu0: Option<String>,
+    #[serde(default)]
+    pub mu1: Option<String>,
+    #[serde(default)]
+    pub e: Option<String>,
+}
+
+impl RawArrays {
+    /// (role, array name) of the roles named, in `data::NPZ_ROLES` order.
+    pub fn named(&self) -> BTreeMap<String, String> {
+        let all = [
+            ("x", &self.x),
+            ("t", &self.t),
+            ("yf", &self.yf),
+            ("ycf", &self.ycf),
+            ("mu0", &self.mu0),
+            ("mu1", &self.mu1),
+            ("e", &self.e),
+        ];
+        all.into_iter().filter_map(|(r, v)| v.as_ref().map(|v| (r.to_string(), v.clone()))).collect()
+    }
 }
 
 #[derive(Debug, Deserialize)]

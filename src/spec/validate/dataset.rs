@@ -9,7 +9,7 @@ use super::super::experiment::{Dataset, NpzDecl};
 use super::super::load::Loaded;
 use super::super::raw::{RawDataset, RawFile, RawNpz, RawTruth};
 use super::{Result, check_simulate, invalid};
-use crate::data::{FileLayout, NPZ_ROLES, NpzArrays, TruthColumns};
+use crate::data::{FileLayout, NpzArrays, TruthColumns};
 use crate::spec::SpecErrorKind;
 use crate::suggest::did_you_mean;
 
@@ -88,7 +88,9 @@ fn check_roles(loaded: &Loaded, layout: &FileLayout, written: &[String]) -> Resu
                     Some(s) => crate::suggest::help(&s),
                     None => "name it in `dataset.file.columns`".to_string(),
                 };
-                return Err(invalid(loaded, &at, format!("`{column}` is not one of the file's `columns`")).with_help(help));
+                return Err(
+                    invalid(loaded, &at, format!("`{column}` is not one of the file's `columns`")).with_help(help)
+                );
             }
         }
     }
@@ -126,8 +128,9 @@ pub(super) fn expand_ranges(loaded: &Loaded, at: &str, names: &[String]) -> Resu
         match (a, b) {
             (Some(a), Some(b)) if p == q && a <= b && b - a < 100_000 => out.extend((a..=b).map(|k| format!("{p}{k}"))),
             _ => {
-                return Err(invalid(loaded, &here, format!("`{name}` is not a range of columns"))
-                    .with_help("a range is `x1..x25`: one prefix, then a first and a last number, the first not larger"));
+                return Err(invalid(loaded, &here, format!("`{name}` is not a range of columns")).with_help(
+                    "a range is `x1..x25`: one prefix, then a first and a last number, the first not larger",
+                ));
             }
         }
     }
@@ -142,27 +145,19 @@ fn split_number(name: &str) -> (&str, Option<u64>) {
 }
 
 fn check_npz(loaded: &Loaded, n: &RawNpz) -> Result<Dataset> {
-    for (at, written) in std::iter::once(("dataset.npz.path", &n.path)).chain(n.test.iter().map(|t| ("dataset.npz.test", t))) {
+    for (at, written) in
+        std::iter::once(("dataset.npz.path", &n.path)).chain(n.test.iter().map(|t| ("dataset.npz.test", t)))
+    {
         if written.contains(REPLICATION) {
-            return Err(invalid(loaded, at, format!("an archive's name cannot hold `{REPLICATION}`"))
-                .with_help("an archive holds its replications along the third axis of its arrays: replication k reads slice k"));
-        }
-    }
-    for role in n.arrays.keys() {
-        if !NPZ_ROLES.contains(&role.as_str()) {
-            let help = match did_you_mean(role, NPZ_ROLES.iter().copied()) {
-                Some(s) => crate::suggest::help(&s),
-                None => format!("the roles are {}", NPZ_ROLES.join(", ")),
-            };
-            return Err(loaded
-                .error_at(&format!("dataset.npz.arrays.{role}"), true, SpecErrorKind::Invalid(format!("unknown array role `{role}`")))
-                .with_help(help));
+            return Err(invalid(loaded, at, format!("an archive's name cannot hold `{REPLICATION}`")).with_help(
+                "an archive holds its replications along the third axis of its arrays: replication k reads slice k",
+            ));
         }
     }
     Ok(Dataset::Npz(NpzDecl {
         path: data_path(loaded, "dataset.npz.path", &n.path),
         test: n.test.as_ref().map(|t| data_path(loaded, "dataset.npz.test", t)),
-        arrays: NpzArrays::new(&n.arrays),
+        arrays: NpzArrays::new(&n.arrays.named()),
     }))
 }
 
