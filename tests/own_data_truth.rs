@@ -247,3 +247,83 @@ fn a_numpy_archive_with_a_test_archive_runs_end_to_end() {
         text(&check.stderr)
     );
 }
+
+/// The experiment files for the field's own sets (reproduce/canonical/) read
+/// files of the layout they name: CEVAE's header-less CSVs (the OLS side check
+/// runs on them), cfrnet's IHDP archives with mu0/mu1, and Jobs' with `e`.
+/// Small stand-ins are written here; the real files are not ours to ship.
+#[test]
+fn the_canonical_experiment_files_read_their_layouts() {
+    use npz_common::{npy_f64, npz};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    for k in 1..=10 {
+        // treatment, y_factual, y_cfactual, mu0, mu1, x1..x25; effect 4 + x1.
+        let mut csv = String::new();
+        let mut state: u64 = 12345 + k as u64;
+        let mut uniform = || {
+            // A linear congruential generator: covariates in general position.
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        for i in 0..120 {
+            let x: Vec<f64> = (0..25).map(|_| uniform()).collect();
+            let t = (i + k) % 2;
+            let (mu0, mu1) = (x[1], x[1] + 4.0 + x[0]);
+            let (yf, ycf) = if t == 1 { (mu1, mu0) } else { (mu0, mu1) };
+            let xs: Vec<String> = x.iter().map(f64::to_string).collect();
+            csv += &format!("{t},{yf},{ycf},{mu0},{mu1},{}\n", xs.join(","));
+        }
+        std::fs::write(dir.path().join(format!("ihdp_npci_{k}.csv")), csv).unwrap();
+    }
+    // cfrnet's archives: (rows, covariates, replications) and (rows, replications).
+    let archive = |n: usize, d: usize, reps: usize, jobs: bool| {
+        let x: Vec<f64> = (0..n * d * reps).map(|v| ((v * 13) % 7) as f64).collect();
+        let t: Vec<f64> = (0..n * reps).map(|v| (v % 2) as f64).collect();
+        let yf: Vec<f64> = (0..n * reps).map(|v| ((v / 2) % 2) as f64).collect();
+        let mut members = vec![
+            ("x", npy_f64(&[n, d, reps], &x, true)),
+            ("t", npy_f64(&[n, reps], &t, true)),
+            ("yf", npy_f64(&[n, reps], &yf, false)),
+        ];
+        if jobs {
+            members.push(("e", npy_f64(&[n, reps], &vec![1.0; n * reps], false)));
+        } else {
+            members.push(("mu0", npy_f64(&[n, reps], &yf, false)));
+            members.push(("mu1", npy_f64(&[n, reps], &t, false)));
+        }
+        npz(&members, true)
+    };
+    std::fs::write(dir.path().join("ihdp_npci_1-100.train.npz"), archive(30, 25, 100, false)).unwrap();
+    std::fs::write(dir.path().join("ihdp_npci_1-100.test.npz"), archive(6, 25, 100, false)).unwrap();
+    std::fs::write(dir.path().join("jobs_DW_bin.train.npz"), archive(30, 17, 10, true)).unwrap();
+    std::fs::write(dir.path().join("jobs_DW_bin.test.npz"), archive(6, 17, 10, true)).unwrap();
+
+    let check = causeway(&["check", "reproduce/canonical", "--data-dir", data]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    let out = text(&check.stdout);
+    for name in ["ihdp-npci-ols", "ihdp-npci-shalit", "ihdp-npci-shi", "ihdp-npz-shalit", "jobs-shalit"] {
+        assert!(out.contains(&format!("({name}: ")), "{name} in\n{out}");
+    }
+    assert!(out.contains("ground truth: the experimental subset (e)"), "{out}");
+    // Reports name the files as written, not this machine's folder.
+    let (results, cache) = (dir.path().join("results"), dir.path().join("cache"));
+    let run = causeway(&[
+        "run",
+        "reproduce/canonical/ihdp-npci-ols.yaml",
+        "--data-dir",
+        data,
+        "--results",
+        results.to_str().unwrap(),
+        "--cache",
+        cache.to_str().unwrap(),
+        "--progress",
+        "plain",
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let report = std::fs::read_to_string(results.join("ihdp-npci-ols/report.md")).unwrap();
+    assert!(report.contains("data files $DATA_DIR/ihdp_npci_1.csv and 9 more"), "{report}");
+    assert!(!report.contains(data), "{report}");
+    let row = report.lines().find(|l| l.starts_with("| ols_interact |")).unwrap();
+    assert!(row.contains("| 0.000 ± 0.000 | 0.000 ± 0.000 |"), "{row}");
+}
