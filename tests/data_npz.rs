@@ -195,6 +195,30 @@ fn missing_arrays_and_wrong_shapes_are_named() {
     );
     let err = open(&bytes, None).unwrap().load(0).unwrap_err().to_string();
     assert_eq!(err, "a.npz: array 't': row 1 of replication 1: the treatment must be 0 or 1, found 2");
+
+    let bytes = npz(
+        &[
+            ("x", npy_f64(&[2, 1], &[f64::INFINITY, 1.0], false)),
+            ("t", npy_f64(&[2], &[0.0, 1.0], false)),
+            ("yf", npy_f64(&[2], &[0.0, f64::NAN], false)),
+        ],
+        false,
+    );
+    let err = open(&bytes, None).unwrap().load(0).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "a.npz: array 'x': row 0 of replication 1: covariate 1 must be a number or missing (NaN), found inf"
+    );
+    let bytes = npz(
+        &[
+            ("x", npy_f64(&[2, 1], &[0.0, 1.0], false)),
+            ("t", npy_f64(&[2], &[0.0, 1.0], false)),
+            ("yf", npy_f64(&[2], &[0.0, f64::NAN], false)),
+        ],
+        false,
+    );
+    let err = open(&bytes, None).unwrap().load(0).unwrap_err().to_string();
+    assert_eq!(err, "a.npz: array 'yf': row 1 of replication 1: every value must be a finite number, found NaN");
 }
 
 #[test]

@@ -312,6 +312,12 @@ fn slice(archive: &NpzArchive, arrays: &NpzArrays, k: usize, slices: usize) -> R
     if let Some(i) = treatment.iter().position(|&v| v != 0.0 && v != 1.0) {
         return Err(bad_value("t", i, "the treatment must be 0 or 1", treatment[i]));
     }
+    // A missing covariate (NaN) is for `preprocess.impute`; an infinite one is no value at all.
+    for (j, c) in covariates.iter().enumerate() {
+        if let Some(i) = c.iter().position(|v| v.is_infinite()) {
+            return Err(bad_value("x", i, &format!("covariate {} must be a number or missing (NaN)", j + 1), c[i]));
+        }
+    }
     for role in ["yf", "ycf", "mu0", "mu1", "e"] {
         if let Some(v) = vector(role)?
             && let Some(i) = v.iter().position(|v| !v.is_finite())
