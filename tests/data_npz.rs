@@ -238,3 +238,24 @@ fn arrays_under_other_names_are_found_by_role() {
     assert_eq!(d.covariates, vec![vec![0.0, 1.0]]);
     assert_eq!(d.truth, Truth::None);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+    /// Damage anywhere (bytes overwritten in the zip structure, a header, the
+    /// values) gives data or an error, never a panic or an abort.
+    #[test]
+    fn damaged_archives_never_panic(
+        deflated in proptest::bool::ANY,
+        edits in proptest::collection::vec((0usize..4096, proptest::num::u8::ANY), 1..8),
+    ) {
+        let mut bytes = one_replication(false, deflated);
+        for (at, value) in edits {
+            let n = bytes.len();
+            bytes[at % n] = value;
+        }
+        if let Ok(data) = open(&bytes, None) {
+            let _ = data.load(0);
+        }
+    }
+}
