@@ -306,6 +306,20 @@ fn the_canonical_experiment_files_read_their_layouts() {
         assert!(out.contains(&format!("({name}: ")), "{name} in\n{out}");
     }
     assert!(out.contains("ground truth: the experimental subset (e)"), "{out}");
+    // Jobs' archives cannot score √PEHE: refused once, at check.
+    let spec = dir.path().join("jobs-pehe.yaml");
+    let text_of = std::fs::read_to_string("reproduce/canonical/jobs-shalit.yaml").unwrap();
+    std::fs::write(&spec, text_of.replace("metrics: [att_error, policy_risk]", "metrics: [att_error, pehe_in]"))
+        .unwrap();
+    let check = causeway(&["check", spec.to_str().unwrap(), "--data-dir", data]);
+    assert_eq!(check.status.code(), Some(2));
+    let err = text(&check.stderr);
+    assert!(
+        err.contains(
+            "metric `pehe_in` cannot be scored on this archive, whose ground truth is the experimental subset (e)"
+        ),
+        "{err}"
+    );
     // Reports name the files as written, not this machine's folder.
     let (results, cache) = (dir.path().join("results"), dir.path().join("cache"));
     let run = causeway(&[

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::RunError;
-use crate::data::{self, CausalData};
+use crate::data::{self, CausalData, Truth};
+use crate::estimate::Metric;
 use crate::spec::{DataPath, Dataset, Experiment, NpzDecl};
 
 /// One data file read: its path, its name as written, its bytes and their sha256.
@@ -117,6 +118,8 @@ fn describe_file(files: &[DataFile], layout: &data::FileLayout, data: &CausalDat
     let (treatment, outcome) = (&layout.treatment, &layout.outcome);
     let chosen = if layout.covariates.is_some() {
         "as listed in dataset.file.covariates"
+    } else if !layout.truth.is_none() {
+        "every column but the treatment, the outcome and the truth; list them in dataset.file.covariates to choose"
     } else {
         "every column but the treatment and the outcome; list them in dataset.file.covariates to choose"
     };
@@ -170,6 +173,22 @@ fn read_npz(exp: &Experiment, npz: &NpzDecl) -> Result<DataSource, RunError> {
     }
     // Built once here, so that a bad value is one error at check.
     let (first, n_test) = decoded.load(0)?;
+    // A metric the archive's truth cannot score would be `–` in every row: refuse it once.
+    let scorable = |m: &Metric| match &first.truth {
+        Truth::Potential { .. } | Truth::Ite { .. } | Truth::Benchmark { .. } => true,
+        Truth::Experimental { .. } => matches!(m, Metric::Ate | Metric::Att | Metric::AttError | Metric::PolicyRisk),
+        Truth::None => !m.needs_truth(),
+    };
+    if let Some(m) = exp.metrics.iter().find(|m| !scorable(m)) {
+        return Err(RunError::Data(data::DataError::BadOption {
+            name: train.shown(),
+            message: format!(
+                "metric `{m}` cannot be scored on this archive, whose ground truth is {}; \
+                 an experimental subset scores `att_error` and `policy_risk`, no truth only `ate` and `att`",
+                decoded.truth_kind()
+            ),
+        }));
+    }
     let description = format!(
         "numpy archive {}{}: {} rows{} and {} covariates (x1..x{}) per replication, {} replications in the archive; ground truth: {}",
         train.shown(),
