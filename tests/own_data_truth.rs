@@ -278,9 +278,16 @@ fn the_canonical_experiment_files_read_their_layouts() {
     }
     // cfrnet's archives: (rows, covariates, replications) and (rows, replications).
     let archive = |n: usize, d: usize, reps: usize, jobs: bool| {
-        let x: Vec<f64> = (0..n * d * reps).map(|v| ((v * 13) % 7) as f64).collect();
-        let t: Vec<f64> = (0..n * reps).map(|v| (v % 2) as f64).collect();
-        let yf: Vec<f64> = (0..n * reps).map(|v| ((v / 2) % 2) as f64).collect();
+        let mut state: u64 = 99;
+        let x: Vec<f64> = (0..n * d * reps)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (state >> 11) as f64 / (1u64 << 53) as f64
+            })
+            .collect();
+        // Element v is row v / reps of replication v % reps.
+        let t: Vec<f64> = (0..n * reps).map(|v| ((v / reps + v % reps) % 2) as f64).collect();
+        let yf: Vec<f64> = (0..n * reps).map(|v| ((v / reps / 2 + v) % 2) as f64).collect();
         let mut members = vec![
             ("x", npy_f64(&[n, d, reps], &x, true)),
             ("t", npy_f64(&[n, reps], &t, true)),
@@ -320,22 +327,34 @@ fn the_canonical_experiment_files_read_their_layouts() {
         ),
         "{err}"
     );
-    // Reports name the files as written, not this machine's folder.
+    // Jobs' metrics, end to end (the networks left out for time): a number in every cell.
+    let estimators = text_of.find("estimators:").unwrap()..text_of.find("metrics:").unwrap();
+    let mut classical = text_of.clone();
+    classical.replace_range(estimators, "estimators: [ols, naive]\n");
+    std::fs::write(&spec, classical.replace("name: jobs-shalit", "name: jobs-classical")).unwrap();
     let (results, cache) = (dir.path().join("results"), dir.path().join("cache"));
+    let (results, cache) = (results.to_str().unwrap(), cache.to_str().unwrap());
+    let run = causeway(&["run", spec.to_str().unwrap(), "--data-dir", data, "--results", results, "--cache", cache]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let report = std::fs::read_to_string(dir.path().join("results/jobs-classical/report.md")).unwrap();
+    assert!(report.contains("| estimator | att_error | policy_risk |"), "{report}");
+    let row = report.lines().find(|l| l.starts_with("| ols |")).unwrap();
+    assert!(!row.contains('–'), "{row}");
+    // Reports name the files as written, not this machine's folder.
     let run = causeway(&[
         "run",
         "reproduce/canonical/ihdp-npci-ols.yaml",
         "--data-dir",
         data,
         "--results",
-        results.to_str().unwrap(),
+        results,
         "--cache",
-        cache.to_str().unwrap(),
+        cache,
         "--progress",
         "plain",
     ]);
     assert!(run.status.success(), "{}", text(&run.stderr));
-    let report = std::fs::read_to_string(results.join("ihdp-npci-ols/report.md")).unwrap();
+    let report = std::fs::read_to_string(dir.path().join("results/ihdp-npci-ols/report.md")).unwrap();
     assert!(report.contains("data files $DATA_DIR/ihdp_npci_1.csv and 9 more"), "{report}");
     assert!(!report.contains(data), "{report}");
     let row = report.lines().find(|l| l.starts_with("| ols_interact |")).unwrap();
