@@ -31,6 +31,11 @@ struct Cli {
     /// (rows x columns x 8 bytes x 6 copies): a size such as 64G (binary units).
     #[arg(long, global = true, value_name = "SIZE", default_value = "16G", value_parser = spec::parse_size)]
     max_run_memory: u64,
+    /// The folder that `$DATA_DIR/...` paths of data files name (files causeway
+    /// cannot ship, such as the field's benchmark sets); default: $CAUSEWAY_DATA_DIR.
+    /// An experiment whose files are not there is skipped with a message.
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -247,6 +252,9 @@ fn main() -> ExitCode {
         );
     }
     app::set_limits(spec::Limits { max_runs: cli.max_runs, max_run_memory: cli.max_run_memory });
+    if let Some(dir) = cli.data_dir {
+        spec::set_data_dir(dir);
+    }
     let result = command(cli.command);
     if let Err(e) = &result
         && !e.reported()

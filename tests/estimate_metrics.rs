@@ -136,3 +136,52 @@ fn coverage_is_zero_when_the_interval_misses() {
     let values = score(&[Metric::Coverage], &narrow, &data(potential()), &split());
     assert_eq!(values, vec![(Metric::Coverage, Some(0.0))]);
 }
+
+/// The individual effect alone (`truth: { ite: ... }`): every effect metric as
+/// with potential outcomes, and no policy risk, which needs the outcome levels.
+#[test]
+fn an_individual_effect_scores_like_potential_outcomes_but_the_policy() {
+    let ite = Truth::Ite { ite: vec![1.0, 2.0, 0.0, 2.0, 0.0, 3.0] };
+    let with_mu = score(&Metric::ALL, &full_estimate(), &data(potential()), &split());
+    let with_ite = score(&Metric::ALL, &full_estimate(), &data(ite), &split());
+    for ((m, a), (_, b)) in with_mu.iter().zip(&with_ite) {
+        match m {
+            Metric::PolicyRisk => assert_eq!(*b, None),
+            _ => assert_eq!(a, b, "{m}"),
+        }
+    }
+}
+
+/// Jobs (a randomized subset `e`), by hand after cfrnet's `evaluate_bin_att`
+/// and `policy_val`. In-sample rows 0..4: treated 0 (y 5) and 2 (y 3), controls
+/// in the subset 1 (y 2) and 3 (y 0, outside it: e = 0), so the experimental ATT
+/// is mean(5, 3) - 2 = 2; `est.att` 0.75 gives att_error 1.25. Test rows 4..8,
+/// all in the subset but row 7: the policy [ite > 0] treats 4 and 6 and not 5;
+/// P(pi = 1) = 2/3; treated rows it treats: 4 (y 4); controls it does not
+/// treat: 5 (y 1); value 2/3 * 4 + 1/3 * 1 = 3, risk -2.
+#[test]
+fn an_experimental_subset_gives_the_att_error_and_policy_risk_of_jobs() {
+    let data = CausalData {
+        covariate_names: vec!["x".into()],
+        covariates: vec![vec![0.0; 8]],
+        treatment: vec![1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0],
+        outcome: vec![5.0, 2.0, 3.0, 0.0, 4.0, 1.0, 7.0, 9.0],
+        truth: Truth::Experimental { e: vec![1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0] },
+    };
+    let split = Split { train: vec![0, 1, 2], validation: vec![3], test: vec![4, 5, 6, 7] };
+    let est = Estimate {
+        ite: Some(vec![0.0, 0.0, 0.0, 0.0, 1.0, -1.0, 2.0, 5.0]),
+        ate: 1.0,
+        att: Some(0.75),
+        interval: None,
+        diagnostics: vec![],
+    };
+    let values: std::collections::BTreeMap<Metric, Option<f64>> =
+        score(&Metric::ALL, &est, &data, &split).into_iter().collect();
+    assert_eq!(values[&Metric::AttError], Some(1.25));
+    assert!((values[&Metric::PolicyRisk].unwrap() - (-2.0)).abs() < 1e-12, "{:?}", values[&Metric::PolicyRisk]);
+    // No true ATE or individual effects: those metrics are empty, not made up.
+    for m in [Metric::AteError, Metric::PeheIn, Metric::PeheOut, Metric::TrueAte, Metric::Coverage] {
+        assert_eq!(values[&m], None, "{m}");
+    }
+}

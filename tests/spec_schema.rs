@@ -48,7 +48,8 @@ dataset:
     outcome: y
     missing: { mar: { driver: x, rate: 0.1 } }
   builtin: { name: ihdp }
-  file: { path: a.csv, treatment: t, outcome: y }
+  file: { path: a.csv, treatment: t, outcome: y, truth: { ite: tau } }
+  npz: { path: a.npz, arrays: { x: x } }
 graph: { edges: [x -> t] }
 preprocess: {}
 split: {}
@@ -97,7 +98,7 @@ fn property_names(schema: &Value) -> Vec<String> {
 
 #[test]
 fn schema_keys_are_the_keys_serde_accepts() {
-    let paths: [&[&str]; 11] = [
+    let paths: [&[&str]; 14] = [
         &[],
         &["dataset"],
         &["dataset", "simulate"],
@@ -105,6 +106,9 @@ fn schema_keys_are_the_keys_serde_accepts() {
         &["dataset", "simulate", "missing", "mar"],
         &["dataset", "builtin"],
         &["dataset", "file"],
+        &["dataset", "file", "truth"],
+        &["dataset", "npz"],
+        &["dataset", "npz", "arrays"],
         &["graph"],
         &["preprocess"],
         &["split"],
@@ -172,15 +176,23 @@ fn every_name_the_schema_lists_is_accepted_by_causeway_and_the_schema() {
         "dataset:\n  simulate:\n    n: 30\n    equations: { x: bernoulli(0.3), t: bernoulli(0.5), y: 2 }\n    treatment: t\n    outcome: y\n    missing: { mar: { driver: x, rate: 0.1 } }\n",
         "dataset: { builtin: { name: ihdp, surface: B, instance: 3 }, simulate: ~ }\n",
         "dataset: { file: { path: Cargo.toml, treatment: t, outcome: y, covariates: [a, b] } }\n",
+        "dataset:\n  file:\n    path: $DATA_DIR/d_{replication}.csv\n    columns: [t, y, m0, m1, x1..x3]\n    treatment: t\n    outcome: y\n    covariates: [x1..x3]\n    truth: { mu0: m0, mu1: m1 }\n",
+        "dataset: { file: { path: Cargo.toml, treatment: t, outcome: y, truth: { y_cf: ycf } } }\n",
+        "dataset: { file: { path: Cargo.toml, treatment: t, outcome: y, truth: { ite: tau, mu0: ~ } } }\n",
+        "dataset: { npz: { path: a.train.npz, test: a.test.npz, arrays: { x: X, e: exp } } }\n",
     ];
     for form in optional_forms {
         texts.push(format!("name: ok\nseed: 1\nscenario: ~\ngraph: {{ edges: [x -> t, t -> y, x -> y, u <-> y], latent: [u] }}\n{form}estimators: [ols, {{ ipw: }}, {{ aipw: {{ folds: 2 }}, label: a2, sweep: {{ clip: [0.1, 0.2] }} }}]\n"));
     }
-    assert!(texts.len() >= 4 + 5 + 5 + 1 + 4);
+    assert!(texts.len() >= 4 + 5 + 5 + 1 + 8);
     for text in &texts {
-        // Validation only: the builtin and file datasets need files a check would read.
+        // Validation only: the builtin, file and npz datasets need files a check would read.
         let checked = load_text(text).and_then(|(loaded, exp)| {
-            if text.contains("builtin") || text.contains("file:") { Ok(()) } else { spec::cross_check(&loaded, &exp) }
+            if text.contains("builtin") || text.contains("file:") || text.contains("npz:") {
+                Ok(())
+            } else {
+                spec::cross_check(&loaded, &exp)
+            }
         });
         assert!(checked.is_ok(), "{text}\n{checked:?}");
     }

@@ -43,11 +43,17 @@ pub fn load_experiments(files: &[PathBuf]) -> (Vec<LoadedExperiment>, usize) {
     for file in files {
         let checked = spec::load(file).and_then(|l| {
             let e = spec::validate_with(&l, &limits())?;
+            // Data under the user's data folder that is not there: skipped, not
+            // failed (the field's benchmark files are not ours to ship).
+            if let Some(reason) = e.dataset.unavailable(e.replications) {
+                return Ok(Err(reason));
+            }
             spec::cross_check(&l, &e)?;
-            Ok((l, e))
+            Ok(Ok((l, e)))
         });
         match checked {
-            Ok((loaded, experiment)) => {
+            Ok(Err(reason)) => eprintln!("skipped: {}: {reason}", file.display()),
+            Ok(Ok((loaded, experiment))) => {
                 if let Some(other) = names.insert(experiment.name.clone(), file.clone()) {
                     eprintln!(
                         "error: {}: experiment name `{}` is already used by {}",

@@ -10,6 +10,27 @@ pub enum Truth {
     Potential { mu0: Vec<f64>, mu1: Vec<f64> },
     /// A known benchmark value (for example an experimental ATT).
     Benchmark { ate: Option<f64>, att: Option<f64> },
+    /// Semi-synthetic data that records the individual effect mu1 - mu0 only.
+    Ite { ite: Vec<f64> },
+    /// Real data with a randomized subset (Jobs: `e` is 1.0 for the rows of
+    /// the experiment, 0.0 for the observational comparison group): the
+    /// experimental ATT and the policy risk are estimated on that subset from
+    /// the factual outcomes (Shalit, Johansson and Sontag 2017, sec. 5).
+    Experimental { e: Vec<f64> },
+}
+
+impl Truth {
+    /// The truth of the rows `rows` (the same rows as the data's), built by
+    /// `pick` so that the caller chooses how to allocate.
+    pub(crate) fn keep<E>(&self, pick: impl Fn(&[f64]) -> Result<Vec<f64>, E>) -> Result<Truth, E> {
+        Ok(match self {
+            Truth::Potential { mu0, mu1 } => Truth::Potential { mu0: pick(mu0)?, mu1: pick(mu1)? },
+            Truth::Ite { ite } => Truth::Ite { ite: pick(ite)? },
+            Truth::Experimental { e } => Truth::Experimental { e: pick(e)? },
+            Truth::None => Truth::None,
+            Truth::Benchmark { ate, att } => Truth::Benchmark { ate: *ate, att: *att },
+        })
+    }
 }
 
 /// Covariates (column-major), a 0/1 treatment and an outcome, one entry per row.
@@ -46,7 +67,8 @@ impl CausalData {
     pub fn true_ite(&self) -> Option<Vec<f64>> {
         match &self.truth {
             Truth::Potential { mu0, mu1 } => Some(mu1.iter().zip(mu0).map(|(a, b)| a - b).collect()),
-            _ => None,
+            Truth::Ite { ite } => Some(ite.clone()),
+            Truth::None | Truth::Benchmark { .. } | Truth::Experimental { .. } => None,
         }
     }
 }

@@ -25,16 +25,25 @@ pub(crate) struct Table {
 impl Table {
     /// Parse `bytes` (the content of `path`); `path` is only used in messages.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Table, DataError> {
+        Table::parse_named(path, bytes, None)
+    }
+
+    /// `parse`, where `columns` (when given) names the fields of a file without
+    /// a header row, whose first line is then data.
+    pub fn parse_named(path: &Path, bytes: &[u8], columns: Option<&[String]>) -> Result<Table, DataError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(DataError::Empty { path: path.to_path_buf() });
         }
-        let mut reader = ::csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
-        let headers = reader
-            .headers()
-            .map_err(|e| malformed(path, 1, &e))?
-            .iter()
-            .map(|h| h.trim().to_string())
-            .collect::<Vec<_>>();
+        let mut reader = ::csv::ReaderBuilder::new().has_headers(columns.is_none()).from_reader(bytes);
+        let headers = match columns {
+            Some(names) => names.to_vec(),
+            None => reader
+                .headers()
+                .map_err(|e| malformed(path, 1, &e, true))?
+                .iter()
+                .map(|h| h.trim().to_string())
+                .collect::<Vec<_>>(),
+        };
         let mut seen = std::collections::HashMap::new();
         for (j, h) in headers.iter().enumerate() {
             if let Some(first) = seen.insert(h.as_str(), j) {
@@ -50,8 +59,18 @@ impl Table {
         for record in reader.records() {
             let record = record.map_err(|e| {
                 let line = e.position().map_or(0, |p| p.line());
-                malformed(path, line, &e)
+                malformed(path, line, &e, columns.is_none())
             })?;
+            // The reader holds later rows to the first one's length; the first
+            // one is held to the names here.
+            if columns.is_some() && rows.is_empty() && record.len() != headers.len() {
+                return Err(DataError::ColumnCount {
+                    path: path.to_path_buf(),
+                    line: record.position().map_or(1, |p| p.line()),
+                    named: headers.len(),
+                    found: record.len(),
+                });
+            }
             // The two lists grow with the file: fallibly, so a file too large
             // for the machine is an error rather than an abort.
             alloc::reserve_one(&mut lines, "the data file's rows")?;
@@ -145,10 +164,11 @@ impl Table {
     }
 }
 
-fn malformed(path: &Path, line: u64, error: &::csv::Error) -> DataError {
+fn malformed(path: &Path, line: u64, error: &::csv::Error, header: bool) -> DataError {
+    let like = if header { "the header" } else { "the first row" };
     let message = match error.kind() {
         ::csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-            format!("expected {expected_len} fields like the header, found {len}")
+            format!("expected {expected_len} fields like {like}, found {len}")
         }
         ::csv::ErrorKind::Utf8 { .. } => "the line is not valid UTF-8".to_string(),
         _ => error.to_string(),
@@ -181,6 +201,21 @@ mod tests {
         t.append(&table("b,a\n8,7\n")).unwrap();
         assert_eq!(t.numeric("a").unwrap(), vec![1.0, 5.0, 7.0]);
         assert_eq!(t.numeric("b").unwrap(), vec![2.0, 6.0, 8.0]);
+    }
+
+    #[test]
+    fn named_columns_read_a_file_without_a_header() {
+        let names = ["t".to_string(), "y".to_string()];
+        let t = Table::parse_named(Path::new("t.csv"), b"1,2.5\n0,3\n", Some(&names)).unwrap();
+        assert_eq!(t.numeric("y").unwrap(), vec![2.5, 3.0]);
+        assert_eq!(t.line(0), 1);
+        let err = Table::parse_named(Path::new("t.csv"), b"1,2,3\n", Some(&names)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv: line 1: `columns` names 2 columns but the line has 3 fields; name every field of a row, in order"
+        );
+        let err = Table::parse_named(Path::new("t.csv"), b"1,2\n3\n", Some(&names)).unwrap_err();
+        assert_eq!(err.to_string(), "t.csv: line 2: expected 2 fields like the first row, found 1");
     }
 
     #[test]

@@ -54,6 +54,27 @@ pub enum DataError {
     OutcomeMissing { path: PathBuf, line: u64, column: String },
 
     #[error(
+        "{path}: line {line}, column '{column}': the true value is missing; \
+         every row of a truth column needs one, since a row without its truth cannot be scored"
+    )]
+    TruthMissing { path: PathBuf, line: u64, column: String },
+
+    #[error(
+        "{path}: line {line}: `columns` names {named} columns but the line has {found} fields; \
+         name every field of a row, in order"
+    )]
+    ColumnCount { path: PathBuf, line: u64, named: usize, found: usize },
+
+    #[error("{path}: not a numpy archive (.npz): {message}")]
+    NotAnArchive { path: PathBuf, message: String },
+
+    #[error("{path}: array '{array}': {message}")]
+    BadArray { path: PathBuf, array: String, message: String },
+
+    #[error("{path}: no array named '{array}'{} (the archive holds: {known})", crate::suggest::hint(.suggestion))]
+    MissingArray { path: PathBuf, array: String, suggestion: Option<String>, known: String },
+
+    #[error(
         "{path}: sha256 is {actual} but the manifest expects {expected}; \
          the file was changed or replaced: restore it with `make datasets`"
     )]

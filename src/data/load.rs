@@ -1,12 +1,44 @@
 //! From a parsed table to a `CausalData`: the checks every loader shares (a 0/1
-//! treatment, an outcome without gaps, numeric covariates) and `load_csv` for a
-//! user's own file.
+//! treatment, an outcome without gaps, numeric covariates) and `load_csv` and
+//! `load_file` for a user's own file.
 
 use std::path::Path;
 
 use super::csv::Table;
 use super::error::DataError;
+use super::truth::TruthColumns;
 use super::{CausalData, Truth};
+
+/// What the columns of a user's file are: the treatment, the outcome, the
+/// covariates (None: every other column), the names of a file without a header
+/// row, and the columns of its ground truth (never covariates).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FileLayout {
+    pub treatment: String,
+    pub outcome: String,
+    pub covariates: Option<Vec<String>>,
+    /// The fields of a header-less file, in order; None: the file has a header row.
+    pub names: Option<Vec<String>>,
+    pub truth: TruthColumns,
+}
+
+impl FileLayout {
+    /// The covariates listed, or every column but the treatment, the outcome
+    /// and the truth.
+    fn covariate_names(&self, headers: &[String]) -> Vec<String> {
+        match &self.covariates {
+            Some(list) => list.clone(),
+            None => {
+                let truth = self.truth.names();
+                headers
+                    .iter()
+                    .filter(|h| **h != self.treatment && **h != self.outcome && !truth.contains(&h.as_str()))
+                    .cloned()
+                    .collect()
+            }
+        }
+    }
+}
 
 /// Load a user CSV (header row required). Covariates default to every column but
 /// the treatment and the outcome; missing covariate cells become NaN for the
@@ -45,19 +77,18 @@ fn covariate_names(table: &Table, treatment: &str, outcome: &str, covariates: Op
 /// The text levels of categorical columns, by code (`Table::levels`).
 pub type Levels = std::collections::BTreeMap<String, Vec<String>>;
 
-/// `load_csv_bytes` where the `categorical` columns (`preprocess.one_hot`) may
-/// hold text: such a column is coded by its levels, returned for naming the
-/// one-hot columns. A text cell in any other covariate is an error that says so.
-pub fn load_csv_levels(
+/// A user's file (`bytes`, the content of `path`) as laid out by `layout`,
+/// where the `categorical` columns (`preprocess.one_hot`) may hold text: such a
+/// column is coded by its levels, returned for naming the one-hot columns. A
+/// text cell in any other covariate is an error that says so.
+pub fn load_file(
     path: &Path,
     bytes: &[u8],
-    treatment: &str,
-    outcome: &str,
-    covariates: Option<&[String]>,
+    layout: &FileLayout,
     categorical: &[String],
 ) -> Result<(CausalData, Levels), DataError> {
-    let table = Table::parse(path, bytes)?;
-    let names = covariate_names(&table, treatment, outcome, covariates);
+    let table = Table::parse_named(path, bytes, layout.names.as_deref())?;
+    let names = layout.covariate_names(&table.headers);
     let mut levels = Levels::new();
     let mut columns = Vec::with_capacity(names.len());
     for name in &names {
@@ -74,13 +105,10 @@ pub fn load_csv_levels(
             Err(e) => return Err(e),
         }
     }
-    let data = CausalData {
-        covariate_names: names,
-        covariates: columns,
-        treatment: treatment_column(&table, treatment)?,
-        outcome: outcome_column(&table, outcome)?,
-        truth: Truth::None,
-    };
+    let treatment = treatment_column(&table, &layout.treatment)?;
+    let outcome = outcome_column(&table, &layout.outcome)?;
+    let truth = layout.truth.read(&table, &treatment, &outcome)?;
+    let data = CausalData { covariate_names: names, covariates: columns, treatment, outcome, truth };
     Ok((data, levels))
 }
 

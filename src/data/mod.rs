@@ -17,10 +17,12 @@ mod lalonde;
 mod load;
 mod manifest;
 mod nhefs;
+mod npz;
 mod observed;
 mod preprocess;
 mod preprocess_log;
 mod split;
+mod truth;
 
 pub use builtin::{
     ALGORITHM_VERSION, BUILTIN_NAMES, BuiltinFiles, BuiltinOptions, builtin_file_hashes, draws_per_replication,
@@ -31,9 +33,11 @@ pub use error::DataError;
 pub use hash::sha256_hex;
 pub use ihdp::Surface;
 pub use impute::{Impute, NAMES as IMPUTE_METHODS};
-pub use load::{Levels, check_csv, load_csv, load_csv_bytes, load_csv_levels};
+pub use load::{FileLayout, Levels, check_csv, load_csv, load_csv_bytes, load_file};
 pub use manifest::{Archive, DatasetEntry, FileEntry, MANIFEST_SCHEMA, Manifest, TruthKind};
+pub use npz::{NPZ_ROLES, NpzArchive, NpzArrays, NpzData};
 pub use observed::Observed;
 pub use preprocess::{PreprocessConfig, fit_transform, select_and_drop, select_and_drop_rows};
 pub use preprocess_log::{Imputed, OneHot, PreprocessLog, Standardized};
 pub use split::{Split, SplitFractions};
+pub use truth::TruthColumns;

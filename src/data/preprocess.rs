@@ -20,7 +20,7 @@ use super::alloc;
 use super::error::DataError;
 use super::impute::{Impute, distinct, fill_value, mean, sample_sd};
 use super::preprocess_log::{Imputed, OneHot, PreprocessLog, Standardized};
-use super::{CausalData, Split, Truth};
+use super::{CausalData, Split};
 use crate::suggest::did_you_mean;
 
 /// The preprocessing an experiment declares.
@@ -34,7 +34,7 @@ pub struct PreprocessConfig {
     pub one_hot: Vec<String>,
     /// Numeric columns to add the square of, as `<column>^2`.
     pub squares: Vec<String>,
-    /// Text levels of categorical columns coded by `load_csv_levels`, which name
+    /// Text levels of categorical columns coded by `load_file`, which name
     /// their one-hot columns (`region_south`, not `region_2`).
     pub levels: super::Levels,
 }
@@ -160,13 +160,7 @@ fn with_covariates(
     covariate_names: Vec<String>,
     covariates: Vec<Vec<f64>>,
 ) -> Result<CausalData, DataError> {
-    let truth = match &data.truth {
-        Truth::Potential { mu0, mu1 } => Truth::Potential {
-            mu0: alloc::copy(mu0, "the true outcomes")?,
-            mu1: alloc::copy(mu1, "the true outcomes")?,
-        },
-        other => other.clone(),
-    };
+    let truth = data.truth.keep(|v| alloc::copy(v, "the true outcomes"))?;
     Ok(CausalData {
         covariate_names,
         covariates,
@@ -309,10 +303,7 @@ fn check_split(data: &CausalData, split: &Split) -> Result<(), DataError> {
 /// The dataset restricted to `rows`, truth included.
 fn keep_rows(data: &CausalData, rows: &[usize]) -> Result<CausalData, DataError> {
     let pick = |v: &[f64]| alloc::collect(rows.iter().map(|&i| v[i]), "the complete rows");
-    let truth = match &data.truth {
-        Truth::Potential { mu0, mu1 } => Truth::Potential { mu0: pick(mu0)?, mu1: pick(mu1)? },
-        other => other.clone(),
-    };
+    let truth = data.truth.keep(pick)?;
     Ok(CausalData {
         covariate_names: data.covariate_names.clone(),
         covariates: data.covariates.iter().map(|c| pick(c)).collect::<Result<_, _>>()?,

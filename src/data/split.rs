@@ -51,6 +51,30 @@ impl Split {
         Ok(Split { train, validation, test })
     }
 
+    /// A split whose test rows are fixed: the last `n_test` of `n_train + n_test`
+    /// rows (a separate test archive's, as in cfrnet). The first `n_train` rows
+    /// are shuffled and cut into validation and training, the validation share
+    /// of them being `validation / (1 - test)`: the share of the non-test rows
+    /// that `fractions` gives (0.27 / 0.9 = 0.3 by default, cfrnet's `val_part`).
+    pub fn try_draw_with_test(
+        n_train: usize,
+        n_test: usize,
+        fractions: SplitFractions,
+        rng: &mut RunRng,
+    ) -> Result<Split, DataError> {
+        let mut rows = alloc::collect(0..n_train, "the split's row indices")?;
+        rows.shuffle(rng);
+        let share = if fractions.test < 1.0 { fractions.validation / (1.0 - fractions.test) } else { 0.0 };
+        let n_val = ((share * n_train as f64).round() as usize).min(n_train);
+        let mut validation = alloc::copy(&rows[..n_val], "the split's row indices")?;
+        rows.drain(..n_val);
+        let mut train = rows;
+        validation.sort_unstable();
+        train.sort_unstable();
+        let test = alloc::collect(n_train..n_train + n_test, "the split's row indices")?;
+        Ok(Split { train, validation, test })
+    }
+
     /// The split of the rows `kept` (ascending indices into the rows this split
     /// was drawn over), renumbered to positions in `kept`: each kept row stays in
     /// its part, so dropping rows for one analysis moves no other row.
@@ -87,6 +111,17 @@ mod tests {
         let s = Split::draw(100, SplitFractions { test: 0.1, validation: 0.27 }, &mut rng);
         assert_eq!((s.train.len(), s.validation.len(), s.test.len()), (63, 27, 10));
         let mut all = [s.train.clone(), s.validation.clone(), s.test.clone()].concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_fixed_test_part_is_the_last_rows() {
+        let f = SplitFractions { test: 0.1, validation: 0.27 };
+        let s = Split::try_draw_with_test(100, 20, f, &mut RunRng::seed_from_u64(1)).unwrap();
+        assert_eq!(s.test, (100..120).collect::<Vec<_>>());
+        assert_eq!((s.train.len(), s.validation.len()), (70, 30));
+        let mut all = [s.train.clone(), s.validation.clone()].concat();
         all.sort_unstable();
         assert_eq!(all, (0..100).collect::<Vec<_>>());
     }

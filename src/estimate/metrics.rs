@@ -39,7 +39,10 @@ pub enum Metric {
     /// `att`: the estimated effect on the treated, `est.att`.
     Att,
     /// `att_error`: |att_hat - true ATT|, with the true ATT mean(tau) over the
-    /// in-sample treated rows, or the benchmark's ATT; att_hat is `est.att`, or
+    /// in-sample treated rows, or the benchmark's ATT, or with a randomized
+    /// subset (`Truth::Experimental`, Jobs) the experimental ATT of the
+    /// in-sample rows, mean(y | treated) - mean(y | control, in the subset), as
+    /// cfrnet's `evaluate_bin_att` (Shalit et al. 2017, sec. 5); att_hat is `est.att`, or
     /// mean(tau_hat) over the in-sample treated rows when the estimator has no ATT.
     AttError,
     /// `coverage`: 1.0 when the 95% interval contains the true in-sample ATE (as
@@ -48,9 +51,13 @@ pub enum Metric {
     /// `policy_risk`: Shalit et al. (2017) policy risk
     /// R_pol = 1 - (E[Y1 | pi = 1] P(pi = 1) + E[Y0 | pi = 0] P(pi = 0)) of the
     /// policy pi(x) = [tau_hat(x) > 0], on the test rows. With known potential
-    /// outcomes the expectations are exact: 1 - mean(pi mu1 + (1 - pi) mu0). The
-    /// paper's estimate from a randomized subset of real data is not available,
-    /// because `CausalData` does not mark such a subset.
+    /// outcomes the expectations are exact: 1 - mean(pi mu1 + (1 - pi) mu0).
+    /// With a randomized subset (`Truth::Experimental`, Jobs) it is the paper's
+    /// estimate on the test rows of that subset, as cfrnet's `policy_val`:
+    /// E[Y1 | pi = 1] is the mean outcome of the subset's treated rows the
+    /// policy treats, E[Y0 | pi = 0] that of its control rows the policy does
+    /// not treat (each 0 where no row qualifies), P(pi = 1) the share the
+    /// policy treats.
     PolicyRisk,
     /// `true_ate`: the true in-sample ATE itself (as in `ate_error_in`), so that
     /// tables can show the target beside the estimates.
@@ -187,8 +194,9 @@ impl Context<'_> {
     fn true_ate_in(&self) -> Option<f64> {
         match &self.data.truth {
             Truth::Potential { mu0, mu1 } => mean_over(&self.in_sample, |i| mu1[i] - mu0[i]),
+            Truth::Ite { ite } => mean_over(&self.in_sample, |i| ite[i]),
             Truth::Benchmark { ate, .. } => *ate,
-            Truth::None => None,
+            Truth::None | Truth::Experimental { .. } => None,
         }
     }
 
@@ -199,7 +207,14 @@ impl Context<'_> {
     fn true_att(&self) -> Option<f64> {
         match &self.data.truth {
             Truth::Potential { mu0, mu1 } => mean_over(&self.treated_in_sample(), |i| mu1[i] - mu0[i]),
+            Truth::Ite { ite } => mean_over(&self.treated_in_sample(), |i| ite[i]),
             Truth::Benchmark { att, .. } => *att,
+            Truth::Experimental { e } => {
+                let y = &self.data.outcome;
+                let controls: Vec<usize> =
+                    self.in_sample.iter().copied().filter(|&i| !self.data.is_treated(i) && e[i] > 0.5).collect();
+                Some(mean_over(&self.treated_in_sample(), |i| y[i])? - mean_over(&controls, |i| y[i])?)
+            }
             Truth::None => None,
         }
     }
@@ -235,10 +250,31 @@ impl Context<'_> {
 
     fn policy_risk_on(&self, rows: &[usize]) -> Option<f64> {
         let hat = self.est.ite.as_deref()?;
-        let Truth::Potential { mu0, mu1 } = &self.data.truth else { return None };
-        let value = mean_over(rows, |i| if hat[i] > 0.0 { mu1[i] } else { mu0[i] })?;
-        Some(1.0 - value)
+        match &self.data.truth {
+            Truth::Potential { mu0, mu1 } => {
+                Some(1.0 - mean_over(rows, |i| if hat[i] > 0.0 { mu1[i] } else { mu0[i] })?)
+            }
+            Truth::Experimental { e } => {
+                let subset: Vec<usize> = rows.iter().copied().filter(|&i| e[i] > 0.5).collect();
+                Some(1.0 - experimental_policy_value(&subset, hat, &self.data.treatment, &self.data.outcome)?)
+            }
+            Truth::None | Truth::Benchmark { .. } | Truth::Ite { .. } => None,
+        }
     }
+}
+
+/// The value of the policy [hat > 0] on randomized `rows`, from the factual
+/// outcomes: P(pi = 1) E[y | pi = 1, t = 1] + P(pi = 0) E[y | pi = 0, t = 0],
+/// an empty group's mean taken as 0 (cfrnet's `policy_val`). None for no rows.
+fn experimental_policy_value(rows: &[usize], hat: &[f64], t: &[f64], y: &[f64]) -> Option<f64> {
+    let treats = |i: usize| hat[i] > 0.0;
+    let treated = |i: usize| t[i] > 0.5;
+    let agree_treated: Vec<usize> = rows.iter().copied().filter(|&i| treats(i) && treated(i)).collect();
+    let agree_control: Vec<usize> = rows.iter().copied().filter(|&i| !treats(i) && !treated(i)).collect();
+    let p_treat = mean_over(rows, |i| if treats(i) { 1.0 } else { 0.0 })?;
+    let treat_value = mean_over(&agree_treated, |i| y[i]).unwrap_or(0.0);
+    let control_value = mean_over(&agree_control, |i| y[i]).unwrap_or(0.0);
+    Some(p_treat * treat_value + (1.0 - p_treat) * control_value)
 }
 
 /// Mean of `f` over `rows`; None for no rows.

@@ -77,7 +77,10 @@ pub fn data_vary(exp: &Experiment) -> bool {
     match &exp.dataset {
         Dataset::Simulate(_) => true,
         Dataset::Builtin { name, instance, .. } => instance.is_none() && crate::data::draws_per_replication(name),
-        Dataset::File { .. } => false,
+        // One file per replication is new data; one file for all is not.
+        Dataset::File { path, .. } => path.per_replication(),
+        // The field's archives hold their replications along a third axis.
+        Dataset::Npz(_) => true,
     }
 }
 

@@ -41,8 +41,8 @@ impl Covariates {
 fn treatment_outcome(exp: &Experiment) -> (String, String) {
     match &exp.dataset {
         Dataset::Simulate(s) => (s.treatment.clone(), s.outcome.clone()),
-        Dataset::File { treatment, outcome, .. } => (treatment.clone(), outcome.clone()),
-        Dataset::Builtin { .. } => ("treatment".into(), "outcome".into()),
+        Dataset::File { layout, .. } => (layout.treatment.clone(), layout.outcome.clone()),
+        Dataset::Builtin { .. } | Dataset::Npz(_) => ("treatment".into(), "outcome".into()),
     }
 }
 

@@ -13,6 +13,7 @@ mod outcome;
 mod pipeline;
 mod plan;
 mod shard;
+mod source;
 mod stats;
 
 pub use cache::{Cache, Lookup};

@@ -10,6 +10,7 @@ use rand::SeedableRng;
 use super::covariates::CovariateSets;
 use super::outcome::Outcome;
 use super::plan::Run;
+pub use super::source::DataSource;
 use super::{RunError, RunRng};
 use crate::data::{self, CausalData, Split};
 use crate::estimate::{self, Metric};
@@ -31,78 +32,6 @@ pub struct Prepared {
     pub source: DataSource,
     /// sha256 of every data file the dataset reads (of `source`'s bytes).
     pub data_files: Vec<(String, String)>,
-}
-
-/// The data files of an experiment, read once per invocation: their hashes enter
-/// the run keys and every run parses these same bytes, so a file replaced on disk
-/// during a sweep cannot put numbers computed on new data under the old keys.
-#[derive(Debug, Clone)]
-pub enum DataSource {
-    Simulated,
-    Builtin(data::BuiltinFiles),
-    /// A user's CSV; `description` says which columns the runs use (read at check).
-    File {
-        path: PathBuf,
-        written: String,
-        bytes: Vec<u8>,
-        sha256: String,
-        description: String,
-    },
-}
-
-impl DataSource {
-    /// Read (and for builtins verify) every file `exp` reads. A user's file is
-    /// parsed too, so that `check` refuses what every run would fail on.
-    pub fn read(exp: &Experiment, root: &std::path::Path) -> Result<DataSource, RunError> {
-        match &exp.dataset {
-            Dataset::Simulate(_) => Ok(DataSource::Simulated),
-            Dataset::Builtin { name, .. } => Ok(data::BuiltinFiles::read(name, root).map(DataSource::Builtin)?),
-            Dataset::File { path, written, treatment, outcome, covariates } => {
-                let bytes = std::fs::read(path).map_err(|source| RunError::ReadData { path: path.clone(), source })?;
-                // Built once here, so that a non-binary treatment or a text covariate is
-                // one error at check rather than the same failure in every run.
-                let (data, _) = data::load_csv_levels(
-                    path,
-                    &bytes,
-                    treatment,
-                    outcome,
-                    covariates.as_deref(),
-                    &exp.preprocess.one_hot,
-                )?;
-                let sha256 = crate::hash::sha256_hex(&bytes);
-                let chosen = if covariates.is_some() {
-                    "as listed in dataset.file.covariates"
-                } else {
-                    "every column but the treatment and the outcome; list them in dataset.file.covariates to choose"
-                };
-                let description = format!(
-                    "data file {}: {} rows; treatment `{treatment}`, outcome `{outcome}`; covariates ({chosen}): {}",
-                    path.display(),
-                    data.n_rows(),
-                    if data.covariate_names.is_empty() { "none".to_string() } else { data.covariate_names.join(", ") }
-                );
-                Ok(DataSource::File { path: path.clone(), written: written.clone(), bytes, sha256, description })
-            }
-        }
-    }
-
-    /// For a user's file, which rows and columns the runs use (for `check`,
-    /// `identify` and report.md: the covariates are otherwise invisible).
-    pub fn describe(&self) -> Option<&str> {
-        match self {
-            DataSource::File { description, .. } => Some(description),
-            DataSource::Simulated | DataSource::Builtin(_) => None,
-        }
-    }
-
-    /// (file name, sha256 hex) of every file read.
-    pub fn hashes(&self) -> Vec<(String, String)> {
-        match self {
-            DataSource::Simulated => Vec::new(),
-            DataSource::Builtin(files) => files.hashes(),
-            DataSource::File { written, sha256, .. } => vec![(written.clone(), sha256.clone())],
-        }
-    }
 }
 
 // ChaCha streams of a run's seed: independent draws for each stage, so that
@@ -178,7 +107,7 @@ impl From<String> for Stop {
 /// reasons are data (they go into the outcome's record), hence text.
 fn try_compute_outcome(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> {
     let exp = &prepared.experiment;
-    let (full, levels) = load_dataset(prepared, run)?;
+    let (full, levels, n_test) = load_dataset(prepared, run)?;
     let names = prepared.covariates.for_run(&run.kind, &run.adjust, &full.covariate_names).map_err(Stop::Refused)?;
     // Columns this estimator does not receive (`naive` gets none) are neither encoded nor squared.
     let config =
@@ -186,8 +115,14 @@ fn try_compute_outcome(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> 
     let mut log = data::PreprocessLog::default();
     // The split is drawn over every row, before an analysis drops incomplete
     // ones, so that it is the same for every analysis of the replication.
-    let split =
-        Split::try_draw(full.n_rows(), exp.split, &mut stream(run.seed, SPLIT_STREAM)).map_err(|e| e.to_string())?;
+    let split_rng = &mut stream(run.seed, SPLIT_STREAM);
+    let split = if n_test > 0 {
+        // A test archive's rows are the out-of-sample rows, as in cfrnet.
+        Split::try_draw_with_test(full.n_rows() - n_test, n_test, exp.split, split_rng)
+    } else {
+        Split::try_draw(full.n_rows(), exp.split, split_rng)
+    }
+    .map_err(|e| e.to_string())?;
     let (selected, kept) = data::select_and_drop_rows(&full, &names, &config, &mut log).map_err(|e| e.to_string())?;
     let split = match kept {
         Some(kept) => split.restrict(&kept),
@@ -209,21 +144,26 @@ fn try_compute_outcome(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> 
     Ok(Outcome::finished(&run.key, metrics, est.diagnostics, log.to_string()))
 }
 
-/// The run's dataset, and the text levels of a user file's categorical columns.
-fn load_dataset(prepared: &Prepared, run: &Run) -> Result<(CausalData, data::Levels), String> {
+/// The run's dataset, the text levels of a user file's categorical columns,
+/// and the number of rows at its end that a test archive holds (0: none).
+fn load_dataset(prepared: &Prepared, run: &Run) -> Result<(CausalData, data::Levels, usize), String> {
     let rng = &mut stream(run.seed, DATA_STREAM);
     let exp = &prepared.experiment;
+    let none = data::Levels::new;
     match (&exp.dataset, &prepared.source) {
-        (Dataset::Simulate(sim), _) => {
-            simulate(sim, exp.preprocess.squares.len(), run, rng).map(|d| (d, data::Levels::new()))
-        }
+        (Dataset::Simulate(sim), _) => simulate(sim, exp.preprocess.squares.len(), run, rng).map(|d| (d, none(), 0)),
         (Dataset::Builtin { surface, instance, .. }, DataSource::Builtin(files)) => {
             let opts = data::BuiltinOptions { surface: surface.clone(), instance: *instance };
-            files.load(&opts, rng).map(|d| (d, data::Levels::new())).map_err(|e| e.to_string())
+            files.load(&opts, rng).map(|d| (d, none(), 0)).map_err(|e| e.to_string())
         }
-        (Dataset::File { treatment, outcome, covariates, .. }, DataSource::File { path, bytes, .. }) => {
-            data::load_csv_levels(path, bytes, treatment, outcome, covariates.as_deref(), &exp.preprocess.one_hot)
+        (Dataset::File { layout, .. }, source @ DataSource::File { .. }) => {
+            let file = source.file_of(run.replication).ok_or("internal: no data file was read for this replication")?;
+            data::load_file(&file.path, &file.bytes, layout, &exp.preprocess.one_hot)
+                .map(|(d, levels)| (d, levels, 0))
                 .map_err(|e| e.to_string())
+        }
+        (Dataset::Npz(_), DataSource::Npz { data, .. }) => {
+            data.load(run.replication as usize).map(|(d, n_test)| (d, none(), n_test)).map_err(|e| e.to_string())
         }
         _ => unreachable!("DataSource::read matches the dataset kind"),
     }

@@ -6,7 +6,7 @@
 use rand::SeedableRng;
 
 use super::error::{SpecError, SpecErrorKind};
-use super::experiment::{Dataset, EstimatorDecl, Experiment, Simulate};
+use super::experiment::{DataPath, Dataset, EstimatorDecl, Experiment, Simulate};
 use super::load::Loaded;
 use super::models::{located, shift};
 use crate::estimate;
@@ -29,19 +29,32 @@ pub fn cross_check(loaded: &Loaded, exp: &Experiment) -> Result<()> {
     match &exp.dataset {
         Dataset::Simulate(sim) => check_equations(loaded, sim)?,
         Dataset::Builtin { name, .. } => check_builtin(loaded, name)?,
-        Dataset::File { path, written, .. } => {
-            if !path.exists() {
-                return Err(invalid(
-                    loaded,
-                    "dataset.file.path",
-                    format!("data file `{written}` does not exist (looked for {})", path.display()),
-                )
-                .with_help("a data file's path is relative to the experiment file that names it"));
+        Dataset::File { path, .. } => check_exists(loaded, "dataset.file.path", path, exp.replications)?,
+        Dataset::Npz(npz) => {
+            check_exists(loaded, "dataset.npz.path", &npz.path, 1)?;
+            if let Some(test) = &npz.test {
+                check_exists(loaded, "dataset.npz.test", test, 1)?;
             }
         }
     }
     check_adjust_roles(loaded, exp)?;
     check_graph(loaded, exp)
+}
+
+/// Every file a data path names exists (a path under the data folder that
+/// does not was skipped before this check, see `Dataset::unavailable`).
+fn check_exists(loaded: &Loaded, at: &str, path: &DataPath, replications: u32) -> Result<()> {
+    for (written, file) in path.files(replications) {
+        if !file.exists() {
+            return Err(invalid(
+                loaded,
+                at,
+                format!("data file `{written}` does not exist (looked for {})", file.display()),
+            )
+            .with_help("a data file's path is relative to the experiment file that names it"));
+        }
+    }
+    Ok(())
 }
 
 fn invalid(loaded: &Loaded, path: &str, message: impl Into<String>) -> SpecError {
@@ -51,9 +64,9 @@ fn invalid(loaded: &Loaded, path: &str, message: impl Into<String>) -> SpecError
 fn check_metrics(loaded: &Loaded, exp: &Experiment) -> Result<()> {
     for (i, m) in exp.metrics.iter().enumerate() {
         // Every row would print `–` for it: refuse it once, here.
-        if m.needs_truth() && matches!(exp.dataset, Dataset::File { .. }) {
+        if m.needs_truth() && !exp.dataset.has_truth_declared() {
             return Err(invalid(loaded, &format!("metrics[{i}]"), format!("metric `{}` compares with the true effect, which a data file does not have", m.name()))
-                .with_help("keep `ate` and `att` for a data file; error metrics need a simulated or builtin dataset with ground truth"));
+                .with_help("keep `ate` and `att` for a data file, or name its truth columns under `dataset.file.truth` (`{ mu0: ..., mu1: ... }`, `{ y_cf: ... }` or `{ ite: ... }`)"));
         }
     }
     Ok(())
@@ -143,8 +156,8 @@ fn check_adjust_roles(loaded: &Loaded, exp: &Experiment) -> Result<()> {
 fn check_adjust_list_roles(loaded: &Loaded, exp: &Experiment, path: &str, list: &[String]) -> Result<()> {
     let roles = match &exp.dataset {
         Dataset::Simulate(s) => Some((s.treatment.as_str(), s.outcome.as_str())),
-        Dataset::File { treatment, outcome, .. } => Some((treatment.as_str(), outcome.as_str())),
-        Dataset::Builtin { .. } => None,
+        Dataset::File { layout, .. } => Some((layout.treatment.as_str(), layout.outcome.as_str())),
+        Dataset::Builtin { .. } | Dataset::Npz(_) => None,
     };
     for (i, name) in list.iter().enumerate() {
         if let Some((t, y)) = roles.filter(|(t, y)| name == t || name == y) {

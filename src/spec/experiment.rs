@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub use super::datapath::DataPath;
 use crate::data::SplitFractions;
 use crate::estimate::Params;
 use crate::graph::AdjustStrategy;
@@ -65,16 +66,44 @@ pub enum Dataset {
         surface: Option<String>,
         instance: Option<u32>,
     },
-    /// `path` is resolved against the folder of the experiment file that names it
-    /// (so a sweep runs the same from any working directory); `written` is the
-    /// path as written, which names the file in run keys and manifests.
+    /// A user's CSV file (or one per replication): its path and what its columns are.
     File {
-        path: PathBuf,
-        written: String,
-        treatment: String,
-        outcome: String,
-        covariates: Option<Vec<String>>,
+        path: DataPath,
+        layout: crate::data::FileLayout,
     },
+    /// Numpy archives in cfrnet's layout.
+    Npz(NpzDecl),
+}
+
+impl Dataset {
+    /// Whether the experiment declares ground truth for the data: a user's file
+    /// only with `truth:` columns (an archive's truth is seen when it is read).
+    pub fn has_truth_declared(&self) -> bool {
+        match self {
+            Dataset::File { layout, .. } => !layout.truth.is_none(),
+            Dataset::Simulate(_) | Dataset::Builtin { .. } | Dataset::Npz(_) => true,
+        }
+    }
+
+    /// Why the data cannot be read on this machine: a path under the user's
+    /// data folder with no folder given or a file missing there. Such an
+    /// experiment is skipped, not failed (the field's files are not ours to ship).
+    pub fn unavailable(&self, replications: u32) -> Option<String> {
+        match self {
+            Dataset::File { path, .. } => path.unavailable(replications),
+            Dataset::Npz(n) => n.path.unavailable(1).or_else(|| n.test.as_ref().and_then(|t| t.unavailable(1))),
+            Dataset::Simulate(_) | Dataset::Builtin { .. } => None,
+        }
+    }
+}
+
+/// Numpy archives: the training archive (or the only one), an optional test
+/// archive whose rows are the out-of-sample rows, and the array of each role.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpzDecl {
+    pub path: DataPath,
+    pub test: Option<DataPath>,
+    pub arrays: crate::data::NpzArrays,
 }
 
 #[derive(Debug, Clone, PartialEq)]

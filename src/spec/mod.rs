@@ -4,6 +4,7 @@
 
 mod consistency;
 mod cross_check;
+mod datapath;
 mod error;
 mod experiment;
 mod literals;
@@ -19,6 +20,7 @@ mod validate;
 pub use crate::bytes::{bytes_text, parse_size};
 pub use consistency::graph_warnings;
 pub use cross_check::{cross_check, observed_names};
+pub use datapath::{DATA_DIR_ENV, DATA_DIR_PREFIX, REPLICATION, data_dir, set_data_dir};
 pub use error::{SpecError, SpecErrorKind};
 pub use experiment::*;
 pub use load::{Loaded, Source, load};

@@ -58,7 +58,7 @@ fn one() -> i64 {
     1
 }
 
-/// Exactly one of the three sources must be given.
+/// Exactly one of the four sources must be given.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDataset {
@@ -68,6 +68,8 @@ pub struct RawDataset {
     pub builtin: Option<RawBuiltin>,
     #[serde(default)]
     pub file: Option<RawFile>,
+    #[serde(default)]
+    pub npz: Option<RawNpz>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,6 +120,74 @@ pub struct RawFile {
     pub outcome: String,
     #[serde(default)]
     pub covariates: Option<Vec<String>>,
+    /// The names of a header-less file's fields, in order (`x1..x25` ranges allowed).
+    #[serde(default)]
+    pub columns: Option<Vec<String>>,
+    #[serde(default)]
+    pub truth: Option<RawTruth>,
+}
+
+/// One of `{ mu0, mu1 }`, `{ y_cf }` or `{ ite }`: column names.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTruth {
+    #[serde(default)]
+    pub mu0: Option<String>,
+    #[serde(default)]
+    pub mu1: Option<String>,
+    #[serde(default)]
+    pub y_cf: Option<String>,
+    #[serde(default)]
+    pub ite: Option<String>,
+}
+
+/// Numpy archives in cfrnet's layout: `path` (the training archive, or the
+/// only one) and an optional `test` archive of out-of-sample rows.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNpz {
+    pub path: String,
+    #[serde(default)]
+    pub test: Option<String>,
+    /// Role -> array name, for archives that do not use cfrnet's names.
+    #[serde(default)]
+    pub arrays: RawArrays,
+}
+
+/// The array of each role (`data::NPZ_ROLES`), where not cfrnet's name.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArrays {
+    #[serde(default)]
+    pub x: Option<String>,
+    #[serde(default)]
+    pub t: Option<String>,
+    #[serde(default)]
+    pub yf: Option<String>,
+    #[serde(default)]
+    pub ycf: Option<String>,
+    #[serde(default)]
+    pub mu0: Option<String>,
+    #[serde(default)]
+    pub mu1: Option<String>,
+    #[serde(default)]
+    pub e: Option<String>,
+}
+
+impl RawArrays {
+    /// (role, array name) of the roles named, in `data::NPZ_ROLES` order.
+    pub fn named(&self) -> BTreeMap<String, String> {
+        let all = [
+            ("x", &self.x),
+            ("t", &self.t),
+            ("yf", &self.yf),
+            ("ycf", &self.ycf),
+            ("mu0", &self.mu0),
+            ("mu1", &self.mu1),
+            ("e", &self.e),
+        ];
+        all.into_iter().filter_map(|(r, v)| v.as_ref().map(|v| (r.to_string(), v.clone()))).collect()
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,9 +10,10 @@
 
 use serde_json::{Map, Value, json};
 
+use super::datapath::{DATA_DIR_ENV, DATA_DIR_PREFIX, REPLICATION};
 use super::size::{DATA_COPIES, DEFAULT_MAX_RUN_MEMORY, DEFAULT_MAX_RUNS, MAX_ROWS};
 use crate::bytes::bytes_text;
-use crate::data::BUILTIN_NAMES;
+use crate::data::{BUILTIN_NAMES, NPZ_ROLES};
 use crate::estimate::neural::{ACTIVATIONS, LAYER_KINDS};
 use crate::estimate::{self, Metric, Params};
 
@@ -71,7 +72,7 @@ fn experiment(mode: Mode) -> Value {
         ),
         ("params", described(params(), "parameters usable as `$name` in dataset.simulate, with their default values")),
         ("sweep", described(sweep(), "data-level sweep over declared params; the cartesian product is run")),
-        ("dataset", described(dataset(mode), "one of `simulate`, `builtin` or `file`")),
+        ("dataset", described(dataset(mode), "one of `simulate`, `builtin`, `file` or `npz`")),
         ("graph", described(nullable(graph(mode)), "the analyst's causal graph; defaults to the simulator's")),
         (
             "adjust",
@@ -174,7 +175,7 @@ fn sweep() -> Value {
 }
 
 fn dataset(mode: Mode) -> Value {
-    let sources = ["simulate", "builtin", "file"];
+    let sources = ["simulate", "builtin", "file", "npz"];
     let mut schema = object(
         vec![
             (
@@ -182,7 +183,14 @@ fn dataset(mode: Mode) -> Value {
                 described(nullable(simulate(mode)), "a structural causal model, sampled afresh per replication"),
             ),
             ("builtin", described(nullable(builtin(mode)), "a dataset of datasets/manifest.yaml")),
-            ("file", described(nullable(file(mode)), "a CSV file with a header row")),
+            (
+                "file",
+                described(
+                    nullable(file(mode)),
+                    "a CSV file (with a header row, or with `columns`), optionally with its ground truth",
+                ),
+            ),
+            ("npz", described(nullable(npz(mode)), "numpy archives in cfrnet's layout (x, t, yf, ycf, mu0, mu1, e)")),
         ],
         &[],
         mode,
@@ -256,15 +264,92 @@ fn builtin(mode: Mode) -> Value {
     )
 }
 
+/// A data file's path: relative to the experiment file, or `$DATA_DIR/...`.
+fn data_path(text: &str) -> Value {
+    described(
+        string(),
+        &format!(
+            "{text}: relative to the experiment file, or `{DATA_DIR_PREFIX}NAME` under `--data-dir` (or ${DATA_DIR_ENV})"
+        ),
+    )
+}
+
 fn file(mode: Mode) -> Value {
+    let mut truth = object(
+        vec![
+            ("mu0", described(nullable(string()), "the column of the noiseless outcome under control (with `mu1`)")),
+            ("mu1", described(nullable(string()), "the column of the noiseless outcome under treatment (with `mu0`)")),
+            ("y_cf", described(nullable(string()), "the column of the counterfactual outcome")),
+            ("ite", described(nullable(string()), "the column of the individual effect")),
+        ],
+        &[],
+        mode,
+    );
+    if mode == Mode::Full {
+        truth["oneOf"] = json!([
+            { "required": ["mu0", "mu1"], "properties": { "y_cf": { "type": "null" }, "ite": { "type": "null" } } },
+            { "required": ["y_cf"], "properties": { "mu0": { "type": "null" }, "mu1": { "type": "null" }, "ite": { "type": "null" } } },
+            { "required": ["ite"], "properties": { "mu0": { "type": "null" }, "mu1": { "type": "null" }, "y_cf": { "type": "null" } } },
+        ]);
+    }
     object(
         vec![
-            ("path", string()),
+            (
+                "path",
+                data_path(&format!(
+                    "the CSV file; `{REPLICATION}` in the name gives replication k the file numbered k (from 1)"
+                )),
+            ),
             ("treatment", string()),
             ("outcome", string()),
-            ("covariates", described(nullable(strings()), "default: every other column")),
+            (
+                "covariates",
+                described(
+                    nullable(strings()),
+                    "default: every other column but the truth; a range `x1..x25` names x1 to x25",
+                ),
+            ),
+            (
+                "columns",
+                described(
+                    nullable(strings()),
+                    "the names of a header-less file's fields, in order; a range `x1..x25` names x1 to x25",
+                ),
+            ),
+            (
+                "truth",
+                described(
+                    nullable(truth),
+                    "the file's ground truth: `{ mu0, mu1 }`, `{ y_cf }` or `{ ite }` (column names; never covariates)",
+                ),
+            ),
         ],
         &["path", "treatment", "outcome"],
+        mode,
+    )
+}
+
+fn npz(mode: Mode) -> Value {
+    let roles: Vec<(&str, Value)> = NPZ_ROLES.iter().map(|r| (*r, string())).collect();
+    object(
+        vec![
+            (
+                "path",
+                data_path("the archive (the training archive where `test` is given); a third axis of replications"),
+            ),
+            (
+                "test",
+                described(nullable(data_path("the test archive")), "its rows are the out-of-sample rows, as in cfrnet"),
+            ),
+            (
+                "arrays",
+                described(
+                    object(roles, &[], Mode::Full),
+                    "role -> array name, where the archive does not use cfrnet's names",
+                ),
+            ),
+        ],
+        &["path"],
         mode,
     )
 }

@@ -5,7 +5,6 @@
 //! `cross_check`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::str::FromStr;
 
 use serde_yaml_ng::Value;
@@ -21,16 +20,18 @@ use crate::estimate::Metric;
 use crate::graph::AdjustStrategy;
 use crate::suggest::did_you_mean;
 
+mod dataset;
 mod estimators;
 mod preprocess;
+use dataset::check_dataset;
 use estimators::{check_adjust, check_estimators};
 use preprocess::check_preprocess;
 
 const MAX_REPLICATIONS: i64 = 1_000_000;
 
-type Result<T> = std::result::Result<T, SpecError>;
+pub(super) type Result<T> = std::result::Result<T, SpecError>;
 
-fn invalid(loaded: &Loaded, path: &str, message: impl Into<String>) -> SpecError {
+pub(super) fn invalid(loaded: &Loaded, path: &str, message: impl Into<String>) -> SpecError {
     loaded.error_at(path, false, SpecErrorKind::Invalid(message.into()))
 }
 
@@ -61,7 +62,7 @@ fn structure(loaded: &Loaded) -> Result<Experiment> {
     let dataset = check_dataset(loaded, &raw.dataset, &params)?;
     let metrics = match &raw.metrics {
         Some(listed) => check_metrics(loaded, listed)?,
-        None if matches!(dataset, Dataset::File { .. }) => vec![Metric::Ate],
+        None if !dataset.has_truth_declared() => vec![Metric::Ate],
         None => vec![Metric::Ate, Metric::AteError],
     };
     Ok(Experiment {
@@ -204,32 +205,7 @@ pub(super) fn undeclared_param(loaded: &Loaded, path: &str, name: &str, params: 
     invalid(loaded, path, format!("`${name}` is not a declared parameter")).with_help(help)
 }
 
-fn check_dataset(loaded: &Loaded, raw: &RawDataset, params: &BTreeMap<String, f64>) -> Result<Dataset> {
-    match (&raw.simulate, &raw.builtin, &raw.file) {
-        (Some(s), None, None) => check_simulate(loaded, s, params).map(Dataset::Simulate),
-        (None, Some(b), None) => {
-            Ok(Dataset::Builtin { name: b.name.clone(), surface: b.surface.clone(), instance: b.instance })
-        }
-        (None, None, Some(f)) => Ok(Dataset::File {
-            // Relative to the file that wrote the key (a base of `extends` may have).
-            path: loaded
-                .locate("dataset.file.path", false)
-                .0
-                .parent()
-                .map_or_else(|| PathBuf::from(&f.path), |dir| dir.join(&f.path)),
-            written: f.path.clone(),
-            treatment: f.treatment.clone(),
-            outcome: f.outcome.clone(),
-            covariates: f.covariates.clone(),
-        }),
-        (None, None, None) => Err(loaded
-            .error_at("dataset", true, SpecErrorKind::MissingKey { key: "simulate".into() })
-            .with_help("a dataset is one of `simulate:`, `builtin:` or `file:`")),
-        _ => Err(invalid(loaded, "dataset", "give exactly one of `simulate`, `builtin` or `file`")),
-    }
-}
-
-fn check_simulate(loaded: &Loaded, raw: &RawSimulate, params: &BTreeMap<String, f64>) -> Result<Simulate> {
+pub(super) fn check_simulate(loaded: &Loaded, raw: &RawSimulate, params: &BTreeMap<String, f64>) -> Result<Simulate> {
     let n = check_quantity(loaded, "dataset.simulate.n", &raw.n, params)?;
     let mut equations = Vec::new();
     for (node, rhs) in &raw.equations {

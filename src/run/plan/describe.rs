@@ -190,8 +190,20 @@ fn dataset_description(dataset: &Dataset, params: &BTreeMap<String, f64>) -> Val
             json!({ "builtin": { "name": name, "surface": surface, "instance": instance } })
         }
         // The file's bytes enter through `files`; its path does not, so moving a file recomputes nothing.
-        Dataset::File { treatment, outcome, covariates, .. } => {
-            json!({ "file": { "treatment": treatment, "outcome": outcome, "covariates": covariates } })
+        Dataset::File { layout, .. } => {
+            let mut file =
+                json!({ "treatment": layout.treatment, "outcome": layout.outcome, "covariates": layout.covariates });
+            // Keys added with these options enter only when used, so that the keys
+            // of files without them stay what they were.
+            if let Some(names) = &layout.names {
+                file["columns"] = json!(names);
+            }
+            if !layout.truth.is_none() {
+                file["truth"] = json!(layout.truth.roles().into_iter().collect::<BTreeMap<_, _>>());
+            }
+            json!({ "file": file })
         }
+        // The archives' bytes enter through `files` (the test archive's too).
+        Dataset::Npz(npz) => json!({ "npz": { "arrays": npz.arrays.explicit(), "test": npz.test.is_some() } }),
     }
 }

@@ -64,16 +64,16 @@ fn known_covariates(dataset: &Dataset, graph: Option<&RawGraph>) -> Option<Vec<S
                 .filter(|n| *n != sim.treatment && *n != sim.outcome && !latent.contains(n))
                 .collect(),
         ),
-        Dataset::File { covariates, .. } => covariates.clone(),
-        Dataset::Builtin { .. } => None,
+        Dataset::File { layout, .. } => layout.covariates.clone(),
+        Dataset::Builtin { .. } | Dataset::Npz(_) => None,
     }
 }
 
 fn is_treatment_or_outcome(dataset: &Dataset, name: &str) -> bool {
     match dataset {
         Dataset::Simulate(sim) => sim.treatment == name || sim.outcome == name,
-        Dataset::File { treatment, outcome, .. } => treatment == name || outcome == name,
-        Dataset::Builtin { .. } => false,
+        Dataset::File { layout, .. } => layout.treatment == name || layout.outcome == name,
+        Dataset::Builtin { .. } | Dataset::Npz(_) => false,
     }
 }
 
