@@ -12,6 +12,7 @@ mod paper;
 mod plot;
 mod progress;
 mod record;
+mod robustness;
 mod summary;
 mod tables;
 #[cfg(test)]

@@ -44,6 +44,42 @@ pub struct RawExperiment {
     /// What plot.svg shows. Only the report reads it: it is in no run key.
     #[serde(default)]
     pub plot: Option<RawPlot>,
+    /// Sensitivity analyses added to every run they apply to.
+    #[serde(default)]
+    pub robustness: Option<RawRobustness>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRobustness {
+    #[serde(default)]
+    pub evalue: bool,
+    #[serde(default)]
+    pub sensitivity: Option<RawSensitivity>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSensitivity {
+    #[serde(default)]
+    pub q: Option<f64>,
+    #[serde(default)]
+    pub alpha: Option<f64>,
+    #[serde(default)]
+    pub benchmarks: Vec<String>,
+    #[serde(default)]
+    pub kd: Option<Vec<f64>>,
+    #[serde(default)]
+    pub ky: Option<Vec<f64>>,
+    #[serde(default)]
+    pub confounders: Vec<RawConfounder>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfounder {
+    pub r2dz_x: f64,
+    pub r2yz_dx: f64,
 }
 
 #[derive(Debug, Default, Deserialize)]

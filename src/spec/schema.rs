@@ -97,6 +97,7 @@ fn experiment(mode: Mode) -> Value {
             ),
         ),
         ("plot", described(nullable(plot()), "what plot.svg shows")),
+        ("robustness", nullable(super::robustness::schema())),
     ];
     object(props, &["name", "seed", "dataset", "estimators"], mode)
 }

@@ -1,0 +1,127 @@
+//! The checked `robustness:` section: which sensitivity analyses every run
+//! adds to its estimate, and the canonical description of them that enters the
+//! run keys of the runs they apply to (and only those, so that an experiment
+//! without the section keeps its keys).
+
+use serde_json::{Value, json};
+
+/// What the experiment's `robustness:` asks for. The default asks for nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Robustness {
+    /// The E-value (VanderWeele and Ding 2017) of every estimate.
+    pub evalue: bool,
+    /// Cinelli and Hazlett (2020) sensitivity of the `ols` estimates.
+    pub sensitivity: Option<Sensitivity>,
+}
+
+/// Cinelli-Hazlett sensitivity analysis of the constant-effect OLS estimate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sensitivity {
+    /// The share of the estimate a confounder must remove (RV_q); 1: all of it.
+    pub q: f64,
+    /// Significance level of RV_{q,α} and of the adjusted intervals.
+    pub alpha: f64,
+    /// Observed covariates to benchmark confounders against.
+    pub benchmarks: Vec<String>,
+    /// (k_d, k_y) pairs: a confounder k_d times as strongly associated with the
+    /// treatment and k_y times with the outcome as each benchmark.
+    pub multiples: Vec<(f64, f64)>,
+    /// Hypothetical confounders as (R²_{D~Z|X}, R²_{Y~Z|D,X}).
+    pub confounders: Vec<(f64, f64)>,
+}
+
+/// The one kind whose estimate sensemakr's algebra describes: y ~ t + X.
+pub const SENSITIVITY_KIND: &str = "ols";
+
+impl Robustness {
+    /// Whether the section asks for anything at all.
+    pub fn is_empty(&self) -> bool {
+        !self.evalue && self.sensitivity.is_none()
+    }
+
+    /// The sensitivity analysis that applies to runs of `kind`, if any.
+    pub fn sensitivity_for(&self, kind: &str) -> Option<&Sensitivity> {
+        self.sensitivity.as_ref().filter(|_| kind == SENSITIVITY_KIND)
+    }
+
+    /// What enters the key of a run of `kind` whose entry asks for `bootstrap`
+    /// resamples: None where nothing applies, so that such a run's key is the one
+    /// it had before robustness analyses existed.
+    pub fn describe_for(&self, kind: &str, bootstrap: Option<usize>) -> Option<Value> {
+        let sensitivity = self.sensitivity_for(kind);
+        if !self.evalue && sensitivity.is_none() && bootstrap.is_none() {
+            return None;
+        }
+        let mut out = json!({ "version": crate::estimate::robust::ALGORITHM_VERSION });
+        if self.evalue {
+            out["evalue"] = json!(true);
+        }
+        if let Some(b) = bootstrap {
+            out["bootstrap"] = json!(b);
+        }
+        if let Some(s) = sensitivity {
+            out["sensitivity"] = json!({
+                "q": s.q,
+                "alpha": s.alpha,
+                "benchmarks": s.benchmarks,
+                "multiples": s.multiples,
+                "confounders": s.confounders,
+            });
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_declared_analyses_enter_a_key() {
+        assert_eq!(Robustness::default().describe_for("ols", None), None);
+        assert!(Robustness::default().describe_for("ols", Some(100)).is_some());
+        let sens = Sensitivity { q: 1.0, alpha: 0.05, benchmarks: vec![], multiples: vec![(1.0, 1.0)], confounders: vec![] };
+        let r = Robustness { evalue: false, sensitivity: Some(sens) };
+        assert_eq!(r.describe_for("aipw", None), None);
+        assert!(r.describe_for("ols", None).is_some());
+        let e = Robustness { evalue: true, sensitivity: None };
+        assert!(e.describe_for("aipw", None).is_some());
+    }
+}
+
+/// The JSON Schema of `robustness:` (for `spec::json_schema`), beside the type it describes.
+pub(super) fn schema() -> Value {
+    let positives = json!({ "type": "array", "minItems": 1, "items": { "type": "number", "exclusiveMinimum": 0 } });
+    let r2 = json!({ "type": "number", "minimum": 0, "exclusiveMaximum": 1 });
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "sensitivity analyses added to every run they apply to (results in runs.csv and a section of report.md)",
+        "properties": {
+            "evalue": {
+                "type": "boolean", "default": false,
+                "description": "the E-value (VanderWeele and Ding 2017) of every estimate and of its interval limit closer to the null"
+            },
+            "sensitivity": {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "Cinelli and Hazlett (2020) sensitivity of the `ols` estimates (as sensemakr): partial R², RV_q, RV_q,α, adjusted estimates and benchmark bounds",
+                "properties": {
+                    "q": { "type": "number", "exclusiveMinimum": 0, "default": 1, "description": "share of the estimate a confounder must remove" },
+                    "alpha": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.05, "description": "significance level of RV_q,α and of the adjusted intervals" },
+                    "benchmarks": { "type": "array", "items": { "type": "string" }, "default": [], "description": "observed covariates (after preprocessing) to bound confounders by" },
+                    "kd": { "description": "multiples of each benchmark's association with the treatment (default [1])", "anyOf": [positives, { "type": "null" }] },
+                    "ky": { "description": "multiples of its association with the outcome, one per kd (default: kd)", "anyOf": [positives, { "type": "null" }] },
+                    "confounders": {
+                        "type": "array", "default": [],
+                        "description": "hypothetical confounders by their partial R² with treatment and outcome",
+                        "items": {
+                            "type": "object", "additionalProperties": false, "required": ["r2dz_x", "r2yz_dx"],
+                            "properties": { "r2dz_x": r2, "r2yz_dx": r2 }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
