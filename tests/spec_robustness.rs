@@ -51,14 +51,14 @@ fn keys(exp: &spec::Experiment) -> Vec<(String, String)> {
 #[test]
 fn sensitivity_without_ols_is_located() {
     let shown = message(&format!("{BASE}estimators: [naive]\nrobustness:\n  sensitivity: {{ kd: [1] }}\n"));
-    assert!(shown.starts_with("robust.yaml:17:3"), "{shown}");
+    assert!(shown.starts_with("robust.yaml:16:16"), "{shown}");
     assert!(shown.contains("no estimator is `ols`"), "{shown}");
 }
 
 #[test]
 fn out_of_range_values_are_located() {
     let shown = message(&format!("{BASE}estimators: [ols]\nrobustness:\n  sensitivity:\n    alpha: 1.5\n"));
-    assert!(shown.starts_with("robust.yaml:18:5") && shown.contains("alpha must lie strictly between 0 and 1"), "{shown}");
+    assert!(shown.starts_with("robust.yaml:17:12") && shown.contains("alpha must lie strictly between 0 and 1"), "{shown}");
     let shown = message(&format!("{BASE}estimators: [ols]\nrobustness:\n  sensitivity:\n    kd: [1, 2]\n    ky: [1]\n"));
     assert!(shown.contains("ky lists 1 multiples and kd 2"), "{shown}");
     let shown = message(&format!(
@@ -66,7 +66,12 @@ fn out_of_range_values_are_located() {
     ));
     assert!(shown.contains("a partial R² must lie in [0, 1), found 1"), "{shown}");
     let shown = message(&format!("{BASE}estimators:\n  - ols: ~\n    bootstrap: 1\n"));
-    assert!(shown.starts_with("robust.yaml:16:5") && shown.contains("number of resamples"), "{shown}");
+    assert!(shown.starts_with("robust.yaml:16:16") && shown.contains("number of resamples"), "{shown}");
+    let shown = message(&format!("{BASE}estimators: [ols]\nrobustness:\n  refuters:\n    tests: [placebo_permute, dumy_outcome]\n"));
+    assert!(shown.starts_with("robust.yaml:17:") && shown.contains("unknown refuter `dumy_outcome`"), "{shown}");
+    assert!(shown.contains("dummy_outcome"), "{shown}");
+    let shown = message(&format!("{BASE}estimators: [ols]\nrobustness:\n  refuters: {{ simulations: 1 }}\n"));
+    assert!(shown.contains("simulations must be a whole number from 2"), "{shown}");
     let shown = message(&format!("{BASE}estimators: [ols]\nrobustness:\n  evalu: true\n"));
     assert!(shown.contains("evalu") && shown.contains("evalue"), "{shown}");
 }
@@ -87,6 +92,12 @@ fn only_the_runs_an_analysis_applies_to_change_their_keys() {
     }
     let evalue = keys(&check_text(&format!("{BASE}estimators: [naive, ols, ipw]\nrobustness: {{ evalue: true }}\n")).unwrap());
     assert!(plain.iter().zip(&evalue).all(|((_, a), (_, b))| a != b));
+    let refuters = keys(
+        &check_text(&format!("{BASE}estimators: [naive, ols, ipw]\nrobustness: {{ refuters: {{ simulations: 10 }} }}\n"))
+            .unwrap(),
+    );
+    assert!(plain.iter().zip(&refuters).all(|((_, a), (_, b))| a != b));
+    assert!(evalue.iter().zip(&refuters).all(|((_, a), (_, b))| a != b));
 }
 
 #[test]
@@ -110,5 +121,42 @@ fn bootstrap_gives_every_estimator_an_interval_and_the_same_bytes_twice() {
         assert!(a.robustness_value("evalue").unwrap() > 1.0);
         let sens = a.robustness_value("sens_x_2x_estimate");
         assert_eq!(sens.is_some(), r.kind == "ols", "{}", r.label);
+    }
+}
+
+#[test]
+fn refuters_run_for_every_estimator_and_pass_on_correctly_specified_data() {
+    let exp = check_text(&format!(
+        "{BASE}estimators: [naive, ols]\nrobustness:\n  refuters: {{ simulations: 20, tests: [placebo_permute, dummy_outcome, data_subset] }}\n"
+    ))
+    .unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = run::DataSource::read(&exp, root).unwrap();
+    let runs = run::plan(&exp, &ctx()).unwrap();
+    let prepared = run::prepare(exp, runs, root, source).unwrap();
+    for r in &prepared.runs {
+        let o = run::compute_outcome(&prepared, r);
+        let names: Vec<&str> = o.robustness.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "refute_placebo_permute_estimate",
+                "refute_placebo_permute_p",
+                "refute_placebo_permute_passes",
+                "refute_data_subset_estimate",
+                "refute_data_subset_p",
+                "refute_data_subset_passes",
+                "refute_dummy_outcome_estimate",
+                "refute_dummy_outcome_p",
+                "refute_dummy_outcome_passes",
+            ]
+        );
+        let placebo = o.robustness_value("refute_placebo_permute_estimate").unwrap();
+        assert!(placebo.abs() < 0.5, "{}: placebo effect {placebo}", r.label);
+        if r.kind == "ols" {
+            for name in ["placebo_permute", "data_subset", "dummy_outcome"] {
+                assert_eq!(o.robustness_value(&format!("refute_{name}_passes")), Some(1.0), "{}: {name}", r.label);
+            }
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! The "Robustness" section of report.md: the bootstrap intervals entries
-//! declare, the E-values of every estimate and
+//! declare, the E-values of every estimate, DoWhy's refutation tests and
 //! the Cinelli-Hazlett sensitivity of the `ols` estimate (its robustness values,
 //! the adjusted estimates of the declared hypothetical confounders and the
 //! bounds benchmarked on observed covariates), each cell the mean over the
@@ -8,7 +8,7 @@
 
 use super::format::fixed;
 use super::summary::{Stat, SummaryRow, shows_spread};
-use crate::spec::{Experiment, Sensitivity};
+use crate::spec::{Experiment, Refuter, Refuters, Sensitivity};
 
 const DECIMALS: usize = 4;
 
@@ -81,8 +81,46 @@ pub fn robustness_md(exp: &Experiment, summary: &[SummaryRow]) -> String {
             );
         }
     }
+    if let Some(refuters) = &exp.robustness.refuters {
+        out += &refuters_md(exp, refuters, summary);
+    }
     if let Some(sens) = &exp.robustness.sensitivity {
         out += &sensitivity_md(exp, sens, summary);
+    }
+    out
+}
+
+fn refuters_md(exp: &Experiment, cfg: &Refuters, summary: &[SummaryRow]) -> String {
+    let mut out = format!(
+        "\nRefutation tests (DoWhy's definitions, {} refits each): the mean refitted estimate, DoWhy's p-value of \
+         the tested value (0 for the placebos and the dummy outcome, the estimate for the others) against the \
+         refits, and the runs where the refuter found no problem (p > 0.05). They test the estimator and the \
+         data's stability, not unobserved confounding: a biased estimate can pass them all.\n\n",
+        cfg.simulations
+    );
+    out += &header(exp, &["refuter", "tested value", "refuted estimate", "p-value", "passes"]);
+    for s in summary {
+        for r in &cfg.tests {
+            let name = format!("refute_{}", r.name());
+            if !has(s, &format!("{name}_p")) {
+                continue;
+            }
+            let tested = match r {
+                Refuter::PlaceboPermute | Refuter::PlaceboRandom | Refuter::DummyOutcome => "0",
+                Refuter::RandomCommonCause | Refuter::DataSubset | Refuter::BootstrapNoise => "estimate",
+            };
+            let passes = match s.robustness.iter().find(|(n, _)| *n == format!("{name}_passes")).and_then(|(_, v)| *v) {
+                Some((share, _, n)) => format!("{} of {n}", (share * n as f64).round()),
+                None => "–".into(),
+            };
+            out += &format!(
+                "| {} | {} | {tested} | {} | {} | {passes} |\n",
+                row_label(exp, s),
+                r.name(),
+                cell(exp, s, &format!("{name}_estimate")),
+                cell(exp, s, &format!("{name}_p"))
+            );
+        }
     }
     out
 }

@@ -135,16 +135,15 @@ mod tests {
     }
 
     #[test]
-    fn same_seed_same_interval_and_more_resamples_keep_the_first() {
+    fn same_seed_same_interval_other_seed_other_interval() {
         let d = data(200);
         let split = Split { train: (0..200).collect(), validation: vec![], test: vec![] };
         let a = bootstrap(&Naive, &d, &split, 2.0, 50, 7).unwrap();
         assert_eq!(a, bootstrap(&Naive, &d, &split, 2.0, 50, 7).unwrap());
         assert_ne!(a, bootstrap(&Naive, &d, &split, 2.0, 50, 8).unwrap());
         assert_eq!(a.failed, 0);
-        // The difference in means of 100 + 100 units with outcome sd ~0.3: se ~0.04.
-        assert!(a.se > 0.01 && a.se < 0.1, "{a:?}");
-        assert!(a.percentile.0 < 2.5 && a.percentile.1 > 2.3, "{a:?}");
+        // A difference in means of 100 + 100 units with outcome sd ~0.3: se ~0.04.
+        assert!(a.se > 0.02 && a.se < 0.08, "{a:?}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod key;
 mod outcome;
 mod pipeline;
 mod plan;
+mod refute;
 mod robustness;
 mod shard;
 mod stats;

@@ -209,7 +209,10 @@ fn try_compute_outcome(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> 
     if let Some(Some(b)) = &boot {
         est.interval = Some(b.percentile);
     }
-    let robustness = super::robustness_values(&exp.robustness, &run.kind, boot.as_ref(), &observed, &est);
+    let mut robustness = super::robustness_values(&exp.robustness, &run.kind, boot.as_ref(), &observed, &est);
+    if let Some(cfg) = &exp.robustness.refuters {
+        robustness.extend(super::refute::refutation_values(cfg, estimator.as_ref(), &prepared_data, &split, est.ate, run.seed));
+    }
     let metrics = estimate::score(&Metric::ALL, &est, &prepared_data, &split);
     let metrics = metrics.into_iter().map(|(m, v)| (m.name().to_string(), v)).collect();
     Ok(Outcome::finished(&run.key, metrics, est.diagnostics, log.to_string()).with_robustness(robustness))

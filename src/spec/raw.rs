@@ -56,6 +56,21 @@ pub struct RawRobustness {
     pub evalue: bool,
     #[serde(default)]
     pub sensitivity: Option<RawSensitivity>,
+    #[serde(default)]
+    pub refuters: Option<RawRefuters>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRefuters {
+    #[serde(default)]
+    pub simulations: Option<i64>,
+    #[serde(default)]
+    pub tests: Option<Vec<String>>,
+    #[serde(default)]
+    pub subset_fraction: Option<f64>,
+    #[serde(default)]
+    pub noise: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -12,6 +12,61 @@ pub struct Robustness {
     pub evalue: bool,
     /// Cinelli and Hazlett (2020) sensitivity of the `ols` estimates.
     pub sensitivity: Option<Sensitivity>,
+    /// DoWhy's refutation tests of every estimate.
+    pub refuters: Option<Refuters>,
+}
+
+/// DoWhy's refuters (`run/refute.rs` has their definitions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refuter {
+    PlaceboPermute,
+    PlaceboRandom,
+    RandomCommonCause,
+    DataSubset,
+    BootstrapNoise,
+    DummyOutcome,
+}
+
+impl Refuter {
+    /// Every refuter, in the order the tables show them.
+    pub const ALL: [Refuter; 6] = [
+        Refuter::PlaceboPermute,
+        Refuter::PlaceboRandom,
+        Refuter::RandomCommonCause,
+        Refuter::DataSubset,
+        Refuter::BootstrapNoise,
+        Refuter::DummyOutcome,
+    ];
+
+    /// The name in `robustness.refuters.tests` and in the table columns.
+    pub fn name(self) -> &'static str {
+        match self {
+            Refuter::PlaceboPermute => "placebo_permute",
+            Refuter::PlaceboRandom => "placebo_random",
+            Refuter::RandomCommonCause => "random_common_cause",
+            Refuter::DataSubset => "data_subset",
+            Refuter::BootstrapNoise => "bootstrap_noise",
+            Refuter::DummyOutcome => "dummy_outcome",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Refuter> {
+        Refuter::ALL.into_iter().find(|r| r.name() == name)
+    }
+}
+
+/// What `robustness.refuters` declares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refuters {
+    /// Refits per refuter (DoWhy's `num_simulations`, default 100).
+    pub simulations: usize,
+    /// The refuters run, in `Refuter::ALL` order.
+    pub tests: Vec<Refuter>,
+    /// Share of the rows the data-subset refuter keeps (DoWhy's default 0.8).
+    pub subset_fraction: f64,
+    /// The bootstrap refuter's noise: flip probability of a 0/1 covariate, and
+    /// the noise sd of any other in units of its sd (DoWhy's default 0.1).
+    pub noise: f64,
 }
 
 /// Cinelli-Hazlett sensitivity analysis of the constant-effect OLS estimate.
@@ -36,7 +91,7 @@ pub const SENSITIVITY_KIND: &str = "ols";
 impl Robustness {
     /// Whether the section asks for anything at all.
     pub fn is_empty(&self) -> bool {
-        !self.evalue && self.sensitivity.is_none()
+        !self.evalue && self.sensitivity.is_none() && self.refuters.is_none()
     }
 
     /// The sensitivity analysis that applies to runs of `kind`, if any.
@@ -49,12 +104,20 @@ impl Robustness {
     /// it had before robustness analyses existed.
     pub fn describe_for(&self, kind: &str, bootstrap: Option<usize>) -> Option<Value> {
         let sensitivity = self.sensitivity_for(kind);
-        if !self.evalue && sensitivity.is_none() && bootstrap.is_none() {
+        if !self.evalue && sensitivity.is_none() && bootstrap.is_none() && self.refuters.is_none() {
             return None;
         }
         let mut out = json!({ "version": crate::estimate::robust::ALGORITHM_VERSION });
         if self.evalue {
             out["evalue"] = json!(true);
+        }
+        if let Some(r) = &self.refuters {
+            out["refuters"] = json!({
+                "simulations": r.simulations,
+                "tests": r.tests.iter().map(|t| t.name()).collect::<Vec<_>>(),
+                "subset_fraction": r.subset_fraction,
+                "noise": r.noise,
+            });
         }
         if let Some(b) = bootstrap {
             out["bootstrap"] = json!(b);
@@ -81,10 +144,10 @@ mod tests {
         assert_eq!(Robustness::default().describe_for("ols", None), None);
         assert!(Robustness::default().describe_for("ols", Some(100)).is_some());
         let sens = Sensitivity { q: 1.0, alpha: 0.05, benchmarks: vec![], multiples: vec![(1.0, 1.0)], confounders: vec![] };
-        let r = Robustness { evalue: false, sensitivity: Some(sens) };
+        let r = Robustness { evalue: false, sensitivity: Some(sens), refuters: None };
         assert_eq!(r.describe_for("aipw", None), None);
         assert!(r.describe_for("ols", None).is_some());
-        let e = Robustness { evalue: true, sensitivity: None };
+        let e = Robustness { evalue: true, sensitivity: None, refuters: None };
         assert!(e.describe_for("aipw", None).is_some());
     }
 }
@@ -101,6 +164,17 @@ pub(super) fn schema() -> Value {
             "evalue": {
                 "type": "boolean", "default": false,
                 "description": "the E-value (VanderWeele and Ding 2017) of every estimate and of its interval limit closer to the null"
+            },
+            "refuters": {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "DoWhy's refutation tests of every estimate: each refits the estimator `simulations` times on changed data",
+                "properties": {
+                    "simulations": { "type": "integer", "minimum": 2, "default": 100, "description": "refits per refuter; from 100 on the p-value is DoWhy's percentile test, below it a z-test" },
+                    "tests": { "type": "array", "uniqueItems": true, "items": { "type": "string", "enum": Refuter::ALL.iter().map(|r| r.name()).collect::<Vec<_>>() }, "description": "the refuters to run (default all)" },
+                    "subset_fraction": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.8, "description": "share of the rows the data-subset refuter keeps" },
+                    "noise": { "type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.1, "description": "the bootstrap refuter's noise on the covariates" }
+                }
             },
             "sensitivity": {
                 "type": "object",

@@ -1,12 +1,12 @@
 //! Validation of `robustness:`: ranges of q, α, the multiples and the
-//! hypothetical confounders' partial R², and that a sensitivity analysis has an
-//! `ols` estimator to analyse.
+//! hypothetical confounders' partial R², that a sensitivity analysis has an
+//! `ols` estimator to analyse, and the refuters' names and settings.
 
 use super::{Result, invalid};
 use crate::spec::experiment::EstimatorDecl;
 use crate::spec::load::Loaded;
-use crate::spec::raw::RawRobustness;
-use crate::spec::robustness::{Robustness, SENSITIVITY_KIND, Sensitivity};
+use crate::spec::raw::{RawRefuters, RawRobustness};
+use crate::spec::robustness::{Refuter, Refuters, Robustness, SENSITIVITY_KIND, Sensitivity};
 
 pub(super) fn check_robustness(
     loaded: &Loaded,
@@ -72,5 +72,57 @@ pub(super) fn check_robustness(
             })
         }
     };
-    Ok(Robustness { evalue: raw.evalue, sensitivity })
+    let refuters = raw.refuters.as_ref().map(|r| check_refuters(loaded, r)).transpose()?;
+    Ok(Robustness { evalue: raw.evalue, sensitivity, refuters })
+}
+
+/// The most refits a refuter may ask for.
+const MAX_SIMULATIONS: i64 = 100_000;
+
+fn check_refuters(loaded: &Loaded, raw: &RawRefuters) -> Result<Refuters> {
+    let path = "robustness.refuters";
+    let simulations = raw.simulations.unwrap_or(100);
+    if !(2..=MAX_SIMULATIONS).contains(&simulations) {
+        return Err(invalid(
+            loaded,
+            &format!("{path}.simulations"),
+            format!("simulations must be a whole number from 2 to {MAX_SIMULATIONS}, found {simulations}"),
+        )
+        .with_help("DoWhy's default is 100 (from 100 on, the p-value is a percentile test)"));
+    }
+    let tests = match &raw.tests {
+        None => Refuter::ALL.to_vec(),
+        Some(names) => {
+            let mut chosen = Vec::new();
+            for (i, name) in names.iter().enumerate() {
+                let Some(r) = Refuter::from_name(name) else {
+                    let known: Vec<&str> = Refuter::ALL.iter().map(|r| r.name()).collect();
+                    return Err(invalid(loaded, &format!("{path}.tests[{i}]"), format!("unknown refuter `{name}`"))
+                        .with_help(crate::suggest::did_you_mean(name, known.iter().copied()).map_or_else(
+                            || format!("refuters: {}", known.join(", ")),
+                            |s| crate::suggest::help(&s),
+                        )));
+                };
+                if chosen.contains(&r) {
+                    return Err(invalid(loaded, &format!("{path}.tests[{i}]"), format!("refuter `{name}` is listed twice")));
+                }
+                chosen.push(r);
+            }
+            Refuter::ALL.into_iter().filter(|r| chosen.contains(r)).collect()
+        }
+    };
+    let subset_fraction = raw.subset_fraction.unwrap_or(0.8);
+    if !(subset_fraction > 0.0 && subset_fraction < 1.0) {
+        return Err(invalid(
+            loaded,
+            &format!("{path}.subset_fraction"),
+            format!("subset_fraction must lie strictly between 0 and 1, found {subset_fraction}"),
+        ));
+    }
+    let noise = raw.noise.unwrap_or(0.1);
+    if !(noise > 0.0 && noise <= 1.0) {
+        return Err(invalid(loaded, &format!("{path}.noise"), format!("noise must lie in (0, 1], found {noise}"))
+            .with_help("it is a flip probability for 0/1 covariates and a share of the sd for the others"));
+    }
+    Ok(Refuters { simulations: simulations as usize, tests, subset_fraction, noise })
 }
