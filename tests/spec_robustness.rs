@@ -72,6 +72,10 @@ fn out_of_range_values_are_located() {
     assert!(shown.contains("dummy_outcome"), "{shown}");
     let shown = message(&format!("{BASE}estimators: [ols]\nrobustness:\n  refuters: {{ simulations: 1 }}\n"));
     assert!(shown.contains("simulations must be a whole number from 2"), "{shown}");
+    let shown = message(&format!("{BASE}estimators: [ols]\nrobustness:\n  ovb: {{ rho: 0.5 }}\n"));
+    assert!(shown.starts_with("robust.yaml:16:") && shown.contains("no estimator is `aipw`"), "{shown}");
+    let shown = message(&format!("{BASE}estimators: [aipw]\nrobustness:\n  ovb: {{ rho: 2 }}\n"));
+    assert!(shown.contains("rho is a correlation in [-1, 1], found 2"), "{shown}");
     let shown = message(&format!("{BASE}estimators: [ols]\nrobustness:\n  evalu: true\n"));
     assert!(shown.contains("evalu") && shown.contains("evalue"), "{shown}");
 }
@@ -98,6 +102,11 @@ fn only_the_runs_an_analysis_applies_to_change_their_keys() {
     );
     assert!(plain.iter().zip(&refuters).all(|((_, a), (_, b))| a != b));
     assert!(evalue.iter().zip(&refuters).all(|((_, a), (_, b))| a != b));
+    let ovb = keys(&check_text(&format!("{BASE}estimators: [naive, ols, ipw, aipw]\nrobustness: {{ ovb: {{}} }}\n")).unwrap());
+    let plain_aipw = keys(&check_text(&format!("{BASE}estimators: [naive, ols, ipw, aipw]\n")).unwrap());
+    for ((label, a), (_, b)) in plain_aipw.iter().zip(&ovb) {
+        assert_eq!(a == b, !label.ends_with("/aipw"), "{label}");
+    }
 }
 
 #[test]
@@ -158,5 +167,31 @@ fn refuters_run_for_every_estimator_and_pass_on_correctly_specified_data() {
                 assert_eq!(o.robustness_value(&format!("refute_{name}_passes")), Some(1.0), "{}: {name}", r.label);
             }
         }
+    }
+}
+
+#[test]
+fn ovb_bounds_of_aipw_collapse_to_the_estimate_without_a_confounder() {
+    let exp = check_text(&format!(
+        "{BASE}estimators: [ols, aipw]\nrobustness:\n  ovb: {{ confounders: [{{ cf_y: 0, cf_d: 0 }}, {{ cf_y: 0.1, cf_d: 0.1 }}] }}\n"
+    ))
+    .unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = run::DataSource::read(&exp, root).unwrap();
+    let runs = run::plan(&exp, &ctx()).unwrap();
+    let prepared = run::prepare(exp, runs, root, source).unwrap();
+    for r in &prepared.runs {
+        let o = run::compute_outcome(&prepared, r);
+        if r.kind != "aipw" {
+            assert!(o.robustness.is_empty(), "{}", r.label);
+            continue;
+        }
+        let ate = o.metric("ate").unwrap();
+        let v = |n: &str| o.robustness_value(n).unwrap();
+        assert!((v("ovb[0,0]_lower") - ate).abs() < 1e-12 && (v("ovb[0,0]_upper") - ate).abs() < 1e-12);
+        assert!(v("ovb[0.1,0.1]_lower") < ate && v("ovb[0.1,0.1]_ci_lower") < v("ovb[0.1,0.1]_lower"));
+        // y = 2 t + x + N(0, 1), with the right models: σ² ≈ 1, and a strong effect.
+        assert!((v("ovb_sigma2") - 1.0).abs() < 0.25, "{}", v("ovb_sigma2"));
+        assert!(v("ovb_rv") > v("ovb_rva") && v("ovb_rva") > 0.1);
     }
 }

@@ -1,5 +1,6 @@
 //! The "Robustness" section of report.md: the bootstrap intervals entries
-//! declare, the E-values of every estimate, DoWhy's refutation tests and
+//! declare, the E-values of every estimate, DoWhy's refutation tests, the
+//! omitted-variable-bias bounds of the `aipw` estimate and
 //! the Cinelli-Hazlett sensitivity of the `ols` estimate (its robustness values,
 //! the adjusted estimates of the declared hypothetical confounders and the
 //! bounds benchmarked on observed covariates), each cell the mean over the
@@ -8,7 +9,7 @@
 
 use super::format::fixed;
 use super::summary::{Stat, SummaryRow, shows_spread};
-use crate::spec::{Experiment, Refuter, Refuters, Sensitivity};
+use crate::spec::{Experiment, Ovb, Refuter, Refuters, Sensitivity};
 
 const DECIMALS: usize = 4;
 
@@ -86,6 +87,45 @@ pub fn robustness_md(exp: &Experiment, summary: &[SummaryRow]) -> String {
     }
     if let Some(sens) = &exp.robustness.sensitivity {
         out += &sensitivity_md(exp, sens, summary);
+    }
+    if let Some(ovb) = &exp.robustness.ovb {
+        out += &ovb_md(exp, ovb, summary);
+    }
+    out
+}
+
+fn ovb_md(exp: &Experiment, ovb: &Ovb, summary: &[SummaryRow]) -> String {
+    let level = fixed(100.0 * ovb.level, 0);
+    let mut out = format!(
+        "\nOmitted-variable-bias bounds of the `aipw` estimate (Chernozhukov, Cinelli, Newey, Sharma and Syrgkanis \
+         2022, as DoubleML's `sensitivity_analysis`; ρ = {}): σ² and ν² scale the bias, \
+         bias = |ρ| √(cf_y cf_d / (1 - cf_d)) √(σ² ν²). RV is the cf_y = cf_d at which the bound reaches 0, RVa the one \
+         at which its {level}% interval does.\n\n",
+        ovb.rho
+    );
+    out += &header(exp, &["σ²", "ν²", "RV", "RVa"]);
+    let rows: Vec<&SummaryRow> = summary.iter().filter(|s| has(s, "ovb_rv")).collect();
+    for s in &rows {
+        let cells: Vec<String> = ["ovb_sigma2", "ovb_nu2", "ovb_rv", "ovb_rva"].iter().map(|n| cell(exp, s, n)).collect();
+        out += &format!("| {} | {} |\n", row_label(exp, s), cells.join(" | "));
+    }
+    if ovb.confounders.is_empty() {
+        return out;
+    }
+    out += &format!("\nThe bounds for the declared confounders, and their {level}% interval.\n\n");
+    out += &header(exp, &["confounder", "bounds", "interval"]);
+    for s in &rows {
+        for (cf_y, cf_d) in &ovb.confounders {
+            let name = format!("ovb[{cf_y},{cf_d}]");
+            out += &format!(
+                "| {} | cf_y = {cf_y}, cf_d = {cf_d} | [{}, {}] | [{}, {}] |\n",
+                row_label(exp, s),
+                cell(exp, s, &format!("{name}_lower")),
+                cell(exp, s, &format!("{name}_upper")),
+                cell(exp, s, &format!("{name}_ci_lower")),
+                cell(exp, s, &format!("{name}_ci_upper"))
+            );
+        }
     }
     out
 }

@@ -1,6 +1,7 @@
 //! The sensitivity analyses a run adds to its estimate (`robustness:`), on the
 //! estimator's own view of the data (in-sample rows, no truth): the E-value of
-//! every estimate, the bootstrap interval an entry declares and, for `ols`, the Cinelli-Hazlett statistics, the adjusted
+//! every estimate, the bootstrap interval an entry declares, for `aipw` the
+//! omitted-variable-bias bounds and, for `ols`, the Cinelli-Hazlett statistics, the adjusted
 //! estimates of the declared hypothetical confounders and the bounds from the
 //! benchmark covariates. Each value is named here, once, in a fixed order; the
 //! tables show the names as columns.
@@ -10,7 +11,8 @@ use crate::data::Observed;
 use crate::estimate::Estimate;
 use crate::estimate::robust::evalue::{OutcomeScale, evalues_of_effect};
 use crate::estimate::robust::sensitivity::{Coefficient, Regressions, Strength, adjust, benchmark_bound, partial_r2, robustness_value};
-use crate::spec::{Robustness, Sensitivity};
+use crate::estimate::robust::ovb::{OvbElements, bounds as ovb_bounds, robustness_values as robustness_values_ovb};
+use crate::spec::{Ovb, Robustness, Sensitivity};
 
 type Values = Vec<(String, Option<f64>)>;
 
@@ -42,7 +44,30 @@ pub fn robustness_values(
     if let Some(s) = robustness.sensitivity_for(kind) {
         sensitivity_values(s, data, &mut out);
     }
+    if let Some(o) = robustness.ovb_for(kind) {
+        ovb_values(o, est.ovb.as_ref(), &mut out);
+    }
     out
+}
+
+fn ovb_values(o: &Ovb, el: Option<&OvbElements>, out: &mut Values) {
+    let rv = el.map(|el| robustness_values_ovb(el, o.rho, o.level));
+    out.extend([
+        ("ovb_sigma2".to_string(), el.map(|e| e.sigma2)),
+        ("ovb_nu2".to_string(), el.map(|e| e.nu2)),
+        ("ovb_rv".to_string(), rv.map(|r| r.0)),
+        ("ovb_rva".to_string(), rv.map(|r| r.1)),
+    ]);
+    for &(cf_y, cf_d) in &o.confounders {
+        let name = format!("ovb[{},{}]", k_text(cf_y), k_text(cf_d));
+        let b = el.map(|el| ovb_bounds(el, cf_y, cf_d, o.rho, o.level));
+        out.extend([
+            (format!("{name}_lower"), b.map(|b| b.lower)),
+            (format!("{name}_upper"), b.map(|b| b.upper)),
+            (format!("{name}_ci_lower"), b.map(|b| b.ci_lower)),
+            (format!("{name}_ci_upper"), b.map(|b| b.ci_upper)),
+        ]);
+    }
 }
 
 fn evalue_values(data: &Observed<'_>, est: &Estimate, out: &mut Values) {

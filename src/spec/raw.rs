@@ -58,6 +58,26 @@ pub struct RawRobustness {
     pub sensitivity: Option<RawSensitivity>,
     #[serde(default)]
     pub refuters: Option<RawRefuters>,
+    #[serde(default)]
+    pub ovb: Option<RawOvb>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOvb {
+    #[serde(default)]
+    pub rho: Option<f64>,
+    #[serde(default)]
+    pub level: Option<f64>,
+    #[serde(default)]
+    pub confounders: Vec<RawOvbConfounder>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOvbConfounder {
+    pub cf_y: f64,
+    pub cf_d: f64,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -14,7 +14,23 @@ pub struct Robustness {
     pub sensitivity: Option<Sensitivity>,
     /// DoWhy's refutation tests of every estimate.
     pub refuters: Option<Refuters>,
+    /// Omitted-variable-bias bounds of the `aipw` estimates (DoubleML's).
+    pub ovb: Option<Ovb>,
 }
+
+/// DoubleML-style omitted-variable-bias bounds (`estimate::robust::ovb`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ovb {
+    /// Correlation of the confounding in outcome and Riesz representer (default 1, the worst case).
+    pub rho: f64,
+    /// Level of the bounds' intervals (default 0.95).
+    pub level: f64,
+    /// Hypothetical confounders as (cf_y, cf_d).
+    pub confounders: Vec<(f64, f64)>,
+}
+
+/// The kind whose estimate carries the Riesz representer the bounds need.
+pub const OVB_KIND: &str = "aipw";
 
 /// DoWhy's refuters (`run/refute.rs` has their definitions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +107,12 @@ pub const SENSITIVITY_KIND: &str = "ols";
 impl Robustness {
     /// Whether the section asks for anything at all.
     pub fn is_empty(&self) -> bool {
-        !self.evalue && self.sensitivity.is_none() && self.refuters.is_none()
+        !self.evalue && self.sensitivity.is_none() && self.refuters.is_none() && self.ovb.is_none()
+    }
+
+    /// The OVB bounds that apply to runs of `kind`, if any.
+    pub fn ovb_for(&self, kind: &str) -> Option<&Ovb> {
+        self.ovb.as_ref().filter(|_| kind == OVB_KIND)
     }
 
     /// The sensitivity analysis that applies to runs of `kind`, if any.
@@ -104,7 +125,8 @@ impl Robustness {
     /// it had before robustness analyses existed.
     pub fn describe_for(&self, kind: &str, bootstrap: Option<usize>) -> Option<Value> {
         let sensitivity = self.sensitivity_for(kind);
-        if !self.evalue && sensitivity.is_none() && bootstrap.is_none() && self.refuters.is_none() {
+        let ovb = self.ovb_for(kind);
+        if !self.evalue && sensitivity.is_none() && bootstrap.is_none() && self.refuters.is_none() && ovb.is_none() {
             return None;
         }
         let mut out = json!({ "version": crate::estimate::robust::ALGORITHM_VERSION });
@@ -121,6 +143,9 @@ impl Robustness {
         }
         if let Some(b) = bootstrap {
             out["bootstrap"] = json!(b);
+        }
+        if let Some(o) = ovb {
+            out["ovb"] = json!({ "rho": o.rho, "level": o.level, "confounders": o.confounders });
         }
         if let Some(s) = sensitivity {
             out["sensitivity"] = json!({
@@ -144,10 +169,10 @@ mod tests {
         assert_eq!(Robustness::default().describe_for("ols", None), None);
         assert!(Robustness::default().describe_for("ols", Some(100)).is_some());
         let sens = Sensitivity { q: 1.0, alpha: 0.05, benchmarks: vec![], multiples: vec![(1.0, 1.0)], confounders: vec![] };
-        let r = Robustness { evalue: false, sensitivity: Some(sens), refuters: None };
+        let r = Robustness { evalue: false, sensitivity: Some(sens), refuters: None, ovb: None };
         assert_eq!(r.describe_for("aipw", None), None);
         assert!(r.describe_for("ols", None).is_some());
-        let e = Robustness { evalue: true, sensitivity: None, refuters: None };
+        let e = Robustness { evalue: true, sensitivity: None, refuters: None, ovb: None };
         assert!(e.describe_for("aipw", None).is_some());
     }
 }
@@ -164,6 +189,22 @@ pub(super) fn schema() -> Value {
             "evalue": {
                 "type": "boolean", "default": false,
                 "description": "the E-value (VanderWeele and Ding 2017) of every estimate and of its interval limit closer to the null"
+            },
+            "ovb": {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "omitted-variable-bias bounds of the `aipw` estimates (Chernozhukov et al. 2022, as DoubleML's sensitivity_analysis), with robustness values RV and RVa",
+                "properties": {
+                    "rho": { "type": "number", "minimum": -1, "maximum": 1, "default": 1, "description": "correlation of the confounding in outcome and Riesz representer" },
+                    "level": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.95, "description": "level of the bounds' intervals" },
+                    "confounders": {
+                        "type": "array", "default": [],
+                        "items": {
+                            "type": "object", "additionalProperties": false, "required": ["cf_y", "cf_d"],
+                            "properties": { "cf_y": r2.clone(), "cf_d": r2.clone() }
+                        }
+                    }
+                }
             },
             "refuters": {
                 "type": "object",

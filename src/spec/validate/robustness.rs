@@ -5,8 +5,8 @@
 use super::{Result, invalid};
 use crate::spec::experiment::EstimatorDecl;
 use crate::spec::load::Loaded;
-use crate::spec::raw::{RawRefuters, RawRobustness};
-use crate::spec::robustness::{Refuter, Refuters, Robustness, SENSITIVITY_KIND, Sensitivity};
+use crate::spec::raw::{RawOvb, RawRefuters, RawRobustness};
+use crate::spec::robustness::{OVB_KIND, Ovb, Refuter, Refuters, Robustness, SENSITIVITY_KIND, Sensitivity};
 
 pub(super) fn check_robustness(
     loaded: &Loaded,
@@ -73,7 +73,34 @@ pub(super) fn check_robustness(
         }
     };
     let refuters = raw.refuters.as_ref().map(|r| check_refuters(loaded, r)).transpose()?;
-    Ok(Robustness { evalue: raw.evalue, sensitivity, refuters })
+    let ovb = raw.ovb.as_ref().map(|o| check_ovb(loaded, o, estimators)).transpose()?;
+    Ok(Robustness { evalue: raw.evalue, sensitivity, refuters, ovb })
+}
+
+fn check_ovb(loaded: &Loaded, raw: &RawOvb, estimators: &[EstimatorDecl]) -> Result<Ovb> {
+    let path = "robustness.ovb";
+    if !estimators.iter().any(|d| d.kind == OVB_KIND) {
+        return Err(invalid(loaded, path, "the OVB bounds describe `aipw` estimates, and no estimator is `aipw`")
+            .with_help("add `- aipw` to `estimators:`, or remove `robustness.ovb`"));
+    }
+    let rho = raw.rho.unwrap_or(1.0);
+    if !(-1.0..=1.0).contains(&rho) {
+        return Err(invalid(loaded, &format!("{path}.rho"), format!("rho is a correlation in [-1, 1], found {rho}")));
+    }
+    let level = raw.level.unwrap_or(0.95);
+    if !(level > 0.0 && level < 1.0) {
+        return Err(invalid(loaded, &format!("{path}.level"), format!("level must lie strictly between 0 and 1, found {level}")));
+    }
+    let mut confounders = Vec::new();
+    for (i, c) in raw.confounders.iter().enumerate() {
+        for (name, v) in [("cf_y", c.cf_y), ("cf_d", c.cf_d)] {
+            if !(0.0..1.0).contains(&v) {
+                return Err(invalid(loaded, &format!("{path}.confounders[{i}].{name}"), format!("{name} must lie in [0, 1), found {v}")));
+            }
+        }
+        confounders.push((c.cf_y, c.cf_d));
+    }
+    Ok(Ovb { rho, level, confounders })
 }
 
 /// The most refits a refuter may ask for.
