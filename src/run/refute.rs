@@ -67,9 +67,17 @@ pub fn p_value(value: f64, simulations: &[f64]) -> f64 {
     } else {
         let mean = simulations.iter().sum::<f64>() / n;
         let sd = (simulations.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+        // Refits that do not vary (an estimator that ignores what the refuter
+        // changed, such as `naive` and a random common cause) have a spread of
+        // rounding error: the value is in their distribution exactly when it
+        // equals them, where DoWhy's z-score would divide rounding by rounding.
+        let scale = 1e-9 * (1.0 + mean.abs());
+        if sd <= scale {
+            return if (value - mean).abs() <= scale { 1.0 } else { 0.0 };
+        }
+        // 2 (1 - Φ(|z|)) = erfc(|z| / √2).
         let z = (value - mean) / sd;
-        // 2 (1 - Φ(|z|)) = erfc(|z| / √2); a zero spread makes any other value impossible.
-        if z.is_nan() { 1.0 } else { libm::erfc(z.abs() / std::f64::consts::SQRT_2) }
+        libm::erfc(z.abs() / std::f64::consts::SQRT_2)
     }
 }
 
@@ -208,6 +216,10 @@ mod tests {
         let sims = [-1.0, 1.0]; // mean 0, population sd 1
         assert!((p_value(1.959963984540054, &sims) - 0.05).abs() < 1e-9);
         assert!((p_value(0.0, &sims) - 1.0).abs() < 1e-12);
+        // No spread: in the distribution exactly when equal (up to rounding).
+        let flat = [2.0, 2.0 + 4e-16, 2.0];
+        assert_eq!(p_value(2.0, &flat), 1.0);
+        assert_eq!(p_value(2.1, &flat), 0.0);
     }
 
     fn confounded(n: usize) -> CausalData {
