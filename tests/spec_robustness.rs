@@ -58,8 +58,12 @@ fn sensitivity_without_ols_is_located() {
 #[test]
 fn out_of_range_values_are_located() {
     let shown = message(&format!("{BASE}estimators: [ols]\nrobustness:\n  sensitivity:\n    alpha: 1.5\n"));
-    assert!(shown.starts_with("robust.yaml:17:12") && shown.contains("alpha must lie strictly between 0 and 1"), "{shown}");
-    let shown = message(&format!("{BASE}estimators: [ols]\nrobustness:\n  sensitivity:\n    kd: [1, 2]\n    ky: [1]\n"));
+    assert!(
+        shown.starts_with("robust.yaml:17:12") && shown.contains("alpha must lie strictly between 0 and 1"),
+        "{shown}"
+    );
+    let shown =
+        message(&format!("{BASE}estimators: [ols]\nrobustness:\n  sensitivity:\n    kd: [1, 2]\n    ky: [1]\n"));
     assert!(shown.contains("ky lists 1 multiples and kd 2"), "{shown}");
     let shown = message(&format!(
         "{BASE}estimators: [ols]\nrobustness:\n  sensitivity:\n    confounders: [{{ r2dz_x: 1.0, r2yz_dx: 0.1 }}]\n"
@@ -67,7 +71,9 @@ fn out_of_range_values_are_located() {
     assert!(shown.contains("a partial R² must lie in [0, 1), found 1"), "{shown}");
     let shown = message(&format!("{BASE}estimators:\n  - ols: ~\n    bootstrap: 1\n"));
     assert!(shown.starts_with("robust.yaml:16:16") && shown.contains("number of resamples"), "{shown}");
-    let shown = message(&format!("{BASE}estimators: [ols]\nrobustness:\n  refuters:\n    tests: [placebo_permute, dumy_outcome]\n"));
+    let shown = message(&format!(
+        "{BASE}estimators: [ols]\nrobustness:\n  refuters:\n    tests: [placebo_permute, dumy_outcome]\n"
+    ));
     assert!(shown.starts_with("robust.yaml:17:") && shown.contains("unknown refuter `dumy_outcome`"), "{shown}");
     assert!(shown.contains("dummy_outcome"), "{shown}");
     let shown = message(&format!("{BASE}estimators: [ols]\nrobustness:\n  refuters: {{ simulations: 1 }}\n"));
@@ -84,25 +90,33 @@ fn out_of_range_values_are_located() {
 fn only_the_runs_an_analysis_applies_to_change_their_keys() {
     let plain = keys(&check_text(&format!("{BASE}estimators: [naive, ols, ipw]\n")).unwrap());
     let sens = keys(
-        &check_text(&format!("{BASE}estimators: [naive, ols, ipw]\nrobustness:\n  sensitivity: {{ benchmarks: [x] }}\n"))
-            .unwrap(),
+        &check_text(&format!(
+            "{BASE}estimators: [naive, ols, ipw]\nrobustness:\n  sensitivity: {{ benchmarks: [x] }}\n"
+        ))
+        .unwrap(),
     );
     for ((label, a), (_, b)) in plain.iter().zip(&sens) {
         assert_eq!(a == b, !label.ends_with("/ols"), "{label}");
     }
-    let boot = keys(&check_text(&format!("{BASE}estimators:\n  - naive\n  - ols\n  - ipw: ~\n    bootstrap: 50\n")).unwrap());
+    let boot =
+        keys(&check_text(&format!("{BASE}estimators:\n  - naive\n  - ols\n  - ipw: ~\n    bootstrap: 50\n")).unwrap());
     for ((label, a), (_, b)) in plain.iter().zip(&boot) {
         assert_eq!(a == b, !label.ends_with("/ipw"), "{label}");
     }
-    let evalue = keys(&check_text(&format!("{BASE}estimators: [naive, ols, ipw]\nrobustness: {{ evalue: true }}\n")).unwrap());
+    let evalue =
+        keys(&check_text(&format!("{BASE}estimators: [naive, ols, ipw]\nrobustness: {{ evalue: true }}\n")).unwrap());
     assert!(plain.iter().zip(&evalue).all(|((_, a), (_, b))| a != b));
     let refuters = keys(
-        &check_text(&format!("{BASE}estimators: [naive, ols, ipw]\nrobustness: {{ refuters: {{ simulations: 10 }} }}\n"))
-            .unwrap(),
+        &check_text(&format!(
+            "{BASE}estimators: [naive, ols, ipw]\nrobustness: {{ refuters: {{ simulations: 10 }} }}\n"
+        ))
+        .unwrap(),
     );
     assert!(plain.iter().zip(&refuters).all(|((_, a), (_, b))| a != b));
     assert!(evalue.iter().zip(&refuters).all(|((_, a), (_, b))| a != b));
-    let ovb = keys(&check_text(&format!("{BASE}estimators: [naive, ols, ipw, aipw]\nrobustness: {{ ovb: {{}} }}\n")).unwrap());
+    let ovb = keys(
+        &check_text(&format!("{BASE}estimators: [naive, ols, ipw, aipw]\nrobustness: {{ ovb: {{}} }}\n")).unwrap(),
+    );
     let plain_aipw = keys(&check_text(&format!("{BASE}estimators: [naive, ols, ipw, aipw]\n")).unwrap());
     for ((label, a), (_, b)) in plain_aipw.iter().zip(&ovb) {
         assert_eq!(a == b, !label.ends_with("/aipw"), "{label}");

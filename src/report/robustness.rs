@@ -15,7 +15,9 @@ const DECIMALS: usize = 4;
 
 fn cell(exp: &Experiment, s: &SummaryRow, name: &str) -> String {
     match s.robustness.iter().find(|(n, _)| n == name).and_then(|(_, v)| v.as_ref()) {
-        Some(stat @ (m, se, _)) if shows_spread(exp, stat) => format!("{} ± {}", fixed(*m, DECIMALS), fixed(*se, DECIMALS)),
+        Some(stat @ (m, se, _)) if shows_spread(exp, stat) => {
+            format!("{} ± {}", fixed(*m, DECIMALS), fixed(*se, DECIMALS))
+        }
         Some((m, _, _)) => fixed(*m, DECIMALS),
         None => "–".into(),
     }
@@ -106,7 +108,8 @@ fn ovb_md(exp: &Experiment, ovb: &Ovb, summary: &[SummaryRow]) -> String {
     out += &header(exp, &["σ²", "ν²", "RV", "RVa"]);
     let rows: Vec<&SummaryRow> = summary.iter().filter(|s| has(s, "ovb_rv")).collect();
     for s in &rows {
-        let cells: Vec<String> = ["ovb_sigma2", "ovb_nu2", "ovb_rv", "ovb_rva"].iter().map(|n| cell(exp, s, n)).collect();
+        let cells: Vec<String> =
+            ["ovb_sigma2", "ovb_nu2", "ovb_rv", "ovb_rva"].iter().map(|n| cell(exp, s, n)).collect();
         out += &format!("| {} | {} |\n", row_label(exp, s), cells.join(" | "));
     }
     if ovb.confounders.is_empty() {
@@ -177,10 +180,11 @@ fn sensitivity_md(exp: &Experiment, sens: &Sensitivity, summary: &[SummaryRow]) 
     );
     out += &header(exp, &["estimate", "se", "t", "dof", "partial R²", "RV_q", "RV_q,α"]);
     for s in &rows {
-        let cells: Vec<String> = ["sens_estimate", "sens_se", "sens_t", "sens_dof", "sens_r2yd_x", "sens_rv_q", "sens_rv_qa"]
-            .iter()
-            .map(|n| cell(exp, s, n))
-            .collect();
+        let cells: Vec<String> =
+            ["sens_estimate", "sens_se", "sens_t", "sens_dof", "sens_r2yd_x", "sens_rv_q", "sens_rv_qa"]
+                .iter()
+                .map(|n| cell(exp, s, n))
+                .collect();
         out += &format!("| {} | {} |\n", row_label(exp, s), cells.join(" | "));
     }
     let mut bounds: Vec<(String, String)> = sens

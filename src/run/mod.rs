@@ -27,8 +27,8 @@ pub use executor::Executor;
 pub use key::{SCHEMA_VERSION, canonical, digest, seed_of};
 pub use outcome::{Outcome, Status};
 pub use pipeline::{DataSource, Prepared, compute_outcome, prepare};
-pub use robustness::robustness_values;
 pub use plan::{Plan, PlanContext, Run, cartesian, plan, run_count, sweep_points, sweep_size};
+pub use robustness::robustness_values;
 pub use shard::{Shard, ShardError, keys_of, restrict, shard_keys, shard_runs, shard_sizes};
 pub use stats::RunStats;
 

@@ -205,13 +205,21 @@ fn try_compute_outcome(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> 
     }
     // A declared bootstrap interval is the run's interval (`coverage` scores it).
     let resamples = exp.estimators.iter().find(|d| d.label == run.estimator).and_then(|d| d.bootstrap);
-    let boot = resamples.map(|b| super::bootstrap::bootstrap(estimator.as_ref(), &prepared_data, &split, est.ate, b, run.seed));
+    let boot = resamples
+        .map(|b| super::bootstrap::bootstrap(estimator.as_ref(), &prepared_data, &split, est.ate, b, run.seed));
     if let Some(Some(b)) = &boot {
         est.interval = Some(b.percentile);
     }
     let mut robustness = super::robustness_values(&exp.robustness, &run.kind, boot.as_ref(), &observed, &est);
     if let Some(cfg) = &exp.robustness.refuters {
-        robustness.extend(super::refute::refutation_values(cfg, estimator.as_ref(), &prepared_data, &split, est.ate, run.seed));
+        robustness.extend(super::refute::refutation_values(
+            cfg,
+            estimator.as_ref(),
+            &prepared_data,
+            &split,
+            est.ate,
+            run.seed,
+        ));
     }
     let metrics = estimate::score(&Metric::ALL, &est, &prepared_data, &split);
     let metrics = metrics.into_iter().map(|(m, v)| (m.name().to_string(), v)).collect();

@@ -62,7 +62,19 @@ pub struct Refutation {
 pub fn p_value(value: f64, simulations: &[f64]) -> f64 {
     let n = simulations.len() as f64;
     if simulations.len() >= 100 {
-        let h = simulations.iter().map(|&x| if x > value { 1.0 } else if x == value { 0.5 } else { 0.0 }).sum::<f64>() / n;
+        let h = simulations
+            .iter()
+            .map(|&x| {
+                if x > value {
+                    1.0
+                } else if x == value {
+                    0.5
+                } else {
+                    0.0
+                }
+            })
+            .sum::<f64>()
+            / n;
         2.0 * h.min(1.0 - h)
     } else {
         let mean = simulations.iter().sum::<f64>() / n;
@@ -101,24 +113,34 @@ fn rows(data: &CausalData, split: &Split, mut pick: impl FnMut(&[usize]) -> Vec<
     let (train, validation) = (pick(&split.train), pick(&split.validation));
     let order: Vec<usize> = train.iter().chain(&validation).chain(&split.test).copied().collect();
     let (nt, nv) = (train.len(), validation.len());
-    let part = Split { train: (0..nt).collect(), validation: (nt..nt + nv).collect(), test: (nt + nv..order.len()).collect() };
+    let part =
+        Split { train: (0..nt).collect(), validation: (nt..nt + nv).collect(), test: (nt + nv..order.len()).collect() };
     (take(data, &order), part)
 }
 
 /// The changed copy of simulation `rng` of `refuter`, and the value it tests.
-fn changed(refuter: Refuter, cfg: &Refuters, data: &CausalData, split: &Split, estimate: f64, rng: &mut RunRng) -> (CausalData, Split, f64) {
+fn changed(
+    refuter: Refuter,
+    cfg: &Refuters,
+    data: &CausalData,
+    split: &Split,
+    estimate: f64,
+    rng: &mut RunRng,
+) -> (CausalData, Split, f64) {
     let n = data.n_rows();
     let normal = |rng: &mut RunRng, k: usize| -> Vec<f64> { (0..k).map(|_| StandardNormal.sample(rng)).collect() };
     match refuter {
         Refuter::PlaceboPermute => {
             let mut treatment = data.treatment.clone();
             treatment.shuffle(rng);
-            let d = with_columns(data.covariates.clone(), data.covariate_names.clone(), treatment, data.outcome.clone());
+            let d =
+                with_columns(data.covariates.clone(), data.covariate_names.clone(), treatment, data.outcome.clone());
             (d, split.clone(), 0.0)
         }
         Refuter::PlaceboRandom => {
             let treatment = (0..n).map(|_| if rng.random_bool(0.5) { 1.0 } else { 0.0 }).collect();
-            let d = with_columns(data.covariates.clone(), data.covariate_names.clone(), treatment, data.outcome.clone());
+            let d =
+                with_columns(data.covariates.clone(), data.covariate_names.clone(), treatment, data.outcome.clone());
             (d, split.clone(), 0.0)
         }
         Refuter::RandomCommonCause => {
@@ -138,7 +160,8 @@ fn changed(refuter: Refuter, cfg: &Refuters, data: &CausalData, split: &Split, e
             (d, s, estimate)
         }
         Refuter::BootstrapNoise => {
-            let (mut d, s) = rows(data, split, |part| (0..part.len()).map(|_| part[rng.random_range(0..part.len())]).collect());
+            let (mut d, s) =
+                rows(data, split, |part| (0..part.len()).map(|_| part[rng.random_range(0..part.len())]).collect());
             for column in &mut d.covariates {
                 if column.iter().all(|&v| v == 0.0 || v == 1.0) {
                     for v in column.iter_mut() {
@@ -160,7 +183,8 @@ fn changed(refuter: Refuter, cfg: &Refuters, data: &CausalData, split: &Split, e
         }
         Refuter::DummyOutcome => {
             let outcome = normal(rng, n);
-            let d = with_columns(data.covariates.clone(), data.covariate_names.clone(), data.treatment.clone(), outcome);
+            let d =
+                with_columns(data.covariates.clone(), data.covariate_names.clone(), data.treatment.clone(), outcome);
             (d, split.clone(), 0.0)
         }
     }
@@ -192,7 +216,11 @@ pub fn refute(
         return None;
     }
     let p = p_value(tested, &simulations);
-    Some(Refutation { estimate: simulations.iter().sum::<f64>() / simulations.len() as f64, p_value: p, passes: p > 0.05 })
+    Some(Refutation {
+        estimate: simulations.iter().sum::<f64>() / simulations.len() as f64,
+        p_value: p,
+        passes: p > 0.05,
+    })
 }
 
 #[cfg(test)]
@@ -225,7 +253,8 @@ mod tests {
     fn confounded(n: usize) -> CausalData {
         let mut rng = stream(5, 0);
         let x: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
-        let t: Vec<f64> = x.iter().map(|&x| if rng.random_bool(if x > 0.0 { 0.8 } else { 0.2 }) { 1.0 } else { 0.0 }).collect();
+        let t: Vec<f64> =
+            x.iter().map(|&x| if rng.random_bool(if x > 0.0 { 0.8 } else { 0.2 }) { 1.0 } else { 0.0 }).collect();
         let y: Vec<f64> = x
             .iter()
             .zip(&t)
@@ -234,7 +263,13 @@ mod tests {
                 2.0 * t + 3.0 * x + e
             })
             .collect();
-        CausalData { covariate_names: vec!["x".into()], covariates: vec![x], treatment: t, outcome: y, truth: Truth::None }
+        CausalData {
+            covariate_names: vec!["x".into()],
+            covariates: vec![x],
+            treatment: t,
+            outcome: y,
+            truth: Truth::None,
+        }
     }
 
     #[test]

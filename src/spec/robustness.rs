@@ -168,7 +168,8 @@ mod tests {
     fn only_declared_analyses_enter_a_key() {
         assert_eq!(Robustness::default().describe_for("ols", None), None);
         assert!(Robustness::default().describe_for("ols", Some(100)).is_some());
-        let sens = Sensitivity { q: 1.0, alpha: 0.05, benchmarks: vec![], multiples: vec![(1.0, 1.0)], confounders: vec![] };
+        let sens =
+            Sensitivity { q: 1.0, alpha: 0.05, benchmarks: vec![], multiples: vec![(1.0, 1.0)], confounders: vec![] };
         let r = Robustness { evalue: false, sensitivity: Some(sens), refuters: None, ovb: None };
         assert_eq!(r.describe_for("aipw", None), None);
         assert!(r.describe_for("ols", None).is_some());

@@ -20,8 +20,8 @@ use super::sample::{
     Arms, covariate_design, covariate_design_names, mean, normal_interval, propensity, range, variance,
 };
 use crate::data::Observed;
-use crate::estimate::robust::ovb::OvbElements;
 use crate::estimate::params::{Hyper, check_at_least, check_open};
+use crate::estimate::robust::ovb::OvbElements;
 use crate::estimate::{Estimate, EstimateError, Estimator};
 use crate::rng::RunRng;
 

@@ -65,7 +65,12 @@ pub enum OutcomeScale {
 
 /// The E-values of an average effect `ate` with standard error `se` and interval
 /// `interval` (either may be absent) on `scale`.
-pub fn evalues_of_effect(ate: f64, se: Option<f64>, interval: Option<(f64, f64)>, scale: OutcomeScale) -> Option<EValues> {
+pub fn evalues_of_effect(
+    ate: f64,
+    se: Option<f64>,
+    interval: Option<(f64, f64)>,
+    scale: OutcomeScale,
+) -> Option<EValues> {
     match scale {
         OutcomeScale::Binary { p0 } if p0 > 0.0 => {
             let rr = |effect: f64| (p0 + effect) / p0;

@@ -142,8 +142,11 @@ impl Regressions {
         let mut outcome_names = vec!["intercept".to_string(), "treatment".to_string()];
         outcome_names.extend(names.iter().cloned());
         let outcome = classical(&outcome_design, &DVector::from_column_slice(y), &outcome_names)?;
-        let treatment =
-            classical(&treatment_design, &DVector::from_column_slice(d), &outcome_names[..1].iter().chain(names).cloned().collect::<Vec<_>>())?;
+        let treatment = classical(
+            &treatment_design,
+            &DVector::from_column_slice(d),
+            &outcome_names[..1].iter().chain(names).cloned().collect::<Vec<_>>(),
+        )?;
         let covariate_t = (0..p)
             .map(|j| {
                 let (yo, to) = (outcome[j + 2], treatment[j + 1]);

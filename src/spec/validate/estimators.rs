@@ -143,7 +143,15 @@ fn check_estimator(loaded: &Loaded, path: &str, entry: &Value) -> Result<Estimat
             .with_help("set `adjust` on adjustment estimators (ols, ipw, aipw, matching, the networks...) only"));
         }
     }
-    Ok(EstimatorDecl { label: label.unwrap_or_else(|| kind.clone()), kind, params, sweep, adjust, adjust_sweep, bootstrap })
+    Ok(EstimatorDecl {
+        label: label.unwrap_or_else(|| kind.clone()),
+        kind,
+        params,
+        sweep,
+        adjust,
+        adjust_sweep,
+        bootstrap,
+    })
 }
 
 /// The most bootstrap resamples an entry may ask for: each is a refit.
@@ -156,7 +164,10 @@ fn check_bootstrap(loaded: &Loaded, path: &str, v: &Value) -> Result<usize> {
         _ => Err(invalid(
             loaded,
             path,
-            format!("`bootstrap` is the number of resamples, a whole number from 2 to {MAX_BOOTSTRAP}; found {}", describe(v)),
+            format!(
+                "`bootstrap` is the number of resamples, a whole number from 2 to {MAX_BOOTSTRAP}; found {}",
+                describe(v)
+            ),
         )
         .with_help("200 resamples give a stable 95% percentile interval; each one refits the estimator")),
     }

@@ -19,35 +19,59 @@ pub(super) fn check_robustness(
         Some(s) => {
             let path = "robustness.sensitivity";
             if !estimators.iter().any(|d| d.kind == SENSITIVITY_KIND) {
-                return Err(invalid(loaded, path, "the sensitivity analysis describes `ols` estimates, and no estimator is `ols`")
-                    .with_help("add `- ols` to `estimators:`, or remove `robustness.sensitivity`"));
+                return Err(invalid(
+                    loaded,
+                    path,
+                    "the sensitivity analysis describes `ols` estimates, and no estimator is `ols`",
+                )
+                .with_help("add `- ols` to `estimators:`, or remove `robustness.sensitivity`"));
             }
             let q = s.q.unwrap_or(1.0);
             if !(q > 0.0 && q.is_finite()) {
-                return Err(invalid(loaded, &format!("{path}.q"), format!("q must be a positive share of the estimate, found {q}"))
-                    .with_help("q = 1 asks what would remove the whole estimate, 0.5 half of it"));
+                return Err(invalid(
+                    loaded,
+                    &format!("{path}.q"),
+                    format!("q must be a positive share of the estimate, found {q}"),
+                )
+                .with_help("q = 1 asks what would remove the whole estimate, 0.5 half of it"));
             }
             let alpha = s.alpha.unwrap_or(0.05);
             if !(alpha > 0.0 && alpha < 1.0) {
-                return Err(invalid(loaded, &format!("{path}.alpha"), format!("alpha must lie strictly between 0 and 1, found {alpha}")));
+                return Err(invalid(
+                    loaded,
+                    &format!("{path}.alpha"),
+                    format!("alpha must lie strictly between 0 and 1, found {alpha}"),
+                ));
             }
             let kd = s.kd.clone().unwrap_or_else(|| vec![1.0]);
             for (i, k) in kd.iter().enumerate() {
                 if !(*k > 0.0 && k.is_finite()) {
-                    return Err(invalid(loaded, &format!("{path}.kd[{i}]"), format!("a multiple must be positive, found {k}")));
+                    return Err(invalid(
+                        loaded,
+                        &format!("{path}.kd[{i}]"),
+                        format!("a multiple must be positive, found {k}"),
+                    ));
                 }
             }
             let ky = match &s.ky {
                 None => kd.clone(),
                 Some(ky) if ky.len() == kd.len() => ky.clone(),
                 Some(ky) => {
-                    return Err(invalid(loaded, &format!("{path}.ky"), format!("ky lists {} multiples and kd {}", ky.len(), kd.len()))
-                        .with_help("give one ky per kd, or leave ky out to use kd for both"));
+                    return Err(invalid(
+                        loaded,
+                        &format!("{path}.ky"),
+                        format!("ky lists {} multiples and kd {}", ky.len(), kd.len()),
+                    )
+                    .with_help("give one ky per kd, or leave ky out to use kd for both"));
                 }
             };
             for (i, k) in ky.iter().enumerate() {
                 if !(*k > 0.0 && k.is_finite()) {
-                    return Err(invalid(loaded, &format!("{path}.ky[{i}]"), format!("a multiple must be positive, found {k}")));
+                    return Err(invalid(
+                        loaded,
+                        &format!("{path}.ky[{i}]"),
+                        format!("a multiple must be positive, found {k}"),
+                    ));
                 }
             }
             let mut confounders = Vec::new();
@@ -89,13 +113,21 @@ fn check_ovb(loaded: &Loaded, raw: &RawOvb, estimators: &[EstimatorDecl]) -> Res
     }
     let level = raw.level.unwrap_or(0.95);
     if !(level > 0.0 && level < 1.0) {
-        return Err(invalid(loaded, &format!("{path}.level"), format!("level must lie strictly between 0 and 1, found {level}")));
+        return Err(invalid(
+            loaded,
+            &format!("{path}.level"),
+            format!("level must lie strictly between 0 and 1, found {level}"),
+        ));
     }
     let mut confounders = Vec::new();
     for (i, c) in raw.confounders.iter().enumerate() {
         for (name, v) in [("cf_y", c.cf_y), ("cf_d", c.cf_d)] {
             if !(0.0..1.0).contains(&v) {
-                return Err(invalid(loaded, &format!("{path}.confounders[{i}].{name}"), format!("{name} must lie in [0, 1), found {v}")));
+                return Err(invalid(
+                    loaded,
+                    &format!("{path}.confounders[{i}].{name}"),
+                    format!("{name} must lie in [0, 1), found {v}"),
+                ));
             }
         }
         confounders.push((c.cf_y, c.cf_d));
@@ -125,13 +157,19 @@ fn check_refuters(loaded: &Loaded, raw: &RawRefuters) -> Result<Refuters> {
                 let Some(r) = Refuter::from_name(name) else {
                     let known: Vec<&str> = Refuter::ALL.iter().map(|r| r.name()).collect();
                     return Err(invalid(loaded, &format!("{path}.tests[{i}]"), format!("unknown refuter `{name}`"))
-                        .with_help(crate::suggest::did_you_mean(name, known.iter().copied()).map_or_else(
-                            || format!("refuters: {}", known.join(", ")),
-                            |s| crate::suggest::help(&s),
-                        )));
+                        .with_help(
+                            crate::suggest::did_you_mean(name, known.iter().copied()).map_or_else(
+                                || format!("refuters: {}", known.join(", ")),
+                                |s| crate::suggest::help(&s),
+                            ),
+                        ));
                 };
                 if chosen.contains(&r) {
-                    return Err(invalid(loaded, &format!("{path}.tests[{i}]"), format!("refuter `{name}` is listed twice")));
+                    return Err(invalid(
+                        loaded,
+                        &format!("{path}.tests[{i}]"),
+                        format!("refuter `{name}` is listed twice"),
+                    ));
                 }
                 chosen.push(r);
             }
