@@ -12,7 +12,8 @@
 //! function of the run's key, and adding resamples never changes the first ones.
 
 use rand::Rng;
-use rand::SeedableRng;
+
+use super::pipeline::stream;
 
 use crate::data::{CausalData, Split, Truth};
 use crate::estimate::Estimator;
@@ -35,20 +36,14 @@ pub struct Bootstrap {
     pub normal: (f64, f64),
 }
 
-fn stream(seed: u64, stream: u64) -> RunRng {
-    let mut rng = RunRng::seed_from_u64(seed);
-    rng.set_stream(stream);
-    rng
-}
-
 /// `rows` drawn with replacement, as many as there are.
-fn resample(rows: &[usize], rng: &mut RunRng) -> Vec<usize> {
+pub(super) fn resample(rows: &[usize], rng: &mut RunRng) -> Vec<usize> {
     (0..rows.len()).map(|_| rows[rng.random_range(0..rows.len())]).collect()
 }
 
 /// The rows `order` of `data` as a dataset of their own, without the truth
 /// (an estimator never sees it).
-fn take(data: &CausalData, order: &[usize]) -> CausalData {
+pub(super) fn take(data: &CausalData, order: &[usize]) -> CausalData {
     CausalData {
         covariate_names: data.covariate_names.clone(),
         covariates: data.covariates.iter().map(|c| order.iter().map(|&i| c[i]).collect()).collect(),
@@ -56,6 +51,21 @@ fn take(data: &CausalData, order: &[usize]) -> CausalData {
         outcome: order.iter().map(|&i| data.outcome[i]).collect(),
         truth: Truth::None,
     }
+}
+
+/// The training, validation and test rows of `split` chosen by `pick` (per
+/// part; test rows kept), as a dataset of their own with its split.
+pub(super) fn rows(
+    data: &CausalData,
+    split: &Split,
+    mut pick: impl FnMut(&[usize]) -> Vec<usize>,
+) -> (CausalData, Split) {
+    let (train, validation) = (pick(&split.train), pick(&split.validation));
+    let order: Vec<usize> = train.iter().chain(&validation).chain(&split.test).copied().collect();
+    let (nt, nv) = (train.len(), validation.len());
+    let part =
+        Split { train: (0..nt).collect(), validation: (nt..nt + nv).collect(), test: (nt + nv..order.len()).collect() };
+    (take(data, &order), part)
 }
 
 /// Type-7 quantile of sorted values.
@@ -78,15 +88,7 @@ pub fn bootstrap(
     let mut estimates = Vec::with_capacity(resamples);
     for b in 0..resamples as u64 {
         let rng = &mut stream(seed, RESAMPLE_STREAM + 2 * b);
-        let (train, validation) = (resample(&split.train, rng), resample(&split.validation, rng));
-        let order: Vec<usize> = train.iter().chain(&validation).chain(&split.test).copied().collect();
-        let (nt, nv) = (train.len(), validation.len());
-        let part = Split {
-            train: (0..nt).collect(),
-            validation: (nt..nt + nv).collect(),
-            test: (nt + nv..order.len()).collect(),
-        };
-        let sample = take(data, &order);
+        let (sample, part) = rows(data, split, |part| resample(part, rng));
         let fit = estimator.estimate(&sample.observed(&part), &mut stream(seed, RESAMPLE_STREAM + 2 * b + 1));
         if let Ok(e) = fit
             && e.ate.is_finite()

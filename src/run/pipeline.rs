@@ -111,7 +111,7 @@ const DATA_STREAM: u64 = 0;
 const SPLIT_STREAM: u64 = 1;
 const ESTIMATOR_STREAM: u64 = 2;
 
-fn stream(seed: u64, stream: u64) -> RunRng {
+pub(super) fn stream(seed: u64, stream: u64) -> RunRng {
     let mut rng = RunRng::seed_from_u64(seed);
     rng.set_stream(stream);
     rng

@@ -31,10 +31,12 @@
 //! refuter r draws from streams of the run's seed of its own, so results are
 //! byte-stable and independent of the other refuters.
 
+use rand::Rng;
 use rand::seq::{IndexedRandom, SliceRandom};
-use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 
+use super::bootstrap::{resample, rows};
+use super::pipeline::stream;
 use crate::data::{CausalData, Split, Truth};
 use crate::estimate::Estimator;
 use crate::rng::RunRng;
@@ -42,12 +44,6 @@ use crate::spec::{Refuter, Refuters};
 
 /// Above the bootstrap streams (`bootstrap.rs`); refuter r uses 2^24 of them.
 const REFUTE_STREAM: u64 = 1 << 40;
-
-fn stream(seed: u64, stream: u64) -> RunRng {
-    let mut rng = RunRng::seed_from_u64(seed);
-    rng.set_stream(stream);
-    rng
-}
 
 /// One refuter's outcome.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -97,27 +93,6 @@ fn with_columns(covariates: Vec<Vec<f64>>, names: Vec<String>, treatment: Vec<f6
     CausalData { covariate_names: names, covariates, treatment, outcome, truth: Truth::None }
 }
 
-/// The rows `order` of `data` (no truth: estimators never see it).
-fn take(data: &CausalData, order: &[usize]) -> CausalData {
-    with_columns(
-        data.covariates.iter().map(|c| order.iter().map(|&i| c[i]).collect()).collect(),
-        data.covariate_names.clone(),
-        order.iter().map(|&i| data.treatment[i]).collect(),
-        order.iter().map(|&i| data.outcome[i]).collect(),
-    )
-}
-
-/// Train, validation and test rows of `split` chosen by `pick` (per part), as a
-/// dataset of their own with its split.
-fn rows(data: &CausalData, split: &Split, mut pick: impl FnMut(&[usize]) -> Vec<usize>) -> (CausalData, Split) {
-    let (train, validation) = (pick(&split.train), pick(&split.validation));
-    let order: Vec<usize> = train.iter().chain(&validation).chain(&split.test).copied().collect();
-    let (nt, nv) = (train.len(), validation.len());
-    let part =
-        Split { train: (0..nt).collect(), validation: (nt..nt + nv).collect(), test: (nt + nv..order.len()).collect() };
-    (take(data, &order), part)
-}
-
 /// The changed copy of simulation `rng` of `refuter`, and the value it tests.
 fn changed(
     refuter: Refuter,
@@ -160,8 +135,7 @@ fn changed(
             (d, s, estimate)
         }
         Refuter::BootstrapNoise => {
-            let (mut d, s) =
-                rows(data, split, |part| (0..part.len()).map(|_| part[rng.random_range(0..part.len())]).collect());
+            let (mut d, s) = rows(data, split, |part| resample(part, rng));
             for column in &mut d.covariates {
                 if column.iter().all(|&v| v == 0.0 || v == 1.0) {
                     for v in column.iter_mut() {
