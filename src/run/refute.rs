@@ -197,6 +197,29 @@ pub fn refute(
     })
 }
 
+/// The named values of every declared refuter, in `Refuter::ALL` order:
+/// `refute_<name>_estimate`, `_p` and `_passes` (1 or 0).
+pub fn refutation_values(
+    cfg: &Refuters,
+    estimator: &dyn Estimator,
+    data: &CausalData,
+    split: &Split,
+    estimate: f64,
+    seed: u64,
+) -> Vec<(String, Option<f64>)> {
+    let mut out = Vec::new();
+    for &r in &cfg.tests {
+        let result = refute(r, cfg, estimator, data, split, estimate, seed);
+        let name = format!("refute_{}", r.name());
+        out.extend([
+            (format!("{name}_estimate"), result.map(|x| x.estimate)),
+            (format!("{name}_p"), result.map(|x| x.p_value)),
+            (format!("{name}_passes"), result.map(|x| if x.passes { 1.0 } else { 0.0 })),
+        ]);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,27 +288,4 @@ mod tests {
         }
         assert!(est > 4.0, "{est}");
     }
-}
-
-/// The named values of every declared refuter, in `Refuter::ALL` order:
-/// `refute_<name>_estimate`, `_p` and `_passes` (1 or 0).
-pub fn refutation_values(
-    cfg: &Refuters,
-    estimator: &dyn Estimator,
-    data: &CausalData,
-    split: &Split,
-    estimate: f64,
-    seed: u64,
-) -> Vec<(String, Option<f64>)> {
-    let mut out = Vec::new();
-    for &r in &cfg.tests {
-        let result = refute(r, cfg, estimator, data, split, estimate, seed);
-        let name = format!("refute_{}", r.name());
-        out.extend([
-            (format!("{name}_estimate"), result.map(|x| x.estimate)),
-            (format!("{name}_p"), result.map(|x| x.p_value)),
-            (format!("{name}_passes"), result.map(|x| if x.passes { 1.0 } else { 0.0 })),
-        ]);
-    }
-    out
 }

@@ -160,24 +160,6 @@ impl Robustness {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_declared_analyses_enter_a_key() {
-        assert_eq!(Robustness::default().describe_for("ols", None), None);
-        assert!(Robustness::default().describe_for("ols", Some(100)).is_some());
-        let sens =
-            Sensitivity { q: 1.0, alpha: 0.05, benchmarks: vec![], multiples: vec![(1.0, 1.0)], confounders: vec![] };
-        let r = Robustness { evalue: false, sensitivity: Some(sens), refuters: None, ovb: None };
-        assert_eq!(r.describe_for("aipw", None), None);
-        assert!(r.describe_for("ols", None).is_some());
-        let e = Robustness { evalue: true, sensitivity: None, refuters: None, ovb: None };
-        assert!(e.describe_for("aipw", None).is_some());
-    }
-}
-
 /// The JSON Schema of `robustness:` (for `spec::json_schema`), beside the type it describes.
 pub(super) fn schema() -> Value {
     let positives = json!({ "type": "array", "minItems": 1, "items": { "type": "number", "exclusiveMinimum": 0 } });
@@ -240,4 +222,22 @@ pub(super) fn schema() -> Value {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_declared_analyses_enter_a_key() {
+        assert_eq!(Robustness::default().describe_for("ols", None), None);
+        assert!(Robustness::default().describe_for("ols", Some(100)).is_some());
+        let sens =
+            Sensitivity { q: 1.0, alpha: 0.05, benchmarks: vec![], multiples: vec![(1.0, 1.0)], confounders: vec![] };
+        let r = Robustness { evalue: false, sensitivity: Some(sens), refuters: None, ovb: None };
+        assert_eq!(r.describe_for("aipw", None), None);
+        assert!(r.describe_for("ols", None).is_some());
+        let e = Robustness { evalue: true, sensitivity: None, refuters: None, ovb: None };
+        assert!(e.describe_for("aipw", None).is_some());
+    }
 }
