@@ -14,7 +14,9 @@
 //!   perturbed: a 0/1 column flipped with probability `noise`, any other
 //!   column plus N(0, 1) · noise · its sd (DoWhy perturbs float columns only,
 //!   because `('float' or 'int') in dtype` tests 'float' alone; integer-coded
-//!   confounders get noise here); tested value the estimate;
+//!   confounders get noise here; and given an integer `random_state`, DoWhy
+//!   hands the same seed to every resample, so all its simulations draw the
+//!   same rows, where here each has its own stream); tested value the estimate;
 //! - dummy outcome: the outcome replaced by N(0, 1) noise (DoWhy's default
 //!   transformations `zero` then `noise`); tested value 0.
 //!
