@@ -16,7 +16,8 @@
 //! error of ψ ∓ ψ_bias, ψ_bias = c (σ² ψ_ν² + ν² ψ_σ²) / (2 √(σ² ν²)) with c the
 //! confounding strength and ψ_σ², ψ_ν² the centred elements. The robustness
 //! value RV is the cf_y = cf_d at which the bound reaches 0; RVa the one at
-//! which the interval's limit does.
+//! which the interval's limit does. Each end of the interval is one-sided at
+//! the level, as DoubleML's.
 
 /// What an estimate must supply: its point, its row count and the moments of
 /// its influence function and sensitivity elements.
@@ -67,13 +68,22 @@ fn strength(cf_y: f64, cf_d: f64, rho: f64) -> f64 {
     rho.abs() * (cf_y * cf_d / (1.0 - cf_d)).sqrt()
 }
 
-/// DoubleML's bounds and their `level` interval (two-sided normal quantile).
+/// DoubleML's bounds and their interval: each end one-sided at `level`
+/// (DoubleML's `norm.ppf(level)`), so [ci_lower, ci_upper] covers the set of
+/// bounds at `level`.
+///
+/// The standard error of θ - bias is that of its influence function ψ - c φ
+/// (the delta method), and of θ + bias that of ψ + c φ. DoubleML pairs them the
+/// other way round: its `scaled_psi` is ψ / J with J = -1 for the ATE score,
+/// that is -ψ, and `psi_lower = scaled_psi - c psi_max_bias` is then -(ψ + c φ).
+/// Here they are paired as the delta method says; the two differ by the sign of
+/// the covariance term, small next to mean(ψ²) (tests/robustness_ovb_doubleml.rs
+/// pins both against DoubleML 0.11.4).
 pub fn bounds(el: &OvbElements, cf_y: f64, cf_d: f64, rho: f64, level: f64) -> OvbBounds {
     let c = strength(cf_y, cf_d, rho);
     let bias = c * (el.sigma2 * el.nu2).sqrt();
-    let z = normal_quantile(0.5 + level / 2.0);
+    let z = normal_quantile(level);
     let var = |sign: f64| ((el.psi_psi + sign * 2.0 * c * el.psi_phi + c * c * el.phi_phi) / el.n).max(0.0);
-    // ψ_lower = ψ - ψ_bias, ψ_upper = ψ + ψ_bias.
     let (se_lower, se_upper) = (var(-1.0).sqrt(), var(1.0).sqrt());
     OvbBounds {
         lower: el.theta - bias,
@@ -132,8 +142,9 @@ mod tests {
         let b = bounds(&el, 0.04, 0.03, 1.0, 0.95);
         let bias = (0.04f64 * 0.03 / 0.97).sqrt() * (1.5f64 * 4.0).sqrt();
         assert!((b.upper - 2.0 - bias).abs() < 1e-12 && (2.0 - b.lower - bias).abs() < 1e-12);
-        // No confounder: the bounds collapse to θ and the interval to θ ± 1.96 √(mean ψ² / n).
-        let none = bounds(&el, 0.0, 0.0, 1.0, 0.95);
+        // No confounder: the bounds collapse to θ and the interval to θ ± z √(mean ψ² / n),
+        // z the one-sided quantile (1.96 at level 0.975).
+        let none = bounds(&el, 0.0, 0.0, 1.0, 0.975);
         assert_eq!((none.lower, none.upper), (2.0, 2.0));
         assert!((none.ci_upper - 2.0 - 1.959963984540054 * (9.0f64 / 1000.0).sqrt()).abs() < 1e-9);
         // rho scales the bias; rho = 0 removes it.
