@@ -31,6 +31,7 @@ fn full_estimate() -> Estimate {
         att: Some(0.75),
         interval: Some((0.5, 1.5)),
         diagnostics: vec![],
+        ovb: None,
     }
 }
 

@@ -24,6 +24,10 @@ pub struct Estimate {
     /// Named diagnostics (epochs run, final losses, propensity range, ...), in a
     /// fixed order so that tables stay byte-stable.
     pub diagnostics: Vec<(String, f64)>,
+    /// The elements of the omitted-variable-bias bounds (`robust::ovb`), where
+    /// the method has a Riesz representer (AIPW). Read only where `robustness.ovb`
+    /// is declared, so it never enters a stored record otherwise.
+    pub ovb: Option<super::robust::ovb::OvbElements>,
 }
 
 /// An effect estimator. Implementations must draw every random number from `rng`

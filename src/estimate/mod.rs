@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod neural;
 mod params;
 pub mod registry;
+pub mod robust;
 
 pub use error::EstimateError;
 pub use estimator::{Estimate, Estimator, Params};

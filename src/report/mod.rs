@@ -13,6 +13,7 @@ mod paper;
 mod plot;
 mod progress;
 mod record;
+mod robustness;
 pub mod site;
 mod summary;
 mod tables;

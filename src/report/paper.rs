@@ -166,6 +166,7 @@ pub fn report_md(exp: &Experiment, summary: &[SummaryRow], identification: &str)
     for line in convergence_notes(summary, with_point) {
         out += &format!("\n{NOT_CONVERGED} {line}.\n");
     }
+    out += &super::robustness::robustness_md(exp, summary);
     if !identification.is_empty() {
         out += &format!("\n## Identification\n\n```text\n{}\n```\n", identification.trim_end());
     }

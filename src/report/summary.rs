@@ -44,6 +44,9 @@ pub struct SummaryRow {
     pub own: Option<OwnUncertainty>,
     /// (runs whose `converged` diagnostic is 0, runs that report the diagnostic).
     pub not_converged: (usize, usize),
+    /// Per robustness value of the experiment's runs (`robustness:`), in
+    /// `tables::robustness_names` order; empty without the section.
+    pub robustness: Vec<(String, Option<Stat>)>,
 }
 
 /// The estimator's own uncertainty of its ATE: its `se` diagnostic and the 95%
@@ -96,6 +99,7 @@ pub fn shows_spread(exp: &Experiment, &(mean, se, n): &Stat) -> bool {
 
 /// Group runs by (point, config) in plan order and aggregate `metrics`.
 pub fn summarize(runs: &[Run], outcomes: &[Option<Outcome>], metrics: &[Metric]) -> Vec<SummaryRow> {
+    let robustness_names = super::tables::robustness_names(outcomes);
     let mut groups: Vec<(String, String, Vec<usize>)> = Vec::new();
     for (i, run) in runs.iter().enumerate() {
         let (p, c) = (point_label(run), config_label(run));
@@ -130,6 +134,10 @@ pub fn summarize(runs: &[Run], outcomes: &[Option<Outcome>], metrics: &[Metric])
                 true_ate: mean_se(done.iter().filter_map(|o| o.metric("true_ate"))),
                 own: own_uncertainty(&done),
                 not_converged: not_converged(&done),
+                robustness: robustness_names
+                    .iter()
+                    .map(|n| (n.clone(), mean_se(done.iter().filter_map(|o| o.robustness_value(n)))))
+                    .collect(),
             }
         })
         .collect()

@@ -43,6 +43,8 @@ pub fn runs_csv(exp: &Experiment, runs: &[Run], outcomes: &[Option<Outcome>]) ->
     header.extend(hyper.iter().map(|h| h.to_string()));
     header.extend(["hyperparameters".into(), "status".into(), "reason".into()]);
     header.extend(exp.metrics.iter().map(|m| m.name().to_string()));
+    let robustness = robustness_names(outcomes);
+    header.extend(robustness.iter().cloned());
     let mut rows = vec![header];
     for (run, outcome) in runs.iter().zip(outcomes) {
         let mut row = vec![run.label.clone(), run.key.clone(), run.seed.to_string(), run.replication.to_string()];
@@ -66,9 +68,22 @@ pub fn runs_csv(exp: &Experiment, runs: &[Run], outcomes: &[Option<Outcome>]) ->
         };
         row.extend([status.to_string(), reason]);
         row.extend(exp.metrics.iter().map(|m| opt(outcome.as_ref().and_then(|o| o.metric(m.name())))));
+        row.extend(robustness.iter().map(|n| opt(outcome.as_ref().and_then(|o| o.robustness_value(n)))));
         rows.push(row);
     }
     csv_string(rows)
+}
+
+/// The names of the robustness values of `outcomes`, in the order they first
+/// appear (each run lists its values in a fixed order); none without `robustness:`.
+pub fn robustness_names(outcomes: &[Option<Outcome>]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for (name, _) in outcomes.iter().flatten().flat_map(|o| &o.robustness) {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
 }
 
 /// Per (sweep point, configuration): each swept data parameter and each swept

@@ -134,6 +134,7 @@ mod tests {
             metrics: vec![("ate".into(), Some(2.0000000000000004)), ("pehe_in".into(), None)],
             diagnostics: vec![("epochs".into(), Some(12.0)), ("best_validation_loss".into(), None)],
             preprocess: "standardized 3 columns".into(),
+            robustness: Vec::new(),
             internal: false,
         }
     }

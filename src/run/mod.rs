@@ -2,6 +2,7 @@
 //! in the content-addressed cache, execute the rest in parallel, emit events to
 //! the caller's reporters and return the statistics the exit status comes from.
 
+mod bootstrap;
 mod cache;
 mod covariates;
 mod error;
@@ -12,6 +13,8 @@ mod key;
 mod outcome;
 mod pipeline;
 mod plan;
+mod refute;
+mod robustness;
 mod shard;
 mod source;
 mod stats;
@@ -26,6 +29,7 @@ pub use key::{SCHEMA_VERSION, canonical, digest, seed_of};
 pub use outcome::{Outcome, Status};
 pub use pipeline::{DataSource, Prepared, compute_outcome, prepare};
 pub use plan::{Plan, PlanContext, Run, cartesian, plan, run_count, sweep_points, sweep_size};
+pub use robustness::robustness_values;
 pub use shard::{Shard, ShardError, keys_of, restrict, shard_keys, shard_runs, shard_sizes};
 pub use stats::RunStats;
 

@@ -35,6 +35,12 @@ pub struct Outcome {
     pub diagnostics: Vec<(String, Option<f64>)>,
     /// What preprocessing did (rows dropped, columns created...), one line.
     pub preprocess: String,
+    /// The values of the sensitivity analyses the experiment declares
+    /// (`robustness:`), by name, in a fixed order; `None` where one has no value.
+    /// Absent from the record of a run that declares none, so that the records
+    /// (and digests) of every earlier run stay what they were.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub robustness: Vec<(String, Option<f64>)>,
     /// A failure that is a bug of causeway's own (a panic), not of the method on
     /// these inputs: shown in this invocation's tables, never stored, so that once
     /// the bug is fixed the run is recomputed without a version bump.
@@ -50,6 +56,7 @@ impl Outcome {
             metrics: Vec::new(),
             diagnostics: Vec::new(),
             preprocess: String::new(),
+            robustness: Vec::new(),
             internal: false,
         }
     }
@@ -81,6 +88,7 @@ impl Outcome {
             metrics: metrics.into_iter().map(|(n, v)| (n, v.and_then(finite))).collect(),
             diagnostics: diagnostics.into_iter().map(|(n, v)| (n, finite(v))).collect(),
             preprocess,
+            robustness: Vec::new(),
             internal: false,
         }
     }
@@ -91,6 +99,16 @@ impl Outcome {
 
     pub fn is_ok(&self) -> bool {
         self.status == Status::Ok
+    }
+
+    /// A run's record with the values of its robustness analyses, non-finite ones as `None`.
+    pub fn with_robustness(mut self, values: Vec<(String, Option<f64>)>) -> Outcome {
+        self.robustness = values.into_iter().map(|(n, v)| (n, v.filter(|v| v.is_finite()))).collect();
+        self
+    }
+
+    pub fn robustness_value(&self, name: &str) -> Option<f64> {
+        self.robustness.iter().find(|(n, _)| n == name).and_then(|(_, v)| *v)
     }
 
     pub fn metric(&self, name: &str) -> Option<f64> {

@@ -40,7 +40,7 @@ const DATA_STREAM: u64 = 0;
 const SPLIT_STREAM: u64 = 1;
 const ESTIMATOR_STREAM: u64 = 2;
 
-fn stream(seed: u64, stream: u64) -> RunRng {
+pub(super) fn stream(seed: u64, stream: u64) -> RunRng {
     let mut rng = RunRng::seed_from_u64(seed);
     rng.set_stream(stream);
     rng
@@ -133,15 +133,32 @@ fn try_compute_outcome(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> 
     }
     let prepared_data = data::fit_transform(&selected, &split, &config, &mut log).map_err(|e| e.to_string())?;
     let estimator = estimate::build(&run.kind, &run.hyper).map_err(|e| e.to_string())?;
-    let est = estimator
-        .estimate(&prepared_data.observed(&split), &mut stream(run.seed, ESTIMATOR_STREAM))
-        .map_err(|e| e.to_string())?;
+    let observed = prepared_data.observed(&split);
+    let mut est = estimator.estimate(&observed, &mut stream(run.seed, ESTIMATOR_STREAM)).map_err(|e| e.to_string())?;
     if !est.ate.is_finite() {
         return Err(Stop::Failed(format!("the estimate is not finite ({})", est.ate)));
     }
+    // A declared bootstrap interval is the run's interval (`coverage` scores it).
+    let resamples = exp.estimators.iter().find(|d| d.label == run.estimator).and_then(|d| d.bootstrap);
+    let boot = resamples
+        .map(|b| super::bootstrap::bootstrap(estimator.as_ref(), &prepared_data, &split, est.ate, b, run.seed));
+    if let Some(Some(b)) = &boot {
+        est.interval = Some(b.percentile);
+    }
+    let mut robustness = super::robustness_values(&exp.robustness, &run.kind, boot.as_ref(), &observed, &est);
+    if let Some(cfg) = &exp.robustness.refuters {
+        robustness.extend(super::refute::refutation_values(
+            cfg,
+            estimator.as_ref(),
+            &prepared_data,
+            &split,
+            est.ate,
+            run.seed,
+        ));
+    }
     let metrics = estimate::score(&Metric::ALL, &est, &prepared_data, &split);
     let metrics = metrics.into_iter().map(|(m, v)| (m.name().to_string(), v)).collect();
-    Ok(Outcome::finished(&run.key, metrics, est.diagnostics, log.to_string()))
+    Ok(Outcome::finished(&run.key, metrics, est.diagnostics, log.to_string()).with_robustness(robustness))
 }
 
 /// The run's dataset, the text levels of a user file's categorical columns,

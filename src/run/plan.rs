@@ -197,6 +197,8 @@ struct Config {
     /// The swept values of this configuration, `adjust` first when it is swept.
     hyper_point: Vec<(String, Value)>,
     adjust: AdjustStrategy,
+    /// The robustness analyses this configuration's runs add, as they enter its key.
+    robustness: Option<Value>,
 }
 
 fn estimator_configs(exp: &Experiment) -> Result<Vec<Config>, RunError> {
@@ -205,7 +207,9 @@ fn estimator_configs(exp: &Experiment) -> Result<Vec<Config>, RunError> {
         let swept = !decl.adjust_sweep.is_empty();
         for adjust in decl.adjustments(&exp.adjust) {
             for hyper_point in cartesian(&decl.sweep) {
-                out.push(resolve_config(decl, hyper_point, adjust, swept)?);
+                let mut config = resolve_config(decl, hyper_point, adjust, swept)?;
+                config.robustness = exp.robustness.describe_for(&decl.kind, decl.bootstrap);
+                out.push(config);
             }
         }
     }
@@ -227,7 +231,14 @@ fn resolve_config(
     } else {
         hyper_point
     };
-    Ok(Config { label: decl.label.clone(), kind: decl.kind.clone(), hyper, hyper_point, adjust: adjust.clone() })
+    Ok(Config {
+        label: decl.label.clone(),
+        kind: decl.kind.clone(),
+        hyper,
+        hyper_point,
+        adjust: adjust.clone(),
+        robustness: None,
+    })
 }
 
 fn run_label(point: &[(String, f64)], replication: u32, config: &Config) -> String {

@@ -31,6 +31,8 @@ pub struct Experiment {
     pub estimators: Vec<EstimatorDecl>,
     pub metrics: Vec<crate::estimate::Metric>,
     pub plot: Plot,
+    /// Sensitivity analyses every applicable run adds (`robustness:`).
+    pub robustness: super::robustness::Robustness,
 }
 
 /// What plot.svg shows (report only: no run key depends on it).
@@ -177,6 +179,8 @@ pub struct EstimatorDecl {
     /// `sweep: { adjust: [...] }`: the adjustments swept, in the order written;
     /// empty when `adjust` is not swept.
     pub adjust_sweep: Vec<AdjustStrategy>,
+    /// `bootstrap: B`: refit on B bootstrap resamples for an interval (none: no bootstrap).
+    pub bootstrap: Option<usize>,
 }
 
 impl EstimatorDecl {

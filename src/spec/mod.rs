@@ -12,6 +12,7 @@ mod load;
 mod locate;
 mod models;
 mod raw;
+mod robustness;
 mod schema;
 mod size;
 mod validate;
@@ -26,6 +27,7 @@ pub use experiment::*;
 pub use load::{Loaded, Source, load};
 pub use locate::{Locator, Position};
 pub use models::Models;
+pub use robustness::{OVB_KIND, Ovb, Refuter, Refuters, Robustness, SENSITIVITY_KIND, Sensitivity};
 pub use schema::json_schema;
 pub use size::{
     DATA_COPIES, DEFAULT_MAX_RUN_MEMORY, DEFAULT_MAX_RUNS, Limits, MAX_ROWS, run_count, run_memory, simulated_columns,

@@ -44,6 +44,77 @@ pub struct RawExperiment {
     /// What plot.svg shows. Only the report reads it: it is in no run key.
     #[serde(default)]
     pub plot: Option<RawPlot>,
+    /// Sensitivity analyses added to every run they apply to.
+    #[serde(default)]
+    pub robustness: Option<RawRobustness>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRobustness {
+    #[serde(default)]
+    pub evalue: bool,
+    #[serde(default)]
+    pub sensitivity: Option<RawSensitivity>,
+    #[serde(default)]
+    pub refuters: Option<RawRefuters>,
+    #[serde(default)]
+    pub ovb: Option<RawOvb>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOvb {
+    #[serde(default)]
+    pub rho: Option<f64>,
+    #[serde(default)]
+    pub level: Option<f64>,
+    #[serde(default)]
+    pub confounders: Vec<RawOvbConfounder>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOvbConfounder {
+    pub cf_y: f64,
+    pub cf_d: f64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRefuters {
+    #[serde(default)]
+    pub simulations: Option<i64>,
+    #[serde(default)]
+    pub tests: Option<Vec<String>>,
+    #[serde(default)]
+    pub subset_fraction: Option<f64>,
+    #[serde(default)]
+    pub noise: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSensitivity {
+    #[serde(default)]
+    pub q: Option<f64>,
+    #[serde(default)]
+    pub alpha: Option<f64>,
+    #[serde(default)]
+    pub benchmarks: Vec<String>,
+    #[serde(default)]
+    pub kd: Option<Vec<f64>>,
+    #[serde(default)]
+    pub ky: Option<Vec<f64>>,
+    #[serde(default)]
+    pub confounders: Vec<RawConfounder>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfounder {
+    pub r2dz_x: f64,
+    pub r2yz_dx: f64,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -98,6 +98,7 @@ fn experiment(mode: Mode) -> Value {
             ),
         ),
         ("plot", described(nullable(plot()), "what plot.svg shows")),
+        ("robustness", nullable(super::robustness::schema())),
     ];
     object(props, &["name", "seed", "dataset", "estimators"], mode)
 }
@@ -434,7 +435,7 @@ fn plot() -> Value {
 }
 
 /// An entry of `estimators`: a bare kind, or a mapping with one kind key (holding
-/// its hyperparameters) and optional `label` and `sweep`.
+/// its hyperparameters) and optional `label`, `adjust`, `sweep` and `bootstrap`.
 fn estimator() -> Value {
     let kinds = estimate::kinds();
     let mut branches = vec![described(one_of_names(&kinds), "an estimator kind with default hyperparameters")];
@@ -454,6 +455,13 @@ fn estimator() -> Value {
             }
         }
         props.push(("sweep", described(sweep, "hyperparameter -> values; the cartesian product is run")));
+        props.push((
+            "bootstrap",
+            described(
+                json!({ "type": "integer", "minimum": 2, "maximum": 100_000 }),
+                "bootstrap resamples: refit on B resamples of the units for a percentile interval (runs.csv `boot_*`)",
+            ),
+        ));
         let entry = object(props, &[kind], Mode::Full);
         branches.push(entry);
     }

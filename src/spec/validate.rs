@@ -24,8 +24,10 @@ mod dataset;
 mod estimators;
 mod preprocess;
 use dataset::check_dataset;
+mod robustness;
 use estimators::{check_adjust, check_estimators};
 use preprocess::check_preprocess;
+use robustness::check_robustness;
 
 const MAX_REPLICATIONS: i64 = 1_000_000;
 
@@ -65,7 +67,19 @@ fn structure(loaded: &Loaded) -> Result<Experiment> {
         None if !dataset.has_truth_declared() => vec![Metric::Ate],
         None => vec![Metric::Ate, Metric::AteError],
     };
+    // In the order the fields were checked before `robustness` existed, so that a
+    // file with several mistakes still reports the same first one.
+    let adjust = match raw.adjust.as_ref() {
+        None => AdjustStrategy::Optimal,
+        Some(v) => check_adjust(loaded, "adjust", v)?,
+    };
+    let preprocess = check_preprocess(loaded, &raw.preprocess, &dataset, raw.graph.as_ref())?;
+    let split = check_split(loaded, &raw.split)?;
+    let estimators = check_estimators(loaded, &raw.estimators)?;
+    let plot = check_plot(loaded, raw.plot.as_ref().and_then(|p| p.metric.as_deref()), &metrics)?;
+    let robustness = check_robustness(loaded, raw.robustness.as_ref(), &estimators)?;
     Ok(Experiment {
+        robustness,
         name: raw.name.clone(),
         scenario: raw.scenario.clone().unwrap_or_default(),
         description: raw.description.clone().unwrap_or_default().trim().to_string(),
@@ -79,14 +93,11 @@ fn structure(loaded: &Loaded) -> Result<Experiment> {
             latent: g.latent.clone(),
             misspecified: g.misspecified,
         }),
-        adjust: match raw.adjust.as_ref() {
-            None => AdjustStrategy::Optimal,
-            Some(v) => check_adjust(loaded, "adjust", v)?,
-        },
-        preprocess: check_preprocess(loaded, &raw.preprocess, &dataset, raw.graph.as_ref())?,
-        split: check_split(loaded, &raw.split)?,
-        estimators: check_estimators(loaded, &raw.estimators)?,
-        plot: check_plot(loaded, raw.plot.as_ref().and_then(|p| p.metric.as_deref()), &metrics)?,
+        adjust,
+        preprocess,
+        split,
+        estimators,
+        plot,
         metrics,
         dataset,
     })

@@ -21,6 +21,7 @@ use super::sample::{
 };
 use crate::data::Observed;
 use crate::estimate::params::{Hyper, check_at_least, check_open};
+use crate::estimate::robust::ovb::OvbElements;
 use crate::estimate::{Estimate, EstimateError, Estimator};
 use crate::rng::RunRng;
 
@@ -96,6 +97,7 @@ impl Estimator for Aipw {
                 ("clipped".into(), clipped as f64),
                 ("clipped_att".into(), clipped_att as f64),
             ],
+            ovb: Some(ovb_elements(data, &nu, &arms.rows, &e_ate, &psi)),
         })
     }
 }
@@ -171,6 +173,22 @@ fn accumulate(target: &mut [f64], rows: &[usize], values: &[f64], scale: f64) {
 fn score(data: &Observed<'_>, nu: &Nuisance, i: usize, e: f64) -> f64 {
     let (t, y) = (data.treatment[i], data.outcome(i));
     nu.mu1[i] - nu.mu0[i] + t * (y - nu.mu1[i]) / e - (1.0 - t) * (y - nu.mu0[i]) / (1.0 - e)
+}
+
+/// The omitted-variable-bias elements of the ATE (DoubleML's IRM, ATE score):
+/// per in-sample row the squared residual of g(t, x) = t mu1 + (1 - t) mu0, and
+/// 2 (1/e + 1/(1 - e)) - α² with the Riesz representer α = t/e - (1 - t)/(1 - e),
+/// `e` clipped as for the ATE.
+fn ovb_elements(data: &Observed<'_>, nu: &Nuisance, rows: &[usize], e: &[f64], psi: &[f64]) -> OvbElements {
+    let (mut sigma2, mut nu2) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+    for (&i, &e) in rows.iter().zip(e) {
+        let (t, y) = (data.treatment[i], data.outcome(i));
+        let g = t * nu.mu1[i] + (1.0 - t) * nu.mu0[i];
+        sigma2.push((y - g).powi(2));
+        let alpha = t / e - (1.0 - t) / (1.0 - e);
+        nu2.push(2.0 * (1.0 / e + 1.0 / (1.0 - e)) - alpha * alpha);
+    }
+    OvbElements::from_rows(psi, &sigma2, &nu2)
 }
 
 /// Doubly robust ATT: (1/n1) sum_i [t_i - (1 - t_i) e_i / (1 - e_i)] (y_i - mu0_i),

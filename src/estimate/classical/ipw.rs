@@ -125,6 +125,7 @@ impl Estimator for Ipw {
                 ("ess_treated".into(), effective_sample_size(&w1)),
                 ("ess_control".into(), effective_sample_size(&w0)),
             ],
+            ovb: None,
         })
     }
 }

@@ -111,6 +111,7 @@ impl Estimator for Matching {
                 ("logit_propensity_sd".into(), sd),
                 ("propensity_ridge".into(), f64::from(u8::from(ridge))),
             ],
+            ovb: None,
         })
     }
 }

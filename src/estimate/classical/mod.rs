@@ -9,7 +9,7 @@
 mod aipw;
 mod frontdoor;
 mod ipw;
-mod linalg;
+pub(crate) mod linalg;
 mod logistic;
 mod matching;
 mod naive;
@@ -24,4 +24,4 @@ pub use linalg::FitError;
 pub use matching::{MATCHING, Matching, MatchingParams};
 pub use naive::{NAIVE, Naive};
 pub use ols::{OLS, OLS_INTERACT, Ols};
-pub use sample::normal_interval;
+pub use sample::{Z_975, normal_interval};

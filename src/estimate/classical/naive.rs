@@ -30,6 +30,7 @@ impl Estimator for Naive {
                 ("n_treated".into(), y1.len() as f64),
                 ("n_control".into(), y0.len() as f64),
             ],
+            ovb: None,
         })
     }
 }

@@ -50,7 +50,7 @@ pub fn finish(
     let att = (!treated.is_empty()).then(|| mean_over(&ite, &treated));
     let mut diagnostics = report.diagnostics();
     diagnostics.extend(extra);
-    Ok(Estimate { ite: Some(ite), ate, att, interval: None, diagnostics })
+    Ok(Estimate { ite: Some(ite), ate, att, interval: None, diagnostics, ovb: None })
 }
 
 fn mean_over(values: &[f64], rows: &[usize]) -> f64 {

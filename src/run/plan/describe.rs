@@ -120,6 +120,11 @@ pub(super) fn key_description(config: &Config, data_key: &str, ctx: &PlanContext
     if estimate::uses_libtorch(&config.kind) {
         described["numerics"] = json!(ctx.numerics);
     }
+    // Only runs that declare a robustness analysis carry it, so that every other
+    // run keeps the key it had before `robustness:` existed.
+    if let Some(r) = &config.robustness {
+        described["robustness"] = r.clone();
+    }
     described
 }
 

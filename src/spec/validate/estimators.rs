@@ -77,6 +77,7 @@ fn check_estimator(loaded: &Loaded, path: &str, entry: &Value) -> Result<Estimat
                 sweep: Vec::new(),
                 adjust: None,
                 adjust_sweep: Vec::new(),
+                bootstrap: None,
             });
         }
         Value::Mapping(m) => m,
@@ -95,6 +96,7 @@ fn check_estimator(loaded: &Loaded, path: &str, entry: &Value) -> Result<Estimat
     let mut label = None;
     let mut sweep = Vec::new();
     let (mut adjust, mut adjust_sweep) = (None, Vec::new());
+    let mut bootstrap = None;
     for (k, v) in map {
         let Value::String(k) = k else {
             return Err(invalid(loaded, path, "estimator keys must be strings"));
@@ -107,9 +109,10 @@ fn check_estimator(loaded: &Loaded, path: &str, entry: &Value) -> Result<Estimat
             },
             "sweep" => (sweep, adjust_sweep) = check_estimator_sweep(loaded, &kpath, v)?,
             "adjust" => adjust = Some(check_adjust(loaded, &kpath, v)?),
+            "bootstrap" => bootstrap = Some(check_bootstrap(loaded, &kpath, v)?),
             _ if kind.is_some() => {
                 return Err(loaded.error_at(&kpath, true, SpecErrorKind::UnknownKey { key: k.clone() })
-                    .with_help("an estimator entry has one kind key, plus optional `label:`, `adjust:` and `sweep:`; indent hyperparameters under the kind"))
+                    .with_help("an estimator entry has one kind key, plus optional `label:`, `adjust:`, `sweep:` and `bootstrap:`; indent hyperparameters under the kind"))
             }
             _ => kind = Some((k.clone(), params_of(loaded, &kpath, v)?)),
         }
@@ -140,7 +143,34 @@ fn check_estimator(loaded: &Loaded, path: &str, entry: &Value) -> Result<Estimat
             .with_help("set `adjust` on adjustment estimators (ols, ipw, aipw, matching, the networks...) only"));
         }
     }
-    Ok(EstimatorDecl { label: label.unwrap_or_else(|| kind.clone()), kind, params, sweep, adjust, adjust_sweep })
+    Ok(EstimatorDecl {
+        label: label.unwrap_or_else(|| kind.clone()),
+        kind,
+        params,
+        sweep,
+        adjust,
+        adjust_sweep,
+        bootstrap,
+    })
+}
+
+/// The most bootstrap resamples an entry may ask for: each is a refit.
+pub(super) const MAX_BOOTSTRAP: u64 = 100_000;
+
+/// `bootstrap: B`, the number of resamples: a whole number from 2 to `MAX_BOOTSTRAP`.
+fn check_bootstrap(loaded: &Loaded, path: &str, v: &Value) -> Result<usize> {
+    match v.as_u64() {
+        Some(b) if (2..=MAX_BOOTSTRAP).contains(&b) => Ok(b as usize),
+        _ => Err(invalid(
+            loaded,
+            path,
+            format!(
+                "`bootstrap` is the number of resamples, a whole number from 2 to {MAX_BOOTSTRAP}; found {}",
+                describe(v)
+            ),
+        )
+        .with_help("200 resamples give a stable 95% percentile interval; each one refits the estimator")),
+    }
 }
 
 fn params_of(loaded: &Loaded, path: &str, v: &Value) -> Result<Params> {

@@ -1,0 +1,174 @@
+//! Omitted-variable-bias bounds for the AIPW estimate, after Chernozhukov,
+//! Cinelli, Newey, Sharma and Syrgkanis (2022), "Long story short: omitted
+//! variable bias in causal machine learning", as DoubleML's
+//! `sensitivity_analysis` implements them for the ATE of the interactive
+//! regression model.
+//!
+//! A confounder that explains a share `cf_y` of the outcome's residual variance
+//! and makes the Riesz representer vary by a share `cf_d` (so that
+//! C_D² = cf_d / (1 - cf_d)), with correlation `rho` between the two errors,
+//! moves the estimate by at most
+//!   bias = |rho| √(cf_y cf_d / (1 - cf_d)) √(σ² ν²),
+//! σ² = E[(y - g(t, x))²] the outcome regression's residual variance and
+//! ν² = E[2 (1/e + 1/(1 - e)) - α²], α = t/e - (1 - t)/(1 - e), the Riesz
+//! representer's second moment (DoubleML's debiased form). The bounds are
+//! θ ± bias, and their interval widens each by the quantile times the standard
+//! error of ψ ∓ ψ_bias, ψ_bias = c (σ² ψ_ν² + ν² ψ_σ²) / (2 √(σ² ν²)) with c the
+//! confounding strength and ψ_σ², ψ_ν² the centred elements. The robustness
+//! value RV is the cf_y = cf_d at which the bound reaches 0; RVa the one at
+//! which the interval's limit does. Each end of the interval is one-sided at
+//! the level, as DoubleML's.
+
+/// What an estimate must supply: its point, its row count and the moments of
+/// its influence function and sensitivity elements.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OvbElements {
+    pub theta: f64,
+    pub n: f64,
+    pub sigma2: f64,
+    pub nu2: f64,
+    /// mean(ψ²), ψ the centred influence function of θ.
+    pub psi_psi: f64,
+    /// mean(ψ φ), φ = (σ² ψ_ν² + ν² ψ_σ²) / (2 √(σ² ν²)).
+    pub psi_phi: f64,
+    /// mean(φ²).
+    pub phi_phi: f64,
+}
+
+impl OvbElements {
+    /// The elements of an estimate from per-row influence values `psi` (uncentred:
+    /// θ is their mean), residuals² `sigma2_el` and Riesz elements `nu2_el`.
+    pub fn from_rows(psi: &[f64], sigma2_el: &[f64], nu2_el: &[f64]) -> OvbElements {
+        let n = psi.len() as f64;
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / n;
+        let (theta, sigma2, nu2) = (mean(psi), mean(sigma2_el), mean(nu2_el));
+        let scale = 2.0 * (sigma2 * nu2).sqrt();
+        let (mut pp, mut pf, mut ff) = (0.0, 0.0, 0.0);
+        for i in 0..psi.len() {
+            let p = psi[i] - theta;
+            let f = (sigma2 * (nu2_el[i] - nu2) + nu2 * (sigma2_el[i] - sigma2)) / scale;
+            pp += p * p;
+            pf += p * f;
+            ff += f * f;
+        }
+        OvbElements { theta, n, sigma2, nu2, psi_psi: pp / n, psi_phi: pf / n, phi_phi: ff / n }
+    }
+}
+
+/// The bounds of θ under a confounder of strength (cf_y, cf_d, rho).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OvbBounds {
+    pub lower: f64,
+    pub upper: f64,
+    pub ci_lower: f64,
+    pub ci_upper: f64,
+}
+
+fn strength(cf_y: f64, cf_d: f64, rho: f64) -> f64 {
+    rho.abs() * (cf_y * cf_d / (1.0 - cf_d)).sqrt()
+}
+
+/// DoubleML's bounds and their interval: each end one-sided at `level`
+/// (DoubleML's `norm.ppf(level)`), so [ci_lower, ci_upper] covers the set of
+/// bounds at `level`.
+///
+/// The standard error of θ - bias is that of its influence function ψ - c φ
+/// (the delta method), and of θ + bias that of ψ + c φ. DoubleML pairs them the
+/// other way round: its `scaled_psi` is ψ / J with J = -1 for the ATE score,
+/// that is -ψ, and `psi_lower = scaled_psi - c psi_max_bias` is then -(ψ + c φ).
+/// Here they are paired as the delta method says; the two differ by the sign of
+/// the covariance term, small next to mean(ψ²) (tests/robustness_ovb_doubleml.rs
+/// pins both against DoubleML 0.11.4).
+pub fn bounds(el: &OvbElements, cf_y: f64, cf_d: f64, rho: f64, level: f64) -> OvbBounds {
+    let c = strength(cf_y, cf_d, rho);
+    let bias = c * (el.sigma2 * el.nu2).sqrt();
+    let z = normal_quantile(level);
+    let var = |sign: f64| ((el.psi_psi + sign * 2.0 * c * el.psi_phi + c * c * el.phi_phi) / el.n).max(0.0);
+    let (se_lower, se_upper) = (var(-1.0).sqrt(), var(1.0).sqrt());
+    OvbBounds {
+        lower: el.theta - bias,
+        upper: el.theta + bias,
+        ci_lower: el.theta - bias - z * se_lower,
+        ci_upper: el.theta + bias + z * se_upper,
+    }
+}
+
+/// (RV, RVa): the cf_y = cf_d at which the bound nearer 0, and then its
+/// interval's limit, reaches 0 (0 where the interval already contains 0).
+pub fn robustness_values(el: &OvbElements, rho: f64, level: f64) -> (f64, f64) {
+    let s = (el.sigma2 * el.nu2).sqrt();
+    // |rho| r / √(1 - r) s = |θ|  ⇔  r² + k r - k = 0, k = (θ / (rho s))².
+    let k = (el.theta / (rho.abs() * s)).powi(2);
+    let rv = if k.is_finite() { (-k + (k * k + 4.0 * k).sqrt()) / 2.0 } else { 1.0 };
+    // The interval limit towards 0 as a function of r = cf_y = cf_d.
+    let limit = |r: f64| {
+        let b = bounds(el, r, r, rho, level);
+        if el.theta >= 0.0 { b.ci_lower } else { -b.ci_upper }
+    };
+    let rva = if limit(0.0) <= 0.0 {
+        0.0
+    } else {
+        // The limit falls as r grows; bisect on [0, 1).
+        let (mut lo, mut hi) = (0.0, 1.0 - 1e-12);
+        if limit(hi) > 0.0 {
+            return (rv, 1.0);
+        }
+        for _ in 0..200 {
+            let mid = 0.5 * (lo + hi);
+            if limit(mid) > 0.0 { lo = mid } else { hi = mid }
+        }
+        0.5 * (lo + hi)
+    };
+    (rv, rva)
+}
+
+/// Φ⁻¹(p) via statrs.
+fn normal_quantile(p: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    Normal::new(0.0, 1.0).map(|d| d.inverse_cdf(p)).unwrap_or(f64::NAN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn elements() -> OvbElements {
+        OvbElements { theta: 2.0, n: 1000.0, sigma2: 1.5, nu2: 4.0, psi_psi: 9.0, psi_phi: 0.5, phi_phi: 2.0 }
+    }
+
+    #[test]
+    fn bias_is_strength_times_scale() {
+        let el = elements();
+        let b = bounds(&el, 0.04, 0.03, 1.0, 0.95);
+        let bias = (0.04f64 * 0.03 / 0.97).sqrt() * (1.5f64 * 4.0).sqrt();
+        assert!((b.upper - 2.0 - bias).abs() < 1e-12 && (2.0 - b.lower - bias).abs() < 1e-12);
+        // No confounder: the bounds collapse to θ and the interval to θ ± z √(mean ψ² / n),
+        // z the one-sided quantile (1.96 at level 0.975).
+        let none = bounds(&el, 0.0, 0.0, 1.0, 0.975);
+        assert_eq!((none.lower, none.upper), (2.0, 2.0));
+        assert!((none.ci_upper - 2.0 - 1.959963984540054 * (9.0f64 / 1000.0).sqrt()).abs() < 1e-9);
+        // rho scales the bias; rho = 0 removes it.
+        assert_eq!(bounds(&el, 0.04, 0.03, 0.0, 0.95).upper, 2.0);
+    }
+
+    #[test]
+    fn robustness_values_reach_zero() {
+        let el = elements();
+        let (rv, rva) = robustness_values(&el, 1.0, 0.95);
+        assert!(bounds(&el, rv, rv, 1.0, 0.95).lower.abs() < 1e-9, "rv {rv}");
+        assert!(bounds(&el, rva, rva, 1.0, 0.95).ci_lower.abs() < 1e-9, "rva {rva}");
+        assert!(0.0 < rva && rva < rv && rv < 1.0);
+        let negative = OvbElements { theta: -2.0, psi_phi: -0.5, ..el };
+        let (rv_n, rva_n) = robustness_values(&negative, 1.0, 0.95);
+        assert!((rv_n - rv).abs() < 1e-12 && (rva_n - rva).abs() < 1e-9);
+    }
+
+    #[test]
+    fn elements_from_rows() {
+        let psi = [1.0, 3.0];
+        let el = OvbElements::from_rows(&psi, &[1.0, 3.0], &[2.0, 6.0]);
+        assert_eq!((el.theta, el.sigma2, el.nu2, el.psi_psi), (2.0, 2.0, 4.0, 1.0));
+        // φ = (2 · (∓2) + 4 · (∓1)) / (2 √8) = ∓8 / (2 √8) = ∓√2.
+        assert!((el.phi_phi - 2.0).abs() < 1e-12 && (el.psi_phi - 2f64.sqrt()).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,243 @@
+//! The checked `robustness:` section: which sensitivity analyses every run
+//! adds to its estimate, and the canonical description of them that enters the
+//! run keys of the runs they apply to (and only those, so that an experiment
+//! without the section keeps its keys).
+
+use serde_json::{Value, json};
+
+/// What the experiment's `robustness:` asks for. The default asks for nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Robustness {
+    /// The E-value (VanderWeele and Ding 2017) of every estimate.
+    pub evalue: bool,
+    /// Cinelli and Hazlett (2020) sensitivity of the `ols` estimates.
+    pub sensitivity: Option<Sensitivity>,
+    /// DoWhy's refutation tests of every estimate.
+    pub refuters: Option<Refuters>,
+    /// Omitted-variable-bias bounds of the `aipw` estimates (DoubleML's).
+    pub ovb: Option<Ovb>,
+}
+
+/// DoubleML-style omitted-variable-bias bounds (`estimate::robust::ovb`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ovb {
+    /// Correlation of the confounding in outcome and Riesz representer (default 1, the worst case).
+    pub rho: f64,
+    /// Level of the bounds' intervals (default 0.95).
+    pub level: f64,
+    /// Hypothetical confounders as (cf_y, cf_d).
+    pub confounders: Vec<(f64, f64)>,
+}
+
+/// The kind whose estimate carries the Riesz representer the bounds need.
+pub const OVB_KIND: &str = "aipw";
+
+/// DoWhy's refuters (`run/refute.rs` has their definitions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refuter {
+    PlaceboPermute,
+    PlaceboRandom,
+    RandomCommonCause,
+    DataSubset,
+    BootstrapNoise,
+    DummyOutcome,
+}
+
+impl Refuter {
+    /// Every refuter, in the order the tables show them.
+    pub const ALL: [Refuter; 6] = [
+        Refuter::PlaceboPermute,
+        Refuter::PlaceboRandom,
+        Refuter::RandomCommonCause,
+        Refuter::DataSubset,
+        Refuter::BootstrapNoise,
+        Refuter::DummyOutcome,
+    ];
+
+    /// The name in `robustness.refuters.tests` and in the table columns.
+    pub fn name(self) -> &'static str {
+        match self {
+            Refuter::PlaceboPermute => "placebo_permute",
+            Refuter::PlaceboRandom => "placebo_random",
+            Refuter::RandomCommonCause => "random_common_cause",
+            Refuter::DataSubset => "data_subset",
+            Refuter::BootstrapNoise => "bootstrap_noise",
+            Refuter::DummyOutcome => "dummy_outcome",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Refuter> {
+        Refuter::ALL.into_iter().find(|r| r.name() == name)
+    }
+}
+
+/// What `robustness.refuters` declares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refuters {
+    /// Refits per refuter (DoWhy's `num_simulations`, default 100).
+    pub simulations: usize,
+    /// The refuters run, in `Refuter::ALL` order.
+    pub tests: Vec<Refuter>,
+    /// Share of the rows the data-subset refuter keeps (DoWhy's default 0.8).
+    pub subset_fraction: f64,
+    /// The bootstrap refuter's noise: flip probability of a 0/1 covariate, and
+    /// the noise sd of any other in units of its sd (DoWhy's default 0.1).
+    pub noise: f64,
+}
+
+/// Cinelli-Hazlett sensitivity analysis of the constant-effect OLS estimate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sensitivity {
+    /// The share of the estimate a confounder must remove (RV_q); 1: all of it.
+    pub q: f64,
+    /// Significance level of RV_{q,α} and of the adjusted intervals.
+    pub alpha: f64,
+    /// Observed covariates to benchmark confounders against.
+    pub benchmarks: Vec<String>,
+    /// (k_d, k_y) pairs: a confounder k_d times as strongly associated with the
+    /// treatment and k_y times with the outcome as each benchmark.
+    pub multiples: Vec<(f64, f64)>,
+    /// Hypothetical confounders as (R²_{D~Z|X}, R²_{Y~Z|D,X}).
+    pub confounders: Vec<(f64, f64)>,
+}
+
+/// The one kind whose estimate sensemakr's algebra describes: y ~ t + X.
+pub const SENSITIVITY_KIND: &str = "ols";
+
+impl Robustness {
+    /// Whether the section asks for anything at all.
+    pub fn is_empty(&self) -> bool {
+        !self.evalue && self.sensitivity.is_none() && self.refuters.is_none() && self.ovb.is_none()
+    }
+
+    /// The OVB bounds that apply to runs of `kind`, if any.
+    pub fn ovb_for(&self, kind: &str) -> Option<&Ovb> {
+        self.ovb.as_ref().filter(|_| kind == OVB_KIND)
+    }
+
+    /// The sensitivity analysis that applies to runs of `kind`, if any.
+    pub fn sensitivity_for(&self, kind: &str) -> Option<&Sensitivity> {
+        self.sensitivity.as_ref().filter(|_| kind == SENSITIVITY_KIND)
+    }
+
+    /// What enters the key of a run of `kind` whose entry asks for `bootstrap`
+    /// resamples: None where nothing applies, so that such a run's key is the one
+    /// it had before robustness analyses existed.
+    pub fn describe_for(&self, kind: &str, bootstrap: Option<usize>) -> Option<Value> {
+        let sensitivity = self.sensitivity_for(kind);
+        let ovb = self.ovb_for(kind);
+        if !self.evalue && sensitivity.is_none() && bootstrap.is_none() && self.refuters.is_none() && ovb.is_none() {
+            return None;
+        }
+        let mut out = json!({ "version": crate::estimate::robust::ALGORITHM_VERSION });
+        if self.evalue {
+            out["evalue"] = json!(true);
+        }
+        if let Some(r) = &self.refuters {
+            out["refuters"] = json!({
+                "simulations": r.simulations,
+                "tests": r.tests.iter().map(|t| t.name()).collect::<Vec<_>>(),
+                "subset_fraction": r.subset_fraction,
+                "noise": r.noise,
+            });
+        }
+        if let Some(b) = bootstrap {
+            out["bootstrap"] = json!(b);
+        }
+        if let Some(o) = ovb {
+            out["ovb"] = json!({ "rho": o.rho, "level": o.level, "confounders": o.confounders });
+        }
+        if let Some(s) = sensitivity {
+            out["sensitivity"] = json!({
+                "q": s.q,
+                "alpha": s.alpha,
+                "benchmarks": s.benchmarks,
+                "multiples": s.multiples,
+                "confounders": s.confounders,
+            });
+        }
+        Some(out)
+    }
+}
+
+/// The JSON Schema of `robustness:` (for `spec::json_schema`), beside the type it describes.
+pub(super) fn schema() -> Value {
+    let positives = json!({ "type": "array", "minItems": 1, "items": { "type": "number", "exclusiveMinimum": 0 } });
+    let r2 = json!({ "type": "number", "minimum": 0, "exclusiveMaximum": 1 });
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "sensitivity analyses added to every run they apply to (results in runs.csv and a section of report.md)",
+        "properties": {
+            "evalue": {
+                "type": "boolean", "default": false,
+                "description": "the E-value (VanderWeele and Ding 2017) of every estimate and of its interval limit closer to the null"
+            },
+            "ovb": {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "omitted-variable-bias bounds of the `aipw` estimates (Chernozhukov et al. 2022, as DoubleML's sensitivity_analysis), with robustness values RV and RVa",
+                "properties": {
+                    "rho": { "type": "number", "minimum": -1, "maximum": 1, "default": 1, "description": "correlation of the confounding in outcome and Riesz representer" },
+                    "level": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.95, "description": "level of the bounds' intervals" },
+                    "confounders": {
+                        "type": "array", "default": [],
+                        "items": {
+                            "type": "object", "additionalProperties": false, "required": ["cf_y", "cf_d"],
+                            "properties": { "cf_y": r2.clone(), "cf_d": r2.clone() }
+                        }
+                    }
+                }
+            },
+            "refuters": {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "DoWhy's refutation tests of every estimate: each refits the estimator `simulations` times on changed data",
+                "properties": {
+                    "simulations": { "type": "integer", "minimum": 2, "default": 100, "description": "refits per refuter; from 100 on the p-value is DoWhy's percentile test, below it a z-test" },
+                    "tests": { "type": "array", "uniqueItems": true, "items": { "type": "string", "enum": Refuter::ALL.iter().map(|r| r.name()).collect::<Vec<_>>() }, "description": "the refuters to run (default all)" },
+                    "subset_fraction": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.8, "description": "share of the rows the data-subset refuter keeps" },
+                    "noise": { "type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.1, "description": "the bootstrap refuter's noise on the covariates" }
+                }
+            },
+            "sensitivity": {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "Cinelli and Hazlett (2020) sensitivity of the `ols` estimates (as sensemakr): partial R², RV_q, RV_q,α, adjusted estimates and benchmark bounds",
+                "properties": {
+                    "q": { "type": "number", "exclusiveMinimum": 0, "default": 1, "description": "share of the estimate a confounder must remove" },
+                    "alpha": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.05, "description": "significance level of RV_q,α and of the adjusted intervals" },
+                    "benchmarks": { "type": "array", "items": { "type": "string" }, "default": [], "description": "observed covariates (after preprocessing) to bound confounders by" },
+                    "kd": { "description": "multiples of each benchmark's association with the treatment (default [1])", "anyOf": [positives, { "type": "null" }] },
+                    "ky": { "description": "multiples of its association with the outcome, one per kd (default: kd)", "anyOf": [positives, { "type": "null" }] },
+                    "confounders": {
+                        "type": "array", "default": [],
+                        "description": "hypothetical confounders by their partial R² with treatment and outcome",
+                        "items": {
+                            "type": "object", "additionalProperties": false, "required": ["r2dz_x", "r2yz_dx"],
+                            "properties": { "r2dz_x": r2, "r2yz_dx": r2 }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_declared_analyses_enter_a_key() {
+        assert_eq!(Robustness::default().describe_for("ols", None), None);
+        assert!(Robustness::default().describe_for("ols", Some(100)).is_some());
+        let sens =
+            Sensitivity { q: 1.0, alpha: 0.05, benchmarks: vec![], multiples: vec![(1.0, 1.0)], confounders: vec![] };
+        let r = Robustness { evalue: false, sensitivity: Some(sens), refuters: None, ovb: None };
+        assert_eq!(r.describe_for("aipw", None), None);
+        assert!(r.describe_for("ols", None).is_some());
+        let e = Robustness { evalue: true, sensitivity: None, refuters: None, ovb: None };
+        assert!(e.describe_for("aipw", None).is_some());
+    }
+}
