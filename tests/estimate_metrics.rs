@@ -176,6 +176,7 @@ fn an_experimental_subset_gives_the_att_error_and_policy_risk_of_jobs() {
         att: Some(0.75),
         interval: None,
         diagnostics: vec![],
+        ovb: None,
     };
     let values: std::collections::BTreeMap<Metric, Option<f64>> =
         score(&Metric::ALL, &est, &data, &split).into_iter().collect();
