@@ -5,6 +5,7 @@ SHELL := bash
 CARGO ?= cargo
 JOBS ?=
 BIN := target/release/causeway
+TEST_BIN := $(or $(CARGO_TARGET_DIR),target)/debug/causeway
 # The numeric pins live in src/numerics/mod.rs; causeway applies them itself.
 
 .PHONY: setup pytools browser build experiments test check-results cluster-test bench reproduce datasets clean-cache
@@ -29,14 +30,19 @@ experiments: build
 
 # The whole test suite: unit, integration and snapshot tests (snapshots are never
 # rewritten here: a changed table fails until someone accepts it).
-# `causeway doctor` runs first: a machine that cannot reproduce the committed
-# tables fails with its explanation instead of a snapshot diff.
+# `causeway doctor` runs before any test: a machine that cannot reproduce the
+# committed tables fails with its explanation instead of a snapshot diff. It is
+# the binary `cargo test` builds for the integration tests ($(TEST_BIN)), not a
+# `cargo run` build: dev-dependencies change some dependencies' features, so a
+# `cargo run` binary would compile the library and part of its dependencies a
+# second time.
 # `cargo fmt --check` and `cargo clippy -D warnings` come first (rustfmt.toml is
 # the house style); a toolchain without the components says so and goes on.
 test: setup pytools browser
 	@if $(CARGO) fmt --version >/dev/null 2>&1; then $(CARGO) fmt --check; else echo "warning: rustfmt is not installed; the format check is skipped"; fi
 	@if $(CARGO) clippy --version >/dev/null 2>&1; then $(CARGO) clippy --locked --quiet --all-targets -- -D warnings; else echo "warning: clippy is not installed; the lint check is skipped"; fi
-	$(CARGO) run --locked --quiet -- doctor
+	$(CARGO) test --locked --no-run --quiet
+	$(TEST_BIN) doctor
 	INSTA_UPDATE=no $(CARGO) test --locked
 
 # The schema tests validate experiment files with Python's jsonschema.
