@@ -83,10 +83,6 @@ fn display_path(p: &std::path::Path) -> String {
     s.strip_prefix("./").unwrap_or(&s).to_string()
 }
 
-pub fn manifest_yaml(exp: &Experiment, runs: &[Run], data_files: &[(String, String)], versions: &Versions) -> String {
-    Manifest::new(exp, runs, data_files, versions).to_yaml()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

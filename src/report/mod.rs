@@ -22,7 +22,7 @@ mod tests;
 mod write;
 
 pub use format::fixed;
-pub use manifest::{Manifest, Versions, manifest_yaml};
+pub use manifest::{Manifest, Versions};
 pub use paper::{report_md, table_tex};
 pub use plot::{main_metric, metric_plot_svg, plot_svg};
 pub use progress::{Progress, ProgressMode};

@@ -23,6 +23,15 @@ fn cell(exp: &Experiment, s: &SummaryRow, name: &str) -> String {
     }
 }
 
+/// Residual degrees of freedom are a count: shown as one, unless the row's
+/// runs differ in it (then as a mean like any other cell).
+fn count_cell(exp: &Experiment, s: &SummaryRow, name: &str) -> String {
+    match s.robustness.iter().find(|(n, _)| n == name).and_then(|(_, v)| v.as_ref()) {
+        Some((m, se, _)) if *se == 0.0 && m.fract() == 0.0 && m.abs() < 1e15 => format!("{}", *m as i64),
+        _ => cell(exp, s, name),
+    }
+}
+
 fn has(s: &SummaryRow, name: &str) -> bool {
     s.robustness.iter().any(|(n, v): &(String, Option<Stat>)| n == name && v.is_some())
 }
@@ -183,7 +192,7 @@ fn sensitivity_md(exp: &Experiment, sens: &Sensitivity, summary: &[SummaryRow]) 
         let cells: Vec<String> =
             ["sens_estimate", "sens_se", "sens_t", "sens_dof", "sens_r2yd_x", "sens_rv_q", "sens_rv_qa"]
                 .iter()
-                .map(|n| cell(exp, s, n))
+                .map(|n| if *n == "sens_dof" { count_cell(exp, s, n) } else { cell(exp, s, n) })
                 .collect();
         out += &format!("| {} | {} |\n", row_label(exp, s), cells.join(" | "));
     }
