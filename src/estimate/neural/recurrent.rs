@@ -62,20 +62,17 @@ impl Recurrent {
             for d in 0..directions {
                 let p = path / format!("l{l}d{d}");
                 // PyTorch's default: every weight and bias ~ U(-1/sqrt(units), 1/sqrt(units)).
-                let mut draw = |name: &str, rows: usize| {
-                    let n = rows * gates * units;
-                    let shape: Vec<i64> = if rows == 1 {
-                        vec![(gates * units) as i64]
-                    } else {
-                        vec![rows as i64, (gates * units) as i64]
-                    };
-                    variable(&p, name, &uniform_weights(units, n, rng)?, &shape)
+                // `rows` None: a bias, `[g·units]`; Some(r): a matrix `[r, g·units]`.
+                let mut draw = |name: &str, rows: Option<usize>| {
+                    let width = (gates * units) as i64;
+                    let shape: Vec<i64> = rows.map_or(vec![width], |r| vec![r as i64, width]);
+                    variable(&p, name, &uniform_weights(units, rows.unwrap_or(1) * gates * units, rng)?, &shape)
                 };
                 dirs.push(Direction {
-                    wi: draw("wi", inputs)?,
-                    wh: draw("wh", units)?,
-                    bi: draw("bi", 1)?,
-                    bh: draw("bh", 1)?,
+                    wi: draw("wi", Some(inputs))?,
+                    wh: draw("wh", Some(units))?,
+                    bi: draw("bi", None)?,
+                    bh: draw("bh", None)?,
                 });
             }
             stack.push(dirs);
@@ -170,6 +167,10 @@ mod tests {
     fn agrees_with_libtorch_rnns() {
         crate::estimate::init_thread();
         let x = ramp(&[3, 2, 6]); // [n, channels, steps]
+        // One channel: the input weights are still a matrix.
+        let vs = nn::VarStore::new(Device::Cpu);
+        let one = Recurrent::new(&vs.root(), Cell::Gru, 1, 4, 1, false, Readout::Last, &mut RunRng::seed_from_u64(1));
+        assert_eq!(one.unwrap().forward(&x.narrow(1, 0, 1)).size(), vec![3, 4]);
         for cell in [Cell::Gru, Cell::Lstm] {
             let vs = nn::VarStore::new(Device::Cpu);
             let r =
