@@ -33,7 +33,7 @@ pub use device::{Device, cuda_available, init_thread, libtorch_version};
 pub use dispatch::identity as numeric_identity;
 pub use dragonnet::DRAGONNET;
 pub use encoder::{Columns, EncoderSpec};
-pub use layers::{ACTIVATIONS, Activation, Cell, LAYER_KINDS, LayerSpec, PoolOp, Readout};
+pub use layers::{ACTIVATIONS, Activation, Cell, LAYER_KINDS, LayerSpec, MAX_WINDOW, PoolOp, Readout};
 pub use learners::{SLEARNER, TLEARNER};
 pub use params::{CfrParams, DragonParams, Ipm, LearnerParams, Propensity, Schedule, TarnetParams};
 pub use shape::Shape;
