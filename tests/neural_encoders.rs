@@ -27,7 +27,7 @@ const STEPS: usize = 8;
 fn trend_confounded(n: usize, seed: u64) -> CausalData {
     let mut rng = RunRng::seed_from_u64(seed);
     let std = Normal::new(0.0, 1.0).unwrap();
-    let mut cols = vec![Vec::with_capacity(n); STEPS + 2];
+    let mut cols: Vec<Vec<f64>> = (0..STEPS + 2).map(|_| Vec::with_capacity(n)).collect();
     let (mut t, mut y, mut mu0, mut mu1) = (vec![], vec![], vec![], vec![]);
     for _ in 0..n {
         let (a, b) = (3.0 * std.sample(&mut rng), std.sample(&mut rng));

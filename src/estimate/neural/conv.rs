@@ -122,7 +122,12 @@ pub(super) fn pool(h: &Tensor, op: PoolOp, size: i64, dims: u8) -> Tensor {
         PoolOp::Avg => {
             let mut acc = windows.select(last, 0);
             for j in 1..count {
-                acc = acc + windows.select(last, j);
+                // Out of place on purpose: `+=` on a tensor is `add_`, which would write
+                // into the view `acc` starts as, and autograd needs the inputs intact.
+                #[allow(clippy::assign_op_pattern)]
+                {
+                    acc = acc + windows.select(last, j);
+                }
             }
             acc / count as f64
         }

@@ -102,7 +102,12 @@ impl Recurrent {
                 let steps = seq.size()[1];
                 let mut acc = seq.select(1, 0);
                 for t in 1..steps {
-                    acc = acc + seq.select(1, t);
+                    // Out of place on purpose: `+=` on a tensor is `add_`, which would write
+                    // into the view `acc` starts as, and autograd needs the inputs intact.
+                    #[allow(clippy::assign_op_pattern)]
+                    {
+                        acc = acc + seq.select(1, t);
+                    }
                 }
                 acc / steps as f64
             }
