@@ -108,9 +108,12 @@ fn hyperparameter_path(path: &str, decl: &EstimatorDecl, e: &estimate::EstimateE
         estimate::EstimateError::InvalidParams { message, .. } => message.split('`').nth(1).map(str::to_string),
         _ => None,
     };
-    match named {
-        Some(key) if decl.sweep.iter().any(|(k, _)| *k == key) => format!("{path}.sweep.{key}"),
-        Some(key) if decl.params.contains_key(&key) => format!("{path}.{}.{key}", decl.kind),
+    // A layer's error names its place inside the value (`encoder.layers[2]`,
+    // `head[0]`): the key is the part before the first `.` or `[`.
+    let key = named.as_deref().map(|n| &n[..n.find(['.', '[']).unwrap_or(n.len())]);
+    match (key, named.as_deref()) {
+        (Some(key), _) if decl.sweep.iter().any(|(k, _)| k == key) => format!("{path}.sweep.{key}"),
+        (Some(key), Some(place)) if decl.params.contains_key(key) => format!("{path}.{}.{place}", decl.kind),
         _ => format!("{path}.{}", decl.kind),
     }
 }

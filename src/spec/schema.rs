@@ -11,10 +11,11 @@
 use serde_json::{Map, Value, json};
 
 use super::size::{DEFAULT_MAX_RUNS, MAX_ROWS};
-use crate::estimate::neural::{ACTIVATIONS, LAYER_KINDS};
+use crate::estimate::neural::LAYER_KINDS;
 use crate::estimate::{self, Metric, Params};
 
 mod dataset;
+mod layers;
 use dataset::dataset;
 
 const DRAFT: &str = "http://json-schema.org/draft-07/schema#";
@@ -48,7 +49,8 @@ pub fn json_schema() -> Value {
             "experiment": experiment(Mode::Full),
             "experiment_extending": experiment(Mode::Extending),
             "estimator": estimator(),
-            "layers": layers(),
+            "layers": layers::layers(),
+            "encoder": layers::encoder(),
         },
     })
 }
@@ -299,7 +301,7 @@ fn hyperparameters(kind: &str) -> Params {
 }
 
 fn hyper_object(hyper: &Params) -> Value {
-    let props: Vec<(&str, Value)> = hyper.iter().map(|(k, default)| (k.as_str(), hyper_value(default))).collect();
+    let props: Vec<(&str, Value)> = hyper.iter().map(|(k, default)| (k.as_str(), hyper_schema(k, default))).collect();
     object(props, &[], Mode::Full)
 }
 
@@ -307,7 +309,7 @@ fn hyper_sweep(hyper: &Params) -> Value {
     let props: Vec<(&str, Value)> = hyper
         .iter()
         .map(|(k, default)| {
-            let mut item = hyper_value(default);
+            let mut item = hyper_schema(k, default);
             if let Some(m) = item.as_object_mut() {
                 m.remove("default");
             }
@@ -315,6 +317,14 @@ fn hyper_sweep(hyper: &Params) -> Value {
         })
         .collect();
     object(props, &[], Mode::Full)
+}
+
+/// The schema of hyperparameter `key`: the encoder's own, else read off its default.
+fn hyper_schema(key: &str, default: &Value) -> Value {
+    if key == "encoder" {
+        return nullable(json!({ "$ref": "#/definitions/encoder" }));
+    }
+    hyper_value(default)
 }
 
 /// The schema of one hyperparameter, read off the type of its default.
@@ -340,22 +350,6 @@ fn hyper_value(default: &Value) -> Value {
 
 fn is_layer(v: &Value) -> bool {
     v.as_object().is_some_and(|m| LAYER_KINDS.iter().any(|k| m.contains_key(*k)))
-}
-
-/// The layer language of `estimate::neural::layers`.
-fn layers() -> Value {
-    let units = json!({ "type": "integer", "minimum": 1, "maximum": MAX_UNITS });
-    let layer = json!({ "anyOf": [
-        described(units.clone(), "a dense ELU layer of this many units"),
-        { "const": "layer_norm" },
-        object(vec![("dense", units), ("activation", one_of_names(ACTIVATIONS))], &["dense"], Mode::Full),
-        object(vec![("dropout", json!({ "type": "number", "minimum": 0, "exclusiveMaximum": 1 }))], &["dropout"], Mode::Full),
-        object(vec![("layer_norm", json!({ "const": true }))], &["layer_norm"], Mode::Full),
-    ]});
-    described(
-        json!({ "type": "array", "items": layer }),
-        "layers, e.g. `[200, 200, 200]` or `[{dense: 64, activation: relu}, {dropout: 0.1}]`",
-    )
 }
 
 #[cfg(test)]

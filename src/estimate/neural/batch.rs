@@ -11,6 +11,8 @@ pub struct Prepared {
     pub t: Tensor,
     pub y: Tensor,
     pub w: Tensor,
+    /// The covariates' names, in the columns' order (an encoder finds its columns by them).
+    pub names: Vec<String>,
     treated: Vec<bool>,
     /// Outcomes were standardised as (y - mean) / y_scale for training, so effects
     /// on the training scale are multiplied by `y_scale`.
@@ -61,14 +63,11 @@ impl Prepared {
             t: column(treated.iter().map(|&b| f32::from(u8::from(b))).collect()),
             y: column(outcome.iter().map(|y| ((y - y_mean) / y_scale) as f32).collect()),
             w: column(w),
+            names: data.covariate_names.to_vec(),
             treated,
             y_scale,
             device,
         }
-    }
-
-    pub fn n_covariates(&self) -> usize {
-        self.x.size()[1] as usize
     }
 
     pub fn is_treated(&self, row: usize) -> bool {

@@ -12,6 +12,7 @@ use rand_distr::{Distribution, Normal};
 use tch::{Kind, Tensor, nn};
 
 use super::batch::{Batch, Weighting};
+use super::encode::Front;
 use super::fit;
 use super::mlp::{Init, Mlp, Mode};
 use super::params::{DragonParams, Propensity};
@@ -22,6 +23,7 @@ use crate::rng::RunRng;
 
 struct Dragon {
     vs: nn::VarStore,
+    front: Front,
     body: Mlp,
     heads: [Mlp; 2],
     propensity: Mlp,
@@ -32,9 +34,13 @@ struct Dragon {
 }
 
 impl Dragon {
-    fn new(p: &DragonParams, n_covariates: usize, device: tch::Device, rng: &mut RunRng) -> Result<Dragon, String> {
+    fn new(p: &DragonParams, names: &[String], device: tch::Device, rng: &mut RunRng) -> Result<Dragon, String> {
         let vs = nn::VarStore::new(device);
         let root = vs.root();
+        // The encoder (if any) starts like the body; the propensity head's
+        // `inputs` are then the encoded covariates.
+        let front = Front::new(&(&root / "encoder"), names, p.encoder.as_ref(), Init::Normal(0.05), rng, device)?;
+        let n_covariates = front.out_dim;
         // Keras: the body uses RandomNormal (std 0.05), the heads the default Glorot.
         let body = Mlp::new(&(&root / "body"), n_covariates, &p.representation, None, Init::Normal(0.05), rng)?;
         let d = body.out_dim;
@@ -49,6 +55,7 @@ impl Dragon {
         let beta = p.targeted_regularization.then_some(p.beta);
         Ok(Dragon {
             vs,
+            front,
             body,
             heads: [h0, h1],
             propensity,
@@ -61,6 +68,7 @@ impl Dragon {
 
     /// Outcome predictions of both arms and the propensity g(x).
     fn forward(&self, x: &Tensor, mode: &mut Mode) -> (Tensor, Tensor, Tensor) {
+        let x = &self.front.forward(x, mode);
         let z = self.body.forward(x, mode);
         let y0 = self.heads[0].forward(&z, mode);
         let y1 = self.heads[1].forward(&z, mode);
@@ -135,7 +143,7 @@ impl Estimator for DragonEstimator {
         let split = data.split();
         let (kind, p) = ("dragonnet", &self.params);
         let prepared = fit::prepare(kind, data, split, p.standardize_outcome, Weighting::Uniform, p.device)?;
-        let net = Dragon::new(p, prepared.n_covariates(), prepared.device, rng).map_err(|e| train::failed(kind, e))?;
+        let net = Dragon::new(p, &prepared.names, prepared.device, rng).map_err(|e| train::failed(kind, e))?;
         let rows = Rows { train: &split.train, validation: &split.validation, early_stopping: p.early_stopping };
         let report = train::train(&net, &prepared, &rows, &stages(p), rng, kind)?;
         // The authors' reported ATE is the plug-in mean of q_t1 - q_t0 (`psi_naive`
@@ -181,7 +189,8 @@ mod tests {
     fn a_propensity_on_the_inputs_ignores_the_body() {
         use rand::SeedableRng;
         let p = DragonParams { propensity: Propensity::Inputs, ..DragonParams::default() };
-        let net = Dragon::new(&p, 4, tch::Device::Cpu, &mut RunRng::seed_from_u64(5)).unwrap();
+        let names: Vec<String> = (0..4).map(|i| format!("x{i}")).collect();
+        let net = Dragon::new(&p, &names, tch::Device::Cpu, &mut RunRng::seed_from_u64(5)).unwrap();
         let x = Tensor::from_slice(&[0.5f32, -1.0, 2.0, 0.1, 1.5, 0.3, -0.7, 0.9]).view([2, 4]);
         let (y0, _, g) = net.forward(&x, &mut Mode::Eval);
         tch::no_grad(|| {

@@ -5,6 +5,7 @@
 use tch::{Kind, Tensor, nn};
 
 use super::batch::{Batch, Prepared, Weighting};
+use super::encode::Front;
 use super::fit;
 use super::mlp::{Init, Mlp, Mode};
 use super::params::LearnerParams;
@@ -16,6 +17,7 @@ use crate::rng::RunRng;
 /// An MLP regressing the outcome on x (and t, for the S-learner).
 struct Regressor {
     vs: nn::VarStore,
+    front: Front,
     mlp: Mlp,
     with_treatment: bool,
     weight_decay: f64,
@@ -29,17 +31,21 @@ impl Regressor {
         rng: &mut RunRng,
     ) -> Result<Regressor, String> {
         let vs = nn::VarStore::new(prepared.device);
-        let inputs = prepared.n_covariates() + usize::from(with_treatment);
-        let mlp = Mlp::new(&vs.root(), inputs, &p.layers, Some(1), Init::ScaledNormal(p.schedule.weight_init), rng)?;
-        Ok(Regressor { vs, mlp, with_treatment, weight_decay: p.schedule.weight_decay })
+        let init = Init::ScaledNormal(p.schedule.weight_init);
+        let front =
+            Front::new(&(vs.root() / "encoder"), &prepared.names, p.encoder.as_ref(), init, rng, prepared.device)?;
+        let inputs = front.out_dim + usize::from(with_treatment);
+        let mlp = Mlp::new(&vs.root(), inputs, &p.layers, Some(1), init, rng)?;
+        Ok(Regressor { vs, front, mlp, with_treatment, weight_decay: p.schedule.weight_decay })
     }
 
     fn predict(&self, x: &Tensor, t: f64) -> Tensor {
         tch::no_grad(|| {
+            let x = self.front.forward(x, &mut Mode::Eval);
             let input = if self.with_treatment {
                 Tensor::cat(&[x.shallow_clone(), x.ones_like().narrow(1, 0, 1) * t], 1)
             } else {
-                x.shallow_clone()
+                x
             };
             self.mlp.forward(&input, &mut Mode::Eval)
         })
@@ -52,11 +58,8 @@ impl Network for Regressor {
     }
 
     fn objective(&self, b: &Batch, mode: &mut Mode) -> Tensor {
-        let input = if self.with_treatment {
-            Tensor::cat(&[b.x.shallow_clone(), b.t.shallow_clone()], 1)
-        } else {
-            b.x.shallow_clone()
-        };
+        let x = self.front.forward(&b.x, mode);
+        let input = if self.with_treatment { Tensor::cat(&[x, b.t.shallow_clone()], 1) } else { x };
         (&b.y - self.mlp.forward(&input, mode)).square().mean(Kind::Float)
     }
 

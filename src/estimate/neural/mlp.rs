@@ -7,7 +7,10 @@ use rand::Rng;
 use rand_distr::{Distribution, Normal, Uniform};
 use tch::{Device, Kind, Tensor, nn};
 
+use super::conv::{self, Conv};
 use super::layers::{Activation, LayerSpec};
+use super::recurrent::Recurrent;
+use super::shape::{self, Shape};
 use crate::rng::RunRng;
 
 /// How a dense layer's initial weights are drawn (biases start at zero).
@@ -35,6 +38,10 @@ pub(super) enum Layer {
     Dense { w: Tensor, b: Tensor, activation: Activation },
     Dropout { rate: f64 },
     LayerNorm { gamma: Tensor, beta: Tensor, dim: i64 },
+    Conv(Conv),
+    Pool { op: super::layers::PoolOp, size: i64, dims: u8 },
+    Recurrent(Recurrent),
+    Flatten,
 }
 
 /// A stack of layers; its output width is `out_dim`.
@@ -57,19 +64,37 @@ impl Mlp {
         init: Init,
         rng: &mut RunRng,
     ) -> Result<Mlp, String> {
+        Mlp::over(path, Shape::Vector(Some(in_dim)), specs, output, init, rng)
+    }
+
+    /// Build the layers of `specs` on an input of `shape` (a sequence or an
+    /// image for an encoder); the stack must end on a vector, which validation
+    /// (`shape::infer`) has checked for every stack an experiment declares.
+    pub fn over(
+        path: &nn::Path,
+        input: Shape,
+        specs: &[LayerSpec],
+        output: Option<usize>,
+        init: Init,
+        rng: &mut RunRng,
+    ) -> Result<Mlp, String> {
         let mut layers = Vec::with_capacity(specs.len() + 1);
-        let mut dim = in_dim;
+        let mut shape = input;
         for (i, spec) in specs.iter().enumerate() {
-            let (layer, out) = build_layer(&(path / i), spec, dim, init, rng)?;
+            let (layer, out) = build_layer(&(path / i), spec, shape, init, rng)?;
             layers.push(layer);
-            dim = out;
+            shape = out;
         }
         if let Some(units) = output {
             let spec = LayerSpec::Dense { units, activation: Activation::Linear };
-            layers.push(build_layer(&(path / "out"), &spec, dim, init, rng)?.0);
-            dim = units;
+            let (layer, out) = build_layer(&(path / "out"), &spec, shape, init, rng)?;
+            layers.push(layer);
+            shape = out;
         }
-        Ok(Mlp { layers, out_dim: dim })
+        match shape {
+            Shape::Vector(Some(out_dim)) => Ok(Mlp { layers, out_dim }),
+            other => Err(format!("a stack of layers ends on {other}, not on a vector")),
+        }
     }
 
     pub fn forward(&self, x: &Tensor, mode: &mut Mode) -> Tensor {
@@ -116,11 +141,20 @@ pub(super) fn check_layer_size(in_dim: usize, units: usize) -> Result<(), String
 fn build_layer(
     path: &nn::Path,
     spec: &LayerSpec,
-    in_dim: usize,
+    input: Shape,
     init: Init,
     rng: &mut RunRng,
-) -> Result<(Layer, usize), String> {
+) -> Result<(Layer, Shape), String> {
     let torch = |e: tch::TchError| format!("libtorch could not allocate a layer: {e}");
+    let out = shape::after(spec, input)?;
+    let in_dim = match input {
+        Shape::Vector(n) => n.unwrap_or(0),
+        _ => 0,
+    };
+    let channels = match input {
+        Shape::Sequence { channels, .. } | Shape::Image { channels, .. } => channels,
+        Shape::Vector(_) => 0,
+    };
     Ok(match *spec {
         LayerSpec::Dense { units, activation } => {
             check_layer_size(in_dim, units)?;
@@ -134,15 +168,26 @@ fn build_layer(
                 )
                 .map_err(torch)?;
             let b = path.f_zeros("bias", &[units as i64]).map_err(torch)?;
-            (Layer::Dense { w, b, activation }, units)
+            (Layer::Dense { w, b, activation }, out)
         }
-        LayerSpec::Dropout { rate } => (Layer::Dropout { rate }, in_dim),
+        LayerSpec::Dropout { rate } => (Layer::Dropout { rate }, out),
         LayerSpec::LayerNorm => {
             let dim = in_dim as i64;
             let gamma = path.f_ones("gamma", &[dim]).map_err(torch)?;
             let beta = path.f_zeros("beta", &[dim]).map_err(torch)?;
-            (Layer::LayerNorm { gamma, beta, dim }, in_dim)
+            (Layer::LayerNorm { gamma, beta, dim }, out)
         }
+        LayerSpec::Conv { dims, filters, kernel, stride, padding, activation } => {
+            (Layer::Conv(Conv::new(path, dims, channels, filters, kernel, stride, padding, activation, rng)?), out)
+        }
+        LayerSpec::Pool { op, size } => {
+            let dims = if matches!(input, Shape::Image { .. }) { 2 } else { 1 };
+            (Layer::Pool { op, size: size as i64, dims }, out)
+        }
+        LayerSpec::Recurrent { cell, units, layers, bidirectional, output } => {
+            (Layer::Recurrent(Recurrent::new(path, cell, channels, units, layers, bidirectional, output, rng)?), out)
+        }
+        LayerSpec::Flatten => (Layer::Flatten, out),
     })
 }
 
@@ -183,6 +228,10 @@ fn apply(layer: &Layer, h: &Tensor, mode: &mut Mode) -> Tensor {
             _ => h.shallow_clone(),
         },
         Layer::LayerNorm { gamma, beta, dim } => h.layer_norm([*dim], Some(gamma), Some(beta), 1e-5, false),
+        Layer::Conv(c) => c.forward(h),
+        Layer::Pool { op, size, dims } => conv::pool(h, *op, *size, *dims),
+        Layer::Recurrent(r) => r.forward(h),
+        Layer::Flatten => h.flatten(1, -1),
     }
 }
 

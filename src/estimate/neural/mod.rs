@@ -8,9 +8,12 @@
 
 mod batch;
 mod cfr;
+mod conv;
 mod device;
 mod dispatch;
 mod dragonnet;
+mod encode;
+mod encoder;
 mod fit;
 pub mod interpose;
 mod ipm;
@@ -20,6 +23,8 @@ mod mlp;
 pub mod pack;
 mod params;
 pub mod probe;
+mod recurrent;
+mod shape;
 mod tarnet;
 mod train;
 
@@ -27,9 +32,11 @@ pub use cfr::CFR;
 pub use device::{Device, cuda_available, init_thread, libtorch_version};
 pub use dispatch::identity as numeric_identity;
 pub use dragonnet::DRAGONNET;
-pub use layers::{ACTIVATIONS, Activation, LAYER_KINDS, LayerSpec};
+pub use encoder::{Columns, EncoderSpec};
+pub use layers::{ACTIVATIONS, Activation, Cell, LAYER_KINDS, LayerSpec, MAX_WINDOW, PoolOp, Readout};
 pub use learners::{SLEARNER, TLEARNER};
 pub use params::{CfrParams, DragonParams, Ipm, LearnerParams, Propensity, Schedule, TarnetParams};
+pub use shape::Shape;
 pub use tarnet::TARNET;
 
 /// The algorithm version of every neural kind; bump when their numbers change

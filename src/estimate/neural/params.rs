@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::device::Device;
+use super::encoder::{self, EncoderSpec};
 use super::layers::{self, LayerSpec};
 use crate::estimate::{EstimateError, Params};
 use crate::suggest::{did_you_mean, hint};
@@ -70,6 +71,12 @@ impl Default for Schedule {
 pub struct LearnerParams {
     #[serde(with = "layers::list")]
     pub layers: Vec<LayerSpec>,
+    /// An encoder of sequence or image covariates whose output joins the
+    /// tabular covariates before the first layer (`encoder.rs`); none by default,
+    /// and then left out of the run key.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "encoder::optional")]
+    pub encoder: Option<EncoderSpec>,
+
     /// Train on outcomes standardised on the training rows and rescale the
     /// predictions (no published setting; standardising makes the schedule
     /// independent of the outcome's units).
@@ -82,6 +89,7 @@ impl Default for LearnerParams {
     fn default() -> Self {
         LearnerParams {
             layers: [layers::dense_elu(3, 200), layers::dense_elu(3, 100)].concat(),
+            encoder: None,
             standardize_outcome: true,
             schedule: Schedule::default(),
         }
@@ -95,6 +103,11 @@ impl Default for LearnerParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TarnetParams {
+    /// An encoder of sequence or image covariates whose output joins the
+    /// tabular covariates before the first layer (`encoder.rs`); none by default,
+    /// and then left out of the run key.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "encoder::optional")]
+    pub encoder: Option<EncoderSpec>,
     #[serde(with = "layers::list")]
     pub representation: Vec<LayerSpec>,
     #[serde(with = "layers::list")]
@@ -114,6 +127,7 @@ pub struct TarnetParams {
 impl Default for TarnetParams {
     fn default() -> Self {
         TarnetParams {
+            encoder: None,
             representation: layers::dense_elu(3, 200),
             head: layers::dense_elu(3, 100),
             normalize_representation: true,
@@ -170,6 +184,11 @@ impl Default for CfrParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DragonParams {
+    /// An encoder of sequence or image covariates whose output joins the
+    /// tabular covariates before the first layer (`encoder.rs`); none by default,
+    /// and then left out of the run key.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "encoder::optional")]
+    pub encoder: Option<EncoderSpec>,
     #[serde(with = "layers::list")]
     pub representation: Vec<LayerSpec>,
     #[serde(with = "layers::list")]
@@ -219,6 +238,7 @@ impl Propensity {
 impl Default for DragonParams {
     fn default() -> Self {
         DragonParams {
+            encoder: None,
             representation: layers::dense_elu(3, 200),
             head: layers::dense_elu(2, 100),
             targeted_regularization: true,
@@ -253,6 +273,19 @@ pub trait Checked: Serialize + DeserializeOwned + Default {
     fn late_defaults() -> Params {
         Params::new()
     }
+
+    /// The layer stacks, shape by shape (`shape.rs`); the message starts with
+    /// the backticked path of the offending layer.
+    fn shapes(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// `encoder: null`, the late default of every neural kind.
+fn no_encoder() -> Params {
+    let mut late = Params::new();
+    late.insert("encoder".into(), Value::Null);
+    late
 }
 
 impl Checked for Schedule {
@@ -274,12 +307,29 @@ impl Checked for LearnerParams {
         require(!self.layers.is_empty(), "layers", "a non-empty list of layers")?;
         self.schedule.check()
     }
+
+    fn late_defaults() -> Params {
+        no_encoder()
+    }
+
+    fn shapes(&self) -> Result<(), String> {
+        encoder::check_stacks(self.encoder.as_ref(), &[("layers", &self.layers)])
+    }
 }
 
 impl Checked for TarnetParams {
     fn check(&self) -> Result<(), (&'static str, &'static str)> {
         require(has_dense(&self.representation), "representation", "a list with at least one dense layer")?;
         self.schedule.check()
+    }
+
+    fn late_defaults() -> Params {
+        no_encoder()
+    }
+
+    fn shapes(&self) -> Result<(), String> {
+        let stacks: [(&str, &[LayerSpec]); 2] = [("representation", &self.representation), ("head", &self.head)];
+        encoder::check_stacks(self.encoder.as_ref(), &stacks)
     }
 }
 
@@ -289,6 +339,14 @@ impl Checked for CfrParams {
         require(positive(self.wass_lambda), "wass_lambda", "a finite number > 0")?;
         require((1..=1000).contains(&self.wass_iterations), "wass_iterations", "in 1..=1000")?;
         self.tarnet.check()
+    }
+
+    fn late_defaults() -> Params {
+        TarnetParams::late_defaults()
+    }
+
+    fn shapes(&self) -> Result<(), String> {
+        self.tarnet.shapes()
     }
 }
 
@@ -309,9 +367,14 @@ impl Checked for DragonParams {
     }
 
     fn late_defaults() -> Params {
-        let mut late = Params::new();
+        let mut late = no_encoder();
         late.insert("propensity".into(), Value::from("body"));
         late
+    }
+
+    fn shapes(&self) -> Result<(), String> {
+        let stacks: [(&str, &[LayerSpec]); 2] = [("representation", &self.representation), ("head", &self.head)];
+        encoder::check_stacks(self.encoder.as_ref(), &stacks)
     }
 }
 
@@ -348,6 +411,7 @@ pub fn parse<T: Checked>(kind: &str, params: &Params) -> Result<T, EstimateError
     }
     let parsed: T = serde_json::from_value(Value::Object(params.clone())).map_err(|e| invalid(e.to_string()))?;
     parsed.check().map_err(|(key, range)| invalid(format!("`{key}` must be {range}")))?;
+    parsed.shapes().map_err(invalid)?;
     Ok(parsed)
 }
 
@@ -443,7 +507,7 @@ mod tests {
             _ => parse::<DragonParams>(kind, &params(v)).unwrap_err().to_string(),
         };
         insta::assert_snapshot!(err("cfr", json!({"alpah": 1.0})), @"estimator `cfr`: invalid hyperparameters: unknown key `alpah` (did you mean `alpha`?)");
-        insta::assert_snapshot!(err("dragonnet", json!({"lrate": 1.0})), @"estimator `dragonnet`: invalid hyperparameters: unknown key `lrate` (expected one of: batch, beta, device, early_stopping, epochs, head, lr, momentum, patience, plateau_factor, plateau_patience, representation, sgd_epochs, sgd_lr, sgd_patience, standardize_outcome, targeted_regularization, weight_decay, propensity)");
+        insta::assert_snapshot!(err("dragonnet", json!({"lrate": 1.0})), @"estimator `dragonnet`: invalid hyperparameters: unknown key `lrate` (expected one of: batch, beta, device, early_stopping, epochs, head, lr, momentum, patience, plateau_factor, plateau_patience, representation, sgd_epochs, sgd_lr, sgd_patience, standardize_outcome, targeted_regularization, weight_decay, encoder, propensity)");
         insta::assert_snapshot!(err("cfr", json!({"alpha": -1.0})), @"estimator `cfr`: invalid hyperparameters: `alpha` must be a finite number >= 0");
         insta::assert_snapshot!(err("cfr", json!({"ipm": "wass"})), @"estimator `cfr`: invalid hyperparameters: unknown variant `wass`, expected `mmd` or `wasserstein`");
         insta::assert_snapshot!(err("cfr", json!({"head": [100, {"dense": 5, "activation": "gelu"}]})), @r#"estimator `cfr`: invalid hyperparameters: layer 2: unknown activation `"gelu"` (did you mean `elu`?); expected one of ["elu", "relu", "tanh", "sigmoid", "linear"]"#);

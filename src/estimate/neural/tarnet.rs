@@ -5,6 +5,7 @@
 use tch::{Kind, Tensor, nn};
 
 use super::batch::{Batch, Weighting};
+use super::encode::Front;
 use super::fit;
 use super::mlp::{Init, Mlp, Mode};
 use super::params::{Ipm, TarnetParams};
@@ -27,6 +28,7 @@ const IPM_SHARE: f64 = 0.5;
 
 struct TarNet {
     vs: nn::VarStore,
+    front: Front,
     representation: Mlp,
     heads: [Mlp; 2],
     normalize: bool,
@@ -38,19 +40,21 @@ impl TarNet {
     fn new(
         p: &TarnetParams,
         balance: Option<Balance>,
-        n_covariates: usize,
+        names: &[String],
         device: tch::Device,
         rng: &mut RunRng,
     ) -> Result<TarNet, String> {
         let vs = nn::VarStore::new(device);
         let init = Init::ScaledNormal(p.schedule.weight_init);
         let root = vs.root();
-        let representation = Mlp::new(&(&root / "rep"), n_covariates, &p.representation, None, init, rng)?;
+        let front = Front::new(&(&root / "encoder"), names, p.encoder.as_ref(), init, rng, device)?;
+        let representation = Mlp::new(&(&root / "rep"), front.out_dim, &p.representation, None, init, rng)?;
         let d = representation.out_dim;
         let h0 = Mlp::new(&(&root / "head0"), d, &p.head, Some(1), init, rng)?;
         let h1 = Mlp::new(&(&root / "head1"), d, &p.head, Some(1), init, rng)?;
         Ok(TarNet {
             vs,
+            front,
             representation,
             heads: [h0, h1],
             normalize: p.normalize_representation,
@@ -60,7 +64,7 @@ impl TarNet {
     }
 
     fn represent(&self, x: &Tensor, mode: &mut Mode) -> Tensor {
-        let h = self.representation.forward(x, mode);
+        let h = self.representation.forward(&self.front.forward(x, mode), mode);
         if self.normalize {
             // cfrnet `normalization='divide'`: project onto the unit sphere.
             let norm = h.square().sum_dim_intlist(1, true, Kind::Float).clamp_min(1e-10).sqrt();
@@ -122,8 +126,7 @@ pub fn fit(
 ) -> Result<Estimate, EstimateError> {
     let weighting = if p.reweight { Weighting::ArmBalanced } else { Weighting::Uniform };
     let prepared = fit::prepare(kind, data, split, p.standardize_outcome, weighting, p.schedule.device)?;
-    let net =
-        TarNet::new(p, balance, prepared.n_covariates(), prepared.device, rng).map_err(|e| train::failed(kind, e))?;
+    let net = TarNet::new(p, balance, &prepared.names, prepared.device, rng).map_err(|e| train::failed(kind, e))?;
     let rows = Rows { train: &split.train, validation: &split.validation, early_stopping: p.schedule.early_stopping };
     let report = train::train(&net, &prepared, &rows, &[Stage::from_schedule(&p.schedule)], rng, kind)?;
     let (mu0, mu1) = net.predict(&prepared.x);

@@ -52,6 +52,18 @@ fn scalars(s: &Schedule, alpha: f64, wass_lambda: f64) -> Scalars {
     }
 }
 
+/// Packs hold plain dense stacks only: a network with an encoder of sequence
+/// or image covariates trains alone, through its kind's own estimator.
+fn refuse_encoder(kind: &str, has_encoder: bool) -> Result<(), EstimateError> {
+    if has_encoder {
+        return Err(failed(
+            kind,
+            "packed training takes plain dense stacks; a network with an `encoder` trains alone".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Each network's own stream, drawn from the run's in network order, so that a
 /// run's networks can train side by side.
 fn network_rng(rng: &mut RunRng) -> RunRng {
@@ -70,6 +82,7 @@ pub fn tarnet(
     data: &Observed<'_>,
     rng: &mut RunRng,
 ) -> Result<Planned, EstimateError> {
+    refuse_encoder(kind, p.encoder.is_some())?;
     let split = data.split().clone();
     let weighting = if p.reweight { Weighting::ArmBalanced } else { Weighting::Uniform };
     let prepared = fit::prepare(kind, data, &split, p.standardize_outcome, weighting, p.schedule.device)?;
@@ -108,6 +121,7 @@ pub fn learner(
     data: &Observed<'_>,
     rng: &mut RunRng,
 ) -> Result<Planned, EstimateError> {
+    refuse_encoder(kind, p.encoder.is_some())?;
     let split = data.split().clone();
     let prepared = fit::prepare(kind, data, &split, p.standardize_outcome, Weighting::Uniform, p.schedule.device)?;
     let job = |train: Vec<usize>, validation: Vec<usize>, rng: &mut RunRng| NetJob {

@@ -96,6 +96,12 @@ impl PackedMlp {
                     let beta = Tensor::f_zeros([k, 1, d], opts).map_err(torch)?.set_requires_grad(true);
                     layers.push(Layer::LayerNorm { gamma, beta, dim: d });
                 }
+                other => {
+                    return Err(format!(
+                        "packed training takes dense, dropout and layer_norm layers, not `{}`",
+                        other.key()
+                    ));
+                }
             }
         }
         Ok(PackedMlp { layers, out_dim: dim })
@@ -115,6 +121,10 @@ impl PackedMlp {
                 Layer::LayerNorm { gamma, beta, dim } => {
                     h.layer_norm([*dim], None::<Tensor>, None::<Tensor>, 1e-5, false) * gamma + beta
                 }
+                // Invariant: `PackedMlp::new` refuses every other layer.
+                Layer::Conv(_) | Layer::Pool { .. } | Layer::Recurrent(_) | Layer::Flatten => {
+                    unreachable!("packed networks hold dense, dropout and layer_norm layers only")
+                }
             };
         }
         h
@@ -127,7 +137,11 @@ impl PackedMlp {
             match layer {
                 Layer::Dense { w, b, .. } => out.extend([w, b]),
                 Layer::LayerNorm { gamma, beta, .. } => out.extend([gamma, beta]),
-                Layer::Dropout { .. } => {}
+                Layer::Dropout { .. } | Layer::Pool { .. } | Layer::Flatten => {}
+                // Invariant: `PackedMlp::new` refuses them.
+                Layer::Conv(_) | Layer::Recurrent(_) => {
+                    unreachable!("packed networks hold no convolution or recurrence")
+                }
             }
         }
         out

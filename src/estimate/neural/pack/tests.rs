@@ -79,6 +79,7 @@ fn plan(which: Which, seed: u64, lr: f64, d: &CausalData, s: &Split) -> Planned 
         Which::S | Which::T => {
             let l = LearnerParams {
                 layers: vec![dense(16, Activation::Sigmoid), dense(7, Activation::Relu)],
+                encoder: None,
                 standardize_outcome: true,
                 schedule: schedule(lr, wd),
             };

@@ -1,0 +1,221 @@
+//! GRU and LSTM stacks built from matrix products and element-wise operations,
+//! not from libtorch's `gru`/`lstm`.
+//!
+//! Why: libtorch's CPU LSTM goes through oneDNN when it is on, whose JIT picks
+//! kernels by instruction set (the `lstm` digests of
+//! ../shared/determinism/FINGERPRINTS.md change with `ONEDNN_MAX_CPU_ISA`
+//! and differ between Intel and AMD), and its fused cells may change with a
+//! libtorch release. Here each step is two products (our FMA-chain kernel,
+//! `numerics::gemm`) and ATen's element-wise sigmoid, tanh, products and sums,
+//! which the portable mode pins (ATen at AVX2, vector math in `libm`), so each
+//! state has one possible rounding on every processor with AVX2 and FMA.
+//!
+//! The cells are PyTorch's (`torch.nn.GRU`, `torch.nn.LSTM` documentation):
+//! GRU r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(…), n = tanh(W_in x + b_in +
+//! r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h; LSTM i, f, g, o gates,
+//! c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh(c'). Initial states are zero.
+
+use tch::{Kind, Tensor, nn};
+
+use super::conv::{uniform_weights, variable};
+use super::layers::{Cell, Readout};
+use crate::rng::RunRng;
+
+/// One direction of one layer: input weights `[in, g·units]`, recurrent
+/// weights `[units, g·units]`, g = 3 (GRU) or 4 (LSTM).
+struct Direction {
+    wi: Tensor,
+    wh: Tensor,
+    bi: Tensor,
+    bh: Tensor,
+}
+
+pub(super) struct Recurrent {
+    cell: Cell,
+    units: i64,
+    /// `layers × directions`, layer by layer.
+    stack: Vec<Vec<Direction>>,
+    output: Readout,
+}
+
+impl Recurrent {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        path: &nn::Path,
+        cell: Cell,
+        channels: usize,
+        units: usize,
+        layers: usize,
+        bidirectional: bool,
+        output: Readout,
+        rng: &mut RunRng,
+    ) -> Result<Recurrent, String> {
+        let gates = match cell {
+            Cell::Gru => 3,
+            Cell::Lstm => 4,
+        };
+        let directions = if bidirectional { 2 } else { 1 };
+        let mut stack = Vec::with_capacity(layers);
+        let mut inputs = channels;
+        for l in 0..layers {
+            let mut dirs = Vec::with_capacity(directions);
+            for d in 0..directions {
+                let p = path / format!("l{l}d{d}");
+                // PyTorch's default: every weight and bias ~ U(-1/sqrt(units), 1/sqrt(units)).
+                // `rows` None: a bias, `[g·units]`; Some(r): a matrix `[r, g·units]`.
+                let mut draw = |name: &str, rows: Option<usize>| {
+                    let width = (gates * units) as i64;
+                    let shape: Vec<i64> = rows.map_or(vec![width], |r| vec![r as i64, width]);
+                    variable(&p, name, &uniform_weights(units, rows.unwrap_or(1) * gates * units, rng)?, &shape)
+                };
+                dirs.push(Direction {
+                    wi: draw("wi", Some(inputs))?,
+                    wh: draw("wh", Some(units))?,
+                    bi: draw("bi", None)?,
+                    bh: draw("bh", None)?,
+                });
+            }
+            stack.push(dirs);
+            inputs = units * directions;
+        }
+        Ok(Recurrent { cell, units: units as i64, stack, output })
+    }
+
+    /// `[n, channels, steps]` to `[n, units · directions]`.
+    pub(super) fn forward(&self, x: &Tensor) -> Tensor {
+        // Steps first: [n, steps, channels].
+        let mut seq = x.transpose(1, 2).contiguous();
+        let mut finals = Vec::new();
+        for layer in &self.stack {
+            let mut outs = Vec::with_capacity(layer.len());
+            finals.clear();
+            for (d, dir) in layer.iter().enumerate() {
+                let (states, last) = self.run(dir, &seq, d == 1);
+                outs.push(states);
+                finals.push(last);
+            }
+            seq = Tensor::cat(&outs, 2);
+        }
+        match self.output {
+            Readout::Last => Tensor::cat(&finals, 1),
+            Readout::Mean => {
+                let steps = seq.size()[1];
+                let mut acc = seq.select(1, 0);
+                for t in 1..steps {
+                    // Out of place on purpose: `+=` on a tensor is `add_`, which would write
+                    // into the view `acc` starts as, and autograd needs the inputs intact.
+                    #[allow(clippy::assign_op_pattern)]
+                    {
+                        acc = acc + seq.select(1, t);
+                    }
+                }
+                acc / steps as f64
+            }
+        }
+    }
+
+    /// One direction over `[n, steps, in]`: every step's state `[n, steps, units]`
+    /// (in the input's order) and the state after the last step it read.
+    fn run(&self, dir: &Direction, seq: &Tensor, backward: bool) -> (Tensor, Tensor) {
+        let (n, steps) = (seq.size()[0], seq.size()[1]);
+        let h0 = Tensor::zeros([n, self.units], (Kind::Float, seq.device()));
+        // The input half of every gate, for every step at once.
+        let gx = (seq.reshape([n * steps, -1]).matmul(&dir.wi) + &dir.bi).view([n, steps, -1]);
+        let (mut h, mut c) = (h0.shallow_clone(), h0);
+        let mut states: Vec<Tensor> = (0..steps).map(|_| Tensor::new()).collect();
+        let order: Vec<i64> = if backward { (0..steps).rev().collect() } else { (0..steps).collect() };
+        for t in order {
+            let gh = h.matmul(&dir.wh) + &dir.bh;
+            let gxt = gx.select(1, t);
+            match self.cell {
+                Cell::Gru => {
+                    let xi = gxt.chunk(3, 1);
+                    let hi = gh.chunk(3, 1);
+                    let r = (&xi[0] + &hi[0]).sigmoid();
+                    let z = (&xi[1] + &hi[1]).sigmoid();
+                    let cand = (&xi[2] + r * &hi[2]).tanh();
+                    h = (1f64 - &z) * cand + z * &h;
+                }
+                Cell::Lstm => {
+                    let g = (gxt + gh).chunk(4, 1);
+                    let (i, f, cand, o) = (g[0].sigmoid(), g[1].sigmoid(), g[2].tanh(), g[3].sigmoid());
+                    c = f * &c + i * cand;
+                    h = o * c.tanh();
+                }
+            }
+            states[t as usize] = h.shallow_clone();
+        }
+        (Tensor::stack(&states, 1), h)
+    }
+
+    /// Every weight matrix, for tests.
+    #[cfg(test)]
+    fn weights(&self) -> Vec<&Tensor> {
+        self.stack.iter().flatten().flat_map(|d| [&d.wi, &d.wh, &d.bi, &d.bh]).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use tch::Device;
+
+    fn ramp(shape: &[i64]) -> Tensor {
+        let n: i64 = shape.iter().product();
+        Tensor::from_slice(&(0..n).map(|i| ((i * 41 % 29) as f32 - 14.0) / 9.0).collect::<Vec<_>>()).view(shape)
+    }
+
+    /// Our cells compute what libtorch's `gru` and `lstm` compute (to rounding),
+    /// two layers, both directions, from the same weights.
+    #[test]
+    fn agrees_with_libtorch_rnns() {
+        crate::estimate::init_thread();
+        let x = ramp(&[3, 2, 6]); // [n, channels, steps]
+        // One channel: the input weights are still a matrix.
+        let vs = nn::VarStore::new(Device::Cpu);
+        let one = Recurrent::new(&vs.root(), Cell::Gru, 1, 4, 1, false, Readout::Last, &mut RunRng::seed_from_u64(1));
+        assert_eq!(one.unwrap().forward(&x.narrow(1, 0, 1)).size(), vec![3, 4]);
+        for cell in [Cell::Gru, Cell::Lstm] {
+            let vs = nn::VarStore::new(Device::Cpu);
+            let r =
+                Recurrent::new(&vs.root(), cell, 2, 4, 2, true, Readout::Mean, &mut RunRng::seed_from_u64(3)).unwrap();
+            let ours = r.forward(&x);
+            // libtorch wants, per layer and direction, w_ih [g·h, in], w_hh [g·h, h], b_ih, b_hh.
+            let params: Vec<Tensor> = r
+                .weights()
+                .into_iter()
+                .map(|w| if w.dim() == 2 { w.transpose(0, 1).contiguous() } else { w.shallow_clone() })
+                .collect();
+            let input = x.transpose(1, 2); // batch first: [n, steps, channels]
+            let out = match cell {
+                Cell::Gru => {
+                    input
+                        .gru(
+                            &Tensor::zeros([4, 3, 4], (Kind::Float, Device::Cpu)),
+                            &params,
+                            true,
+                            2,
+                            0.0,
+                            false,
+                            true,
+                            true,
+                        )
+                        .0
+                }
+                Cell::Lstm => {
+                    let z = Tensor::zeros([4, 3, 4], (Kind::Float, Device::Cpu));
+                    input.lstm(&[&z, &z], &params.iter().collect::<Vec<_>>(), true, 2, 0.0, false, true, true).0
+                }
+            };
+            let theirs = out.mean_dim(1, false, Kind::Float);
+            let gap = (&ours - &theirs).abs().max().double_value(&[]);
+            assert!(gap < 1e-5, "{cell:?}: {gap}");
+            // The last-state readout: forward's last step and backward's first.
+            let last = Recurrent { output: Readout::Last, ..r };
+            let ours = last.forward(&x);
+            let want = Tensor::cat(&[out.select(1, 5).narrow(1, 0, 4), out.select(1, 0).narrow(1, 4, 4)], 1);
+            assert!((&ours - &want).abs().max().double_value(&[]) < 1e-5);
+        }
+    }
+}
