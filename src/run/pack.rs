@@ -124,3 +124,58 @@ pub fn compute_pack(experiments: &[Prepared], pack: &[RunId], max_pack: usize) -
     }
     outcomes.into_iter().map(|o| o.expect("every member of a pack has an outcome")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::numerics::NumericIdentity;
+    use crate::run::pipeline::{DataSource, prepare};
+    use crate::run::plan::{PlanContext, plan};
+
+    /// Two replications of OLS and of TARNet swept over four learning rates and
+    /// two representations.
+    fn experiment() -> Prepared {
+        let yaml = "name: p\nseed: 1\nreplications: 2\ndataset:\n  simulate:\n    n: 60\n    equations:\n      \
+                    x: normal(0, 1)\n      t: bernoulli(sigmoid(x))\n      y: 2 * t + x + normal(0, 1)\n    \
+                    treatment: t\n    outcome: y\nestimators:\n  - ols\n  - tarnet: { iterations: 5 }\n    \
+                    sweep: { lr: [0.1, 0.2, 0.3, 0.4], representation: [[8], [9]] }\nmetrics: [ate]\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("experiment.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        let experiment = crate::spec::validate(&crate::spec::load(&path).unwrap()).unwrap();
+        let ctx = PlanContext { data_files: vec![], libtorch: "test".into(), numerics: NumericIdentity::portable() };
+        let runs = plan(&experiment, &ctx).unwrap();
+        prepare(experiment, runs, dir.path(), DataSource::Simulated).unwrap()
+    }
+
+    fn sizes(packs: &[Vec<RunId>]) -> Vec<usize> {
+        packs.iter().map(Vec::len).collect()
+    }
+
+    #[test]
+    fn runs_pack_by_architecture_and_schedule_never_by_per_member_values() {
+        let e = experiment();
+        let pending: Vec<RunId> = (0..e.runs.len()).map(|run| RunId { experiment: 0, run }).collect();
+        assert_eq!(pending.len(), 2 * (1 + 8));
+        let all = std::slice::from_ref(&e);
+        // One group per representation (2 replications x 4 rates); each OLS run alone.
+        let p = packs(all, &pending, 64, 1);
+        assert_eq!(sizes(&p), vec![1, 8, 8, 1]);
+        for pack in p.iter().filter(|p| p.len() > 1) {
+            let runs: Vec<&crate::run::Run> = pack.iter().map(|id| &e.runs[id.run]).collect();
+            assert!(runs.iter().all(|r| r.kind == "tarnet"));
+            let rep = &runs[0].hyper["representation"];
+            assert!(runs.iter().all(|r| &r.hyper["representation"] == rep), "mixed representations");
+            let mut rates: Vec<String> = runs.iter().map(|r| r.hyper["lr"].to_string()).collect();
+            rates.sort();
+            rates.dedup();
+            assert_eq!(rates.len(), 4, "every learning rate in one pack: {rates:?}");
+        }
+        // At most 3 a pack, cut evenly: 8 = 3 + 3 + 2.
+        assert_eq!(sizes(&packs(all, &pending, 3, 1)), vec![1, 3, 3, 2, 3, 3, 2, 1]);
+        // Five workers: each group is cut into five packs.
+        assert_eq!(sizes(&packs(all, &pending, 64, 5)), vec![1, 2, 2, 2, 1, 1, 2, 2, 2, 1, 1, 1]);
+        // --pack 1: every run alone, in plan order.
+        assert_eq!(packs(all, &pending, 1, 1), pending.iter().map(|&id| vec![id]).collect::<Vec<_>>());
+    }
+}
