@@ -29,6 +29,12 @@ impl Planned {
         let results = super::train_all(self.jobs, 1).into_iter().collect::<Result<Vec<_>, _>>()?;
         (self.finish)(results)
     }
+
+    /// The same networks, with `check` applied to the finished estimate.
+    pub fn then(self, check: impl FnOnce(Estimate) -> Result<Estimate, EstimateError> + 'static) -> Planned {
+        let finish = self.finish;
+        Planned { jobs: self.jobs, finish: Box::new(move |results| finish(results).and_then(check)) }
+    }
 }
 
 fn shape(s: &Schedule) -> Shape {
