@@ -80,7 +80,7 @@ pub fn compute_pack(experiments: &[Prepared], pack: &[RunId], max_pack: usize) -
             Ok::<_, Stop>((s, networks))
         });
         match step {
-            Err(internal) => outcomes[i] = Some(internal),
+            Err(internal) => outcomes[i] = Some(*internal),
             Ok(Err(stop)) => outcomes[i] = Some(stop.outcome(r)),
             Ok(Ok((s, networks))) => {
                 match networks {
@@ -103,7 +103,7 @@ pub fn compute_pack(experiments: &[Prepared], pack: &[RunId], max_pack: usize) -
         Ok(results) => owners.iter().zip(results).for_each(|(&i, e)| estimates[i] = Some(e)),
         Err(internal) => {
             for &i in &owners {
-                outcomes[i] = Some(Outcome { key: run(&pack[i]).key.clone(), ..internal.clone() });
+                outcomes[i] = Some(Outcome { key: run(&pack[i]).key.clone(), ..(*internal).clone() });
             }
         }
     }
@@ -120,7 +120,7 @@ pub fn compute_pack(experiments: &[Prepared], pack: &[RunId], max_pack: usize) -
             };
             conclude(prepared, r, s, est)
         });
-        outcomes[i] = Some(concluded.unwrap_or_else(|internal| internal));
+        outcomes[i] = Some(concluded.unwrap_or_else(|internal| *internal));
     }
     outcomes.into_iter().map(|o| o.expect("every member of a pack has an outcome")).collect()
 }

@@ -64,18 +64,18 @@ pub fn compute_outcome(prepared: &Prepared, run: &Run) -> Outcome {
 /// The outcome of `f`, or an internal failure of run `key` if it panics; apart
 /// from `compute_outcome` so that the runner's tests can panic the way a bug would.
 pub(super) fn contained(key: &str, f: impl FnOnce() -> Outcome) -> Outcome {
-    caught(key, f).unwrap_or_else(|internal| internal)
+    caught(key, f).unwrap_or_else(|internal| *internal)
 }
 
 /// The value of `f`, or the internal failure of run `key` if it panics.
-pub(super) fn caught<T>(key: &str, f: impl FnOnce() -> T) -> Result<T, Outcome> {
+pub(super) fn caught<T>(key: &str, f: impl FnOnce() -> T) -> Result<T, Box<Outcome>> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
         let message = panic
             .downcast_ref::<String>()
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_default();
-        Outcome::internal(key, first_line(&message))
+        Box::new(Outcome::internal(key, first_line(&message)))
     })
 }
 
