@@ -97,7 +97,16 @@ pub fn selection_md(exp: &Experiment, table: &SelectionTable) -> String {
     );
     let with_point = !exp.sweep.is_empty();
     let mut header = if with_point { vec!["point"] } else { vec![] };
-    header.extend(["group", "criterion", "chosen", "oracle", "truth of chosen", "truth of oracle", "regret", "rank corr"]);
+    header.extend([
+        "group",
+        "criterion",
+        "chosen",
+        "oracle",
+        "truth of chosen",
+        "truth of oracle",
+        "regret",
+        "rank corr",
+    ]);
     out += &format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len()));
     let dash = |s: String| if s.is_empty() { "–".to_string() } else { s };
     for c in &table.choices {
@@ -106,7 +115,8 @@ pub fn selection_md(exp: &Experiment, table: &SelectionTable) -> String {
             (Some(name), Choose::AllReplications) => name.clone(),
             (None, _) => "–".into(),
         };
-        let regret = c.regret.map_or("–".into(), |(m, se)| format!("{} ± {}", fixed(m, MD_DECIMALS), fixed(se, MD_DECIMALS)));
+        let regret =
+            c.regret.map_or("–".into(), |(m, se)| format!("{} ± {}", fixed(m, MD_DECIMALS), fixed(se, MD_DECIMALS)));
         let mut cells = if with_point { vec![c.point.clone()] } else { vec![] };
         cells.extend([
             c.group.clone(),

@@ -32,8 +32,8 @@ pub use outcome::{Outcome, Status};
 pub use pipeline::{DataSource, Prepared, compute_outcome, prepare};
 pub use plan::{Plan, PlanContext, Run, cartesian, plan, run_count, sweep_points, sweep_size};
 pub use robustness::robustness_values;
-pub use shard::{Shard, ShardError, keys_of, restrict, shard_keys, shard_runs, shard_sizes};
 pub use selection::{Choice, SelectionTable, select};
+pub use shard::{Shard, ShardError, keys_of, restrict, shard_keys, shard_runs, shard_sizes};
 pub use stats::RunStats;
 pub use validation::ValidationRecord;
 

@@ -89,7 +89,8 @@ pub fn select(exp: &Experiment, runs: &[Run], outcomes: &[Option<Outcome>]) -> S
     }
     let mut table = SelectionTable::default();
     for ((point, group), replications) in groups {
-        let configs: Vec<String> = replications.values().next().map(|m| m.iter().map(|(c, ..)| c.clone()).collect()).unwrap_or_default();
+        let configs: Vec<String> =
+            replications.values().next().map(|m| m.iter().map(|(c, ..)| c.clone()).collect()).unwrap_or_default();
         if configs.len() < 2 {
             continue;
         }
@@ -248,7 +249,8 @@ fn choose_pooled(configs: &[String], per_rep: &[(Vec<Option<f64>>, Vec<Option<f6
     let crit: Vec<Option<f64>> = (0..configs.len()).map(|i| average(&|(v, _)| v[i])).collect();
     let truth: Vec<Option<f64>> = (0..configs.len()).map(|i| average(&|(_, t)| t[i])).collect();
     let (c, o) = (argmin(&crit), argmin(&truth));
-    let regrets: Option<Vec<f64>> = c.zip(o).and_then(|(c, o)| per_rep.iter().map(|(_, t)| Some(t[c]? - t[o]?)).collect());
+    let regrets: Option<Vec<f64>> =
+        c.zip(o).and_then(|(c, o)| per_rep.iter().map(|(_, t)| Some(t[c]? - t[o]?)).collect());
     Choice {
         point: String::new(),
         group: String::new(),

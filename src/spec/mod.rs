@@ -13,8 +13,8 @@ mod locate;
 mod models;
 mod raw;
 mod robustness;
-mod selection;
 mod schema;
+mod selection;
 mod size;
 mod validate;
 
