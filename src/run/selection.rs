@@ -77,7 +77,7 @@ pub fn select(exp: &Experiment, runs: &[Run], outcomes: &[Option<Outcome>]) -> S
     type Members<'a> = BTreeMap<u32, Vec<(String, &'a Run, Option<&'a Outcome>)>>;
     let mut groups: Vec<((String, String), Members<'_>)> = Vec::new();
     for (run, outcome) in runs.iter().zip(outcomes) {
-        let id = (point_of(run), sel.group_of(&run.estimator).to_string());
+        let id = (point_of(run), sel.group_of(&run.estimator));
         let at = match groups.iter().position(|(g, _)| *g == id) {
             Some(i) => i,
             None => {

@@ -61,10 +61,10 @@ impl Selection {
         json!({ "validation_record": RECORD_VERSION })
     }
 
-    /// The group an entry's runs are chosen in: `across`'s first label for its
-    /// members, the entry's own label otherwise.
-    pub fn group_of<'a>(&'a self, label: &'a str) -> &'a str {
-        if self.across.iter().any(|l| l == label) { &self.across[0] } else { label }
+    /// The name of the group an entry's runs are chosen in: `across`'s labels
+    /// joined by `+` for its members, the entry's own label otherwise.
+    pub fn group_of(&self, label: &str) -> String {
+        if self.across.iter().any(|l| l == label) { self.across.join("+") } else { label.to_string() }
     }
 }
 
