@@ -45,7 +45,7 @@ pub struct Outcome {
     /// experiment declares `selection:` (and absent otherwise, so that every
     /// other record and digest stays what it was).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<super::validation::ValidationRecord>,
+    pub validation: Option<Box<super::validation::ValidationRecord>>,
     /// A failure that is a bug of causeway's own (a panic), not of the method on
     /// these inputs: shown in this invocation's tables, never stored, so that once
     /// the bug is fixed the run is recomputed without a version bump.

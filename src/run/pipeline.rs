@@ -160,7 +160,8 @@ fn try_compute_outcome(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> 
     }
     let metrics = estimate::score(&Metric::ALL, &est, &prepared_data, &split);
     let metrics = metrics.into_iter().map(|(m, v)| (m.name().to_string(), v)).collect();
-    let validation = exp.selection.as_ref().and_then(|_| super::validation::ValidationRecord::of(&observed, &est));
+    let validation =
+        exp.selection.as_ref().and_then(|_| super::validation::ValidationRecord::of(&observed, &est)).map(Box::new);
     let mut outcome =
         Outcome::finished(&run.key, metrics, est.diagnostics, log.to_string()).with_robustness(robustness);
     outcome.validation = validation;

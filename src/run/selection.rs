@@ -61,6 +61,11 @@ pub struct SelectionTable {
     pub skipped: Vec<(String, String, u32, String)>,
 }
 
+/// Per configuration of a replication: its criteria's values and its truth metric.
+type Scores = Vec<(Vec<Option<f64>>, Option<f64>)>;
+/// One replication's values of one criterion and of the truth, per configuration.
+type Replication = (Vec<Option<f64>>, Vec<Option<f64>>);
+
 /// The configuration part of a run label (`cfr[alpha=0.3]`).
 fn config_of(run: &Run) -> String {
     run.label.rsplit('/').next().unwrap_or_default().to_string()
@@ -95,7 +100,7 @@ pub fn select(exp: &Experiment, runs: &[Run], outcomes: &[Option<Outcome>]) -> S
             continue;
         }
         // replication -> per config (criteria values, truth).
-        let mut scored: BTreeMap<u32, Vec<(Vec<Option<f64>>, Option<f64>)>> = BTreeMap::new();
+        let mut scored: BTreeMap<u32, Scores> = BTreeMap::new();
         for (r, members) in &replications {
             match score_replication(sel, members) {
                 Ok(s) => {
@@ -115,7 +120,7 @@ pub fn select(exp: &Experiment, runs: &[Run], outcomes: &[Option<Outcome>]) -> S
             }
         }
         for (k, &criterion) in sel.criteria.iter().enumerate() {
-            let per_rep: Vec<(Vec<Option<f64>>, Vec<Option<f64>>)> = scored
+            let per_rep: Vec<Replication> = scored
                 .values()
                 .map(|s| (s.iter().map(|(v, _)| v[k]).collect(), s.iter().map(|(_, t)| *t).collect()))
                 .collect();
@@ -129,12 +134,10 @@ pub fn select(exp: &Experiment, runs: &[Run], outcomes: &[Option<Outcome>]) -> S
     table
 }
 
-type Scores = Vec<(Vec<Option<f64>>, Option<f64>)>;
-
 /// Every criterion of every member of one replication, and its truth metric.
 fn score_replication(sel: &Selection, members: &[(String, &Run, Option<&Outcome>)]) -> Result<Scores, String> {
     let records: Vec<Option<&ValidationRecord>> =
-        members.iter().map(|(_, _, o)| o.filter(|o| o.is_ok()).and_then(|o| o.validation.as_ref())).collect();
+        members.iter().map(|(_, _, o)| o.filter(|o| o.is_ok()).and_then(|o| o.validation.as_deref())).collect();
     let Some(first) = records.iter().flatten().next() else {
         return Err("no run of the group stored a validation record".into());
     };
@@ -204,7 +207,7 @@ fn mean_se(values: &[f64]) -> Option<(f64, f64)> {
 }
 
 /// A choice in each replication; the configuration chosen most often (the first on ties) is shown.
-fn choose_each(configs: &[String], per_rep: &[(Vec<Option<f64>>, Vec<Option<f64>>)]) -> Choice {
+fn choose_each(configs: &[String], per_rep: &[Replication]) -> Choice {
     let mut counts = vec![0usize; configs.len()];
     let (mut chosen_truth, mut oracle_truth, mut regrets, mut corrs) = (vec![], vec![], vec![], vec![]);
     let mut oracle_counts = vec![0usize; configs.len()];
@@ -241,8 +244,8 @@ fn choose_each(configs: &[String], per_rep: &[(Vec<Option<f64>>, Vec<Option<f64>
 
 /// One choice by the criterion averaged over the replications (cfrnet's
 /// protocol); a configuration missing a value in some replication is not a candidate.
-fn choose_pooled(configs: &[String], per_rep: &[(Vec<Option<f64>>, Vec<Option<f64>>)]) -> Choice {
-    let average = |pick: &dyn Fn(&(Vec<Option<f64>>, Vec<Option<f64>>)) -> Option<f64>| -> Option<f64> {
+fn choose_pooled(configs: &[String], per_rep: &[Replication]) -> Choice {
+    let average = |pick: &dyn Fn(&Replication) -> Option<f64>| -> Option<f64> {
         let v: Option<Vec<f64>> = per_rep.iter().map(pick).collect();
         v.and_then(|v| mean(&v))
     };

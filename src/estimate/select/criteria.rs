@@ -156,8 +156,8 @@ pub fn plugin_pehe(nu: &Nuisance, tau: &[f64]) -> Option<f64> {
 }
 
 /// Doubly robust pseudo-outcome risk: (1/n) sum_i (phi_i - tau_i)^2 with the AIPW
-/// pseudo-outcome phi_i = tau~_i + t_i (y_i - mu1~_i) / e~_i
-/// - (1 - t_i)(y_i - mu0~_i) / (1 - e~_i) (Kennedy 2020's DR-learner target;
+/// pseudo-outcome phi_i = tau~_i + t_i (y_i - mu1~_i) / e~_i minus
+/// (1 - t_i)(y_i - mu0~_i) / (1 - e~_i) (Kennedy 2020's DR-learner target;
 /// Saito and Yasui 2020; Curth and van der Schaar 2023's "DR" scorer).
 pub fn dr_risk(rows: &ValidationRows<'_>, nu: &Nuisance, tau: &[f64]) -> Option<f64> {
     mean((0..rows.len()).map(|i| {
@@ -222,7 +222,9 @@ mod tests {
 
     /// Two rows, t = (1, 0), y = (3, 1), mu0~ = (1, 0), mu1~ = (2, 2) so tau~ = (1, 2),
     /// m~ = (2, 1), e~ = (0.5, 0.5), and a configuration's tau = (1, 3).
-    fn two_rows() -> (Vec<Vec<f64>>, Vec<f64>, Vec<f64>, Nuisance, Vec<f64>) {
+    type Case = (Vec<Vec<f64>>, Vec<f64>, Vec<f64>, Nuisance, Vec<f64>);
+
+    fn two_rows() -> Case {
         let nu = Nuisance { mu0: vec![1.0, 0.0], mu1: vec![2.0, 2.0], m: vec![2.0, 1.0], e: vec![0.5, 0.5] };
         (vec![vec![0.0], vec![1.0]], vec![1.0, 0.0], vec![3.0, 1.0], nu, vec![1.0, 3.0])
     }
