@@ -32,6 +32,7 @@ fn full_estimate() -> Estimate {
         interval: Some((0.5, 1.5)),
         diagnostics: vec![],
         ovb: None,
+        potential: None,
     }
 }
 
@@ -177,6 +178,7 @@ fn an_experimental_subset_gives_the_att_error_and_policy_risk_of_jobs() {
         interval: None,
         diagnostics: vec![],
         ovb: None,
+        potential: None,
     };
     let values: std::collections::BTreeMap<Metric, Option<f64>> =
         score(&Metric::ALL, &est, &data, &split).into_iter().collect();

@@ -167,13 +167,21 @@ pub(super) fn write_experiment(
     let exp = &p.experiment;
     let summary = report::summarize(&p.runs, outcomes, &exp.metrics);
     let manifest = report::Manifest::new(exp, &p.runs, &p.data_files, &versions());
+    // Model selection reads the runs' stored validation records only: no network is retrained.
+    let selection = crate::run::select(exp, &p.runs, outcomes);
+    let mut report_md = report::report_md(exp, &summary, &p.identification);
+    report_md += &report::selection_md(exp, &selection);
     let mut files = vec![
         ("runs.csv", report::runs_csv(exp, &p.runs, outcomes)),
         ("summary.csv", report::summary_csv(exp, &summary)),
-        ("report.md", report::report_md(exp, &summary, &p.identification)),
+        ("report.md", report_md),
         ("table.tex", report::table_tex(exp, &summary)),
         ("manifest.yaml", manifest.to_yaml()),
     ];
+    if exp.selection.is_some() {
+        files.push(("selection.csv", report::selection_csv(exp, &selection)));
+        files.push(("criteria.csv", report::criteria_csv(exp, &selection)));
+    }
     if let Some(svg) = report::plot_svg(exp, &summary) {
         files.push(("plot.svg", svg));
     }

@@ -28,6 +28,10 @@ pub struct Estimate {
     /// the method has a Riesz representer (AIPW). Read only where `robustness.ovb`
     /// is declared, so it never enters a stored record otherwise.
     pub ovb: Option<super::robust::ovb::OvbElements>,
+    /// Predicted potential outcomes (mu0, mu1) of every row on the outcome's own
+    /// scale, where the method predicts them (the networks). Read only where
+    /// `selection:` is declared (the mu-risk criterion), never scored.
+    pub potential: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 /// An effect estimator. Implementations must draw every random number from `rng`

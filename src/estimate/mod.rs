@@ -13,6 +13,7 @@ pub mod neural;
 mod params;
 pub mod registry;
 pub mod robust;
+pub mod select;
 
 pub use error::EstimateError;
 pub use estimator::{Estimate, Estimator, Networks, Params};

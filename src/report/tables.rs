@@ -11,7 +11,7 @@ use crate::spec::Experiment;
 
 const CSV_DECIMALS: usize = 6;
 
-fn csv_string(rows: Vec<Vec<String>>) -> String {
+pub(super) fn csv_string(rows: Vec<Vec<String>>) -> String {
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
     for row in rows {
         // Writing to a Vec cannot fail.

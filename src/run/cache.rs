@@ -135,6 +135,7 @@ mod tests {
             diagnostics: vec![("epochs".into(), Some(12.0)), ("best_validation_loss".into(), None)],
             preprocess: "standardized 3 columns".into(),
             robustness: Vec::new(),
+            validation: None,
             internal: false,
         }
     }

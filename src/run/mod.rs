@@ -17,9 +17,11 @@ mod pipeline;
 mod plan;
 mod refute;
 mod robustness;
+mod selection;
 mod shard;
 mod source;
 mod stats;
+mod validation;
 
 pub use cache::{Cache, Lookup};
 pub use covariates::{Covariates, covariates, identification, identified_graph};
@@ -33,8 +35,10 @@ pub use pack::{DEFAULT_PACK, packs};
 pub use pipeline::{DataSource, Prepared, compute_outcome, prepare};
 pub use plan::{Plan, PlanContext, Run, cartesian, plan, run_count, sweep_points, sweep_size};
 pub use robustness::robustness_values;
+pub use selection::{Choice, SelectionTable, select};
 pub use shard::{Shard, ShardError, keys_of, restrict, shard_keys, shard_runs, shard_sizes};
 pub use stats::RunStats;
+pub use validation::ValidationRecord;
 
 /// Re-exported for callers that know the runner; the type lives in `crate::rng`.
 pub use crate::rng::RunRng;

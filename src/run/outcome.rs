@@ -41,6 +41,11 @@ pub struct Outcome {
     /// (and digests) of every earlier run stay what they were.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub robustness: Vec<(String, Option<f64>)>,
+    /// The run's validation rows and its predictions there, stored where the
+    /// experiment declares `selection:` (and absent otherwise, so that every
+    /// other record and digest stays what it was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<Box<super::validation::ValidationRecord>>,
     /// A failure that is a bug of causeway's own (a panic), not of the method on
     /// these inputs: shown in this invocation's tables, never stored, so that once
     /// the bug is fixed the run is recomputed without a version bump.
@@ -57,6 +62,7 @@ impl Outcome {
             diagnostics: Vec::new(),
             preprocess: String::new(),
             robustness: Vec::new(),
+            validation: None,
             internal: false,
         }
     }
@@ -89,6 +95,7 @@ impl Outcome {
             diagnostics: diagnostics.into_iter().map(|(n, v)| (n, finite(v))).collect(),
             preprocess,
             robustness: Vec::new(),
+            validation: None,
             internal: false,
         }
     }

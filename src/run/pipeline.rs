@@ -39,6 +39,8 @@ pub struct Prepared {
 const DATA_STREAM: u64 = 0;
 const SPLIT_STREAM: u64 = 1;
 const ESTIMATOR_STREAM: u64 = 2;
+/// The selection stage's stream of a replication's seed (`run::selection`): its cross-fitting folds.
+pub(super) const SELECTION_STREAM: u64 = 3;
 
 pub(super) fn stream(seed: u64, stream: u64) -> RunRng {
     let mut rng = RunRng::seed_from_u64(seed);
@@ -212,7 +214,12 @@ fn try_conclude(
     }
     let metrics = estimate::score(&Metric::ALL, &est, prepared_data, split);
     let metrics = metrics.into_iter().map(|(m, v)| (m.name().to_string(), v)).collect();
-    Ok(Outcome::finished(&run.key, metrics, est.diagnostics, log.to_string()).with_robustness(robustness))
+    let validation =
+        exp.selection.as_ref().and_then(|_| super::validation::ValidationRecord::of(&observed, &est)).map(Box::new);
+    let mut outcome =
+        Outcome::finished(&run.key, metrics, est.diagnostics, log.to_string()).with_robustness(robustness);
+    outcome.validation = validation;
+    Ok(outcome)
 }
 
 /// The run's dataset, the text levels of a user file's categorical columns,

@@ -199,6 +199,8 @@ struct Config {
     adjust: AdjustStrategy,
     /// The robustness analyses this configuration's runs add, as they enter its key.
     robustness: Option<Value>,
+    /// The validation record its runs store for `selection:`, as it enters its key.
+    selection: Option<Value>,
 }
 
 fn estimator_configs(exp: &Experiment) -> Result<Vec<Config>, RunError> {
@@ -209,6 +211,7 @@ fn estimator_configs(exp: &Experiment) -> Result<Vec<Config>, RunError> {
             for hyper_point in cartesian(&decl.sweep) {
                 let mut config = resolve_config(decl, hyper_point, adjust, swept)?;
                 config.robustness = exp.robustness.describe_for(&decl.kind, decl.bootstrap);
+                config.selection = exp.selection.as_ref().map(|_| crate::spec::Selection::describe());
                 out.push(config);
             }
         }
@@ -238,6 +241,7 @@ fn resolve_config(
         hyper_point,
         adjust: adjust.clone(),
         robustness: None,
+        selection: None,
     })
 }
 

@@ -33,6 +33,8 @@ pub struct Experiment {
     pub plot: Plot,
     /// Sensitivity analyses every applicable run adds (`robustness:`).
     pub robustness: super::robustness::Robustness,
+    /// Model selection among sweep points (`selection:`), if declared.
+    pub selection: Option<super::selection::Selection>,
 }
 
 /// What plot.svg shows (report only: no run key depends on it).

@@ -14,6 +14,7 @@ mod models;
 mod raw;
 mod robustness;
 mod schema;
+mod selection;
 mod size;
 mod validate;
 
@@ -29,6 +30,7 @@ pub use locate::{Locator, Position};
 pub use models::Models;
 pub use robustness::{OVB_KIND, Ovb, Refuter, Refuters, Robustness, SENSITIVITY_KIND, Sensitivity};
 pub use schema::json_schema;
+pub use selection::{Choose, RECORD_VERSION, Selection};
 pub use size::{
     DATA_COPIES, DEFAULT_MAX_RUN_MEMORY, DEFAULT_MAX_RUNS, Limits, MAX_ROWS, run_count, run_memory, simulated_columns,
 };

@@ -47,6 +47,9 @@ pub struct RawExperiment {
     /// Sensitivity analyses added to every run they apply to.
     #[serde(default)]
     pub robustness: Option<RawRobustness>,
+    /// Model selection among sweep points, scored against the truth.
+    #[serde(default)]
+    pub selection: Option<RawSelection>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -311,4 +314,19 @@ fn default_test() -> f64 {
 
 fn default_validation() -> f64 {
     0.27
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSelection {
+    #[serde(default)]
+    pub criteria: Option<Vec<String>>,
+    #[serde(default)]
+    pub choose: Option<String>,
+    #[serde(default)]
+    pub across: Option<Vec<String>>,
+    #[serde(default)]
+    pub truth: Option<String>,
+    #[serde(default)]
+    pub folds: Option<i64>,
 }

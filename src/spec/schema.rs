@@ -101,6 +101,7 @@ fn experiment(mode: Mode) -> Value {
         ),
         ("plot", described(nullable(plot()), "what plot.svg shows")),
         ("robustness", nullable(super::robustness::schema())),
+        ("selection", nullable(super::selection::schema())),
     ];
     object(props, &["name", "seed", "dataset", "estimators"], mode)
 }

@@ -25,9 +25,11 @@ mod estimators;
 mod preprocess;
 use dataset::check_dataset;
 mod robustness;
+mod selection;
 use estimators::{check_adjust, check_estimators};
 use preprocess::check_preprocess;
 use robustness::check_robustness;
+use selection::check_selection;
 
 const MAX_REPLICATIONS: i64 = 1_000_000;
 
@@ -78,8 +80,10 @@ fn structure(loaded: &Loaded) -> Result<Experiment> {
     let estimators = check_estimators(loaded, &raw.estimators)?;
     let plot = check_plot(loaded, raw.plot.as_ref().and_then(|p| p.metric.as_deref()), &metrics)?;
     let robustness = check_robustness(loaded, raw.robustness.as_ref(), &estimators)?;
+    let selection = check_selection(loaded, raw.selection.as_ref(), &estimators, &dataset)?;
     Ok(Experiment {
         robustness,
+        selection,
         name: raw.name.clone(),
         scenario: raw.scenario.clone().unwrap_or_default(),
         description: raw.description.clone().unwrap_or_default().trim().to_string(),

@@ -98,6 +98,7 @@ impl Estimator for Aipw {
                 ("clipped_att".into(), clipped_att as f64),
             ],
             ovb: Some(ovb_elements(data, &nu, &arms.rows, &e_ate, &psi)),
+            potential: None,
         })
     }
 }

@@ -105,7 +105,15 @@ impl Estimator for FrontDoor {
             diagnostics.push(("se".into(), boot.standard_error()));
             diagnostics.push(("bootstrap_failed".into(), boot.failed as f64));
         }
-        Ok(Estimate { ite: None, ate: point.ate(), att: Some(point.att), interval, diagnostics, ovb: None })
+        Ok(Estimate {
+            ite: None,
+            ate: point.ate(),
+            att: Some(point.att),
+            interval,
+            diagnostics,
+            ovb: None,
+            potential: None,
+        })
     }
 }
 

@@ -126,6 +126,7 @@ impl Estimator for Ipw {
                 ("ess_control".into(), effective_sample_size(&w0)),
             ],
             ovb: None,
+            potential: None,
         })
     }
 }

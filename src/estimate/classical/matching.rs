@@ -112,6 +112,7 @@ impl Estimator for Matching {
                 ("propensity_ridge".into(), f64::from(u8::from(ridge))),
             ],
             ovb: None,
+            potential: None,
         })
     }
 }

@@ -10,7 +10,7 @@ mod aipw;
 mod frontdoor;
 mod ipw;
 pub(crate) mod linalg;
-mod logistic;
+pub(crate) mod logistic;
 mod matching;
 mod naive;
 mod ols;

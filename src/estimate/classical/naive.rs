@@ -31,6 +31,7 @@ impl Estimator for Naive {
                 ("n_control".into(), y0.len() as f64),
             ],
             ovb: None,
+            potential: None,
         })
     }
 }

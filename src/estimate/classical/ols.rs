@@ -49,6 +49,7 @@ impl Estimator for Ols {
             interval: Some(normal_interval(ate, se)),
             diagnostics: vec![("se".into(), se), ("residual_sd".into(), residual_sd(&fit.residuals, x.ncols()))],
             ovb: None,
+            potential: None,
         })
     }
 }

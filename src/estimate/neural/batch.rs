@@ -17,6 +17,9 @@ pub struct Prepared {
     /// Outcomes were standardised as (y - mean) / y_scale for training, so effects
     /// on the training scale are multiplied by `y_scale`.
     pub y_scale: f64,
+    /// The mean subtracted before scaling, so potential outcomes map back as
+    /// y_mean + y_scale * prediction.
+    pub y_mean: f64,
     pub device: Device,
 }
 
@@ -66,6 +69,7 @@ impl Prepared {
             names: data.covariate_names.to_vec(),
             treated,
             y_scale,
+            y_mean,
             device,
         }
     }

@@ -50,7 +50,10 @@ pub fn finish(
     let att = (!treated.is_empty()).then(|| mean_over(&ite, &treated));
     let mut diagnostics = report.diagnostics();
     diagnostics.extend(extra);
-    Ok(Estimate { ite: Some(ite), ate, att, interval: None, diagnostics, ovb: None })
+    let outcome =
+        |t: &Tensor| -> Vec<f64> { prepared.to_host(t).into_iter().map(|v| prepared.y_mean + v * scale).collect() };
+    let potential = Some((outcome(mu0), outcome(mu1)));
+    Ok(Estimate { ite: Some(ite), ate, att, interval: None, diagnostics, ovb: None, potential })
 }
 
 fn mean_over(values: &[f64], rows: &[usize]) -> f64 {

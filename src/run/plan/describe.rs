@@ -125,6 +125,11 @@ pub(super) fn key_description(config: &Config, data_key: &str, ctx: &PlanContext
     if let Some(r) = &config.robustness {
         described["robustness"] = r.clone();
     }
+    // Likewise the validation record of `selection:` (its criteria are not in it:
+    // they are computed from the stored record afterwards).
+    if let Some(s) = &config.selection {
+        described["selection"] = s.clone();
+    }
     described
 }
 
