@@ -7,20 +7,14 @@
 use causeway::run::{self, PlanContext, Status};
 use causeway::spec::{self, SpecError};
 
+mod spec_common;
+
 fn check_text(text: &str) -> Result<spec::Experiment, SpecError> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("select.yaml");
-    std::fs::write(&path, text).unwrap();
-    let loaded = spec::load(&path)?;
-    let exp = spec::validate(&loaded)?;
-    spec::cross_check(&loaded, &exp)?;
-    Ok(exp)
+    spec_common::check_text("select.yaml", text)
 }
 
-/// The message without the temporary folder's name.
 fn message(text: &str) -> String {
-    let shown = check_text(text).unwrap_err().to_string();
-    shown[shown.find("select.yaml").unwrap()..].to_string()
+    spec_common::message("select.yaml", text)
 }
 
 /// A heterogeneous effect, 1 + x, confounded by x.

@@ -3,21 +3,14 @@
 
 use causeway::spec::{self, SpecError};
 
+mod spec_common;
+
 fn check_text(text: &str) -> Result<spec::Experiment, SpecError> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("plot.yaml");
-    std::fs::write(&path, text).unwrap();
-    let loaded = spec::load(&path)?;
-    let exp = spec::validate(&loaded)?;
-    spec::cross_check(&loaded, &exp)?;
-    Ok(exp)
+    spec_common::check_text("plot.yaml", text)
 }
 
-/// The message without the temporary file's name.
 fn message(text: &str) -> String {
-    let err = check_text(text).unwrap_err();
-    let shown = err.to_string();
-    shown[shown.find("plot.yaml").unwrap()..].to_string()
+    spec_common::message("plot.yaml", text)
 }
 
 const BASE: &str = "name: demo

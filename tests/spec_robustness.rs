@@ -5,20 +5,14 @@
 use causeway::run::{self, PlanContext, Status};
 use causeway::spec::{self, SpecError};
 
+mod spec_common;
+
 fn check_text(text: &str) -> Result<spec::Experiment, SpecError> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("robust.yaml");
-    std::fs::write(&path, text).unwrap();
-    let loaded = spec::load(&path)?;
-    let exp = spec::validate(&loaded)?;
-    spec::cross_check(&loaded, &exp)?;
-    Ok(exp)
+    spec_common::check_text("robust.yaml", text)
 }
 
-/// The message without the temporary folder's name.
 fn message(text: &str) -> String {
-    let shown = check_text(text).unwrap_err().to_string();
-    shown[shown.find("robust.yaml").unwrap()..].to_string()
+    spec_common::message("robust.yaml", text)
 }
 
 const BASE: &str = "name: demo

@@ -1,11 +1,13 @@
 //! Shared by the tests of experiment files: `causeway check`'s three steps on one
-//! file, and a folder's experiment files in order.
+//! file or on a text, and a folder's experiment files in order. Each test
+//! crate uses part of it, hence the `dead_code` allowances.
 
 use std::path::{Path, PathBuf};
 
 use causeway::spec::{self, SpecError};
 
 /// Load, validate and check `path`, as `causeway check` does.
+#[allow(dead_code)]
 pub fn check_file(path: &Path) -> Result<spec::Experiment, SpecError> {
     let loaded = spec::load(path)?;
     let exp = spec::validate(&loaded)?;
@@ -13,8 +15,27 @@ pub fn check_file(path: &Path) -> Result<spec::Experiment, SpecError> {
     Ok(exp)
 }
 
+/// Write `text` to a temporary file called `name` and check it like
+/// [`check_file`].
+#[allow(dead_code)]
+pub fn check_text(name: &str, text: &str) -> Result<spec::Experiment, SpecError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    check_file(&path)
+}
+
+/// The error [`check_text`] reports, from the file's name on (without the
+/// temporary folder, so that snapshots are stable).
+#[allow(dead_code)]
+pub fn message(name: &str, text: &str) -> String {
+    let shown = check_text(name, text).unwrap_err().to_string();
+    shown[shown.find(name).unwrap()..].to_string()
+}
+
 /// The `*.yaml` files of `dir`, sorted, leaving out those named `_*` (bases
 /// that other files extend).
+#[allow(dead_code)]
 pub fn yaml_files(dir: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
