@@ -53,6 +53,10 @@ pub enum NuisanceError {
     Folds(usize),
     #[error("the {arm} rows outside cross-fitting fold {fold} are none, so its outcome model cannot be fitted")]
     EmptyArm { arm: &'static str, fold: usize },
+    #[error(
+        "the {model} ridge regression of cross-fitting fold {fold} is numerically singular (a covariate too large or constant for its scale?)"
+    )]
+    Singular { model: &'static str, fold: usize },
     #[error("the propensity model of cross-fitting fold {fold} failed")]
     Propensity {
         fold: usize,
@@ -92,9 +96,12 @@ pub fn fit_nuisance(rows: &ValidationRows<'_>, folds: usize, rng: &mut RunRng) -
                 target[i] = v;
             }
         };
-        put(&mut out.mu0, ridge_predict(rows, &control, &held_x));
-        put(&mut out.mu1, ridge_predict(rows, &treated, &held_x));
-        put(&mut out.m, ridge_predict(rows, &fit, &held_x));
+        let ridge = |model: &'static str, on: &[usize]| {
+            ridge_predict(rows, on, &held_x).ok_or(NuisanceError::Singular { model, fold })
+        };
+        put(&mut out.mu0, ridge("control outcome", &control)?);
+        put(&mut out.mu1, ridge("treated outcome", &treated)?);
+        put(&mut out.m, ridge("pooled outcome", &fit)?);
         let t: Vec<f64> = fit.iter().map(|&i| rows.t[i]).collect();
         let p = fit_logistic(&design(rows, &fit), &t).map_err(|source| NuisanceError::Propensity { fold, source })?;
         put(&mut out.e, predict(&held_x, &p.beta).into_iter().map(|e| e.clamp(CLIP, 1.0 - CLIP)).collect());
@@ -110,8 +117,9 @@ fn design(rows: &ValidationRows<'_>, which: &[usize]) -> DMatrix<f64> {
 
 /// Ridge regression of y on x over `fit` (slopes penalised by RIDGE, the
 /// intercept not), predicted at the rows of `at`: (X'X + RIDGE D) b = X'y with
-/// D the identity less its first entry, positive definite once `fit` has a row.
-fn ridge_predict(rows: &ValidationRows<'_>, fit: &[usize], at: &DMatrix<f64>) -> Vec<f64> {
+/// D the identity less its first entry, positive definite once `fit` has a row;
+/// None where rounding defeats that (user covariates on a huge scale).
+fn ridge_predict(rows: &ValidationRows<'_>, fit: &[usize], at: &DMatrix<f64>) -> Option<Vec<f64>> {
     let x = design(rows, fit);
     let y = DVector::from_iterator(fit.len(), fit.iter().map(|&i| rows.y[i]));
     let mut a = x.transpose() * &x;
@@ -119,10 +127,8 @@ fn ridge_predict(rows: &ValidationRows<'_>, fit: &[usize], at: &DMatrix<f64>) ->
         a[(j, j)] += RIDGE;
     }
     let b = x.transpose() * y;
-    // Invariant: `fit` is not empty (checked by the caller) and the penalty makes
-    // the slope block positive definite, so the Cholesky factor exists.
-    let coef = a.cholesky().expect("ridge normal equations are positive definite").solve(&b);
-    (at * coef).iter().copied().collect()
+    let coef = a.cholesky()?.solve(&b);
+    Some((at * coef).iter().copied().collect())
 }
 
 #[cfg(test)]
@@ -138,7 +144,7 @@ mod tests {
         let (t, y) = (vec![1.0; 3], vec![-2.0, 0.0, 2.0]);
         let rows = ValidationRows::new(&x, &t, &y);
         let at = DMatrix::from_row_slice(2, 2, &[1.0, 3.0, 1.0, 0.0]);
-        let p = ridge_predict(&rows, &[0, 1, 2], &at);
+        let p = ridge_predict(&rows, &[0, 1, 2], &at).unwrap();
         assert!((p[0] - 4.0).abs() < 1e-12 && p[1].abs() < 1e-12, "{p:?}");
     }
 
