@@ -60,7 +60,7 @@ fn select(mode: &str) -> Result<(), String> {
 /// IHDP surface B, replication 1, and its split: the same rows on both sides.
 fn ihdp() -> Result<(CausalData, Split), String> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let opts = BuiltinOptions { surface: Some("B".into()), instance: Some(1) };
+    let opts = BuiltinOptions { surface: Some("B".into()), instance: Some(1), confounding: None };
     let data = load_builtin("ihdp", &opts, &root, &mut RunRng::seed_from_u64(SEED)).map_err(|e| e.to_string())?;
     let split = Split::draw(data.n_rows(), FRACTIONS, &mut RunRng::seed_from_u64(SEED + 1));
     Ok((data, split))

@@ -12,7 +12,7 @@ fn root() -> &'static Path {
 }
 
 fn load(name: &str, surface: Option<&str>, instance: Option<u32>, seed: u64) -> CausalData {
-    let opts = BuiltinOptions { surface: surface.map(str::to_string), instance };
+    let opts = BuiltinOptions { surface: surface.map(str::to_string), instance, confounding: None };
     load_builtin(name, &opts, root(), &mut RunRng::seed_from_u64(seed)).unwrap()
 }
 
@@ -79,7 +79,7 @@ fn acic_instances_have_reference_coded_categories_and_potential_outcomes() {
     assert!(!d.covariate_names.contains(&"x_21_A".to_string()));
     let (mu0, mu1) = potential(&d);
     assert_eq!((mu0.len(), mu1.len()), (4802, 4802));
-    let opts = BuiltinOptions { surface: None, instance: Some(11) };
+    let opts = BuiltinOptions { instance: Some(11), ..BuiltinOptions::default() };
     let err = load_builtin("acic2016", &opts, root(), &mut RunRng::seed_from_u64(0)).unwrap_err();
     assert!(err.to_string().contains("instance 11 does not exist"), "{err}");
 }
@@ -157,4 +157,53 @@ fn every_builtin_loads_with_the_row_count_of_its_manifest_entry() {
         assert_eq!(d.covariates.len(), d.covariate_names.len(), "{name}");
         assert!(d.covariates.iter().all(|c| c.len() == d.n_rows()), "{name}");
     }
+}
+
+fn mnist(confounding: f64, seed: u64) -> CausalData {
+    let opts = BuiltinOptions { confounding: Some(confounding), ..BuiltinOptions::default() };
+    load_builtin("mnist", &opts, root(), &mut RunRng::seed_from_u64(seed)).unwrap()
+}
+
+#[test]
+fn mnist_has_500_digits_per_class_and_exact_class_driven_truth() {
+    let d = mnist(1.0, 0);
+    // 196 pixels in [0, 1], then 14 row and 14 column means.
+    assert_eq!((d.n_rows(), d.n_covariates()), (5000, 196 + 28));
+    assert_eq!((d.covariate_names[0].as_str(), d.covariate_names[196].as_str()), ("px1", "row1"));
+    assert!(d.covariates[..196].iter().flatten().all(|v| (0.0..=1.0).contains(v)));
+    let (mu0, mu1) = potential(&d);
+    // The effect 1 + c / 4.5 takes ten values, 500 rows each, and averages exactly 2.
+    let mut effects: Vec<f64> = mu0.iter().zip(mu1).map(|(a, b)| b - a).collect();
+    assert!((mean(effects.iter().copied()) - 2.0).abs() < 1e-12);
+    effects.sort_by(f64::total_cmp);
+    for (k, chunk) in effects.chunks(500).enumerate() {
+        let want = 1.0 + k as f64 / 4.5;
+        assert!(chunk.iter().all(|e| (e - want).abs() < 1e-12), "class {k}");
+    }
+    // Row k's first row mean is the mean of its first 14 pixels.
+    let first: f64 = (0..14).map(|j| d.covariates[j][7]).sum::<f64>() / 14.0;
+    assert!((d.covariates[196][7] - first).abs() < 1e-12);
+}
+
+#[test]
+fn mnist_confounding_biases_the_difference_in_means_and_zero_randomizes() {
+    let naive = |d: &CausalData| {
+        let t = |arm: bool| mean((0..d.n_rows()).filter(|&i| d.is_treated(i) == arm).map(|i| d.outcome[i]));
+        t(true) - t(false)
+    };
+    // Randomized: within about 4 standard errors (0.11) of the ATE 2.
+    let trial = mnist(0.0, 1);
+    assert!((naive(&trial) - 2.0).abs() < 0.25, "{}", naive(&trial));
+    // Confounded: high digits are treated more and have higher outcomes.
+    let confounded = mnist(1.0, 1);
+    assert!(naive(&confounded) > 3.5, "{}", naive(&confounded));
+    assert!(mnist(2.0, 1).treatment != confounded.treatment);
+    let err = load_builtin(
+        "ihdp",
+        &BuiltinOptions { confounding: Some(1.0), ..BuiltinOptions::default() },
+        root(),
+        &mut RunRng::seed_from_u64(0),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("only mnist has a confounding strength"), "{err}");
 }

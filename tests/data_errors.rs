@@ -69,9 +69,9 @@ fn unknown_builtin_suggests_a_name() {
 
 #[test]
 fn options_that_do_not_apply() {
-    let surface = BuiltinOptions { surface: Some("B".into()), instance: None };
+    let surface = BuiltinOptions { surface: Some("B".into()), ..BuiltinOptions::default() };
     insta::assert_snapshot!(builtin_error("nhefs", surface, "."));
-    let bad_surface = BuiltinOptions { surface: Some("C".into()), instance: None };
+    let bad_surface = BuiltinOptions { surface: Some("C".into()), ..BuiltinOptions::default() };
     insta::assert_snapshot!(builtin_error("ihdp", bad_surface, "."));
 }
 

@@ -7,7 +7,7 @@ use super::csv::Table;
 use super::error::DataError;
 use super::hash::read_verified;
 use super::manifest::{Manifest, unknown_dataset};
-use super::{CausalData, acic, ihdp, lalonde, nhefs};
+use super::{CausalData, acic, ihdp, lalonde, mnist, nhefs};
 use crate::rng::RunRng;
 
 /// Bump when the numbers a builtin generator produces change (IHDP surfaces, ACIC
@@ -15,15 +15,16 @@ use crate::rng::RunRng;
 pub const ALGORITHM_VERSION: u32 = 1;
 
 /// The names `load_builtin` accepts.
-pub const BUILTIN_NAMES: [&str; 5] = ["acic2016", "ihdp", "lalonde-cps", "lalonde-nsw", "nhefs"];
+pub const BUILTIN_NAMES: [&str; 6] = ["acic2016", "ihdp", "lalonde-cps", "lalonde-nsw", "mnist", "nhefs"];
 
-/// Options of a builtin dataset: the IHDP response surface ("A" or "B", default B)
-/// and the replication (IHDP) or instance (ACIC, 1 to 10). Without an instance, the
-/// run's generator draws one.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Options of a builtin dataset: the IHDP response surface ("A" or "B", default B),
+/// the replication (IHDP) or instance (ACIC, 1 to 10), and the confounding strength
+/// of the MNIST design (default 1). Without an instance, the run's generator draws one.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BuiltinOptions {
     pub surface: Option<String>,
     pub instance: Option<u32>,
+    pub confounding: Option<f64>,
 }
 
 /// The data files of one builtin dataset, read once and checked against the
@@ -76,6 +77,12 @@ impl BuiltinFiles {
             "lalonde-nsw" => lalonde::load_nsw(self, entry),
             "lalonde-cps" => lalonde::load_cps(self, entry),
             "nhefs" => nhefs::load(self, entry),
+            "mnist" => {
+                let rel = entry.files.first().map(String::as_str).unwrap_or("mnist/mnist_14x14.csv");
+                let design = mnist::design(&self.table(rel)?)?;
+                let gamma = opts.confounding.unwrap_or(mnist::DEFAULT_CONFOUNDING);
+                mnist::simulate(&design, gamma, rng)
+            }
             "acic2016" => acic::load(self, entry, opts.instance, rng),
             _ => Err(unknown_builtin(&self.name)),
         }
@@ -94,10 +101,11 @@ impl BuiltinFiles {
 }
 
 /// Whether builtin `name` without a fixed `instance` is a new dataset in every
-/// replication (IHDP draws its outcome surface, ACIC 2016 an instance; see
+/// replication (IHDP draws its outcome surface, ACIC 2016 an instance, MNIST its
+/// treatments and outcomes; see
 /// `BuiltinFiles::load`), rather than the same file under a new split.
 pub fn draws_per_replication(name: &str) -> bool {
-    matches!(name, "ihdp" | "acic2016")
+    matches!(name, "ihdp" | "acic2016" | "mnist")
 }
 
 /// Load builtin dataset `name` from `root/datasets` (files verified by sha256).
@@ -118,6 +126,9 @@ fn check_options(name: &str, opts: &BuiltinOptions) -> Result<(), DataError> {
     }
     if opts.instance.is_some() && !matches!(name, "ihdp" | "acic2016") {
         return bad("only ihdp and acic2016 have instances; remove `instance`");
+    }
+    if opts.confounding.is_some() && name != "mnist" {
+        return bad("only mnist has a confounding strength; remove `confounding`");
     }
     Ok(())
 }

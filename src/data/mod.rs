@@ -16,6 +16,7 @@ mod impute;
 mod lalonde;
 mod load;
 mod manifest;
+mod mnist;
 mod nhefs;
 mod npz;
 mod observed;

@@ -176,8 +176,9 @@ fn load_dataset(prepared: &Prepared, run: &Run) -> Result<(CausalData, data::Lev
     let none = data::Levels::new;
     match (&exp.dataset, &prepared.source) {
         (Dataset::Simulate(sim), _) => simulate(sim, exp.preprocess.squares.len(), run, rng).map(|d| (d, none(), 0)),
-        (Dataset::Builtin { surface, instance, .. }, DataSource::Builtin(files)) => {
-            let opts = data::BuiltinOptions { surface: surface.clone(), instance: *instance };
+        (Dataset::Builtin { surface, instance, confounding, .. }, DataSource::Builtin(files)) => {
+            let confounding = confounding.as_ref().map(|q| q.resolve(&run.params));
+            let opts = data::BuiltinOptions { surface: surface.clone(), instance: *instance, confounding };
             files.load(&opts, rng).map(|d| (d, none(), 0)).map_err(|e| e.to_string())
         }
         (Dataset::File { layout, .. }, source @ DataSource::File { .. }) => {

@@ -28,7 +28,17 @@ pub fn cross_check(loaded: &Loaded, exp: &Experiment) -> Result<()> {
     }
     match &exp.dataset {
         Dataset::Simulate(sim) => check_equations(loaded, sim)?,
-        Dataset::Builtin { name, .. } => check_builtin(loaded, name)?,
+        Dataset::Builtin { name, confounding, .. } => {
+            check_builtin(loaded, name)?;
+            if confounding.is_some() && name != "mnist" {
+                return Err(invalid(
+                    loaded,
+                    "dataset.builtin.confounding",
+                    format!("builtin dataset `{name}` has no confounding strength"),
+                )
+                .with_help("only the `mnist` design has `confounding`; remove it"));
+            }
+        }
         Dataset::File { path, .. } => check_exists(loaded, "dataset.file.path", path, exp.replications)?,
         Dataset::Npz(npz) => {
             check_exists(loaded, "dataset.npz.path", &npz.path, 1)?;

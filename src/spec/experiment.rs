@@ -69,6 +69,8 @@ pub enum Dataset {
         name: String,
         surface: Option<String>,
         instance: Option<u32>,
+        /// The MNIST design's confounding strength (sweepable).
+        confounding: Option<Quantity>,
     },
     /// A user's CSV file (or one per replication): its path and what its columns are.
     File {

@@ -184,6 +184,9 @@ pub struct RawBuiltin {
     pub surface: Option<String>,
     #[serde(default)]
     pub instance: Option<u32>,
+    /// The MNIST design's confounding strength: a number or `$param`.
+    #[serde(default)]
+    pub confounding: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]

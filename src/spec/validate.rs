@@ -193,7 +193,12 @@ fn check_sweep(
 }
 
 /// A number, or a string `$name` naming a declared parameter.
-fn check_quantity(loaded: &Loaded, path: &str, value: &Value, params: &BTreeMap<String, f64>) -> Result<Quantity> {
+pub(super) fn check_quantity(
+    loaded: &Loaded,
+    path: &str,
+    value: &Value,
+    params: &BTreeMap<String, f64>,
+) -> Result<Quantity> {
     match value {
         Value::Number(n) => n.as_f64().map(Quantity::Value).ok_or_else(|| invalid(loaded, path, "expected a number")),
         Value::String(s) if s.starts_with('$') => {

@@ -196,8 +196,13 @@ fn dataset_description(dataset: &Dataset, params: &BTreeMap<String, f64>) -> Val
                 },
             }
         }),
-        Dataset::Builtin { name, surface, instance } => {
-            json!({ "builtin": { "name": name, "surface": surface, "instance": instance } })
+        Dataset::Builtin { name, surface, instance, confounding } => {
+            let mut builtin = json!({ "name": name, "surface": surface, "instance": instance });
+            // Only where given, so that the keys of the other builtins stay what they were.
+            if let Some(q) = confounding {
+                builtin["confounding"] = json!(q.resolve(params));
+            }
+            json!({ "builtin": builtin })
         }
         // The file's bytes enter through `files`; its path does not, so moving a file recomputes nothing.
         Dataset::File { layout, .. } => {

@@ -94,6 +94,13 @@ fn builtin(mode: Mode) -> Value {
                     "the replication (IHDP) or instance (ACIC)",
                 ),
             ),
+            (
+                "confounding",
+                described(
+                    nullable(quantity()),
+                    "MNIST design: how strongly the digit's class drives treatment (default 1; 0 is randomized)",
+                ),
+            ),
         ],
         &["name"],
         mode,

@@ -8,7 +8,7 @@ use super::super::datapath::{DataPath, REPLICATION};
 use super::super::experiment::{Dataset, NpzDecl};
 use super::super::load::Loaded;
 use super::super::raw::{RawDataset, RawFile, RawNpz, RawTruth};
-use super::{Result, check_simulate, invalid};
+use super::{Result, check_quantity, check_simulate, invalid};
 use crate::data::{FileLayout, NpzArrays, TruthColumns};
 use crate::spec::SpecErrorKind;
 use crate::suggest::did_you_mean;
@@ -17,7 +17,12 @@ pub(super) fn check_dataset(loaded: &Loaded, raw: &RawDataset, params: &BTreeMap
     match (&raw.simulate, &raw.builtin, &raw.file, &raw.npz) {
         (Some(s), None, None, None) => check_simulate(loaded, s, params).map(Dataset::Simulate),
         (None, Some(b), None, None) => {
-            Ok(Dataset::Builtin { name: b.name.clone(), surface: b.surface.clone(), instance: b.instance })
+            let confounding = b
+                .confounding
+                .as_ref()
+                .map(|v| check_quantity(loaded, "dataset.builtin.confounding", v, params))
+                .transpose()?;
+            Ok(Dataset::Builtin { name: b.name.clone(), surface: b.surface.clone(), instance: b.instance, confounding })
         }
         (None, None, Some(f), None) => check_file(loaded, f),
         (None, None, None, Some(n)) => check_npz(loaded, n),

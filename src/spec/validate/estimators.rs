@@ -38,6 +38,8 @@ pub(super) fn check_adjust(loaded: &Loaded, path: &str, raw: &Value) -> Result<A
                 )),
             })
             .collect::<Result<Vec<_>>>()
+            // `px1..px196` names 196 columns, as in a file's `covariates`.
+            .and_then(|names| super::dataset::expand_ranges(loaded, path, &names))
             .map(AdjustStrategy::Explicit),
         other => Err(loaded.error_at(
             path,
