@@ -61,6 +61,11 @@ enum Command {
         /// Worker threads (default: the number of cores).
         #[arg(long, short)]
         jobs: Option<usize>,
+        /// The most runs whose networks train together as one batched model (1:
+        /// one network at a time). A run's numbers do not depend on it.
+        #[arg(long, value_name = "N", default_value_t = causeway::run::DEFAULT_PACK,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+        pack: usize,
         /// Where result tables go.
         #[arg(long, default_value = "results")]
         results: PathBuf,
@@ -266,10 +271,10 @@ fn main() -> ExitCode {
 
 fn command(command: Command) -> Result<Completion, Error> {
     match command {
-        Command::Run { paths, root, jobs, results, cache, fail_fast, progress, shard } => {
+        Command::Run { paths, root, jobs, pack, results, cache, fail_fast, progress, shard } => {
             let jobs = jobs.unwrap_or_else(default_jobs);
-            let args =
-                RunArgs { paths, jobs, results, cache, root: root.path, fail_fast, progress: progress_mode(progress) };
+            let progress = progress_mode(progress);
+            let args = RunArgs { paths, jobs, pack, results, cache, root: root.path, fail_fast, progress };
             match shard {
                 Some(shard) => app::run_shard_command(&args, shard),
                 None => app::run_command(&args),

@@ -16,6 +16,7 @@ fn args(results: &Path, cache: &Path, jobs: usize) -> RunArgs {
     RunArgs {
         paths: vec![PathBuf::from(EXPERIMENT)],
         jobs,
+        pack: causeway::run::DEFAULT_PACK,
         results: results.to_path_buf(),
         cache: cache.to_path_buf(),
         root: PathBuf::from("."),

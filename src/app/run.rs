@@ -13,6 +13,8 @@ use crate::run::{Cache, ExecOptions, Executed, Outcome, Prepared, Reporter, RunS
 pub struct RunArgs {
     pub paths: Vec<PathBuf>,
     pub jobs: usize,
+    /// The largest pack of runs trained together (`--pack`).
+    pub pack: usize,
     pub results: PathBuf,
     pub cache: PathBuf,
     /// Directory holding `datasets/manifest.yaml`.
@@ -64,7 +66,7 @@ fn execute_reporting(
     let mut failures = FailureLog::new();
     let mut reporters: Vec<&mut dyn Reporter> = vec![&mut progress, &mut failures];
     reporters.extend(timings.map(|t| t as &mut dyn Reporter));
-    let opts = ExecOptions { jobs: args.jobs.max(1), fail_fast: args.fail_fast };
+    let opts = ExecOptions { jobs: args.jobs.max(1), fail_fast: args.fail_fast, pack: args.pack.max(1) };
     let executed = execute(prepared, &cache, &opts, &mut reporters)?;
     Ok((executed, failures))
 }

@@ -21,11 +21,20 @@ mod net;
 mod tests;
 mod train;
 
-pub use kinds::{Planned, learner, tarnet};
+pub use kinds::{Planned, learner, learner_group, tarnet, tarnet_group};
 pub use model::{Arch, Scalars};
 pub use train::{NetJob, NetResult, Shape};
 
+use super::layers::LayerSpec;
 use crate::estimate::{Estimate, EstimateError};
+
+/// Whether the packed engine builds every layer of `layers`. A stack with a
+/// layer it lacks (a kind added to `LayerSpec` without a packed version) trains
+/// one network at a time through `train.rs`; the decision is the layers', never
+/// the estimator kind's.
+pub fn supports(layers: &[LayerSpec]) -> bool {
+    layers.iter().all(|l| matches!(l, LayerSpec::Dense { .. } | LayerSpec::Dropout { .. } | LayerSpec::LayerNorm))
+}
 
 /// Train every job, in packs of at most `max_pack` members of the same
 /// architecture, schedule and data shapes (in the order the jobs come); the
