@@ -84,7 +84,8 @@ fn column(v: &[f64]) -> Tensor {
 /// supports its layers: what members share (architecture, schedule shape,
 /// device), never the per-member scalars.
 pub fn tarnet_group(kind: &str, p: &TarnetParams, cfr: Option<&CfrParams>) -> Option<String> {
-    if !(super::supports(&p.representation) && super::supports(&p.head)) {
+    // A network with an encoder of structured covariates trains alone.
+    if p.encoder.is_some() || !(super::supports(&p.representation) && super::supports(&p.head)) {
         return None;
     }
     let arch = two_headed(p, cfr);
@@ -93,7 +94,7 @@ pub fn tarnet_group(kind: &str, p: &TarnetParams, cfr: Option<&CfrParams>) -> Op
 
 /// The pack group of an S- (`per_arm: false`) or T-learner run.
 pub fn learner_group(kind: &str, p: &LearnerParams, per_arm: bool) -> Option<String> {
-    if !super::supports(&p.layers) {
+    if p.encoder.is_some() || !super::supports(&p.layers) {
         return None;
     }
     let arch = Arch::Regressor { layers: p.layers.clone(), with_treatment: !per_arm };
