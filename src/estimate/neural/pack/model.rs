@@ -3,9 +3,17 @@
 //! tensor, with the balance penalties written over masks instead of gathered
 //! arms, so that members whose minibatches hold different numbers of treated
 //! rows still share one shape.
+//!
+//! The Wasserstein penalty is the one term that grows with the square of the
+//! rows: over a minibatch it is computed on every member's `[rows+1]²` grid at
+//! once, and over more rows than the minibatch (evaluation on the full training
+//! or validation rows) one member at a time on its own treated x control block,
+//! as the one-network trainer does. Without that, evaluating CFR on LaLonde's
+//! 11,800 training rows took about 5 GB per member.
 
 use tch::{Kind, Tensor};
 
+use super::super::ipm;
 use super::super::layers::LayerSpec;
 use super::super::mlp::Init;
 use super::super::params::Ipm;
@@ -47,6 +55,12 @@ pub struct Batch {
 /// cfrnet's IHDP setting ignores the treated share in the IPM (`use_p_correction=0`).
 const IPM_SHARE: f64 = 0.5;
 
+/// The most rows whose Wasserstein penalty is computed on the members' shared
+/// `[rows+1]²` grids (where the minibatch is larger, on the members' own
+/// treated x control blocks one at a time, bounding memory by one member's
+/// block): a minibatch of 256 rows holds about 5 MB of grids per member.
+pub const GRID_ROWS: usize = 256;
+
 pub struct PackedNet {
     arch: Arch,
     body: PackedMlp,
@@ -56,12 +70,18 @@ pub struct PackedNet {
     weight_decay: Tensor,
     alpha: Tensor,
     wass_lambda: Tensor,
+    lambdas: Vec<f64>,
+    /// Batches of at most this many rows take the grid form of Wasserstein.
+    grid_rows: usize,
 }
 
 impl PackedNet {
+    /// `batch`: the minibatch size (grids are used up to it, and at most
+    /// [`GRID_ROWS`]).
     pub fn new(
         arch: &Arch,
         n_covariates: usize,
+        batch: usize,
         scalars: &[Scalars],
         rngs: &mut [RunRng],
         device: tch::Device,
@@ -93,6 +113,8 @@ impl PackedNet {
             weight_decay: column(|s| s.weight_decay / 2.0),
             alpha: column(|s| s.alpha),
             wass_lambda: column(|s| s.wass_lambda),
+            lambdas: scalars.iter().map(|s| s.wass_lambda).collect(),
+            grid_rows: batch.min(GRID_ROWS),
         })
     }
 
@@ -141,8 +163,11 @@ impl PackedNet {
                 let risk = mean(&b.w * (&b.y - y_hat).square());
                 match ipm {
                     Some((Ipm::Mmd, _)) => risk + mmd2_lin(&rep, b) * &self.alpha,
+                    Some((Ipm::Wasserstein, iterations)) if b.rows <= self.grid_rows => {
+                        risk + wasserstein_grid(&rep, b, &self.wass_lambda, *iterations) * &self.alpha
+                    }
                     Some((Ipm::Wasserstein, iterations)) => {
-                        risk + wasserstein(&rep, b, &self.wass_lambda, *iterations) * &self.alpha
+                        risk + wasserstein_blocks(&rep, b, &self.lambdas, *iterations) * &self.alpha
                     }
                     None => risk,
                 }
@@ -194,7 +219,8 @@ fn arms(b: &Batch) -> (Tensor, Tensor, Tensor) {
 }
 
 /// Squared linear MMD, ||2p·mean(Φ_t) - 2(1-p)·mean(Φ_c)||², per member
-/// (cfrnet `mmd2_lin`); 0 for a member whose batch lacks an arm.
+/// (cfrnet `mmd2_lin`); 0 for a member whose batch lacks an arm. Its masks and
+/// means are linear in the rows, so it needs no block form.
 fn mmd2_lin(rep: &Tensor, b: &Batch) -> Tensor {
     let (treated, control, both) = arms(b);
     let mean = |m: &Tensor| {
@@ -211,7 +237,7 @@ fn mmd2_lin(rep: &Tensor, b: &Batch) -> Tensor {
 /// plan's rows and the control rows its columns inside a `[rows+1]²` grid
 /// (padded to a multiple of 4, see `net::granule`), every other entry held at
 /// exactly zero.
-fn wasserstein(rep: &Tensor, b: &Batch, lambda: &Tensor, iterations: usize) -> Tensor {
+fn wasserstein_grid(rep: &Tensor, b: &Batch, lambda: &Tensor, iterations: usize) -> Tensor {
     let (treated, control, both) = arms(b);
     let (k, r) = (rep.size()[0], rep.size()[1]);
     let opts = (Kind::Float, rep.device());
@@ -254,4 +280,28 @@ fn wasserstein(rep: &Tensor, b: &Batch, lambda: &Tensor, iterations: usize) -> T
     let v = &bm / column_sums(&u);
     let plan = &u * (v.transpose(1, 2) * &kernel);
     (plan * mt).sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Float) * 2.0 * both
+}
+
+/// The same Wasserstein distance, member by member on the member's own treated
+/// x control block (`ipm::wasserstein`, the one-network trainer's form): memory
+/// grows with one member's treated x control rows instead of K x `[rows+1]²`.
+/// Each member's value is computed from its own rows alone, so it does not
+/// depend on the pack; 0 for a member whose rows lack an arm.
+fn wasserstein_blocks(rep: &Tensor, b: &Batch, lambdas: &[f64], iterations: usize) -> Tensor {
+    let treated = (&b.t * &b.valid).squeeze_dim(2);
+    let control = ((1f64 - &b.t) * &b.valid).squeeze_dim(2);
+    let values: Vec<Tensor> = lambdas
+        .iter()
+        .enumerate()
+        .map(|(m, &lambda)| {
+            let m = m as i64;
+            let rows = |mask: &Tensor| mask.get(m).nonzero().squeeze_dim(1);
+            let (t, c) = (rows(&treated), rows(&control));
+            if t.size()[0] == 0 || c.size()[0] == 0 {
+                return Tensor::zeros([], (Kind::Float, rep.device()));
+            }
+            ipm::wasserstein(&rep.get(m), &t, &c, IPM_SHARE, lambda, iterations)
+        })
+        .collect();
+    Tensor::stack(&values, 0)
 }
