@@ -159,7 +159,7 @@ fn pack(k: &str, iterations: &str) -> Result<(), String> {
         let networks = estimator.networks(&observed, &mut rng(i)).ok_or("TARNet's layers do not pack")?;
         planned.push(networks.map_err(|e| e.to_string())?);
     }
-    let packed = pack::estimate_packed(planned, k);
+    let packed = pack::estimate_packed(planned, pack::PackLimit::members(k));
     let packed_cpu = thread_cpu_seconds() - cpu_start;
     let identical = packed.iter().zip(&alone).all(|(p, a)| p.as_ref().is_ok_and(|p| p == a));
     let rate = |cpu: f64| (k * iterations) as f64 / cpu;

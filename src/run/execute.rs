@@ -16,13 +16,15 @@ use super::outcome::Outcome;
 use super::pack::{compute_pack, packs};
 use super::pipeline::Prepared;
 use super::stats::RunStats;
+use crate::estimate::neural::pack::PackLimit;
 
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
     pub jobs: usize,
     pub fail_fast: bool,
-    /// The most runs whose networks train as one pack (1: one at a time).
-    pub pack: usize,
+    /// How large a pack of runs whose networks train together may grow: runs
+    /// (1: one at a time) and the networks' estimated memory.
+    pub pack: PackLimit,
 }
 
 /// What an execution leaves behind.
@@ -49,7 +51,7 @@ pub fn execute(
 /// How one pack of runs is computed (one outcome per run, in the pack's order,
 /// given the largest pack): `compute_pack`, or in tests a stand-in that fails,
 /// refuses or panics on demand without training anything.
-type Compute = dyn Fn(&[Prepared], &[RunId], usize) -> Vec<Outcome> + Sync;
+type Compute = dyn Fn(&[Prepared], &[RunId], PackLimit) -> Vec<Outcome> + Sync;
 
 fn execute_with(
     experiments: &[Prepared],
@@ -124,7 +126,7 @@ fn execute_plan(
     // first: only a failure that stops the sweep itself announces the stop.
     let mut halted = false;
     let mut first_error = None;
-    let items = packs(experiments, &pending, opts.pack, opts.jobs);
+    let items = packs(experiments, &pending, opts.pack.members, opts.jobs);
     let work = |pack: &Vec<RunId>| -> Result<(Vec<Outcome>, Duration), RunError> {
         let start = Instant::now();
         let outcomes = compute(experiments, pack, opts.pack);
@@ -178,7 +180,7 @@ mod tests {
     use crate::run::plan::Run;
 
     /// `fake` for every run of a pack.
-    fn fakes(experiments: &[Prepared], pack: &[RunId], _: usize) -> Vec<Outcome> {
+    fn fakes(experiments: &[Prepared], pack: &[RunId], _: PackLimit) -> Vec<Outcome> {
         pack.iter().map(|id| fake(&experiments[id.experiment], &experiments[id.experiment].runs[id.run])).collect()
     }
     use crate::run::plan::{PlanContext, plan};
@@ -258,7 +260,7 @@ mod tests {
         b.iter().for_each(|run| cache.put(&ok(run)).unwrap());
 
         let (mut first, mut second) = (Recorder::default(), Recorder::default());
-        let opts = ExecOptions { jobs: 2, fail_fast: false, pack: 1 };
+        let opts = ExecOptions { jobs: 2, fail_fast: false, pack: PackLimit::ALONE };
         let executed = execute_with(&experiments, &cache, &opts, &mut [&mut first, &mut second], &fakes).unwrap();
 
         assert_eq!(first.events, second.events);
@@ -311,7 +313,7 @@ mod tests {
         let cache = Cache::new(store.path());
         let experiments = [experiment("a", 1)];
         let mut recorder = Recorder::default();
-        let opts = ExecOptions { jobs: 1, fail_fast: true, pack: 1 };
+        let opts = ExecOptions { jobs: 1, fail_fast: true, pack: PackLimit::ALONE };
         let executed = execute_with(&experiments, &cache, &opts, &mut [&mut recorder], &fakes).unwrap();
 
         let events = &recorder.events;
@@ -341,7 +343,7 @@ mod tests {
         std::fs::write(&root, "not a folder").unwrap();
         let cache = Cache::new(&root);
         let mut recorder = Recorder::default();
-        let opts = ExecOptions { jobs: 1, fail_fast: false, pack: 1 };
+        let opts = ExecOptions { jobs: 1, fail_fast: false, pack: PackLimit::ALONE };
         let result = execute_with(&[experiment("a", 1)], &cache, &opts, &mut [&mut recorder], &fakes);
         assert!(matches!(result, Err(RunError::Cache { .. })), "{result:?}");
         assert_eq!(recorder.finished, 1);

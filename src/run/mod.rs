@@ -31,7 +31,7 @@ pub use execute::{ExecOptions, Executed, execute};
 pub use executor::Executor;
 pub use key::{SCHEMA_VERSION, canonical, digest, seed_of};
 pub use outcome::{Outcome, Status};
-pub use pack::{DEFAULT_PACK, packs};
+pub use pack::{DEFAULT_PACK, default_pack_memory, packs};
 pub use pipeline::{DataSource, Prepared, compute_outcome, prepare};
 pub use plan::{Plan, PlanContext, Run, cartesian, plan, run_count, sweep_points, sweep_size};
 pub use robustness::robustness_values;

@@ -12,11 +12,41 @@ use super::outcome::Outcome;
 use super::pipeline::{
     Prepared, Staged, Stop, caught, compute_outcome, conclude, estimator_rng, injected_fault, stage,
 };
+use crate::estimate::neural::pack::PackLimit;
 use crate::estimate::{self, Estimate, EstimateError, Networks};
 
 /// `causeway run`'s largest pack unless `--pack` says otherwise: what measured
 /// fastest on the development machines (docs/benchmarks.md).
 pub const DEFAULT_PACK: usize = 16;
+
+/// The pack memory budget where the machine does not say how much it has.
+const FALLBACK_PACK_MEMORY: u64 = 1 << 30;
+
+/// The estimated memory one pack's networks may take unless `--pack-memory`
+/// says otherwise: a quarter of the machine's memory (or of the process's
+/// cgroup limit, if lower), shared by the `jobs` workers that each train one
+/// pack at a time; 1 GiB where neither can be read. The rest is left to the
+/// runs that train alone, the data and the program itself.
+pub fn default_pack_memory(jobs: usize) -> u64 {
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    let machine = read("/proc/meminfo").and_then(|t| mem_total(&t));
+    let cgroup = read("/sys/fs/cgroup/memory.max").and_then(|t| t.trim().parse::<u64>().ok());
+    let total = match (machine, cgroup) {
+        (Some(m), Some(c)) => m.min(c),
+        (m, c) => match m.or(c) {
+            Some(bytes) => bytes,
+            None => return FALLBACK_PACK_MEMORY,
+        },
+    };
+    total / 4 / jobs.max(1) as u64
+}
+
+/// `MemTotal` of /proc/meminfo, in bytes.
+fn mem_total(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find_map(|l| l.strip_prefix("MemTotal:"))?;
+    let kib = line.trim().strip_suffix("kB")?.trim().parse::<u64>().ok()?;
+    kib.checked_mul(1024)
+}
 
 /// Split `pending` (in plan order) into packs of at most `max_pack` runs of one
 /// pack group; runs without a group are packs of one. A group is cut into
@@ -59,7 +89,7 @@ fn pack_group(kind: &str, hyper: &estimate::Params) -> Option<String> {
 /// Preparing and concluding are each run's own (a panic there fails that run
 /// only); a member whose training diverges fails alone, and only a panic
 /// while the networks train together fails every run whose networks were in it.
-pub fn compute_pack(experiments: &[Prepared], pack: &[RunId], max_pack: usize) -> Vec<Outcome> {
+pub fn compute_pack(experiments: &[Prepared], pack: &[RunId], limit: PackLimit) -> Vec<Outcome> {
     if let [id] = pack {
         let prepared = &experiments[id.experiment];
         return vec![compute_outcome(prepared, &prepared.runs[id.run])];
@@ -98,7 +128,7 @@ pub fn compute_pack(experiments: &[Prepared], pack: &[RunId], max_pack: usize) -
         }
         staged.push(None);
     }
-    let trained = caught(&run(&pack[0]).key, || estimate::neural::pack::estimate_packed(planned, max_pack));
+    let trained = caught(&run(&pack[0]).key, || estimate::neural::pack::estimate_packed(planned, limit));
     match trained {
         Ok(results) => owners.iter().zip(results).for_each(|(&i, e)| estimates[i] = Some(e)),
         Err(internal) => {
@@ -150,6 +180,17 @@ mod tests {
 
     fn sizes(packs: &[Vec<RunId>]) -> Vec<usize> {
         packs.iter().map(Vec::len).collect()
+    }
+
+    #[test]
+    fn the_machine_memory_is_read_from_meminfo() {
+        let text = "MemTotal:       24591340 kB\nMemFree:          123456 kB\n";
+        assert_eq!(mem_total(text), Some(24_591_340 * 1024));
+        assert_eq!(mem_total("MemFree: 1 kB\n"), None);
+        assert_eq!(mem_total("MemTotal: lots\n"), None);
+        // Whatever the machine, a budget is positive and shrinks with more workers.
+        let (one, four) = (default_pack_memory(1), default_pack_memory(4));
+        assert!(four > 0 && four <= one, "{one} {four}");
     }
 
     #[test]

@@ -26,7 +26,8 @@ pub struct Planned {
 impl Planned {
     /// Train this run's networks by themselves (a pack of one each).
     pub fn alone(self) -> Result<Estimate, EstimateError> {
-        let results = super::train_all(self.jobs, 1).into_iter().collect::<Result<Vec<_>, _>>()?;
+        let results =
+            super::train_all(self.jobs, super::PackLimit::ALONE).into_iter().collect::<Result<Vec<_>, _>>()?;
         (self.finish)(results)
     }
 

@@ -305,3 +305,64 @@ fn wasserstein_blocks(rep: &Tensor, b: &Batch, lambdas: &[f64], iterations: usiz
         .collect();
     Tensor::stack(&values, 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+
+    /// A batch of three members of 20 real rows and 4 padding rows, with 3, 11
+    /// and 0 treated rows, and a representation of 4 columns.
+    fn batch() -> (Tensor, Batch) {
+        let (k, rows, padded, d) = (3, 20, 24, 4);
+        let mut rng = RunRng::seed_from_u64(7);
+        let rep: Vec<f32> = (0..k * padded * d).map(|_| rng.random::<f32>() * 2.0 - 1.0).collect();
+        let mut t = Vec::new();
+        let mut valid = Vec::new();
+        for treated in [3, 11, 0] {
+            t.extend((0..padded).map(|i| f32::from(u8::from(i < treated))));
+            valid.extend((0..padded).map(|i| f32::from(u8::from(i < rows))));
+        }
+        let column = |v: &[f32]| Tensor::from_slice(v).view([k as i64, padded as i64, 1]);
+        let zeros = Tensor::zeros([k as i64, padded as i64, 1], (Kind::Float, tch::Device::Cpu));
+        let b = Batch {
+            x: zeros.shallow_clone(),
+            t: column(&t),
+            y: zeros.shallow_clone(),
+            w: zeros,
+            valid: column(&valid),
+            rows,
+        };
+        (Tensor::from_slice(&rep).view([k as i64, padded as i64, d as i64]), b)
+    }
+
+    #[test]
+    fn the_grid_and_the_blocks_compute_the_same_distance() {
+        let (rep, b) = batch();
+        let lambdas = [10.0, 5.0, 10.0];
+        let lambda = Tensor::from_slice(&[10.0f32, 5.0, 10.0]);
+        let grid = Vec::<f64>::try_from(wasserstein_grid(&rep, &b, &lambda, 10).to_kind(Kind::Double)).unwrap();
+        let blocks = Vec::<f64>::try_from(wasserstein_blocks(&rep, &b, &lambdas, 10).to_kind(Kind::Double)).unwrap();
+        for m in 0..2 {
+            assert!(blocks[m] > 0.0, "member {m}: {blocks:?}");
+            assert!((grid[m] - blocks[m]).abs() <= 1e-4 * blocks[m], "member {m}: {grid:?} {blocks:?}");
+        }
+        // A member without treated rows has no penalty in either form.
+        assert_eq!((grid[2], blocks[2]), (0.0, 0.0));
+    }
+
+    #[test]
+    fn a_members_block_distance_is_its_own() {
+        let (rep, b) = batch();
+        let lambdas = [10.0, 5.0, 10.0];
+        let all = wasserstein_blocks(&rep, &b, &lambdas, 10);
+        for m in 0..3i64 {
+            let one = |v: &Tensor| v.narrow(0, m, 1);
+            let alone =
+                Batch { x: one(&b.x), t: one(&b.t), y: one(&b.y), w: one(&b.w), valid: one(&b.valid), rows: b.rows };
+            let single = wasserstein_blocks(&one(&rep), &alone, &lambdas[m as usize..=m as usize], 10);
+            assert_eq!(single.double_value(&[0]).to_bits(), all.double_value(&[m]).to_bits(), "member {m}");
+        }
+    }
+}
