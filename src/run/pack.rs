@@ -3,7 +3,8 @@
 //! schedule, such as the replications of a configuration or sweep points that
 //! differ only in a learning rate or a weight decay), and each pack is one item
 //! of work for a worker, which prepares every member's data, trains the members'
-//! networks together (`neural::pack`) and concludes each run by itself. Keys,
+//! networks together (`neural::pack`, which cuts them further into packs whose
+//! estimated working set fits `--pack-memory`) and concludes each run by itself. Keys,
 //! cache records and tables stay per run: a run's bytes are the same alone and
 //! in any pack, so packing decides only how fast results come.
 
