@@ -129,32 +129,37 @@ fn time(batch: &str, iterations: &str) -> Result<(), String> {
 }
 
 /// K TARNets (cfrnet's defaults, batch 100) on IHDP replication 1, each from its
-/// own stream: first trained one at a time, then as one pack of K, in one
-/// process; prints the per-network throughput of both, their ratio, and whether
-/// the packed estimates are the lone ones to the bit.
+/// own stream, through the path `causeway run` takes: first one at a time
+/// (`Estimator::estimate`, what `--pack 1` does), then as one pack of K
+/// (`Estimator::networks` and `pack::estimate_packed`, what `--pack K` does),
+/// in one process; both timed spans include preparing each run's tensors.
+/// Prints the per-network throughput of both, their ratio, and whether the
+/// packed estimates are the lone ones to the bit.
 fn pack(k: &str, iterations: &str) -> Result<(), String> {
-    use causeway::estimate::neural::{TarnetParams, pack};
+    use causeway::estimate::neural::pack;
     let k: usize = k.parse().map_err(|_| format!("K must be a whole number, found `{k}`"))?;
     let iterations: usize =
         iterations.parse().map_err(|_| format!("ITERATIONS must be a whole number, found `{iterations}`"))?;
     let (data, split) = ihdp()?;
-    let mut params = TarnetParams::default();
-    params.schedule.iterations = iterations;
+    let mut params = Params::new();
+    params.insert("iterations".into(), json!(iterations));
+    let estimator = estimate::build("tarnet", &params).map_err(|e| e.to_string())?;
     estimate::init_thread();
     let observed = data.observed(&split);
-    let plan = |i: usize| {
-        pack::tarnet("tarnet", &params, None, &observed, &mut RunRng::seed_from_u64(SEED + i as u64))
-            .map_err(|e| e.to_string())
-    };
+    let rng = |i: usize| RunRng::seed_from_u64(SEED + i as u64);
     let cpu_start = thread_cpu_seconds();
     let mut alone = Vec::with_capacity(k);
     for i in 0..k {
-        alone.push(plan(i)?.alone().map_err(|e| e.to_string())?);
+        alone.push(estimator.estimate(&observed, &mut rng(i)).map_err(|e| e.to_string())?);
     }
     let alone_cpu = thread_cpu_seconds() - cpu_start;
-    let planned = (0..k).map(plan).collect::<Result<Vec<_>, _>>()?;
     let cpu_start = thread_cpu_seconds();
-    let packed = pack::estimate_packed(planned, k);
+    let mut planned = Vec::with_capacity(k);
+    for i in 0..k {
+        let networks = estimator.networks(&observed, &mut rng(i)).ok_or("TARNet's layers do not pack")?;
+        planned.push(networks.map_err(|e| e.to_string())?);
+    }
+    let packed = pack::estimate_packed(planned, pack::PackLimit::members(k));
     let packed_cpu = thread_cpu_seconds() - cpu_start;
     let identical = packed.iter().zip(&alone).all(|(p, a)| p.as_ref().is_ok_and(|p| p == a));
     let rate = |cpu: f64| (k * iterations) as f64 / cpu;

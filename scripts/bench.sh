@@ -10,8 +10,9 @@
 #   4. `make experiments` with every run cached
 #   5. simulating 10^6 rows of a 10-node SCM (benches/simulate.rs)
 #   6. identification on 100-node graphs (benches/identify.rs)
-#   7. packed training: K IHDP TARNets one at a time against one pack of K, per
-#      network (K = 4, 16, 64; BENCH_PACK_ITERATIONS steps each, default 200)
+#   7. packed training: K IHDP TARNets one at a time (`--pack 1`'s path) against
+#      one pack of K (`--pack K`'s path), per network (K = 1, 4, 16, 64;
+#      BENCH_PACK_ITERATIONS steps each, default 200)
 #
 # Figures are ratios between measurements of this one run, taken in alternation so
 # that load from other processes hits both sides alike. Knobs: BENCH_ROUNDS
@@ -171,7 +172,7 @@ printf '| identify on a 100-node DAG (worst median of 6 graphs) | %s ms | | ADMG
 
 log "7: packed training, TARNet on IHDP at batch 100, $rounds rounds per K (alone, then one pack, in one process)"
 pack_iterations="${BENCH_PACK_ITERATIONS:-200}"
-for k in 4 16 64; do
+for k in 1 4 16 64; do
   : >"$work/pack.txt"
   for r in $(seq 1 "$rounds"); do
     "$tarnet" pack "$k" "$pack_iterations" >"$work/out.txt"

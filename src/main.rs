@@ -61,6 +61,17 @@ enum Command {
         /// Worker threads (default: the number of cores).
         #[arg(long, short)]
         jobs: Option<usize>,
+        /// The most runs whose networks train together as one batched model (1:
+        /// one network at a time). A run's numbers do not depend on it.
+        #[arg(long, value_name = "N", default_value_t = causeway::run::DEFAULT_PACK,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+        pack: usize,
+        /// The estimated memory one pack's networks may take (each of the
+        /// `--jobs` workers trains one pack at a time): a size such as 2G
+        /// (binary units). Default: a quarter of the machine's memory, shared
+        /// by the workers. A run's numbers do not depend on it.
+        #[arg(long, value_name = "SIZE", value_parser = spec::parse_size)]
+        pack_memory: Option<u64>,
         /// Where result tables go.
         #[arg(long, default_value = "results")]
         results: PathBuf,
@@ -266,10 +277,10 @@ fn main() -> ExitCode {
 
 fn command(command: Command) -> Result<Completion, Error> {
     match command {
-        Command::Run { paths, root, jobs, results, cache, fail_fast, progress, shard } => {
+        Command::Run { paths, root, jobs, pack, pack_memory, results, cache, fail_fast, progress, shard } => {
             let jobs = jobs.unwrap_or_else(default_jobs);
-            let args =
-                RunArgs { paths, jobs, results, cache, root: root.path, fail_fast, progress: progress_mode(progress) };
+            let progress = progress_mode(progress);
+            let args = RunArgs { paths, jobs, pack, pack_memory, results, cache, root: root.path, fail_fast, progress };
             match shard {
                 Some(shard) => app::run_shard_command(&args, shard),
                 None => app::run_command(&args),

@@ -287,6 +287,8 @@ fn smoking_scenario_end_to_end() {
     let args = RunArgs {
         paths: vec![PathBuf::from("experiments/medical/smoking-frontdoor.yaml")],
         jobs: 2,
+        pack: causeway::run::DEFAULT_PACK,
+        pack_memory: None,
         results: dir.path().join("results"),
         cache: dir.path().join("cache"),
         root: PathBuf::from("."),

@@ -137,3 +137,41 @@ fn a_run_without_the_memory_it_needs_fails_with_a_message_instead_of_aborting() 
         "{runs}"
     );
 }
+
+/// The pack memory bound (`--pack-memory`, issue 25): LaLonde-sized CFR-Wasserstein
+/// whose twelve replications, packed together, do not fit in the address-space
+/// bound, while the same runs under a pack budget do, every one of them. One
+/// network's Wasserstein over its 8,760 training rows fits too: on a `[rows+1]²`
+/// grid it would take gigabytes by itself.
+#[test]
+fn a_pack_memory_budget_keeps_large_cfr_packs_within_memory() {
+    const BOUND_KB: u32 = 1_500_000;
+    let file = "tests/specs/limits/pack_past_memory.yaml";
+    let run = |budget: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let (cache, results) = (dir.path().join("cache"), dir.path().join("results"));
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("ulimit -v {BOUND_KB} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_causeway"))
+            .args(["run", file, "--jobs", "1", "--pack", "64", "--pack-memory", budget, "--progress", "quiet"])
+            .arg("--cache")
+            .arg(&cache)
+            .arg("--results")
+            .arg(&results);
+        let out = command.output().unwrap();
+        let runs = std::fs::read_to_string(results.join("pack-past-memory/runs.csv")).unwrap_or_default();
+        (out, runs)
+    };
+    // Unbounded, the pack of twelve runs out of address space.
+    let (out, _) = run("64G");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("can't allocate memory"), "{}", stderr(&out));
+    // A budget of 600 MiB holds two members at a time (about 200 MiB each by
+    // the estimate, and 65 MiB for one member's treated x control block).
+    let (out, runs) = run("600M");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ok = runs.lines().filter(|l| l.starts_with('r') && l.contains(",ok,")).count();
+    assert_eq!(ok, 12, "{runs}");
+}

@@ -16,6 +16,8 @@ fn args(results: &Path, cache: &Path, jobs: usize) -> RunArgs {
     RunArgs {
         paths: vec![PathBuf::from(EXPERIMENT)],
         jobs,
+        pack: causeway::run::DEFAULT_PACK,
+        pack_memory: None,
         results: results.to_path_buf(),
         cache: cache.to_path_buf(),
         root: PathBuf::from("."),

@@ -6,13 +6,21 @@ use std::path::{Path, PathBuf};
 
 use super::load::{prepare_all, prepare_shard};
 use super::{Completion, Error};
+use crate::estimate::neural::pack::PackLimit;
 use crate::report::{self, FailureLog, Progress, ProgressMode, Timings, Versions};
-use crate::run::{Cache, ExecOptions, Executed, Outcome, Prepared, Reporter, RunStats, Shard, execute};
+use crate::run::{
+    Cache, ExecOptions, Executed, Outcome, Prepared, Reporter, RunStats, Shard, default_pack_memory, execute,
+};
 
 #[derive(Debug, Clone)]
 pub struct RunArgs {
     pub paths: Vec<PathBuf>,
     pub jobs: usize,
+    /// The largest pack of runs trained together (`--pack`).
+    pub pack: usize,
+    /// The estimated memory one pack's networks may take (`--pack-memory`;
+    /// None: `run::default_pack_memory`).
+    pub pack_memory: Option<u64>,
     pub results: PathBuf,
     pub cache: PathBuf,
     /// Directory holding `datasets/manifest.yaml`.
@@ -64,7 +72,9 @@ fn execute_reporting(
     let mut failures = FailureLog::new();
     let mut reporters: Vec<&mut dyn Reporter> = vec![&mut progress, &mut failures];
     reporters.extend(timings.map(|t| t as &mut dyn Reporter));
-    let opts = ExecOptions { jobs: args.jobs.max(1), fail_fast: args.fail_fast };
+    let jobs = args.jobs.max(1);
+    let memory = args.pack_memory.unwrap_or_else(|| default_pack_memory(jobs));
+    let opts = ExecOptions { jobs, fail_fast: args.fail_fast, pack: PackLimit { members: args.pack.max(1), memory } };
     let executed = execute(prepared, &cache, &opts, &mut reporters)?;
     Ok((executed, failures))
 }

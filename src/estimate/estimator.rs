@@ -38,4 +38,25 @@ pub struct Estimate {
 /// (never from a global generator) so that a run is a pure function of its inputs.
 pub trait Estimator: Send + Sync {
     fn estimate(&self, data: &Observed<'_>, rng: &mut RunRng) -> Result<Estimate, EstimateError>;
+
+    /// Where this estimator's networks can train as members of one pack
+    /// (`neural::pack`): runs whose groups are equal share architecture and
+    /// schedule, and may differ only in per-member values (learning rate, decay,
+    /// weight decay, initial scale, balance weight). None where the estimator
+    /// trains no network the packed engine supports (a classical method, a layer
+    /// the engine lacks); such a run is computed by `estimate` alone.
+    fn pack_group(&self) -> Option<String> {
+        None
+    }
+
+    /// This run's networks, planned for packed training; only where
+    /// `pack_group` is Some. Training them in any pack and finishing
+    /// (`neural::pack::estimate_packed`) gives the bytes of `estimate`, which
+    /// is the same plan trained in a pack of one.
+    fn networks(&self, _data: &Observed<'_>, _rng: &mut RunRng) -> Option<Result<Networks, EstimateError>> {
+        None
+    }
 }
+
+/// A run's networks, ready to train in a pack: opaque outside `estimate::neural`.
+pub type Networks = super::neural::pack::Planned;

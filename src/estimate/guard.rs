@@ -2,7 +2,7 @@
 //! infinite coefficient, a NaN loss carried into the effects) becomes a failed run
 //! with the reason, instead of a NaN that poisons the summary tables.
 
-use super::{Estimate, EstimateError, Estimator};
+use super::{Estimate, EstimateError, Estimator, Networks};
 use crate::data::Observed;
 use crate::rng::RunRng;
 
@@ -14,13 +14,25 @@ pub struct FiniteGuard {
 
 impl Estimator for FiniteGuard {
     fn estimate(&self, data: &Observed<'_>, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
-        let est = self.inner.estimate(data, rng)?;
-        match first_non_finite(&est) {
-            Some(what) => {
-                Err(EstimateError::failed(&self.kind, format!("the estimate diverged: {what} is not finite")))
-            }
-            None => Ok(est),
-        }
+        checked(&self.kind, self.inner.estimate(data, rng)?)
+    }
+
+    fn pack_group(&self) -> Option<String> {
+        self.inner.pack_group()
+    }
+
+    /// The inner estimator's networks, whose finished estimate is checked the
+    /// way `estimate`'s is.
+    fn networks(&self, data: &Observed<'_>, rng: &mut RunRng) -> Option<Result<Networks, EstimateError>> {
+        let kind = self.kind.clone();
+        Some(self.inner.networks(data, rng)?.map(|n| n.then(move |est| checked(&kind, est))))
+    }
+}
+
+fn checked(kind: &str, est: Estimate) -> Result<Estimate, EstimateError> {
+    match first_non_finite(&est) {
+        Some(what) => Err(EstimateError::failed(kind, format!("the estimate diverged: {what} is not finite"))),
+        None => Ok(est),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Executing a plan: look every run up in the cache, compute the rest on the
-//! shared worker pool, and send each event to every reporter of the caller's list
+//! shared worker pool in packs (`pack.rs`: runs whose networks train together;
+//! a pack of one for every other run), and send each event to every reporter of the caller's list
 //! (progress display, timings, the closing summary), after counting it in the
 //! runner's own statistics. Those statistics are returned with the outcomes, and
 //! the exit status is decided from them, never from what a reporter counted.
@@ -12,14 +13,18 @@ use super::cache::{Cache, Lookup};
 use super::events::{Event, Reporter, RunId};
 use super::executor::Executor;
 use super::outcome::Outcome;
-use super::pipeline::{Prepared, compute_outcome};
-use super::plan::Run;
+use super::pack::{compute_pack, packs};
+use super::pipeline::Prepared;
 use super::stats::RunStats;
+use crate::estimate::neural::pack::PackLimit;
 
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
     pub jobs: usize,
     pub fail_fast: bool,
+    /// How large a pack of runs whose networks train together may grow: runs
+    /// (1: one at a time) and the networks' estimated memory.
+    pub pack: PackLimit,
 }
 
 /// What an execution leaves behind.
@@ -40,12 +45,13 @@ pub fn execute(
     opts: &ExecOptions,
     reporters: &mut [&mut dyn Reporter],
 ) -> Result<Executed, RunError> {
-    execute_with(experiments, cache, opts, reporters, &compute_outcome)
+    execute_with(experiments, cache, opts, reporters, &compute_pack)
 }
 
-/// How one run is computed: `compute_outcome`, or in tests a stand-in that fails,
+/// How one pack of runs is computed (one outcome per run, in the pack's order,
+/// given the largest pack): `compute_pack`, or in tests a stand-in that fails,
 /// refuses or panics on demand without training anything.
-type Compute = dyn Fn(&Prepared, &Run) -> Outcome + Sync;
+type Compute = dyn Fn(&[Prepared], &[RunId], PackLimit) -> Vec<Outcome> + Sync;
 
 fn execute_with(
     experiments: &[Prepared],
@@ -120,17 +126,22 @@ fn execute_plan(
     // first: only a failure that stops the sweep itself announces the stop.
     let mut halted = false;
     let mut first_error = None;
-    let work = |id: &RunId| -> Result<(Outcome, Duration), RunError> {
+    let items = packs(experiments, &pending, opts.pack.members, opts.jobs);
+    let work = |pack: &Vec<RunId>| -> Result<(Vec<Outcome>, Duration), RunError> {
         let start = Instant::now();
-        let prepared = &experiments[id.experiment];
-        let outcome = compute(prepared, &prepared.runs[id.run]);
-        // An internal error is a bug of ours, not a property of the inputs:
-        // storing it would keep serving it after the fix.
-        let stored = if outcome.internal { Ok(()) } else { cache.put(&outcome) };
-        stored.map(|()| (outcome, start.elapsed()))
+        let outcomes = compute(experiments, pack, opts.pack);
+        for outcome in &outcomes {
+            // An internal error is a bug of ours, not a property of the inputs:
+            // storing it would keep serving it after the fix.
+            if !outcome.internal {
+                cache.put(outcome)?;
+            }
+        }
+        // A pack's members share its time equally (they trained together).
+        Ok((outcomes, start.elapsed() / pack.len().max(1) as u32))
     };
-    executor.for_each(&pending, work, |i, result| {
-        let (outcome, elapsed) = match result {
+    executor.for_each(&items, work, |i, result| {
+        let (outcomes, elapsed) = match result {
             Ok(done) => done,
             Err(e) => {
                 halted = true;
@@ -138,17 +149,18 @@ fn execute_plan(
                 return ControlFlow::Break(());
             }
         };
-        let id = pending[i];
-        let stop = opts.fail_fast && outcome.is_failed() && !halted;
-        if stop {
-            halted = true;
-            emitter.emit(Event::Stopped);
-        }
-        results[id.experiment][id.run] = Some(outcome.clone());
-        emitter.emit(Event::Finished { id, outcome, elapsed });
-        remaining[id.experiment] -= 1;
-        if remaining[id.experiment] == 0 {
-            emitter.emit(Event::ExperimentDone { experiment: id.experiment });
+        for (&id, outcome) in items[i].iter().zip(outcomes) {
+            let stop = opts.fail_fast && outcome.is_failed() && !halted;
+            if stop {
+                halted = true;
+                emitter.emit(Event::Stopped);
+            }
+            results[id.experiment][id.run] = Some(outcome.clone());
+            emitter.emit(Event::Finished { id, outcome, elapsed });
+            remaining[id.experiment] -= 1;
+            if remaining[id.experiment] == 0 {
+                emitter.emit(Event::ExperimentDone { experiment: id.experiment });
+            }
         }
         if halted { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
     });
@@ -165,6 +177,12 @@ mod tests {
     use super::*;
     use crate::numerics::NumericIdentity;
     use crate::run::pipeline::{DataSource, contained, prepare};
+    use crate::run::plan::Run;
+
+    /// `fake` for every run of a pack.
+    fn fakes(experiments: &[Prepared], pack: &[RunId], _: PackLimit) -> Vec<Outcome> {
+        pack.iter().map(|id| fake(&experiments[id.experiment], &experiments[id.experiment].runs[id.run])).collect()
+    }
     use crate::run::plan::{PlanContext, plan};
 
     /// Three replications of two estimators: runs r0/naive, r0/ols, ..., r2/ols.
@@ -242,8 +260,8 @@ mod tests {
         b.iter().for_each(|run| cache.put(&ok(run)).unwrap());
 
         let (mut first, mut second) = (Recorder::default(), Recorder::default());
-        let opts = ExecOptions { jobs: 2, fail_fast: false };
-        let executed = execute_with(&experiments, &cache, &opts, &mut [&mut first, &mut second], &fake).unwrap();
+        let opts = ExecOptions { jobs: 2, fail_fast: false, pack: PackLimit::ALONE };
+        let executed = execute_with(&experiments, &cache, &opts, &mut [&mut first, &mut second], &fakes).unwrap();
 
         assert_eq!(first.events, second.events);
         assert_eq!((first.finished, second.finished), (1, 1));
@@ -295,8 +313,8 @@ mod tests {
         let cache = Cache::new(store.path());
         let experiments = [experiment("a", 1)];
         let mut recorder = Recorder::default();
-        let opts = ExecOptions { jobs: 1, fail_fast: true };
-        let executed = execute_with(&experiments, &cache, &opts, &mut [&mut recorder], &fake).unwrap();
+        let opts = ExecOptions { jobs: 1, fail_fast: true, pack: PackLimit::ALONE };
+        let executed = execute_with(&experiments, &cache, &opts, &mut [&mut recorder], &fakes).unwrap();
 
         let events = &recorder.events;
         let stops: Vec<usize> = (0..events.len()).filter(|&i| events[i] == Event::Stopped).collect();
@@ -325,8 +343,8 @@ mod tests {
         std::fs::write(&root, "not a folder").unwrap();
         let cache = Cache::new(&root);
         let mut recorder = Recorder::default();
-        let opts = ExecOptions { jobs: 1, fail_fast: false };
-        let result = execute_with(&[experiment("a", 1)], &cache, &opts, &mut [&mut recorder], &fake);
+        let opts = ExecOptions { jobs: 1, fail_fast: false, pack: PackLimit::ALONE };
+        let result = execute_with(&[experiment("a", 1)], &cache, &opts, &mut [&mut recorder], &fakes);
         assert!(matches!(result, Err(RunError::Cache { .. })), "{result:?}");
         assert_eq!(recorder.finished, 1);
         // A run whose record could not be written is not reported as finished.

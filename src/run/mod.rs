@@ -1,5 +1,6 @@
 //! The runner: expand experiments into runs, derive keys and seeds, look them up
-//! in the content-addressed cache, execute the rest in parallel, emit events to
+//! in the content-addressed cache, execute the rest in parallel (in packs of runs
+//! whose networks train together), emit events to
 //! the caller's reporters and return the statistics the exit status comes from.
 
 mod bootstrap;
@@ -11,6 +12,7 @@ mod execute;
 mod executor;
 mod key;
 mod outcome;
+mod pack;
 mod pipeline;
 mod plan;
 mod refute;
@@ -29,6 +31,7 @@ pub use execute::{ExecOptions, Executed, execute};
 pub use executor::Executor;
 pub use key::{SCHEMA_VERSION, canonical, digest, seed_of};
 pub use outcome::{Outcome, Status};
+pub use pack::{DEFAULT_PACK, default_pack_memory, packs};
 pub use pipeline::{DataSource, Prepared, compute_outcome, prepare};
 pub use plan::{Plan, PlanContext, Run, cartesian, plan, run_count, sweep_points, sweep_size};
 pub use robustness::robustness_values;

@@ -54,33 +54,36 @@ pub(super) fn stream(seed: u64, stream: u64) -> RunRng {
 pub fn compute_outcome(prepared: &Prepared, run: &Run) -> Outcome {
     contained(&run.key, || {
         injected_fault(run);
-        match try_compute_outcome(prepared, run) {
-            Ok(outcome) => outcome,
-            Err(Stop::Refused(reason)) => Outcome::refused(&run.key, reason),
-            Err(Stop::Failed(reason)) => Outcome::failed(&run.key, reason),
-        }
+        let staged = match stage(prepared, run) {
+            Ok(staged) => staged,
+            Err(stop) => return stop.outcome(run),
+        };
+        let est = staged.estimator.estimate(&staged.observed(), &mut estimator_rng(run));
+        conclude(prepared, run, &staged, est)
     })
 }
 
 /// The outcome of `f`, or an internal failure of run `key` if it panics; apart
 /// from `compute_outcome` so that the runner's tests can panic the way a bug would.
 pub(super) fn contained(key: &str, f: impl FnOnce() -> Outcome) -> Outcome {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(outcome) => outcome,
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            Outcome::internal(key, first_line(&message))
-        }
-    }
+    caught(key, f).unwrap_or_else(|internal| *internal)
+}
+
+/// The value of `f`, or the internal failure of run `key` if it panics.
+pub(super) fn caught<T>(key: &str, f: impl FnOnce() -> T) -> Result<T, Box<Outcome>> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        Box::new(Outcome::internal(key, first_line(&message)))
+    })
 }
 
 /// Fault injection for the test suite (tests/faults.rs): `CAUSEWAY_FAULT_PANIC=<text>`
 /// panics inside every run whose label contains `<text>`, standing in for a bug.
-fn injected_fault(run: &Run) {
+pub(super) fn injected_fault(run: &Run) {
     if let Ok(pattern) = std::env::var("CAUSEWAY_FAULT_PANIC")
         && !pattern.is_empty()
         && run.label.contains(&pattern)
@@ -94,9 +97,38 @@ fn first_line(s: &str) -> &str {
 }
 
 /// Why a run stopped without numbers.
-enum Stop {
+pub(super) enum Stop {
     Refused(String),
     Failed(String),
+}
+
+impl Stop {
+    pub(super) fn outcome(self, run: &Run) -> Outcome {
+        match self {
+            Stop::Refused(reason) => Outcome::refused(&run.key, reason),
+            Stop::Failed(reason) => Outcome::failed(&run.key, reason),
+        }
+    }
+}
+
+/// A run up to its estimate: the preprocessed data, its split, what
+/// preprocessing did, and the estimator built from the run's hyperparameters.
+pub(super) struct Staged {
+    data: CausalData,
+    split: Split,
+    log: data::PreprocessLog,
+    pub(super) estimator: Box<dyn estimate::Estimator>,
+}
+
+impl Staged {
+    pub(super) fn observed(&self) -> data::Observed<'_> {
+        self.data.observed(&self.split)
+    }
+}
+
+/// The stream the run's estimator draws from (initial weights, minibatches).
+pub(super) fn estimator_rng(run: &Run) -> RunRng {
+    stream(run.seed, ESTIMATOR_STREAM)
 }
 
 impl From<String> for Stop {
@@ -105,9 +137,9 @@ impl From<String> for Stop {
     }
 }
 
-/// The steps of one run, stopping at the first that fails or refuses; the
-/// reasons are data (they go into the outcome's record), hence text.
-fn try_compute_outcome(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> {
+/// The steps of one run before its estimate, stopping at the first that fails
+/// or refuses; the reasons are data (they go into the outcome's record), hence text.
+pub(super) fn stage(prepared: &Prepared, run: &Run) -> Result<Staged, Stop> {
     let exp = &prepared.experiment;
     let (full, levels, n_test) = load_dataset(prepared, run)?;
     let names = prepared.covariates.for_run(&run.kind, &run.adjust, &full.covariate_names).map_err(Stop::Refused)?;
@@ -135,15 +167,37 @@ fn try_compute_outcome(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> 
     }
     let prepared_data = data::fit_transform(&selected, &split, &config, &mut log).map_err(|e| e.to_string())?;
     let estimator = estimate::build(&run.kind, &run.hyper).map_err(|e| e.to_string())?;
-    let observed = prepared_data.observed(&split);
-    let mut est = estimator.estimate(&observed, &mut stream(run.seed, ESTIMATOR_STREAM)).map_err(|e| e.to_string())?;
+    Ok(Staged { data: prepared_data, split, log, estimator })
+}
+
+/// The outcome of a run from its estimate (computed alone or in a pack): the
+/// bootstrap, the robustness analyses and the metrics.
+pub(super) fn conclude(
+    prepared: &Prepared,
+    run: &Run,
+    staged: &Staged,
+    est: Result<estimate::Estimate, estimate::EstimateError>,
+) -> Outcome {
+    try_conclude(prepared, run, staged, est).unwrap_or_else(|stop| stop.outcome(run))
+}
+
+fn try_conclude(
+    prepared: &Prepared,
+    run: &Run,
+    staged: &Staged,
+    est: Result<estimate::Estimate, estimate::EstimateError>,
+) -> Result<Outcome, Stop> {
+    let exp = &prepared.experiment;
+    let Staged { data: prepared_data, split, log, estimator } = staged;
+    let observed = staged.observed();
+    let mut est = est.map_err(|e| e.to_string())?;
     if !est.ate.is_finite() {
         return Err(Stop::Failed(format!("the estimate is not finite ({})", est.ate)));
     }
     // A declared bootstrap interval is the run's interval (`coverage` scores it).
     let resamples = exp.estimators.iter().find(|d| d.label == run.estimator).and_then(|d| d.bootstrap);
-    let boot = resamples
-        .map(|b| super::bootstrap::bootstrap(estimator.as_ref(), &prepared_data, &split, est.ate, b, run.seed));
+    let boot =
+        resamples.map(|b| super::bootstrap::bootstrap(estimator.as_ref(), prepared_data, split, est.ate, b, run.seed));
     if let Some(Some(b)) = &boot {
         est.interval = Some(b.percentile);
     }
@@ -152,13 +206,13 @@ fn try_compute_outcome(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> 
         robustness.extend(super::refute::refutation_values(
             cfg,
             estimator.as_ref(),
-            &prepared_data,
-            &split,
+            prepared_data,
+            split,
             est.ate,
             run.seed,
         ));
     }
-    let metrics = estimate::score(&Metric::ALL, &est, &prepared_data, &split);
+    let metrics = estimate::score(&Metric::ALL, &est, prepared_data, split);
     let metrics = metrics.into_iter().map(|(m, v)| (m.name().to_string(), v)).collect();
     let validation =
         exp.selection.as_ref().and_then(|_| super::validation::ValidationRecord::of(&observed, &est)).map(Box::new);

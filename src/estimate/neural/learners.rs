@@ -8,10 +8,11 @@ use super::batch::{Batch, Prepared, Weighting};
 use super::encode::Front;
 use super::fit;
 use super::mlp::{Init, Mlp, Mode};
+use super::pack;
 use super::params::LearnerParams;
 use super::train::{self, Network, Report, Rows, Stage, failed};
 use crate::data::Observed;
-use crate::estimate::{Estimate, EstimateError, Estimator};
+use crate::estimate::{Estimate, EstimateError, Estimator, Networks};
 use crate::rng::RunRng;
 
 /// An MLP regressing the outcome on x (and t, for the S-learner).
@@ -78,6 +79,9 @@ pub struct SLearner {
 
 impl Estimator for SLearner {
     fn estimate(&self, data: &Observed<'_>, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        if let Some(planned) = self.networks(data, rng) {
+            return planned?.alone();
+        }
         let split = data.split();
         let (kind, p) = ("slearner", &self.params);
         let prepared = fit::prepare(kind, data, split, p.standardize_outcome, Weighting::Uniform, p.schedule.device)?;
@@ -93,6 +97,15 @@ impl Estimator for SLearner {
         let (mu0, mu1) = (net.predict(&prepared.x, 0.0), net.predict(&prepared.x, 1.0));
         fit::finish(kind, &prepared, split, &mu0, &mu1, &report, Vec::new())
     }
+
+    fn pack_group(&self) -> Option<String> {
+        pack::learner_group("slearner", &self.params, false)
+    }
+
+    fn networks(&self, data: &Observed<'_>, rng: &mut RunRng) -> Option<Result<Networks, EstimateError>> {
+        self.pack_group()?;
+        Some(pack::learner("slearner", &self.params, false, data, rng))
+    }
 }
 
 pub struct TLearner {
@@ -101,6 +114,9 @@ pub struct TLearner {
 
 impl Estimator for TLearner {
     fn estimate(&self, data: &Observed<'_>, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+        if let Some(planned) = self.networks(data, rng) {
+            return planned?.alone();
+        }
         let split = data.split();
         let (kind, p) = ("tlearner", &self.params);
         let prepared = fit::prepare(kind, data, split, p.standardize_outcome, Weighting::Uniform, p.schedule.device)?;
@@ -121,6 +137,15 @@ impl Estimator for TLearner {
         let (mu1, r1) = fitted.pop().ok_or_else(|| failed(kind, "missing treated model".into()))?;
         let (mu0, r0) = fitted.pop().ok_or_else(|| failed(kind, "missing control model".into()))?;
         fit::finish(kind, &prepared, split, &mu0, &mu1, &combine(&r0, &r1), Vec::new())
+    }
+
+    fn pack_group(&self) -> Option<String> {
+        pack::learner_group("tlearner", &self.params, true)
+    }
+
+    fn networks(&self, data: &Observed<'_>, rng: &mut RunRng) -> Option<Result<Networks, EstimateError>> {
+        self.pack_group()?;
+        Some(pack::learner("tlearner", &self.params, true, data, rng))
     }
 }
 
@@ -166,7 +191,7 @@ pub static SLEARNER: crate::estimate::registry::Kind = crate::estimate::registry
     name: "slearner",
     summary: "S-learner: one MLP on (x, t), contrasted at t = 1 and t = 0 (Künzel et al., PNAS 2019).",
     role: crate::estimate::registry::Role::Backdoor,
-    version: super::ALGORITHM_VERSION,
+    version: super::PACKED_VERSION,
     uses_libtorch: true,
     resolve: super::params::resolve::<LearnerParams>,
     late_defaults: <LearnerParams as super::params::Checked>::late_defaults,
@@ -178,7 +203,7 @@ pub static TLEARNER: crate::estimate::registry::Kind = crate::estimate::registry
     name: "tlearner",
     summary: "T-learner: one MLP per arm, each on its arm's rows (Künzel et al., PNAS 2019).",
     role: crate::estimate::registry::Role::Backdoor,
-    version: super::ALGORITHM_VERSION,
+    version: super::PACKED_VERSION,
     uses_libtorch: true,
     resolve: super::params::resolve::<LearnerParams>,
     late_defaults: <LearnerParams as super::params::Checked>::late_defaults,

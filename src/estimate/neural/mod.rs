@@ -48,3 +48,12 @@ pub use tarnet::TARNET;
 /// 4: the diagnostics gain `initial_validation_loss` and `converged` (the numbers
 /// are those of 3).
 pub const ALGORITHM_VERSION: u32 = 4;
+
+/// The version of the kinds that train on the packed engine (`pack/`): TARNet,
+/// CFR and the S- and T-learner. 5: they train through the packed engine at every
+/// pack size, one alone included (its own Adam, masked reductions, one stream
+/// per network), so their numbers differ from 4's; CFR's Wasserstein over more
+/// rows than the minibatch (the evaluations) is computed on each network's own
+/// treated x control block, as in 4 (`pack/model.rs`). DragonNet stays at
+/// `ALGORITHM_VERSION`.
+pub const PACKED_VERSION: u32 = 5;

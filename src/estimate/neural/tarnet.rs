@@ -8,10 +8,11 @@ use super::batch::{Batch, Weighting};
 use super::encode::Front;
 use super::fit;
 use super::mlp::{Init, Mlp, Mode};
+use super::pack;
 use super::params::{Ipm, TarnetParams};
 use super::train::{self, Network, Rows, Stage};
 use crate::data::{Observed, Split};
-use crate::estimate::{Estimate, EstimateError, Estimator};
+use crate::estimate::{Estimate, EstimateError, Estimator, Networks};
 use crate::rng::RunRng;
 
 /// The balance penalty of CFR: `alpha` times an IPM.
@@ -115,7 +116,8 @@ impl Network for TarNet {
     }
 }
 
-/// Fit TARNet (no balance) or CFR (with balance) and predict every row.
+/// Fit TARNet (no balance) or CFR (with balance) one network at a time, and
+/// predict every row: the path of layer stacks the packed engine lacks.
 pub fn fit(
     kind: &str,
     p: &TarnetParams,
@@ -139,8 +141,19 @@ pub struct TarnetEstimator {
 
 impl Estimator for TarnetEstimator {
     fn estimate(&self, data: &Observed<'_>, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
-        let split = data.split();
-        fit("tarnet", &self.params, None, data, split, rng)
+        match self.networks(data, rng) {
+            Some(planned) => planned?.alone(),
+            None => fit("tarnet", &self.params, None, data, data.split(), rng),
+        }
+    }
+
+    fn pack_group(&self) -> Option<String> {
+        pack::tarnet_group("tarnet", &self.params, None)
+    }
+
+    fn networks(&self, data: &Observed<'_>, rng: &mut RunRng) -> Option<Result<Networks, EstimateError>> {
+        self.pack_group()?;
+        Some(pack::tarnet("tarnet", &self.params, None, data, rng))
     }
 }
 
@@ -149,7 +162,7 @@ pub static TARNET: crate::estimate::registry::Kind = crate::estimate::registry::
     name: "tarnet",
     summary: "TARNet: a shared representation and one outcome head per arm; defaults from cfrnet (Shalit, Johansson & Sontag, ICML 2017).",
     role: crate::estimate::registry::Role::Backdoor,
-    version: super::ALGORITHM_VERSION,
+    version: super::PACKED_VERSION,
     uses_libtorch: true,
     resolve: super::params::resolve::<TarnetParams>,
     late_defaults: <TarnetParams as super::params::Checked>::late_defaults,

@@ -26,8 +26,15 @@ pub struct Planned {
 impl Planned {
     /// Train this run's networks by themselves (a pack of one each).
     pub fn alone(self) -> Result<Estimate, EstimateError> {
-        let results = super::train_all(self.jobs, 1).into_iter().collect::<Result<Vec<_>, _>>()?;
+        let results =
+            super::train_all(self.jobs, super::PackLimit::ALONE).into_iter().collect::<Result<Vec<_>, _>>()?;
         (self.finish)(results)
+    }
+
+    /// The same networks, with `check` applied to the finished estimate.
+    pub fn then(self, check: impl FnOnce(Estimate) -> Result<Estimate, EstimateError> + 'static) -> Planned {
+        let finish = self.finish;
+        Planned { jobs: self.jobs, finish: Box::new(move |results| finish(results).and_then(check)) }
     }
 }
 
@@ -74,6 +81,36 @@ fn column(v: &[f64]) -> Tensor {
     Tensor::from_slice(v)
 }
 
+/// The pack group of a TARNet (`cfr: None`) or CFR run, where the engine
+/// supports its layers: what members share (architecture, schedule shape,
+/// device), never the per-member scalars.
+pub fn tarnet_group(kind: &str, p: &TarnetParams, cfr: Option<&CfrParams>) -> Option<String> {
+    // A network with an encoder of structured covariates trains alone.
+    if p.encoder.is_some() || !(super::supports(&p.representation) && super::supports(&p.head)) {
+        return None;
+    }
+    let arch = two_headed(p, cfr);
+    Some(format!("{kind}|{arch:?}|{:?}|{:?}|{}", shape(&p.schedule), p.schedule.device, p.reweight))
+}
+
+/// The pack group of an S- (`per_arm: false`) or T-learner run.
+pub fn learner_group(kind: &str, p: &LearnerParams, per_arm: bool) -> Option<String> {
+    if p.encoder.is_some() || !super::supports(&p.layers) {
+        return None;
+    }
+    let arch = Arch::Regressor { layers: p.layers.clone(), with_treatment: !per_arm };
+    Some(format!("{kind}|{arch:?}|{:?}|{:?}|{}", shape(&p.schedule), p.schedule.device, p.standardize_outcome))
+}
+
+fn two_headed(p: &TarnetParams, cfr: Option<&CfrParams>) -> Arch {
+    Arch::TwoHeaded {
+        representation: p.representation.clone(),
+        head: p.head.clone(),
+        normalize: p.normalize_representation,
+        ipm: cfr.filter(|c| c.alpha > 0.0).map(|c| (c.ipm, c.wass_iterations)),
+    }
+}
+
 /// TARNet (`cfr: None`) or CFR.
 pub fn tarnet(
     kind: &'static str,
@@ -89,12 +126,7 @@ pub fn tarnet(
     let (alpha, lambda) = cfr.map_or((0.0, 1.0), |c| (c.alpha, c.wass_lambda));
     let job = NetJob {
         kind,
-        arch: Arch::TwoHeaded {
-            representation: p.representation.clone(),
-            head: p.head.clone(),
-            normalize: p.normalize_representation,
-            ipm: cfr.filter(|c| c.alpha > 0.0).map(|c| (c.ipm, c.wass_iterations)),
-        },
+        arch: two_headed(p, cfr),
         shape: shape(&p.schedule),
         scalars: scalars(&p.schedule, alpha, lambda),
         x: prepared.x.shallow_clone(),

@@ -15,34 +15,56 @@
 
 mod adam;
 mod kinds;
+mod memory;
 mod model;
 mod net;
 #[cfg(test)]
 mod tests;
 mod train;
 
-pub use kinds::{Planned, learner, tarnet};
+pub use kinds::{Planned, learner, learner_group, tarnet, tarnet_group};
+pub use memory::{Footprint, footprint};
 pub use model::{Arch, Scalars};
 pub use train::{NetJob, NetResult, Shape};
 
+use super::layers::LayerSpec;
 use crate::estimate::{Estimate, EstimateError};
 
-/// Train every job, in packs of at most `max_pack` members of the same
-/// architecture, schedule and data shapes (in the order the jobs come); the
-/// results come back in the jobs' order.
-pub fn train_all(jobs: Vec<NetJob>, max_pack: usize) -> Vec<Result<NetResult, EstimateError>> {
-    let max_pack = max_pack.max(1);
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-    for (i, job) in jobs.iter().enumerate() {
-        let key = job.pack_key();
-        match groups.iter_mut().find(|(k, members)| *k == key && members.len() < max_pack) {
-            Some((_, members)) => members.push(i),
-            None => groups.push((key, vec![i])),
-        }
+/// Whether the packed engine builds every layer of `layers`. A stack with a
+/// layer it lacks (a kind added to `LayerSpec` without a packed version) trains
+/// one network at a time through `train.rs`; the decision is the layers', never
+/// the estimator kind's.
+pub fn supports(layers: &[LayerSpec]) -> bool {
+    layers.iter().all(|l| matches!(l, LayerSpec::Dense { .. } | LayerSpec::Dropout { .. } | LayerSpec::LayerNorm))
+}
+
+/// How large a pack may grow: at most `members` networks, and no more than
+/// fit in `memory` bytes by their estimated working set (`memory.rs`); a
+/// network whose own estimate is over the budget still trains, in a pack of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackLimit {
+    pub members: usize,
+    pub memory: u64,
+}
+
+impl PackLimit {
+    /// One network at a time.
+    pub const ALONE: PackLimit = PackLimit { members: 1, memory: u64::MAX };
+
+    /// At most `members`, whatever their memory.
+    pub fn members(members: usize) -> PackLimit {
+        PackLimit { members, memory: u64::MAX }
     }
+}
+
+/// Train every job, in packs of the same architecture, schedule and data
+/// shapes within `limit` (in the order the jobs come); the results come back
+/// in the jobs' order.
+pub fn train_all(jobs: Vec<NetJob>, limit: PackLimit) -> Vec<Result<NetResult, EstimateError>> {
+    let groups = packs(&jobs, limit);
     let mut slots: Vec<Option<NetJob>> = jobs.into_iter().map(Some).collect();
     let mut results: Vec<Option<Result<NetResult, EstimateError>>> = slots.iter().map(|_| None).collect();
-    for (_, members) in groups {
+    for members in groups {
         let pack: Vec<NetJob> = members.iter().filter_map(|&i| slots[i].take()).collect();
         for (&i, result) in members.iter().zip(train::train_pack(pack)) {
             results[i] = Some(result);
@@ -51,9 +73,9 @@ pub fn train_all(jobs: Vec<NetJob>, max_pack: usize) -> Vec<Result<NetResult, Es
     results.into_iter().flatten().collect()
 }
 
-/// Train the networks of many runs together, in packs of at most `max_pack`,
-/// and finish each run's estimate; one result per run, in order.
-pub fn estimate_packed(planned: Vec<Planned>, max_pack: usize) -> Vec<Result<Estimate, EstimateError>> {
+/// Train the networks of many runs together, in packs within `limit`, and
+/// finish each run's estimate; one result per run, in order.
+pub fn estimate_packed(planned: Vec<Planned>, limit: PackLimit) -> Vec<Result<Estimate, EstimateError>> {
     let mut counts = Vec::with_capacity(planned.len());
     let mut jobs = Vec::new();
     let mut finishes = Vec::with_capacity(planned.len());
@@ -62,7 +84,7 @@ pub fn estimate_packed(planned: Vec<Planned>, max_pack: usize) -> Vec<Result<Est
         jobs.extend(p.jobs);
         finishes.push(p.finish);
     }
-    let mut results = train_all(jobs, max_pack).into_iter();
+    let mut results = train_all(jobs, limit).into_iter();
     counts
         .into_iter()
         .zip(finishes)
@@ -73,4 +95,27 @@ pub fn estimate_packed(planned: Vec<Planned>, max_pack: usize) -> Vec<Result<Est
             mine.into_iter().collect::<Result<Vec<NetResult>, EstimateError>>().and_then(finish)
         })
         .collect()
+}
+
+/// The jobs' packs (indices into `jobs`): each job joins the first pack of its
+/// key that stays within `limit` with it, or starts one.
+fn packs(jobs: &[NetJob], limit: PackLimit) -> Vec<Vec<usize>> {
+    let max_pack = limit.members.max(1);
+    // (key, the pack's footprint, its members)
+    let mut groups: Vec<(String, Footprint, Vec<usize>)> = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let key = job.pack_key();
+        let mine = if max_pack > 1 { footprint(job) } else { Footprint { per_member: 0, once: 0 } };
+        let slot = groups.iter().position(|(k, f, members)| {
+            *k == key && members.len() < max_pack && f.max(mine).bytes(members.len() + 1) <= limit.memory
+        });
+        match slot {
+            Some(g) => {
+                groups[g].1 = groups[g].1.max(mine);
+                groups[g].2.push(i);
+            }
+            None => groups.push((key, mine, vec![i])),
+        }
+    }
+    groups.into_iter().map(|(_, _, members)| members).collect()
 }

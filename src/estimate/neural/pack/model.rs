@@ -3,9 +3,17 @@
 //! tensor, with the balance penalties written over masks instead of gathered
 //! arms, so that members whose minibatches hold different numbers of treated
 //! rows still share one shape.
+//!
+//! The Wasserstein penalty is the one term that grows with the square of the
+//! rows: over a minibatch it is computed on every member's `[rows+1]²` grid at
+//! once, and over more rows than the minibatch (evaluation on the full training
+//! or validation rows) one member at a time on its own treated x control block,
+//! as the one-network trainer does. Without that, evaluating CFR on LaLonde's
+//! 11,800 training rows took about 5 GB per member.
 
 use tch::{Kind, Tensor};
 
+use super::super::ipm;
 use super::super::layers::LayerSpec;
 use super::super::mlp::Init;
 use super::super::params::Ipm;
@@ -47,6 +55,12 @@ pub struct Batch {
 /// cfrnet's IHDP setting ignores the treated share in the IPM (`use_p_correction=0`).
 const IPM_SHARE: f64 = 0.5;
 
+/// The most rows whose Wasserstein penalty is computed on the members' shared
+/// `[rows+1]²` grids (where the minibatch is larger, on the members' own
+/// treated x control blocks one at a time, bounding memory by one member's
+/// block): a minibatch of 256 rows holds about 5 MB of grids per member.
+pub const GRID_ROWS: usize = 256;
+
 pub struct PackedNet {
     arch: Arch,
     body: PackedMlp,
@@ -56,12 +70,18 @@ pub struct PackedNet {
     weight_decay: Tensor,
     alpha: Tensor,
     wass_lambda: Tensor,
+    lambdas: Vec<f64>,
+    /// Batches of at most this many rows take the grid form of Wasserstein.
+    grid_rows: usize,
 }
 
 impl PackedNet {
+    /// `batch`: the minibatch size (grids are used up to it, and at most
+    /// [`GRID_ROWS`]).
     pub fn new(
         arch: &Arch,
         n_covariates: usize,
+        batch: usize,
         scalars: &[Scalars],
         rngs: &mut [RunRng],
         device: tch::Device,
@@ -93,6 +113,8 @@ impl PackedNet {
             weight_decay: column(|s| s.weight_decay / 2.0),
             alpha: column(|s| s.alpha),
             wass_lambda: column(|s| s.wass_lambda),
+            lambdas: scalars.iter().map(|s| s.wass_lambda).collect(),
+            grid_rows: batch.min(GRID_ROWS),
         })
     }
 
@@ -141,8 +163,11 @@ impl PackedNet {
                 let risk = mean(&b.w * (&b.y - y_hat).square());
                 match ipm {
                     Some((Ipm::Mmd, _)) => risk + mmd2_lin(&rep, b) * &self.alpha,
+                    Some((Ipm::Wasserstein, iterations)) if b.rows <= self.grid_rows => {
+                        risk + wasserstein_grid(&rep, b, &self.wass_lambda, *iterations) * &self.alpha
+                    }
                     Some((Ipm::Wasserstein, iterations)) => {
-                        risk + wasserstein(&rep, b, &self.wass_lambda, *iterations) * &self.alpha
+                        risk + wasserstein_blocks(&rep, b, &self.lambdas, *iterations) * &self.alpha
                     }
                     None => risk,
                 }
@@ -194,7 +219,8 @@ fn arms(b: &Batch) -> (Tensor, Tensor, Tensor) {
 }
 
 /// Squared linear MMD, ||2p·mean(Φ_t) - 2(1-p)·mean(Φ_c)||², per member
-/// (cfrnet `mmd2_lin`); 0 for a member whose batch lacks an arm.
+/// (cfrnet `mmd2_lin`); 0 for a member whose batch lacks an arm. Its masks and
+/// means are linear in the rows, so it needs no block form.
 fn mmd2_lin(rep: &Tensor, b: &Batch) -> Tensor {
     let (treated, control, both) = arms(b);
     let mean = |m: &Tensor| {
@@ -211,7 +237,7 @@ fn mmd2_lin(rep: &Tensor, b: &Batch) -> Tensor {
 /// plan's rows and the control rows its columns inside a `[rows+1]²` grid
 /// (padded to a multiple of 4, see `net::granule`), every other entry held at
 /// exactly zero.
-fn wasserstein(rep: &Tensor, b: &Batch, lambda: &Tensor, iterations: usize) -> Tensor {
+fn wasserstein_grid(rep: &Tensor, b: &Batch, lambda: &Tensor, iterations: usize) -> Tensor {
     let (treated, control, both) = arms(b);
     let (k, r) = (rep.size()[0], rep.size()[1]);
     let opts = (Kind::Float, rep.device());
@@ -254,4 +280,89 @@ fn wasserstein(rep: &Tensor, b: &Batch, lambda: &Tensor, iterations: usize) -> T
     let v = &bm / column_sums(&u);
     let plan = &u * (v.transpose(1, 2) * &kernel);
     (plan * mt).sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Float) * 2.0 * both
+}
+
+/// The same Wasserstein distance, member by member on the member's own treated
+/// x control block (`ipm::wasserstein`, the one-network trainer's form): memory
+/// grows with one member's treated x control rows instead of K x `[rows+1]²`.
+/// Each member's value is computed from its own rows alone, so it does not
+/// depend on the pack; 0 for a member whose rows lack an arm.
+fn wasserstein_blocks(rep: &Tensor, b: &Batch, lambdas: &[f64], iterations: usize) -> Tensor {
+    let treated = (&b.t * &b.valid).squeeze_dim(2);
+    let control = ((1f64 - &b.t) * &b.valid).squeeze_dim(2);
+    let values: Vec<Tensor> = lambdas
+        .iter()
+        .enumerate()
+        .map(|(m, &lambda)| {
+            let m = m as i64;
+            let rows = |mask: &Tensor| mask.get(m).nonzero().squeeze_dim(1);
+            let (t, c) = (rows(&treated), rows(&control));
+            if t.size()[0] == 0 || c.size()[0] == 0 {
+                return Tensor::zeros([], (Kind::Float, rep.device()));
+            }
+            ipm::wasserstein(&rep.get(m), &t, &c, IPM_SHARE, lambda, iterations)
+        })
+        .collect();
+    Tensor::stack(&values, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+
+    /// A batch of three members of 20 real rows and 4 padding rows, with 3, 11
+    /// and 0 treated rows, and a representation of 4 columns.
+    fn batch() -> (Tensor, Batch) {
+        let (k, rows, padded, d) = (3, 20, 24, 4);
+        let mut rng = RunRng::seed_from_u64(7);
+        let rep: Vec<f32> = (0..k * padded * d).map(|_| rng.random::<f32>() * 2.0 - 1.0).collect();
+        let mut t = Vec::new();
+        let mut valid = Vec::new();
+        for treated in [3, 11, 0] {
+            t.extend((0..padded).map(|i| f32::from(u8::from(i < treated))));
+            valid.extend((0..padded).map(|i| f32::from(u8::from(i < rows))));
+        }
+        let column = |v: &[f32]| Tensor::from_slice(v).view([k as i64, padded as i64, 1]);
+        let zeros = Tensor::zeros([k as i64, padded as i64, 1], (Kind::Float, tch::Device::Cpu));
+        let b = Batch {
+            x: zeros.shallow_clone(),
+            t: column(&t),
+            y: zeros.shallow_clone(),
+            w: zeros,
+            valid: column(&valid),
+            rows,
+        };
+        (Tensor::from_slice(&rep).view([k as i64, padded as i64, d as i64]), b)
+    }
+
+    #[test]
+    fn the_grid_and_the_blocks_compute_the_same_distance() {
+        let (rep, b) = batch();
+        let lambdas = [10.0, 5.0, 10.0];
+        let lambda = Tensor::from_slice(&[10.0f32, 5.0, 10.0]);
+        let grid = Vec::<f64>::try_from(wasserstein_grid(&rep, &b, &lambda, 10).to_kind(Kind::Double)).unwrap();
+        let blocks = Vec::<f64>::try_from(wasserstein_blocks(&rep, &b, &lambdas, 10).to_kind(Kind::Double)).unwrap();
+        for m in 0..2 {
+            assert!(blocks[m] > 0.0, "member {m}: {blocks:?}");
+            assert!((grid[m] - blocks[m]).abs() <= 1e-4 * blocks[m], "member {m}: {grid:?} {blocks:?}");
+        }
+        // A member without treated rows has no penalty in either form.
+        assert_eq!((grid[2], blocks[2]), (0.0, 0.0));
+    }
+
+    #[test]
+    fn a_members_block_distance_is_its_own() {
+        let (rep, b) = batch();
+        let lambdas = [10.0, 5.0, 10.0];
+        let all = wasserstein_blocks(&rep, &b, &lambdas, 10);
+        for m in 0..3i64 {
+            let one = |v: &Tensor| v.narrow(0, m, 1);
+            let alone =
+                Batch { x: one(&b.x), t: one(&b.t), y: one(&b.y), w: one(&b.w), valid: one(&b.valid), rows: b.rows };
+            let single = wasserstein_blocks(&one(&rep), &alone, &lambdas[m as usize..=m as usize], 10);
+            assert_eq!(single.double_value(&[0]).to_bits(), all.double_value(&[m]).to_bits(), "member {m}");
+        }
+    }
 }

@@ -5,7 +5,7 @@
 
 use rand::{Rng, SeedableRng};
 
-use super::{Planned, estimate_packed, learner, tarnet};
+use super::{PackLimit, Planned, estimate_packed, learner, tarnet};
 use crate::data::{CausalData, Split, Truth};
 use crate::estimate::Estimate;
 use crate::estimate::neural::layers::{Activation, LayerSpec};
@@ -14,8 +14,12 @@ use crate::rng::RunRng;
 
 /// A confounded dataset of 150 rows and 5 covariates, different for each seed.
 fn data(seed: u64) -> CausalData {
+    rows(seed, 150)
+}
+
+/// The same design with `n` rows.
+fn rows(seed: u64, n: usize) -> CausalData {
     let mut rng = RunRng::seed_from_u64(seed);
-    let n = 150;
     let covariates: Vec<Vec<f64>> = (0..5).map(|_| (0..n).map(|_| rng.random::<f64>() * 2.0 - 1.0).collect()).collect();
     let treatment: Vec<f64> =
         (0..n).map(|i| f64::from(u8::from(rng.random::<f64>() < 0.3 + 0.3 * covariates[0][i]))).collect();
@@ -30,7 +34,13 @@ fn data(seed: u64) -> CausalData {
 }
 
 fn split() -> Split {
-    Split { train: (0..90).collect(), validation: (90..130).collect(), test: (130..150).collect() }
+    split_of(150)
+}
+
+/// 60% training, 27% validation and the rest test rows, in order.
+fn split_of(n: usize) -> Split {
+    let (train, validation) = (n * 60 / 100, n * 87 / 100);
+    Split { train: (0..train).collect(), validation: (train..validation).collect(), test: (validation..n).collect() }
 }
 
 fn schedule(lr: f64, weight_decay: f64) -> Schedule {
@@ -105,7 +115,7 @@ fn check(which: Which) {
     // The same runs in packs of 4 and 6, and in reverse order in packs of 3.
     for (order, max) in [((0..6).collect::<Vec<_>>(), 4), ((0..6).collect(), 6), ((0..6).rev().collect(), 3)] {
         let planned = order.iter().map(|&i| plan(which, i as u64, lrs[i], &datasets[i], &s)).collect();
-        let packed = estimate_packed(planned, max);
+        let packed = estimate_packed(planned, PackLimit::members(max));
         for (&i, e) in order.iter().zip(&packed) {
             assert_eq!(bits(e.as_ref().unwrap()), alone[i], "run {i}, packs of {max}");
         }
@@ -113,7 +123,7 @@ fn check(which: Which) {
     // A diverging mate (an absurd learning rate) fails alone, and the others do not notice.
     let mut planned = vec![plan(which, 9, 1e30, &datasets[5], &s)];
     planned.extend((0..3).map(|i| plan(which, i as u64, lrs[i], &datasets[i], &s)));
-    let packed = estimate_packed(planned, 8);
+    let packed = estimate_packed(planned, PackLimit::members(8));
     let message = packed[0].as_ref().map(|_| ()).unwrap_err().to_string();
     assert!(message.contains("diverged") || message.contains("not finite"), "{message}");
     for i in 0..3 {
@@ -155,4 +165,45 @@ fn packed_tarnet_estimates_the_effect() {
     p.schedule.iterations = 600;
     let e = tarnet("tarnet", &p, None, &d.observed(&s), &mut RunRng::seed_from_u64(5)).unwrap().alone().unwrap();
     assert!((e.ate - 2.0).abs() < 0.4, "ate {}", e.ate);
+}
+
+/// CFR-Wasserstein over many more rows than its minibatch: the evaluations on
+/// the full training and validation rows (member by member on each member's
+/// treated x control block) keep the promise too.
+#[test]
+fn cfr_wasserstein_over_many_rows_does_not_depend_on_its_pack() {
+    let n = 1500;
+    let s = split_of(n);
+    let datasets: Vec<CausalData> = (0..4).map(|i| rows(20 + i, n)).collect();
+    let lrs = [1e-3, 3e-3, 5e-4, 2e-3];
+    let planned = |i: usize| plan(Which::Cfr(Ipm::Wasserstein), i as u64, lrs[i], &datasets[i], &s);
+    let alone: Vec<Vec<u64>> = (0..4).map(|i| bits(&planned(i).alone().unwrap())).collect();
+    let packed = estimate_packed((0..4).map(planned).collect(), PackLimit::members(4));
+    for (i, e) in packed.iter().enumerate() {
+        assert_eq!(bits(e.as_ref().unwrap()), alone[i], "run {i} of {n} rows");
+    }
+}
+
+/// A memory budget cuts a group into packs of the members it holds, and the
+/// runs keep their bytes.
+#[test]
+fn a_memory_budget_caps_the_pack_and_keeps_the_bytes() {
+    let s = split();
+    let datasets: Vec<CausalData> = (0..5).map(data).collect();
+    let lr = |i: usize| 1e-3 * (1 + i) as f64;
+    let planned = |i: usize| plan(Which::Cfr(Ipm::Wasserstein), i as u64, lr(i), &datasets[i], &s);
+    let jobs: Vec<super::NetJob> = (0..5).flat_map(|i| planned(i).jobs).collect();
+    let f = jobs.iter().map(super::footprint).reduce(super::Footprint::max).unwrap();
+    assert!(f.per_member > 0);
+    let two = PackLimit { members: 64, memory: f.bytes(2) + f.per_member / 2 };
+    assert_eq!(super::packs(&jobs, two), vec![vec![0, 1], vec![2, 3], vec![4]]);
+    assert_eq!(super::packs(&jobs, PackLimit::members(64)), vec![vec![0, 1, 2, 3, 4]]);
+    // A budget under one member still trains every network, one at a time.
+    let none = PackLimit { members: 64, memory: 1 };
+    assert_eq!(super::packs(&jobs, none), (0..5).map(|i| vec![i]).collect::<Vec<_>>());
+    let alone: Vec<Vec<u64>> = (0..5).map(|i| bits(&planned(i).alone().unwrap())).collect();
+    let packed = estimate_packed((0..5).map(planned).collect(), two);
+    for (i, e) in packed.iter().enumerate() {
+        assert_eq!(bits(e.as_ref().unwrap()), alone[i], "run {i} under a budget of two members");
+    }
 }

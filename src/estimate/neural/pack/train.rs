@@ -142,7 +142,8 @@ pub fn train_pack(mut jobs: Vec<NetJob>) -> Vec<Result<NetResult, EstimateError>
     let scalars: Vec<Scalars> = jobs.iter().map(|j| j.scalars).collect();
     let mut rngs: Vec<RunRng> = jobs.iter().map(|j| j.rng.clone()).collect();
     let n_covariates = jobs[0].x.size()[1] as usize;
-    let net = match PackedNet::new(&arch, n_covariates, &scalars, &mut rngs, device) {
+    let batch = shape.batch.min(jobs[0].train.len());
+    let net = match PackedNet::new(&arch, n_covariates, batch, &scalars, &mut rngs, device) {
         Ok(net) => net,
         Err(e) => return (0..k).map(|_| Err(failed(kind, e.clone()))).collect(),
     };
@@ -161,7 +162,6 @@ pub fn train_pack(mut jobs: Vec<NetJob>) -> Vec<Result<NetResult, EstimateError>
     let mut best = vec![f64::INFINITY; k];
     let mut checks: Vec<Vec<f64>> = vec![Vec::new(); k];
     let mut adam = PackedAdam::new(params.iter().map(Tensor::shallow_clone).collect(), k);
-    let batch = shape.batch.min(trains[0].len());
     let mut steps = vec![0usize; k];
     for step in 0..shape.iterations {
         let active: Vec<bool> = errors.iter().map(Option::is_none).collect();
