@@ -11,6 +11,7 @@ mod execute;
 mod executor;
 mod key;
 mod outcome;
+mod ovb;
 mod pipeline;
 mod plan;
 mod refute;
