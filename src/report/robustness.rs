@@ -107,7 +107,8 @@ pub fn robustness_md(exp: &Experiment, summary: &[SummaryRow]) -> String {
 }
 
 fn ovb_md(exp: &Experiment, ovb: &Ovb, summary: &[SummaryRow]) -> String {
-    let level = fixed(100.0 * ovb.level, 0);
+    // 95, or 97.5: one decimal where the level needs it.
+    let level = fixed(100.0 * ovb.level, 1).trim_end_matches(".0").to_string();
     let mut out = format!(
         "\nOmitted-variable-bias bounds of the estimates with an outcome model (Chernozhukov, Cinelli, Newey, Sharma \
          and Syrgkanis 2022, as DoubleML's `sensitivity_analysis`; ρ = {}): σ² and ν² scale the bias, \
