@@ -118,12 +118,16 @@ mod tests {
         assert_eq!(el.sigma2, 0.0);
         // e = 1/2: α = ±2, 2 (2 + 2) - 4 = 4 on every row; ψ = 2 on every row.
         assert!((el.nu2 - 4.0).abs() < 1e-12 && el.psi_psi.abs() < 1e-20);
-        // Clipping: a propensity of 0 acts as 0.01.
+        // Clipping: a propensity of 0 acts as 0.01 (an imperfect model, so
+        // that σ² > 0; ν² may then be negative, DoubleML's debiased form).
+        let off: Vec<f64> = mu1.iter().map(|m| m - 0.5).collect();
         let mut e0 = e.clone();
         e0[0] = 0.0;
-        let clipped = outcome_model_elements(&obs, &rows, (&mu0, &mu1), &e0, 1.9);
+        let clipped = outcome_model_elements(&obs, &rows, (&mu0, &off), &e0, 1.9);
         let mut e1 = e;
         e1[0] = RIESZ_CLIP;
-        assert_eq!(clipped, outcome_model_elements(&obs, &rows, (&mu0, &mu1), &e1, 1.9));
+        let at_clip = outcome_model_elements(&obs, &rows, (&mu0, &off), &e1, 1.9);
+        assert!(clipped.sigma2 > 0.0 && clipped.nu2.is_finite() && clipped.psi_psi.is_finite());
+        assert_eq!((clipped.sigma2, clipped.nu2, clipped.psi_psi), (at_clip.sigma2, at_clip.nu2, at_clip.psi_psi));
     }
 }
