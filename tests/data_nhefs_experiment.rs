@@ -28,6 +28,11 @@ fn ates(kinds: &[&str]) -> Vec<KindAte> {
     spec::cross_check(&loaded, &exp).unwrap();
     exp.replications = 1;
     exp.estimators.retain(|e| kinds.contains(&e.kind.as_str()));
+    // The ATEs alone: no bootstrap or refuter refits.
+    exp.robustness = spec::Robustness::default();
+    for e in &mut exp.estimators {
+        e.bootstrap = None;
+    }
     let source = run::DataSource::read(&exp, root).unwrap();
     let runs = run::plan(
         &exp,

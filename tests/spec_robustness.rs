@@ -73,7 +73,16 @@ fn out_of_range_values_are_located() {
     let shown = message(&format!("{BASE}estimators: [ols]\nrobustness:\n  refuters: {{ simulations: 1 }}\n"));
     assert!(shown.contains("simulations must be a whole number from 2"), "{shown}");
     let shown = message(&format!("{BASE}estimators: [ols]\nrobustness:\n  ovb: {{ rho: 0.5 }}\n"));
-    assert!(shown.starts_with("robust.yaml:16:") && shown.contains("no estimator is `aipw`"), "{shown}");
+    assert!(shown.starts_with("robust.yaml:16:") && shown.contains("no estimator has one"), "{shown}");
+    assert!(shown.contains("aipw, tarnet, cfr, dragonnet"), "{shown}");
+    let shown = message(&format!("{BASE}estimators: [ols, aipw]\nrobustness:\n  refit: [ols, aipv]\n"));
+    assert!(
+        shown.starts_with("robust.yaml:16:16") && shown.contains("no estimator entry is labelled `aipv`"),
+        "{shown}"
+    );
+    assert!(shown.contains("aipw"), "{shown}");
+    let shown = message(&format!("{BASE}estimators: [aipw]\nrobustness:\n  ovb: {{ benchmarks: [x, [x]] }}\n"));
+    assert!(shown.contains("the group `x` is listed twice"), "{shown}");
     let shown = message(&format!("{BASE}estimators: [aipw]\nrobustness:\n  ovb: {{ rho: 2 }}\n"));
     assert!(shown.contains("rho is a correlation in [-1, 1], found 2"), "{shown}");
     let shown = message(&format!("{BASE}estimators: [ols]\nrobustness:\n  evalu: true\n"));

@@ -1,6 +1,7 @@
 //! The "Robustness" section of report.md: the bootstrap intervals entries
 //! declare, the E-values of every estimate, DoWhy's refutation tests, the
-//! omitted-variable-bias bounds of the `aipw` estimate and
+//! omitted-variable-bias bounds of the estimates with an outcome model (and
+//! their benchmarks on observed covariate groups) and
 //! the Cinelli-Hazlett sensitivity of the `ols` estimate (its robustness values,
 //! the adjusted estimates of the declared hypothetical confounders and the
 //! bounds benchmarked on observed covariates), each cell the mean over the
@@ -106,10 +107,11 @@ pub fn robustness_md(exp: &Experiment, summary: &[SummaryRow]) -> String {
 }
 
 fn ovb_md(exp: &Experiment, ovb: &Ovb, summary: &[SummaryRow]) -> String {
-    let level = fixed(100.0 * ovb.level, 0);
+    // 95, or 97.5: one decimal where the level needs it.
+    let level = fixed(100.0 * ovb.level, 1).trim_end_matches(".0").to_string();
     let mut out = format!(
-        "\nOmitted-variable-bias bounds of the `aipw` estimate (Chernozhukov, Cinelli, Newey, Sharma and Syrgkanis \
-         2022, as DoubleML's `sensitivity_analysis`; ρ = {}): σ² and ν² scale the bias, \
+        "\nOmitted-variable-bias bounds of the estimates with an outcome model (Chernozhukov, Cinelli, Newey, Sharma \
+         and Syrgkanis 2022, as DoubleML's `sensitivity_analysis`; ρ = {}): σ² and ν² scale the bias, \
          bias = |ρ| √(cf_y cf_d / (1 - cf_d)) √(σ² ν²). RV is the cf_y = cf_d at which the bound reaches 0, RVa the one \
          at which its {level}% interval does.\n\n",
         ovb.rho
@@ -121,6 +123,7 @@ fn ovb_md(exp: &Experiment, ovb: &Ovb, summary: &[SummaryRow]) -> String {
             ["ovb_sigma2", "ovb_nu2", "ovb_rv", "ovb_rva"].iter().map(|n| cell(exp, s, n)).collect();
         out += &format!("| {} | {} |\n", row_label(exp, s), cells.join(" | "));
     }
+    out += &benchmarks_md(exp, ovb, &rows, &level);
     if ovb.confounders.is_empty() {
         return out;
     }
@@ -136,6 +139,43 @@ fn ovb_md(exp: &Experiment, ovb: &Ovb, summary: &[SummaryRow]) -> String {
                 cell(exp, s, &format!("{name}_upper")),
                 cell(exp, s, &format!("{name}_ci_lower")),
                 cell(exp, s, &format!("{name}_ci_upper"))
+            );
+        }
+    }
+    out
+}
+
+/// The benchmarks of the declared covariate groups, for the rows that refitted them.
+fn benchmarks_md(exp: &Experiment, ovb: &Ovb, rows: &[&SummaryRow], level: &str) -> String {
+    if ovb.benchmarks.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\nBenchmarks (DoubleML's `sensitivity_benchmark`): the estimator refitted without each covariate group; \
+         the confounding that dropping the group stands for, as cf_y, cf_d and ρ, the change it makes to the \
+         estimate (Δθ = θ without the group - θ), and the bounds at that strength with their {level}% interval. \
+         A latent confounder as strong as the group moves the estimate as far as the bounds say.\n\n"
+    );
+    out += &header(exp, &["group", "cf_y", "cf_d", "ρ", "Δθ", "bounds", "interval"]);
+    for s in rows {
+        for group in &ovb.benchmarks {
+            let name = format!("ovb_bench[{}]", Ovb::group_name(group));
+            if !has(s, &format!("{name}_cf_y")) {
+                continue;
+            }
+            let c = |part: &str| cell(exp, s, &format!("{name}_{part}"));
+            out += &format!(
+                "| {} | {} | {} | {} | {} | {} | [{}, {}] | [{}, {}] |\n",
+                row_label(exp, s),
+                group.join(", "),
+                c("cf_y"),
+                c("cf_d"),
+                c("rho"),
+                c("delta_theta"),
+                c("lower"),
+                c("upper"),
+                c("ci_lower"),
+                c("ci_upper")
             );
         }
     }

@@ -12,6 +12,7 @@ mod execute;
 mod executor;
 mod key;
 mod outcome;
+mod ovb;
 mod pack;
 mod pipeline;
 mod plan;

@@ -38,7 +38,7 @@ pub struct Prepared {
 // adding a draw to one stage never shifts another stage's numbers.
 const DATA_STREAM: u64 = 0;
 const SPLIT_STREAM: u64 = 1;
-const ESTIMATOR_STREAM: u64 = 2;
+pub(super) const ESTIMATOR_STREAM: u64 = 2;
 /// The selection stage's stream of a replication's seed (`run::selection`): its cross-fitting folds.
 pub(super) const SELECTION_STREAM: u64 = 3;
 
@@ -201,8 +201,23 @@ fn try_conclude(
     if let Some(Some(b)) = &boot {
         est.interval = Some(b.percentile);
     }
+    let mut robustness_tail = Vec::new();
+    if let Some(ovb) = exp.robustness.ovb_for(&run.kind) {
+        est.ovb = super::ovb::elements(&observed, &est, run.seed);
+        let groups = exp.robustness.ovb_benchmarks_for(&run.kind, &run.estimator);
+        robustness_tail = super::ovb::benchmark_values(
+            ovb,
+            groups,
+            estimator.as_ref(),
+            &prepared_data,
+            &split,
+            est.ovb.as_ref(),
+            run.seed,
+        );
+    }
     let mut robustness = super::robustness_values(&exp.robustness, &run.kind, boot.as_ref(), &observed, &est);
-    if let Some(cfg) = &exp.robustness.refuters {
+    robustness.extend(robustness_tail);
+    if let Some(cfg) = exp.robustness.refuters_for(&run.estimator) {
         robustness.extend(super::refute::refutation_values(
             cfg,
             estimator.as_ref(),

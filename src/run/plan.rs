@@ -210,7 +210,7 @@ fn estimator_configs(exp: &Experiment) -> Result<Vec<Config>, RunError> {
         for adjust in decl.adjustments(&exp.adjust) {
             for hyper_point in cartesian(&decl.sweep) {
                 let mut config = resolve_config(decl, hyper_point, adjust, swept)?;
-                config.robustness = exp.robustness.describe_for(&decl.kind, decl.bootstrap);
+                config.robustness = exp.robustness.describe_for(&decl.kind, &decl.label, decl.bootstrap);
                 config.selection = exp.selection.as_ref().map(|_| crate::spec::Selection::describe());
                 out.push(config);
             }

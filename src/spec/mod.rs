@@ -28,7 +28,7 @@ pub use experiment::*;
 pub use load::{Loaded, Source, load};
 pub use locate::{Locator, Position};
 pub use models::Models;
-pub use robustness::{OVB_KIND, Ovb, Refuter, Refuters, Robustness, SENSITIVITY_KIND, Sensitivity};
+pub use robustness::{OVB_KINDS, Ovb, Refuter, Refuters, Robustness, SENSITIVITY_KIND, Sensitivity};
 pub use schema::json_schema;
 pub use selection::{Choose, RECORD_VERSION, Selection};
 pub use size::{

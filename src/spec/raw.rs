@@ -63,6 +63,8 @@ pub struct RawRobustness {
     pub refuters: Option<RawRefuters>,
     #[serde(default)]
     pub ovb: Option<RawOvb>,
+    #[serde(default)]
+    pub refit: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -74,6 +76,16 @@ pub struct RawOvb {
     pub level: Option<f64>,
     #[serde(default)]
     pub confounders: Vec<RawOvbConfounder>,
+    #[serde(default)]
+    pub benchmarks: Vec<RawGroup>,
+}
+
+/// A benchmark group: one covariate, or several.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawGroup {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]

@@ -14,8 +14,11 @@ pub struct Robustness {
     pub sensitivity: Option<Sensitivity>,
     /// DoWhy's refutation tests of every estimate.
     pub refuters: Option<Refuters>,
-    /// Omitted-variable-bias bounds of the `aipw` estimates (DoubleML's).
+    /// Omitted-variable-bias bounds of the estimates with an outcome model (DoubleML's).
     pub ovb: Option<Ovb>,
+    /// The entry labels whose refitting analyses (refuters, OVB benchmarks)
+    /// run; None: every entry's. Refits of a network cost a training each.
+    pub refit: Option<Vec<String>>,
 }
 
 /// DoubleML-style omitted-variable-bias bounds (`estimate::robust::ovb`).
@@ -27,10 +30,24 @@ pub struct Ovb {
     pub level: f64,
     /// Hypothetical confounders as (cf_y, cf_d).
     pub confounders: Vec<(f64, f64)>,
+    /// Groups of observed covariates (names after preprocessing) to benchmark
+    /// cf_y, cf_d and rho on (DoubleML's `sensitivity_benchmark`): each refits
+    /// the estimator without the group.
+    pub benchmarks: Vec<Vec<String>>,
 }
 
-/// The kind whose estimate carries the Riesz representer the bounds need.
-pub const OVB_KIND: &str = "aipw";
+impl Ovb {
+    /// A benchmark group's name in the table columns: its covariates joined by `+`.
+    pub fn group_name(group: &[String]) -> String {
+        group.join("+")
+    }
+}
+
+/// The kinds whose estimate has an outcome model g(t, x) and so the bounds:
+/// `aipw` with its own cross-fitted propensity, DragonNet with its propensity
+/// head, the other networks with a cross-fitted logistic propensity
+/// (`estimate::classical::riesz`).
+pub const OVB_KINDS: [&str; 6] = ["aipw", "tarnet", "cfr", "dragonnet", "slearner", "tlearner"];
 
 /// DoWhy's refuters (`run/refute.rs` has their definitions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +129,25 @@ impl Robustness {
 
     /// The OVB bounds that apply to runs of `kind`, if any.
     pub fn ovb_for(&self, kind: &str) -> Option<&Ovb> {
-        self.ovb.as_ref().filter(|_| kind == OVB_KIND)
+        self.ovb.as_ref().filter(|_| OVB_KINDS.contains(&kind))
+    }
+
+    /// Whether the refitting analyses run for the entry `label`.
+    pub fn refits(&self, label: &str) -> bool {
+        self.refit.as_ref().is_none_or(|labels| labels.iter().any(|l| l == label))
+    }
+
+    /// The refuters that apply to the entry `label`, if any.
+    pub fn refuters_for(&self, label: &str) -> Option<&Refuters> {
+        self.refuters.as_ref().filter(|_| self.refits(label))
+    }
+
+    /// The OVB benchmark groups that the entry `label` of `kind` refits for.
+    pub fn ovb_benchmarks_for(&self, kind: &str, label: &str) -> &[Vec<String>] {
+        match self.ovb_for(kind) {
+            Some(o) if self.refits(label) => &o.benchmarks,
+            _ => &[],
+        }
     }
 
     /// The sensitivity analysis that applies to runs of `kind`, if any.
@@ -123,17 +158,18 @@ impl Robustness {
     /// What enters the key of a run of `kind` whose entry asks for `bootstrap`
     /// resamples: None where nothing applies, so that such a run's key is the one
     /// it had before robustness analyses existed.
-    pub fn describe_for(&self, kind: &str, bootstrap: Option<usize>) -> Option<Value> {
+    pub fn describe_for(&self, kind: &str, label: &str, bootstrap: Option<usize>) -> Option<Value> {
         let sensitivity = self.sensitivity_for(kind);
         let ovb = self.ovb_for(kind);
-        if !self.evalue && sensitivity.is_none() && bootstrap.is_none() && self.refuters.is_none() && ovb.is_none() {
+        let refuters = self.refuters_for(label);
+        if !self.evalue && sensitivity.is_none() && bootstrap.is_none() && refuters.is_none() && ovb.is_none() {
             return None;
         }
         let mut out = json!({ "version": crate::estimate::robust::ALGORITHM_VERSION });
         if self.evalue {
             out["evalue"] = json!(true);
         }
-        if let Some(r) = &self.refuters {
+        if let Some(r) = refuters {
             out["refuters"] = json!({
                 "simulations": r.simulations,
                 "tests": r.tests.iter().map(|t| t.name()).collect::<Vec<_>>(),
@@ -146,6 +182,11 @@ impl Robustness {
         }
         if let Some(o) = ovb {
             out["ovb"] = json!({ "rho": o.rho, "level": o.level, "confounders": o.confounders });
+            // Only where declared and refitted, so that keys without benchmarks stay as they were.
+            let benchmarks = self.ovb_benchmarks_for(kind, label);
+            if !benchmarks.is_empty() {
+                out["ovb"]["benchmarks"] = json!(benchmarks);
+            }
         }
         if let Some(s) = sensitivity {
             out["sensitivity"] = json!({
@@ -176,7 +217,7 @@ pub(super) fn schema() -> Value {
             "ovb": {
                 "type": "object",
                 "additionalProperties": false,
-                "description": "omitted-variable-bias bounds of the `aipw` estimates (Chernozhukov et al. 2022, as DoubleML's sensitivity_analysis), with robustness values RV and RVa",
+                "description": "omitted-variable-bias bounds of the estimates with an outcome model (aipw and the networks; Chernozhukov et al. 2022, as DoubleML's sensitivity_analysis), with robustness values RV and RVa",
                 "properties": {
                     "rho": { "type": "number", "minimum": -1, "maximum": 1, "default": 1, "description": "correlation of the confounding in outcome and Riesz representer" },
                     "level": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.95, "description": "level of the bounds' intervals" },
@@ -186,8 +227,20 @@ pub(super) fn schema() -> Value {
                             "type": "object", "additionalProperties": false, "required": ["cf_y", "cf_d"],
                             "properties": { "cf_y": r2.clone(), "cf_d": r2.clone() }
                         }
+                    },
+                    "benchmarks": {
+                        "type": "array", "default": [],
+                        "description": "observed covariate groups (names after preprocessing) to benchmark cf_y, cf_d and rho on, as DoubleML's sensitivity_benchmark: each refits the estimator without the group",
+                        "items": { "anyOf": [
+                            { "type": "string" },
+                            { "type": "array", "minItems": 1, "items": { "type": "string" } }
+                        ] }
                     }
                 }
+            },
+            "refit": {
+                "type": "array", "uniqueItems": true, "items": { "type": "string" },
+                "description": "the estimator labels whose refitting analyses (refuters, OVB benchmarks) run; default every entry (a network's refit is a training)"
             },
             "refuters": {
                 "type": "object",
@@ -230,14 +283,46 @@ mod tests {
 
     #[test]
     fn only_declared_analyses_enter_a_key() {
-        assert_eq!(Robustness::default().describe_for("ols", None), None);
-        assert!(Robustness::default().describe_for("ols", Some(100)).is_some());
+        assert_eq!(Robustness::default().describe_for("ols", "ols", None), None);
+        assert!(Robustness::default().describe_for("ols", "ols", Some(100)).is_some());
         let sens =
             Sensitivity { q: 1.0, alpha: 0.05, benchmarks: vec![], multiples: vec![(1.0, 1.0)], confounders: vec![] };
-        let r = Robustness { evalue: false, sensitivity: Some(sens), refuters: None, ovb: None };
-        assert_eq!(r.describe_for("aipw", None), None);
-        assert!(r.describe_for("ols", None).is_some());
-        let e = Robustness { evalue: true, sensitivity: None, refuters: None, ovb: None };
-        assert!(e.describe_for("aipw", None).is_some());
+        let r = Robustness { evalue: false, sensitivity: Some(sens), refuters: None, ovb: None, refit: None };
+        assert_eq!(r.describe_for("aipw", "aipw", None), None);
+        assert!(r.describe_for("ols", "ols", None).is_some());
+        let e = Robustness { evalue: true, sensitivity: None, refuters: None, ovb: None, refit: None };
+        assert!(e.describe_for("aipw", "aipw", None).is_some());
+    }
+
+    #[test]
+    fn refit_limits_refuters_and_benchmarks_to_its_entries() {
+        let refuters = Refuters { simulations: 10, tests: Refuter::ALL.to_vec(), subset_fraction: 0.8, noise: 0.1 };
+        let ovb = Ovb { rho: 1.0, level: 0.95, confounders: vec![], benchmarks: vec![vec!["age".into()]] };
+        let r = Robustness {
+            evalue: false,
+            sensitivity: None,
+            refuters: Some(refuters),
+            ovb: Some(ovb),
+            refit: Some(vec!["aipw".into()]),
+        };
+        // A network keeps its bounds but neither refuters nor benchmarks.
+        let tarnet = r.describe_for("tarnet", "tarnet", None).unwrap();
+        assert!(tarnet.get("refuters").is_none() && tarnet["ovb"].get("benchmarks").is_none());
+        assert!(tarnet["ovb"].is_object());
+        let aipw = r.describe_for("aipw", "aipw", None).unwrap();
+        assert!(aipw["refuters"].is_object() && aipw["ovb"]["benchmarks"] == json!([["age"]]));
+        // A kind without an outcome model gets no bounds; `ols` is refitted only if listed.
+        assert_eq!(r.describe_for("ols", "ols", None), None);
+        assert_eq!(r.ovb_benchmarks_for("ols", "aipw"), &[] as &[Vec<String>]);
+    }
+
+    #[test]
+    fn every_network_kind_has_bounds() {
+        for kind in crate::estimate::registry::KINDS.iter().filter(|k| k.uses_libtorch) {
+            assert!(OVB_KINDS.contains(&kind.name), "{} predicts mu0/mu1 and so has bounds", kind.name);
+        }
+        for name in OVB_KINDS {
+            assert!(crate::estimate::registry::KINDS.iter().any(|k| k.name == name), "{name} is a kind");
+        }
     }
 }

@@ -138,7 +138,7 @@ impl Aipw {
 }
 
 /// Shuffle `rows` and deal them round-robin into `k` folds of near-equal size.
-fn deal_folds(rows: &[usize], k: usize, rng: &mut RunRng) -> Vec<Vec<usize>> {
+pub(super) fn deal_folds(rows: &[usize], k: usize, rng: &mut RunRng) -> Vec<Vec<usize>> {
     let mut shuffled = rows.to_vec();
     shuffled.shuffle(rng);
     let mut folds = vec![Vec::new(); k];

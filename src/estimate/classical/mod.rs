@@ -15,6 +15,7 @@ mod matching;
 mod naive;
 mod ols;
 mod overlap;
+pub mod riesz;
 mod sample;
 
 pub use aipw::{AIPW, Aipw, AipwParams};

@@ -18,6 +18,7 @@ use super::mlp::{Init, Mlp, Mode};
 use super::params::{DragonParams, Propensity};
 use super::train::{self, Length, LrSchedule, Network, Optimizer, Rows, Stage};
 use crate::data::Observed;
+use crate::estimate::classical::riesz::outcome_model_elements;
 use crate::estimate::{Estimate, EstimateError, Estimator};
 use crate::rng::RunRng;
 
@@ -157,7 +158,15 @@ impl Estimator for DragonEstimator {
         if p.targeted_regularization {
             extra.push(("epsilon".to_string(), net.epsilon.double_value(&[0])));
         }
-        fit::finish(kind, &prepared, split, &mu0, &mu1, &report, extra)
+        let mut est = fit::finish(kind, &prepared, split, &mu0, &mu1, &report, extra)?;
+        // The propensity head is the Riesz representer's m for the OVB bounds
+        // (`classical::riesz`); the other networks cross-fit a logistic one.
+        if let Some((mu0, mu1)) = &est.potential {
+            let rows = split.in_sample();
+            let e: Vec<f64> = rows.iter().map(|&i| g[i]).collect();
+            est.ovb = Some(outcome_model_elements(data, &rows, (mu0, mu1), &e, est.ate));
+        }
+        Ok(est)
     }
 }
 

@@ -53,6 +53,61 @@ impl OvbElements {
         }
         OvbElements { theta, n, sigma2, nu2, psi_psi: pp / n, psi_phi: pf / n, phi_phi: ff / n }
     }
+
+    /// The elements of an outcome model g(t, x) = t mu1 + (1 - t) mu0 with the
+    /// Riesz representer of the ATE built from a propensity `e` (already clipped):
+    /// per row the score ψ = mu1 - mu0 + α (y - g), α = t/e - (1 - t)/(1 - e),
+    /// the squared residual (y - g)² and 2 (1/e + 1/(1 - e)) - α², as DoubleML's
+    /// IRM. Rows are the slices' common positions.
+    pub fn from_outcome_model(y: &[f64], t: &[f64], mu0: &[f64], mu1: &[f64], e: &[f64]) -> OvbElements {
+        let n = y.len();
+        let (mut psi, mut sigma2, mut nu2) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        for i in 0..n {
+            let g = t[i] * mu1[i] + (1.0 - t[i]) * mu0[i];
+            let alpha = t[i] / e[i] - (1.0 - t[i]) / (1.0 - e[i]);
+            psi.push(mu1[i] - mu0[i] + alpha * (y[i] - g));
+            sigma2.push((y[i] - g).powi(2));
+            nu2.push(2.0 * (1.0 / e[i] + 1.0 / (1.0 - e[i])) - alpha * alpha);
+        }
+        OvbElements::from_rows(&psi, &sigma2, &nu2)
+    }
+
+    /// The same elements with the bounds centred on `theta` (an estimator's own
+    /// estimate in place of the debiased score's mean); the spreads stay.
+    pub fn centred_at(self, theta: f64) -> OvbElements {
+        OvbElements { theta, ..self }
+    }
+}
+
+/// What a benchmark covariate group implies (DoubleML's `sensitivity_benchmark`,
+/// from the long model and the short one refitted without the group).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Benchmark {
+    pub cf_y: f64,
+    pub cf_d: f64,
+    pub rho: f64,
+    /// θ_short - θ_long.
+    pub delta_theta: f64,
+}
+
+/// The confounding strength that omitting the group stands for, `var_y` the
+/// outcome's variance over the same rows (population form, numpy's `var`):
+///   cf_y = (R²_long - R²_short) / (1 - R²_long), R² = 1 - σ² / var_y,
+///   cf_d = (1 - R²_α) / R²_α, R²_α = ν²_short / ν²_long,
+///   ρ = sign(Δθ) min(1, |Δθ| / √((σ²_short - σ²_long)(ν²_long - ν²_short))),
+/// cf_y and cf_d clipped to [0, 1]; ρ is ±1 where a variance gap is not positive.
+pub fn benchmark(long: &OvbElements, short: &OvbElements, var_y: f64) -> Benchmark {
+    let (r2_long, r2_short) = (1.0 - long.sigma2 / var_y, 1.0 - short.sigma2 / var_y);
+    let r2_riesz = short.nu2 / long.nu2;
+    let cf_y = ((r2_long - r2_short) / (1.0 - r2_long)).clamp(0.0, 1.0);
+    let cf_d = ((1.0 - r2_riesz) / r2_riesz).clamp(0.0, 1.0);
+    let delta_theta = short.theta - long.theta;
+    let (var_g, var_riesz) = (short.sigma2 - long.sigma2, long.nu2 - short.nu2);
+    let ratio = if var_g > 0.0 && var_riesz > 0.0 { delta_theta.abs() / (var_g * var_riesz).sqrt() } else { 1.0 };
+    let rho = delta_theta.signum() * ratio.clamp(0.0, 1.0);
+    // numpy's sign(0) is 0.
+    let rho = if delta_theta == 0.0 { 0.0 } else { rho };
+    Benchmark { cf_y, cf_d, rho, delta_theta }
 }
 
 /// The bounds of θ under a confounder of strength (cf_y, cf_d, rho).

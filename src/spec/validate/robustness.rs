@@ -1,12 +1,13 @@
 //! Validation of `robustness:`: ranges of q, α, the multiples and the
 //! hypothetical confounders' partial R², that a sensitivity analysis has an
-//! `ols` estimator to analyse, and the refuters' names and settings.
+//! `ols` estimator to analyse, the refuters' names and settings, the OVB
+//! benchmark groups, and that `refit` names entries of `estimators:`.
 
 use super::{Result, invalid};
 use crate::spec::experiment::EstimatorDecl;
 use crate::spec::load::Loaded;
-use crate::spec::raw::{RawOvb, RawRefuters, RawRobustness};
-use crate::spec::robustness::{OVB_KIND, Ovb, Refuter, Refuters, Robustness, SENSITIVITY_KIND, Sensitivity};
+use crate::spec::raw::{RawGroup, RawOvb, RawRefuters, RawRobustness};
+use crate::spec::robustness::{OVB_KINDS, Ovb, Refuter, Refuters, Robustness, SENSITIVITY_KIND, Sensitivity};
 
 pub(super) fn check_robustness(
     loaded: &Loaded,
@@ -98,14 +99,38 @@ pub(super) fn check_robustness(
     };
     let refuters = raw.refuters.as_ref().map(|r| check_refuters(loaded, r)).transpose()?;
     let ovb = raw.ovb.as_ref().map(|o| check_ovb(loaded, o, estimators)).transpose()?;
-    Ok(Robustness { evalue: raw.evalue, sensitivity, refuters, ovb })
+    let refit = raw.refit.as_ref().map(|labels| check_refit(loaded, labels, estimators)).transpose()?;
+    Ok(Robustness { evalue: raw.evalue, sensitivity, refuters, ovb, refit })
+}
+
+fn check_refit(loaded: &Loaded, labels: &[String], estimators: &[EstimatorDecl]) -> Result<Vec<String>> {
+    for (i, label) in labels.iter().enumerate() {
+        let path = format!("robustness.refit[{i}]");
+        if !estimators.iter().any(|d| &d.label == label) {
+            let known = estimators.iter().map(|d| d.label.as_str());
+            return Err(invalid(loaded, &path, format!("no estimator entry is labelled `{label}`")).with_help(
+                crate::suggest::did_you_mean(label, known.clone()).map_or_else(
+                    || format!("entries: {}", known.collect::<Vec<_>>().join(", ")),
+                    |s| crate::suggest::help(&s),
+                ),
+            ));
+        }
+        if labels[..i].contains(label) {
+            return Err(invalid(loaded, &path, format!("`{label}` is listed twice")));
+        }
+    }
+    Ok(labels.to_vec())
 }
 
 fn check_ovb(loaded: &Loaded, raw: &RawOvb, estimators: &[EstimatorDecl]) -> Result<Ovb> {
     let path = "robustness.ovb";
-    if !estimators.iter().any(|d| d.kind == OVB_KIND) {
-        return Err(invalid(loaded, path, "the OVB bounds describe `aipw` estimates, and no estimator is `aipw`")
-            .with_help("add `- aipw` to `estimators:`, or remove `robustness.ovb`"));
+    if !estimators.iter().any(|d| OVB_KINDS.contains(&d.kind.as_str())) {
+        return Err(invalid(
+            loaded,
+            path,
+            "the OVB bounds describe estimates with an outcome model, and no estimator has one",
+        )
+        .with_help(format!("add one of {} to `estimators:`, or remove `robustness.ovb`", OVB_KINDS.join(", "))));
     }
     let rho = raw.rho.unwrap_or(1.0);
     if !(-1.0..=1.0).contains(&rho) {
@@ -132,7 +157,22 @@ fn check_ovb(loaded: &Loaded, raw: &RawOvb, estimators: &[EstimatorDecl]) -> Res
         }
         confounders.push((c.cf_y, c.cf_d));
     }
-    Ok(Ovb { rho, level, confounders })
+    let mut benchmarks: Vec<Vec<String>> = Vec::new();
+    for (i, g) in raw.benchmarks.iter().enumerate() {
+        let group = match g {
+            RawGroup::One(name) => vec![name.clone()],
+            RawGroup::Many(names) => names.clone(),
+        };
+        let at = format!("{path}.benchmarks[{i}]");
+        if group.is_empty() || group.iter().any(|n| n.is_empty()) {
+            return Err(invalid(loaded, &at, "a benchmark group names at least one covariate, and no empty name"));
+        }
+        if benchmarks.contains(&group) {
+            return Err(invalid(loaded, &at, format!("the group `{}` is listed twice", Ovb::group_name(&group))));
+        }
+        benchmarks.push(group);
+    }
+    Ok(Ovb { rho, level, confounders, benchmarks })
 }
 
 /// The most refits a refuter may ask for.
