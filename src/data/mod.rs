@@ -21,6 +21,7 @@ mod npz;
 mod observed;
 mod preprocess;
 mod preprocess_log;
+pub mod sequence;
 mod split;
 mod truth;
 

@@ -109,8 +109,10 @@ impl From<String> for Stop {
 /// reasons are data (they go into the outcome's record), hence text.
 fn try_compute_outcome(prepared: &Prepared, run: &Run) -> Result<Outcome, Stop> {
     let exp = &prepared.experiment;
-    let (full, levels, n_test) = load_dataset(prepared, run)?;
+    let (mut full, levels, n_test) = load_dataset(prepared, run)?;
     let names = prepared.covariates.for_run(&run.kind, &run.adjust, &full.covariate_names).map_err(Stop::Refused)?;
+    // A sequence's name stands for its steps, a declared summary for one computed column.
+    let names = data::sequence::expand(&mut full, &names);
     // Columns this estimator does not receive (`naive` gets none) are neither encoded nor squared.
     let config =
         preprocess_config(exp, levels).restricted_to(&full.covariate_names, &names).map_err(|e| e.to_string())?;

@@ -41,7 +41,7 @@ fn simulate(mode: Mode) -> Value {
     let mut equations = json!({
         "type": "object",
         "additionalProperties": described(json!({ "type": ["string", "number"] }), "an expression; parents are the variables it names"),
-        "description": "node -> right-hand side, e.g. `y: 1 + 2 * t + 3 * x + normal(0, 1)`",
+        "description": "node -> right-hand side, e.g. `y: 1 + 2 * t + 3 * x + normal(0, 1)`; a key `name[T]` declares a sequence of T steps (2 to 10000), its equation read at each step t, with `x[t-k]` a lag, `x[k]` a step and `last`, `first`, `mean`, `slope`, `peak`, `trough`, `crossed(x, c)` summaries",
     });
     if mode == Mode::Full {
         equations["minProperties"] = json!(1);
