@@ -296,14 +296,14 @@ impl Lowering<'_, '_> {
         let (first, Some(len)) = self.scope.shape(id) else {
             return Err(self.error(offset, ScmErrorKind::NotASequence { name: v.into() }));
         };
-        let own = |k: usize| ScmErrorKind::ReadsOwnPresent { name: format!("{v}[{k}]") };
+        let own = |step: usize, at: usize| ScmErrorKind::ReadsOwnPresent { name: v.into(), step, at };
         let k = match index {
             Index::Step(k) if k > len => {
                 return Err(self.error(offset, ScmErrorKind::StepOutOfRange { name: v.into(), step: k, len }));
             }
             Index::Step(k) => {
                 if let Some(s) = self.scope.step.filter(|s| s.node == id && k >= s.t) {
-                    return Err(self.error(offset, own(s.t)));
+                    return Err(self.error(offset, own(k, s.t)));
                 }
                 k
             }
@@ -318,7 +318,7 @@ impl Lowering<'_, '_> {
                     return Err(self.error(offset, ScmErrorKind::LagTooLong { name: v.into(), lag, len }));
                 }
                 if lag == 0 && s.node == id {
-                    return Err(self.error(offset, own(s.t)));
+                    return Err(self.error(offset, own(s.t, s.t)));
                 }
                 if lag >= s.t {
                     // Before the first step: the sequence starts from 0.

@@ -77,8 +77,10 @@ pub enum ScmErrorKind {
     LagTooLong { name: String, lag: usize, len: usize },
     #[error("`{name}` has steps 1 to {len}, not {step}")]
     StepOutOfRange { name: String, step: usize, len: usize },
-    #[error("the equation of `{name}` reads its own current or a later step; read its past with `{name}[t-1]`")]
-    ReadsOwnPresent { name: String },
+    #[error(
+        "`{name}` reads its own step {step} while computing step {at}: a sequence reads only its own past; read it with `{name}[t-1]`"
+    )]
+    ReadsOwnPresent { name: String, step: usize, at: usize },
     #[error("`{func}` summarises a sequence, and `{name}` is a scalar node")]
     SummaryOfScalar { func: String, name: String },
     #[error("`{func}` takes the name of a sequence{}, e.g. `{func}(hr)`", if .func == "crossed" { " and a threshold" } else { "" })]
