@@ -114,8 +114,11 @@ fn encoders_recover_a_trend_confounded_effect_from_sequence_syntax() {
     let naive = difference_in_means(&full, &split) - EFFECT;
     let summary = ate_error(&tarnet(None), &given(&full, &["mean(x)", "z"]), &split);
     let seq = given(&full, &["x", "z"]);
-    let conv =
-        ate_error(&tarnet(Some(json!([{"conv1d": 8, "kernel": 3}, {"avg_pool": 2}, "flatten", {"dense": 16}]))), &seq, &split);
+    let conv = ate_error(
+        &tarnet(Some(json!([{"conv1d": 8, "kernel": 3}, {"avg_pool": 2}, "flatten", {"dense": 16}]))),
+        &seq,
+        &split,
+    );
     let gru = ate_error(&tarnet(Some(json!([{"gru": 16}]))), &seq, &split);
     eprintln!(
         "ATE errors: difference in means {naive:.3}, TARNet on mean(x) {summary:.3}, conv1d {conv:.3}, gru {gru:.3}"

@@ -232,8 +232,14 @@ mod tests {
         let nodes: BTreeMap<&str, usize> = [("a", 0), ("b", 1)].into_iter().collect();
         let params = BTreeMap::new();
         let mut sites = Vec::new();
-        let compiled =
-            compile(2, "y", &parse(src).unwrap(), &Scope { nodes: &nodes, params: &params, shapes: &[], step: None }, &mut sites).unwrap();
+        let compiled = compile(
+            2,
+            "y",
+            &parse(src).unwrap(),
+            &Scope { nodes: &nodes, params: &params, shapes: &[], step: None },
+            &mut sites,
+        )
+        .unwrap();
         let noise = vec![e.to_vec(); sites.len()];
         evaluate(&compiled.program, &[a, b], &noise, mode, a.len())
     }

@@ -168,10 +168,9 @@ impl Model {
         })?;
         match self.shapes[id] {
             (slot, None) => Ok(slot),
-            (_, Some(_)) => Err(ScmError::in_node(
-                &self.keys[id],
-                ScmErrorKind::SequenceEndpoint { role, name: name.into() },
-            )),
+            (_, Some(_)) => {
+                Err(ScmError::in_node(&self.keys[id], ScmErrorKind::SequenceEndpoint { role, name: name.into() }))
+            }
         }
     }
 

@@ -227,13 +227,12 @@ fn check_graph(loaded: &Loaded, exp: &Experiment) -> Result<()> {
 pub fn observed_names(exp: &Experiment) -> Vec<String> {
     let latent: &[String] = exp.graph.as_ref().map_or(&[], |g| &g.latent);
     match &exp.dataset {
-        Dataset::Simulate(sim) => {
-            sim.equations
-                .iter()
-                .map(|(n, _)| crate::scm::sequence::node_name(n).to_string())
-                .filter(|n| !latent.contains(n))
-                .collect()
-        }
+        Dataset::Simulate(sim) => sim
+            .equations
+            .iter()
+            .map(|(n, _)| crate::scm::sequence::node_name(n).to_string())
+            .filter(|n| !latent.contains(n))
+            .collect(),
         _ => Vec::new(),
     }
 }
