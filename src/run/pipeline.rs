@@ -182,9 +182,10 @@ fn load_dataset(prepared: &Prepared, run: &Run) -> Result<(CausalData, data::Lev
             let opts = data::BuiltinOptions { surface: surface.clone(), instance: *instance };
             files.load(&opts, rng).map(|d| (d, none(), 0)).map_err(|e| e.to_string())
         }
-        (Dataset::File { layout, .. }, source @ DataSource::File { .. }) => {
+        (Dataset::File { layout, sequences, .. }, source @ DataSource::File { sequences: long, .. }) => {
             let file = source.file_of(run.replication).ok_or("internal: no data file was read for this replication")?;
-            data::load_file(&file.path, &file.bytes, layout, &exp.preprocess.one_hot)
+            let seq = sequences.as_ref().map(|(_, s)| s);
+            super::source::load_user_file(file, long.as_ref(), layout, seq, exp)
                 .map(|(d, levels)| (d, levels, 0))
                 .map_err(|e| e.to_string())
         }

@@ -29,7 +29,12 @@ pub fn cross_check(loaded: &Loaded, exp: &Experiment) -> Result<()> {
     match &exp.dataset {
         Dataset::Simulate(sim) => check_equations(loaded, sim)?,
         Dataset::Builtin { name, .. } => check_builtin(loaded, name)?,
-        Dataset::File { path, .. } => check_exists(loaded, "dataset.file.path", path, exp.replications)?,
+        Dataset::File { path, sequences, .. } => {
+            check_exists(loaded, "dataset.file.path", path, exp.replications)?;
+            if let Some((long, _)) = sequences {
+                check_exists(loaded, "dataset.file.sequences.path", long, 1)?;
+            }
+        }
         Dataset::Npz(npz) => {
             check_exists(loaded, "dataset.npz.path", &npz.path, 1)?;
             if let Some(test) = &npz.test {

@@ -159,8 +159,51 @@ fn file(mode: Mode) -> Value {
                     "the file's ground truth: `{ mu0, mu1 }`, `{ y_cf }` or `{ ite }` (column names; never covariates)",
                 ),
             ),
+            (
+                "unit",
+                described(nullable(string()), "the column of unit ids (never a covariate); needed by `sequences`"),
+            ),
+            ("sequences", described(nullable(sequences(mode)), "sequence covariates from a long-format CSV")),
         ],
         &["path", "treatment", "outcome"],
+        mode,
+    )
+}
+
+/// `dataset.file.sequences`: a long-format CSV, one row per unit and step.
+fn sequences(mode: Mode) -> Value {
+    object(
+        vec![
+            ("path", data_path("the long-format CSV: one row per unit and step")),
+            ("unit", described(string(), "its column of unit ids, matched to the unit table's `unit` column")),
+            ("step", described(string(), "its column of step numbers, 1 to `length`")),
+            (
+                "columns",
+                described(
+                    json!({ "type": "array", "minItems": 1, "items": string() }),
+                    "value columns; each becomes a sequence name[1..length]",
+                ),
+            ),
+            (
+                "length",
+                described(json!({ "type": "integer", "minimum": 2, "maximum": 10000 }), "the number of steps T"),
+            ),
+            (
+                "pad",
+                described(
+                    nullable(json!({ "type": "number" })),
+                    "the value of absent steps; without it ragged lengths and gaps are refused",
+                ),
+            ),
+            (
+                "mask",
+                described(
+                    nullable(string()),
+                    "the name of a 0/1 sequence marking observed (1) and padded (0) steps; only with `pad`",
+                ),
+            ),
+        ],
+        &["path", "unit", "step", "columns", "length"],
         mode,
     )
 }
