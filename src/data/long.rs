@@ -157,8 +157,8 @@ mod tests {
     #[test]
     fn bad_files_are_refused_with_their_line() {
         let l = layout(None, None);
-        let e = attached("id,day,hr\na,1,80\nc,1,70\n", &l).unwrap_err();
-        assert_eq!(e, "v.csv: line 3: unit `c` is not in the unit table's `id` column");
+        let e = attached("id,day,hr\na,1,80\nzzz,1,70\n", &l).unwrap_err();
+        assert_eq!(e, "v.csv: line 3: unit `zzz` is not in the unit table's `id` column");
         let e = attached("id,day,hr\na,1,80\na,1,81\n", &l).unwrap_err();
         assert_eq!(e, "v.csv: line 3: unit `a` has step 1 twice (first on line 2)");
         let e = attached("id,day,hr\na,4,80\n", &l).unwrap_err();
