@@ -83,7 +83,7 @@ fn simulate(path: &Path, eqs: &[Equation], params: &BTreeMap<String, f64>, t: &s
 
 /// Declared graph edges (`a -> b`) and latent nodes must name simulated nodes.
 fn check_graph_names(path: &Path, doc: &Value, eqs: &[Equation]) {
-    let known = |n: &str| eqs.iter().any(|e| e.node == n);
+    let known = |n: &str| eqs.iter().any(|e| causeway::scm::sequence::node_name(&e.node) == n);
     let edges = get(doc, &["graph", "edges"]).and_then(Value::as_sequence).into_iter().flatten();
     for edge in edges.filter_map(Value::as_str) {
         let (a, b) = edge.split_once("->").unwrap_or_else(|| panic!("{}: bad edge `{edge}`", path.display()));

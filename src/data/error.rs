@@ -24,6 +24,10 @@ pub enum DataError {
     #[error("{path}: line {line}: {message}")]
     Malformed { path: PathBuf, line: u64, message: String },
 
+    /// A long-format sequence file that does not fit its unit table, as a whole.
+    #[error("{path}: {message}")]
+    Sequences { path: PathBuf, message: String },
+
     #[error(
         "{path}: line 1: column '{column}' appears twice (columns {first} and {second}); rename one, since causeway cannot tell which is meant"
     )]

@@ -20,6 +20,8 @@ pub struct FileLayout {
     /// The fields of a header-less file, in order; None: the file has a header row.
     pub names: Option<Vec<String>>,
     pub truth: TruthColumns,
+    /// The column of unit ids that long-format sequences attach to; never a covariate.
+    pub unit: Option<String>,
 }
 
 impl FileLayout {
@@ -33,6 +35,7 @@ impl FileLayout {
                 headers
                     .iter()
                     .filter(|h| **h != self.treatment && **h != self.outcome && !truth.contains(&h.as_str()))
+                    .filter(|h| self.unit.as_ref() != Some(*h))
                     .cloned()
                     .collect()
             }
@@ -110,6 +113,12 @@ pub fn load_file(
     let truth = layout.truth.read(&table, &treatment, &outcome)?;
     let data = CausalData { covariate_names: names, covariates: columns, treatment, outcome, truth };
     Ok((data, levels))
+}
+
+/// The unit ids of a user's file, in row order: its `layout.unit` column.
+pub fn unit_ids(path: &Path, bytes: &[u8], layout: &FileLayout, unit: &str) -> Result<Vec<String>, DataError> {
+    let table = Table::parse_named(path, bytes, layout.names.as_deref())?;
+    Ok(table.text(unit)?.into_iter().map(str::to_string).collect())
 }
 
 /// Build a dataset from named columns of `table`.

@@ -7,6 +7,7 @@ use std::path::Path;
 use super::RunError;
 use crate::estimate::Role;
 use crate::graph::{self, AdjustStrategy, Admg, GraphSpec};
+use crate::scm::sequence::{Summary, parse_summary_call, step_of};
 use crate::spec::{Dataset, Experiment, observed_names};
 
 /// The covariate sets of an experiment, decided once before its runs.
@@ -31,7 +32,11 @@ impl Covariates {
                 .ok_or_else(|| "the graph has no front-door set for this treatment and outcome".to_string()),
             Role::Backdoor => match &self.backdoor {
                 Ok(Some(set)) => Ok(set.clone()),
-                Ok(None) => Ok(available.iter().filter(|c| !self.latent.contains(c)).cloned().collect()),
+                Ok(None) => Ok(available
+                    .iter()
+                    .filter(|c| !self.latent.iter().any(|l| l == *c || step_of(c, l).is_some()))
+                    .cloned()
+                    .collect()),
                 Err(reason) => Err(format!("`{kind}` needs a valid backdoor adjustment set, and {reason}")),
             },
         }
@@ -76,13 +81,36 @@ pub fn covariates(exp: &Experiment, adjust: &AdjustStrategy) -> Result<(Covariat
         return Ok((Covariates { backdoor: Ok(backdoor), frontdoor: None, latent }, text));
     };
     let (t, y) = treatment_outcome(exp);
-    let report = graph::identify(&g, &t, &y, adjust)?;
+    // A declared summary (`slope(hr)`) stands for its sequence in the graph.
+    let in_graph = match adjust {
+        AdjustStrategy::Explicit(list) => AdjustStrategy::Explicit(
+            list.iter().map(|n| parse_summary_call(n).map_or(n.as_str(), |(_, s)| s).to_string()).collect(),
+        ),
+        other => other.clone(),
+    };
+    let report = graph::identify(&g, &t, &y, &in_graph)?;
     let backdoor = match adjust {
         AdjustStrategy::All => Ok(None),
+        AdjustStrategy::Explicit(list) => {
+            graph::adjustment_set(&g, &t, &y, &in_graph).map(|_| Some(list.clone())).map_err(|e| e.to_string())
+        }
         _ => graph::adjustment_set(&g, &t, &y, adjust).map(Some).map_err(|e| e.to_string()),
     };
     let frontdoor = report.front_door.clone();
     Ok((Covariates { backdoor, frontdoor, latent }, report.to_string()))
+}
+
+/// What the declared summaries of an explicit list stand for, one line each:
+/// an estimator given `slope(hr)` sees one number, not the sequence.
+fn summaries_text(adjust: &AdjustStrategy) -> String {
+    let AdjustStrategy::Explicit(list) = adjust else { return String::new() };
+    list.iter()
+        .filter_map(|n| parse_summary_call(n).map(|(s, q)| (n, s, q)))
+        .map(|(n, s, q): (&String, Summary, &str)| {
+            let what = crate::scm::sequence::SUMMARIES.iter().find(|(_, x, _)| *x == s).map_or("", |(_, _, w)| w);
+            format!("\n`{n}` is a declared summary of the sequence `{q}` ({what}): estimators given it see one number per unit, not the sequence")
+        })
+        .collect()
 }
 
 /// The covariate sets of every adjustment an experiment's configurations use,
@@ -97,6 +125,7 @@ impl CovariateSets {
     /// identification text: the experiment's, then one line per other adjustment.
     pub fn of(exp: &Experiment) -> Result<(CovariateSets, String), RunError> {
         let (first, mut text) = covariates(exp, &exp.adjust)?;
+        text.push_str(&summaries_text(&exp.adjust));
         let mut sets = vec![(exp.adjust.clone(), first)];
         for decl in &exp.estimators {
             for adjust in decl.adjustments(&exp.adjust) {
@@ -111,6 +140,7 @@ impl CovariateSets {
                     Err(reason) => format!("none ({reason})"),
                 };
                 text.push_str(&format!("\nadjust: {} adjusts for {set}", adjust.describe()));
+                text.push_str(&summaries_text(adjust));
                 sets.push((adjust.clone(), c));
             }
         }

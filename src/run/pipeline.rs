@@ -141,8 +141,10 @@ impl From<String> for Stop {
 /// or refuses; the reasons are data (they go into the outcome's record), hence text.
 pub(super) fn stage(prepared: &Prepared, run: &Run) -> Result<Staged, Stop> {
     let exp = &prepared.experiment;
-    let (full, levels, n_test) = load_dataset(prepared, run)?;
+    let (mut full, levels, n_test) = load_dataset(prepared, run)?;
     let names = prepared.covariates.for_run(&run.kind, &run.adjust, &full.covariate_names).map_err(Stop::Refused)?;
+    // A sequence's name stands for its steps, a declared summary for one computed column.
+    let names = data::sequence::expand(&mut full, &names);
     // Columns this estimator does not receive (`naive` gets none) are neither encoded nor squared.
     let config =
         preprocess_config(exp, levels).restricted_to(&full.covariate_names, &names).map_err(|e| e.to_string())?;
@@ -250,9 +252,10 @@ fn load_dataset(prepared: &Prepared, run: &Run) -> Result<(CausalData, data::Lev
             let opts = data::BuiltinOptions { surface: surface.clone(), instance: *instance, confounding };
             files.load(&opts, rng).map(|d| (d, none(), 0)).map_err(|e| e.to_string())
         }
-        (Dataset::File { layout, .. }, source @ DataSource::File { .. }) => {
+        (Dataset::File { layout, sequences, .. }, source @ DataSource::File { sequences: long, .. }) => {
             let file = source.file_of(run.replication).ok_or("internal: no data file was read for this replication")?;
-            data::load_file(&file.path, &file.bytes, layout, &exp.preprocess.one_hot)
+            let seq = sequences.as_ref().map(|(_, s)| s);
+            super::source::load_user_file(file, long.as_ref(), layout, seq, exp)
                 .map(|(d, levels)| (d, levels, 0))
                 .map_err(|e| e.to_string())
         }

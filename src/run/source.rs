@@ -46,6 +46,8 @@ pub enum DataSource {
     /// the runs use (read at check).
     File {
         files: Vec<DataFile>,
+        /// The long-format sequence file, if the experiment attaches one.
+        sequences: Option<DataFile>,
         description: String,
     },
     /// Numpy archives, decoded once (every run slices the same arrays).
@@ -63,22 +65,34 @@ impl DataSource {
         match &exp.dataset {
             Dataset::Simulate(_) => Ok(DataSource::Simulated),
             Dataset::Builtin { name, .. } => Ok(data::BuiltinFiles::read(name, root).map(DataSource::Builtin)?),
-            Dataset::File { path, layout } => {
+            Dataset::File { path, layout, sequences } => {
                 let files: Vec<DataFile> = path
                     .files(exp.replications)
                     .into_iter()
                     .map(|(written, p)| DataFile::read(written, p))
                     .collect::<Result<_, _>>()?;
-                // Each is built once here, so that a non-binary treatment or a text covariate
-                // is one error at check rather than the same failure in every run.
+                let long = match sequences {
+                    Some((p, _)) => {
+                        let (written, file) = p
+                            .files(1)
+                            .into_iter()
+                            .next()
+                            .ok_or_else(|| data::DataError::NotFound { path: PathBuf::from(&p.written) })?;
+                        Some(DataFile::read(written, file)?)
+                    }
+                    None => None,
+                };
+                // Each is built once here, so that a non-binary treatment, a text covariate
+                // or a sequence file that does not fit is one error at check rather than
+                // the same failure in every run.
                 let mut first = None;
                 for f in &files {
-                    let (data, _) = data::load_file(&f.path, &f.bytes, layout, &exp.preprocess.one_hot)?;
+                    let data = load_user_file(f, long.as_ref(), layout, sequences.as_ref().map(|(_, s)| s), exp)?.0;
                     first.get_or_insert(data);
                 }
                 let data = first.ok_or_else(|| data::DataError::NotFound { path: PathBuf::from(&path.written) })?;
                 let description = describe_file(&files, layout, &data);
-                Ok(DataSource::File { files, description })
+                Ok(DataSource::File { files, sequences: long, description })
             }
             Dataset::Npz(npz) => read_npz(exp, npz),
         }
@@ -98,7 +112,9 @@ impl DataSource {
         match self {
             DataSource::Simulated => Vec::new(),
             DataSource::Builtin(files) => files.hashes(),
-            DataSource::File { files, .. } => files.iter().map(|f| (f.written.clone(), f.sha256.clone())).collect(),
+            DataSource::File { files, sequences, .. } => {
+                files.iter().chain(sequences).map(|f| (f.written.clone(), f.sha256.clone())).collect()
+            }
             DataSource::Npz { hashes, .. } => hashes.clone(),
         }
     }
@@ -112,6 +128,25 @@ impl DataSource {
             _ => None,
         }
     }
+}
+
+/// A user's file as a run's data: the unit table, with the sequences of the
+/// long-format file (if any) attached by unit id; and the text levels of its
+/// categorical columns.
+pub(super) fn load_user_file(
+    file: &DataFile,
+    long: Option<&DataFile>,
+    layout: &data::FileLayout,
+    sequences: Option<&data::long::SequenceLayout>,
+    exp: &Experiment,
+) -> Result<(CausalData, data::Levels), data::DataError> {
+    let (mut data, levels) = data::load_file(&file.path, &file.bytes, layout, &exp.preprocess.one_hot)?;
+    if let (Some(long), Some(seq), Some(unit)) = (long, sequences, &layout.unit) {
+        let ids = data::unit_ids(&file.path, &file.bytes, layout, unit)?;
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        data::long::attach(&mut data, &ids, &long.path, &long.bytes, seq)?;
+    }
+    Ok((data, levels))
 }
 
 fn describe_file(files: &[DataFile], layout: &data::FileLayout, data: &CausalData) -> String {

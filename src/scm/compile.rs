@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 use super::error::{ScmError, ScmErrorKind};
 use super::functions::{BinaryFn, Func, NAMES, UnaryFn};
 use super::noise::{Dist, NoiseKind};
-use super::parse::{Expr, ExprKind};
+use super::parse::{Expr, ExprKind, Index};
+use super::sequence::{Summary, summary_names};
+
+mod steps;
 use crate::suggest::did_you_mean;
 
 /// Where an instruction reads a value from.
@@ -27,7 +30,13 @@ pub(crate) enum Op {
     Unary(UnaryFn, Operand),
     Binary(BinaryFn, Operand, Operand),
     If(Operand, Operand, Operand),
-    Draw { site: usize, dist: Dist, args: Vec<Operand> },
+    Draw {
+        site: usize,
+        dist: Dist,
+        args: Vec<Operand>,
+    },
+    /// A sequence's summary, its steps in order.
+    Summary(Summary, Vec<Operand>),
 }
 
 /// One operation and the buffer it writes.
@@ -64,8 +73,30 @@ pub(crate) struct Compiled {
 
 /// Everything a node's equation may refer to.
 pub(crate) struct Scope<'a> {
+    /// Node names to node numbers.
     pub nodes: &'a BTreeMap<&'a str, usize>,
     pub params: &'a BTreeMap<String, f64>,
+    /// Each node's first slot (column) and, for a sequence, its length; a
+    /// sequence's steps are consecutive slots. Empty: every node is a scalar
+    /// whose slot is its number.
+    pub shapes: &'a [(usize, Option<usize>)],
+    /// For one step of a sequence's equation: that sequence's node, the step
+    /// (from 1) and the length.
+    pub step: Option<StepOf>,
+}
+
+/// The step of a sequence being compiled.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StepOf {
+    pub node: usize,
+    pub t: usize,
+    pub len: usize,
+}
+
+impl Scope<'_> {
+    fn shape(&self, node: usize) -> (usize, Option<usize>) {
+        self.shapes.get(node).copied().unwrap_or((node, None))
+    }
 }
 
 /// Lower node `node`'s parsed expression; new draw sites are appended to `sites`.
@@ -137,7 +168,7 @@ fn regs(op: &mut Op) -> impl Iterator<Item = &mut usize> {
         Op::Unary(_, a) => vec![a],
         Op::Binary(_, a, b) => vec![a, b],
         Op::If(k, a, b) => vec![k, a, b],
-        Op::Draw { args, .. } => args.iter_mut().collect(),
+        Op::Draw { args, .. } | Op::Summary(_, args) => args.iter_mut().collect(),
     };
     operands.into_iter().filter_map(|o| if let Operand::Reg(r) = o { Some(r) } else { None })
 }
@@ -150,6 +181,7 @@ enum Task<'e> {
     Binary(BinaryFn, usize),
     If(usize),
     Draw { site: usize, dist: Dist, args: usize, offset: usize },
+    Summary { summary: Summary, name: &'e str, offset: usize },
 }
 
 /// The last `N` values lowered, in order (a task runs after its operands).
@@ -187,6 +219,7 @@ impl Lowering<'_, '_> {
                 Task::Lower(e) => match &e.kind {
                     ExprKind::Num(x) => Operand::Const(*x),
                     ExprKind::Var(v) => self.variable(v, e.offset)?,
+                    ExprKind::Index(v, index) => self.step(v, *index, e.offset)?,
                     ExprKind::Param(p) => self.param(p, e.offset)?,
                     ExprKind::Neg(a) => {
                         tasks.extend([Task::Unary(UnaryFn::Neg, e.offset), Task::Lower(a)]);
@@ -220,6 +253,10 @@ impl Lowering<'_, '_> {
                     let args = values.split_off(values.len() - args);
                     self.draw(site, dist, args, offset)?
                 }
+                Task::Summary { summary, name, offset } => {
+                    let steps = self.whole_sequence(summary.name(), name, offset)?;
+                    self.emit_pure(Op::Summary(summary, steps), offset)
+                }
             };
             values.push(value);
         }
@@ -227,15 +264,35 @@ impl Lowering<'_, '_> {
         Ok(result)
     }
 
+    /// A node read by name: a scalar's value, or in a sequence's equation the
+    /// current step of a sequence of the same length (`t` is the step number).
     fn variable(&mut self, v: &str, offset: usize) -> Result<Operand, ScmError> {
-        let Some(&id) = self.scope.nodes.get(v) else {
-            let suggestion = did_you_mean(v, self.scope.nodes.keys().copied());
-            return Err(self.error(offset, ScmErrorKind::UnknownVariable { name: v.into(), suggestion }));
-        };
-        if !self.parents.iter().any(|&(p, _)| p == id) {
-            self.parents.push((id, offset));
+        if let Some(step) = self.scope.step
+            && v == "t"
+        {
+            return Ok(Operand::Const(step.t as f64));
         }
-        Ok(Operand::Node(id))
+        let id = self.node(v, offset)?;
+        match self.scope.shape(id) {
+            (slot, None) => Ok(self.read(slot, offset)),
+            (_, Some(_)) if self.scope.step.is_some() => self.step(v, Index::Lag(0), offset),
+            (_, Some(len)) => Err(self.error(offset, ScmErrorKind::SequenceAsScalar { name: v.into(), len })),
+        }
+    }
+
+    fn node(&self, v: &str, offset: usize) -> Result<usize, ScmError> {
+        self.scope.nodes.get(v).copied().ok_or_else(|| {
+            let suggestion = did_you_mean(v, self.scope.nodes.keys().copied());
+            self.error(offset, ScmErrorKind::UnknownVariable { name: v.into(), suggestion })
+        })
+    }
+
+    /// Read slot `slot`, recording it as a parent at its first mention.
+    fn read(&mut self, slot: usize, offset: usize) -> Operand {
+        if !self.parents.iter().any(|&(p, _)| p == slot) {
+            self.parents.push((slot, offset));
+        }
+        Operand::Node(slot)
     }
 
     fn param(&self, p: &str, offset: usize) -> Result<Operand, ScmError> {
@@ -257,8 +314,11 @@ impl Lowering<'_, '_> {
         offset: usize,
         tasks: &mut Vec<Task<'e>>,
     ) -> Result<(), ScmError> {
+        if let Some(done) = self.summary(f, args, offset, tasks) {
+            return done;
+        }
         let Some(func) = Func::lookup(f) else {
-            let suggestion = did_you_mean(f, NAMES.iter().copied());
+            let suggestion = did_you_mean(f, NAMES.iter().copied().chain(summary_names()));
             return Err(self.error(offset, ScmErrorKind::UnknownFunction { name: f.into(), suggestion }));
         };
         let arity = func.arity();
@@ -322,6 +382,7 @@ impl Lowering<'_, '_> {
             Op::Unary(u, a) => c(a).map(|a| u.apply(a)),
             Op::Binary(b, x, y) => c(x).zip(c(y)).map(|(x, y)| b.apply(x, y)),
             Op::If(k, x, y) => c(k).map(|k| if k != 0.0 { *x } else { *y }).and_then(|o| c(&o)),
+            Op::Summary(s, steps) => steps.iter().map(c).collect::<Option<Vec<f64>>>().map(|v| s.apply(&v)),
             Op::Draw { .. } => None,
         };
         if let Some(value) = folded {
@@ -344,7 +405,7 @@ mod tests {
     fn lowered(src: &str) -> Result<(Program, Vec<DrawSite>), ScmError> {
         let nodes: BTreeMap<&str, usize> = [("a", 0), ("b", 1)].into_iter().collect();
         let params: BTreeMap<String, f64> = [("k".to_string(), 2.0)].into_iter().collect();
-        let scope = Scope { nodes: &nodes, params: &params };
+        let scope = Scope { nodes: &nodes, params: &params, shapes: &[], step: None };
         let mut sites = Vec::new();
         let expr = parse(src).map_err(|(o, k)| ScmError::at("y", o, k))?;
         compile(2, "y", &expr, &scope, &mut sites).map(|c| (c.program, sites))

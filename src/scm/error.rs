@@ -59,6 +59,42 @@ pub enum ScmErrorKind {
     BadMissingRate { rate: f64 },
     #[error("under do({treatment} = {value}): {inner}")]
     UnderIntervention { treatment: String, value: f64, inner: Box<ScmErrorKind> },
+    #[error(
+        "`{name}` is a sequence of {len} steps, and this equation reads one number: read a summary such as last({name}), mean({name}) or slope({name}), or a step such as {name}[{len}]"
+    )]
+    SequenceAsScalar { name: String, len: usize },
+    #[error(
+        "`{name}` has {len} steps but this sequence has {expected}: a sequence's equation reads sequences of its own length step by step; read a summary or a fixed step of `{name}` instead"
+    )]
+    LengthMismatch { name: String, len: usize, expected: usize },
+    #[error(
+        "`{name}` is a scalar node, not a sequence: `[...]` reads a step of a sequence declared as `name[T]`; write `{name}` alone"
+    )]
+    NotASequence { name: String },
+    #[error(
+        "`t` is the current step only in a sequence's equation (`name[T]: ...`); in a scalar equation read a fixed step such as `{name}[1]` or a summary such as last({name})"
+    )]
+    StepOutsideSequence { name: String },
+    #[error(
+        "`{name}[t-{lag}]` reaches before every one of the sequence's {len} steps; a lag must be less than the length"
+    )]
+    LagTooLong { name: String, lag: usize, len: usize },
+    #[error("`{name}` has steps 1 to {len}, not {step}")]
+    StepOutOfRange { name: String, step: usize, len: usize },
+    #[error(
+        "`{name}` reads its own step {step} while computing step {at}: a sequence reads only its own past; read it with `{name}[t-1]`"
+    )]
+    ReadsOwnPresent { name: String, step: usize, at: usize },
+    #[error("`{func}` summarises a sequence, and `{name}` is a scalar node")]
+    SummaryOfScalar { func: String, name: String },
+    #[error("`{func}` takes the name of a sequence{}, e.g. `{func}(hr)`", if .func == "crossed" { " and a threshold" } else { "" })]
+    SummaryArgument { func: String },
+    #[error(
+        "the {role} `{name}` is a sequence; the treatment and the outcome must be scalar nodes (summarise the sequence in an equation of its own)"
+    )]
+    SequenceEndpoint { role: &'static str, name: String },
+    #[error("the equations form a cycle between sequences: {}; sequences that read each other are not supported, since each sequence is one node of the graph", .cycle.join(" -> "))]
+    SequenceCycle { cycle: Vec<String> },
     /// A graph error other than a cycle, which equations cannot produce.
     #[error(transparent)]
     Graph(Box<crate::graph::GraphError>),

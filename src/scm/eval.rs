@@ -108,6 +108,14 @@ fn run(op: &Op, view: &View, noise: &[Vec<f64>], mode: DrawMode, out: &mut [f64]
                 *o = if k.at(i) != 0.0 { a.at(i) } else { b.at(i) };
             }
         }
+        Op::Summary(summary, steps) => {
+            let steps: Vec<Val> = steps.iter().map(|a| view.get(*a)).collect();
+            let mut row = vec![0.0; steps.len()];
+            for (i, o) in out.iter_mut().enumerate() {
+                row.iter_mut().zip(&steps).for_each(|(r, s)| *r = s.at(i));
+                *o = summary.apply(&row);
+            }
+        }
         Op::Draw { site, dist, args } => {
             let args: Vec<Val> = args.iter().map(|a| view.get(*a)).collect();
             draw(*dist, &args, &noise[*site][view.start..view.end], mode, out)
@@ -224,8 +232,14 @@ mod tests {
         let nodes: BTreeMap<&str, usize> = [("a", 0), ("b", 1)].into_iter().collect();
         let params = BTreeMap::new();
         let mut sites = Vec::new();
-        let compiled =
-            compile(2, "y", &parse(src).unwrap(), &Scope { nodes: &nodes, params: &params }, &mut sites).unwrap();
+        let compiled = compile(
+            2,
+            "y",
+            &parse(src).unwrap(),
+            &Scope { nodes: &nodes, params: &params, shapes: &[], step: None },
+            &mut sites,
+        )
+        .unwrap();
         let noise = vec![e.to_vec(); sites.len()];
         evaluate(&compiled.program, &[a, b], &noise, mode, a.len())
     }

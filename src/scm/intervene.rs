@@ -37,7 +37,7 @@ pub(crate) fn potential_outcomes(
     outcome: NodeId,
     n: usize,
 ) -> Result<Truth, ScmError> {
-    let mediators = mediators(model.dag(), treatment, outcome);
+    let mediators = mediators(model.slot_dag(), treatment, outcome);
     let world = |value: f64| -> Result<(Vec<f64>, Vec<f64>), ScmError> {
         let mut overrides: Vec<Option<Vec<f64>>> = vec![None; factual.len()];
         overrides[treatment] = Some(vec![value; n]);
@@ -50,7 +50,7 @@ pub(crate) fn potential_outcomes(
         let mu = model.evaluate_node(outcome, &columns, noise, DrawMode::Expect, n)?;
         Ok((y, mu))
     };
-    let name = &model.node_names()[treatment];
+    let name = model.slot_dag().name(treatment);
     let (y0, mu0) = world(0.0).map_err(|e| e.under_intervention(name, 0.0))?;
     let (y1, mu1) = world(1.0).map_err(|e| e.under_intervention(name, 1.0))?;
     Ok(Truth { mu0, mu1, y0, y1 })

@@ -13,6 +13,9 @@ pub(super) enum Token {
     Op(BinOp),
     LParen,
     RParen,
+    /// `[` and `]`: a sequence's step, `hr[t-1]` or `hr[3]`.
+    LBracket,
+    RBracket,
     Comma,
     End,
 }
@@ -26,6 +29,8 @@ impl Token {
             Token::Op(op) => format!("`{}`", op_text(*op)),
             Token::LParen => "`(`".into(),
             Token::RParen => "`)`".into(),
+            Token::LBracket => "`[`".into(),
+            Token::RBracket => "`]`".into(),
             Token::Comma => "`,`".into(),
             Token::End => "the end of the equation".into(),
         }
@@ -155,6 +160,8 @@ fn punctuation(rest: &[u8]) -> Option<(Token, usize)> {
                 b'>' => Token::Op(BinOp::Gt),
                 b'(' => Token::LParen,
                 b')' => Token::RParen,
+                b'[' => Token::LBracket,
+                b']' => Token::RBracket,
                 b',' => Token::Comma,
                 _ => return None,
             };

@@ -17,12 +17,14 @@ mod missing;
 mod model;
 mod noise;
 mod parse;
+pub mod sequence;
 mod simulation;
 
 pub use error::{ScmError, ScmErrorKind};
 pub use missing::Missingness;
 pub use model::{Equation, Model};
 pub use parse::MAX_NESTING;
+pub use sequence::Summary;
 pub use simulation::Simulation;
 
 /// Version of the simulation algorithm; bump it whenever simulated numbers for

@@ -52,6 +52,17 @@ pub(crate) enum ExprKind {
     /// is `a` plus the chain `b * c`; `a ^ b ^ c` is `a` to the chain `b ^ c`).
     Binary(Box<Expr>, Vec<Link>),
     Call(String, Vec<Expr>),
+    /// One step of a sequence: `hr[t]`, `hr[t-1]` or `hr[3]`.
+    Index(String, Index),
+}
+
+/// Which step of a sequence an index reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Index {
+    /// `[t - k]`: `k` steps before the step being computed (`[t]`: k = 0).
+    Lag(usize),
+    /// `[k]`: step `k`, counted from 1.
+    Step(usize),
 }
 
 /// One step of a chain: apply `op` to the value so far and `right`.
@@ -236,6 +247,10 @@ impl Parser {
                         self.next();
                         ExprKind::Call(name, Vec::new())
                     }
+                    Token::Ident(name) if matches!(self.peek().0, Token::LBracket) => {
+                        self.next();
+                        ExprKind::Index(name, self.index()?)
+                    }
                     Token::Ident(name) => ExprKind::Var(name),
                     other => return Err(unexpected(at, "an expression", &other)),
                 };
@@ -294,6 +309,38 @@ impl Parser {
         }
     }
 
+    /// The inside of `[...]` after the `[`, and the `]`: `t`, `t - k` or `k`,
+    /// with `k` a whole number (a step reads its sequence's past, never its future).
+    fn index(&mut self) -> Result<Index, ParseError> {
+        const EXPECTED: &str = "a step: `t`, `t - k` (k steps back) or a step number `k`";
+        let whole = |x: f64| (x >= 1.0 && x.fract() == 0.0 && x <= 1e9).then_some(x as usize);
+        let index = match self.next() {
+            (Token::Ident(t), _) if t == "t" => match self.next() {
+                (Token::RBracket, _) => return Ok(Index::Lag(0)),
+                (Token::Op(BinOp::Sub), _) => match self.next() {
+                    (Token::Num(x), at) => Index::Lag(whole(x).ok_or_else(|| bad_step(at, x))?),
+                    (other, at) => return Err(unexpected(at, "a whole number of steps back after `t -`", &other)),
+                },
+                (Token::Op(BinOp::Add), at) => {
+                    return Err((
+                        at,
+                        ScmErrorKind::Parse {
+                            expected: "`]` or `- k`: a step reads only its sequence's past".into(),
+                            found: "`+`, a future step".into(),
+                        },
+                    ));
+                }
+                (other, at) => return Err(unexpected(at, "`]` or `- k`", &other)),
+            },
+            (Token::Num(x), at) => Index::Step(whole(x).ok_or_else(|| bad_step(at, x))?),
+            (other, at) => return Err(unexpected(at, EXPECTED, &other)),
+        };
+        match self.next() {
+            (Token::RBracket, _) => Ok(index),
+            (other, at) => Err(unexpected(at, "`]`", &other)),
+        }
+    }
+
     fn expect_close(&mut self, open_at: usize) -> Result<(), ParseError> {
         match self.next() {
             (Token::RParen, _) => Ok(()),
@@ -326,6 +373,10 @@ impl Chain {
     }
 }
 
+fn bad_step(at: usize, x: f64) -> ParseError {
+    (at, ScmErrorKind::Parse { expected: "a whole number of steps, 1 or more".into(), found: format!("`{x}`") })
+}
+
 fn unclosed(at: usize, open_at: usize) -> ParseError {
     (
         at,
@@ -351,6 +402,8 @@ mod tests {
                 links.iter().fold(show(first), |acc, l| format!("({acc} {} {})", op_text(l.op), show(&l.right)))
             }
             ExprKind::Call(f, args) => format!("{f}({})", args.iter().map(show).collect::<Vec<_>>().join(", ")),
+            ExprKind::Index(v, Index::Lag(k)) => format!("{v}[t-{k}]"),
+            ExprKind::Index(v, Index::Step(k)) => format!("{v}[{k}]"),
         }
     }
 
@@ -402,6 +455,19 @@ mod tests {
         assert_eq!(at("$ x"), 1);
         assert_eq!(at(""), 0);
         assert_eq!(at("f(a b)"), 4);
+    }
+
+    #[test]
+    fn sequence_steps() {
+        assert_eq!(parsed("0.8 * h[t - 1] + x[t]"), "((0.8 * h[t-1]) + x[t-0])");
+        assert_eq!(parsed("hr[3] - hr[ 1 ]"), "(hr[3] - hr[1])");
+        let at = |src: &str| parse(src).unwrap_err().0;
+        assert_eq!(at("h[t + 1]"), 4);
+        assert_eq!(at("h[t - 0.5]"), 6);
+        assert_eq!(at("h[0]"), 2);
+        assert_eq!(at("h[s]"), 2);
+        assert_eq!(at("h[t"), 3);
+        assert_eq!(at("h[t - x]"), 6);
     }
 
     /// `units` copies of `open`, then `x`, then `units` copies of `close`.

@@ -55,7 +55,7 @@ pub fn graph_warnings(loaded: &Loaded, exp: &Experiment) -> Vec<SpecError> {
     for (a, b) in truth.directed_edges() {
         let (a, b) = (truth.name(a), truth.name(b));
         if !has(&declared, a, b) && !absent.contains(a) && !absent.contains(b) {
-            let at = format!("dataset.simulate.equations.{b}");
+            let at = format!("dataset.simulate.equations.{}", model.key_of(b).unwrap_or(b));
             warnings.push(warning(
                 loaded,
                 &at,

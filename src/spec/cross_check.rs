@@ -39,7 +39,12 @@ pub fn cross_check(loaded: &Loaded, exp: &Experiment) -> Result<()> {
                 .with_help("only the `mnist` design has `confounding`; remove it"));
             }
         }
-        Dataset::File { path, .. } => check_exists(loaded, "dataset.file.path", path, exp.replications)?,
+        Dataset::File { path, sequences, .. } => {
+            check_exists(loaded, "dataset.file.path", path, exp.replications)?;
+            if let Some((long, _)) = sequences {
+                check_exists(loaded, "dataset.file.sequences.path", long, 1)?;
+            }
+        }
         Dataset::Npz(npz) => {
             check_exists(loaded, "dataset.npz.path", &npz.path, 1)?;
             if let Some(test) = &npz.test {
@@ -202,8 +207,27 @@ fn check_graph(loaded: &Loaded, exp: &Experiment) -> Result<()> {
     }
     for (path, adjust) in exp.declared_adjustments() {
         let AdjustStrategy::Explicit(list) = adjust else { continue };
-        for (i, name) in list.iter().enumerate() {
-            if !observed.is_empty() && !observed.contains(name) {
+        let sequences = match &exp.dataset {
+            Dataset::Simulate(sim) => sim.models.first().map(|m| m.sequences()).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        for (i, entry) in list.iter().enumerate() {
+            // A declared summary, `slope(hr)`, adjusts for the sequence `hr` in the graph.
+            let summary = crate::scm::sequence::parse_summary_call(entry);
+            let name = summary.map_or(entry.as_str(), |(_, s)| s);
+            if summary.is_some()
+                && !observed.is_empty()
+                && observed.iter().any(|o| o == name)
+                && !sequences.iter().any(|(q, _)| q == name)
+            {
+                return Err(invalid(
+                    loaded,
+                    &format!("{path}[{i}]"),
+                    format!("`{entry}` summarises a sequence, and `{name}` is a scalar node"),
+                )
+                .with_help(format!("adjust for `{name}` itself, or declare it as a sequence `{name}[T]`")));
+            }
+            if !observed.is_empty() && !observed.iter().any(|o| o == name) {
                 let help = did_you_mean(name, observed.iter().map(String::as_str)).map(|s| crate::suggest::help(&s));
                 return Err(invalid(loaded, &format!("{path}[{i}]"), format!("`{name}` is not an observed variable"))
                     .with_help_opt(help));
@@ -218,9 +242,12 @@ fn check_graph(loaded: &Loaded, exp: &Experiment) -> Result<()> {
 pub fn observed_names(exp: &Experiment) -> Vec<String> {
     let latent: &[String] = exp.graph.as_ref().map_or(&[], |g| &g.latent);
     match &exp.dataset {
-        Dataset::Simulate(sim) => {
-            sim.equations.iter().map(|(n, _)| n.clone()).filter(|n| !latent.contains(n)).collect()
-        }
+        Dataset::Simulate(sim) => sim
+            .equations
+            .iter()
+            .map(|(n, _)| crate::scm::sequence::node_name(n).to_string())
+            .filter(|n| !latent.contains(n))
+            .collect(),
         _ => Vec::new(),
     }
 }

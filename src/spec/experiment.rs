@@ -76,6 +76,8 @@ pub enum Dataset {
     File {
         path: DataPath,
         layout: crate::data::FileLayout,
+        /// Sequence covariates from a long-format file, attached by unit id.
+        sequences: Option<(DataPath, crate::data::long::SequenceLayout)>,
     },
     /// Numpy archives in cfrnet's layout.
     Npz(NpzDecl),
@@ -96,7 +98,9 @@ impl Dataset {
     /// experiment is skipped, not failed (the field's files are not ours to ship).
     pub fn unavailable(&self, replications: u32) -> Option<String> {
         match self {
-            Dataset::File { path, .. } => path.unavailable(replications),
+            Dataset::File { path, sequences, .. } => {
+                path.unavailable(replications).or_else(|| sequences.as_ref().and_then(|(p, _)| p.unavailable(1)))
+            }
             Dataset::Npz(n) => n.path.unavailable(1).or_else(|| n.test.as_ref().and_then(|t| t.unavailable(1))),
             Dataset::Simulate(_) | Dataset::Builtin { .. } => None,
         }

@@ -214,6 +214,26 @@ pub struct RawFile {
     pub columns: Option<Vec<String>>,
     #[serde(default)]
     pub truth: Option<RawTruth>,
+    /// The column of unit ids (needed by `sequences`).
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub sequences: Option<RawSequences>,
+}
+
+/// Sequence covariates in a long-format CSV: one row per unit and step.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSequences {
+    pub path: String,
+    pub unit: String,
+    pub step: String,
+    pub columns: Vec<String>,
+    pub length: u64,
+    #[serde(default)]
+    pub pad: Option<f64>,
+    #[serde(default)]
+    pub mask: Option<String>,
 }
 
 /// One of `{ mu0, mu1 }`, `{ y_cf }` or `{ ite }`: column names.

@@ -40,9 +40,18 @@ impl Default for Limits {
 }
 
 /// Columns of 8-byte numbers a run of `sim` holds per row: every simulated
-/// variable, the two truth columns (mu0, mu1) and one per squared column.
+/// variable (a sequence of `T` steps is `T` columns), the two truth columns
+/// (mu0, mu1) and one per squared column.
 pub fn simulated_columns(sim: &Simulate, squares: usize) -> u64 {
-    (sim.equations.len() + 2 + squares) as u64
+    (variable_columns(sim) + 2 + squares) as u64
+}
+
+/// The columns the simulated variables take: one per scalar, `T` per sequence.
+fn variable_columns(sim: &Simulate) -> usize {
+    sim.equations
+        .iter()
+        .map(|(key, _)| crate::scm::sequence::split_key(key).ok().and_then(|(_, t)| t).unwrap_or(1))
+        .sum()
 }
 
 /// The estimated peak bytes of one run over `rows` rows of `columns` columns
@@ -125,7 +134,7 @@ fn check_rows(loaded: &Loaded, exp: &Experiment, sim: &Simulate, limits: &Limits
                 "{named} is {rows}, which needs about {} per run ({rows} rows x {columns} columns x 8 bytes x {DATA_COPIES} copies; \
                  the columns are {} simulated variables, 2 truth columns{}), over the limit of {}",
                 bytes_text(bytes),
-                sim.equations.len(),
+                variable_columns(sim),
                 match exp.preprocess.squares.len() {
                     0 => String::new(),
                     k => format!(", {k} squares"),

@@ -250,8 +250,9 @@ pub(super) fn check_simulate(loaded: &Loaded, raw: &RawSimulate, params: &BTreeM
         return Err(invalid(loaded, "dataset.simulate.equations", "a simulated dataset needs at least one equation"));
     }
     for (key, var) in [("treatment", &raw.treatment), ("outcome", &raw.outcome)] {
-        if !equations.iter().any(|(n, _)| n == var) {
-            let help = did_you_mean(var, equations.iter().map(|(n, _)| n.as_str())).map(|s| crate::suggest::help(&s));
+        let names = || equations.iter().map(|(n, _)| crate::scm::sequence::node_name(n));
+        if !names().any(|n| n == var) {
+            let help = did_you_mean(var, names()).map(|s| crate::suggest::help(&s));
             return Err(invalid(
                 loaded,
                 &format!("dataset.simulate.{key}"),

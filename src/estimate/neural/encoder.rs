@@ -6,7 +6,7 @@
 //!
 //! ```yaml
 //! encoder:
-//!   columns: {prefix: hr_}   # hr_1, hr_2, ... in the order of their numbers; or a list of names
+//!   columns: {sequence: hr}  # a sequence's steps hr[1], hr[2], ...; or {prefix: hr_}; or a list of names
 //!   shape: [1, 12]           # [channels, steps] or [channels, height, width], channel-major
 //!   layers: [{conv1d: 8, kernel: 3}, {max_pool: 2}, flatten, {dense: 16}]
 //! ```
@@ -29,6 +29,8 @@ pub enum Columns {
     Names(Vec<String>),
     /// Every covariate named `prefix` followed by a number, in the order of the numbers.
     Prefix(String),
+    /// The steps `name[1]`, `name[2]`, ... of a sequence, in step order.
+    Sequence(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +87,7 @@ impl EncoderSpec {
         let columns = match &self.columns {
             Columns::Names(names) => json!(names),
             Columns::Prefix(p) => json!({ "prefix": p }),
+            Columns::Sequence(s) => json!({ "sequence": s }),
         };
         let layers: Vec<Value> = self.layers.iter().map(LayerSpec::to_json).collect();
         json!({ "columns": columns, "shape": self.dims, "layers": layers })
@@ -123,6 +126,7 @@ impl EncoderSpec {
                 numbered.sort_unstable();
                 numbered.into_iter().map(|(_, i)| i).collect()
             }
+            Columns::Sequence(name) => crate::data::sequence::step_columns(names, name),
         };
         if found.len() != want {
             return Err(format!(
@@ -138,7 +142,9 @@ impl EncoderSpec {
 
 fn columns(m: &Map<String, Value>) -> Result<Columns, String> {
     let bad = |v: &Value| {
-        format!("`encoder.columns`: expected a list of covariate names or `{{prefix: name_}}`, found `{v}`")
+        format!(
+            "`encoder.columns`: expected a list of covariate names, `{{sequence: name}}` or `{{prefix: name_}}`, found `{v}`"
+        )
     };
     match m.get("columns") {
         None => Err("`encoder.columns`: missing; name the covariates, e.g. `{prefix: hr_}` or `[hr_1, hr_2]`".into()),
@@ -147,8 +153,9 @@ fn columns(m: &Map<String, Value>) -> Result<Columns, String> {
             .map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad(v)))
             .collect::<Result<_, _>>()
             .map(Columns::Names),
-        Some(Value::Object(p)) if p.len() == 1 => match p.get("prefix") {
-            Some(Value::String(s)) if !s.is_empty() => Ok(Columns::Prefix(s.clone())),
+        Some(Value::Object(p)) if p.len() == 1 => match (p.get("prefix"), p.get("sequence")) {
+            (Some(Value::String(s)), _) if !s.is_empty() => Ok(Columns::Prefix(s.clone())),
+            (_, Some(Value::String(s))) if !s.is_empty() => Ok(Columns::Sequence(s.clone())),
             _ => Err(bad(&Value::Object(p.clone()))),
         },
         Some(v) => Err(bad(v)),

@@ -205,7 +205,7 @@ fn dataset_description(dataset: &Dataset, params: &BTreeMap<String, f64>) -> Val
             json!({ "builtin": builtin })
         }
         // The file's bytes enter through `files`; its path does not, so moving a file recomputes nothing.
-        Dataset::File { layout, .. } => {
+        Dataset::File { layout, sequences, .. } => {
             let mut file =
                 json!({ "treatment": layout.treatment, "outcome": layout.outcome, "covariates": layout.covariates });
             // Keys added with these options enter only when used, so that the keys
@@ -215,6 +215,13 @@ fn dataset_description(dataset: &Dataset, params: &BTreeMap<String, f64>) -> Val
             }
             if !layout.truth.is_none() {
                 file["truth"] = json!(layout.truth.roles().into_iter().collect::<BTreeMap<_, _>>());
+            }
+            if let Some(unit) = &layout.unit {
+                file["unit"] = json!(unit);
+            }
+            if let Some((_, s)) = sequences {
+                file["sequences"] = json!({ "unit": s.unit, "step": s.step, "columns": s.columns,
+                    "length": s.length, "pad": s.pad, "mask": s.mask });
             }
             json!({ "file": file })
         }

@@ -41,7 +41,7 @@ fn simulate(mode: Mode) -> Value {
     let mut equations = json!({
         "type": "object",
         "additionalProperties": described(json!({ "type": ["string", "number"] }), "an expression; parents are the variables it names"),
-        "description": "node -> right-hand side, e.g. `y: 1 + 2 * t + 3 * x + normal(0, 1)`",
+        "description": "node -> right-hand side, e.g. `y: 1 + 2 * t + 3 * x + normal(0, 1)`; a key `name[T]` declares a sequence of T steps (2 to 10000), its equation read at each step t, with `x[t-k]` a lag, `x[k]` a step and `last`, `first`, `mean`, `slope`, `peak`, `trough`, `crossed(x, c)` summaries",
     });
     if mode == Mode::Full {
         equations["minProperties"] = json!(1);
@@ -166,8 +166,51 @@ fn file(mode: Mode) -> Value {
                     "the file's ground truth: `{ mu0, mu1 }`, `{ y_cf }` or `{ ite }` (column names; never covariates)",
                 ),
             ),
+            (
+                "unit",
+                described(nullable(string()), "the column of unit ids (never a covariate); needed by `sequences`"),
+            ),
+            ("sequences", described(nullable(sequences(mode)), "sequence covariates from a long-format CSV")),
         ],
         &["path", "treatment", "outcome"],
+        mode,
+    )
+}
+
+/// `dataset.file.sequences`: a long-format CSV, one row per unit and step.
+fn sequences(mode: Mode) -> Value {
+    object(
+        vec![
+            ("path", data_path("the long-format CSV: one row per unit and step")),
+            ("unit", described(string(), "its column of unit ids, matched to the unit table's `unit` column")),
+            ("step", described(string(), "its column of step numbers, 1 to `length`")),
+            (
+                "columns",
+                described(
+                    json!({ "type": "array", "minItems": 1, "items": string() }),
+                    "value columns; each becomes a sequence name[1..length]",
+                ),
+            ),
+            (
+                "length",
+                described(json!({ "type": "integer", "minimum": 2, "maximum": 10000 }), "the number of steps T"),
+            ),
+            (
+                "pad",
+                described(
+                    nullable(json!({ "type": "number" })),
+                    "the value of absent steps; without it ragged lengths and gaps are refused",
+                ),
+            ),
+            (
+                "mask",
+                described(
+                    nullable(string()),
+                    "the name of a 0/1 sequence marking observed (1) and padded (0) steps; only with `pad`",
+                ),
+            ),
+        ],
+        &["path", "unit", "step", "columns", "length"],
         mode,
     )
 }

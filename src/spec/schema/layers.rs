@@ -83,6 +83,10 @@ pub(super) fn encoder() -> Value {
             object(vec![("prefix", string())], &["prefix"], Mode::Full),
             "every covariate named prefix + a number, in the order of the numbers",
         ),
+        described(
+            object(vec![("sequence", string())], &["sequence"], Mode::Full),
+            "the steps name[1], name[2], ... of a sequence node, in step order",
+        ),
     ]});
     described(
         object(

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use super::super::datapath::{DataPath, REPLICATION};
 use super::super::experiment::{Dataset, NpzDecl};
 use super::super::load::Loaded;
-use super::super::raw::{RawDataset, RawFile, RawNpz, RawTruth};
+use super::super::raw::{RawDataset, RawFile, RawNpz, RawSequences, RawTruth};
 use super::{Result, check_quantity, check_simulate, invalid};
+use crate::data::long::SequenceLayout;
 use crate::data::{FileLayout, NpzArrays, TruthColumns};
 use crate::spec::SpecErrorKind;
 use crate::suggest::did_you_mean;
@@ -55,9 +56,50 @@ fn check_file(loaded: &Loaded, f: &RawFile) -> Result<Dataset> {
         None => TruthColumns::None,
         Some(t) => check_truth(loaded, t)?,
     };
-    let layout = FileLayout { treatment: f.treatment.clone(), outcome: f.outcome.clone(), covariates, names, truth };
+    let unit = f.unit.clone();
+    let layout =
+        FileLayout { treatment: f.treatment.clone(), outcome: f.outcome.clone(), covariates, names, truth, unit };
     check_roles(loaded, &layout, f.covariates.as_deref().unwrap_or_default())?;
-    Ok(Dataset::File { path, layout })
+    let sequences = f.sequences.as_ref().map(|s| check_sequences(loaded, f, s)).transpose()?;
+    Ok(Dataset::File { path, layout, sequences })
+}
+
+/// A long-format sequence file: it needs the unit table's id column, a length
+/// from 2 to the simulator's limit, value columns, and a mask only with padding.
+fn check_sequences(loaded: &Loaded, f: &RawFile, s: &RawSequences) -> Result<(DataPath, SequenceLayout)> {
+    if f.unit.is_none() {
+        return Err(invalid(
+            loaded,
+            "dataset.file.sequences",
+            "sequences attach to units by id, and the unit table names no id column",
+        )
+        .with_help("add `unit: COLUMN` to `dataset.file`, the column of unit ids"));
+    }
+    let max = crate::scm::sequence::MAX_STEPS as u64;
+    if !(2..=max).contains(&s.length) {
+        return Err(invalid(
+            loaded,
+            "dataset.file.sequences.length",
+            format!("a sequence's length is a whole number from 2 to {max}, found {}", s.length),
+        ));
+    }
+    if s.columns.is_empty() {
+        return Err(invalid(loaded, "dataset.file.sequences.columns", "name at least one value column"));
+    }
+    if s.mask.is_some() && s.pad.is_none() {
+        return Err(invalid(loaded, "dataset.file.sequences.mask", "a mask marks padded steps, and nothing is padded")
+            .with_help("declare `pad: VALUE` for absent steps, or drop `mask`"));
+    }
+    let path = data_path(loaded, "dataset.file.sequences.path", &s.path);
+    let layout = SequenceLayout {
+        unit: s.unit.clone(),
+        step: s.step.clone(),
+        columns: s.columns.clone(),
+        length: s.length as usize,
+        pad: s.pad,
+        mask: s.mask.clone(),
+    };
+    Ok((path, layout))
 }
 
 fn check_truth(loaded: &Loaded, t: &RawTruth) -> Result<TruthColumns> {
