@@ -211,8 +211,8 @@ fn try_conclude(
             ovb,
             groups,
             estimator.as_ref(),
-            &prepared_data,
-            &split,
+            prepared_data,
+            split,
             est.ovb.as_ref(),
             run.seed,
         );
