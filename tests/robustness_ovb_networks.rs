@@ -113,6 +113,8 @@ fn report_section_is_pinned() {
     let args = RunArgs {
         paths: vec![path],
         jobs: 2,
+        pack: causeway::run::DEFAULT_PACK,
+        pack_memory: None,
         results: dir.path().join("results"),
         cache: dir.path().join("cache"),
         root: PathBuf::from("."),
