@@ -175,15 +175,13 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::numerics::NumericIdentity;
-    use crate::run::pipeline::{DataSource, contained, prepare};
+    use crate::run::pipeline::{contained, prepared_from_yaml};
     use crate::run::plan::Run;
 
     /// `fake` for every run of a pack.
     fn fakes(experiments: &[Prepared], pack: &[RunId], _: PackLimit) -> Vec<Outcome> {
         pack.iter().map(|id| fake(&experiments[id.experiment], &experiments[id.experiment].runs[id.run])).collect()
     }
-    use crate::run::plan::{PlanContext, plan};
 
     /// Three replications of two estimators: runs r0/naive, r0/ols, ..., r2/ols.
     fn experiment(name: &str, seed: u64) -> Prepared {
@@ -192,13 +190,7 @@ mod tests {
              equations:\n      x: normal(0, 1)\n      t: bernoulli(sigmoid(x))\n      y: 2 * t + x + normal(0, 1)\n    \
              treatment: t\n    outcome: y\nestimators: [naive, ols]\nmetrics: [ate]\n"
         );
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("experiment.yaml");
-        std::fs::write(&path, yaml).unwrap();
-        let experiment = crate::spec::validate(&crate::spec::load(&path).unwrap()).unwrap();
-        let ctx = PlanContext { data_files: vec![], libtorch: "test".into(), numerics: NumericIdentity::portable() };
-        let runs = plan(&experiment, &ctx).unwrap();
-        prepare(experiment, runs, dir.path(), DataSource::Simulated).unwrap()
+        prepared_from_yaml(&yaml)
     }
 
     fn ok(run: &Run) -> Outcome {

@@ -159,9 +159,7 @@ pub fn compute_pack(experiments: &[Prepared], pack: &[RunId], limit: PackLimit) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::numerics::NumericIdentity;
-    use crate::run::pipeline::{DataSource, prepare};
-    use crate::run::plan::{PlanContext, plan};
+    use crate::run::pipeline::prepared_from_yaml;
 
     /// Two replications of OLS and of TARNet swept over four learning rates and
     /// two representations.
@@ -170,13 +168,7 @@ mod tests {
                     x: normal(0, 1)\n      t: bernoulli(sigmoid(x))\n      y: 2 * t + x + normal(0, 1)\n    \
                     treatment: t\n    outcome: y\nestimators:\n  - ols\n  - tarnet: { iterations: 5 }\n    \
                     sweep: { lr: [0.1, 0.2, 0.3, 0.4], representation: [[8], [9]] }\nmetrics: [ate]\n";
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("experiment.yaml");
-        std::fs::write(&path, yaml).unwrap();
-        let experiment = crate::spec::validate(&crate::spec::load(&path).unwrap()).unwrap();
-        let ctx = PlanContext { data_files: vec![], libtorch: "test".into(), numerics: NumericIdentity::portable() };
-        let runs = plan(&experiment, &ctx).unwrap();
-        prepare(experiment, runs, dir.path(), DataSource::Simulated).unwrap()
+        prepared_from_yaml(yaml)
     }
 
     fn sizes(packs: &[Vec<RunId>]) -> Vec<usize> {

@@ -330,3 +330,18 @@ pub fn prepare(
     let data_files = source.hashes();
     Ok(Prepared { experiment, runs, root: root.to_path_buf(), covariates, identification, source, data_files })
 }
+
+/// An experiment text validated, planned and prepared as the runner would, for
+/// the runner's unit tests (the scheduler and the pack grouping need real runs).
+#[cfg(test)]
+pub(super) fn prepared_from_yaml(yaml: &str) -> Prepared {
+    use crate::numerics::NumericIdentity;
+    use crate::run::plan::{PlanContext, plan};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("experiment.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let experiment = crate::spec::validate(&crate::spec::load(&path).unwrap()).unwrap();
+    let ctx = PlanContext { data_files: vec![], libtorch: "test".into(), numerics: NumericIdentity::portable() };
+    let runs = plan(&experiment, &ctx).unwrap();
+    prepare(experiment, runs, dir.path(), DataSource::Simulated).unwrap()
+}
