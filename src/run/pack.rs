@@ -32,13 +32,7 @@ pub fn default_pack_memory(jobs: usize) -> u64 {
     let read = |path: &str| std::fs::read_to_string(path).ok();
     let machine = read("/proc/meminfo").and_then(|t| mem_total(&t));
     let cgroup = read("/sys/fs/cgroup/memory.max").and_then(|t| t.trim().parse::<u64>().ok());
-    let total = match (machine, cgroup) {
-        (Some(m), Some(c)) => m.min(c),
-        (m, c) => match m.or(c) {
-            Some(bytes) => bytes,
-            None => return FALLBACK_PACK_MEMORY,
-        },
-    };
+    let Some(total) = [machine, cgroup].into_iter().flatten().min() else { return FALLBACK_PACK_MEMORY };
     total / 4 / jobs.max(1) as u64
 }
 
