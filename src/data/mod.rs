@@ -21,6 +21,7 @@ mod mnist;
 mod nhefs;
 mod npz;
 mod observed;
+pub mod panel;
 mod preprocess;
 mod preprocess_log;
 pub mod sequence;

@@ -10,6 +10,7 @@ mod estimator;
 mod guard;
 pub mod metrics;
 pub mod neural;
+pub mod panel;
 mod params;
 pub mod registry;
 pub mod robust;
