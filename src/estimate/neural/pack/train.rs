@@ -58,6 +58,35 @@ impl NetJob {
     }
 }
 
+impl NetJob {
+    /// Another job for the same network: the same data (tensors shared, they
+    /// are only read), rows and stream, so it trains to the same bytes.
+    pub fn duplicate(&self) -> NetJob {
+        NetJob {
+            kind: self.kind,
+            arch: self.arch.clone(),
+            shape: self.shape,
+            scalars: self.scalars,
+            x: self.x.shallow_clone(),
+            t: self.t.shallow_clone(),
+            y: self.y.shallow_clone(),
+            w: self.w.shallow_clone(),
+            train: self.train.clone(),
+            validation: self.validation.clone(),
+            rng: self.rng.clone(),
+            device: self.device,
+        }
+    }
+}
+
+/// The failure of a network that ran out of memory by itself.
+pub fn failed_out_of_memory(kind: &'static str, reason: &str) -> EstimateError {
+    failed(
+        kind,
+        format!("out of memory while training this network by itself ({reason}); it needs a machine with more memory"),
+    )
+}
+
 /// A trained network's predictions on every row (one column per output: mu0
 /// and mu1, or one) and its training report.
 pub struct NetResult {
