@@ -71,7 +71,20 @@ pub unsafe fn sgemm(
     if n == 1 {
         return column(m, k, alpha, a, b, beta, c);
     }
-    SCRATCH.with_borrow_mut(|scratch| blocked(m, n, k, alpha, a, b, beta, c, scratch));
+    scratch(n.div_ceil(NR) * k * NR + k * MR, |s| blocked(m, n, k, alpha, a, b, beta, c, s));
+}
+
+/// Scratch of at most this many floats (4 MiB) stays with the thread between
+/// calls; a larger product (over many thousand rows) takes its panels fresh,
+/// so that one such product does not hold its memory for the thread's life.
+const KEEP: usize = 1 << 20;
+
+/// Run `f` on scratch for `floats` floats: the thread's, or fresh when large.
+fn scratch<R>(floats: usize, f: impl FnOnce(&mut (Vec<f32>, Vec<f32>)) -> R) -> R {
+    if floats > KEEP {
+        return f(&mut (Vec::new(), Vec::new()));
+    }
+    SCRATCH.with_borrow_mut(f)
 }
 
 thread_local! {
@@ -213,7 +226,7 @@ unsafe fn column(
     beta: f32,
     c: Strided<*mut f32>,
 ) {
-    SCRATCH.with_borrow_mut(|(bv, ap)| {
+    scratch(k + k * MC, |(bv, ap)| {
         let bv = at_least(bv, k);
         for (p, v) in bv.iter_mut().enumerate() {
             *v = *b.ptr.offset(p as isize * b.rs);

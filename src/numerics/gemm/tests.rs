@@ -42,6 +42,9 @@ fn equals_the_fused_chain_bit_for_bit_on_ragged_shapes() {
         (130, 1, 7),
         (1, 37, 50),
         (1, 200, 100),
+        // Panels past what a thread keeps between calls (fresh scratch).
+        (3, 7, 200_000),
+        (2, 1, 20_000),
     ] {
         for &(alpha, beta) in &[(1.0, 0.0), (0.5, 1.0), (-2.0, 0.25)] {
             let (a, b) = (random(m * k, &mut rng), random(k * n, &mut rng));

@@ -132,7 +132,7 @@ fn device_step(p: &Tensor, g: &Tensor, m: &mut Tensor, v: &mut Tensor, coefficie
     let on = column(&|c| if c.is_some() { 1.0 } else { 0.0 });
     let step_size = column(&|c| c.map_or(0.0, |c| c.0));
     let sqrt_bc2 = column(&|c| c.map_or(1.0, |c| c.1));
-    tch::no_grad(|| {
+    super::without_grad(|| {
         let new_m = &*m * BETA1 + g * (1.0 - BETA1);
         let new_v = &*v * BETA2 + g.square() * (1.0 - BETA2);
         // Frozen members keep their moments and parameters.

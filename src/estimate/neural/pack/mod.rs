@@ -115,6 +115,15 @@ fn contained(pack: Vec<NetJob>, train: &dyn Fn(Vec<NetJob>) -> Trained) -> Train
     results
 }
 
+/// `f` with gradients off, as `tch::no_grad`, but through a guard, so that the
+/// previous mode also comes back when `f` panics: tch's own leaves gradients
+/// off while unwinding, and a pack that ran out of memory is unwound and
+/// trained again on the same thread (it failed with "does not require grad").
+fn without_grad<T>(f: impl FnOnce() -> T) -> T {
+    let _guard = tch::no_grad_guard();
+    f()
+}
+
 /// libtorch's reason, when a panic is its allocator failing (tch panics with
 /// the C++ exception's text).
 fn out_of_memory(panic: &(dyn std::any::Any + Send)) -> Option<String> {

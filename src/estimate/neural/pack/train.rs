@@ -182,7 +182,7 @@ pub fn train_pack(mut jobs: Vec<NetJob>) -> Vec<Result<NetResult, EstimateError>
     let vals: Vec<Vec<usize>> = jobs.iter_mut().map(|j| std::mem::take(&mut j.validation)).collect();
     let validate = shape.early_stopping && !vals[0].is_empty();
     let validation = validate.then(|| data.batch(&vals.iter().map(Vec::as_slice).collect::<Vec<_>>()));
-    let eval = |b: &Batch| host(&tch::no_grad(|| net.objective(b, &mut Mode::Eval)));
+    let eval = |b: &Batch| host(&super::without_grad(|| net.objective(b, &mut Mode::Eval)));
     let initial = validation.as_ref().map_or(vec![f64::NAN; k], &eval);
 
     let params = net.parameters();
@@ -280,7 +280,7 @@ fn mask(flags: &[bool], dims: usize, device: tch::Device) -> Tensor {
 
 /// Copy the improved members' parameters into the snapshot.
 fn keep(params: &[Tensor], snapshot: &mut [Tensor], improved: &[bool], device: tch::Device) {
-    tch::no_grad(|| {
+    super::without_grad(|| {
         for (p, s) in params.iter().zip(snapshot.iter_mut()) {
             *s = p.detach().where_self(&mask(improved, p.dim(), device), s);
         }
@@ -292,7 +292,7 @@ fn restore(params: &[Tensor], snapshot: &[Tensor], kept: &[bool], device: tch::D
     if !kept.iter().any(|&k| k) {
         return;
     }
-    tch::no_grad(|| {
+    super::without_grad(|| {
         for (p, s) in params.iter().zip(snapshot) {
             let value = s.where_self(&mask(kept, p.dim(), device), &p.detach());
             let mut p = p.shallow_clone();
