@@ -33,21 +33,24 @@ pub(super) fn default_limit() -> PackLimit {
 
 /// The estimates of `count` copies, `make(i)` making copy i, in order. Where
 /// `estimator` trains networks the packed engine supports (`pack_group`), the
-/// copies of each chunk of `limit.members` train together; otherwise, and
-/// with a limit of one, each is estimated alone.
+/// copies train together in chunks of at most `limit.members`, of near-equal
+/// sizes (200 resamples in packs of 16: eight of 15 and five of 16, rather
+/// than a last pack of 8); otherwise, and with a limit of one, each is
+/// estimated alone.
 pub(super) fn refit_all(
     estimator: &dyn Estimator,
     count: usize,
     limit: PackLimit,
     mut make: impl FnMut(u64) -> Copy,
 ) -> Vec<Result<Estimate, EstimateError>> {
-    let chunk = if estimator.pack_group().is_some() { limit.members.max(1) } else { 1 };
+    let most = if estimator.pack_group().is_some() { limit.members.max(1) } else { 1 };
     let mut out = Vec::with_capacity(count);
+    let chunks = count.div_ceil(most);
     let mut start = 0;
-    while start < count {
-        let end = (start + chunk).min(count);
+    for c in 0..chunks {
+        let end = start + count / chunks + usize::from(c < count % chunks);
         let copies: Vec<Copy> = (start..end).map(|i| make(i as u64)).collect();
-        if chunk == 1 {
+        if most == 1 {
             out.extend(copies.into_iter().map(|mut c| estimator.estimate(&c.data.observed(&c.split), &mut c.rng)));
         } else {
             out.extend(packed(estimator, copies, limit));
