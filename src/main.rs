@@ -61,8 +61,9 @@ enum Command {
         /// Worker threads (default: the number of cores).
         #[arg(long, short)]
         jobs: Option<usize>,
-        /// The most runs whose networks train together as one batched model (1:
-        /// one network at a time). A run's numbers do not depend on it.
+        /// The most runs whose networks train together as one batched model, and
+        /// the most of one run's bootstrap resamples or refuter refits (1: one
+        /// network at a time). A run's numbers do not depend on it.
         #[arg(long, value_name = "N", default_value_t = causeway::run::DEFAULT_PACK,
               value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         pack: usize,

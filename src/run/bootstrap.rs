@@ -10,13 +10,17 @@
 //! Resample b draws its rows from the stream `RESAMPLE_STREAM + 2b` of the run's
 //! seed and runs the estimator on the stream after it, so the interval is a pure
 //! function of the run's key, and adding resamples never changes the first ones.
+//! A network's resamples train as members of packs (`refit.rs`), with the
+//! bytes each has alone.
 
 use rand::Rng;
 
 use super::pipeline::stream;
+use super::refit::{Copy, refit_all};
 
 use crate::data::{CausalData, Split, Truth};
 use crate::estimate::Estimator;
+use crate::estimate::neural::pack::PackLimit;
 use crate::rng::RunRng;
 
 /// Streams below this belong to the run's other stages (data, split, estimator).
@@ -75,8 +79,9 @@ fn quantile(sorted: &[f64], p: f64) -> f64 {
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
-/// Refit `estimator` on `resamples` bootstrap resamples of `data` under `split`;
-/// None when fewer than two resamples give a finite estimate.
+/// Refit `estimator` on `resamples` bootstrap resamples of `data` under `split`,
+/// a network's resamples in packs within `limit`; None when fewer than two
+/// resamples give a finite estimate.
 pub fn bootstrap(
     estimator: &dyn Estimator,
     data: &CausalData,
@@ -84,18 +89,15 @@ pub fn bootstrap(
     estimate: f64,
     resamples: usize,
     seed: u64,
+    limit: PackLimit,
 ) -> Option<Bootstrap> {
-    let mut estimates = Vec::with_capacity(resamples);
-    for b in 0..resamples as u64 {
+    let fits = refit_all(estimator, resamples, limit, |b| {
         let rng = &mut stream(seed, RESAMPLE_STREAM + 2 * b);
-        let (sample, part) = rows(data, split, |part| resample(part, rng));
-        let fit = estimator.estimate(&sample.observed(&part), &mut stream(seed, RESAMPLE_STREAM + 2 * b + 1));
-        if let Ok(e) = fit
-            && e.ate.is_finite()
-        {
-            estimates.push(e.ate);
-        }
-    }
+        let (data, split) = rows(data, split, |part| resample(part, rng));
+        Copy { data, split, rng: stream(seed, RESAMPLE_STREAM + 2 * b + 1) }
+    });
+    let mut estimates: Vec<f64> =
+        fits.into_iter().filter_map(Result::ok).map(|e| e.ate).filter(|a| a.is_finite()).collect();
     if estimates.len() < 2 {
         return None;
     }
@@ -140,9 +142,9 @@ mod tests {
     fn same_seed_same_interval_other_seed_other_interval() {
         let d = data(200);
         let split = Split { train: (0..200).collect(), validation: vec![], test: vec![] };
-        let a = bootstrap(&Naive, &d, &split, 2.0, 50, 7).unwrap();
-        assert_eq!(a, bootstrap(&Naive, &d, &split, 2.0, 50, 7).unwrap());
-        assert_ne!(a, bootstrap(&Naive, &d, &split, 2.0, 50, 8).unwrap());
+        let a = bootstrap(&Naive, &d, &split, 2.0, 50, 7, PackLimit::ALONE).unwrap();
+        assert_eq!(a, bootstrap(&Naive, &d, &split, 2.0, 50, 7, PackLimit::ALONE).unwrap());
+        assert_ne!(a, bootstrap(&Naive, &d, &split, 2.0, 50, 8, PackLimit::ALONE).unwrap());
         assert_eq!(a.failed, 0);
         // A difference in means of 100 + 100 units with outcome sd ~0.3: se ~0.04.
         assert!(a.se > 0.02 && a.se < 0.08, "{a:?}");
@@ -153,7 +155,7 @@ mod tests {
         let d = data(400);
         let split = Split { train: (0..300).collect(), validation: (300..400).collect(), test: vec![] };
         let est = Naive.estimate(&d.observed(&split), &mut stream(1, 0)).unwrap().ate;
-        let b = bootstrap(&Naive, &d, &split, est, 200, 3).unwrap();
+        let b = bootstrap(&Naive, &d, &split, est, 200, 3, PackLimit::ALONE).unwrap();
         assert!(b.percentile.0 < est && est < b.percentile.1, "{b:?} vs {est}");
         assert!((b.normal.1 - b.normal.0 - 2.0 * 1.959963984540054 * b.se).abs() < 1e-12);
     }

@@ -16,6 +16,7 @@ mod ovb;
 mod pack;
 mod pipeline;
 mod plan;
+mod refit;
 mod refute;
 mod robustness;
 mod selection;

@@ -11,7 +11,7 @@
 use super::events::RunId;
 use super::outcome::Outcome;
 use super::pipeline::{
-    Prepared, Staged, Stop, caught, compute_outcome, conclude, estimator_rng, injected_fault, stage,
+    Prepared, Staged, Stop, caught, compute_outcome_within, conclude, estimator_rng, injected_fault, stage,
 };
 use crate::estimate::neural::pack::PackLimit;
 use crate::estimate::{self, Estimate, EstimateError, Networks};
@@ -81,13 +81,15 @@ fn pack_group(kind: &str, hyper: &estimate::Params) -> Option<String> {
 }
 
 /// Compute every run of one pack; one outcome per run, in the pack's order.
+/// Each run's bootstrap resamples and refuter refits train in packs of their
+/// own within `limit` (`refit.rs`).
 /// Preparing and concluding are each run's own (a panic there fails that run
 /// only); a member whose training diverges fails alone, and only a panic
 /// while the networks train together fails every run whose networks were in it.
 pub fn compute_pack(experiments: &[Prepared], pack: &[RunId], limit: PackLimit) -> Vec<Outcome> {
     if let [id] = pack {
         let prepared = &experiments[id.experiment];
-        return vec![compute_outcome(prepared, &prepared.runs[id.run])];
+        return vec![compute_outcome_within(prepared, &prepared.runs[id.run], limit)];
     }
     let run = |id: &RunId| &experiments[id.experiment].runs[id.run];
     let mut outcomes: Vec<Option<Outcome>> = vec![None; pack.len()];
@@ -143,7 +145,7 @@ pub fn compute_pack(experiments: &[Prepared], pack: &[RunId], limit: PackLimit) 
                 Some(est) => est,
                 None => s.estimator.estimate(&s.observed(), &mut estimator_rng(r)),
             };
-            conclude(prepared, r, s, est)
+            conclude(prepared, r, s, est, limit)
         });
         outcomes[i] = Some(concluded.unwrap_or_else(|internal| *internal));
     }
@@ -167,6 +169,34 @@ mod tests {
 
     fn sizes(packs: &[Vec<RunId>]) -> Vec<usize> {
         packs.iter().map(Vec::len).collect()
+    }
+
+    /// A TARNet run's bootstrap resamples and refuter refits give the same
+    /// outcome, bytes and all, trained one at a time and in packs of 3 (cut 3 + 1
+    /// and 3 + 2): through `compute_pack` as the runner calls it, alone and
+    /// beside a pack-mate of another replication.
+    #[test]
+    fn a_runs_refits_have_the_same_bytes_alone_and_in_packs() {
+        let yaml = "name: r\nseed: 3\nreplications: 2\ndataset:\n  simulate:\n    n: 80\n    equations:\n      \
+                    x: normal(0, 1)\n      t: bernoulli(sigmoid(x))\n      y: 2 * t + x + normal(0, 1)\n    \
+                    treatment: t\n    outcome: y\nsplit: { test: 0.0, validation: 0.25 }\nestimators:\n  \
+                    - tarnet: { iterations: 4, batch: 16, representation: [6], head: [4] }\n    bootstrap: 4\n\
+                    robustness:\n  refuters: { simulations: 5, tests: [placebo_permute, random_common_cause] }\n\
+                    metrics: [ate]\n";
+        let e = prepared_from_yaml(yaml);
+        let all = std::slice::from_ref(&e);
+        let ids: Vec<RunId> = (0..e.runs.len()).map(|run| RunId { experiment: 0, run }).collect();
+        assert_eq!(ids.len(), 2);
+        let alone: Vec<Outcome> = ids.iter().flat_map(|&id| compute_pack(all, &[id], PackLimit::ALONE)).collect();
+        for o in &alone {
+            let names: Vec<&str> = o.robustness.iter().map(|(n, _)| n.as_str()).collect();
+            assert!(names.contains(&"boot_se") && names.contains(&"refute_random_common_cause_p"), "{names:?}");
+            assert!(o.robustness.iter().all(|(_, v)| v.is_some()), "{:?}", o.robustness);
+        }
+        let one_by_one: Vec<Outcome> =
+            ids.iter().flat_map(|&id| compute_pack(all, &[id], PackLimit::members(3))).collect();
+        assert_eq!(one_by_one, alone);
+        assert_eq!(compute_pack(all, &ids, PackLimit::members(3)), alone);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::plan::Run;
 pub use super::source::DataSource;
 use super::{RunError, RunRng};
 use crate::data::{self, CausalData, Split};
+use crate::estimate::neural::pack::PackLimit;
 use crate::estimate::{self, Metric};
 use crate::scm::Missingness;
 use crate::spec::{self, Dataset, Experiment, MissingDecl, Simulate};
@@ -50,8 +51,15 @@ pub(super) fn stream(seed: u64, stream: u64) -> RunRng {
 
 /// Compute the outcome of one run. A panic (a bug of ours, or a libtorch error that no check
 /// caught) is caught and becomes an internal failure of that run, which the runner
-/// reports but never caches.
+/// reports but never caches. A network's bootstrap resamples and refuter refits
+/// train in packs of the runner's default size (`refit::default_limit`).
 pub fn compute_outcome(prepared: &Prepared, run: &Run) -> Outcome {
+    compute_outcome_within(prepared, run, super::refit::default_limit())
+}
+
+/// `compute_outcome`, with the refits' packs within `limit` (the runner's `--pack`
+/// and `--pack-memory`); the outcome's bytes do not depend on it.
+pub(super) fn compute_outcome_within(prepared: &Prepared, run: &Run, limit: PackLimit) -> Outcome {
     contained(&run.key, || {
         injected_fault(run);
         let staged = match stage(prepared, run) {
@@ -59,7 +67,7 @@ pub fn compute_outcome(prepared: &Prepared, run: &Run) -> Outcome {
             Err(stop) => return stop.outcome(run),
         };
         let est = staged.estimator.estimate(&staged.observed(), &mut estimator_rng(run));
-        conclude(prepared, run, &staged, est)
+        conclude(prepared, run, &staged, est, limit)
     })
 }
 
@@ -173,14 +181,16 @@ pub(super) fn stage(prepared: &Prepared, run: &Run) -> Result<Staged, Stop> {
 }
 
 /// The outcome of a run from its estimate (computed alone or in a pack): the
-/// bootstrap, the robustness analyses and the metrics.
+/// bootstrap, the robustness analyses and the metrics; a network's refits
+/// train in packs within `limit`.
 pub(super) fn conclude(
     prepared: &Prepared,
     run: &Run,
     staged: &Staged,
     est: Result<estimate::Estimate, estimate::EstimateError>,
+    limit: PackLimit,
 ) -> Outcome {
-    try_conclude(prepared, run, staged, est).unwrap_or_else(|stop| stop.outcome(run))
+    try_conclude(prepared, run, staged, est, limit).unwrap_or_else(|stop| stop.outcome(run))
 }
 
 fn try_conclude(
@@ -188,6 +198,7 @@ fn try_conclude(
     run: &Run,
     staged: &Staged,
     est: Result<estimate::Estimate, estimate::EstimateError>,
+    limit: PackLimit,
 ) -> Result<Outcome, Stop> {
     let exp = &prepared.experiment;
     let Staged { data: prepared_data, split, log, estimator } = staged;
@@ -198,8 +209,8 @@ fn try_conclude(
     }
     // A declared bootstrap interval is the run's interval (`coverage` scores it).
     let resamples = exp.estimators.iter().find(|d| d.label == run.estimator).and_then(|d| d.bootstrap);
-    let boot =
-        resamples.map(|b| super::bootstrap::bootstrap(estimator.as_ref(), prepared_data, split, est.ate, b, run.seed));
+    let boot = resamples
+        .map(|b| super::bootstrap::bootstrap(estimator.as_ref(), prepared_data, split, est.ate, b, run.seed, limit));
     if let Some(Some(b)) = &boot {
         est.interval = Some(b.percentile);
     }
@@ -227,6 +238,7 @@ fn try_conclude(
             split,
             est.ate,
             run.seed,
+            limit,
         ));
     }
     let metrics = estimate::score(&Metric::ALL, &est, prepared_data, split);

@@ -31,7 +31,9 @@
 //! Training rows stay training rows and validation rows validation rows in
 //! every changed copy, and test rows are kept as they are. Simulation s of
 //! refuter r draws from streams of the run's seed of its own, so results are
-//! byte-stable and independent of the other refuters.
+//! byte-stable and independent of the other refuters. A network's simulations
+//! of one refuter share their shapes and train as members of packs
+//! (`refit.rs`), with the bytes each has alone.
 
 use rand::Rng;
 use rand::seq::{IndexedRandom, SliceRandom};
@@ -39,8 +41,10 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::bootstrap::{resample, rows};
 use super::pipeline::stream;
+use super::refit::{Copy, refit_all};
 use crate::data::{CausalData, Split, Truth};
 use crate::estimate::Estimator;
+use crate::estimate::neural::pack::PackLimit;
 use crate::rng::RunRng;
 use crate::spec::{Refuter, Refuters};
 
@@ -166,7 +170,9 @@ fn changed(
     }
 }
 
-/// Run `refuter` `cfg.simulations` times; None when fewer than two refits give a finite estimate.
+/// Run `refuter` `cfg.simulations` times, a network's refits in packs within
+/// `limit`; None when fewer than two refits give a finite estimate.
+#[allow(clippy::too_many_arguments)]
 pub fn refute(
     refuter: Refuter,
     cfg: &Refuters,
@@ -175,19 +181,17 @@ pub fn refute(
     split: &Split,
     estimate: f64,
     seed: u64,
+    limit: PackLimit,
 ) -> Option<Refutation> {
     let base = REFUTE_STREAM + ((refuter as u64) << 24);
-    let mut simulations = Vec::with_capacity(cfg.simulations);
     let mut tested = 0.0;
-    for s in 0..cfg.simulations as u64 {
-        let (d, part, value) = changed(refuter, cfg, data, split, estimate, &mut stream(seed, base + 2 * s));
+    let fits = refit_all(estimator, cfg.simulations, limit, |s| {
+        let (data, split, value) = changed(refuter, cfg, data, split, estimate, &mut stream(seed, base + 2 * s));
         tested = value;
-        if let Ok(e) = estimator.estimate(&d.observed(&part), &mut stream(seed, base + 2 * s + 1))
-            && e.ate.is_finite()
-        {
-            simulations.push(e.ate);
-        }
-    }
+        Copy { data, split, rng: stream(seed, base + 2 * s + 1) }
+    });
+    let simulations: Vec<f64> =
+        fits.into_iter().filter_map(Result::ok).map(|e| e.ate).filter(|a| a.is_finite()).collect();
     if simulations.len() < 2 {
         return None;
     }
@@ -208,10 +212,11 @@ pub fn refutation_values(
     split: &Split,
     estimate: f64,
     seed: u64,
+    limit: PackLimit,
 ) -> Vec<(String, Option<f64>)> {
     let mut out = Vec::new();
     for &r in &cfg.tests {
-        let result = refute(r, cfg, estimator, data, split, estimate, seed);
+        let result = refute(r, cfg, estimator, data, split, estimate, seed, limit);
         let name = format!("refute_{}", r.name());
         out.extend([
             (format!("{name}_estimate"), result.map(|x| x.estimate)),
@@ -278,14 +283,14 @@ mod tests {
         let est = Naive.estimate(&d.observed(&split), &mut stream(1, 2)).unwrap().ate;
         let cfg = Refuters { simulations: 50, tests: Refuter::ALL.to_vec(), subset_fraction: 0.8, noise: 0.1 };
         for r in [Refuter::PlaceboPermute, Refuter::PlaceboRandom, Refuter::DummyOutcome] {
-            let a = refute(r, &cfg, &Naive, &d, &split, est, 9).unwrap();
+            let a = refute(r, &cfg, &Naive, &d, &split, est, 9, PackLimit::ALONE).unwrap();
             assert!(a.passes && a.estimate.abs() < 0.5, "{r:?}: {a:?}");
-            assert_eq!(Some(a), refute(r, &cfg, &Naive, &d, &split, est, 9));
+            assert_eq!(Some(a), refute(r, &cfg, &Naive, &d, &split, est, 9, PackLimit::ALONE));
         }
         // The naive estimate is badly confounded, yet the data-based refuters pass:
         // they cannot see confounding.
         for r in [Refuter::RandomCommonCause, Refuter::DataSubset, Refuter::BootstrapNoise] {
-            let a = refute(r, &cfg, &Naive, &d, &split, est, 9).unwrap();
+            let a = refute(r, &cfg, &Naive, &d, &split, est, 9, PackLimit::ALONE).unwrap();
             assert!(a.passes, "{r:?}: {a:?}");
         }
         assert!(est > 4.0, "{est}");
