@@ -196,6 +196,9 @@ impl Recurrent {
             for t in 0..steps {
                 (h, c) = self.cell(dir, &gx.select(1, t), &h, &c);
                 match masks.map(|m| &m[l]) {
+                    // Out of place on purpose: `*=` is `mul_`, which would overwrite
+                    // states that autograd saved for the backward pass.
+                    #[allow(clippy::assign_op_pattern)]
                     Some(m) => {
                         outs.push(&h * &m.out);
                         h = h * &m.h;

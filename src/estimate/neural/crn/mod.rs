@@ -63,6 +63,8 @@ pub struct Crn {
 
 /// Units per encoder pass when computing representations (bounds memory only).
 const UNITS_PER_PASS: usize = 512;
+/// Queries answered per pass (bounds memory only: every row's numbers are its own).
+const QUERIES_PER_PASS: usize = 65_536;
 
 impl PanelEstimator for Crn {
     fn fit_predict(&self, panel: &Panel, queries: &[Query], rng: &mut RunRng) -> Result<PanelEstimate, EstimateError> {
@@ -178,10 +180,6 @@ fn represent(net: &Net, prep: &Prepared, units: &[usize], positions: impl Fn(usi
 /// from the encoder's representation over `plan[1..]`, reading back its own
 /// predictions (CT's autoregressive test-time rollout).
 fn predict(encoder: &Net, decoder: Option<&Net>, prep: &Prepared, queries: &[Query]) -> Vec<f32> {
-    if queries.is_empty() {
-        return Vec::new();
-    }
-    let device = encoder.vs.device();
     let mut last = BTreeMap::new();
     for q in queries {
         let e = last.entry(q.unit).or_insert(q.step);
@@ -190,6 +188,18 @@ fn predict(encoder: &Net, decoder: Option<&Net>, prep: &Prepared, queries: &[Que
     let units: Vec<usize> = last.keys().copied().collect();
     let reps = represent(encoder, prep, &units, |u| last[&u] + 1);
     let index: BTreeMap<usize, &Vec<f32>> = units.iter().copied().zip(&reps).collect();
+    queries.chunks(QUERIES_PER_PASS).flat_map(|chunk| answer(encoder, decoder, prep, &index, chunk)).collect()
+}
+
+/// [`predict`] for one chunk of queries, from the encoder's representations of their units.
+fn answer(
+    encoder: &Net,
+    decoder: Option<&Net>,
+    prep: &Prepared,
+    index: &BTreeMap<usize, &Vec<f32>>,
+    queries: &[Query],
+) -> Vec<f32> {
+    let device = encoder.vs.device();
     let br = encoder.br_size;
     let classes = prep.classes;
     let mut rows = Vec::with_capacity(queries.len() * br);
