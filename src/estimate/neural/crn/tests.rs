@@ -208,3 +208,31 @@ fn bad_queries_are_named() {
     let e = Crn { params: small(1, 64) }.fit_predict(&short, &[q], &mut RunRng::seed_from_u64(1)).unwrap_err();
     insta::assert_snapshot!(e.to_string(), @"crn: the decoder learns from sub-paths of projection_horizon + 1 = 3 steps, and no training unit is that long");
 }
+
+/// The trait's promise: a test unit's path past a query's step is never read.
+/// Overwriting the unit's later outcomes, covariates and treatments (from the
+/// query's step on: `A_step` is the plan's) leaves the query's answer bit for
+/// bit unchanged, one-step and through the decoder alike.
+#[test]
+fn reads_no_test_path_past_the_query_step() {
+    let p = panel(60, 5);
+    let crn = Crn { params: small(1, 64) };
+    let picks: Vec<Query> = queries(&p, 1).0.into_iter().chain(queries(&p, 3).0).step_by(230).collect();
+    assert!(picks.iter().any(|q| q.plan.len() == 1) && picks.iter().any(|q| q.plan.len() == 3), "{picks:?}");
+    let fit = crn.fit_predict(&p, &picks, &mut RunRng::seed_from_u64(2)).unwrap();
+    for (i, q) in picks.iter().enumerate() {
+        let (u, steps) = (q.unit, p.steps);
+        let mut s = p.clone();
+        for t in q.step + 1..=steps {
+            s.outcomes[u * (steps + 1) + t] = 1e6;
+        }
+        for t in q.step..steps {
+            s.treatments[(u * steps + t) * 2..][..2].copy_from_slice(&[1.0, 1.0]);
+            if t > q.step {
+                s.covariates[u * steps + t] = 1e6;
+            }
+        }
+        let again = crn.fit_predict(&s, &picks, &mut RunRng::seed_from_u64(2)).unwrap();
+        assert_eq!(again.predictions[i].to_bits(), fit.predictions[i].to_bits(), "query {i}: {q:?}");
+    }
+}
