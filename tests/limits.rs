@@ -140,9 +140,10 @@ fn a_run_without_the_memory_it_needs_fails_with_a_message_instead_of_aborting() 
 
 /// The pack memory bound (`--pack-memory`, issue 25): LaLonde-sized CFR-Wasserstein
 /// whose twelve replications, packed together, do not fit in the address-space
-/// bound, while the same runs under a pack budget do, every one of them. One
-/// network's Wasserstein over its 8,760 training rows fits too: on a `[rows+1]²`
-/// grid it would take gigabytes by itself.
+/// bound, while the same runs under a pack budget do, every one of them, and
+/// so do they without one, in the smaller packs that an out-of-memory pack
+/// falls back to. One network's Wasserstein over its 8,760 training rows fits
+/// too: on a `[rows+1]²` grid it would take gigabytes by itself.
 #[test]
 fn a_pack_memory_budget_keeps_large_cfr_packs_within_memory() {
     const BOUND_KB: u32 = 1_500_000;
@@ -164,14 +165,17 @@ fn a_pack_memory_budget_keeps_large_cfr_packs_within_memory() {
         let runs = std::fs::read_to_string(results.join("pack-past-memory/runs.csv")).unwrap_or_default();
         (out, runs)
     };
-    // Unbounded, the pack of twelve runs out of address space.
-    let (out, _) = run("64G");
-    assert!(!out.status.success());
-    assert!(stderr(&out).contains("can't allocate memory"), "{}", stderr(&out));
     // A budget of 600 MiB holds two members at a time (about 200 MiB each by
     // the estimate, and 65 MiB for one member's treated x control block).
-    let (out, runs) = run("600M");
+    let (out, budgeted) = run("600M");
     assert!(out.status.success(), "{}", stderr(&out));
-    let ok = runs.lines().filter(|l| l.starts_with('r') && l.contains(",ok,")).count();
-    assert_eq!(ok, 12, "{runs}");
+    let ok = budgeted.lines().filter(|l| l.starts_with('r') && l.contains(",ok,")).count();
+    assert_eq!(ok, 12, "{budgeted}");
+    // Unbounded, the pack of twelve runs out of address space inside libtorch;
+    // that is no longer the end of the process (it was an internal error,
+    // status 6): the pack's halves train again as smaller packs until they
+    // fit, and every run has the bytes it has under the budget.
+    let (out, unbounded) = run("64G");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(unbounded, budgeted);
 }

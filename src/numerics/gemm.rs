@@ -61,57 +61,133 @@ pub unsafe fn sgemm(
         }
         return;
     }
+    // One output row is one output column of the transposed product: the same
+    // chains (a fused multiply-add is symmetric in its two factors), so the
+    // column kernel serves both.
+    if m == 1 && n > 1 {
+        let t = |s: Strided<*const f32>| Strided { ptr: s.ptr, rs: s.cs, cs: s.rs };
+        return sgemm(n, 1, k, alpha, t(b), t(a), beta, Strided { ptr: c.ptr, rs: c.cs, cs: c.rs });
+    }
+    if n == 1 {
+        return column(m, k, alpha, a, b, beta, c);
+    }
+    scratch(n.div_ceil(NR) * k * NR + k * MR, |s| blocked(m, n, k, alpha, a, b, beta, c, s));
+}
+
+/// Scratch of at most this many floats (4 MiB) stays with the thread between
+/// calls; a larger product (over many thousand rows) takes its panels fresh,
+/// so that one such product does not hold its memory for the thread's life.
+const KEEP: usize = 1 << 20;
+
+/// Run `f` on scratch for `floats` floats: the thread's, or fresh when large.
+fn scratch<R>(floats: usize, f: impl FnOnce(&mut (Vec<f32>, Vec<f32>)) -> R) -> R {
+    if floats > KEEP {
+        return f(&mut (Vec::new(), Vec::new()));
+    }
+    SCRATCH.with_borrow_mut(f)
+}
+
+thread_local! {
+    /// Packed panels reused between calls: a product of TARNet's shapes is a few
+    /// microseconds of work, and a fresh zeroed allocation per call (per member
+    /// of a batched product) was a visible share of it.
+    static SCRATCH: std::cell::RefCell<(Vec<f32>, Vec<f32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// `v` holding at least `len` elements (contents unspecified).
+fn at_least(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if v.len() < len {
+        v.resize(len, 0.0);
+    }
+    &mut v[..len]
+}
+
+/// The register-tiled product for shapes of two or more output columns.
+#[allow(clippy::too_many_arguments)]
+unsafe fn blocked(
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: Strided<*const f32>,
+    b: Strided<*const f32>,
+    beta: f32,
+    c: Strided<*mut f32>,
+    scratch: &mut (Vec<f32>, Vec<f32>),
+) {
+    let at = |i: usize, j: usize| c.ptr.offset(i as isize * c.rs + j as isize * c.cs);
     let n_panels = n.div_ceil(NR);
     // op(B) packed panel by panel: panel q holds columns q·NR.., row p at p·NR.
-    let mut bp = vec![0f32; n_panels * k * NR];
+    let (bp, ap) = (&mut scratch.0, &mut scratch.1);
+    let bp = at_least(bp, n_panels * k * NR);
     // Copies only: the loop order follows the operand's layout (reading along its
     // contiguous direction), which decides speed and never a bit of the result.
     let b_rows_contiguous = b.cs.abs() <= b.rs.abs();
     for q in 0..n_panels {
         let panel = &mut bp[q * k * NR..(q + 1) * k * NR];
         let cols = NR.min(n - q * NR);
+        if cols < NR {
+            panel.fill(0.0);
+        }
+        // Raw writes, as for A below (j < cols <= NR, p < k: inside the panel).
+        let dst = panel.as_mut_ptr();
         if b_rows_contiguous {
             for p in 0..k {
                 let row = b.ptr.offset(p as isize * b.rs + (q * NR) as isize * b.cs);
                 for j in 0..cols {
-                    panel[p * NR + j] = *row.offset(j as isize * b.cs);
+                    *dst.add(p * NR + j) = *row.offset(j as isize * b.cs);
                 }
             }
         } else {
             for j in 0..cols {
-                let col = (q * NR + j) as isize * b.cs;
+                let col = b.ptr.offset((q * NR + j) as isize * b.cs);
                 for p in 0..k {
-                    panel[p * NR + j] = *b.ptr.offset(p as isize * b.rs + col);
+                    *dst.add(p * NR + j) = *col.offset(p as isize * b.rs);
                 }
             }
         }
     }
-    let mut ap = vec![0f32; k * MR];
+    let ap = at_least(ap, k * MR);
     let avx2 = has_avx2_fma();
     for i0 in (0..m).step_by(MR) {
         let rows = MR.min(m - i0);
         if rows < MR {
             ap.fill(0.0);
         }
+        // Raw writes (i < rows <= MR, p < k: inside `ap`): the bounds checks of
+        // indexed writes kept these copies from being plain moves.
+        let dst = ap.as_mut_ptr();
         if a.rs.abs() < a.cs.abs() {
             for p in 0..k {
                 let col = a.ptr.offset(i0 as isize * a.rs + p as isize * a.cs);
+                let out = dst.add(p * MR);
                 for i in 0..rows {
-                    ap[p * MR + i] = *col.offset(i as isize * a.rs);
+                    *out.add(i) = *col.offset(i as isize * a.rs);
                 }
             }
         } else {
             for i in 0..rows {
-                let row = (i0 + i) as isize * a.rs;
+                let row = a.ptr.offset((i0 + i) as isize * a.rs);
+                let out = dst.add(i);
                 for p in 0..k {
-                    ap[p * MR + i] = *a.ptr.offset(row + p as isize * a.cs);
+                    *out.add(p * MR) = *row.offset(p as isize * a.cs);
                 }
             }
         }
+        let c_rows_contiguous = c.cs.abs() < c.rs.abs();
         for q in 0..n_panels {
             let panel = &bp[q * k * NR..(q + 1) * k * NR];
-            let acc = if avx2 { kernel_avx2(&ap, panel) } else { kernel(&ap, panel) };
+            let acc = if avx2 { kernel_avx2(ap, panel) } else { kernel(ap, panel) };
             let cols = NR.min(n - q * NR);
+            if alpha == 1.0 && beta == 0.0 && c_rows_contiguous {
+                for i in 0..rows {
+                    let row = at(i0 + i, q * NR);
+                    for (j, column) in acc.iter().enumerate().take(cols) {
+                        *row.offset(j as isize * c.cs) = column[i];
+                    }
+                }
+                continue;
+            }
             if alpha == 1.0 && beta == 0.0 {
                 for (j, column) in acc.iter().enumerate().take(cols) {
                     let base = at(i0, q * NR + j);
@@ -130,6 +206,103 @@ pub unsafe fn sgemm(
             }
         }
     }
+}
+
+/// Rows per block of the one-column product: eight 8-lane accumulators, enough
+/// independent chains to hide a fused multiply-add's latency.
+const MC: usize = 64;
+
+/// C ← α·A·b + β·C for a single output column (a network's one-unit output layer
+/// and its weight gradient, matrix-vector products): each element the same
+/// fused chain over k in order as in the tiled path, computed 64 rows at a time
+/// instead of in a 16×6 tile of which five columns would be padding.
+#[allow(clippy::too_many_arguments)]
+unsafe fn column(
+    m: usize,
+    k: usize,
+    alpha: f32,
+    a: Strided<*const f32>,
+    b: Strided<*const f32>,
+    beta: f32,
+    c: Strided<*mut f32>,
+) {
+    scratch(k + k * MC, |(bv, ap)| {
+        let bv = at_least(bv, k);
+        for (p, v) in bv.iter_mut().enumerate() {
+            *v = *b.ptr.offset(p as isize * b.rs);
+        }
+        let ap = at_least(ap, k * MC);
+        let avx2 = has_avx2_fma();
+        for i0 in (0..m).step_by(MC) {
+            let rows = MC.min(m - i0);
+            let first = a.ptr.offset(i0 as isize * a.rs);
+            // A block whose columns are contiguous is read in place; any other is
+            // packed column by column first (copies only).
+            let (base, stride) = if a.rs == 1 && rows == MC {
+                (first, a.cs)
+            } else {
+                if rows < MC {
+                    ap.fill(0.0);
+                }
+                if a.rs.abs() < a.cs.abs() {
+                    for p in 0..k {
+                        let col = first.offset(p as isize * a.cs);
+                        for i in 0..rows {
+                            ap[p * MC + i] = *col.offset(i as isize * a.rs);
+                        }
+                    }
+                } else {
+                    for i in 0..rows {
+                        let row = first.offset(i as isize * a.rs);
+                        for p in 0..k {
+                            ap[p * MC + i] = *row.offset(p as isize * a.cs);
+                        }
+                    }
+                }
+                (ap.as_ptr(), MC as isize)
+            };
+            let acc = if avx2 { column_avx2(base, stride, bv) } else { column_tile(base, stride, bv) };
+            for (i, &v) in acc.iter().enumerate().take(rows) {
+                let p = c.ptr.offset((i0 + i) as isize * c.rs);
+                let t = if alpha == 1.0 { v } else { alpha * v };
+                *p = if beta == 0.0 { t } else { t + beta * *p };
+            }
+        }
+    });
+}
+
+/// `acc[i] = fma(a[p][i], b[p], acc[i])` for p in order, where row p of the
+/// block is the `MC` contiguous floats at `base + p·stride`. Lanes are
+/// independent, so vectorising over i changes no bits.
+///
+/// # Safety
+/// `MC` floats at `base + p·stride` must be readable for every p < `b.len()`.
+#[inline(always)]
+unsafe fn column_tile(base: *const f32, stride: isize, b: &[f32]) -> [f32; MC] {
+    let mut acc = [0f32; MC];
+    for (p, &bp) in b.iter().enumerate() {
+        let row = std::slice::from_raw_parts(base.offset(p as isize * stride), MC);
+        for i in 0..MC {
+            acc[i] = row[i].mul_add(bp, acc[i]);
+        }
+    }
+    acc
+}
+
+#[cfg(target_arch = "x86_64")]
+unsafe fn column_avx2(base: *const f32, stride: isize, b: &[f32]) -> [f32; MC] {
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn inner(base: *const f32, stride: isize, b: &[f32]) -> [f32; MC] {
+        column_tile(base, stride, b)
+    }
+    // SAFETY: only called after `has_avx2_fma()` returned true; the caller
+    // vouches for the block.
+    inner(base, stride, b)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn column_avx2(base: *const f32, stride: isize, b: &[f32]) -> [f32; MC] {
+    column_tile(base, stride, b)
 }
 
 /// Σ x_i·y_i as the same fused chain as one element of [`sgemm`].
@@ -204,121 +377,4 @@ fn kernel_avx2(ap: &[f32], bp: &[f32]) -> [[f32; MR]; NR] {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::{Rng, SeedableRng};
-    use rand_chacha::ChaCha8Rng;
-
-    fn random(len: usize, rng: &mut ChaCha8Rng) -> Vec<f32> {
-        (0..len).map(|_| rng.random_range(-1.0f32..1.0)).collect()
-    }
-
-    /// The definition, element by element: a fused chain over k in order.
-    #[allow(clippy::too_many_arguments)] // the BLAS signature, argument for argument
-    fn oracle(m: usize, n: usize, k: usize, alpha: f32, a: &[f32], b: &[f32], beta: f32, c: &mut [f32]) {
-        for i in 0..m {
-            for j in 0..n {
-                let mut acc = 0f32;
-                for p in 0..k {
-                    acc = a[i * k + p].mul_add(b[p * n + j], acc);
-                }
-                let t = if alpha == 1.0 { acc } else { alpha * acc };
-                c[i * n + j] = if beta == 0.0 { t } else { t + beta * c[i * n + j] };
-            }
-        }
-    }
-
-    fn row_major(ptr: *const f32, cols: usize) -> Strided<*const f32> {
-        Strided { ptr, rs: cols as isize, cs: 1 }
-    }
-
-    #[test]
-    fn equals_the_fused_chain_bit_for_bit_on_ragged_shapes() {
-        let mut rng = ChaCha8Rng::seed_from_u64(7);
-        for &(m, n, k) in &[(1, 1, 1), (17, 7, 3), (100, 200, 25), (33, 13, 0), (5, 1, 300), (16, 6, 16)] {
-            for &(alpha, beta) in &[(1.0, 0.0), (0.5, 1.0), (-2.0, 0.25)] {
-                let (a, b) = (random(m * k, &mut rng), random(k * n, &mut rng));
-                let c0 = random(m * n, &mut rng);
-                let (mut want, mut got) = (c0.clone(), c0.clone());
-                oracle(m, n, k, alpha, &a, &b, beta, &mut want);
-                unsafe {
-                    sgemm(
-                        m,
-                        n,
-                        k,
-                        alpha,
-                        row_major(a.as_ptr(), k),
-                        row_major(b.as_ptr(), n),
-                        beta,
-                        Strided { ptr: got.as_mut_ptr(), rs: n as isize, cs: 1 },
-                    );
-                }
-                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&got), bits(&want), "m={m} n={n} k={k} alpha={alpha} beta={beta}");
-            }
-        }
-    }
-
-    #[test]
-    fn transposed_strides_give_the_same_bits() {
-        let mut rng = ChaCha8Rng::seed_from_u64(8);
-        let (m, n, k) = (37, 11, 29);
-        let (a, b) = (random(m * k, &mut rng), random(k * n, &mut rng));
-        // The same matrices stored column-major (transposed storage).
-        let at: Vec<f32> = (0..k * m).map(|x| a[(x % m) * k + x / m]).collect();
-        let bt: Vec<f32> = (0..n * k).map(|x| b[(x % k) * n + x / k]).collect();
-        let (mut c1, mut c2) = (vec![0f32; m * n], vec![f32::NAN; m * n]);
-        unsafe {
-            sgemm(
-                m,
-                n,
-                k,
-                1.0,
-                row_major(a.as_ptr(), k),
-                row_major(b.as_ptr(), n),
-                0.0,
-                Strided { ptr: c1.as_mut_ptr(), rs: n as isize, cs: 1 },
-            );
-            // beta = 0 must not read C (it holds NaN here).
-            sgemm(
-                m,
-                n,
-                k,
-                1.0,
-                Strided { ptr: at.as_ptr(), rs: 1, cs: m as isize },
-                Strided { ptr: bt.as_ptr(), rs: 1, cs: k as isize },
-                0.0,
-                Strided { ptr: c2.as_mut_ptr(), rs: n as isize, cs: 1 },
-            );
-        }
-        assert!(c1.iter().zip(&c2).all(|(x, y)| x.to_bits() == y.to_bits()));
-    }
-
-    #[test]
-    fn vector_kernel_equals_scalar_kernel() {
-        let mut rng = ChaCha8Rng::seed_from_u64(9);
-        let k = 57;
-        let (ap, bp) = (random(k * MR, &mut rng), random(k * NR, &mut rng));
-        assert_eq!(kernel(&ap, &bp), kernel_avx2(&ap, &bp));
-    }
-
-    #[test]
-    fn dot_is_one_gemm_element() {
-        let mut rng = ChaCha8Rng::seed_from_u64(10);
-        let (x, y) = (random(300, &mut rng), random(300, &mut rng));
-        let mut c = [0f32];
-        unsafe {
-            sgemm(
-                1,
-                1,
-                300,
-                1.0,
-                row_major(x.as_ptr(), 300),
-                Strided { ptr: y.as_ptr(), rs: 1, cs: 1 },
-                0.0,
-                Strided { ptr: c.as_mut_ptr(), rs: 1, cs: 1 },
-            );
-            assert_eq!(sdot(300, x.as_ptr(), 1, y.as_ptr(), 1).to_bits(), c[0].to_bits());
-        }
-    }
-}
+mod tests;

@@ -105,12 +105,15 @@ fn host_step(p: &Tensor, g: &mut Tensor, m: &mut [f32], v: &mut [f32], coefficie
     for (member, c) in coefficients.iter().enumerate() {
         let Some((step_size, sqrt_bc2)) = *c else { continue };
         let range = member * per..(member + 1) * per;
-        for i in range {
-            let grad = gv[i];
-            m[i] = b1 * m[i] + c1 * grad;
-            v[i] = b2 * v[i] + c2 * (grad * grad);
-            let denom = v[i].sqrt() / sqrt_bc2 + eps;
-            pv[i] -= step_size * (m[i] / denom);
+        // Zipped slices: no bounds checks, so the loop vectorises; every lane
+        // computes exactly the scalar formulas (no contraction, correctly
+        // rounded sqrt and division), so the bits are the same.
+        let lanes = pv[range.clone()].iter_mut().zip(&gv[range.clone()]).zip(&mut m[range.clone()]).zip(&mut v[range]);
+        for (((p, &grad), m), v) in lanes {
+            *m = b1 * *m + c1 * grad;
+            *v = b2 * *v + c2 * (grad * grad);
+            let denom = v.sqrt() / sqrt_bc2 + eps;
+            *p -= step_size * (*m / denom);
         }
     }
 }
@@ -129,7 +132,7 @@ fn device_step(p: &Tensor, g: &Tensor, m: &mut Tensor, v: &mut Tensor, coefficie
     let on = column(&|c| if c.is_some() { 1.0 } else { 0.0 });
     let step_size = column(&|c| c.map_or(0.0, |c| c.0));
     let sqrt_bc2 = column(&|c| c.map_or(1.0, |c| c.1));
-    tch::no_grad(|| {
+    super::without_grad(|| {
         let new_m = &*m * BETA1 + g * (1.0 - BETA1);
         let new_v = &*v * BETA2 + g.square() * (1.0 - BETA2);
         // Frozen members keep their moments and parameters.

@@ -27,6 +27,8 @@ pub use memory::{Footprint, footprint};
 pub use model::{Arch, Scalars};
 pub use train::{NetJob, NetResult, Shape};
 
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+
 use super::layers::LayerSpec;
 use crate::estimate::{Estimate, EstimateError};
 
@@ -61,16 +63,73 @@ impl PackLimit {
 /// shapes within `limit` (in the order the jobs come); the results come back
 /// in the jobs' order.
 pub fn train_all(jobs: Vec<NetJob>, limit: PackLimit) -> Vec<Result<NetResult, EstimateError>> {
+    train_all_with(jobs, limit, &train::train_pack)
+}
+
+/// The results of training one pack, one per member.
+type Trained = Vec<Result<NetResult, EstimateError>>;
+
+/// [`train_all`] with the pack trainer given (the tests inject faults through it).
+fn train_all_with(jobs: Vec<NetJob>, limit: PackLimit, train: &dyn Fn(Vec<NetJob>) -> Trained) -> Trained {
     let groups = packs(&jobs, limit);
     let mut slots: Vec<Option<NetJob>> = jobs.into_iter().map(Some).collect();
     let mut results: Vec<Option<Result<NetResult, EstimateError>>> = slots.iter().map(|_| None).collect();
     for members in groups {
         let pack: Vec<NetJob> = members.iter().filter_map(|&i| slots[i].take()).collect();
-        for (&i, result) in members.iter().zip(train::train_pack(pack)) {
+        for (&i, result) in members.iter().zip(contained(pack, train)) {
             results[i] = Some(result);
         }
     }
     results.into_iter().flatten().collect()
+}
+
+/// Train one pack. If libtorch runs out of memory inside it (the memory
+/// budget's estimate is an estimate), its two halves train again as packs of
+/// their own, halving further as long as they run out, which gives every
+/// member the same bytes (a member's bytes do not depend on its pack); a
+/// member that runs out of memory by itself fails with libtorch's reason, and
+/// the others keep their results. Any other panic is a bug and goes on
+/// unwinding, to be reported as one.
+fn contained(pack: Vec<NetJob>, train: &dyn Fn(Vec<NetJob>) -> Trained) -> Trained {
+    let Some(kind) = pack.first().map(|j| j.kind) else { return Vec::new() };
+    let k = pack.len();
+    let spares: Vec<NetJob> = if k > 1 { pack.iter().map(NetJob::duplicate).collect() } else { Vec::new() };
+    let panic = match catch_unwind(AssertUnwindSafe(|| train(pack))) {
+        Ok(results) => return results,
+        Err(panic) => panic,
+    };
+    let Some(reason) = out_of_memory(panic.as_ref()) else { resume_unwind(panic) };
+    if k == 1 {
+        return vec![Err(train::failed_out_of_memory(kind, &reason))];
+    }
+    // The panic's own message is already on stderr (libtorch's reason); say
+    // that the process goes on.
+    eprintln!(
+        "note: a pack of {k} {kind} networks ran out of memory; training it again as two packs of at most {}",
+        k.div_ceil(2)
+    );
+    let mut first = spares;
+    let second = first.split_off(k.div_ceil(2));
+    let mut results = contained(first, train);
+    results.extend(contained(second, train));
+    results
+}
+
+/// `f` with gradients off, as `tch::no_grad`, but through a guard, so that the
+/// previous mode also comes back when `f` panics: tch's own leaves gradients
+/// off while unwinding, and a pack that ran out of memory is unwound and
+/// trained again on the same thread (it failed with "does not require grad").
+fn without_grad<T>(f: impl FnOnce() -> T) -> T {
+    let _guard = tch::no_grad_guard();
+    f()
+}
+
+/// libtorch's reason, when a panic is its allocator failing (tch panics with
+/// the C++ exception's text).
+fn out_of_memory(panic: &(dyn std::any::Any + Send)) -> Option<String> {
+    let text = panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied())?;
+    let memory = ["can't allocate memory", "out of memory", "Cannot allocate memory"];
+    memory.iter().any(|m| text.contains(m)).then(|| text.lines().next().unwrap_or_default().to_string())
 }
 
 /// Train the networks of many runs together, in packs within `limit`, and

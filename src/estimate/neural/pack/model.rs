@@ -191,7 +191,7 @@ impl PackedNet {
     /// Predicted potential outcomes on `x` (`[K, rows, 1]` each): mu0 and mu1,
     /// or for a regressor without treatment input its one prediction.
     pub fn predict(&self, x: &Tensor) -> Vec<Tensor> {
-        tch::no_grad(|| match (&self.arch, &self.heads) {
+        super::without_grad(|| match (&self.arch, &self.heads) {
             (Arch::TwoHeaded { .. }, Some([h0, h1])) => {
                 let rep = self.represent(x, &mut Mode::Eval);
                 vec![h0.forward(&rep, &mut Mode::Eval), h1.forward(&rep, &mut Mode::Eval)]

@@ -207,3 +207,56 @@ fn a_memory_budget_caps_the_pack_and_keeps_the_bytes() {
         assert_eq!(bits(e.as_ref().unwrap()), alone[i], "run {i} under a budget of two members");
     }
 }
+
+/// Fault injection (issue 25): a pack whose training runs out of memory (here
+/// a trainer that fails as libtorch's allocator does whenever it is given more
+/// than one network) does not end the process: its halves train again, down
+/// to one network at a time, to the bytes each has alone, and a member that
+/// runs out of memory by itself fails with the reason while its pack-mates
+/// keep their results.
+#[test]
+fn a_pack_that_runs_out_of_memory_trains_in_smaller_packs() {
+    use super::{NetJob, NetResult, train::train_pack, train_all, train_all_with};
+    let s = split();
+    let datasets: Vec<CausalData> = (0..3).map(data).collect();
+    let jobs = || -> Vec<NetJob> {
+        (0..3).flat_map(|i| plan(Which::Tarnet, i as u64, 1e-3 * (1 + i) as f64, &datasets[i], &s).jobs).collect()
+    };
+    let oom = "DefaultCPUAllocator: can't allocate memory: you tried to allocate 4294967296 bytes.";
+    let outputs = |r: &NetResult| r.outputs.iter().flatten().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let alone = train_all(jobs(), PackLimit::ALONE);
+    // Inside a gradient-free evaluation, where the real one struck first
+    // (tests/limits.rs): the retry must find gradients on again.
+    let only_alone = |pack: Vec<NetJob>| {
+        if pack.len() > 1 {
+            super::without_grad(|| panic!("{oom}"));
+        }
+        train_pack(pack)
+    };
+    let retried = train_all_with(jobs(), PackLimit::members(8), &only_alone);
+    assert_eq!(retried.len(), 3);
+    for (r, a) in retried.iter().zip(&alone) {
+        let (r, a) = (r.as_ref().unwrap(), a.as_ref().unwrap());
+        assert_eq!((outputs(r), r.report), (outputs(a), a.report));
+    }
+    // The second network does not fit even by itself.
+    let second_too_large = |pack: Vec<NetJob>| {
+        if pack.len() > 1 || pack[0].scalars.lr == 2e-3 {
+            panic!("{oom}");
+        }
+        train_pack(pack)
+    };
+    let results = train_all_with(jobs(), PackLimit::members(8), &second_too_large);
+    let message = results[1].as_ref().map(|_| ()).unwrap_err().to_string();
+    assert!(message.contains("out of memory") && message.contains("can't allocate memory"), "{message}");
+    for i in [0, 2] {
+        let (r, a) = (results[i].as_ref().unwrap(), alone[i].as_ref().unwrap());
+        assert_eq!(outputs(r), outputs(a), "member {i}");
+    }
+    // Any other panic is a bug and is not absorbed.
+    let bug =
+        |_: Vec<NetJob>| -> Vec<Result<NetResult, crate::estimate::EstimateError>> { panic!("index out of bounds") };
+    let caught =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| train_all_with(jobs(), PackLimit::members(8), &bug)));
+    assert!(caught.is_err());
+}

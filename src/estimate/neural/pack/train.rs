@@ -58,6 +58,35 @@ impl NetJob {
     }
 }
 
+impl NetJob {
+    /// Another job for the same network: the same data (tensors shared, they
+    /// are only read), rows and stream, so it trains to the same bytes.
+    pub fn duplicate(&self) -> NetJob {
+        NetJob {
+            kind: self.kind,
+            arch: self.arch.clone(),
+            shape: self.shape,
+            scalars: self.scalars,
+            x: self.x.shallow_clone(),
+            t: self.t.shallow_clone(),
+            y: self.y.shallow_clone(),
+            w: self.w.shallow_clone(),
+            train: self.train.clone(),
+            validation: self.validation.clone(),
+            rng: self.rng.clone(),
+            device: self.device,
+        }
+    }
+}
+
+/// The failure of a network that ran out of memory by itself.
+pub fn failed_out_of_memory(kind: &'static str, reason: &str) -> EstimateError {
+    failed(
+        kind,
+        format!("out of memory while training this network by itself ({reason}); it needs a machine with more memory"),
+    )
+}
+
 /// A trained network's predictions on every row (one column per output: mu0
 /// and mu1, or one) and its training report.
 pub struct NetResult {
@@ -153,7 +182,7 @@ pub fn train_pack(mut jobs: Vec<NetJob>) -> Vec<Result<NetResult, EstimateError>
     let vals: Vec<Vec<usize>> = jobs.iter_mut().map(|j| std::mem::take(&mut j.validation)).collect();
     let validate = shape.early_stopping && !vals[0].is_empty();
     let validation = validate.then(|| data.batch(&vals.iter().map(Vec::as_slice).collect::<Vec<_>>()));
-    let eval = |b: &Batch| host(&tch::no_grad(|| net.objective(b, &mut Mode::Eval)));
+    let eval = |b: &Batch| host(&super::without_grad(|| net.objective(b, &mut Mode::Eval)));
     let initial = validation.as_ref().map_or(vec![f64::NAN; k], &eval);
 
     let params = net.parameters();
@@ -251,7 +280,7 @@ fn mask(flags: &[bool], dims: usize, device: tch::Device) -> Tensor {
 
 /// Copy the improved members' parameters into the snapshot.
 fn keep(params: &[Tensor], snapshot: &mut [Tensor], improved: &[bool], device: tch::Device) {
-    tch::no_grad(|| {
+    super::without_grad(|| {
         for (p, s) in params.iter().zip(snapshot.iter_mut()) {
             *s = p.detach().where_self(&mask(improved, p.dim(), device), s);
         }
@@ -263,7 +292,7 @@ fn restore(params: &[Tensor], snapshot: &[Tensor], kept: &[bool], device: tch::D
     if !kept.iter().any(|&k| k) {
         return;
     }
-    tch::no_grad(|| {
+    super::without_grad(|| {
         for (p, s) in params.iter().zip(snapshot) {
             let value = s.where_self(&mask(kept, p.dim(), device), &p.detach());
             let mut p = p.shallow_clone();
