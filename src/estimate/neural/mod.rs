@@ -1,6 +1,7 @@
 //! Neural effect estimators on libtorch: S- and T-learner MLPs, TARNet, CFR with an
 //! MMD or Wasserstein balance penalty, and DragonNet with or without targeted
-//! regularization. This is the only module of causeway that imports `tch`.
+//! regularization; and CRN for treatments over time (`crn/`, a `PanelEstimator`).
+//! This is the only module of causeway that imports `tch`.
 //!
 //! Every random draw (initial weights, minibatches, dropout) comes from the run's
 //! `RunRng`, never from libtorch's global generator, and each run uses one libtorch
@@ -9,6 +10,7 @@
 mod batch;
 mod cfr;
 mod conv;
+pub mod crn;
 mod device;
 mod dispatch;
 mod dragonnet;

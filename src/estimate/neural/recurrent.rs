@@ -21,6 +21,14 @@ use super::conv::{uniform_weights, variable};
 use super::layers::{Cell, Readout};
 use crate::rng::RunRng;
 
+/// The variational dropout masks of one layer, `[n, units]` each, already
+/// scaled by `1 / (1 - rate)`: on its output, its carried `h` and its carried `c`.
+pub(super) struct StepMasks {
+    pub out: Tensor,
+    pub h: Tensor,
+    pub c: Tensor,
+}
+
 /// One direction of one layer: input weights `[in, g·units]`, recurrent
 /// weights `[units, g·units]`, g = 3 (GRU) or 4 (LSTM).
 struct Direction {
@@ -119,33 +127,107 @@ impl Recurrent {
     fn run(&self, dir: &Direction, seq: &Tensor, backward: bool) -> (Tensor, Tensor) {
         let (n, steps) = (seq.size()[0], seq.size()[1]);
         let h0 = Tensor::zeros([n, self.units], (Kind::Float, seq.device()));
-        // The input half of every gate, for every step at once.
-        let gx = (seq.reshape([n * steps, -1]).matmul(&dir.wi) + &dir.bi).view([n, steps, -1]);
+        let gx = Self::input_gates(dir, seq);
         let (mut h, mut c) = (h0.shallow_clone(), h0);
         let mut states: Vec<Tensor> = (0..steps).map(|_| Tensor::new()).collect();
         let order: Vec<i64> = if backward { (0..steps).rev().collect() } else { (0..steps).collect() };
         for t in order {
-            let gh = h.matmul(&dir.wh) + &dir.bh;
-            let gxt = gx.select(1, t);
-            match self.cell {
-                Cell::Gru => {
-                    let xi = gxt.chunk(3, 1);
-                    let hi = gh.chunk(3, 1);
-                    let r = (&xi[0] + &hi[0]).sigmoid();
-                    let z = (&xi[1] + &hi[1]).sigmoid();
-                    let cand = (&xi[2] + r * &hi[2]).tanh();
-                    h = (1f64 - &z) * cand + z * &h;
-                }
-                Cell::Lstm => {
-                    let g = (gxt + gh).chunk(4, 1);
-                    let (i, f, cand, o) = (g[0].sigmoid(), g[1].sigmoid(), g[2].tanh(), g[3].sigmoid());
-                    c = f * &c + i * cand;
-                    h = o * c.tanh();
-                }
-            }
+            (h, c) = self.cell(dir, &gx.select(1, t), &h, &c);
             states[t as usize] = h.shallow_clone();
         }
         (Tensor::stack(&states, 1), h)
+    }
+
+    /// The input half of every gate, for every step at once: `[n, steps, g·units]`.
+    fn input_gates(dir: &Direction, seq: &Tensor) -> Tensor {
+        let (n, steps) = (seq.size()[0], seq.size()[1]);
+        (seq.reshape([n * steps, -1]).matmul(&dir.wi) + &dir.bi).view([n, steps, -1])
+    }
+
+    /// One step of the cell from the input half of its gates `gxt` `[n, g·units]`
+    /// and the previous state; returns the new `(h, c)` (`c` unused by the GRU).
+    fn cell(&self, dir: &Direction, gxt: &Tensor, h: &Tensor, c: &Tensor) -> (Tensor, Tensor) {
+        let gh = h.matmul(&dir.wh) + &dir.bh;
+        match self.cell {
+            Cell::Gru => {
+                let xi = gxt.chunk(3, 1);
+                let hi = gh.chunk(3, 1);
+                let r = (&xi[0] + &hi[0]).sigmoid();
+                let z = (&xi[1] + &hi[1]).sigmoid();
+                let cand = (&xi[2] + r * &hi[2]).tanh();
+                ((1f64 - &z) * cand + z * h, c.shallow_clone())
+            }
+            Cell::Lstm => {
+                let g = (gxt + gh).chunk(4, 1);
+                let (i, f, cand, o) = (g[0].sigmoid(), g[1].sigmoid(), g[2].tanh(), g[3].sigmoid());
+                let c = f * c + i * cand;
+                (o * c.tanh(), c)
+            }
+        }
+    }
+
+    /// One item per stacked layer.
+    pub(super) fn layers(&self) -> impl Iterator<Item = usize> + '_ {
+        0..self.stack.len()
+    }
+
+    /// The hidden width of each direction.
+    pub(super) fn units(&self) -> usize {
+        self.units as usize
+    }
+
+    /// A forward (unidirectional) stack over `[n, steps, in]`: the top layer's
+    /// output at every step, `[n, steps, units]`. Every layer starts from `init`
+    /// (`h = c = init`, `[n, units]`; zeros when None), as CRN's decoder starts from
+    /// the encoder's representation. With `masks` (one per layer, while training)
+    /// this is a variational LSTM (Gal & Ghahramani, NeurIPS 2016): the same
+    /// dropout masks at every step, on the layer's output and on its carried
+    /// `h` and `c`.
+    pub(super) fn states(&self, seq: &Tensor, init: Option<&Tensor>, masks: Option<&[StepMasks]>) -> Tensor {
+        let (n, steps) = (seq.size()[0], seq.size()[1]);
+        let mut x = seq.shallow_clone();
+        for (l, layer) in self.stack.iter().enumerate() {
+            let dir = &layer[0];
+            let gx = Self::input_gates(dir, &x);
+            let start =
+                init.map_or_else(|| Tensor::zeros([n, self.units], (Kind::Float, seq.device())), |s| s.shallow_clone());
+            let (mut h, mut c) = (start.shallow_clone(), start);
+            let mut outs = Vec::with_capacity(steps as usize);
+            for t in 0..steps {
+                (h, c) = self.cell(dir, &gx.select(1, t), &h, &c);
+                match masks.map(|m| &m[l]) {
+                    // Out of place on purpose: `*=` is `mul_`, which would overwrite
+                    // states that autograd saved for the backward pass.
+                    #[allow(clippy::assign_op_pattern)]
+                    Some(m) => {
+                        outs.push(&h * &m.out);
+                        h = h * &m.h;
+                        c = c * &m.c;
+                    }
+                    None => outs.push(h.shallow_clone()),
+                }
+            }
+            x = Tensor::stack(&outs, 1);
+        }
+        x
+    }
+
+    /// The initial state of every layer for [`Recurrent::advance`]: `h = c = init`.
+    pub(super) fn start(&self, init: &Tensor) -> Vec<(Tensor, Tensor)> {
+        self.stack.iter().map(|_| (init.shallow_clone(), init.shallow_clone())).collect()
+    }
+
+    /// One step of a forward stack without dropout: `x` `[n, in]` in, the top
+    /// layer's output `[n, units]` out, `state` carried (autoregressive rollouts).
+    pub(super) fn advance(&self, x: &Tensor, state: &mut [(Tensor, Tensor)]) -> Tensor {
+        let mut input = x.shallow_clone();
+        for (layer, (h, c)) in self.stack.iter().zip(state.iter_mut()) {
+            let dir = &layer[0];
+            let gxt = input.matmul(&dir.wi) + &dir.bi;
+            (*h, *c) = self.cell(dir, &gxt, h, c);
+            input = h.shallow_clone();
+        }
+        input
     }
 
     /// Every weight matrix, for tests.
