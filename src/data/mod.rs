@@ -27,6 +27,7 @@ mod preprocess_log;
 pub mod sequence;
 mod split;
 mod truth;
+pub mod tumour;
 
 pub use builtin::{
     ALGORITHM_VERSION, BUILTIN_NAMES, BuiltinFiles, BuiltinOptions, builtin_file_hashes, draws_per_replication,
