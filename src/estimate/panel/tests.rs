@@ -44,3 +44,25 @@ fn msm_beats_the_unweighted_regression_under_confounding() {
         assert!(a.1 < b.1, "msm {w:?} unweighted {u:?}");
     }
 }
+
+/// The trait's promise: a test unit's path past a query's step is never read.
+/// Overwriting every test outcome and treatment after each query's step leaves
+/// that query's prediction bit for bit unchanged.
+#[test]
+fn msm_reads_no_test_path_past_the_query_step() {
+    let config = TumourConfig { gamma: 2.0, train: 60, validation: 0, test: 6, steps: 20, window: 15, max_tau: 2 };
+    let (panel, truth) = simulate(&config, &mut RunRng::seed_from_u64(9));
+    let msm = Msm { weighted: true, truncation: 0.01, max_tau: 2 };
+    let fit = msm.fit_predict(&panel, &truth.queries, &mut RunRng::seed_from_u64(0)).unwrap();
+    for (q, &p) in truth.queries.iter().zip(&fit.predictions).step_by(7) {
+        let mut scrambled = panel.clone();
+        for t in q.step + 1..=panel.steps {
+            scrambled.outcomes[q.unit * (panel.steps + 1) + t] = 1e6;
+        }
+        for t in q.step..panel.steps {
+            scrambled.treatments[(q.unit * panel.steps + t) * 2..][..2].copy_from_slice(&[1.0, 1.0]);
+        }
+        let again = msm.fit_predict(&scrambled, std::slice::from_ref(q), &mut RunRng::seed_from_u64(0)).unwrap();
+        assert_eq!(again.predictions[0].to_bits(), p.to_bits(), "{q:?}");
+    }
+}
