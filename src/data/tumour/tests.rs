@@ -33,7 +33,7 @@ fn patient(rho: f64, initial_volume: f64) -> Patient {
 fn volume_and_diameter_are_inverse_and_vmax_is_ct_constant() {
     assert!((diameter(volume(7.3)) - 7.3).abs() < 1e-12);
     // CT's normalising constant: 4/3 π (13/2)³ = 1150.3465 cm³.
-    assert!((max_volume() - 1150.346_509_4).abs() < 1e-6);
+    assert!((max_volume() - 1_150.346_509_4).abs() < 1e-6);
 }
 
 #[test]
