@@ -30,7 +30,7 @@ mod truth;
 pub mod tumour;
 
 pub use builtin::{
-    ALGORITHM_VERSION, BUILTIN_NAMES, BuiltinFiles, BuiltinOptions, builtin_file_hashes, draws_per_replication,
+    ALGORITHM_VERSION, BUILTIN_NAMES, PANEL_BUILTINS, BuiltinFiles, BuiltinOptions, builtin_file_hashes, draws_per_replication,
     load_builtin,
 };
 pub use causal::{CausalData, Truth};

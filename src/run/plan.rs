@@ -197,6 +197,8 @@ struct Config {
     /// The swept values of this configuration, `adjust` first when it is swept.
     hyper_point: Vec<(String, Value)>,
     adjust: AdjustStrategy,
+    /// A panel kind (`estimate::panel::registry`) rather than a static one.
+    panel: bool,
     /// The robustness analyses this configuration's runs add, as they enter its key.
     robustness: Option<Value>,
     /// The validation record its runs store for `selection:`, as it enters its key.
@@ -209,7 +211,7 @@ fn estimator_configs(exp: &Experiment) -> Result<Vec<Config>, RunError> {
         let swept = !decl.adjust_sweep.is_empty();
         for adjust in decl.adjustments(&exp.adjust) {
             for hyper_point in cartesian(&decl.sweep) {
-                let mut config = resolve_config(decl, hyper_point, adjust, swept)?;
+                let mut config = resolve_config(decl, hyper_point, adjust, swept, exp.dataset.is_panel())?;
                 config.robustness = exp.robustness.describe_for(&decl.kind, &decl.label, decl.bootstrap);
                 config.selection = exp.selection.as_ref().map(|_| crate::spec::Selection::describe());
                 out.push(config);
@@ -224,11 +226,17 @@ fn resolve_config(
     hyper_point: Vec<(String, Value)>,
     adjust: &AdjustStrategy,
     swept: bool,
+    panel: bool,
 ) -> Result<Config, RunError> {
     let mut params = decl.params.clone();
     params.extend(hyper_point.iter().cloned());
-    let hyper = estimate::resolve(&decl.kind, &params)
-        .map_err(|e| RunError::Estimator { label: decl.label.clone(), source: e })?;
+    // A panel's kinds come from their own registry (`check` refused a kind of the other).
+    let hyper = if panel {
+        estimate::panel::registry::resolve(&decl.kind, &params)
+    } else {
+        estimate::resolve(&decl.kind, &params)
+    }
+    .map_err(|e| RunError::Estimator { label: decl.label.clone(), source: e })?;
     let hyper_point = if swept {
         std::iter::once(("adjust".to_string(), adjust.describe())).chain(hyper_point).collect()
     } else {
@@ -240,6 +248,7 @@ fn resolve_config(
         hyper,
         hyper_point,
         adjust: adjust.clone(),
+        panel,
         robustness: None,
         selection: None,
     })

@@ -30,6 +30,10 @@ pub use path::{Dynamics, FactualPath, OPTIONS, Truth, concentration, factual, pr
 
 use crate::rng::RunRng;
 
+/// Bump when the simulator's numbers change for the same configuration and
+/// generator, so that cached runs are recomputed (it enters the run keys).
+pub const ALGORITHM_VERSION: u32 = 1;
+
 /// Sphere volume (cm³) of diameter `d` (cm).
 pub fn volume(d: f64) -> f64 {
     std::f64::consts::PI / 6.0 * d.powi(3)
