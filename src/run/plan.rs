@@ -313,6 +313,37 @@ mod tests {
         }
     }
 
+    /// A panel run's key follows the simulator's γ (through the data key) and
+    /// the kind's resolved hyperparameters; both kinds of a replication share
+    /// its data key and seed.
+    #[test]
+    fn panel_keys_change_with_gamma_and_with_hyperparameters() {
+        let exp = experiment("tests/experiments/panel.yaml");
+        let runs = plan(&exp, &context()).unwrap();
+        // gamma × replication × (msm at two truncations, msm_unweighted).
+        assert_eq!(runs.len(), 2 * 2 * 3);
+        let at = |g: f64, r: u32, label: &str| {
+            runs.iter().find(|x| x.point == [("gamma".to_string(), g)] && x.replication == r && x.label.ends_with(label)).unwrap()
+        };
+        let (a, b) = (at(0.0, 0, "msm[truncation=0.01]"), at(3.0, 0, "msm[truncation=0.01]"));
+        assert_ne!(a.data_key, b.data_key);
+        assert_ne!((a.seed, &a.key), (b.seed, &b.key));
+        let c = at(0.0, 0, "msm[truncation=0.1]");
+        assert_eq!((&a.data_key, a.seed), (&c.data_key, c.seed));
+        assert_ne!(a.key, c.key);
+        let u = at(0.0, 0, "/msm_unweighted");
+        assert_eq!((&a.data_key, a.seed), (&u.data_key, u.seed));
+        assert_eq!(u.hyper["max_tau"], json!(6));
+        // Another patient count changes every key; the same experiment gives the same keys.
+        let mut moved = exp.clone();
+        if let crate::spec::Dataset::Panel(p) = &mut moved.dataset {
+            p.test += 1;
+        }
+        let keys = |e: &Experiment| plan(e, &context()).unwrap().into_iter().map(|r| r.key).collect::<Vec<_>>();
+        assert!(keys(&exp).iter().zip(keys(&moved)).all(|(x, y)| *x != y));
+        assert_eq!(keys(&exp), keys(&exp.clone()));
+    }
+
     #[test]
     fn squares_enter_every_key() {
         let plain = experiment("experiments/basics/linear-confounder.yaml");

@@ -74,7 +74,7 @@ fn experiment(mode: Mode) -> Value {
         ),
         ("params", described(params(), "parameters usable as `$name` in dataset.simulate, with their default values")),
         ("sweep", described(sweep(), "data-level sweep over declared params; the cartesian product is run")),
-        ("dataset", described(dataset(mode), "one of `simulate`, `builtin`, `file` or `npz`")),
+        ("dataset", described(dataset(mode), "one of `simulate`, `builtin` (a panel for `tumour-growth`), `file` or `npz`")),
         ("graph", described(nullable(graph(mode)), "the analyst's causal graph; defaults to the simulator's")),
         (
             "adjust",
@@ -96,7 +96,8 @@ fn experiment(mode: Mode) -> Value {
             "metrics",
             described(
                 metrics(),
-                "columns of the result tables (default [ate, ate_error]; [ate] for a data file, which has no truth)",
+                "columns of the result tables (default [ate, ate_error]; [ate] for a data file, which has no truth; \
+                 a panel experiment lists `rmse_1`..`rmse_6`, default [rmse_1])",
             ),
         ),
         ("plot", described(nullable(plot()), "what plot.svg shows")),
@@ -261,7 +262,20 @@ fn plot() -> Value {
 /// its hyperparameters) and optional `label`, `adjust`, `sweep` and `bootstrap`.
 fn estimator() -> Value {
     let kinds = estimate::kinds();
-    let mut branches = vec![described(one_of_names(&kinds), "an estimator kind with default hyperparameters")];
+    let panel_kinds = estimate::panel::registry::panel_kinds();
+    let mut branches = vec![
+        described(one_of_names(&kinds), "an estimator kind with default hyperparameters"),
+        described(one_of_names(&panel_kinds), "a panel estimator kind (a tumour-growth dataset) with default hyperparameters"),
+    ];
+    for &kind in &panel_kinds {
+        let hyper = estimate::panel::registry::resolve(kind, &Params::new()).unwrap_or_default();
+        let props = vec![
+            (kind, described(nullable(hyper_object(&hyper)), "hyperparameters; omitted ones take their defaults")),
+            ("label", described(safe_name(), "the name in result tables (default: the kind); labels are unique")),
+            ("sweep", described(hyper_sweep(&hyper), "hyperparameter -> values; the cartesian product is run")),
+        ];
+        branches.push(object(props, &[kind], Mode::Full));
+    }
     for &kind in &kinds {
         let hyper = hyperparameters(kind);
         let adjusts = estimate::role(kind) == estimate::Role::Backdoor;

@@ -23,6 +23,7 @@ use crate::suggest::did_you_mean;
 mod dataset;
 mod estimators;
 mod panel;
+pub use panel::{MAX_PANEL_STEPS, MAX_PANEL_UNITS};
 mod preprocess;
 use dataset::check_dataset;
 mod robustness;
