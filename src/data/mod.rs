@@ -30,8 +30,8 @@ mod truth;
 pub mod tumour;
 
 pub use builtin::{
-    ALGORITHM_VERSION, BUILTIN_NAMES, PANEL_BUILTINS, BuiltinFiles, BuiltinOptions, builtin_file_hashes, draws_per_replication,
-    load_builtin,
+    ALGORITHM_VERSION, BUILTIN_NAMES, BuiltinFiles, BuiltinOptions, PANEL_BUILTINS, builtin_file_hashes,
+    draws_per_replication, load_builtin,
 };
 pub use causal::{CausalData, Truth};
 pub use error::DataError;

@@ -323,7 +323,9 @@ mod tests {
         // gamma × replication × (msm at two truncations, msm_unweighted).
         assert_eq!(runs.len(), 2 * 2 * 3);
         let at = |g: f64, r: u32, label: &str| {
-            runs.iter().find(|x| x.point == [("gamma".to_string(), g)] && x.replication == r && x.label.ends_with(label)).unwrap()
+            runs.iter()
+                .find(|x| x.point == [("gamma".to_string(), g)] && x.replication == r && x.label.ends_with(label))
+                .unwrap()
         };
         let (a, b) = (at(0.0, 0, "msm[truncation=0.01]"), at(3.0, 0, "msm[truncation=0.01]"));
         assert_ne!(a.data_key, b.data_key);

@@ -100,15 +100,19 @@ fn check_estimator(loaded: &Loaded, i: usize, decl: &EstimatorDecl, panel: bool)
         (estimate::kinds(), estimate::panel::registry::panel_kinds())
     };
     if others.contains(&decl.kind.as_str()) {
-        let (it, dataset) = if panel { ("a static", "a panel") } else { ("a panel", "a static") };
+        let (it, dataset) = if panel { ("a static", "a panel") } else { ("a panel", "a static dataset, not a panel") };
+        let own = if panel { "a panel" } else { "a static" };
         let kind_path = format!("{path}.{}", decl.kind);
         return Err(loaded
             .error_at(
                 &kind_path,
                 true,
-                SpecErrorKind::Invalid(format!("`{}` is {it} estimator, and this experiment's dataset is {dataset}", decl.kind)),
+                SpecErrorKind::Invalid(format!(
+                    "`{}` is {it} estimator, and this experiment's dataset is {dataset}",
+                    decl.kind
+                )),
             )
-            .with_help(format!("estimators of {dataset} dataset: {}", kinds.join(", "))));
+            .with_help(format!("estimators of {own} dataset: {}", kinds.join(", "))));
     }
     if !kinds.contains(&decl.kind.as_str()) {
         let help = match did_you_mean(&decl.kind, kinds.iter().copied()) {
@@ -123,8 +127,11 @@ fn check_estimator(loaded: &Loaded, i: usize, decl: &EstimatorDecl, panel: bool)
     for point in cartesian(&decl.sweep) {
         let mut params = decl.params.clone();
         params.extend(point);
-        let resolved =
-            if panel { estimate::panel::registry::resolve(&decl.kind, &params) } else { estimate::resolve(&decl.kind, &params) };
+        let resolved = if panel {
+            estimate::panel::registry::resolve(&decl.kind, &params)
+        } else {
+            estimate::resolve(&decl.kind, &params)
+        };
         if let Err(e) = resolved {
             // An unknown key is pointed at itself; a bad value at the value.
             let at_key = e.to_string().contains("unknown key");

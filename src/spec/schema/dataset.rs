@@ -8,8 +8,8 @@ use super::{Mode, described, exactly_one, nullable, object, one_of_names, quanti
 use crate::bytes::bytes_text;
 use crate::data::{BUILTIN_NAMES, NPZ_ROLES, PANEL_BUILTINS};
 use crate::spec::datapath::{DATA_DIR_ENV, DATA_DIR_PREFIX, REPLICATION};
-use crate::spec::validate::{MAX_PANEL_STEPS, MAX_PANEL_UNITS};
 use crate::spec::size::{DATA_COPIES, DEFAULT_MAX_RUN_MEMORY, MAX_ROWS};
+use crate::spec::validate::{MAX_PANEL_STEPS, MAX_PANEL_UNITS};
 
 pub(super) fn dataset(mode: Mode) -> Value {
     let sources = ["simulate", "builtin", "file", "npz"];
@@ -84,7 +84,7 @@ fn missing(mode: Mode) -> Value {
 }
 
 fn builtin(mode: Mode) -> Value {
-    object(
+    let mut schema = object(
         vec![
             ("name", one_of_names(&BUILTIN_NAMES.iter().chain(&PANEL_BUILTINS).copied().collect::<Vec<_>>())),
             ("surface", described(nullable(string()), "IHDP response surface, `A` or `B`")),
@@ -132,7 +132,13 @@ fn builtin(mode: Mode) -> Value {
         ],
         &["name"],
         mode,
-    )
+    );
+    // The panel simulator's required keys.
+    if mode == Mode::Full {
+        schema["if"] = json!({ "properties": { "name": { "enum": PANEL_BUILTINS } } });
+        schema["then"] = json!({ "required": ["gamma", "patients"] });
+    }
+    schema
 }
 
 /// A data file's path: relative to the experiment file, or `$DATA_DIR/...`.

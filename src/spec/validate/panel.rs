@@ -25,11 +25,9 @@ const DEFAULT_STEPS: i64 = 60;
 
 /// The block of a builtin panel simulator (`b.name` is one of `PANEL_BUILTINS`).
 pub(super) fn check_panel_builtin(loaded: &Loaded, b: &RawBuiltin, params: &BTreeMap<String, f64>) -> Result<Dataset> {
-    for (key, given) in [
-        ("surface", b.surface.is_some()),
-        ("instance", b.instance.is_some()),
-        ("confounding", b.confounding.is_some()),
-    ] {
+    for (key, given) in
+        [("surface", b.surface.is_some()), ("instance", b.instance.is_some()), ("confounding", b.confounding.is_some())]
+    {
         if given {
             return Err(invalid(
                 loaded,
@@ -62,7 +60,8 @@ pub(super) fn check_panel_builtin(loaded: &Loaded, b: &RawBuiltin, params: &BTre
             format!("`{key}` must be a whole number from {least} to {MAX_PANEL_UNITS}, found {n}"),
         ))
     };
-    let (train, validation, test) = (count("train", p.train, 2)?, count("validation", p.validation, 0)?, count("test", p.test, 1)?);
+    let (train, validation, test) =
+        (count("train", p.train, 2)?, count("validation", p.validation, 0)?, count("test", p.test, 1)?);
     if (train + validation + test) as i64 > MAX_PANEL_UNITS {
         return Err(invalid(
             loaded,
