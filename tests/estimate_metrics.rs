@@ -37,7 +37,7 @@ fn full_estimate() -> Estimate {
 }
 
 fn table(est: &Estimate, truth: Truth) -> String {
-    score(&Metric::ALL, est, &data(truth), &split())
+    score(&Metric::STATIC, est, &data(truth), &split())
         .iter()
         .map(|(m, v)| format!("{:<14}{}", m.name(), v.map_or("-".to_string(), |v| v.to_string())))
         .collect::<Vec<_>>()
@@ -51,7 +51,7 @@ fn table(est: &Estimate, truth: Truth) -> String {
 /// the policy treats both test rows, value mean(2, 5) = 3.5, risk 1 - 3.5.
 #[test]
 fn potential_outcomes_give_every_metric() {
-    let values = score(&Metric::ALL, &full_estimate(), &data(potential()), &split());
+    let values = score(&Metric::STATIC, &full_estimate(), &data(potential()), &split());
     let expected = [1.0, 0.25, 0.25, 0.5, 0.3125f64.sqrt(), 2.5f64.sqrt(), 0.75, 0.25, 1.0, -2.5];
     for ((m, v), e) in values.iter().zip(expected) {
         assert!((v.unwrap() - e).abs() < 1e-12, "{m}: {v:?} vs {e}");
@@ -144,8 +144,8 @@ fn coverage_is_zero_when_the_interval_misses() {
 #[test]
 fn an_individual_effect_scores_like_potential_outcomes_but_the_policy() {
     let ite = Truth::Ite { ite: vec![1.0, 2.0, 0.0, 2.0, 0.0, 3.0] };
-    let with_mu = score(&Metric::ALL, &full_estimate(), &data(potential()), &split());
-    let with_ite = score(&Metric::ALL, &full_estimate(), &data(ite), &split());
+    let with_mu = score(&Metric::STATIC, &full_estimate(), &data(potential()), &split());
+    let with_ite = score(&Metric::STATIC, &full_estimate(), &data(ite), &split());
     for ((m, a), (_, b)) in with_mu.iter().zip(&with_ite) {
         match m {
             Metric::PolicyRisk => assert_eq!(*b, None),
@@ -181,7 +181,7 @@ fn an_experimental_subset_gives_the_att_error_and_policy_risk_of_jobs() {
         potential: None,
     };
     let values: std::collections::BTreeMap<Metric, Option<f64>> =
-        score(&Metric::ALL, &est, &data, &split).into_iter().collect();
+        score(&Metric::STATIC, &est, &data, &split).into_iter().collect();
     assert_eq!(values[&Metric::AttError], Some(1.25));
     assert!((values[&Metric::PolicyRisk].unwrap() - (-2.0)).abs() < 1e-12, "{:?}", values[&Metric::PolicyRisk]);
     // No true ATE or individual effects: those metrics are empty, not made up.

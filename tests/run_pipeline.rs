@@ -92,6 +92,36 @@ fn tables_do_not_depend_on_the_number_of_workers_and_reruns_hit_the_cache() {
     assert_eq!(read(&one, "runs.csv"), read(&two, "runs.csv"));
 }
 
+/// A panel experiment (tumour growth, treatments over time) end to end: the
+/// same bytes with 1 and 2 workers and again from the cache, its report with
+/// no identification section, and every run scored.
+#[test]
+fn a_panel_experiment_runs_to_the_same_bytes_whatever_the_workers() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = |results: &Path, cache: &str, jobs: usize| RunArgs {
+        paths: vec![PathBuf::from("tests/experiments/panel.yaml")],
+        ..args(results, &dir.path().join(cache), jobs)
+    };
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    assert_eq!(app::run_command(&panel(&one, "c1", 1)).unwrap(), app::Completion::Ok);
+    assert_eq!(app::run_command(&panel(&two, "c2", 2)).unwrap(), app::Completion::Ok);
+    let table = |dir: &Path, t: &str| std::fs::read_to_string(dir.join("panel").join(t)).unwrap();
+    for t in TABLES {
+        assert_eq!(table(&one, t), table(&two, t), "{t} differs between 1 and 2 workers");
+    }
+    let runs = table(&one, "runs.csv");
+    assert_eq!(runs.lines().count(), 1 + 2 * 2 * 3, "{runs}");
+    assert!(runs.lines().skip(1).all(|l| l.contains(",ok,")), "{runs}");
+    // From the cache: the same bytes.
+    let again = dir.path().join("again");
+    assert_eq!(app::run_command(&panel(&again, "c1", 2)).unwrap(), app::Completion::Ok);
+    assert_eq!(table(&again, "summary.csv"), table(&one, "summary.csv"));
+    assert_eq!(table(&again, "runs.csv"), runs);
+    let report = table(&one, "report.md");
+    assert!(!report.contains("Identification"), "{report}");
+    insta::assert_snapshot!("panel_report_md", report);
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {

@@ -126,7 +126,8 @@ fn estimator_kinds_hyperparameters_and_metrics_come_from_the_registry() {
     let schema = json_schema();
     let branches = schema["definitions"]["estimator"]["anyOf"].as_array().unwrap();
     assert_eq!(branches[0]["enum"], json!(estimate::kinds()));
-    for (kind, branch) in estimate::kinds().iter().zip(&branches[1..]) {
+    let statics = estimate::kinds().len();
+    for (kind, branch) in estimate::kinds().iter().zip(&branches[1..=statics]) {
         // Resolved defaults plus the late ones that stay out of keys at their default.
         let mut defaults = estimate::resolve(kind, &Params::new()).unwrap();
         defaults.extend(estimate::late_defaults(kind));
@@ -146,6 +147,18 @@ fn estimator_kinds_hyperparameters_and_metrics_come_from_the_registry() {
             "{kind} adjust"
         );
         assert_eq!(branch["required"], json!([kind]));
+    }
+    // Then the panel kinds, from their own registry, with neither `adjust` nor `bootstrap`.
+    let panel = estimate::panel::registry::panel_kinds();
+    assert_eq!(branches[statics + 1]["enum"], json!(panel));
+    assert_eq!(branches.len(), statics + panel.len() + 2);
+    for (kind, branch) in panel.iter().zip(&branches[statics + 2..]) {
+        let defaults = estimate::panel::registry::resolve(kind, &Params::new()).unwrap();
+        let expected: Vec<&String> = defaults.keys().collect();
+        assert_eq!(property_names(&branch["properties"][*kind]["anyOf"][0]).iter().collect::<Vec<_>>(), expected);
+        let mut keys = [*kind, "label", "sweep"].map(String::from);
+        keys.sort();
+        assert_eq!(property_names(branch), keys, "{kind}");
     }
     let metrics: Vec<&str> = Metric::ALL.iter().map(Metric::name).collect();
     assert_eq!(schema_at(&["metrics"])["items"]["enum"], json!(metrics));

@@ -17,6 +17,11 @@ pub const ALGORITHM_VERSION: u32 = 1;
 /// The names `load_builtin` accepts.
 pub const BUILTIN_NAMES: [&str; 6] = ["acic2016", "ihdp", "lalonde-cps", "lalonde-nsw", "mnist", "nhefs"];
 
+/// The builtin panel simulators (treatments over time): no data files, a
+/// `Panel` and its truth from the run's generator (`data::tumour`). Named in
+/// an experiment's `builtin:` block like the datasets above.
+pub const PANEL_BUILTINS: [&str; 1] = ["tumour-growth"];
+
 /// Options of a builtin dataset: the IHDP response surface ("A" or "B", default B),
 /// the replication (IHDP) or instance (ACIC, 1 to 10), and the confounding strength
 /// of the MNIST design (default 1). Without an instance, the run's generator draws one.
@@ -134,6 +139,6 @@ fn check_options(name: &str, opts: &BuiltinOptions) -> Result<(), DataError> {
 }
 
 fn unknown_builtin(name: &str) -> DataError {
-    let known: Vec<String> = BUILTIN_NAMES.iter().map(|s| s.to_string()).collect();
+    let known: Vec<String> = BUILTIN_NAMES.iter().chain(&PANEL_BUILTINS).map(|s| s.to_string()).collect();
     unknown_dataset(name, known.iter())
 }

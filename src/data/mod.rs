@@ -27,10 +27,11 @@ mod preprocess_log;
 pub mod sequence;
 mod split;
 mod truth;
+pub mod tumour;
 
 pub use builtin::{
-    ALGORITHM_VERSION, BUILTIN_NAMES, BuiltinFiles, BuiltinOptions, builtin_file_hashes, draws_per_replication,
-    load_builtin,
+    ALGORITHM_VERSION, BUILTIN_NAMES, BuiltinFiles, BuiltinOptions, PANEL_BUILTINS, builtin_file_hashes,
+    draws_per_replication, load_builtin,
 };
 pub use causal::{CausalData, Truth};
 pub use error::DataError;

@@ -62,6 +62,18 @@ pub enum Metric {
     /// `true_ate`: the true in-sample ATE itself (as in `ate_error_in`), so that
     /// tables can show the target beside the estimates.
     TrueAte,
+    /// `rmse_1` .. `rmse_6` (panel experiments only, `estimate::panel`): the
+    /// Causal Transformer's normalised RMSE of the outcome `τ` steps ahead
+    /// under the queried treatment plans, over every test unit's active steps,
+    /// `100 × sqrt(mean((prediction − truth)²)) / scale` (`normalized_rmse`;
+    /// scale `V_max` = 1150.35 cm³ for the tumour benchmark). `rmse_1` is the
+    /// one-step-ahead error of the papers' Table 9.
+    Rmse1,
+    Rmse2,
+    Rmse3,
+    Rmse4,
+    Rmse5,
+    Rmse6,
 }
 
 /// Which values of a metric are better (`Metric::goal`).
@@ -90,6 +102,18 @@ impl Metric {
         !matches!(self, Metric::Ate | Metric::Att)
     }
 
+    /// Whether the metric scores a panel experiment's predictions (treatments
+    /// over time) rather than a static estimate: each kind of experiment
+    /// accepts only its own metrics.
+    pub fn is_panel(&self) -> bool {
+        self.horizon().is_some()
+    }
+
+    /// The plan length τ a panel metric scores (`rmse_τ`); None for static metrics.
+    pub fn horizon(&self) -> Option<usize> {
+        Metric::PANEL.iter().position(|m| m == self).map(|i| i + 1)
+    }
+
     /// What makes one estimator's value better than another's, for rankings
     /// (the results site's index): a smaller error or risk, a coverage nearer
     /// the nominal 95%. `None` for the estimates themselves and the truth, which
@@ -104,12 +128,44 @@ impl Metric {
             | Metric::PeheIn
             | Metric::PeheOut
             | Metric::AttError
-            | Metric::PolicyRisk => Some(Goal::Lower),
+            | Metric::PolicyRisk
+            | Metric::Rmse1
+            | Metric::Rmse2
+            | Metric::Rmse3
+            | Metric::Rmse4
+            | Metric::Rmse5
+            | Metric::Rmse6 => Some(Goal::Lower),
         }
     }
 
     /// Every metric, in declaration order.
-    pub const ALL: [Metric; 11] = [
+    pub const ALL: [Metric; 17] = [
+        Metric::Ate,
+        Metric::AteError,
+        Metric::AteErrorIn,
+        Metric::AteErrorOut,
+        Metric::PeheIn,
+        Metric::PeheOut,
+        Metric::Att,
+        Metric::AttError,
+        Metric::Coverage,
+        Metric::PolicyRisk,
+        Metric::TrueAte,
+        Metric::Rmse1,
+        Metric::Rmse2,
+        Metric::Rmse3,
+        Metric::Rmse4,
+        Metric::Rmse5,
+        Metric::Rmse6,
+    ];
+
+    /// The metrics of a panel experiment, `rmse_τ` for τ = 1 ..= 6.
+    pub const PANEL: [Metric; 6] =
+        [Metric::Rmse1, Metric::Rmse2, Metric::Rmse3, Metric::Rmse4, Metric::Rmse5, Metric::Rmse6];
+
+    /// The metrics of a static experiment, which every static run stores (in
+    /// this order, so that the records of earlier runs stay what they were).
+    pub const STATIC: [Metric; 11] = [
         Metric::Ate,
         Metric::AteError,
         Metric::AteErrorIn,
@@ -137,6 +193,12 @@ impl Metric {
             Metric::Coverage => "coverage",
             Metric::PolicyRisk => "policy_risk",
             Metric::TrueAte => "true_ate",
+            Metric::Rmse1 => "rmse_1",
+            Metric::Rmse2 => "rmse_2",
+            Metric::Rmse3 => "rmse_3",
+            Metric::Rmse4 => "rmse_4",
+            Metric::Rmse5 => "rmse_5",
+            Metric::Rmse6 => "rmse_6",
         }
     }
 }
@@ -188,6 +250,8 @@ impl Context<'_> {
             Metric::Coverage => self.coverage(),
             Metric::PolicyRisk => self.policy_risk_on(self.test),
             Metric::TrueAte => self.true_ate_in(),
+            // A static estimate has no predictions of paths (validation refuses these).
+            Metric::Rmse1 | Metric::Rmse2 | Metric::Rmse3 | Metric::Rmse4 | Metric::Rmse5 | Metric::Rmse6 => None,
         }
     }
 

@@ -156,10 +156,14 @@ pub fn report_md(exp: &Experiment, summary: &[SummaryRow], identification: &str)
         cells.push(run_status(s));
         out += &format!("| {} |\n", cells.join(" | "));
     }
-    out += &format!(
-        "\n{} A refused run is an estimator the graph does not identify the effect for (see below).\n",
-        values_note(exp, summary)
-    );
+    // A panel has no graph and no refusals: its note says what the values are instead.
+    let after = if exp.dataset.is_panel() {
+        "`rmse_τ` is the normalised RMSE (percent of the death volume) of the outcome τ steps ahead \
+         over every counterfactual question about the test units."
+    } else {
+        "A refused run is an estimator the graph does not identify the effect for (see below)."
+    };
+    out += &format!("\n{} {after}\n", values_note(exp, summary));
     if own {
         out += &format!("\n{}\n", own_note(exp, summary));
     }

@@ -84,6 +84,8 @@ pub fn data_vary(exp: &Experiment) -> bool {
         Dataset::File { path, .. } => path.per_replication(),
         // The field's archives hold their replications along a third axis.
         Dataset::Npz(_) => true,
+        // Every replication simulates new patients.
+        Dataset::Panel(_) => true,
     }
 }
 

@@ -47,7 +47,7 @@ fn treatment_outcome(exp: &Experiment) -> (String, String) {
     match &exp.dataset {
         Dataset::Simulate(s) => (s.treatment.clone(), s.outcome.clone()),
         Dataset::File { layout, .. } => (layout.treatment.clone(), layout.outcome.clone()),
-        Dataset::Builtin { .. } | Dataset::Npz(_) => ("treatment".into(), "outcome".into()),
+        Dataset::Builtin { .. } | Dataset::Npz(_) | Dataset::Panel(_) => ("treatment".into(), "outcome".into()),
     }
 }
 
@@ -124,6 +124,10 @@ impl CovariateSets {
     /// The sets of `exp`'s own `adjust` and of every entry's, with the
     /// identification text: the experiment's, then one line per other adjustment.
     pub fn of(exp: &Experiment) -> Result<(CovariateSets, String), RunError> {
+        // A panel's estimators read whole histories: no sets, no identification text.
+        if exp.dataset.is_panel() {
+            return Ok((CovariateSets { sets: Vec::new() }, String::new()));
+        }
         let (first, mut text) = covariates(exp, &exp.adjust)?;
         text.push_str(&summaries_text(&exp.adjust));
         let mut sets = vec![(exp.adjust.clone(), first)];
@@ -168,6 +172,12 @@ pub fn identified_graph(exp: &Experiment) -> Result<Option<(Admg, graph::Identif
 
 /// `causeway identify`: the text and the JSON of the identification result.
 pub fn identification(exp: &Experiment, _root: &Path) -> Result<(String, serde_json::Value), RunError> {
+    if exp.dataset.is_panel() {
+        let text = "a panel experiment (treatments over time): no graph to identify from; its estimators read \
+                    each unit's history"
+            .to_string();
+        return Ok((text.clone(), serde_json::json!({ "graph": null, "note": text })));
+    }
     let Some(g) = analyst_graph(exp)? else {
         let text = "no causal graph declared: estimators adjust for every covariate of the data".to_string();
         return Ok((text.clone(), serde_json::json!({ "graph": null, "note": text })));

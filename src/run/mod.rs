@@ -14,6 +14,7 @@ mod key;
 mod outcome;
 mod ovb;
 mod pack;
+mod panel;
 mod pipeline;
 mod plan;
 mod refit;

@@ -37,7 +37,7 @@ pub struct Prepared {
 
 // ChaCha streams of a run's seed: independent draws for each stage, so that
 // adding a draw to one stage never shifts another stage's numbers.
-const DATA_STREAM: u64 = 0;
+pub(super) const DATA_STREAM: u64 = 0;
 const SPLIT_STREAM: u64 = 1;
 pub(super) const ESTIMATOR_STREAM: u64 = 2;
 /// The selection stage's stream of a replication's seed (`run::selection`): its cross-fitting folds.
@@ -62,6 +62,9 @@ pub fn compute_outcome(prepared: &Prepared, run: &Run) -> Outcome {
 pub(super) fn compute_outcome_within(prepared: &Prepared, run: &Run, limit: PackLimit) -> Outcome {
     contained(&run.key, || {
         injected_fault(run);
+        if let Dataset::Panel(decl) = &prepared.experiment.dataset {
+            return super::panel::compute(decl, run);
+        }
         let staged = match stage(prepared, run) {
             Ok(staged) => staged,
             Err(stop) => return stop.outcome(run),
@@ -241,7 +244,7 @@ fn try_conclude(
             limit,
         ));
     }
-    let metrics = estimate::score(&Metric::ALL, &est, prepared_data, split);
+    let metrics = estimate::score(&Metric::STATIC, &est, prepared_data, split);
     let metrics = metrics.into_iter().map(|(m, v)| (m.name().to_string(), v)).collect();
     let validation =
         exp.selection.as_ref().and_then(|_| super::validation::ValidationRecord::of(&observed, &est)).map(Box::new);

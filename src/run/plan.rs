@@ -197,6 +197,8 @@ struct Config {
     /// The swept values of this configuration, `adjust` first when it is swept.
     hyper_point: Vec<(String, Value)>,
     adjust: AdjustStrategy,
+    /// A panel kind (`estimate::panel::registry`) rather than a static one.
+    panel: bool,
     /// The robustness analyses this configuration's runs add, as they enter its key.
     robustness: Option<Value>,
     /// The validation record its runs store for `selection:`, as it enters its key.
@@ -209,7 +211,7 @@ fn estimator_configs(exp: &Experiment) -> Result<Vec<Config>, RunError> {
         let swept = !decl.adjust_sweep.is_empty();
         for adjust in decl.adjustments(&exp.adjust) {
             for hyper_point in cartesian(&decl.sweep) {
-                let mut config = resolve_config(decl, hyper_point, adjust, swept)?;
+                let mut config = resolve_config(decl, hyper_point, adjust, swept, exp.dataset.is_panel())?;
                 config.robustness = exp.robustness.describe_for(&decl.kind, &decl.label, decl.bootstrap);
                 config.selection = exp.selection.as_ref().map(|_| crate::spec::Selection::describe());
                 out.push(config);
@@ -224,11 +226,17 @@ fn resolve_config(
     hyper_point: Vec<(String, Value)>,
     adjust: &AdjustStrategy,
     swept: bool,
+    panel: bool,
 ) -> Result<Config, RunError> {
     let mut params = decl.params.clone();
     params.extend(hyper_point.iter().cloned());
-    let hyper = estimate::resolve(&decl.kind, &params)
-        .map_err(|e| RunError::Estimator { label: decl.label.clone(), source: e })?;
+    // A panel's kinds come from their own registry (`check` refused a kind of the other).
+    let hyper = if panel {
+        estimate::panel::registry::resolve(&decl.kind, &params)
+    } else {
+        estimate::resolve(&decl.kind, &params)
+    }
+    .map_err(|e| RunError::Estimator { label: decl.label.clone(), source: e })?;
     let hyper_point = if swept {
         std::iter::once(("adjust".to_string(), adjust.describe())).chain(hyper_point).collect()
     } else {
@@ -240,6 +248,7 @@ fn resolve_config(
         hyper,
         hyper_point,
         adjust: adjust.clone(),
+        panel,
         robustness: None,
         selection: None,
     })
@@ -302,6 +311,39 @@ mod tests {
             assert_eq!((&x.label, x.seed), (&y.label, y.seed));
             assert_eq!(x.key == y.key, x.kind == "naive", "{}", x.label);
         }
+    }
+
+    /// A panel run's key follows the simulator's γ (through the data key) and
+    /// the kind's resolved hyperparameters; both kinds of a replication share
+    /// its data key and seed.
+    #[test]
+    fn panel_keys_change_with_gamma_and_with_hyperparameters() {
+        let exp = experiment("tests/experiments/panel.yaml");
+        let runs = plan(&exp, &context()).unwrap();
+        // gamma × replication × (msm at two truncations, msm_unweighted).
+        assert_eq!(runs.len(), 2 * 2 * 3);
+        let at = |g: f64, r: u32, label: &str| {
+            runs.iter()
+                .find(|x| x.point == [("gamma".to_string(), g)] && x.replication == r && x.label.ends_with(label))
+                .unwrap()
+        };
+        let (a, b) = (at(0.0, 0, "msm[truncation=0.01]"), at(3.0, 0, "msm[truncation=0.01]"));
+        assert_ne!(a.data_key, b.data_key);
+        assert_ne!((a.seed, &a.key), (b.seed, &b.key));
+        let c = at(0.0, 0, "msm[truncation=0.1]");
+        assert_eq!((&a.data_key, a.seed), (&c.data_key, c.seed));
+        assert_ne!(a.key, c.key);
+        let u = at(0.0, 0, "/msm_unweighted");
+        assert_eq!((&a.data_key, a.seed), (&u.data_key, u.seed));
+        assert_eq!(u.hyper["max_tau"], json!(6));
+        // Another patient count changes every key; the same experiment gives the same keys.
+        let mut moved = exp.clone();
+        if let crate::spec::Dataset::Panel(p) = &mut moved.dataset {
+            p.test += 1;
+        }
+        let keys = |e: &Experiment| plan(e, &context()).unwrap().into_iter().map(|r| r.key).collect::<Vec<_>>();
+        assert!(keys(&exp).iter().zip(keys(&moved)).all(|(x, y)| *x != y));
+        assert_eq!(keys(&exp), keys(&exp.clone()));
     }
 
     #[test]

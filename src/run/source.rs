@@ -63,7 +63,8 @@ impl DataSource {
     /// parsed too, so that `check` refuses what every run would fail on.
     pub fn read(exp: &Experiment, root: &std::path::Path) -> Result<DataSource, RunError> {
         match &exp.dataset {
-            Dataset::Simulate(_) => Ok(DataSource::Simulated),
+            // A panel simulator reads no file either: every run simulates from its seed.
+            Dataset::Simulate(_) | Dataset::Panel(_) => Ok(DataSource::Simulated),
             Dataset::Builtin { name, .. } => Ok(data::BuiltinFiles::read(name, root).map(DataSource::Builtin)?),
             Dataset::File { path, layout, sequences } => {
                 let files: Vec<DataFile> = path

@@ -24,7 +24,7 @@ type Result<T> = std::result::Result<T, SpecError>;
 pub fn cross_check(loaded: &Loaded, exp: &Experiment) -> Result<()> {
     check_metrics(loaded, exp)?;
     for (i, decl) in exp.estimators.iter().enumerate() {
-        check_estimator(loaded, i, decl)?;
+        check_estimator(loaded, i, decl, exp.dataset.is_panel())?;
     }
     match &exp.dataset {
         Dataset::Simulate(sim) => check_equations(loaded, sim)?,
@@ -45,6 +45,8 @@ pub fn cross_check(loaded: &Loaded, exp: &Experiment) -> Result<()> {
                 check_exists(loaded, "dataset.file.sequences.path", long, 1)?;
             }
         }
+        // `validate` checked the simulator's block; there is nothing on disk to check.
+        Dataset::Panel(_) => {}
         Dataset::Npz(npz) => {
             check_exists(loaded, "dataset.npz.path", &npz.path, 1)?;
             if let Some(test) = &npz.test {
@@ -87,9 +89,31 @@ fn check_metrics(loaded: &Loaded, exp: &Experiment) -> Result<()> {
     Ok(())
 }
 
-fn check_estimator(loaded: &Loaded, i: usize, decl: &EstimatorDecl) -> Result<()> {
+/// The entry's kind is one of the registry of the experiment's kind (panel
+/// kinds for a panel, static kinds otherwise) and its hyperparameters resolve
+/// at every point of its sweep.
+fn check_estimator(loaded: &Loaded, i: usize, decl: &EstimatorDecl, panel: bool) -> Result<()> {
     let path = format!("estimators[{i}]");
-    let kinds = estimate::kinds();
+    let (kinds, others) = if panel {
+        (estimate::panel::registry::panel_kinds(), estimate::kinds())
+    } else {
+        (estimate::kinds(), estimate::panel::registry::panel_kinds())
+    };
+    if others.contains(&decl.kind.as_str()) {
+        let (it, dataset) = if panel { ("a static", "a panel") } else { ("a panel", "a static dataset, not a panel") };
+        let own = if panel { "a panel" } else { "a static" };
+        let kind_path = format!("{path}.{}", decl.kind);
+        return Err(loaded
+            .error_at(
+                &kind_path,
+                true,
+                SpecErrorKind::Invalid(format!(
+                    "`{}` is {it} estimator, and this experiment's dataset is {dataset}",
+                    decl.kind
+                )),
+            )
+            .with_help(format!("estimators of {own} dataset: {}", kinds.join(", "))));
+    }
     if !kinds.contains(&decl.kind.as_str()) {
         let help = match did_you_mean(&decl.kind, kinds.iter().copied()) {
             Some(s) => crate::suggest::help(&s),
@@ -103,7 +127,12 @@ fn check_estimator(loaded: &Loaded, i: usize, decl: &EstimatorDecl) -> Result<()
     for point in cartesian(&decl.sweep) {
         let mut params = decl.params.clone();
         params.extend(point);
-        if let Err(e) = estimate::resolve(&decl.kind, &params) {
+        let resolved = if panel {
+            estimate::panel::registry::resolve(&decl.kind, &params)
+        } else {
+            estimate::resolve(&decl.kind, &params)
+        };
+        if let Err(e) = resolved {
             // An unknown key is pointed at itself; a bad value at the value.
             let at_key = e.to_string().contains("unknown key");
             return Err(loaded.error_at(
@@ -175,7 +204,7 @@ fn check_adjust_list_roles(loaded: &Loaded, exp: &Experiment, path: &str, list: 
     let roles = match &exp.dataset {
         Dataset::Simulate(s) => Some((s.treatment.as_str(), s.outcome.as_str())),
         Dataset::File { layout, .. } => Some((layout.treatment.as_str(), layout.outcome.as_str())),
-        Dataset::Builtin { .. } | Dataset::Npz(_) => None,
+        Dataset::Builtin { .. } | Dataset::Npz(_) | Dataset::Panel(_) => None,
     };
     for (i, name) in list.iter().enumerate() {
         if let Some((t, y)) = roles.filter(|(t, y)| name == t || name == y) {

@@ -81,6 +81,37 @@ pub enum Dataset {
     },
     /// Numpy archives in cfrnet's layout.
     Npz(NpzDecl),
+    /// A simulated panel: units followed over steps, treatments decided at
+    /// every step (`builtin: { name: tumour-growth, ... }`). Its estimators are
+    /// panel kinds (`estimate::panel::registry`) and its metrics `rmse_τ`.
+    Panel(PanelDecl),
+}
+
+/// A builtin panel simulator's parameters, as written (γ may be a `$param`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelDecl {
+    /// One of `data::PANEL_BUILTINS`.
+    pub name: String,
+    pub gamma: Quantity,
+    pub train: usize,
+    pub validation: usize,
+    pub test: usize,
+    pub steps: usize,
+}
+
+impl PanelDecl {
+    /// The simulator's configuration at a sweep point's parameters (the
+    /// policy window and the longest projection are the papers' 15 and 6).
+    pub fn config(&self, params: &BTreeMap<String, f64>) -> crate::data::tumour::TumourConfig {
+        crate::data::tumour::TumourConfig {
+            gamma: self.gamma.resolve(params),
+            train: self.train,
+            validation: self.validation,
+            test: self.test,
+            steps: self.steps,
+            ..Default::default()
+        }
+    }
 }
 
 impl Dataset {
@@ -89,8 +120,13 @@ impl Dataset {
     pub fn has_truth_declared(&self) -> bool {
         match self {
             Dataset::File { layout, .. } => !layout.truth.is_none(),
-            Dataset::Simulate(_) | Dataset::Builtin { .. } | Dataset::Npz(_) => true,
+            Dataset::Simulate(_) | Dataset::Builtin { .. } | Dataset::Npz(_) | Dataset::Panel(_) => true,
         }
+    }
+
+    /// Whether the dataset is a panel (treatments over time).
+    pub fn is_panel(&self) -> bool {
+        matches!(self, Dataset::Panel(_))
     }
 
     /// Why the data cannot be read on this machine: a path under the user's
@@ -102,7 +138,7 @@ impl Dataset {
                 path.unavailable(replications).or_else(|| sequences.as_ref().and_then(|(p, _)| p.unavailable(1)))
             }
             Dataset::Npz(n) => n.path.unavailable(1).or_else(|| n.test.as_ref().and_then(|t| t.unavailable(1))),
-            Dataset::Simulate(_) | Dataset::Builtin { .. } => None,
+            Dataset::Simulate(_) | Dataset::Builtin { .. } | Dataset::Panel(_) => None,
         }
     }
 }

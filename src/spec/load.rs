@@ -43,6 +43,11 @@ impl Loaded {
         locate_in(&self.sources, path, key)
     }
 
+    /// Whether some file of the chain writes `path`.
+    pub fn writes(&self, path: &str) -> bool {
+        self.sources.iter().any(|s| s.locator.contains(path))
+    }
+
     /// An error located at `path`.
     pub fn error_at(&self, path: &str, key: bool, kind: SpecErrorKind) -> SpecError {
         let (file, position) = self.locate(path, key);

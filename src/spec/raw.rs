@@ -199,6 +199,24 @@ pub struct RawBuiltin {
     /// The MNIST design's confounding strength: a number or `$param`.
     #[serde(default)]
     pub confounding: Option<Value>,
+    /// A panel simulator's confounding strength γ (`tumour-growth`): a number or `$param`.
+    #[serde(default)]
+    pub gamma: Option<Value>,
+    /// A panel simulator's units per fold.
+    #[serde(default)]
+    pub patients: Option<RawPatients>,
+    /// A panel simulator's treatment steps per unit.
+    #[serde(default)]
+    pub steps: Option<i64>,
+}
+
+/// Units of a simulated panel in each fold.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPatients {
+    pub train: i64,
+    pub validation: i64,
+    pub test: i64,
 }
 
 #[derive(Debug, Deserialize)]

@@ -74,7 +74,10 @@ fn experiment(mode: Mode) -> Value {
         ),
         ("params", described(params(), "parameters usable as `$name` in dataset.simulate, with their default values")),
         ("sweep", described(sweep(), "data-level sweep over declared params; the cartesian product is run")),
-        ("dataset", described(dataset(mode), "one of `simulate`, `builtin`, `file` or `npz`")),
+        (
+            "dataset",
+            described(dataset(mode), "one of `simulate`, `builtin` (a panel for `tumour-growth`), `file` or `npz`"),
+        ),
         ("graph", described(nullable(graph(mode)), "the analyst's causal graph; defaults to the simulator's")),
         (
             "adjust",
@@ -96,7 +99,8 @@ fn experiment(mode: Mode) -> Value {
             "metrics",
             described(
                 metrics(),
-                "columns of the result tables (default [ate, ate_error]; [ate] for a data file, which has no truth)",
+                "columns of the result tables (default [ate, ate_error]; [ate] for a data file, which has no truth; \
+                 a panel experiment lists `rmse_1`..`rmse_6`, default [rmse_1])",
             ),
         ),
         ("plot", described(nullable(plot()), "what plot.svg shows")),
@@ -288,7 +292,30 @@ fn estimator() -> Value {
         let entry = object(props, &[kind], Mode::Full);
         branches.push(entry);
     }
+    branches.extend(panel_estimators());
     json!({ "anyOf": branches })
+}
+
+/// The panel kinds (a `tumour-growth` dataset), after the static ones: a bare
+/// kind, or a mapping with its hyperparameters, `label` and `sweep` (no
+/// `adjust` or `bootstrap`, which are static estimators').
+fn panel_estimators() -> Vec<Value> {
+    let panel_kinds = estimate::panel::registry::panel_kinds();
+    let mut branches = vec![described(
+        one_of_names(&panel_kinds),
+        "a panel estimator kind (for a panel dataset) with default hyperparameters",
+    )];
+    for &kind in &panel_kinds {
+        // Every panel kind resolves an empty map (its registry's test).
+        let hyper = estimate::panel::registry::resolve(kind, &Params::new()).unwrap_or_default();
+        let props = vec![
+            (kind, described(nullable(hyper_object(&hyper)), "hyperparameters; omitted ones take their defaults")),
+            ("label", described(safe_name(), "the name in result tables (default: the kind); labels are unique")),
+            ("sweep", described(hyper_sweep(&hyper), "hyperparameter -> values; the cartesian product is run")),
+        ];
+        branches.push(object(props, &[kind], Mode::Full));
+    }
+    branches
 }
 
 /// The kind's hyperparameters with their defaults, from the estimator registry

@@ -22,6 +22,8 @@ use crate::suggest::did_you_mean;
 
 mod dataset;
 mod estimators;
+mod panel;
+pub use panel::{MAX_PANEL_STEPS, MAX_PANEL_UNITS};
 mod preprocess;
 use dataset::check_dataset;
 mod robustness;
@@ -66,9 +68,14 @@ fn structure(loaded: &Loaded) -> Result<Experiment> {
     let dataset = check_dataset(loaded, &raw.dataset, &params)?;
     let metrics = match &raw.metrics {
         Some(listed) => check_metrics(loaded, listed)?,
+        None if dataset.is_panel() => vec![Metric::Rmse1],
         None if !dataset.has_truth_declared() => vec![Metric::Ate],
         None => vec![Metric::Ate, Metric::AteError],
     };
+    panel::check_metric_kinds(loaded, &metrics, dataset.is_panel())?;
+    if dataset.is_panel() {
+        panel::check_panel_sections(loaded, raw)?;
+    }
     // In the order the fields were checked before `robustness` existed, so that a
     // file with several mistakes still reports the same first one.
     let adjust = match raw.adjust.as_ref() {

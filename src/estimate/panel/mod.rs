@@ -4,8 +4,13 @@
 //! static estimators (`Estimator`), hence its own trait; the same promises:
 //! every random draw from the run's stream, the same bytes every time.
 
+pub mod msm;
+pub mod registry;
+
 use crate::data::panel::{Panel, Query};
 use crate::rng::RunRng;
+
+pub use msm::Msm;
 
 use super::EstimateError;
 
@@ -26,3 +31,20 @@ pub struct PanelEstimate {
 pub trait PanelEstimator: Send + Sync {
     fn fit_predict(&self, panel: &Panel, queries: &[Query], rng: &mut RunRng) -> Result<PanelEstimate, EstimateError>;
 }
+
+/// The Causal Transformer's normalised RMSE for each plan length τ present:
+/// `100 × sqrt(mean over the queries of length τ of (prediction − truth)²) / scale`
+/// (scale `V_max` = 1150 cm³ for the tumour benchmark), τ ascending. τ = 1 is
+/// the one-step-ahead error.
+pub fn normalized_rmse(queries: &[Query], truth: &[f64], predictions: &[f64], scale: f64) -> Vec<(usize, f64)> {
+    let mut sums: std::collections::BTreeMap<usize, (f64, usize)> = std::collections::BTreeMap::new();
+    for ((q, y), p) in queries.iter().zip(truth).zip(predictions) {
+        let entry = sums.entry(q.plan.len()).or_insert((0.0, 0));
+        entry.0 += (p - y).powi(2);
+        entry.1 += 1;
+    }
+    sums.into_iter().map(|(tau, (ss, n))| (tau, 100.0 * (ss / n as f64).sqrt() / scale)).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -103,6 +103,9 @@ impl Template {
 
 /// Everything that determines a run's key: its dataset and its configuration.
 pub(super) fn key_description(config: &Config, data_key: &str, ctx: &PlanContext) -> Value {
+    if config.panel {
+        return panel_key_description(config, data_key, ctx);
+    }
     let mut described = json!({
         "schema": SCHEMA_VERSION,
         "data": data_key,
@@ -129,6 +132,25 @@ pub(super) fn key_description(config: &Config, data_key: &str, ctx: &PlanContext
     // they are computed from the stored record afterwards).
     if let Some(s) = &config.selection {
         described["selection"] = s.clone();
+    }
+    described
+}
+
+/// A panel kind's run: its name, version and resolved hyperparameters on the
+/// replication's data key (the simulator's configuration and the seed); the
+/// numeric mode only where libtorch computes. No adjustment, robustness or
+/// selection applies to a panel.
+fn panel_key_description(config: &Config, data_key: &str, ctx: &PlanContext) -> Value {
+    let kind = crate::estimate::panel::registry::lookup(&config.kind).ok();
+    let mut described = json!({
+        "schema": SCHEMA_VERSION,
+        "data": data_key,
+        "panel_estimator": { "kind": config.kind, "params": config.hyper },
+        "estimator_version": kind.map_or(0, |k| k.version),
+        "libtorch": ctx.libtorch,
+    });
+    if kind.is_some_and(|k| k.uses_libtorch) {
+        described["numerics"] = json!(ctx.numerics);
     }
     described
 }
@@ -224,6 +246,16 @@ fn dataset_description(dataset: &Dataset, params: &BTreeMap<String, f64>) -> Val
                     "length": s.length, "pad": s.pad, "mask": s.mask });
             }
             json!({ "file": file })
+        }
+        // Everything the simulator's numbers depend on: its configuration at
+        // this sweep point (γ resolved) and its algorithm's version.
+        Dataset::Panel(p) => {
+            let c = p.config(params);
+            json!({ "panel": {
+                "name": p.name, "gamma": c.gamma, "train": c.train, "validation": c.validation, "test": c.test,
+                "steps": c.steps, "window": c.window, "max_tau": c.max_tau,
+                "version": crate::data::tumour::ALGORITHM_VERSION,
+            } })
         }
         // The archives' bytes enter through `files` (the test archive's too).
         Dataset::Npz(npz) => json!({ "npz": { "arrays": npz.arrays.explicit(), "test": npz.test.is_some() } }),

@@ -6,9 +6,10 @@ use serde_json::{Value, json};
 
 use super::{Mode, described, exactly_one, nullable, object, one_of_names, quantity, rows, string, strings};
 use crate::bytes::bytes_text;
-use crate::data::{BUILTIN_NAMES, NPZ_ROLES};
+use crate::data::{BUILTIN_NAMES, NPZ_ROLES, PANEL_BUILTINS};
 use crate::spec::datapath::{DATA_DIR_ENV, DATA_DIR_PREFIX, REPLICATION};
 use crate::spec::size::{DATA_COPIES, DEFAULT_MAX_RUN_MEMORY, MAX_ROWS};
+use crate::spec::validate::{MAX_PANEL_STEPS, MAX_PANEL_UNITS};
 
 pub(super) fn dataset(mode: Mode) -> Value {
     let sources = ["simulate", "builtin", "file", "npz"];
@@ -83,9 +84,9 @@ fn missing(mode: Mode) -> Value {
 }
 
 fn builtin(mode: Mode) -> Value {
-    object(
+    let mut schema = object(
         vec![
-            ("name", one_of_names(&BUILTIN_NAMES)),
+            ("name", one_of_names(&BUILTIN_NAMES.iter().chain(&PANEL_BUILTINS).copied().collect::<Vec<_>>())),
             ("surface", described(nullable(string()), "IHDP response surface, `A` or `B`")),
             (
                 "instance",
@@ -101,10 +102,43 @@ fn builtin(mode: Mode) -> Value {
                     "MNIST design: how strongly the digit's class drives treatment (default 1; 0 is randomized)",
                 ),
             ),
+            (
+                "gamma",
+                described(
+                    nullable(quantity()),
+                    "tumour-growth (required there): the policy's confounding strength γ (0 is randomized; the papers sweep 0..4)",
+                ),
+            ),
+            (
+                "patients",
+                described(
+                    nullable(object(
+                        ["train", "validation", "test"]
+                            .map(|k| (k, json!({ "type": "integer", "minimum": 0, "maximum": MAX_PANEL_UNITS })))
+                            .to_vec(),
+                        &["train", "validation", "test"],
+                        mode,
+                    )),
+                    "tumour-growth (required there): patients simulated in each fold (the papers: 10000/1000/1000)",
+                ),
+            ),
+            (
+                "steps",
+                described(
+                    nullable(json!({ "type": "integer", "minimum": 2, "maximum": MAX_PANEL_STEPS })),
+                    "tumour-growth: daily treatment steps per patient (default 60)",
+                ),
+            ),
         ],
         &["name"],
         mode,
-    )
+    );
+    // The panel simulator's required keys.
+    if mode == Mode::Full {
+        schema["if"] = json!({ "properties": { "name": { "enum": PANEL_BUILTINS } } });
+        schema["then"] = json!({ "required": ["gamma", "patients"] });
+    }
+    schema
 }
 
 /// A data file's path: relative to the experiment file, or `$DATA_DIR/...`.

@@ -17,7 +17,11 @@ use crate::suggest::did_you_mean;
 pub(super) fn check_dataset(loaded: &Loaded, raw: &RawDataset, params: &BTreeMap<String, f64>) -> Result<Dataset> {
     match (&raw.simulate, &raw.builtin, &raw.file, &raw.npz) {
         (Some(s), None, None, None) => check_simulate(loaded, s, params).map(Dataset::Simulate),
+        (None, Some(b), None, None) if crate::data::PANEL_BUILTINS.contains(&b.name.as_str()) => {
+            super::panel::check_panel_builtin(loaded, b, params)
+        }
         (None, Some(b), None, None) => {
+            super::panel::check_static_builtin(loaded, b)?;
             let confounding = b
                 .confounding
                 .as_ref()

@@ -65,7 +65,7 @@ fn known_covariates(dataset: &Dataset, graph: Option<&RawGraph>) -> Option<Vec<S
                 .collect(),
         ),
         Dataset::File { layout, .. } => layout.covariates.clone(),
-        Dataset::Builtin { .. } | Dataset::Npz(_) => None,
+        Dataset::Builtin { .. } | Dataset::Npz(_) | Dataset::Panel(_) => None,
     }
 }
 
@@ -73,7 +73,7 @@ fn is_treatment_or_outcome(dataset: &Dataset, name: &str) -> bool {
     match dataset {
         Dataset::Simulate(sim) => sim.treatment == name || sim.outcome == name,
         Dataset::File { layout, .. } => layout.treatment == name || layout.outcome == name,
-        Dataset::Builtin { .. } | Dataset::Npz(_) => false,
+        Dataset::Builtin { .. } | Dataset::Npz(_) | Dataset::Panel(_) => false,
     }
 }
 
