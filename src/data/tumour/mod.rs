@@ -70,11 +70,41 @@ pub struct TumourConfig {
     pub window: usize,
     /// Longest projection τ scored (6 in the papers: τ = 2..6 beyond one step).
     pub max_tau: usize,
+    /// What the test patients' treatment policy reads.
+    pub test_policy: TestPolicy,
+}
+
+/// Where the test patients' treatment policy reads its recent volumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TestPolicy {
+    /// Their own recent volumes, as for every other patient.
+    #[default]
+    Own,
+    /// The Causal Transformer's test simulators as published (before and after
+    /// its 2024-03-27 fix; `simulate_counterfactual_1_step` and
+    /// `simulate_counterfactuals_treatment_seq`): test patient `i`'s policy reads
+    /// row `i` of the array of exploded test sequences being filled
+    /// (`cancer_volume[i, ...]`, not the patient's own `factual_cancer_volume`),
+    /// that is a partial path of one of the first test patients with zeros past
+    /// its end, over the window `[t − window, t]`. The test patients are then
+    /// treated as if their tumours were small, mostly unlike the training
+    /// patients; Table 9's test sets were drawn this way, so comparisons with it
+    /// use this policy. Training and validation patients are unaffected.
+    ReferenceRows,
 }
 
 impl Default for TumourConfig {
     fn default() -> Self {
-        TumourConfig { gamma: 0.0, train: 10_000, validation: 1_000, test: 1_000, steps: 60, window: 15, max_tau: 6 }
+        TumourConfig {
+            gamma: 0.0,
+            train: 10_000,
+            validation: 1_000,
+            test: 1_000,
+            steps: 60,
+            window: 15,
+            max_tau: 6,
+            test_policy: TestPolicy::Own,
+        }
     }
 }
 

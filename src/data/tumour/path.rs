@@ -9,7 +9,9 @@
 use rand::Rng;
 use rand_distr::StandardNormal;
 
-use super::{CELL_DENSITY, DEATH_DIAMETER, Patient, TumourConfig, diameter, draw_patient, max_volume};
+use std::cell::RefCell;
+
+use super::{CELL_DENSITY, DEATH_DIAMETER, Patient, TestPolicy, TumourConfig, diameter, draw_patient, max_volume};
 use crate::data::panel::{Panel, PanelFold, Query};
 use crate::rng::RunRng;
 
@@ -83,26 +85,96 @@ impl FactualPath {
     }
 }
 
-/// The factual path under the confounded policy with strength `gamma`.
+/// The factual path under the confounded policy with strength `gamma`, which
+/// reads the patient's own recent volumes.
 pub fn factual(dynamics: &Dynamics, config: &TumourConfig) -> FactualPath {
-    let (mut volumes, mut treatments, mut concentrations) = (vec![dynamics.patient.initial_volume], vec![], vec![]);
+    walk(
+        dynamics,
+        config,
+        |t, volumes| {
+            let start = (t + 1).saturating_sub(config.window);
+            volumes[start..=t].iter().map(|&v| diameter(v)).sum::<f64>() / (t + 1 - start) as f64
+        },
+        |_, _| {},
+    )
+}
+
+/// The factual path when the policy's mean diameter at step `t` is
+/// `mean_diameter(t, volumes so far)`; `after_step(t, path so far)` sees the
+/// path after each step (the reference-rows policy records its rows there).
+fn walk(
+    dynamics: &Dynamics,
+    config: &TumourConfig,
+    mut mean_diameter: impl FnMut(usize, &[f64]) -> f64,
+    mut after_step: impl FnMut(usize, &FactualPath),
+) -> FactualPath {
+    let mut path =
+        FactualPath { volumes: vec![dynamics.patient.initial_volume], treatments: vec![], concentrations: vec![] };
     let mut previous = 0.0;
     for t in 0..config.steps {
-        let start = (t + 1).saturating_sub(config.window);
-        let mean_d = volumes[start..=t].iter().map(|&v| diameter(v)).sum::<f64>() / (t + 1 - start) as f64;
+        let mean_d = mean_diameter(t, &path.volumes);
         let p = 1.0 / (1.0 + (-(config.gamma / DEATH_DIAMETER) * (mean_d - DEATH_DIAMETER / 2.0)).exp());
         let a = [f64::from(u8::from(dynamics.chemo_u[t] < p)), f64::from(u8::from(dynamics.radio_u[t] < p))];
         let c = concentration(previous, a[0]);
-        let v = dynamics.next(volumes[t], c, a[1], t);
-        treatments.push(a);
-        concentrations.push(c);
+        let v = dynamics.next(path.volumes[t], c, a[1], t);
+        path.treatments.push(a);
+        path.concentrations.push(c);
         previous = c;
-        volumes.push(v);
+        path.volumes.push(v);
+        after_step(t, &path);
         if v >= max_volume() || v <= 0.0 {
             break; // death or recovery
         }
     }
-    FactualPath { volumes, treatments, concentrations }
+    path
+}
+
+/// The rows of the Causal Transformer's one-step test array, in its order,
+/// as far as test patients' policies read them (`TestPolicy::ReferenceRows`):
+/// for each test patient and step `t`, the factual path so far (volumes up to
+/// `V_{t+1}`, zeros after), then for each other option in the reference's
+/// order (none, radio, chemo, both) the history up to `V_t` and that option's
+/// `V_{t+1}`. Only the first `limit` rows are kept: test patient `i` reads row `i`.
+struct ReferenceRows {
+    rows: Vec<Vec<f64>>,
+    limit: usize,
+    width: usize,
+}
+
+impl ReferenceRows {
+    /// Patient `i`'s policy's mean diameter at step `t`: the reference's window
+    /// `[t − window, t]` of row `i`, all zeros where that row is not written yet.
+    fn mean_diameter(&self, i: usize, t: usize, window: usize) -> f64 {
+        let start = t.saturating_sub(window);
+        match self.rows.get(i) {
+            Some(row) => row[start..=t].iter().map(|&v| diameter(v)).sum::<f64>() / (t + 1 - start) as f64,
+            None => 0.0,
+        }
+    }
+
+    fn record(&mut self, dynamics: &Dynamics, path: &FactualPath, t: usize) {
+        let mut push = |history: &[f64], last: Option<f64>| {
+            if self.rows.len() < self.limit {
+                let mut row = vec![0.0; self.width];
+                row[..history.len()].copy_from_slice(history);
+                if let Some(v) = last {
+                    row[history.len()] = v;
+                }
+                self.rows.push(row);
+            }
+        };
+        push(&path.volumes, None);
+        let history = FactualPath {
+            volumes: path.volumes[..=t].to_vec(),
+            treatments: path.treatments[..t].to_vec(),
+            concentrations: path.concentrations[..t].to_vec(),
+        };
+        for option in [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]] {
+            if option != path.treatments[t] {
+                push(&history.volumes, Some(project(dynamics, &history, t, &[option])[0]));
+            }
+        }
+    }
 }
 
 /// Volumes `Y_{s+1} ..= Y_{s+plan.len()}` when, from the factual history up to
@@ -175,13 +247,23 @@ pub fn simulate(config: &TumourConfig, rng: &mut RunRng) -> (Panel, Truth) {
     };
     let plans = sliding_plans(config.max_tau);
     let mut truth = Truth::default();
+    let first_test = config.train + config.validation;
+    let rows = RefCell::new(ReferenceRows { rows: Vec::new(), limit: config.test, width: steps + 1 });
     for u in 0..units {
         let dynamics = Dynamics::draw(config, rng);
-        let path = factual(&dynamics, config);
         panel.fold[u] = match u {
             _ if u < config.train => PanelFold::Train,
-            _ if u < config.train + config.validation => PanelFold::Validation,
+            _ if u < first_test => PanelFold::Validation,
             _ => PanelFold::Test,
+        };
+        let path = match config.test_policy {
+            TestPolicy::ReferenceRows if u >= first_test => walk(
+                &dynamics,
+                config,
+                |t, _| rows.borrow().mean_diameter(u - first_test, t, config.window),
+                |t, path| rows.borrow_mut().record(&dynamics, path, t),
+            ),
+            _ => factual(&dynamics, config),
         };
         panel.statics[u * 3 + usize::from(dynamics.patient.kind - 1)] = 1.0;
         panel.length[u] = path.length();

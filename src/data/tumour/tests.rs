@@ -9,7 +9,16 @@ use super::*;
 use crate::data::panel::PanelFold;
 
 fn small(gamma: f64) -> TumourConfig {
-    TumourConfig { gamma, train: 20, validation: 5, test: 10, steps: 30, window: 15, max_tau: 6 }
+    TumourConfig {
+        gamma,
+        train: 20,
+        validation: 5,
+        test: 10,
+        steps: 30,
+        window: 15,
+        max_tau: 6,
+        test_policy: TestPolicy::Own,
+    }
 }
 
 /// A patient with neither noise nor treatment nor recovery: every uniform at 1
@@ -159,4 +168,36 @@ fn confounding_makes_treatment_follow_tumour_size() {
         units.iter().map(|&u| panel.treatment(u, 0)[0]).sum::<f64>() / units.len() as f64
     };
     assert!(treated_rate(true) > treated_rate(false) + 0.2);
+}
+
+#[test]
+fn the_reference_rows_policy_moves_only_the_test_patients_treatments() {
+    // At γ = 20 the policy treats a tumour of 8 cm or more almost surely (a
+    // few percent of steps here) and a zero
+    // "diameter" almost never (σ(−10)); the reference's test patients mostly
+    // read rows of zeros past an early patient's partial path.
+    let own = TumourConfig { gamma: 20.0, train: 30, validation: 0, test: 40, steps: 30, ..small(0.0) };
+    let reference = TumourConfig { test_policy: TestPolicy::ReferenceRows, ..own.clone() };
+    let (a, _) = simulate(&own, &mut RunRng::seed_from_u64(11));
+    let (b, truth) = simulate(&reference, &mut RunRng::seed_from_u64(11));
+    let treated = |p: &crate::data::panel::Panel, fold: PanelFold| {
+        let units = p.units_in(fold);
+        let steps: usize = units.iter().map(|&u| p.length[u]).sum();
+        let on: f64 =
+            units.iter().flat_map(|&u| (0..p.length[u]).map(move |t| (u, t))).map(|(u, t)| p.treatment(u, t)[0]).sum();
+        on / steps as f64
+    };
+    // Every training patient is drawn and treated identically.
+    for u in a.units_in(PanelFold::Train) {
+        assert_eq!(a.length[u], b.length[u]);
+        assert_eq!(a.outcome(u, a.length[u]), b.outcome(u, b.length[u]));
+        assert_eq!(a.treatment(u, 0), b.treatment(u, 0));
+    }
+    let (own_rate, reference_rate) = (treated(&a, PanelFold::Test), treated(&b, PanelFold::Test));
+    assert!(own_rate > 0.01 && reference_rate < own_rate / 10.0, "own {own_rate}, reference {reference_rate}");
+    // The first test patient reads no row at step 0: untreated however large.
+    let first = b.units_in(PanelFold::Test)[0];
+    assert_eq!(b.treatment(first, 0), [0.0, 0.0]);
+    // The truth still answers the questions about the paths as drawn.
+    assert!(truth.queries.iter().all(|q| b.fold[q.unit] == PanelFold::Test));
 }

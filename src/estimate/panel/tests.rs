@@ -4,7 +4,7 @@
 use rand::SeedableRng;
 
 use super::*;
-use crate::data::tumour::{TumourConfig, max_volume, simulate};
+use crate::data::tumour::{TestPolicy, TumourConfig, max_volume, simulate};
 
 fn query(tau: usize) -> Query {
     Query { unit: 0, step: 0, plan: vec![vec![0.0, 0.0]; tau] }
@@ -24,7 +24,16 @@ fn normalized_rmse_groups_by_plan_length() {
 }
 
 fn errors(gamma: f64, weighted: bool, seed: u64) -> Vec<(usize, f64)> {
-    let config = TumourConfig { gamma, train: 500, validation: 0, test: 50, steps: 60, window: 15, max_tau: 3 };
+    let config = TumourConfig {
+        gamma,
+        train: 500,
+        validation: 0,
+        test: 50,
+        steps: 60,
+        window: 15,
+        max_tau: 3,
+        test_policy: TestPolicy::Own,
+    };
     let (panel, truth) = simulate(&config, &mut RunRng::seed_from_u64(seed));
     let msm = Msm { weighted, truncation: 0.01, max_tau: 3 };
     let fit = msm.fit_predict(&panel, &truth.queries, &mut RunRng::seed_from_u64(0)).unwrap();
@@ -50,7 +59,16 @@ fn msm_beats_the_unweighted_regression_under_confounding() {
 /// that query's prediction bit for bit unchanged.
 #[test]
 fn msm_reads_no_test_path_past_the_query_step() {
-    let config = TumourConfig { gamma: 2.0, train: 60, validation: 0, test: 6, steps: 20, window: 15, max_tau: 2 };
+    let config = TumourConfig {
+        gamma: 2.0,
+        train: 60,
+        validation: 0,
+        test: 6,
+        steps: 20,
+        window: 15,
+        max_tau: 2,
+        test_policy: TestPolicy::Own,
+    };
     let (panel, truth) = simulate(&config, &mut RunRng::seed_from_u64(9));
     let msm = Msm { weighted: true, truncation: 0.01, max_tau: 2 };
     let fit = msm.fit_predict(&panel, &truth.queries, &mut RunRng::seed_from_u64(0)).unwrap();
