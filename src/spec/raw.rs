@@ -208,6 +208,10 @@ pub struct RawBuiltin {
     /// A panel simulator's treatment steps per unit.
     #[serde(default)]
     pub steps: Option<i64>,
+    /// What a panel simulator's test patients' policy reads: `own` (default)
+    /// or `reference_rows` (the Causal Transformer's published test sets).
+    #[serde(default)]
+    pub test_policy: Option<String>,
 }
 
 /// Units of a simulated panel in each fold.

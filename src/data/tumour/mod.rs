@@ -93,6 +93,20 @@ pub enum TestPolicy {
     ReferenceRows,
 }
 
+impl TestPolicy {
+    /// Every policy with its name in the experiment file, the default first.
+    pub const ALL: [(&'static str, TestPolicy); 2] =
+        [("own", TestPolicy::Own), ("reference_rows", TestPolicy::ReferenceRows)];
+
+    /// The policy's name in the experiment file.
+    pub fn name(self) -> &'static str {
+        match self {
+            TestPolicy::Own => "own",
+            TestPolicy::ReferenceRows => "reference_rows",
+        }
+    }
+}
+
 impl Default for TumourConfig {
     fn default() -> Self {
         TumourConfig {

@@ -25,11 +25,7 @@ pub struct PanelKind {
 }
 
 /// Every panel kind: classical, then neural.
-pub static PANEL_KINDS: &[&PanelKind] = &[
-    &MSM,
-    &MSM_UNWEIGHTED,
-    // The CRN kind (issue 24, estimate/neural/crn) is registered here: `&crate::estimate::neural::crn::CRN,`
-];
+pub static PANEL_KINDS: &[&PanelKind] = &[&MSM, &MSM_UNWEIGHTED, &crate::estimate::neural::crn::CRN];
 
 /// The panel kind called `name`, or an error with the nearest name.
 pub fn lookup(name: &str) -> Result<&'static PanelKind, EstimateError> {
@@ -63,7 +59,7 @@ mod tests {
     #[test]
     fn every_panel_kind_resolves_builds_and_is_idempotent() {
         let names = panel_kinds();
-        assert_eq!(names, ["msm", "msm_unweighted"]);
+        assert_eq!(names, ["msm", "msm_unweighted", "crn"]);
         for k in PANEL_KINDS {
             let once = resolve(k.name, &Params::new()).unwrap();
             assert_eq!(resolve(k.name, &once).unwrap(), once, "{}", k.name);

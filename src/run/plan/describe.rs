@@ -251,11 +251,17 @@ fn dataset_description(dataset: &Dataset, params: &BTreeMap<String, f64>) -> Val
         // this sweep point (γ resolved) and its algorithm's version.
         Dataset::Panel(p) => {
             let c = p.config(params);
-            json!({ "panel": {
+            let mut panel = json!({
                 "name": p.name, "gamma": c.gamma, "train": c.train, "validation": c.validation, "test": c.test,
                 "steps": c.steps, "window": c.window, "max_tau": c.max_tau,
                 "version": crate::data::tumour::ALGORITHM_VERSION,
-            } })
+            });
+            // Added after the first panel results were stored: enters a key only
+            // away from its default, so those keys stay as they were.
+            if c.test_policy != crate::data::tumour::TestPolicy::Own {
+                panel["test_policy"] = json!(c.test_policy.name());
+            }
+            json!({ "panel": panel })
         }
         // The archives' bytes enter through `files` (the test archive's too).
         Dataset::Npz(npz) => json!({ "npz": { "arrays": npz.arrays.explicit(), "test": npz.test.is_some() } }),

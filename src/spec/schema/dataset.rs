@@ -129,6 +129,13 @@ fn builtin(mode: Mode) -> Value {
                     "tumour-growth: daily treatment steps per patient (default 60)",
                 ),
             ),
+            (
+                "test_policy",
+                described(
+                    nullable(json!({ "enum": crate::data::tumour::TestPolicy::ALL.map(|(n, _)| n) })),
+                    "tumour-growth: what the test patients' treatment policy reads: `own` (default) or `reference_rows`, the Causal Transformer's published test sets",
+                ),
+            ),
         ],
         &["name"],
         mode,

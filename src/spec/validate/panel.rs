@@ -12,6 +12,7 @@ use super::super::experiment::{Dataset, PanelDecl};
 use super::super::load::Loaded;
 use super::super::raw::{RawBuiltin, RawExperiment};
 use super::{Result, check_quantity, invalid};
+use crate::data::tumour::TestPolicy;
 use crate::estimate::Metric;
 use crate::spec::SpecErrorKind;
 
@@ -34,7 +35,9 @@ pub(super) fn check_panel_builtin(loaded: &Loaded, b: &RawBuiltin, params: &BTre
                 &format!("dataset.builtin.{key}"),
                 format!("builtin dataset `{}` has no `{key}`", b.name),
             )
-            .with_help("the tumour-growth simulator takes `gamma`, `patients` and `steps`; remove this key"));
+            .with_help(
+                "the tumour-growth simulator takes `gamma`, `patients`, `steps` and `test_policy`; remove this key",
+            ));
         }
     }
     let gamma = match &b.gamma {
@@ -79,13 +82,37 @@ pub(super) fn check_panel_builtin(loaded: &Loaded, b: &RawBuiltin, params: &BTre
         .with_help("the papers follow each patient for 60 daily steps"));
     }
     let steps = steps as usize;
-    Ok(Dataset::Panel(PanelDecl { name: b.name.clone(), gamma, train, validation, test, steps }))
+    let test_policy = match b.test_policy.as_deref() {
+        None => TestPolicy::Own,
+        Some(name) => match TestPolicy::ALL.iter().find(|(n, _)| *n == name) {
+            Some(&(_, policy)) => policy,
+            None => {
+                let names = TestPolicy::ALL.map(|(n, _)| n);
+                let err = invalid(
+                    loaded,
+                    "dataset.builtin.test_policy",
+                    format!("unknown test policy `{name}`; expected one of: {}", names.join(", ")),
+                );
+                return Err(match crate::suggest::did_you_mean(name, names) {
+                    Some(s) => err.with_help(crate::suggest::help(&s)),
+                    None => err.with_help(
+                        "`own` (the test patients' own volumes) or `reference_rows` (the Causal Transformer's published test sets)",
+                    ),
+                });
+            }
+        },
+    };
+    Ok(Dataset::Panel(PanelDecl { name: b.name.clone(), gamma, train, validation, test, steps, test_policy }))
 }
 
 /// A static builtin may not carry a panel simulator's keys.
 pub(super) fn check_static_builtin(loaded: &Loaded, b: &RawBuiltin) -> Result<()> {
-    for (key, given) in [("gamma", b.gamma.is_some()), ("patients", b.patients.is_some()), ("steps", b.steps.is_some())]
-    {
+    for (key, given) in [
+        ("gamma", b.gamma.is_some()),
+        ("patients", b.patients.is_some()),
+        ("steps", b.steps.is_some()),
+        ("test_policy", b.test_policy.is_some()),
+    ] {
         if given {
             let panels = crate::data::PANEL_BUILTINS.join(", ");
             return Err(invalid(

@@ -57,6 +57,16 @@ pub fn build(kind: &str, params: &Params) -> Result<Box<dyn PanelEstimator>, Est
     Ok(Box::new(Crn { params: parse(kind, params)? }))
 }
 
+/// CRN's entry in the panel registry (`estimate::panel::registry::PANEL_KINDS`).
+pub static CRN: crate::estimate::panel::registry::PanelKind = crate::estimate::panel::registry::PanelKind {
+    name: NAME,
+    summary: SUMMARY,
+    version: VERSION,
+    uses_libtorch: true,
+    resolve,
+    build,
+};
+
 pub struct Crn {
     pub params: CrnParams,
 }
