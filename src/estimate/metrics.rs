@@ -138,26 +138,20 @@ impl Metric {
         }
     }
 
-    /// Every metric, in declaration order.
-    pub const ALL: [Metric; 17] = [
-        Metric::Ate,
-        Metric::AteError,
-        Metric::AteErrorIn,
-        Metric::AteErrorOut,
-        Metric::PeheIn,
-        Metric::PeheOut,
-        Metric::Att,
-        Metric::AttError,
-        Metric::Coverage,
-        Metric::PolicyRisk,
-        Metric::TrueAte,
-        Metric::Rmse1,
-        Metric::Rmse2,
-        Metric::Rmse3,
-        Metric::Rmse4,
-        Metric::Rmse5,
-        Metric::Rmse6,
-    ];
+    /// Every metric, in declaration order: the static ones, then the panel ones.
+    pub const ALL: [Metric; 17] = {
+        let mut all = [Metric::Ate; 17];
+        let mut i = 0;
+        while i < Self::STATIC.len() {
+            all[i] = Self::STATIC[i];
+            i += 1;
+        }
+        while i < all.len() {
+            all[i] = Self::PANEL[i - Self::STATIC.len()];
+            i += 1;
+        }
+        all
+    };
 
     /// The metrics of a panel experiment, `rmse_τ` for τ = 1 ..= 6.
     pub const PANEL: [Metric; 6] =
