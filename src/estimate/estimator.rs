@@ -24,14 +24,58 @@ pub struct Estimate {
     /// Named diagnostics (epochs run, final losses, propensity range, ...), in a
     /// fixed order so that tables stay byte-stable.
     pub diagnostics: Vec<(String, f64)>,
-    /// The elements of the omitted-variable-bias bounds (`robust::ovb`), where
-    /// the method has a Riesz representer (AIPW). Read only where `robustness.ovb`
-    /// is declared, so it never enters a stored record otherwise.
-    pub ovb: Option<super::robust::ovb::OvbElements>,
+    /// The elements of the omitted-variable-bias bounds (`robust::ovb`) of the
+    /// ATE and of the ATT, where the method has its own Riesz representer (AIPW,
+    /// DragonNet's propensity head). Read only where `robustness.ovb` is
+    /// declared, so it never enters a stored record otherwise.
+    pub ovb: Option<super::robust::ovb::OvbPair>,
     /// Predicted potential outcomes (mu0, mu1) of every row on the outcome's own
     /// scale, where the method predicts them (the networks). Read only where
     /// `selection:` is declared (the mu-risk criterion), never scored.
     pub potential: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+/// The average effect a run's robustness analyses describe (`robustness.estimand`):
+/// over every in-sample row, or over the in-sample treated rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Estimand {
+    #[default]
+    Ate,
+    Att,
+}
+
+impl Estimand {
+    /// Every estimand, in the order the docs list them.
+    pub const ALL: [Estimand; 2] = [Estimand::Ate, Estimand::Att];
+
+    /// The name in `robustness.estimand` and in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Estimand::Ate => "ate",
+            Estimand::Att => "att",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Estimand> {
+        Estimand::ALL.into_iter().find(|e| e.name() == name)
+    }
+}
+
+impl Estimate {
+    /// The estimate of `estimand`, `treated` the in-sample treated rows of the
+    /// data it was fitted on: the ATE; or the method's own ATT, and for a method
+    /// without one (the networks) the mean of its individual effects over
+    /// `treated`, the definition the `att_error` metric scores. None where the
+    /// method has neither, or no row is treated.
+    pub fn effect(&self, estimand: Estimand, treated: &[usize]) -> Option<f64> {
+        match estimand {
+            Estimand::Ate => Some(self.ate),
+            Estimand::Att => self.att.or_else(|| {
+                let ite = self.ite.as_deref()?;
+                (!treated.is_empty()).then(|| treated.iter().map(|&i| ite[i]).sum::<f64>() / treated.len() as f64)
+            }),
+        }
+    }
 }
 
 /// An effect estimator. Implementations must draw every random number from `rng`

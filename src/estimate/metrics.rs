@@ -277,12 +277,9 @@ impl Context<'_> {
         }
     }
 
+    /// `Estimate::effect`'s ATT, the one definition the robustness analyses share.
     fn estimated_att(&self) -> Option<f64> {
-        if let Some(att) = self.est.att {
-            return Some(att);
-        }
-        let hat = self.est.ite.as_deref()?;
-        mean_over(&self.treated_in_sample(), |i| hat[i])
+        self.est.effect(crate::estimate::Estimand::Att, &self.treated_in_sample())
     }
 
     /// Estimated and true individual effects, when both exist.

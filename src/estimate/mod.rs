@@ -17,7 +17,7 @@ pub mod robust;
 pub mod select;
 
 pub use error::EstimateError;
-pub use estimator::{Estimate, Estimator, Networks, Params};
+pub use estimator::{Estimand, Estimate, Estimator, Networks, Params};
 pub use neural::{libtorch_version, numeric_identity};
 pub use registry::{
     Kind, Role, algorithm_version, build, classical_kinds, kinds, late_defaults, neural_kinds, resolve, role,

@@ -16,10 +16,10 @@
 use rand::Rng;
 
 use super::pipeline::stream;
-use super::refit::{Copy, refit_all};
+use super::refit::{Copy, finite_effects, refit_all};
 
 use crate::data::{CausalData, Split, Truth};
-use crate::estimate::Estimator;
+use crate::estimate::{Estimand, Estimator};
 use crate::estimate::neural::pack::PackLimit;
 use crate::rng::RunRng;
 
@@ -80,12 +80,16 @@ fn quantile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// Refit `estimator` on `resamples` bootstrap resamples of `data` under `split`,
-/// a network's resamples in packs within `limit`; None when fewer than two
-/// resamples give a finite estimate.
+/// a network's resamples in packs within `limit`, each contributing its
+/// estimate of `estimand` (`Estimate::effect`: a resample's ATT averages over
+/// its own treated rows); `estimate` is the run's estimate of it. None when
+/// fewer than two resamples give a finite estimate.
+#[allow(clippy::too_many_arguments)]
 pub fn bootstrap(
     estimator: &dyn Estimator,
     data: &CausalData,
     split: &Split,
+    estimand: Estimand,
     estimate: f64,
     resamples: usize,
     seed: u64,
@@ -96,8 +100,7 @@ pub fn bootstrap(
         let (data, split) = rows(data, split, |part| resample(part, rng));
         Copy { data, split, rng: stream(seed, RESAMPLE_STREAM + 2 * b + 1) }
     });
-    let mut estimates: Vec<f64> =
-        fits.into_iter().filter_map(Result::ok).map(|e| e.ate).filter(|a| a.is_finite()).collect();
+    let mut estimates = finite_effects(&fits, estimand);
     if estimates.len() < 2 {
         return None;
     }
@@ -142,9 +145,9 @@ mod tests {
     fn same_seed_same_interval_other_seed_other_interval() {
         let d = data(200);
         let split = Split { train: (0..200).collect(), validation: vec![], test: vec![] };
-        let a = bootstrap(&Naive, &d, &split, 2.0, 50, 7, PackLimit::ALONE).unwrap();
-        assert_eq!(a, bootstrap(&Naive, &d, &split, 2.0, 50, 7, PackLimit::ALONE).unwrap());
-        assert_ne!(a, bootstrap(&Naive, &d, &split, 2.0, 50, 8, PackLimit::ALONE).unwrap());
+        let a = bootstrap(&Naive, &d, &split, Estimand::Ate, 2.0, 50, 7, PackLimit::ALONE).unwrap();
+        assert_eq!(a, bootstrap(&Naive, &d, &split, Estimand::Ate, 2.0, 50, 7, PackLimit::ALONE).unwrap());
+        assert_ne!(a, bootstrap(&Naive, &d, &split, Estimand::Ate, 2.0, 50, 8, PackLimit::ALONE).unwrap());
         assert_eq!(a.failed, 0);
         // A difference in means of 100 + 100 units with outcome sd ~0.3: se ~0.04.
         assert!(a.se > 0.02 && a.se < 0.08, "{a:?}");
@@ -155,7 +158,7 @@ mod tests {
         let d = data(400);
         let split = Split { train: (0..300).collect(), validation: (300..400).collect(), test: vec![] };
         let est = Naive.estimate(&d.observed(&split), &mut stream(1, 0)).unwrap().ate;
-        let b = bootstrap(&Naive, &d, &split, est, 200, 3, PackLimit::ALONE).unwrap();
+        let b = bootstrap(&Naive, &d, &split, Estimand::Ate, est, 200, 3, PackLimit::ALONE).unwrap();
         assert!(b.percentile.0 < est && est < b.percentile.1, "{b:?} vs {est}");
         assert!((b.normal.1 - b.normal.0 - 2.0 * 1.959963984540054 * b.se).abs() < 1e-12);
     }

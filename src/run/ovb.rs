@@ -1,9 +1,12 @@
 //! The omitted-variable-bias elements of a run (`robustness.ovb`) and the
 //! benchmarks of cf_y, cf_d and ρ on observed covariate groups.
 //!
-//! `aipw` and DragonNet bring their elements with their estimate; the other
-//! networks bring an outcome model (mu0, mu1) and get the Riesz representer
-//! of `estimate::classical::riesz`, whose folds come from the run's stream
+//! The elements are those of the experiment's estimand (`robustness.estimand`):
+//! the ATE's or the ATT's Riesz representer, the bounds centred on the
+//! estimator's own estimate of it (`Estimate::effect`). `aipw` and DragonNet
+//! bring the elements of both with their estimate; the other networks bring an
+//! outcome model (mu0, mu1) and get the Riesz representers of
+//! `estimate::classical::riesz`, whose folds come from the run's stream
 //! `OVB_STREAM`. A benchmark (DoubleML's `sensitivity_benchmark`) refits the
 //! estimator without the group's columns, on the same rows, from the same
 //! estimator stream (DoubleML's short model keeps the long model's sample
@@ -14,23 +17,33 @@ use super::pipeline::{ESTIMATOR_STREAM, stream};
 use crate::data::{CausalData, Observed, Split, Truth};
 use crate::estimate::classical::riesz::{cross_fitted_propensity, outcome_model_elements};
 use crate::estimate::robust::ovb::{Benchmark, OvbElements, benchmark, bounds};
-use crate::estimate::{Estimate, Estimator};
+use crate::estimate::{Estimand, Estimate, Estimator};
 use crate::spec::Ovb;
 
 /// Above the refuter streams (`refute.rs`).
 const OVB_STREAM: u64 = 1 << 48;
 
-/// The run's OVB elements: the estimate's own, or those of its outcome model
-/// with the cross-fitted Riesz representer; None without an outcome model or
-/// where a fold's propensity cannot be fitted.
-pub fn elements(data: &Observed<'_>, est: &Estimate, seed: u64) -> Option<OvbElements> {
-    if let Some(el) = est.ovb {
-        return Some(el);
+/// The run's OVB elements of `estimand`: the estimate's own, or those of its
+/// outcome model with the cross-fitted Riesz representer, centred on the
+/// estimate of `estimand`; None without an outcome model or such an estimate,
+/// or where a fold's propensity cannot be fitted.
+pub fn elements(data: &Observed<'_>, est: &Estimate, seed: u64, estimand: Estimand) -> Option<OvbElements> {
+    let theta = est.effect(estimand, &treated_in_sample(data))?;
+    // The ATE's elements come centred on `est.ate` already (`aipw`'s θ is the
+    // mean of its score, its ATE); they are left as they are.
+    let centre = |el: OvbElements| if estimand == Estimand::Ate { el } else { el.centred_at(theta) };
+    if let Some(pair) = est.ovb {
+        return Some(centre(pair.of(estimand)));
     }
     let (mu0, mu1) = est.potential.as_ref()?;
     let rows = data.split().in_sample();
     let e = cross_fitted_propensity(data, &rows, &mut stream(seed, OVB_STREAM))?;
-    Some(outcome_model_elements(data, &rows, (mu0, mu1), &e, est.ate))
+    Some(centre(outcome_model_elements(data, &rows, (mu0, mu1), &e, est.ate).of(estimand)))
+}
+
+/// The in-sample treated rows of `data`, over which an ATT averages.
+pub fn treated_in_sample(data: &Observed<'_>) -> Vec<usize> {
+    data.split().in_sample().into_iter().filter(|&i| data.is_treated(i)).collect()
 }
 
 /// `data` without the columns named in `group`; None where it has none of them.
@@ -58,6 +71,7 @@ fn benchmark_of(
     split: &Split,
     long: &OvbElements,
     seed: u64,
+    estimand: Estimand,
 ) -> Option<Benchmark> {
     let short_data = without(data, group)?;
     let observed = short_data.observed(split);
@@ -65,7 +79,7 @@ fn benchmark_of(
     if !est.ate.is_finite() {
         return None;
     }
-    let short = elements(&observed, &est, seed)?;
+    let short = elements(&observed, &est, seed, estimand)?;
     let rows = split.in_sample();
     let n = rows.len() as f64;
     let mean = rows.iter().map(|&i| data.outcome[i]).sum::<f64>() / n;
@@ -85,10 +99,11 @@ pub fn benchmark_values(
     split: &Split,
     long: Option<&OvbElements>,
     seed: u64,
+    estimand: Estimand,
 ) -> Vec<(String, Option<f64>)> {
     let mut out = Vec::new();
     for group in groups {
-        let b = long.and_then(|long| benchmark_of(group, estimator, data, split, long, seed));
+        let b = long.and_then(|long| benchmark_of(group, estimator, data, split, long, seed, estimand));
         let at = long.zip(b).map(|(el, b)| bounds(el, b.cf_y, b.cf_d, b.rho, ovb.level));
         let finite = |v: f64| Some(v).filter(|v| v.is_finite());
         let name = format!("ovb_bench[{}]", Ovb::group_name(group));

@@ -14,7 +14,7 @@ pub use super::source::DataSource;
 use super::{RunError, RunRng};
 use crate::data::{self, CausalData, Split};
 use crate::estimate::neural::pack::PackLimit;
-use crate::estimate::{self, Metric};
+use crate::estimate::{self, Estimand, Metric};
 use crate::scm::Missingness;
 use crate::spec::{self, Dataset, Experiment, MissingDecl, Simulate};
 
@@ -210,16 +210,25 @@ fn try_conclude(
     if !est.ate.is_finite() {
         return Err(Stop::Failed(format!("the estimate is not finite ({})", est.ate)));
     }
-    // A declared bootstrap interval is the run's interval (`coverage` scores it).
+    // Every robustness analysis describes one estimand, the run's estimate of it
+    // `effect` (None: an ATT the method does not estimate; its analyses are empty).
+    let estimand = exp.robustness.estimand;
+    let effect = est.effect(estimand, &super::ovb::treated_in_sample(&observed)).filter(|v| v.is_finite());
     let resamples = exp.estimators.iter().find(|d| d.label == run.estimator).and_then(|d| d.bootstrap);
-    let boot = resamples
-        .map(|b| super::bootstrap::bootstrap(estimator.as_ref(), prepared_data, split, est.ate, b, run.seed, limit));
-    if let Some(Some(b)) = &boot {
+    let boot = resamples.map(|b| {
+        effect.and_then(|v| {
+            super::bootstrap::bootstrap(estimator.as_ref(), prepared_data, split, estimand, v, b, run.seed, limit)
+        })
+    });
+    // A declared bootstrap interval of the ATE is the run's interval (`coverage`
+    // scores it against the true ATE); one of the ATT is not.
+    if let (Estimand::Ate, Some(Some(b))) = (estimand, &boot) {
         est.interval = Some(b.percentile);
     }
     let mut robustness_tail = Vec::new();
+    let mut ovb_elements = None;
     if let Some(ovb) = exp.robustness.ovb_for(&run.kind) {
-        est.ovb = super::ovb::elements(&observed, &est, run.seed);
+        ovb_elements = super::ovb::elements(&observed, &est, run.seed, estimand);
         let groups = exp.robustness.ovb_benchmarks_for(&run.kind, &run.estimator);
         robustness_tail = super::ovb::benchmark_values(
             ovb,
@@ -227,22 +236,29 @@ fn try_conclude(
             estimator.as_ref(),
             prepared_data,
             split,
-            est.ovb.as_ref(),
+            ovb_elements.as_ref(),
             run.seed,
+            estimand,
         );
     }
-    let mut robustness = super::robustness_values(&exp.robustness, &run.kind, boot.as_ref(), &observed, &est);
+    let described = super::robustness::Described { effect, boot: boot.as_ref(), ovb: ovb_elements.as_ref() };
+    let mut robustness = super::robustness_values(&exp.robustness, &run.kind, &described, &observed, &est);
     robustness.extend(robustness_tail);
     if let Some(cfg) = exp.robustness.refuters_for(&run.estimator) {
-        robustness.extend(super::refute::refutation_values(
-            cfg,
-            estimator.as_ref(),
-            prepared_data,
-            split,
-            est.ate,
-            run.seed,
-            limit,
-        ));
+        let values = match effect {
+            Some(v) => super::refute::refutation_values(
+                cfg,
+                estimator.as_ref(),
+                prepared_data,
+                split,
+                estimand,
+                v,
+                run.seed,
+                limit,
+            ),
+            None => super::refute::no_refutation_values(cfg),
+        };
+        robustness.extend(values);
     }
     let metrics = estimate::score(&Metric::STATIC, &est, prepared_data, split);
     let metrics = metrics.into_iter().map(|(m, v)| (m.name().to_string(), v)).collect();

@@ -14,7 +14,7 @@
 use super::pack::{DEFAULT_PACK, default_pack_memory};
 use crate::data::{CausalData, Split};
 use crate::estimate::neural::pack::{PackLimit, estimate_packed};
-use crate::estimate::{Estimate, EstimateError, Estimator};
+use crate::estimate::{Estimand, Estimate, EstimateError, Estimator};
 use crate::rng::RunRng;
 
 /// One changed copy of the run's data, and the stream its refit draws from.
@@ -22,6 +22,25 @@ pub(super) struct Copy {
     pub data: CausalData,
     pub split: Split,
     pub rng: RunRng,
+}
+
+/// One refit: its estimate, and the in-sample treated rows of its copy, over
+/// which its ATT averages (a placebo's treated rows are the placebo's).
+pub(super) struct Refit {
+    pub estimate: Result<Estimate, EstimateError>,
+    treated: Vec<usize>,
+}
+
+impl Refit {
+    /// The refit's estimate of `estimand` (`Estimate::effect`), where it has one.
+    pub fn effect(&self, estimand: Estimand) -> Option<f64> {
+        self.estimate.as_ref().ok()?.effect(estimand, &self.treated)
+    }
+}
+
+/// The finite estimates of `estimand` of `refits`, in order.
+pub(super) fn finite_effects(refits: &[Refit], estimand: Estimand) -> Vec<f64> {
+    refits.iter().filter_map(|r| r.effect(estimand)).filter(|a| a.is_finite()).collect()
 }
 
 /// How refits pack where the caller names no limit (`compute_outcome` outside
@@ -42,7 +61,7 @@ pub(super) fn refit_all(
     count: usize,
     limit: PackLimit,
     mut make: impl FnMut(u64) -> Copy,
-) -> Vec<Result<Estimate, EstimateError>> {
+) -> Vec<Refit> {
     let most = if estimator.pack_group().is_some() { limit.members.max(1) } else { 1 };
     let mut out = Vec::with_capacity(count);
     let chunks = count.div_ceil(most);
@@ -50,11 +69,14 @@ pub(super) fn refit_all(
     for c in 0..chunks {
         let end = start + count / chunks + usize::from(c < count % chunks);
         let copies: Vec<Copy> = (start..end).map(|i| make(i as u64)).collect();
-        if most == 1 {
-            out.extend(copies.into_iter().map(|mut c| estimator.estimate(&c.data.observed(&c.split), &mut c.rng)));
+        let treated: Vec<Vec<usize>> =
+            copies.iter().map(|c| super::ovb::treated_in_sample(&c.data.observed(&c.split))).collect();
+        let estimates = if most == 1 {
+            copies.into_iter().map(|mut c| estimator.estimate(&c.data.observed(&c.split), &mut c.rng)).collect()
         } else {
-            out.extend(packed(estimator, copies, limit));
-        }
+            packed(estimator, copies, limit)
+        };
+        out.extend(estimates.into_iter().zip(treated).map(|(estimate, treated)| Refit { estimate, treated }));
         start = end;
     }
     out
@@ -119,10 +141,12 @@ mod tests {
         let est = tarnet();
         assert!(est.pack_group().is_some());
         let alone = refit_all(est.as_ref(), 5, PackLimit::ALONE, copy);
-        let alone: Vec<Estimate> = alone.into_iter().map(Result::unwrap).collect();
+        let alone: Vec<Estimate> = alone.into_iter().map(|r| r.estimate.unwrap()).collect();
         for members in [2, 5] {
-            let packed: Vec<Estimate> =
-                refit_all(est.as_ref(), 5, PackLimit::members(members), copy).into_iter().map(Result::unwrap).collect();
+            let packed: Vec<Estimate> = refit_all(est.as_ref(), 5, PackLimit::members(members), copy)
+                .into_iter()
+                .map(|r| r.estimate.unwrap())
+                .collect();
             assert_eq!(packed, alone, "packs of {members}");
         }
         // Each copy its own stream: no two refits alike.

@@ -41,9 +41,9 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::bootstrap::{resample, rows};
 use super::pipeline::stream;
-use super::refit::{Copy, refit_all};
+use super::refit::{Copy, finite_effects, refit_all};
 use crate::data::{CausalData, Split, Truth};
-use crate::estimate::Estimator;
+use crate::estimate::{Estimand, Estimator};
 use crate::estimate::neural::pack::PackLimit;
 use crate::rng::RunRng;
 use crate::spec::{Refuter, Refuters};
@@ -171,7 +171,8 @@ fn changed(
 }
 
 /// Run `refuter` `cfg.simulations` times, a network's refits in packs within
-/// `limit`; None when fewer than two refits give a finite estimate.
+/// `limit`, each contributing its estimate of `estimand` (`Estimate::effect`),
+/// `estimate` the run's; None when fewer than two refits give a finite estimate.
 #[allow(clippy::too_many_arguments)]
 pub fn refute(
     refuter: Refuter,
@@ -179,6 +180,7 @@ pub fn refute(
     estimator: &dyn Estimator,
     data: &CausalData,
     split: &Split,
+    estimand: Estimand,
     estimate: f64,
     seed: u64,
     limit: PackLimit,
@@ -190,8 +192,7 @@ pub fn refute(
         tested = value;
         Copy { data, split, rng: stream(seed, base + 2 * s + 1) }
     });
-    let simulations: Vec<f64> =
-        fits.into_iter().filter_map(Result::ok).map(|e| e.ate).filter(|a| a.is_finite()).collect();
+    let simulations = finite_effects(&fits, estimand);
     if simulations.len() < 2 {
         return None;
     }
@@ -205,18 +206,20 @@ pub fn refute(
 
 /// The named values of every declared refuter, in `Refuter::ALL` order:
 /// `refute_<name>_estimate`, `_p` and `_passes` (1 or 0).
+#[allow(clippy::too_many_arguments)]
 pub fn refutation_values(
     cfg: &Refuters,
     estimator: &dyn Estimator,
     data: &CausalData,
     split: &Split,
+    estimand: Estimand,
     estimate: f64,
     seed: u64,
     limit: PackLimit,
 ) -> Vec<(String, Option<f64>)> {
     let mut out = Vec::new();
     for &r in &cfg.tests {
-        let result = refute(r, cfg, estimator, data, split, estimate, seed, limit);
+        let result = refute(r, cfg, estimator, data, split, estimand, estimate, seed, limit);
         let name = format!("refute_{}", r.name());
         out.extend([
             (format!("{name}_estimate"), result.map(|x| x.estimate)),
@@ -225,6 +228,15 @@ pub fn refutation_values(
         ]);
     }
     out
+}
+
+/// The names of `refutation_values`, every value None: a run without an
+/// estimate of the estimand (an ATT the method does not estimate).
+pub fn no_refutation_values(cfg: &Refuters) -> Vec<(String, Option<f64>)> {
+    cfg.tests
+        .iter()
+        .flat_map(|r| ["estimate", "p", "passes"].map(|v| (format!("refute_{}_{v}", r.name()), None)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -283,14 +295,14 @@ mod tests {
         let est = Naive.estimate(&d.observed(&split), &mut stream(1, 2)).unwrap().ate;
         let cfg = Refuters { simulations: 50, tests: Refuter::ALL.to_vec(), subset_fraction: 0.8, noise: 0.1 };
         for r in [Refuter::PlaceboPermute, Refuter::PlaceboRandom, Refuter::DummyOutcome] {
-            let a = refute(r, &cfg, &Naive, &d, &split, est, 9, PackLimit::ALONE).unwrap();
+            let a = refute(r, &cfg, &Naive, &d, &split, Estimand::Ate, est, 9, PackLimit::ALONE).unwrap();
             assert!(a.passes && a.estimate.abs() < 0.5, "{r:?}: {a:?}");
-            assert_eq!(Some(a), refute(r, &cfg, &Naive, &d, &split, est, 9, PackLimit::ALONE));
+            assert_eq!(Some(a), refute(r, &cfg, &Naive, &d, &split, Estimand::Ate, est, 9, PackLimit::ALONE));
         }
         // The naive estimate is badly confounded, yet the data-based refuters pass:
         // they cannot see confounding.
         for r in [Refuter::RandomCommonCause, Refuter::DataSubset, Refuter::BootstrapNoise] {
-            let a = refute(r, &cfg, &Naive, &d, &split, est, 9, PackLimit::ALONE).unwrap();
+            let a = refute(r, &cfg, &Naive, &d, &split, Estimand::Ate, est, 9, PackLimit::ALONE).unwrap();
             assert!(a.passes, "{r:?}: {a:?}");
         }
         assert!(est > 4.0, "{est}");

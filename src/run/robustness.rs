@@ -1,5 +1,6 @@
 //! The sensitivity analyses a run adds to its estimate (`robustness:`), on the
-//! estimator's own view of the data (in-sample rows, no truth): the E-value of
+//! estimator's own view of the data (in-sample rows, no truth), each of the
+//! experiment's estimand (`robustness.estimand`, the ATE or the ATT): the E-value of
 //! every estimate, the bootstrap interval an entry declares, for `aipw` the
 //! omitted-variable-bias bounds and, for `ols`, the Cinelli-Hazlett statistics, the adjusted
 //! estimates of the declared hypothetical confounders and the bounds from the
@@ -8,7 +9,7 @@
 
 use super::bootstrap::Bootstrap;
 use crate::data::Observed;
-use crate::estimate::Estimate;
+use crate::estimate::{Estimand, Estimate};
 use crate::estimate::robust::evalue::{OutcomeScale, evalues_of_effect};
 use crate::estimate::robust::ovb::{OvbElements, bounds as ovb_bounds, robustness_values as robustness_values_ovb};
 use crate::estimate::robust::sensitivity::{
@@ -18,18 +19,27 @@ use crate::spec::{Ovb, Robustness, Sensitivity};
 
 type Values = Vec<(String, Option<f64>)>;
 
-/// Every robustness value of a run of `kind` with estimate `est` on `data`;
-/// `boot` is Some where the entry declares a bootstrap (Some(None): too few
-/// resamples gave an estimate).
+/// What the run computed of its estimand (`robustness.estimand`): its estimate
+/// (None: an ATT the method does not estimate), the bootstrap, Some where the
+/// entry declares one (Some(None): too few resamples gave an estimate), and
+/// the OVB elements, where the bounds apply and could be computed.
+pub struct Described<'a> {
+    pub effect: Option<f64>,
+    pub boot: Option<&'a Option<Bootstrap>>,
+    pub ovb: Option<&'a OvbElements>,
+}
+
+/// Every robustness value of a run of `kind` with estimate `est` on `data`,
+/// of the estimand `described`.
 pub fn robustness_values(
     robustness: &Robustness,
     kind: &str,
-    boot: Option<&Option<Bootstrap>>,
+    described: &Described<'_>,
     data: &Observed<'_>,
     est: &Estimate,
 ) -> Values {
     let mut out = Values::new();
-    if let Some(b) = boot {
+    if let Some(b) = described.boot {
         let b = b.as_ref();
         out.extend([
             ("boot_se".to_string(), b.map(|b| b.se)),
@@ -41,13 +51,19 @@ pub fn robustness_values(
         ]);
     }
     if robustness.evalue {
-        evalue_values(data, est, &mut out);
+        // The ATE's interval is the run's (its own, or the bootstrap's); the
+        // ATT's the bootstrap's where declared: the methods' own intervals are of the ATE.
+        let (se, interval) = match robustness.estimand {
+            Estimand::Ate => (est.diagnostics.iter().find(|(n, _)| n == "se").map(|(_, v)| *v), est.interval),
+            Estimand::Att => (None, described.boot.and_then(|b| b.as_ref()).map(|b| b.percentile)),
+        };
+        evalue_values(data, described.effect, se, interval, &mut out);
     }
     if let Some(s) = robustness.sensitivity_for(kind) {
         sensitivity_values(s, data, &mut out);
     }
     if let Some(o) = robustness.ovb_for(kind) {
-        ovb_values(o, est.ovb.as_ref(), &mut out);
+        ovb_values(o, described.ovb, &mut out);
     }
     out
 }
@@ -72,7 +88,13 @@ fn ovb_values(o: &Ovb, el: Option<&OvbElements>, out: &mut Values) {
     }
 }
 
-fn evalue_values(data: &Observed<'_>, est: &Estimate, out: &mut Values) {
+fn evalue_values(
+    data: &Observed<'_>,
+    effect: Option<f64>,
+    se: Option<f64>,
+    interval: Option<(f64, f64)>,
+    out: &mut Values,
+) {
     let rows = data.split().in_sample();
     let y: Vec<f64> = rows.iter().map(|&i| data.outcome(i)).collect();
     let scale = if y.iter().all(|&v| v == 0.0 || v == 1.0) {
@@ -83,8 +105,7 @@ fn evalue_values(data: &Observed<'_>, est: &Estimate, out: &mut Values) {
         let var = y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (y.len() as f64 - 1.0);
         OutcomeScale::Continuous { sd: var.sqrt() }
     };
-    let se = est.diagnostics.iter().find(|(n, _)| n == "se").map(|(_, v)| *v);
-    let e = evalues_of_effect(est.ate, se, est.interval, scale);
+    let e = effect.and_then(|effect| evalues_of_effect(effect, se, interval, scale));
     out.extend([
         ("evalue_rr".to_string(), e.map(|e| e.rr)),
         ("evalue_rr_low".to_string(), e.and_then(|e| e.rr_interval.map(|i| i.0))),

@@ -56,6 +56,8 @@ pub struct RawExperiment {
 #[serde(deny_unknown_fields)]
 pub struct RawRobustness {
     #[serde(default)]
+    pub estimand: Option<String>,
+    #[serde(default)]
     pub evalue: bool,
     #[serde(default)]
     pub sensitivity: Option<RawSensitivity>,

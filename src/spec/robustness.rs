@@ -5,9 +5,30 @@
 
 use serde_json::{Value, json};
 
+pub use crate::estimate::Estimand;
+use crate::estimate::Metric;
+
+/// The metrics that score an average effect over every row (or an interval of
+/// it): with any of them, the analyses describe the ATE unless told otherwise.
+const ATE_METRICS: [Metric; 6] =
+    [Metric::Ate, Metric::AteError, Metric::AteErrorIn, Metric::AteErrorOut, Metric::Coverage, Metric::TrueAte];
+
+/// The estimand of an experiment that declares none: the ATT where its metrics
+/// score the ATT (`att`, `att_error`) and no ATE (`ATE_METRICS`), so that the
+/// analyses describe the number the table shows; else the ATE.
+pub fn default_estimand(metrics: &[Metric]) -> Estimand {
+    let att = metrics.iter().any(|m| matches!(m, Metric::Att | Metric::AttError));
+    if att && !metrics.iter().any(|m| ATE_METRICS.contains(m)) { Estimand::Att } else { Estimand::Ate }
+}
+
 /// What the experiment's `robustness:` asks for. The default asks for nothing.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Robustness {
+    /// The estimand every analysis describes (bootstrap, refuters, E-values,
+    /// OVB bounds; Cinelli-Hazlett's OLS coefficient is the constant effect,
+    /// both at once): the declared one, else the ATT where the metrics score
+    /// only the ATT (`default_estimand`), else the ATE.
+    pub estimand: Estimand,
     /// The E-value (VanderWeele and Ding 2017) of every estimate.
     pub evalue: bool,
     /// Cinelli and Hazlett (2020) sensitivity of the `ols` estimates.
@@ -166,6 +187,10 @@ impl Robustness {
             return None;
         }
         let mut out = json!({ "version": crate::estimate::robust::ALGORITHM_VERSION });
+        // Only away from the ATE, so that the keys of ATE experiments stay as they were.
+        if self.estimand != Estimand::Ate {
+            out["estimand"] = json!(self.estimand.name());
+        }
         if self.evalue {
             out["evalue"] = json!(true);
         }
@@ -210,6 +235,10 @@ pub(super) fn schema() -> Value {
         "additionalProperties": false,
         "description": "sensitivity analyses added to every run they apply to (results in runs.csv and a section of report.md)",
         "properties": {
+            "estimand": {
+                "type": "string", "enum": Estimand::ALL.iter().map(|e| e.name()).collect::<Vec<_>>(),
+                "description": "the average effect every analysis describes (bootstrap, refuters, E-values, OVB bounds): ate over every in-sample row, att over the in-sample treated rows; default att where the metrics score the ATT (att, att_error) and no ATE (ate, ate_error, ate_error_in, ate_error_out, coverage, true_ate), else ate"
+            },
             "evalue": {
                 "type": "boolean", "default": false,
                 "description": "the E-value (VanderWeele and Ding 2017) of every estimate and of its interval limit closer to the null"
@@ -287,10 +316,10 @@ mod tests {
         assert!(Robustness::default().describe_for("ols", "ols", Some(100)).is_some());
         let sens =
             Sensitivity { q: 1.0, alpha: 0.05, benchmarks: vec![], multiples: vec![(1.0, 1.0)], confounders: vec![] };
-        let r = Robustness { evalue: false, sensitivity: Some(sens), refuters: None, ovb: None, refit: None };
+        let r = Robustness { sensitivity: Some(sens), ..Robustness::default() };
         assert_eq!(r.describe_for("aipw", "aipw", None), None);
         assert!(r.describe_for("ols", "ols", None).is_some());
-        let e = Robustness { evalue: true, sensitivity: None, refuters: None, ovb: None, refit: None };
+        let e = Robustness { evalue: true, ..Robustness::default() };
         assert!(e.describe_for("aipw", "aipw", None).is_some());
     }
 
@@ -299,11 +328,10 @@ mod tests {
         let refuters = Refuters { simulations: 10, tests: Refuter::ALL.to_vec(), subset_fraction: 0.8, noise: 0.1 };
         let ovb = Ovb { rho: 1.0, level: 0.95, confounders: vec![], benchmarks: vec![vec!["age".into()]] };
         let r = Robustness {
-            evalue: false,
-            sensitivity: None,
             refuters: Some(refuters),
             ovb: Some(ovb),
             refit: Some(vec!["aipw".into()]),
+            ..Robustness::default()
         };
         // A network keeps its bounds but neither refuters nor benchmarks.
         let tarnet = r.describe_for("tarnet", "tarnet", None).unwrap();
@@ -314,6 +342,29 @@ mod tests {
         // A kind without an outcome model gets no bounds; `ols` is refitted only if listed.
         assert_eq!(r.describe_for("ols", "ols", None), None);
         assert_eq!(r.ovb_benchmarks_for("ols", "aipw"), &[] as &[Vec<String>]);
+    }
+
+    #[test]
+    fn the_estimand_enters_a_key_only_away_from_the_ate() {
+        let ate = Robustness { evalue: true, ..Robustness::default() };
+        let att = Robustness { estimand: Estimand::Att, ..ate.clone() };
+        assert_eq!(ate.describe_for("ols", "ols", None).unwrap().get("estimand"), None);
+        assert_eq!(att.describe_for("ols", "ols", None).unwrap()["estimand"], json!("att"));
+        // Nothing declared: nothing enters the key, whatever the estimand.
+        let bare = Robustness { estimand: Estimand::Att, ..Robustness::default() };
+        assert_eq!(bare.describe_for("ols", "ols", None), None);
+        assert_eq!(bare.describe_for("ols", "ols", Some(50)).unwrap()["estimand"], json!("att"));
+    }
+
+    #[test]
+    fn the_att_is_the_default_only_where_the_metrics_score_the_att_alone() {
+        use Metric::*;
+        assert_eq!(default_estimand(&[Att, AttError]), Estimand::Att);
+        assert_eq!(default_estimand(&[AttError, PolicyRisk]), Estimand::Att);
+        assert_eq!(default_estimand(&[Ate, AteError, AttError, Coverage]), Estimand::Ate);
+        assert_eq!(default_estimand(&[AttError, Coverage]), Estimand::Ate);
+        assert_eq!(default_estimand(&[Ate, PeheIn]), Estimand::Ate);
+        assert_eq!(default_estimand(&[PeheIn]), Estimand::Ate);
     }
 
     #[test]

@@ -86,7 +86,7 @@ fn structure(loaded: &Loaded) -> Result<Experiment> {
     let split = check_split(loaded, &raw.split)?;
     let estimators = check_estimators(loaded, &raw.estimators)?;
     let plot = check_plot(loaded, raw.plot.as_ref().and_then(|p| p.metric.as_deref()), &metrics)?;
-    let robustness = check_robustness(loaded, raw.robustness.as_ref(), &estimators)?;
+    let robustness = check_robustness(loaded, raw.robustness.as_ref(), &estimators, &metrics)?;
     let selection = check_selection(loaded, raw.selection.as_ref(), &estimators, &dataset)?;
     Ok(Experiment {
         robustness,

@@ -21,7 +21,7 @@ use super::sample::{
 };
 use crate::data::Observed;
 use crate::estimate::params::{Hyper, check_at_least, check_open};
-use crate::estimate::robust::ovb::OvbElements;
+use crate::estimate::robust::ovb::{OvbElements, OvbPair};
 use crate::estimate::{Estimate, EstimateError, Estimator};
 use crate::rng::RunRng;
 
@@ -97,7 +97,10 @@ impl Estimator for Aipw {
                 ("clipped".into(), clipped as f64),
                 ("clipped_att".into(), clipped_att as f64),
             ],
-            ovb: Some(ovb_elements(data, &nu, &arms.rows, &e_ate, &psi)),
+            ovb: Some(OvbPair {
+                ate: ovb_elements(data, &nu, &arms.rows, &e_ate, &psi),
+                att: ovb_elements_att(data, &nu, &arms.rows, &e_att),
+            }),
             potential: None,
         })
     }
@@ -190,6 +193,16 @@ fn ovb_elements(data: &Observed<'_>, nu: &Nuisance, rows: &[usize], e: &[f64], p
         nu2.push(2.0 * (1.0 / e + 1.0 / (1.0 - e)) - alpha * alpha);
     }
     OvbElements::from_rows(psi, &sigma2, &nu2)
+}
+
+/// The omitted-variable-bias elements of the ATT (DoubleML's IRM, ATTE score)
+/// from the same cross-fitted nuisances, `e` clipped as for the ATT; their θ is
+/// the ATTE score's mean, `effect_on_treated` up to rounding.
+fn ovb_elements_att(data: &Observed<'_>, nu: &Nuisance, rows: &[usize], e: &[f64]) -> OvbElements {
+    let pick = |v: &[f64]| -> Vec<f64> { rows.iter().map(|&i| v[i]).collect() };
+    let y: Vec<f64> = rows.iter().map(|&i| data.outcome(i)).collect();
+    let t: Vec<f64> = rows.iter().map(|&i| data.treatment[i]).collect();
+    OvbElements::from_outcome_model_att(&y, &t, &pick(&nu.mu0), &pick(&nu.mu1), e)
 }
 
 /// Doubly robust ATT: (1/n1) sum_i [t_i - (1 - t_i) e_i / (1 - e_i)] (y_i - mu0_i),

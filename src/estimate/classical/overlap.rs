@@ -22,11 +22,7 @@
 //! carry the largest weights).
 
 /// The estimand a clip or trim is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Estimand {
-    Ate,
-    Att,
-}
+pub(super) use crate::estimate::Estimand;
 
 impl Estimand {
     /// The range of scores a clip at `clip` keeps.

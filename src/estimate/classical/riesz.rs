@@ -1,13 +1,18 @@
-//! The Riesz representer of the ATE for estimators whose outcome model comes
-//! without one (the networks), so that their estimates get the
+//! The Riesz representers of the ATE and the ATT for estimators whose outcome
+//! model comes without one (the networks), so that their estimates get the
 //! omitted-variable-bias bounds of `robust::ovb` as `aipw`'s do.
 //!
 //! The representer of the ATE is α(t, x) = t/m(x) - (1 - t)/(1 - m(x)), m the
-//! propensity; rather than learn α directly (Chernozhukov et al.'s RieszNet),
-//! m is the logistic propensity model of `aipw`, cross-fitted over K folds of
-//! the in-sample rows dealt from the run's own stream, so that no row's α saw
-//! its own treatment, and clipped to [0.01, 0.99] (DoubleML's default
-//! trimming). DragonNet brings its own propensity head and uses that instead.
+//! propensity, and that of the ATT α(t, x) = t/p - (1 - t) m(x) / (p (1 - m(x))),
+//! p the share of treated rows; rather than learn α directly (Chernozhukov et
+//! al.'s RieszNet), m is the logistic propensity model of `aipw`, cross-fitted
+//! over K folds of the in-sample rows dealt from the run's own stream, so that
+//! no row's α saw its own treatment. It is clipped to [0.01, 0.99] for the ATE
+//! (DoubleML's default trimming) and to at most 0.99 for the ATT, whose weights
+//! stay bounded as m -> 0 (`overlap`; DoubleML clips both ends for either score,
+//! which on LaLonde's CPS controls, m down to 4e-6, would inflate ν² with
+//! weights the ATT does not have). DragonNet brings its own propensity head and
+//! uses that instead.
 //! The outcome model g is the estimator's mu0/mu1: unlike DoubleML's, it is
 //! fitted on the training rows, not cross-fitted (docs/experiment-format.md).
 
@@ -15,7 +20,7 @@ use super::aipw::deal_folds;
 use super::overlap::{self, Estimand};
 use super::sample::propensity;
 use crate::data::Observed;
-use crate::estimate::robust::ovb::OvbElements;
+use crate::estimate::robust::ovb::{OvbElements, OvbPair};
 use crate::rng::RunRng;
 
 /// Folds of the cross-fitted propensity.
@@ -48,20 +53,26 @@ pub fn cross_fitted_propensity(data: &Observed<'_>, rows: &[usize], rng: &mut Ru
 
 /// The OVB elements of the outcome model (`mu0`, `mu1`: every row of `data`)
 /// over `rows`, with `e` their propensities (unclipped, in the order of
-/// `rows`), centred on the estimator's own estimate `theta`.
+/// `rows`): the ATE's centred on the estimator's own estimate `theta`, the
+/// ATT's on its score's mean (`run::ovb` centres it on the estimator's ATT).
 pub fn outcome_model_elements(
     data: &Observed<'_>,
     rows: &[usize],
     (mu0, mu1): (&[f64], &[f64]),
     e: &[f64],
     theta: f64,
-) -> OvbElements {
+) -> OvbPair {
     let treated: Vec<bool> = rows.iter().map(|&i| data.is_treated(i)).collect();
-    let (e, _) = overlap::clip(e, &treated, RIESZ_CLIP, Estimand::Ate);
+    let (e_ate, _) = overlap::clip(e, &treated, RIESZ_CLIP, Estimand::Ate);
+    let (e_att, _) = overlap::clip(e, &treated, RIESZ_CLIP, Estimand::Att);
     let pick = |v: &[f64]| -> Vec<f64> { rows.iter().map(|&i| v[i]).collect() };
     let y: Vec<f64> = rows.iter().map(|&i| data.outcome(i)).collect();
     let t: Vec<f64> = rows.iter().map(|&i| data.treatment[i]).collect();
-    OvbElements::from_outcome_model(&y, &t, &pick(mu0), &pick(mu1), &e).centred_at(theta)
+    let (mu0, mu1) = (pick(mu0), pick(mu1));
+    OvbPair {
+        ate: OvbElements::from_outcome_model(&y, &t, &mu0, &mu1, &e_ate).centred_at(theta),
+        att: OvbElements::from_outcome_model_att(&y, &t, &mu0, &mu1, &e_att),
+    }
 }
 
 #[cfg(test)]
@@ -113,7 +124,7 @@ mod tests {
         let mu0 = d.covariates[0].clone();
         let mu1: Vec<f64> = mu0.iter().map(|x| x + 2.0).collect();
         let e = vec![0.5; rows.len()];
-        let el = outcome_model_elements(&obs, &rows, (&mu0, &mu1), &e, 1.9);
+        let el = outcome_model_elements(&obs, &rows, (&mu0, &mu1), &e, 1.9).ate;
         assert_eq!(el.theta, 1.9);
         assert_eq!(el.sigma2, 0.0);
         // e = 1/2: α = ±2, 2 (2 + 2) - 4 = 4 on every row; ψ = 2 on every row.
@@ -123,10 +134,10 @@ mod tests {
         let off: Vec<f64> = mu1.iter().map(|m| m - 0.5).collect();
         let mut e0 = e.clone();
         e0[0] = 0.0;
-        let clipped = outcome_model_elements(&obs, &rows, (&mu0, &off), &e0, 1.9);
+        let clipped = outcome_model_elements(&obs, &rows, (&mu0, &off), &e0, 1.9).ate;
         let mut e1 = e;
         e1[0] = RIESZ_CLIP;
-        let at_clip = outcome_model_elements(&obs, &rows, (&mu0, &off), &e1, 1.9);
+        let at_clip = outcome_model_elements(&obs, &rows, (&mu0, &off), &e1, 1.9).ate;
         assert!(clipped.sigma2 > 0.0 && clipped.nu2.is_finite() && clipped.psi_psi.is_finite());
         assert_eq!((clipped.sigma2, clipped.nu2, clipped.psi_psi), (at_clip.sigma2, at_clip.nu2, at_clip.psi_psi));
     }

@@ -18,6 +18,15 @@
 //! value RV is the cf_y = cf_d at which the bound reaches 0; RVa the one at
 //! which the interval's limit does. Each end of the interval is one-sided at
 //! the level, as DoubleML's.
+//!
+//! The ATT (DoubleML's score `ATTE`) has its own representer: with p the share
+//! of treated rows, α = t/p - (1 - t) e / (p (1 - e)) (DoubleML's weights t/p and
+//! weights_bar e/p), ν² = E[2 t / (p² (1 - e)) - α²] (its m(W, α)
+//! = (t/p)(e/p)(1/e + 1/(1 - e))), σ² the same residual variance, and the
+//! influence function ψ = ψ_b - (t/p) θ, ψ_b = (t/p)(g1 - g0) + α-weighted
+//! residuals; the bounds, RV and the benchmarks are then the same algebra.
+
+use crate::estimate::Estimand;
 
 /// What an estimate must supply: its point, its row count and the moments of
 /// its influence function and sensitivity elements.
@@ -35,17 +44,44 @@ pub struct OvbElements {
     pub phi_phi: f64,
 }
 
+/// The elements of both estimands of one fit, for an estimator that brings its
+/// own Riesz representer (`aipw`, DragonNet).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OvbPair {
+    pub ate: OvbElements,
+    pub att: OvbElements,
+}
+
+impl OvbPair {
+    /// The elements of `estimand`.
+    pub fn of(&self, estimand: Estimand) -> OvbElements {
+        match estimand {
+            Estimand::Ate => self.ate,
+            Estimand::Att => self.att,
+        }
+    }
+}
+
 impl OvbElements {
     /// The elements of an estimate from per-row influence values `psi` (uncentred:
     /// θ is their mean), residuals² `sigma2_el` and Riesz elements `nu2_el`.
     pub fn from_rows(psi: &[f64], sigma2_el: &[f64], nu2_el: &[f64]) -> OvbElements {
         let n = psi.len() as f64;
+        let theta = psi.iter().sum::<f64>() / n;
+        let centred: Vec<f64> = psi.iter().map(|p| p - theta).collect();
+        OvbElements::from_influence(theta, &centred, sigma2_el, nu2_el)
+    }
+
+    /// The elements of an estimate θ from the per-row values of its influence
+    /// function `psi` (mean zero), residuals² `sigma2_el` and Riesz elements `nu2_el`.
+    pub fn from_influence(theta: f64, psi: &[f64], sigma2_el: &[f64], nu2_el: &[f64]) -> OvbElements {
+        let n = psi.len() as f64;
         let mean = |v: &[f64]| v.iter().sum::<f64>() / n;
-        let (theta, sigma2, nu2) = (mean(psi), mean(sigma2_el), mean(nu2_el));
+        let (sigma2, nu2) = (mean(sigma2_el), mean(nu2_el));
         let scale = 2.0 * (sigma2 * nu2).sqrt();
         let (mut pp, mut pf, mut ff) = (0.0, 0.0, 0.0);
         for i in 0..psi.len() {
-            let p = psi[i] - theta;
+            let p = psi[i];
             let f = (sigma2 * (nu2_el[i] - nu2) + nu2 * (sigma2_el[i] - sigma2)) / scale;
             pp += p * p;
             pf += p * f;
@@ -70,6 +106,28 @@ impl OvbElements {
             nu2.push(2.0 * (1.0 / e[i] + 1.0 / (1.0 - e[i])) - alpha * alpha);
         }
         OvbElements::from_rows(&psi, &sigma2, &nu2)
+    }
+
+    /// The elements of the ATT of an outcome model g(t, x) = t mu1 + (1 - t) mu0
+    /// with a propensity `e` (already clipped), as DoubleML's IRM with score
+    /// `ATTE` (module doc): θ is the mean of the score ψ_b (DoubleML's J is -1),
+    /// the influence function ψ_b - (t/p) θ. Rows are the slices' common positions.
+    pub fn from_outcome_model_att(y: &[f64], t: &[f64], mu0: &[f64], mu1: &[f64], e: &[f64]) -> OvbElements {
+        let n = y.len();
+        let p = t.iter().sum::<f64>() / n as f64;
+        let (mut psi_b, mut sigma2, mut nu2) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        for i in 0..n {
+            let (w, w_bar) = (t[i] / p, e[i] / p);
+            let (u0, u1) = (y[i] - mu0[i], y[i] - mu1[i]);
+            psi_b.push(w * (mu1[i] - mu0[i]) + w_bar * (t[i] * u1 / e[i] - (1.0 - t[i]) * u0 / (1.0 - e[i])));
+            sigma2.push((y[i] - t[i] * mu1[i] - (1.0 - t[i]) * mu0[i]).powi(2));
+            let alpha = w_bar * (t[i] / e[i] - (1.0 - t[i]) / (1.0 - e[i]));
+            let m_alpha = w * w_bar * (1.0 / e[i] + 1.0 / (1.0 - e[i]));
+            nu2.push(2.0 * m_alpha - alpha * alpha);
+        }
+        let theta = psi_b.iter().sum::<f64>() / n as f64;
+        let psi: Vec<f64> = psi_b.iter().zip(t).map(|(b, t)| b - t / p * theta).collect();
+        OvbElements::from_influence(theta, &psi, &sigma2, &nu2)
     }
 
     /// The same elements with the bounds centred on `theta` (an estimator's own

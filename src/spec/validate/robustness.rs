@@ -1,4 +1,5 @@
-//! Validation of `robustness:`: ranges of q, α, the multiples and the
+//! Validation of `robustness:`: the estimand (declared, or decided from the
+//! metrics), ranges of q, α, the multiples and the
 //! hypothetical confounders' partial R², that a sensitivity analysis has an
 //! `ols` estimator to analyse, the refuters' names and settings, the OVB
 //! benchmark groups, and that `refit` names entries of `estimators:`.
@@ -7,14 +8,32 @@ use super::{Result, invalid};
 use crate::spec::experiment::EstimatorDecl;
 use crate::spec::load::Loaded;
 use crate::spec::raw::{RawGroup, RawOvb, RawRefuters, RawRobustness};
-use crate::spec::robustness::{OVB_KINDS, Ovb, Refuter, Refuters, Robustness, SENSITIVITY_KIND, Sensitivity};
+use crate::estimate::Metric;
+use crate::spec::robustness::{
+    Estimand, OVB_KINDS, Ovb, Refuter, Refuters, Robustness, SENSITIVITY_KIND, Sensitivity, default_estimand,
+};
 
 pub(super) fn check_robustness(
     loaded: &Loaded,
     raw: Option<&RawRobustness>,
     estimators: &[EstimatorDecl],
+    metrics: &[Metric],
 ) -> Result<Robustness> {
-    let Some(raw) = raw else { return Ok(Robustness::default()) };
+    let Some(raw) = raw else {
+        return Ok(Robustness { estimand: default_estimand(metrics), ..Robustness::default() });
+    };
+    let estimand = match &raw.estimand {
+        None => default_estimand(metrics),
+        Some(name) => Estimand::from_name(name).ok_or_else(|| {
+            let known: Vec<&str> = Estimand::ALL.iter().map(|e| e.name()).collect();
+            invalid(loaded, "robustness.estimand", format!("unknown estimand `{name}`")).with_help(
+                crate::suggest::did_you_mean(name, known.iter().copied()).map_or_else(
+                    || format!("estimands: {} (the effect over every row, or over the treated rows)", known.join(", ")),
+                    |s| crate::suggest::help(&s),
+                ),
+            )
+        })?,
+    };
     let sensitivity = match &raw.sensitivity {
         None => None,
         Some(s) => {
@@ -100,7 +119,7 @@ pub(super) fn check_robustness(
     let refuters = raw.refuters.as_ref().map(|r| check_refuters(loaded, r)).transpose()?;
     let ovb = raw.ovb.as_ref().map(|o| check_ovb(loaded, o, estimators)).transpose()?;
     let refit = raw.refit.as_ref().map(|labels| check_refit(loaded, labels, estimators)).transpose()?;
-    Ok(Robustness { evalue: raw.evalue, sensitivity, refuters, ovb, refit })
+    Ok(Robustness { estimand, evalue: raw.evalue, sensitivity, refuters, ovb, refit })
 }
 
 fn check_refit(loaded: &Loaded, labels: &[String], estimators: &[EstimatorDecl]) -> Result<Vec<String>> {
