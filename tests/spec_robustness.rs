@@ -212,3 +212,76 @@ fn ovb_bounds_of_aipw_collapse_to_the_estimate_without_a_confounder() {
         assert!(v("ovb_rv") > v("ovb_rva") && v("ovb_rva") > 0.1);
     }
 }
+
+/// BASE with metrics that score only the ATT.
+fn att_base() -> String {
+    BASE.replace("metrics: [ate, ate_error, coverage]", "metrics: [att, att_error]")
+}
+
+#[test]
+fn the_estimand_is_declared_or_decided_from_the_metrics() {
+    use causeway::estimate::Estimand;
+    let estimand = |text: String| check_text(&text).unwrap().robustness.estimand;
+    assert_eq!(estimand(format!("{BASE}estimators: [ols]\nrobustness: {{ evalue: true }}\n")), Estimand::Ate);
+    assert_eq!(estimand(format!("{}estimators: [ols]\nrobustness: {{ evalue: true }}\n", att_base())), Estimand::Att);
+    // Without a `robustness:` section too (a bootstrap describes it).
+    assert_eq!(estimand(format!("{}estimators: [ols]\n", att_base())), Estimand::Att);
+    assert_eq!(
+        estimand(format!("{BASE}estimators: [ols]\nrobustness: {{ estimand: att, evalue: true }}\n")),
+        Estimand::Att
+    );
+    // Spelling the default out keeps every key; the ATT enters only the keys of
+    // the runs an analysis applies to.
+    let ate = keys(&check_text(&format!("{BASE}estimators: [naive, ols]\nrobustness: {{ evalue: true }}\n")).unwrap());
+    let spelled = keys(
+        &check_text(&format!("{BASE}estimators: [naive, ols]\nrobustness: {{ estimand: ate, evalue: true }}\n"))
+            .unwrap(),
+    );
+    assert_eq!(ate, spelled);
+    let att = keys(
+        &check_text(&format!("{BASE}estimators: [naive, ols]\nrobustness: {{ estimand: att, evalue: true }}\n"))
+            .unwrap(),
+    );
+    assert!(ate.iter().zip(&att).all(|((_, a), (_, b))| a != b));
+    let plain = keys(&check_text(&format!("{}estimators: [naive, ols]\n", att_base())).unwrap());
+    let declared = keys(
+        &check_text(&format!("{}estimators: [naive, ols]\nrobustness: {{ estimand: att }}\n", att_base())).unwrap(),
+    );
+    assert_eq!(plain, declared);
+}
+
+#[test]
+fn a_bad_estimand_is_located_with_a_suggestion() {
+    let shown = message(&format!("{BASE}estimators: [ols]\nrobustness:\n  estimand: atu\n  evalue: true\n"));
+    insta::assert_snapshot!("robustness_bad_estimand", shown);
+    assert!(shown.starts_with("robust.yaml:17:") && shown.contains("unknown estimand `atu`"), "{shown}");
+}
+
+/// On data whose effect differs between the treated and the rest (y = t (1 + 2 x) + x,
+/// treatment likelier at large x), every analysis of an ATT experiment is of
+/// `aipw`'s ATT: the bootstrap interval is around it, the OVB bounds collapse to
+/// it without a confounder, and the E-value reads it.
+#[test]
+fn an_att_experiment_describes_the_att() {
+    let text = att_base().replace("y: 2 * t + x + normal(0, 1)", "y: t * (1 + 2 * x) + x + normal(0, 1)");
+    let exp = check_text(&format!(
+        "{text}estimators:\n  - aipw: ~\n    bootstrap: 30\nrobustness:\n  evalue: true\n  ovb: {{ confounders: [{{ cf_y: 0, cf_d: 0 }}] }}\n"
+    ))
+    .unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = run::DataSource::read(&exp, root).unwrap();
+    let runs = run::plan(&exp, &ctx()).unwrap();
+    let prepared = run::prepare(exp, runs, root, source).unwrap();
+    for r in &prepared.runs {
+        let o = run::compute_outcome(&prepared, r);
+        assert_eq!(o.status, Status::Ok, "{}", r.label);
+        let att = o.metric("att").unwrap();
+        let v = |n: &str| o.robustness_value(n).unwrap();
+        // The ATT is about 1 + 2 E[x | t = 1] ≈ 1.8, the ATE about 1: far apart.
+        assert!(att > 1.4, "{}: att {att}", r.label);
+        assert!(v("boot_low") < att && att < v("boot_high") && v("boot_low") > 1.0, "{}", r.label);
+        assert!((v("ovb[0,0]_lower") - att).abs() < 1e-12 && (v("ovb[0,0]_upper") - att).abs() < 1e-12);
+        assert!(v("ovb_rv") > v("ovb_rva") && v("ovb_rva") > 0.0);
+        assert!(v("evalue") > 1.0 && v("evalue_ci") >= 1.0);
+    }
+}

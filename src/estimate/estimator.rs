@@ -104,3 +104,21 @@ pub trait Estimator: Send + Sync {
 
 /// A run's networks, ready to train in a pack: opaque outside `estimate::neural`.
 pub type Networks = super::neural::pack::Planned;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_att_is_the_methods_own_else_the_mean_effect_over_the_treated() {
+        let own = Estimate { ate: 1.0, att: Some(3.0), ite: Some(vec![5.0, 7.0, 9.0]), ..Default::default() };
+        assert_eq!(own.effect(Estimand::Ate, &[0, 2]), Some(1.0));
+        assert_eq!(own.effect(Estimand::Att, &[0, 2]), Some(3.0));
+        let net = Estimate { att: None, ..own.clone() };
+        assert_eq!(net.effect(Estimand::Att, &[0, 2]), Some(7.0));
+        assert_eq!(net.effect(Estimand::Att, &[]), None);
+        assert_eq!(Estimate { ite: None, ..net }.effect(Estimand::Att, &[0]), None);
+        assert_eq!(Estimand::from_name("att"), Some(Estimand::Att));
+        assert_eq!(Estimand::from_name("atc"), None);
+    }
+}

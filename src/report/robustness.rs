@@ -6,10 +6,12 @@
 //! the adjusted estimates of the declared hypothetical confounders and the
 //! bounds benchmarked on observed covariates), each cell the mean over the
 //! row's runs (± the spread where replications draw new data). Empty without
-//! `robustness:`, so that no other report changes.
+//! `robustness:`, so that no other report changes; an experiment whose
+//! analyses describe the ATT says so first, and each text names it.
 
 use super::format::fixed;
 use super::summary::{Stat, SummaryRow, shows_spread};
+use crate::estimate::Estimand;
 use crate::spec::{Experiment, Ovb, Refuter, Refuters, Sensitivity};
 
 const DECIMALS: usize = 4;
@@ -53,11 +55,26 @@ pub fn robustness_md(exp: &Experiment, summary: &[SummaryRow]) -> String {
     if exp.robustness.is_empty() && !bootstrapped {
         return String::new();
     }
+    let att = exp.robustness.estimand == Estimand::Att;
     let mut out = "\n## Robustness\n".to_string();
+    if att {
+        out += "\nEvery analysis below describes the ATT, the average effect over the in-sample treated rows, the \
+                estimand the table scores (`robustness.estimand`): each refit contributes its ATT (a method without \
+                one, such as the networks, the mean of its individual effects over the refit's treated rows), the \
+                E-values read the ATT, and the omitted-variable-bias bounds use the ATT's Riesz representer \
+                (DoubleML's `ATTE` score). Cinelli and Hazlett's `ols` coefficient is the constant effect, the ATE \
+                and the ATT at once.\n";
+    }
     if bootstrapped {
-        out += "\nNonparametric bootstrap (the entry's `bootstrap:` resamples of the units, each refitted): the \
-                standard deviation of the resampled estimates, the 2.5% and 97.5% percentiles, and the normal \
-                interval ate ± 1.96 se. The percentile interval is the run's interval, the one `coverage` scores.\n\n";
+        out += if att {
+            "\nNonparametric bootstrap of the ATT (the entry's `bootstrap:` resamples of the units, each refitted): \
+             the standard deviation of the resampled ATTs, the 2.5% and 97.5% percentiles, and the normal interval \
+             att ± 1.96 se. The methods' own intervals (and `coverage`) are of the ATE, so these stay beside them.\n\n"
+        } else {
+            "\nNonparametric bootstrap (the entry's `bootstrap:` resamples of the units, each refitted): the \
+             standard deviation of the resampled estimates, the 2.5% and 97.5% percentiles, and the normal \
+             interval ate ± 1.96 se. The percentile interval is the run's interval, the one `coverage` scores.\n\n"
+        };
         out += &header(exp, &["bootstrap se", "percentile 95% interval", "normal 95% interval", "failed resamples"]);
         for s in summary.iter().filter(|s| has(s, "boot_se")) {
             out += &format!(
@@ -73,11 +90,19 @@ pub fn robustness_md(exp: &Experiment, summary: &[SummaryRow]) -> String {
         }
     }
     if exp.robustness.evalue {
-        out += "\nE-values (VanderWeele and Ding 2017): the risk ratio an unmeasured confounder would need with both \
-                treatment and outcome to explain the estimate away, and to move the 95% interval to include the null. \
-                A continuous outcome's effect is read as a standardized difference d = ate / sd(y) and converted to \
-                RR ≈ exp(0.91 d) (the EValue package's `evalues.OLS` with sd(y)); a binary outcome's as the risk ratio \
-                over the control risk.\n\n";
+        out += if att {
+            "\nE-values of the ATT (VanderWeele and Ding 2017): the risk ratio an unmeasured confounder would need \
+             with both treatment and outcome to explain the ATT away, and to move its 95% interval (the bootstrap's \
+             percentile interval; – without a bootstrap) to include the null. A continuous outcome's effect is read \
+             as a standardized difference d = att / sd(y) and converted to RR ≈ exp(0.91 d) (the EValue package's \
+             `evalues.OLS` with sd(y)); a binary outcome's as the risk ratio over the control risk.\n\n"
+        } else {
+            "\nE-values (VanderWeele and Ding 2017): the risk ratio an unmeasured confounder would need with both \
+             treatment and outcome to explain the estimate away, and to move the 95% interval to include the null. \
+             A continuous outcome's effect is read as a standardized difference d = ate / sd(y) and converted to \
+             RR ≈ exp(0.91 d) (the EValue package's `evalues.OLS` with sd(y)); a binary outcome's as the risk ratio \
+             over the control risk.\n\n"
+        };
         out += &header(exp, &["RR", "RR interval", "E-value", "E-value of the interval"]);
         for s in summary.iter().filter(|s| has(s, "evalue")) {
             let interval = if has(s, "evalue_rr_low") {
@@ -109,9 +134,15 @@ pub fn robustness_md(exp: &Experiment, summary: &[SummaryRow]) -> String {
 fn ovb_md(exp: &Experiment, ovb: &Ovb, summary: &[SummaryRow]) -> String {
     // 95, or 97.5: one decimal where the level needs it.
     let level = fixed(100.0 * ovb.level, 1).trim_end_matches(".0").to_string();
+    let of_att = if exp.robustness.estimand == Estimand::Att {
+        " of the ATT (the ATT's Riesz representer α = t/p - (1 - t) e / (p (1 - e)), p the share treated, as \
+         DoubleML's `ATTE` score)"
+    } else {
+        ""
+    };
     let mut out = format!(
-        "\nOmitted-variable-bias bounds of the estimates with an outcome model (Chernozhukov, Cinelli, Newey, Sharma \
-         and Syrgkanis 2022, as DoubleML's `sensitivity_analysis`; ρ = {}): σ² and ν² scale the bias, \
+        "\nOmitted-variable-bias bounds{of_att} of the estimates with an outcome model (Chernozhukov, Cinelli, Newey, \
+         Sharma and Syrgkanis 2022, as DoubleML's `sensitivity_analysis`; ρ = {}): σ² and ν² scale the bias, \
          bias = |ρ| √(cf_y cf_d / (1 - cf_d)) √(σ² ν²). RV is the cf_y = cf_d at which the bound reaches 0, RVa the one \
          at which its {level}% interval does.\n\n",
         ovb.rho
@@ -183,11 +214,13 @@ fn benchmarks_md(exp: &Experiment, ovb: &Ovb, rows: &[&SummaryRow], level: &str)
 }
 
 fn refuters_md(exp: &Experiment, cfg: &Refuters, summary: &[SummaryRow]) -> String {
+    let (of_att, estimate) =
+        if exp.robustness.estimand == Estimand::Att { (" of the ATT", "ATT") } else { ("", "estimate") };
     let mut out = format!(
-        "\nRefutation tests (DoWhy's definitions, {} refits each): the mean refitted estimate, DoWhy's p-value of \
-         the tested value (0 for the placebos and the dummy outcome, the estimate for the others) against the \
-         refits, and the runs where the refuter found no problem (p > 0.05). They test the estimator and the \
-         data's stability, not unobserved confounding: a biased estimate can pass them all.\n\n",
+        "\nRefutation tests{of_att} (DoWhy's definitions, {} refits each): the mean refitted {estimate}, DoWhy's \
+         p-value of the tested value (0 for the placebos and the dummy outcome, the {estimate} for the others) \
+         against the refits, and the runs where the refuter found no problem (p > 0.05). They test the estimator \
+         and the data's stability, not unobserved confounding: a biased estimate can pass them all.\n\n",
         cfg.simulations
     );
     out += &header(exp, &["refuter", "tested value", "refuted estimate", "p-value", "passes"]);
@@ -199,7 +232,7 @@ fn refuters_md(exp: &Experiment, cfg: &Refuters, summary: &[SummaryRow]) -> Stri
             }
             let tested = match r {
                 Refuter::PlaceboPermute | Refuter::PlaceboRandom | Refuter::DummyOutcome => "0",
-                Refuter::RandomCommonCause | Refuter::DataSubset | Refuter::BootstrapNoise => "estimate",
+                Refuter::RandomCommonCause | Refuter::DataSubset | Refuter::BootstrapNoise => estimate,
             };
             let passes = match s.robustness.iter().find(|(n, _)| *n == format!("{name}_passes")).and_then(|(_, v)| *v) {
                 Some((share, _, n)) => format!("{} of {n}", (share * n as f64).round()),

@@ -19,8 +19,8 @@ use super::pipeline::stream;
 use super::refit::{Copy, finite_effects, refit_all};
 
 use crate::data::{CausalData, Split, Truth};
-use crate::estimate::{Estimand, Estimator};
 use crate::estimate::neural::pack::PackLimit;
+use crate::estimate::{Estimand, Estimator};
 use crate::rng::RunRng;
 
 /// Streams below this belong to the run's other stages (data, split, estimator).
@@ -151,6 +151,38 @@ mod tests {
         assert_eq!(a.failed, 0);
         // A difference in means of 100 + 100 units with outcome sd ~0.3: se ~0.04.
         assert!(a.se > 0.02 && a.se < 0.08, "{a:?}");
+    }
+
+    /// Individual effects of 2 on the treated rows and 0 on the others, and no ATT
+    /// of its own: as a network, its ATT is the mean effect over the treated rows.
+    struct TreatedOnly;
+
+    impl Estimator for TreatedOnly {
+        fn estimate(
+            &self,
+            data: &crate::data::Observed<'_>,
+            _rng: &mut RunRng,
+        ) -> Result<crate::estimate::Estimate, crate::estimate::EstimateError> {
+            let ite: Vec<f64> = (0..data.n_rows()).map(|i| if data.is_treated(i) { 2.0 } else { 0.0 }).collect();
+            let rows = data.split().in_sample();
+            let ate = rows.iter().map(|&i| ite[i]).sum::<f64>() / rows.len() as f64;
+            Ok(crate::estimate::Estimate { ite: Some(ite), ate, ..Default::default() })
+        }
+    }
+
+    #[test]
+    fn the_att_bootstrap_averages_over_each_resamples_treated_rows() {
+        let d = data(200);
+        let split = Split { train: (0..150).collect(), validation: (150..200).collect(), test: vec![] };
+        // Every resample's ATT is exactly 2 (its own treated rows), while its ATE
+        // varies with the resample's share treated.
+        let att = bootstrap(&TreatedOnly, &d, &split, Estimand::Att, 2.0, 40, 7, PackLimit::ALONE).unwrap();
+        assert_eq!((att.se, att.percentile, att.failed), (0.0, (2.0, 2.0), 0));
+        let ate = bootstrap(&TreatedOnly, &d, &split, Estimand::Ate, 1.0, 40, 7, PackLimit::ALONE).unwrap();
+        assert!(ate.se > 0.01, "{ate:?}");
+        // `naive`'s ATT is its difference in means: both bootstraps are the same bytes.
+        let naive = |estimand| bootstrap(&Naive, &d, &split, estimand, 2.0, 40, 7, PackLimit::ALONE);
+        assert_eq!(naive(Estimand::Att), naive(Estimand::Ate));
     }
 
     #[test]

@@ -28,6 +28,10 @@
 //! so that the verdict does not change its level at 100 simulations. A refuter
 //! passes (finds no problem) when p > 0.05, DoWhy's default level.
 //!
+//! Every refit contributes its estimate of the experiment's estimand
+//! (`robustness.estimand`, `Estimate::effect`): the ATE, or the ATT over the
+//! changed copy's own treated rows; the tested values are the same, of it.
+//!
 //! Training rows stay training rows and validation rows validation rows in
 //! every changed copy, and test rows are kept as they are. Simulation s of
 //! refuter r draws from streams of the run's seed of its own, so results are
@@ -43,8 +47,8 @@ use super::bootstrap::{resample, rows};
 use super::pipeline::stream;
 use super::refit::{Copy, finite_effects, refit_all};
 use crate::data::{CausalData, Split, Truth};
-use crate::estimate::{Estimand, Estimator};
 use crate::estimate::neural::pack::PackLimit;
+use crate::estimate::{Estimand, Estimator};
 use crate::rng::RunRng;
 use crate::spec::{Refuter, Refuters};
 
@@ -306,5 +310,22 @@ mod tests {
             assert!(a.passes, "{r:?}: {a:?}");
         }
         assert!(est > 4.0, "{est}");
+    }
+
+    /// Of the ATT, `naive` refutes as of the ATE (its ATT is its difference in
+    /// means, a placebo's over the placebo's treated rows); a run without an
+    /// estimate of the estimand has every refuter's columns, empty.
+    #[test]
+    fn the_att_refutation_of_naive_is_its_ate_refutation() {
+        let d = confounded(200);
+        let split = Split { train: (0..200).collect(), validation: vec![], test: vec![] };
+        let est = Naive.estimate(&d.observed(&split), &mut stream(1, 2)).unwrap().ate;
+        let cfg = Refuters { simulations: 10, tests: Refuter::ALL.to_vec(), subset_fraction: 0.8, noise: 0.1 };
+        let values = |estimand| refutation_values(&cfg, &Naive, &d, &split, estimand, est, 9, PackLimit::ALONE);
+        let att = values(Estimand::Att);
+        assert_eq!(att, values(Estimand::Ate));
+        let empty = no_refutation_values(&cfg);
+        assert_eq!(empty.iter().map(|(n, _)| n).collect::<Vec<_>>(), att.iter().map(|(n, _)| n).collect::<Vec<_>>());
+        assert!(empty.iter().all(|(_, v)| v.is_none()) && att.iter().all(|(_, v)| v.is_some()));
     }
 }

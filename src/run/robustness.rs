@@ -9,12 +9,12 @@
 
 use super::bootstrap::Bootstrap;
 use crate::data::Observed;
-use crate::estimate::{Estimand, Estimate};
 use crate::estimate::robust::evalue::{OutcomeScale, evalues_of_effect};
 use crate::estimate::robust::ovb::{OvbElements, bounds as ovb_bounds, robustness_values as robustness_values_ovb};
 use crate::estimate::robust::sensitivity::{
     Coefficient, Regressions, Strength, adjust, benchmark_bound, partial_r2, robustness_value,
 };
+use crate::estimate::{Estimand, Estimate};
 use crate::spec::{Ovb, Robustness, Sensitivity};
 
 type Values = Vec<(String, Option<f64>)>;

@@ -276,6 +276,47 @@ mod tests {
         assert!((rv_n - rv).abs() < 1e-12 && (rva_n - rva).abs() < 1e-9);
     }
 
+    /// Three covariate cells with their treated shares as propensities: the
+    /// ATT's representer balances any f(t, x) exactly, mean(α f) =
+    /// mean((t/p)(f(1, x) - f(0, x))), so that with a useless outcome model
+    /// (0 everywhere) θ is still the true ATT of y = f(t, x); and ν² = mean(α²).
+    #[test]
+    fn the_att_representer_balances_and_its_nu2_is_its_second_moment() {
+        let cells = [(0.0, 3, 9), (1.0, 5, 5), (2.0, 8, 2)]; // (x, treated, controls)
+        let (mut x, mut t) = (Vec::new(), Vec::new());
+        for &(xv, n1, n0) in &cells {
+            for k in 0..n1 + n0 {
+                x.push(xv);
+                t.push(if k < n1 { 1.0 } else { 0.0 });
+            }
+        }
+        let e: Vec<f64> = x
+            .iter()
+            .map(|&xv| {
+                let &(_, n1, n0) = cells.iter().find(|c| c.0 == xv).unwrap();
+                n1 as f64 / (n1 + n0) as f64
+            })
+            .collect();
+        let f = |t: f64, x: f64| 1.0 + 2.0 * x + t * (3.0 + x * x);
+        let y: Vec<f64> = x.iter().zip(&t).map(|(&x, &t)| f(t, x)).collect();
+        let zero = vec![0.0; y.len()];
+        let el = OvbElements::from_outcome_model_att(&y, &t, &zero, &zero, &e);
+        let (n1, n) = (t.iter().sum::<f64>(), t.len() as f64);
+        let true_att = x.iter().zip(&t).map(|(&x, &t)| t * (f(1.0, x) - f(0.0, x))).sum::<f64>() / n1;
+        assert!((el.theta - true_att).abs() < 1e-12, "{} vs {true_att}", el.theta);
+        let p = n1 / n;
+        let alpha2 =
+            t.iter().zip(&e).map(|(&t, &e)| (t / p - (1.0 - t) * e / (p * (1.0 - e))).powi(2)).sum::<f64>() / n;
+        assert!((el.nu2 - alpha2).abs() < 1e-12 * alpha2, "{} vs {alpha2}", el.nu2);
+        // A perfect outcome model leaves no residual; θ is the same ATT, and the
+        // influence function has mean zero.
+        let (mu0, mu1): (Vec<f64>, Vec<f64>) = x.iter().map(|&x| (f(0.0, x), f(1.0, x))).unzip();
+        let perfect = OvbElements::from_outcome_model_att(&y, &t, &mu0, &mu1, &e);
+        assert_eq!(perfect.sigma2, 0.0);
+        assert!((perfect.theta - true_att).abs() < 1e-12);
+        assert_eq!(OvbPair { ate: elements(), att: perfect }.of(Estimand::Att), perfect);
+    }
+
     #[test]
     fn elements_from_rows() {
         let psi = [1.0, 3.0];

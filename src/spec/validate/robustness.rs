@@ -5,10 +5,10 @@
 //! benchmark groups, and that `refit` names entries of `estimators:`.
 
 use super::{Result, invalid};
+use crate::estimate::Metric;
 use crate::spec::experiment::EstimatorDecl;
 use crate::spec::load::Loaded;
 use crate::spec::raw::{RawGroup, RawOvb, RawRefuters, RawRobustness};
-use crate::estimate::Metric;
 use crate::spec::robustness::{
     Estimand, OVB_KINDS, Ovb, Refuter, Refuters, Robustness, SENSITIVITY_KIND, Sensitivity, default_estimand,
 };
