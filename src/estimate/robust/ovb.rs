@@ -208,7 +208,13 @@ pub fn bounds(el: &OvbElements, cf_y: f64, cf_d: f64, rho: f64, level: f64) -> O
 
 /// (RV, RVa): the cf_y = cf_d at which the bound nearer 0, and then its
 /// interval's limit, reaches 0 (0 where the interval already contains 0).
+/// NaN (no value) where σ² or ν² is negative: the debiased ν² is, with a
+/// propensity model poor enough (a DragonNet head near 1 on controls), and
+/// then there are no bounds either (DoubleML refuses such elements).
 pub fn robustness_values(el: &OvbElements, rho: f64, level: f64) -> (f64, f64) {
+    if !(el.sigma2 >= 0.0 && el.nu2 >= 0.0) {
+        return (f64::NAN, f64::NAN);
+    }
     let s = (el.sigma2 * el.nu2).sqrt();
     // |rho| r / √(1 - r) s = |θ|  ⇔  r² + k r - k = 0, k = (θ / (rho s))².
     let k = (el.theta / (rho.abs() * s)).powi(2);
@@ -271,6 +277,13 @@ mod tests {
         assert!(bounds(&el, rv, rv, 1.0, 0.95).lower.abs() < 1e-9, "rv {rv}");
         assert!(bounds(&el, rva, rva, 1.0, 0.95).ci_lower.abs() < 1e-9, "rva {rva}");
         assert!(0.0 < rva && rva < rv && rv < 1.0);
+        // A negative ν² has neither bounds nor robustness values.
+        let (rv_bad, rva_bad) = robustness_values(&OvbElements { nu2: -1.0, ..el }, 1.0, 0.95);
+        assert!(
+            rv_bad.is_nan()
+                && rva_bad.is_nan()
+                && bounds(&OvbElements { nu2: -1.0, ..el }, 0.1, 0.1, 1.0, 0.95).lower.is_nan()
+        );
         let negative = OvbElements { theta: -2.0, psi_phi: -0.5, ..el };
         let (rv_n, rva_n) = robustness_values(&negative, 1.0, 0.95);
         assert!((rv_n - rv).abs() < 1e-12 && (rva_n - rva).abs() < 1e-9);
