@@ -59,9 +59,8 @@ pub fn robustness_md(exp: &Experiment, summary: &[SummaryRow]) -> String {
     let mut out = "\n## Robustness\n".to_string();
     if att {
         out += "\nEvery analysis below describes the ATT, the average effect over the in-sample treated rows, the \
-                estimand the table scores (`robustness.estimand`): each refit contributes its ATT (a method without \
-                one, such as the networks, the mean of its individual effects over the refit's treated rows), the \
-                E-values read the ATT, and the omitted-variable-bias bounds use the ATT's Riesz representer \
+                estimand the table scores (`robustness.estimand`): each refit contributes its ATT (a network's is \
+                the mean of its individual effects over the refit's treated rows), the E-values read the ATT, and the omitted-variable-bias bounds use the ATT's Riesz representer \
                 (DoubleML's `ATTE` score). Cinelli and Hazlett's `ols` coefficient is the constant effect, the ATE \
                 and the ATT at once.\n";
     }
