@@ -254,7 +254,7 @@ fn the_estimand_is_declared_or_decided_from_the_metrics() {
 fn a_bad_estimand_is_located_with_a_suggestion() {
     let shown = message(&format!("{BASE}estimators: [ols]\nrobustness:\n  estimand: atu\n  evalue: true\n"));
     insta::assert_snapshot!("robustness_bad_estimand", shown);
-    assert!(shown.starts_with("robust.yaml:17:") && shown.contains("unknown estimand `atu`"), "{shown}");
+    assert!(shown.starts_with("robust.yaml:16:13") && shown.contains("unknown estimand `atu`"), "{shown}");
 }
 
 /// On data whose effect differs between the treated and the rest (y = t (1 + 2 x) + x,

@@ -63,9 +63,10 @@ impl Estimand {
 
 impl Estimate {
     /// The estimate of `estimand`, `treated` the in-sample treated rows of the
-    /// data it was fitted on: the ATE; or the method's own ATT, and for a method
-    /// without one (the networks) the mean of its individual effects over
-    /// `treated`, the definition the `att_error` metric scores. None where the
+    /// data it was fitted on: the ATE; or the method's own ATT (the networks':
+    /// the mean of their individual effects over the treated rows), and for a
+    /// method with individual effects and no ATT that same mean over `treated`,
+    /// the definition the `att_error` metric falls back to. None where the
     /// method has neither, or no row is treated.
     pub fn effect(&self, estimand: Estimand, treated: &[usize]) -> Option<f64> {
         match estimand {
