@@ -56,12 +56,26 @@ pub fn outcome_model_elements(
     e: &[f64],
     theta: f64,
 ) -> OvbElements {
-    let treated: Vec<bool> = rows.iter().map(|&i| data.is_treated(i)).collect();
-    let (e, _) = overlap::clip(e, &treated, RIESZ_CLIP, Estimand::Ate);
-    let pick = |v: &[f64]| -> Vec<f64> { rows.iter().map(|&i| v[i]).collect() };
     let y: Vec<f64> = rows.iter().map(|&i| data.outcome(i)).collect();
     let t: Vec<f64> = rows.iter().map(|&i| data.treatment[i]).collect();
-    OvbElements::from_outcome_model(&y, &t, &pick(mu0), &pick(mu1), &e).centred_at(theta)
+    outcome_model_elements_of(&y, &t, rows, (mu0, mu1), e, theta)
+}
+
+/// [`outcome_model_elements`] from the rows' own outcomes `y` and treatments
+/// `t` (in the order of `rows`), for an estimate finished after the data it
+/// was fitted on is gone (a packed network's).
+pub fn outcome_model_elements_of(
+    y: &[f64],
+    t: &[f64],
+    rows: &[usize],
+    (mu0, mu1): (&[f64], &[f64]),
+    e: &[f64],
+    theta: f64,
+) -> OvbElements {
+    let treated: Vec<bool> = t.iter().map(|&t| t > 0.5).collect();
+    let (e, _) = overlap::clip(e, &treated, RIESZ_CLIP, Estimand::Ate);
+    let pick = |v: &[f64]| -> Vec<f64> { rows.iter().map(|&i| v[i]).collect() };
+    OvbElements::from_outcome_model(y, t, &pick(mu0), &pick(mu1), &e).centred_at(theta)
 }
 
 #[cfg(test)]
