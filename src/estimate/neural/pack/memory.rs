@@ -1,7 +1,7 @@
 //! A pack's working set, estimated from its shapes before anything is built,
 //! and the pack sizes a memory budget allows. The estimate is `once + K x
 //! per_member` bytes: per member its parameters with their gradients, Adam
-//! moments and best-parameter snapshot, its data, a training step's saved
+//! moments (SGD's one buffer is fewer) and best-parameter snapshot, its data, a training step's saved
 //! activations and their gradients, an evaluation's activations over all of its
 //! rows, and for CFR-Wasserstein its `[rows+1]²` grids; once per pack, the one
 //! member's treated x control block that an evaluation holds at a time
@@ -194,6 +194,34 @@ mod tests {
             with_treatment: true,
         };
         assert_eq!(network(&Net::Cfrnet { arch: norm, shape }, 3), ((4 + 1) * 10 + 2 * 10 + 11, 10 + 10 + 10 + 1, 10));
+    }
+
+    #[test]
+    fn a_dragonnet_counts_its_propensity_head_and_epsilon() {
+        // The authors' DragonNet on 25 covariates: 3 x 200, two 2 x 100 heads.
+        let arch = super::super::DragonArch {
+            representation: vec![dense(200); 3],
+            head: vec![dense(100); 2],
+            propensity_reads_inputs: false,
+            targeted: true,
+        };
+        let epochs = super::super::Epochs {
+            batch: 64,
+            adam: 1,
+            patience: 1,
+            sgd: 0,
+            sgd_patience: 1,
+            plateau_patience: 1,
+            early_stopping: true,
+        };
+        let net = Net::Dragon { arch, epochs };
+        let (p, w, widest) = network(&net, 25);
+        let body = 26 * 200 + 2 * 201 * 200;
+        let head = 201 * 100 + 101 * 100 + 101;
+        assert_eq!(p, body + 2 * head + 201 + 1);
+        assert_eq!(w, 600 + 2 * 201 + 1);
+        assert_eq!(widest, 200);
+        assert_eq!(net.batch(), 64);
     }
 
     #[test]
