@@ -184,7 +184,8 @@ fn side_by_side(side: &str, kind: &str, params: &Params, k: &str) -> Result<(), 
     let packed_cpu = thread_cpu_seconds() - cpu_start;
     // Compared as text: Rust prints each f64 exactly, and a NaN (the
     // validation losses without early stopping) then equals itself.
-    let identical = packed.iter().zip(&alone).all(|(p, a)| p.as_ref().is_ok_and(|p| format!("{p:?}") == format!("{a:?}")));
+    let identical =
+        packed.iter().zip(&alone).all(|(p, a)| p.as_ref().is_ok_and(|p| format!("{p:?}") == format!("{a:?}")));
     let steps = |e: &estimate::Estimate| e.diagnostics.iter().find(|(n, _)| n == "iterations").map_or(0.0, |d| d.1);
     let iterations = alone.iter().map(steps).sum::<f64>() / k as f64;
     let rate = |cpu: f64| k as f64 * iterations / cpu;
