@@ -5,6 +5,7 @@
 //!     cargo bench --bench tarnet -- export DIR         # write DIR/ihdp.csv, the shared data
 //!     cargo bench --bench tarnet -- time BATCH ITERS [MODE] # one timed fit, one line of figures
 //!     cargo bench --bench tarnet -- pack K ITERS      # K fits one at a time, then as one pack
+//!     cargo bench --bench tarnet -- dragon-pack K EPOCHS # the same for DragonNet (Adam stage only)
 //!
 //! MODE is the numeric mode, `portable` (the default) or `native`.
 //!
@@ -34,9 +35,10 @@ fn main() {
         ["time", batch, iterations] => time(batch, iterations),
         ["time", batch, iterations, mode] => select(mode).and_then(|()| time(batch, iterations)),
         ["pack", k, iterations] => pack(k, iterations),
+        ["dragon-pack", k, epochs] => dragon_pack(k, epochs),
         ["gemm"] => gemm(),
         _ => {
-            Err("usage: tarnet export DIR | tarnet time BATCH ITERATIONS [portable|native] | tarnet pack K ITERATIONS"
+            Err("usage: tarnet export DIR | tarnet time BATCH ITERATIONS [portable|native] | tarnet pack K ITERATIONS | tarnet dragon-pack K EPOCHS"
                 .to_string())
         }
     };
@@ -129,21 +131,40 @@ fn time(batch: &str, iterations: &str) -> Result<(), String> {
 }
 
 /// K TARNets (cfrnet's defaults, batch 100) on IHDP replication 1, each from its
-/// own stream, through the path `causeway run` takes: first one at a time
+/// own stream, through the path `causeway run` takes (`side_by_side`): first one at a time
 /// (`Estimator::estimate`, what `--pack 1` does), then as one pack of K
 /// (`Estimator::networks` and `pack::estimate_packed`, what `--pack K` does),
 /// in one process; both timed spans include preparing each run's tensors.
 /// Prints the per-network throughput of both, their ratio, and whether the
 /// packed estimates are the lone ones to the bit.
 fn pack(k: &str, iterations: &str) -> Result<(), String> {
-    use causeway::estimate::neural::pack;
-    let k: usize = k.parse().map_err(|_| format!("K must be a whole number, found `{k}`"))?;
     let iterations: usize =
         iterations.parse().map_err(|_| format!("ITERATIONS must be a whole number, found `{iterations}`"))?;
-    let (data, split) = ihdp()?;
     let mut params = Params::new();
     params.insert("iterations".into(), json!(iterations));
-    let estimator = estimate::build("tarnet", &params).map_err(|e| e.to_string())?;
+    side_by_side("pack", "tarnet", &params, k)
+}
+
+/// K DragonNets (the authors' defaults: batch 64, 3 x 200 body, 2 x 100 heads,
+/// targeted regularization) on IHDP replication 1, as `pack` does for TARNet:
+/// EPOCHS epochs of the Adam stage, without early stopping or the SGD stage, so
+/// that every member takes the same steps.
+fn dragon_pack(k: &str, epochs: &str) -> Result<(), String> {
+    let epochs: usize = epochs.parse().map_err(|_| format!("EPOCHS must be a whole number, found `{epochs}`"))?;
+    let mut params = Params::new();
+    params.insert("epochs".into(), json!(epochs));
+    params.insert("sgd_epochs".into(), json!(0));
+    params.insert("early_stopping".into(), json!(false));
+    side_by_side("dragon-pack", "dragonnet", &params, k)
+}
+
+/// K fits of `kind` one at a time, then as one pack of K; per-network
+/// training steps (the fits' `iterations`) per CPU second of this thread.
+fn side_by_side(side: &str, kind: &str, params: &Params, k: &str) -> Result<(), String> {
+    use causeway::estimate::neural::pack;
+    let k: usize = k.parse().map_err(|_| format!("K must be a whole number, found `{k}`"))?;
+    let (data, split) = ihdp()?;
+    let estimator = estimate::build(kind, params).map_err(|e| e.to_string())?;
     estimate::init_thread();
     let observed = data.observed(&split);
     let rng = |i: usize| RunRng::seed_from_u64(SEED + i as u64);
@@ -156,15 +177,20 @@ fn pack(k: &str, iterations: &str) -> Result<(), String> {
     let cpu_start = thread_cpu_seconds();
     let mut planned = Vec::with_capacity(k);
     for i in 0..k {
-        let networks = estimator.networks(&observed, &mut rng(i)).ok_or("TARNet's layers do not pack")?;
+        let networks = estimator.networks(&observed, &mut rng(i)).ok_or("the network's layers do not pack")?;
         planned.push(networks.map_err(|e| e.to_string())?);
     }
     let packed = pack::estimate_packed(planned, pack::PackLimit::members(k));
     let packed_cpu = thread_cpu_seconds() - cpu_start;
-    let identical = packed.iter().zip(&alone).all(|(p, a)| p.as_ref().is_ok_and(|p| p == a));
-    let rate = |cpu: f64| (k * iterations) as f64 / cpu;
+    // Compared as text: Rust prints each f64 exactly, and a NaN (the
+    // validation losses without early stopping) then equals itself.
+    let identical =
+        packed.iter().zip(&alone).all(|(p, a)| p.as_ref().is_ok_and(|p| format!("{p:?}") == format!("{a:?}")));
+    let steps = |e: &estimate::Estimate| e.diagnostics.iter().find(|(n, _)| n == "iterations").map_or(0.0, |d| d.1);
+    let iterations = alone.iter().map(steps).sum::<f64>() / k as f64;
+    let rate = |cpu: f64| k as f64 * iterations / cpu;
     println!(
-        "side=pack k={k} iterations={iterations} alone_it_per_cpu_s={:.1} packed_it_per_cpu_s={:.1} ratio={:.2} identical={identical}",
+        "side={side} k={k} iterations={iterations} alone_it_per_cpu_s={:.1} packed_it_per_cpu_s={:.1} ratio={:.2} identical={identical}",
         rate(alone_cpu),
         rate(packed_cpu),
         alone_cpu / packed_cpu

@@ -13,6 +13,8 @@
 #   7. packed training: K IHDP TARNets one at a time (`--pack 1`'s path) against
 #      one pack of K (`--pack K`'s path), per network (K = 1, 4, 16, 64;
 #      BENCH_PACK_ITERATIONS steps each, default 200)
+#   8. the same for DragonNet (K = 1, 4, 16; BENCH_DRAGON_EPOCHS epochs of its
+#      Adam stage each, default 20)
 #
 # Figures are ratios between measurements of this one run, taken in alternation so
 # that load from other processes hits both sides alike. Knobs: BENCH_ROUNDS
@@ -182,6 +184,20 @@ for k in 1 4 16 64; do
   done
   q=$(median <"$work/pack.txt")
   printf '| TARNet per network, batch 100, packed K=%s | | one at a time | **%.2fx** the throughput | |\n' "$k" "$q" >>"$work/table.txt"
+done
+
+log "8: packed training, DragonNet on IHDP at batch 64, $rounds rounds per K (alone, then one pack, in one process)"
+dragon_epochs="${BENCH_DRAGON_EPOCHS:-20}"
+for k in 1 4 16; do
+  : >"$work/pack.txt"
+  for r in $(seq 1 "$rounds"); do
+    "$tarnet" dragon-pack "$k" "$dragon_epochs" >"$work/out.txt"
+    printf '  K=%-3d round %d: alone %7.1f it/s, packed %7.1f it/s per network (CPU time), identical bytes: %s\n' "$k" "$r" \
+      "$(field alone_it_per_cpu_s <"$work/out.txt")" "$(field packed_it_per_cpu_s <"$work/out.txt")" "$(field identical <"$work/out.txt")"
+    field ratio <"$work/out.txt" >>"$work/pack.txt"
+  done
+  q=$(median <"$work/pack.txt")
+  printf '| DragonNet per network, batch 64, packed K=%s | | one at a time | **%.2fx** the throughput | |\n' "$k" "$q" >>"$work/table.txt"
 done
 
 log "summary ($machine)"

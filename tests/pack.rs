@@ -64,7 +64,7 @@ fn a_run_has_the_same_bytes_alone_and_in_any_pack() {
     let o = run(alone.path(), "1", "1", None);
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
     let reference = records(&alone.path().join("cache"));
-    assert_eq!(reference.len(), 65);
+    assert_eq!(reference.len(), 80);
     let rows = statuses(&alone.path().join("results"));
     for (label, status, reason) in &rows {
         if label.contains("slearner[lr=1e+30]") {

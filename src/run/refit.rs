@@ -152,4 +152,20 @@ mod tests {
         // Each copy its own stream: no two refits alike.
         assert!(alone.windows(2).all(|w| w[0].ate.to_bits() != w[1].ate.to_bits()));
     }
+
+    /// The same for DragonNet's refits, through both of its stages.
+    #[test]
+    fn a_dragonnet_refit_has_the_same_bytes_alone_and_in_a_pack() {
+        let hyper = serde_json::json!({
+            "representation": [8], "head": [4], "batch": 16, "epochs": 3, "sgd_epochs": 2, "patience": 1
+        });
+        let est = crate::estimate::build("dragonnet", hyper.as_object().unwrap()).unwrap();
+        assert!(est.pack_group().is_some());
+        let alone: Vec<Estimate> =
+            refit_all(est.as_ref(), 3, PackLimit::ALONE, copy).into_iter().map(Result::unwrap).collect();
+        let packed: Vec<Estimate> =
+            refit_all(est.as_ref(), 3, PackLimit::members(3), copy).into_iter().map(Result::unwrap).collect();
+        assert_eq!(packed, alone);
+        assert!(alone.windows(2).all(|w| w[0].ate.to_bits() != w[1].ate.to_bits()));
+    }
 }

@@ -62,16 +62,30 @@ pub fn outcome_model_elements(
     e: &[f64],
     theta: f64,
 ) -> OvbPair {
-    let treated: Vec<bool> = rows.iter().map(|&i| data.is_treated(i)).collect();
+    let y: Vec<f64> = rows.iter().map(|&i| data.outcome(i)).collect();
+    let t: Vec<f64> = rows.iter().map(|&i| data.treatment[i]).collect();
+    outcome_model_elements_of(&y, &t, rows, (mu0, mu1), e, theta)
+}
+
+/// [`outcome_model_elements`] from the rows' own outcomes `y` and treatments
+/// `t` (in the order of `rows`), for an estimate finished after the data it
+/// was fitted on is gone (a packed network's).
+pub fn outcome_model_elements_of(
+    y: &[f64],
+    t: &[f64],
+    rows: &[usize],
+    (mu0, mu1): (&[f64], &[f64]),
+    e: &[f64],
+    theta: f64,
+) -> OvbPair {
+    let treated: Vec<bool> = t.iter().map(|&t| t > 0.5).collect();
     let (e_ate, _) = overlap::clip(e, &treated, RIESZ_CLIP, Estimand::Ate);
     let (e_att, _) = overlap::clip(e, &treated, RIESZ_CLIP, Estimand::Att);
     let pick = |v: &[f64]| -> Vec<f64> { rows.iter().map(|&i| v[i]).collect() };
-    let y: Vec<f64> = rows.iter().map(|&i| data.outcome(i)).collect();
-    let t: Vec<f64> = rows.iter().map(|&i| data.treatment[i]).collect();
     let (mu0, mu1) = (pick(mu0), pick(mu1));
     OvbPair {
-        ate: OvbElements::from_outcome_model(&y, &t, &mu0, &mu1, &e_ate).centred_at(theta),
-        att: OvbElements::from_outcome_model_att(&y, &t, &mu0, &mu1, &e_att),
+        ate: OvbElements::from_outcome_model(y, t, &mu0, &mu1, &e_ate).centred_at(theta),
+        att: OvbElements::from_outcome_model_att(y, t, &mu0, &mu1, &e_att),
     }
 }
 

@@ -15,11 +15,12 @@ use super::batch::{Batch, Weighting};
 use super::encode::Front;
 use super::fit;
 use super::mlp::{Init, Mlp, Mode};
+use super::pack;
 use super::params::{DragonParams, Propensity};
 use super::train::{self, Length, LrSchedule, Network, Optimizer, Rows, Stage};
 use crate::data::Observed;
 use crate::estimate::classical::riesz::outcome_model_elements;
-use crate::estimate::{Estimate, EstimateError, Estimator};
+use crate::estimate::{Estimate, EstimateError, Estimator, Networks};
 use crate::rng::RunRng;
 
 struct Dragon {
@@ -141,33 +142,52 @@ pub struct DragonEstimator {
 
 impl Estimator for DragonEstimator {
     fn estimate(&self, data: &Observed<'_>, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
-        let split = data.split();
-        let (kind, p) = ("dragonnet", &self.params);
-        let prepared = fit::prepare(kind, data, split, p.standardize_outcome, Weighting::Uniform, p.device)?;
-        let net = Dragon::new(p, &prepared.names, prepared.device, rng).map_err(|e| train::failed(kind, e))?;
-        let rows = Rows { train: &split.train, validation: &split.validation, early_stopping: p.early_stopping };
-        let report = train::train(&net, &prepared, &rows, &stages(p), rng, kind)?;
-        // The authors' reported ATE is the plug-in mean of q_t1 - q_t0 (`psi_naive`
-        // in their semi_parametric_estimation/ate.py); ε only shapes the fit.
-        let (mu0, mu1, g) = tch::no_grad(|| net.forward(&prepared.x, &mut Mode::Eval));
-        let g = prepared.to_host(&g);
-        let mut extra = vec![
-            ("propensity_min".to_string(), g.iter().copied().fold(f64::INFINITY, f64::min)),
-            ("propensity_max".to_string(), g.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
-        ];
-        if p.targeted_regularization {
-            extra.push(("epsilon".to_string(), net.epsilon.double_value(&[0])));
+        match self.networks(data, rng) {
+            Some(planned) => planned?.alone(),
+            None => fit_alone(&self.params, data, rng),
         }
-        let mut est = fit::finish(kind, &prepared, split, &mu0, &mu1, &report, extra)?;
-        // The propensity head is the Riesz representer's m for the OVB bounds
-        // (`classical::riesz`); the other networks cross-fit a logistic one.
-        if let Some((mu0, mu1)) = &est.potential {
-            let rows = split.in_sample();
-            let e: Vec<f64> = rows.iter().map(|&i| g[i]).collect();
-            est.ovb = Some(outcome_model_elements(data, &rows, (mu0, mu1), &e, est.ate));
-        }
-        Ok(est)
     }
+
+    fn pack_group(&self) -> Option<String> {
+        pack::dragonnet_group("dragonnet", &self.params)
+    }
+
+    fn networks(&self, data: &Observed<'_>, rng: &mut RunRng) -> Option<Result<Networks, EstimateError>> {
+        self.pack_group()?;
+        Some(pack::dragonnet("dragonnet", &self.params, data, rng))
+    }
+}
+
+/// Fit one DragonNet by itself and predict every row: the path of networks
+/// the packed engine does not build (an encoder of structured covariates, a
+/// layer it lacks).
+fn fit_alone(p: &DragonParams, data: &Observed<'_>, rng: &mut RunRng) -> Result<Estimate, EstimateError> {
+    let split = data.split();
+    let kind = "dragonnet";
+    let prepared = fit::prepare(kind, data, split, p.standardize_outcome, Weighting::Uniform, p.device)?;
+    let net = Dragon::new(p, &prepared.names, prepared.device, rng).map_err(|e| train::failed(kind, e))?;
+    let rows = Rows { train: &split.train, validation: &split.validation, early_stopping: p.early_stopping };
+    let report = train::train(&net, &prepared, &rows, &stages(p), rng, kind)?;
+    // The authors' reported ATE is the plug-in mean of q_t1 - q_t0 (`psi_naive`
+    // in their semi_parametric_estimation/ate.py); ε only shapes the fit.
+    let (mu0, mu1, g) = tch::no_grad(|| net.forward(&prepared.x, &mut Mode::Eval));
+    let g = prepared.to_host(&g);
+    let mut extra = vec![
+        ("propensity_min".to_string(), g.iter().copied().fold(f64::INFINITY, f64::min)),
+        ("propensity_max".to_string(), g.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
+    ];
+    if p.targeted_regularization {
+        extra.push(("epsilon".to_string(), net.epsilon.double_value(&[0])));
+    }
+    let mut est = fit::finish(kind, &prepared, split, &mu0, &mu1, &report, extra)?;
+    // The propensity head is the Riesz representer's m for the OVB bounds
+    // (`classical::riesz`); the other networks cross-fit a logistic one.
+    if let Some((mu0, mu1)) = &est.potential {
+        let rows = split.in_sample();
+        let e: Vec<f64> = rows.iter().map(|&i| g[i]).collect();
+        est.ovb = Some(outcome_model_elements(data, &rows, (mu0, mu1), &e, est.ate));
+    }
+    Ok(est)
 }
 
 /// The `dragonnet` kind, for the estimator registry.
@@ -175,7 +195,7 @@ pub static DRAGONNET: crate::estimate::registry::Kind = crate::estimate::registr
     name: "dragonnet",
     summary: "DragonNet: a shared body, two outcome heads and a propensity head, optionally with targeted regularization; defaults from the authors' code (Shi, Blei & Veitch, NeurIPS 2019).",
     role: crate::estimate::registry::Role::Backdoor,
-    version: super::ALGORITHM_VERSION,
+    version: super::PACKED_VERSION,
     uses_libtorch: true,
     resolve: super::params::resolve::<DragonParams>,
     late_defaults: <DragonParams as super::params::Checked>::late_defaults,

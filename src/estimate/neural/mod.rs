@@ -41,21 +41,20 @@ pub use params::{CfrParams, DragonParams, Ipm, LearnerParams, Propensity, Schedu
 pub use shape::Shape;
 pub use tarnet::TARNET;
 
-/// The algorithm version of every neural kind; bump when their numbers change
-/// for the same inputs, so that cached runs are recomputed.
+/// The algorithm version of the static neural kinds, all of which train on the
+/// packed engine (`pack/`; CRN has its own); bump when their numbers change for
+/// the same inputs, so that cached runs are recomputed.
 /// 2: MKL's matrix products pinned to its AVX2 path (`MKL_CBWR`), which changed
 /// the rounding on processors whose default path differs.
 /// 3: the portable numeric mode: matrix products and vector math in causeway's
 /// own kernels, ATen at AVX2, oneDNN off (src/numerics).
 /// 4: the diagnostics gain `initial_validation_loss` and `converged` (the numbers
 /// are those of 3).
-pub const ALGORITHM_VERSION: u32 = 4;
-
-/// The version of the kinds that train on the packed engine (`pack/`): TARNet,
-/// CFR and the S- and T-learner. 5: they train through the packed engine at every
-/// pack size, one alone included (its own Adam, masked reductions, one stream
-/// per network), so their numbers differ from 4's; CFR's Wasserstein over more
-/// rows than the minibatch (the evaluations) is computed on each network's own
-/// treated x control block, as in 4 (`pack/model.rs`). DragonNet stays at
-/// `ALGORITHM_VERSION`.
+/// 5: TARNet, CFR, the S- and T-learner and DragonNet train through the packed
+/// engine at every pack size, one alone included (its own Adam and SGD, masked
+/// reductions over rows padded to a granule, one stream per network), so their
+/// numbers differ from 4's; CFR's Wasserstein over more rows than the minibatch
+/// (the evaluations) is computed on each network's own treated x control block,
+/// as in 4 (`pack/model.rs`). DragonNet moved to 5 after the others (whose
+/// numbers it left alone).
 pub const PACKED_VERSION: u32 = 5;

@@ -201,7 +201,7 @@ fn run_stage(
 ) -> Result<(), EstimateError> {
     let mut opt = build_optimizer(net.var_store(), stage).map_err(|e| failed(state.kind, e.to_string()))?;
     let mut lr = stage.lr;
-    let mut plateau = Plateau { best: f64::INFINITY, wait: 0 };
+    let mut plateau = Plateau::new();
     let mut stale = 0usize;
     let batch = stage.batch.min(train.len());
     let (epochs, steps_per_epoch, eval_every) = match stage.length {
@@ -301,14 +301,19 @@ fn restore(vs: &nn::VarStore, snapshot: &[Tensor]) {
     });
 }
 
-struct Plateau {
+/// Keras' `ReduceLROnPlateau` state; the packed DragonNet keeps one per member.
+pub(super) struct Plateau {
     best: f64,
     wait: usize,
 }
 
 impl Plateau {
+    pub(super) fn new() -> Plateau {
+        Plateau { best: f64::INFINITY, wait: 0 }
+    }
+
     /// Record an epoch's loss; true when the rate should drop now.
-    fn stalled(&mut self, loss: f64, patience: usize) -> bool {
+    pub(super) fn stalled(&mut self, loss: f64, patience: usize) -> bool {
         if loss < self.best {
             self.best = loss;
             self.wait = 0;

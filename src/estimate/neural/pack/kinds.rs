@@ -1,16 +1,17 @@
-//! The packed kinds' networks: what TARNet, CFR and the S- and T-learner ask
-//! the pack trainer for (one network per run, or one per arm), and how each
-//! turns the trained networks' predictions into its estimate.
+//! The packed kinds' networks: what TARNet, CFR, the S- and T-learner and
+//! DragonNet ask the pack trainer for (one network per run, or one per arm),
+//! and how each turns the trained networks' predictions into its estimate.
 
 use rand::{Rng, SeedableRng};
 use tch::Tensor;
 
-use super::{Arch, NetJob, NetResult, Scalars, Shape};
+use super::{Arch, DragonArch, Epochs, Net, NetJob, NetResult, Scalars, Shape};
 use crate::data::Observed;
+use crate::estimate::classical::riesz::outcome_model_elements_of;
 use crate::estimate::neural::batch::Weighting;
 use crate::estimate::neural::fit;
 use crate::estimate::neural::learners::{arm_rows, combine};
-use crate::estimate::neural::params::{CfrParams, LearnerParams, Schedule, TarnetParams};
+use crate::estimate::neural::params::{CfrParams, DragonParams, LearnerParams, Propensity, Schedule, TarnetParams};
 use crate::estimate::neural::train::failed;
 use crate::estimate::{Estimate, EstimateError};
 use crate::rng::RunRng;
@@ -56,6 +57,7 @@ fn scalars(s: &Schedule, alpha: f64, wass_lambda: f64) -> Scalars {
         weight_init: s.weight_init,
         alpha,
         wass_lambda,
+        ..Scalars::default()
     }
 }
 
@@ -126,8 +128,7 @@ pub fn tarnet(
     let (alpha, lambda) = cfr.map_or((0.0, 1.0), |c| (c.alpha, c.wass_lambda));
     let job = NetJob {
         kind,
-        arch: two_headed(p, cfr),
-        shape: shape(&p.schedule),
+        net: Net::Cfrnet { arch: two_headed(p, cfr), shape: shape(&p.schedule) },
         scalars: scalars(&p.schedule, alpha, lambda),
         x: prepared.x.shallow_clone(),
         t: prepared.t.shallow_clone(),
@@ -158,8 +159,10 @@ pub fn learner(
     let prepared = fit::prepare(kind, data, &split, p.standardize_outcome, Weighting::Uniform, p.schedule.device)?;
     let job = |train: Vec<usize>, validation: Vec<usize>, rng: &mut RunRng| NetJob {
         kind,
-        arch: Arch::Regressor { layers: p.layers.clone(), with_treatment: !per_arm },
-        shape: shape(&p.schedule),
+        net: Net::Cfrnet {
+            arch: Arch::Regressor { layers: p.layers.clone(), with_treatment: !per_arm },
+            shape: shape(&p.schedule),
+        },
         scalars: scalars(&p.schedule, 0.0, 1.0),
         x: prepared.x.shallow_clone(),
         t: prepared.t.shallow_clone(),
@@ -191,4 +194,91 @@ pub fn learner(
         _ => Err(failed(kind, "internal: a learner trains one or two networks".into())),
     });
     Ok(Planned { jobs, finish })
+}
+
+fn dragon_net(p: &DragonParams) -> Net {
+    let arch = DragonArch {
+        representation: p.representation.clone(),
+        head: p.head.clone(),
+        propensity_reads_inputs: p.propensity == Propensity::Inputs,
+        targeted: p.targeted_regularization,
+    };
+    let epochs = Epochs {
+        batch: p.batch,
+        adam: p.epochs,
+        patience: p.patience,
+        sgd: p.sgd_epochs,
+        sgd_patience: p.sgd_patience,
+        plateau_patience: p.plateau_patience,
+        early_stopping: p.early_stopping,
+    };
+    Net::Dragon { arch, epochs }
+}
+
+/// The pack group of a DragonNet run, where the engine supports its layers:
+/// architecture (targeted regularization on or off included) and the stages'
+/// lengths and patiences; its rates, momentum, plateau factor, weight decay
+/// and β are the member's own.
+pub fn dragonnet_group(kind: &str, p: &DragonParams) -> Option<String> {
+    if p.encoder.is_some() || !(super::supports(&p.representation) && super::supports(&p.head)) {
+        return None;
+    }
+    Some(format!("{kind}|{:?}|{:?}|{}", dragon_net(p), p.device, p.standardize_outcome))
+}
+
+/// DragonNet, with or without targeted regularization.
+pub fn dragonnet(
+    kind: &'static str,
+    p: &DragonParams,
+    data: &Observed<'_>,
+    rng: &mut RunRng,
+) -> Result<Planned, EstimateError> {
+    refuse_encoder(kind, p.encoder.is_some())?;
+    let split = data.split().clone();
+    let prepared = fit::prepare(kind, data, &split, p.standardize_outcome, Weighting::Uniform, p.device)?;
+    let scalars = Scalars {
+        lr: p.lr,
+        weight_decay: p.weight_decay,
+        sgd_lr: p.sgd_lr,
+        momentum: p.momentum,
+        plateau_factor: p.plateau_factor,
+        beta: p.beta,
+        ..Scalars::default()
+    };
+    let job = NetJob {
+        kind,
+        net: dragon_net(p),
+        scalars,
+        x: prepared.x.shallow_clone(),
+        t: prepared.t.shallow_clone(),
+        y: prepared.y.shallow_clone(),
+        w: prepared.w.shallow_clone(),
+        train: split.train.clone(),
+        validation: split.validation.clone(),
+        rng: network_rng(rng),
+        device: prepared.device,
+    };
+    // What the OVB elements read of the data, which the finish cannot borrow.
+    let rows = split.in_sample();
+    let y: Vec<f64> = rows.iter().map(|&i| data.outcome(i)).collect();
+    let t: Vec<f64> = rows.iter().map(|&i| data.treatment[i]).collect();
+    let finish: Finish = Box::new(move |results| {
+        let r = &results[0];
+        let g = &r.outputs[2];
+        let mut extra = vec![
+            ("propensity_min".to_string(), g.iter().copied().fold(f64::INFINITY, f64::min)),
+            ("propensity_max".to_string(), g.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
+        ];
+        extra.extend(r.extra.iter().map(|&(name, v)| (name.to_string(), v)));
+        let (mu0, mu1) = (column(&r.outputs[0]), column(&r.outputs[1]));
+        let mut est = fit::finish(kind, &prepared, &split, &mu0, &mu1, &r.report, extra)?;
+        // The authors' ATE is the plug-in mean of q_t1 - q_t0; the propensity
+        // head is the Riesz representer's m for the OVB bounds (as in `dragonnet.rs`).
+        if let Some((mu0, mu1)) = &est.potential {
+            let e: Vec<f64> = rows.iter().map(|&i| g[i]).collect();
+            est.ovb = Some(outcome_model_elements_of(&y, &t, &rows, (mu0, mu1), &e, est.ate));
+        }
+        Ok(est)
+    });
+    Ok(Planned { jobs: vec![job], finish })
 }

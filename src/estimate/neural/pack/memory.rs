@@ -1,7 +1,7 @@
 //! A pack's working set, estimated from its shapes before anything is built,
 //! and the pack sizes a memory budget allows. The estimate is `once + K x
 //! per_member` bytes: per member its parameters with their gradients, Adam
-//! moments and best-parameter snapshot, its data, a training step's saved
+//! moments (SGD's one buffer is fewer) and best-parameter snapshot, its data, a training step's saved
 //! activations and their gradients, an evaluation's activations over all of its
 //! rows, and for CFR-Wasserstein its `[rows+1]²` grids; once per pack, the one
 //! member's treated x control block that an evaluation holds at a time
@@ -14,7 +14,7 @@
 //! members train at once.
 
 use super::model::{Arch, GRID_ROWS};
-use super::train::NetJob;
+use super::train::{Net, NetJob};
 use crate::estimate::neural::batch::host;
 use crate::estimate::neural::layers::LayerSpec;
 use crate::estimate::neural::params::Ipm;
@@ -96,7 +96,18 @@ impl Stack {
 }
 
 /// Parameters, summed layer widths and the widest layer of a member.
-fn network(arch: &Arch, covariates: u64) -> (u64, u64, u64) {
+fn network(net: &Net, covariates: u64) -> (u64, u64, u64) {
+    let arch = match net {
+        Net::Cfrnet { arch, .. } => arch,
+        Net::Dragon { arch, .. } => {
+            let body = stack(covariates, &arch.representation, None);
+            let h = stack(body.out, &arch.head, Some(1));
+            let g = stack(if arch.propensity_reads_inputs { covariates } else { body.out }, &[], Some(1));
+            // ε: one parameter.
+            let parameters = body.parameters + 2 * h.parameters + g.parameters + 1;
+            return (parameters, body.widths + 2 * h.widths + g.widths, body.widest.max(h.widest));
+        }
+    };
     match arch {
         Arch::Regressor { layers, with_treatment } => {
             let s = stack(covariates + u64::from(*with_treatment), layers, Some(1));
@@ -120,9 +131,9 @@ fn arms(t: &[f64], rows: &[usize]) -> (u64, u64) {
 pub fn footprint(job: &NetJob) -> Footprint {
     let size = job.x.size();
     let (n, d) = (size[0] as u64, size[1] as u64);
-    let (parameters, widths, widest) = network(&job.arch, d);
-    let batch = job.shape.batch.min(job.train.len()) as u64;
-    let grid_rows = (job.shape.batch.min(GRID_ROWS)) as u64;
+    let (parameters, widths, widest) = network(&job.net, d);
+    let batch = job.net.batch().min(job.train.len()) as u64;
+    let grid_rows = (job.net.batch().min(GRID_ROWS)) as u64;
     // The job's own x, t, y, w and the stacked copy (with `valid`).
     let data = 2 * (n + 1) * (d + 4);
     let step = TRAIN_PER_LAYER * batch * widths + batch * (d + 4);
@@ -130,7 +141,7 @@ pub fn footprint(job: &NetJob) -> Footprint {
     let eval = n * (d + 5 + EVAL_WIDEST * widest);
     let mut elements = PARAMETER_COPIES * parameters + data + step + eval;
     let mut once = 0;
-    if matches!(job.arch, Arch::TwoHeaded { ipm: Some((Ipm::Wasserstein, _)), .. }) {
+    if matches!(&job.net, Net::Cfrnet { arch: Arch::TwoHeaded { ipm: Some((Ipm::Wasserstein, _)), .. }, .. }) {
         let grid = |rows: u64| (rows + 4) * (rows + 4);
         elements += if batch <= grid_rows {
             GRID_TRAIN * grid(batch)
@@ -170,7 +181,9 @@ mod tests {
             normalize: false,
             ipm: None,
         };
-        let (p, w, widest) = network(&arch, 25);
+        let shape =
+            super::super::Shape { iterations: 1, batch: 1, eval_every: 1, lr_decay_every: 1, early_stopping: true };
+        let (p, w, widest) = network(&Net::Cfrnet { arch, shape }, 25);
         let body = 26 * 200 + 2 * 201 * 200;
         let head = 201 * 100 + 2 * 101 * 100 + 101;
         assert_eq!(p, body + 2 * head);
@@ -180,7 +193,35 @@ mod tests {
             layers: vec![dense(10), LayerSpec::LayerNorm, LayerSpec::Dropout { rate: 0.1 }],
             with_treatment: true,
         };
-        assert_eq!(network(&norm, 3), ((4 + 1) * 10 + 2 * 10 + 11, 10 + 10 + 10 + 1, 10));
+        assert_eq!(network(&Net::Cfrnet { arch: norm, shape }, 3), ((4 + 1) * 10 + 2 * 10 + 11, 10 + 10 + 10 + 1, 10));
+    }
+
+    #[test]
+    fn a_dragonnet_counts_its_propensity_head_and_epsilon() {
+        // The authors' DragonNet on 25 covariates: 3 x 200, two 2 x 100 heads.
+        let arch = super::super::DragonArch {
+            representation: vec![dense(200); 3],
+            head: vec![dense(100); 2],
+            propensity_reads_inputs: false,
+            targeted: true,
+        };
+        let epochs = super::super::Epochs {
+            batch: 64,
+            adam: 1,
+            patience: 1,
+            sgd: 0,
+            sgd_patience: 1,
+            plateau_patience: 1,
+            early_stopping: true,
+        };
+        let net = Net::Dragon { arch, epochs };
+        let (p, w, widest) = network(&net, 25);
+        let body = 26 * 200 + 2 * 201 * 200;
+        let head = 201 * 100 + 101 * 100 + 101;
+        assert_eq!(p, body + 2 * head + 201 + 1);
+        assert_eq!(w, 600 + 2 * 201 + 1);
+        assert_eq!(widest, 200);
+        assert_eq!(net.batch(), 64);
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! Packed training: many networks of one architecture and schedule trained as
 //! one batched model whose every tensor carries a leading member dimension.
 //! Each member keeps its own stream (initial weights, minibatches, dropout), its
-//! own learning rate, weight decay and balance weight, its own best-parameter
-//! snapshot, and fails alone when it diverges (it is frozen, not dropped from
-//! the shapes).
+//! own learning rate, weight decay and balance weight (DragonNet: its own
+//! rates, momentum, plateau schedule and targeted-regularization weight), its
+//! own best-parameter snapshot and early stopping, and fails alone when it
+//! diverges (it is frozen, not dropped from the shapes). TARNet, CFR and the
+//! learners train on cfrnet's loop (`train.rs`), DragonNet on Keras' epochs
+//! (`epochs.rs`).
 //!
 //! The promise: a member's bytes do not depend on its pack, neither on how many
 //! members it has nor on who they are. It holds because nothing in a step mixes
@@ -14,18 +17,23 @@
 //! every packed kind against packs of different sizes and mixed hyperparameters.
 
 mod adam;
+mod dragon;
+mod epochs;
 mod kinds;
 mod memory;
 mod model;
 mod net;
+mod sgd;
 #[cfg(test)]
 mod tests;
 mod train;
 
-pub use kinds::{Planned, learner, learner_group, tarnet, tarnet_group};
+pub use dragon::DragonArch;
+pub use epochs::Epochs;
+pub use kinds::{Planned, dragonnet, dragonnet_group, learner, learner_group, tarnet, tarnet_group};
 pub use memory::{Footprint, footprint};
 pub use model::{Arch, Scalars};
-pub use train::{NetJob, NetResult, Shape};
+pub use train::{Net, NetJob, NetResult, Shape};
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 

@@ -29,8 +29,10 @@ pub enum Arch {
     TwoHeaded { representation: Vec<LayerSpec>, head: Vec<LayerSpec>, normalize: bool, ipm: Option<(Ipm, usize)> },
 }
 
-/// What each member may set for itself.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What each member may set for itself. cfrnet's loop reads the first six;
+/// DragonNet's (`epochs.rs`) reads `lr` (its Adam stage), `weight_decay` and
+/// the last four.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Scalars {
     pub lr: f64,
     pub lr_decay: f64,
@@ -38,6 +40,13 @@ pub struct Scalars {
     pub weight_init: f64,
     pub alpha: f64,
     pub wass_lambda: f64,
+    /// The SGD stage's rate and Nesterov momentum.
+    pub sgd_lr: f64,
+    pub momentum: f64,
+    /// The plateau schedule's factor.
+    pub plateau_factor: f64,
+    /// The targeted-regularization weight.
+    pub beta: f64,
 }
 
 /// A minibatch of every member, `[K, rows, ·]`; padding rows have `valid` 0 and

@@ -5,11 +5,13 @@
 
 use rand::{Rng, SeedableRng};
 
-use super::{PackLimit, Planned, estimate_packed, learner, tarnet};
+use super::{PackLimit, Planned, dragonnet, estimate_packed, learner, tarnet};
 use crate::data::{CausalData, Split, Truth};
 use crate::estimate::Estimate;
 use crate::estimate::neural::layers::{Activation, LayerSpec};
-use crate::estimate::neural::params::{CfrParams, Ipm, LearnerParams, Schedule, TarnetParams};
+use crate::estimate::neural::params::{
+    CfrParams, DragonParams, Ipm, LearnerParams, Propensity, Schedule, TarnetParams,
+};
 use crate::rng::RunRng;
 
 /// A confounded dataset of 150 rows and 5 covariates, different for each seed.
@@ -66,6 +68,11 @@ enum Which {
     Cfr(Ipm),
     S,
     T,
+    /// DragonNet with targeted regularization and its SGD stage, or without
+    /// either (and its propensity head on the covariates).
+    Dragon {
+        targeted: bool,
+    },
 }
 
 /// Run `seed`'s estimator of `which` with learning rate `lr` (and the other
@@ -95,8 +102,34 @@ fn plan(which: Which, seed: u64, lr: f64, d: &CausalData, s: &Split) -> Planned 
             };
             learner("learner", &l, matches!(which, Which::T), &observed, &mut rng)
         }
+        Which::Dragon { targeted } => dragonnet("dragonnet", &dragon_params(lr, wd, targeted), &observed, &mut rng),
     };
     p.unwrap()
+}
+
+/// A small DragonNet whose every per-member value follows `lr`: 8 Adam epochs
+/// of 6 minibatches (the last of 10 rows) with a patience of 2 and, with
+/// targeted regularization, 4 SGD epochs with a patience of 1.
+fn dragon_params(lr: f64, weight_decay: f64, targeted: bool) -> DragonParams {
+    DragonParams {
+        representation: vec![dense(16, Activation::Elu), LayerSpec::Dropout { rate: 0.1 }, dense(12, Activation::Elu)],
+        head: vec![dense(8, Activation::Elu)],
+        targeted_regularization: targeted,
+        beta: 0.5 + 100.0 * lr,
+        batch: 16,
+        epochs: 8,
+        lr: lr * 5.0,
+        patience: 2,
+        sgd_epochs: if targeted { 4 } else { 0 },
+        sgd_lr: lr / 10.0,
+        momentum: 0.8 + 20.0 * lr,
+        sgd_patience: 1,
+        plateau_factor: 0.5 + 50.0 * lr,
+        plateau_patience: 1,
+        weight_decay,
+        propensity: if targeted { Propensity::Body } else { Propensity::Inputs },
+        ..DragonParams::default()
+    }
 }
 
 fn bits(e: &Estimate) -> Vec<u64> {
@@ -154,6 +187,44 @@ fn s_learner_runs_do_not_depend_on_their_pack() {
 #[test]
 fn t_learner_runs_do_not_depend_on_their_pack() {
     check(Which::T);
+}
+
+#[test]
+fn dragonnet_runs_do_not_depend_on_their_pack() {
+    check(Which::Dragon { targeted: true });
+}
+
+#[test]
+fn dragonnet_runs_without_targeted_regularization_do_not_depend_on_their_pack() {
+    check(Which::Dragon { targeted: false });
+}
+
+/// DragonNet's members stop on their own patience: in one pack of three with
+/// other rates, momenta, plateau factors, weight decays and βs, one member
+/// stops early while its mates go on, through both stages, and each has the
+/// bytes it has alone.
+#[test]
+fn a_dragonnet_that_stops_early_keeps_its_bytes_beside_mates_that_go_on() {
+    let s = split();
+    let datasets: Vec<CausalData> = (0..3).map(data).collect();
+    let lrs = [2e-3, 4e-3, 1e-3];
+    let planned = |i: usize| plan(Which::Dragon { targeted: true }, i as u64, lrs[i], &datasets[i], &s);
+    let alone: Vec<Estimate> = (0..3).map(|i| planned(i).alone().unwrap()).collect();
+    let packed = estimate_packed((0..3).map(planned).collect(), PackLimit::members(3));
+    let iterations = |e: &Estimate| e.diagnostics.iter().find(|(n, _)| n == "iterations").unwrap().1 as usize;
+    let steps: Vec<usize> = alone.iter().map(iterations).collect();
+    // 6 minibatches an epoch, 8 + 4 epochs at most.
+    assert!(steps.iter().all(|s| s % 6 == 0 && *s <= 72), "{steps:?}");
+    assert!(
+        steps.iter().any(|&s| s < 72) && steps.iter().any(|&s| s > 8 * 6),
+        "no member stopped early while a mate reached the SGD stage: {steps:?}"
+    );
+    for (i, e) in packed.iter().enumerate() {
+        let e = e.as_ref().unwrap();
+        assert_eq!(bits(e), bits(&alone[i]), "run {i}");
+        assert_eq!(e.ovb, alone[i].ovb, "run {i}");
+        assert!(e.diagnostics.iter().any(|(n, v)| n == "epsilon" && v.is_finite()), "{:?}", e.diagnostics);
+    }
 }
 
 /// Packed TARNet learns: on this data the effect is 2.

@@ -8,6 +8,8 @@ use rand::seq::index;
 use tch::{Kind, Tensor};
 
 use super::adam::{MemberStep, PackedAdam};
+use super::dragon::DragonArch;
+use super::epochs::Epochs;
 use super::model::{Arch, Batch, PackedNet, Scalars};
 use super::net::Mode;
 use crate::estimate::EstimateError;
@@ -25,11 +27,29 @@ pub struct Shape {
     pub early_stopping: bool,
 }
 
+/// What a network is and how it trains: everything members of a pack share.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Net {
+    /// TARNet, CFR or a learner's regressor on cfrnet's loop (this file).
+    Cfrnet { arch: Arch, shape: Shape },
+    /// DragonNet on Keras' epochs, Adam then SGD (`epochs.rs`).
+    Dragon { arch: DragonArch, epochs: Epochs },
+}
+
+impl Net {
+    /// The minibatch size.
+    pub fn batch(&self) -> usize {
+        match self {
+            Net::Cfrnet { shape, .. } => shape.batch,
+            Net::Dragon { epochs, .. } => epochs.batch,
+        }
+    }
+}
+
 /// One network to train on one run's data.
 pub struct NetJob {
     pub kind: &'static str,
-    pub arch: Arch,
-    pub shape: Shape,
+    pub net: Net,
     pub scalars: Scalars,
     /// Every row of the run's data: `[n, d]` covariates, `[n, 1]` treatment,
     /// outcome and weight, on `device`.
@@ -46,15 +66,7 @@ pub struct NetJob {
 impl NetJob {
     /// Jobs of equal keys can share a pack.
     pub fn pack_key(&self) -> String {
-        format!(
-            "{:?}|{:?}|{:?}|{:?}|{}|{}",
-            self.arch,
-            self.shape,
-            self.x.size(),
-            self.device,
-            self.train.len(),
-            self.validation.len()
-        )
+        format!("{:?}|{:?}|{:?}|{}|{}", self.net, self.x.size(), self.device, self.train.len(), self.validation.len())
     }
 }
 
@@ -64,8 +76,7 @@ impl NetJob {
     pub fn duplicate(&self) -> NetJob {
         NetJob {
             kind: self.kind,
-            arch: self.arch.clone(),
-            shape: self.shape,
+            net: self.net.clone(),
             scalars: self.scalars,
             x: self.x.shallow_clone(),
             t: self.t.shallow_clone(),
@@ -88,15 +99,17 @@ pub fn failed_out_of_memory(kind: &'static str, reason: &str) -> EstimateError {
 }
 
 /// A trained network's predictions on every row (one column per output: mu0
-/// and mu1, or one) and its training report.
+/// and mu1, or one; DragonNet's mu0, mu1 and propensity), its training report
+/// and the method's own fitted scalars (DragonNet's ε).
 pub struct NetResult {
     pub outputs: Vec<Vec<f64>>,
     pub report: Report,
+    pub extra: Vec<(&'static str, f64)>,
 }
 
 /// The members' data stacked, each member's rows followed by one padding row of
 /// zeros (weight 0, `valid` 0).
-struct Stacked {
+pub(super) struct Stacked {
     x: Tensor,
     t: Tensor,
     y: Tensor,
@@ -109,7 +122,7 @@ struct Stacked {
 }
 
 impl Stacked {
-    fn new(jobs: &[NetJob], granule: usize) -> Stacked {
+    pub(super) fn new(jobs: &[NetJob], granule: usize) -> Stacked {
         let device = jobs[0].device;
         let n = jobs[0].x.size()[0];
         let d = jobs[0].x.size()[1];
@@ -133,7 +146,7 @@ impl Stacked {
     }
 
     /// Member k's `rows[k]` (all of one length), padded to the granule.
-    fn batch(&self, rows: &[&[usize]]) -> Batch {
+    pub(super) fn batch(&self, rows: &[&[usize]]) -> Batch {
         let real = rows[0].len();
         let padded = real.div_ceil(self.granule) * self.granule;
         let pad = self.stride - 1;
@@ -161,18 +174,24 @@ impl Stacked {
 }
 
 /// Train the members of one pack (equal `pack_key`s); one result per member.
-pub fn train_pack(mut jobs: Vec<NetJob>) -> Vec<Result<NetResult, EstimateError>> {
-    let k = jobs.len();
-    if k == 0 {
-        return Vec::new();
+pub fn train_pack(jobs: Vec<NetJob>) -> Vec<Result<NetResult, EstimateError>> {
+    match jobs.first().map(|j| j.net.clone()) {
+        None => Vec::new(),
+        Some(Net::Cfrnet { arch, shape }) => train_cfrnet(jobs, &arch, shape),
+        Some(Net::Dragon { arch, epochs }) => super::epochs::train_pack(jobs, &arch, &epochs),
     }
+}
+
+/// cfrnet's loop for a pack of TARNet, CFR or learner networks.
+fn train_cfrnet(mut jobs: Vec<NetJob>, arch: &Arch, shape: Shape) -> Vec<Result<NetResult, EstimateError>> {
+    let k = jobs.len();
     let kind = jobs[0].kind;
-    let (arch, shape, device) = (jobs[0].arch.clone(), jobs[0].shape, jobs[0].device);
+    let device = jobs[0].device;
     let scalars: Vec<Scalars> = jobs.iter().map(|j| j.scalars).collect();
     let mut rngs: Vec<RunRng> = jobs.iter().map(|j| j.rng.clone()).collect();
     let n_covariates = jobs[0].x.size()[1] as usize;
     let batch = shape.batch.min(jobs[0].train.len());
-    let net = match PackedNet::new(&arch, n_covariates, batch, &scalars, &mut rngs, device) {
+    let net = match PackedNet::new(arch, n_covariates, batch, &scalars, &mut rngs, device) {
         Ok(net) => net,
         Err(e) => return (0..k).map(|_| Err(failed(kind, e.clone()))).collect(),
     };
@@ -266,12 +285,13 @@ pub fn train_pack(mut jobs: Vec<NetJob>) -> Vec<Result<NetResult, EstimateError>
                     initial_validation: initial[m],
                     converged: validate.then(|| converged(initial[m], &checks[m], false)),
                 },
+                extra: Vec::new(),
             }),
         })
         .collect()
 }
 
-fn mask(flags: &[bool], dims: usize, device: tch::Device) -> Tensor {
+pub(super) fn mask(flags: &[bool], dims: usize, device: tch::Device) -> Tensor {
     let mut shape = vec![flags.len() as i64];
     shape.extend(std::iter::repeat_n(1, dims - 1));
     let v: Vec<u8> = flags.iter().map(|&f| u8::from(f)).collect();
@@ -279,7 +299,7 @@ fn mask(flags: &[bool], dims: usize, device: tch::Device) -> Tensor {
 }
 
 /// Copy the improved members' parameters into the snapshot.
-fn keep(params: &[Tensor], snapshot: &mut [Tensor], improved: &[bool], device: tch::Device) {
+pub(super) fn keep(params: &[Tensor], snapshot: &mut [Tensor], improved: &[bool], device: tch::Device) {
     super::without_grad(|| {
         for (p, s) in params.iter().zip(snapshot.iter_mut()) {
             *s = p.detach().where_self(&mask(improved, p.dim(), device), s);
@@ -288,7 +308,7 @@ fn keep(params: &[Tensor], snapshot: &mut [Tensor], improved: &[bool], device: t
 }
 
 /// Put each kept member's snapshot back into its parameters.
-fn restore(params: &[Tensor], snapshot: &[Tensor], kept: &[bool], device: tch::Device) {
+pub(super) fn restore(params: &[Tensor], snapshot: &[Tensor], kept: &[bool], device: tch::Device) {
     if !kept.iter().any(|&k| k) {
         return;
     }
