@@ -11,7 +11,7 @@ use causeway::app::{self, RunArgs};
 use causeway::report::ProgressMode;
 use causeway::run::{self, Outcome, PlanContext};
 
-mod spec_common;
+use crate::spec_common;
 
 const EXPERIMENT: &str = "name: ovb-networks
 seed: 5

@@ -5,7 +5,7 @@
 //! libtorch's global seed and the number of worker threads; and the bits of one
 //! run pinned, the portable mode's promise (docs/numerics.md).
 
-mod neural_common;
+use crate::neural_common;
 
 use causeway::data::{CausalData, Split, Truth};
 use causeway::estimate::{Params, neural};

@@ -3,7 +3,7 @@
 //! snapshot. Hostile inputs (alias bombs, deep nesting, megabytes of garbage)
 //! are generated here rather than committed.
 
-mod spec_common;
+use crate::spec_common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! Reference tests: on a nonlinear confounded SCM with a known constant effect,
 //! every neural estimator must beat the difference in means and recover the effect.
 
-mod neural_common;
+use crate::neural_common;
 
 use causeway::run::RunRng;
 use neural_common::{EFFECT, confounded, difference_in_means, small, split};

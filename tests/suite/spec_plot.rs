@@ -3,7 +3,7 @@
 
 use causeway::spec::{self, SpecError};
 
-mod spec_common;
+use crate::spec_common;
 
 fn check_text(text: &str) -> Result<spec::Experiment, SpecError> {
     spec_common::check_text("plot.yaml", text)

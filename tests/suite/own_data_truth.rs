@@ -4,7 +4,7 @@
 //! mistake is one located error at check, `$DATA_DIR` data that is absent is
 //! skipped with a message, and a numpy archive with a test archive runs end to end.
 
-mod npz_common;
+use crate::npz_common;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! Failures are rows, not crashes: a diverging network and impossible requests come
 //! back as `EstimateError`s with a readable message.
 
-mod neural_common;
+use crate::neural_common;
 
 use causeway::data::{Split, Truth};
 use causeway::estimate::{EstimateError, neural};

@@ -4,8 +4,8 @@
 //! reference test of issue 19 on that data; and the located errors of bad
 //! sequence syntax, pinned by snapshots.
 
-mod neural_common;
-mod spec_common;
+use crate::neural_common;
+use crate::spec_common;
 
 use causeway::data::{CausalData, sequence};
 use causeway::estimate::{Params, neural};

@@ -3,7 +3,7 @@
 //! and column on a builtin that has none; an explicit `adjust` list takes
 //! `px1..px196` ranges; and the committed image experiment checks.
 
-mod spec_common;
+use crate::spec_common;
 
 use std::path::Path;
 

@@ -4,7 +4,7 @@
 //! and damaged archives (truncated at every length, mislabeled members, wrong
 //! shapes, missing arrays) give an error that names the file, never a panic.
 
-mod npz_common;
+use crate::npz_common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

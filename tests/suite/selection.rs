@@ -7,7 +7,7 @@
 use causeway::run::{self, PlanContext, Status};
 use causeway::spec::{self, SpecError};
 
-mod spec_common;
+use crate::spec_common;
 
 fn check_text(text: &str) -> Result<spec::Experiment, SpecError> {
     spec_common::check_text("select.yaml", text)

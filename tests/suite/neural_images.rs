@@ -5,7 +5,7 @@
 //! same parameter count, and the difference in means, both miss. And the image
 //! layers' bytes: the same on one thread and on two, pinned for the portable mode.
 
-mod neural_common;
+use crate::neural_common;
 
 use std::path::Path;
 

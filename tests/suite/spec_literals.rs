@@ -6,7 +6,7 @@
 //! was a silent zero everywhere. Each file under tests/specs/literals/ is one
 //! mistake; the messages are pinned by a snapshot.
 
-mod spec_common;
+use crate::spec_common;
 
 use std::path::Path;
 

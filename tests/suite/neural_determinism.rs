@@ -2,7 +2,7 @@
 //! hyperparameters and RunRng seed; not on libtorch's global generator, and not on
 //! whether runs execute one after another or side by side on rayon threads.
 
-mod neural_common;
+use crate::neural_common;
 
 use causeway::estimate::neural;
 use causeway::run::RunRng;
