@@ -16,8 +16,8 @@
 //! Bounded for `make test`: `CAUSEWAY_FUZZ_CASES` cases per property (default
 //! `DEFAULT_CASES`, about 13 s for the file in a debug build on 2 cores), a
 //! timeout per case and a cap on shrinking. To fuzz longer:
-//! `CAUSEWAY_FUZZ_CASES=200000 cargo test --release --locked --test fuzz_inputs`.
-//! A finding is saved in tests/fuzz_inputs.proptest-regressions and replayed
+//! `CAUSEWAY_FUZZ_CASES=200000 cargo test --release --locked --test suite fuzz_inputs::`.
+//! A finding is saved in tests/proptest-regressions/fuzz_inputs.txt and replayed
 //! first from then on; fix it and add a regression test beside the code.
 
 use std::collections::BTreeMap;

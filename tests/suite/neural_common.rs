@@ -1,8 +1,6 @@
 //! Shared fixtures for the neural estimator tests: a small nonlinear, confounded
 //! structural causal model drawn with the run RNG, and small network settings.
 
-#![allow(dead_code)]
-
 use causeway::data::{CausalData, Split, SplitFractions, Truth};
 use causeway::estimate::Params;
 use causeway::run::RunRng;

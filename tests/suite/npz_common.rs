@@ -2,8 +2,6 @@
 //! specification (magic, version 1.0, a header dict padded to 64 bytes, raw
 //! values), zipped stored or deflated, so the suite needs no numpy.
 
-#![allow(dead_code)]
-
 use std::io::Write;
 
 /// A little-endian f64 `.npy` of `shape` from `values` given in C order,

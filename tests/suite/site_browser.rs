@@ -164,7 +164,7 @@ fn svg_sizes(tab: &Tab) -> Vec<(f64, f64)> {
 }
 
 fn screenshot(tab: &Tab, name: &str) {
-    // The test binary is target/<profile>/deps/site_browser-*: its folder's
+    // The test binary is target/<profile>/deps/suite-*: its folder's
     // grandparent is the target folder.
     let exe = std::env::current_exe().unwrap();
     let target = exe.ancestors().nth(3).unwrap().join("site-screenshots");

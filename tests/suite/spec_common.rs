@@ -1,13 +1,11 @@
 //! Shared by the tests of experiment files: `causeway check`'s three steps on one
-//! file or on a text, and a folder's experiment files in order. Each test
-//! crate uses part of it, hence the `dead_code` allowances.
+//! file or on a text, and a folder's experiment files in order.
 
 use std::path::{Path, PathBuf};
 
 use causeway::spec::{self, SpecError};
 
 /// Load, validate and check `path`, as `causeway check` does.
-#[allow(dead_code)]
 pub fn check_file(path: &Path) -> Result<spec::Experiment, SpecError> {
     let loaded = spec::load(path)?;
     let exp = spec::validate(&loaded)?;
@@ -17,7 +15,6 @@ pub fn check_file(path: &Path) -> Result<spec::Experiment, SpecError> {
 
 /// Write `text` to a temporary file called `name` and check it like
 /// [`check_file`].
-#[allow(dead_code)]
 pub fn check_text(name: &str, text: &str) -> Result<spec::Experiment, SpecError> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
@@ -27,7 +24,6 @@ pub fn check_text(name: &str, text: &str) -> Result<spec::Experiment, SpecError>
 
 /// The error [`check_text`] reports, from the file's name on (without the
 /// temporary folder, so that snapshots are stable).
-#[allow(dead_code)]
 pub fn message(name: &str, text: &str) -> String {
     let shown = check_text(name, text).unwrap_err().to_string();
     shown[shown.find(name).unwrap()..].to_string()
@@ -35,7 +31,6 @@ pub fn message(name: &str, text: &str) -> String {
 
 /// The `*.yaml` files of `dir`, sorted, leaving out those named `_*` (bases
 /// that other files extend).
-#[allow(dead_code)]
 pub fn yaml_files(dir: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
