@@ -49,7 +49,7 @@ test: setup pytools browser
 pytools:
 	@python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install --quiet 'jsonschema==4.26.0'
 
-# The results site's browser test (tests/site_browser.rs) drives headless Chromium:
+# The results site's browser test (tests/suite/site_browser.rs) drives headless Chromium:
 # Debian's `chromium` package, installed here when missing and run as root;
 # otherwise the target says what to install. CAUSEWAY_CHROMIUM names another binary.
 browser:

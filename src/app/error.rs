@@ -185,7 +185,7 @@ mod tests {
     use super::*;
 
     /// The numbers are an interface (README, "Exit statuses"): pinned here as a
-    /// table, and each produced by the binary in a test of its own (tests/cli.rs,
+    /// table, and each produced by the binary in a test of its own (tests/suite/cli.rs,
     /// limits.rs, shard.rs, numerics.rs, faults.rs).
     #[test]
     fn every_ending_has_its_documented_status() {

@@ -92,7 +92,7 @@ pub(super) fn caught<T>(key: &str, f: impl FnOnce() -> T) -> Result<T, Box<Outco
     })
 }
 
-/// Fault injection for the test suite (tests/faults.rs): `CAUSEWAY_FAULT_PANIC=<text>`
+/// Fault injection for the test suite (tests/suite/faults.rs): `CAUSEWAY_FAULT_PANIC=<text>`
 /// panics inside every run whose label contains `<text>`, standing in for a bug.
 pub(super) fn injected_fault(run: &Run) {
     if let Ok(pattern) = std::env::var("CAUSEWAY_FAULT_PANIC")

@@ -2,7 +2,7 @@
 //! spec types, the estimator registry and the metric list instead of drifting
 //! from them. Editors use it to complete and check experiment files as they are
 //! typed; `causeway check` stays the authority (the schema cannot see equations,
-//! graphs or sums of shares). `tests/spec_schema.rs` keeps the two in step.
+//! graphs or sums of shares). `tests/suite/spec_schema.rs` keeps the two in step.
 //!
 //! Draft-07, because editors' YAML plugins support it best. A file with `extends`
 //! is checked leniently (no required keys, no "exactly one of"), since its base
@@ -20,7 +20,7 @@ use dataset::dataset;
 
 const DRAFT: &str = "http://json-schema.org/draft-07/schema#";
 
-/// Accepted by `validate.rs`; `tests/spec_schema.rs` checks that causeway takes each.
+/// Accepted by `validate.rs`; `tests/suite/spec_schema.rs` checks that causeway takes each.
 const MAX_REPLICATIONS: u32 = 1_000_000;
 const MAX_UNITS: u32 = 1_000_000;
 
@@ -322,7 +322,7 @@ fn panel_estimators() -> Vec<Value> {
 /// itself, so that a new hyperparameter appears here without an edit.
 fn hyperparameters(kind: &str) -> Params {
     // Every registered kind resolves an empty map (factory tests); should one stop
-    // doing so, tests/spec_schema.rs sees its hyperparameters missing.
+    // doing so, tests/suite/spec_schema.rs sees its hyperparameters missing.
     let mut hyper = estimate::resolve(kind, &Params::new()).unwrap_or_default();
     hyper.extend(estimate::late_defaults(kind));
     hyper

@@ -190,7 +190,7 @@ fn strength(cf_y: f64, cf_d: f64, rho: f64) -> f64 {
 /// other way round: its `scaled_psi` is ψ / J with J = -1 for the ATE score,
 /// that is -ψ, and `psi_lower = scaled_psi - c psi_max_bias` is then -(ψ + c φ).
 /// Here they are paired as the delta method says; the two differ by the sign of
-/// the covariance term, small next to mean(ψ²) (tests/robustness_ovb_doubleml.rs
+/// the covariance term, small next to mean(ψ²) (tests/suite/robustness_ovb_doubleml.rs
 /// pins both against DoubleML 0.11.4).
 pub fn bounds(el: &OvbElements, cf_y: f64, cf_d: f64, rho: f64, level: f64) -> OvbBounds {
     let c = strength(cf_y, cf_d, rho);

@@ -7,7 +7,7 @@
 //! member's treated x control block that an evaluation holds at a time
 //! (`model::wasserstein_blocks`). The counts of live tensors are upper bounds
 //! read off the code, checked against the measured peak (docs/benchmarks.md),
-//! and `tests/limits.rs` runs a pack under an address-space limit that the
+//! and `tests/suite/limits.rs` runs a pack under an address-space limit that the
 //! same pack uncapped exceeds.
 //!
 //! Packing never changes a member's bytes, so the budget only decides how many

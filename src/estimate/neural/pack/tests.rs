@@ -297,7 +297,7 @@ fn a_pack_that_runs_out_of_memory_trains_in_smaller_packs() {
     let outputs = |r: &NetResult| r.outputs.iter().flatten().map(|x| x.to_bits()).collect::<Vec<_>>();
     let alone = train_all(jobs(), PackLimit::ALONE);
     // Inside a gradient-free evaluation, where the real one struck first
-    // (tests/limits.rs): the retry must find gradients on again.
+    // (tests/suite/limits.rs): the retry must find gradients on again.
     let only_alone = |pack: Vec<NetJob>| {
         if pack.len() > 1 {
             super::without_grad(|| panic!("{oom}"));
