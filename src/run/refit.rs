@@ -162,9 +162,9 @@ mod tests {
         let est = crate::estimate::build("dragonnet", hyper.as_object().unwrap()).unwrap();
         assert!(est.pack_group().is_some());
         let alone: Vec<Estimate> =
-            refit_all(est.as_ref(), 3, PackLimit::ALONE, copy).into_iter().map(Result::unwrap).collect();
+            refit_all(est.as_ref(), 3, PackLimit::ALONE, copy).into_iter().map(|r| r.estimate.unwrap()).collect();
         let packed: Vec<Estimate> =
-            refit_all(est.as_ref(), 3, PackLimit::members(3), copy).into_iter().map(Result::unwrap).collect();
+            refit_all(est.as_ref(), 3, PackLimit::members(3), copy).into_iter().map(|r| r.estimate.unwrap()).collect();
         assert_eq!(packed, alone);
         assert!(alone.windows(2).all(|w| w[0].ate.to_bits() != w[1].ate.to_bits()));
     }
