@@ -84,38 +84,48 @@ impl PackedAdam {
     }
 }
 
-fn host_step(p: &Tensor, g: &mut Tensor, m: &mut [f32], v: &mut [f32], coefficients: &[Coefficient]) {
+/// Runs `f` on the host storage of a packed parameter `p` and of its gradient
+/// `g` (made contiguous where it is not): the optimisers' host loops, which
+/// step every member's slice in place.
+pub(super) fn on_host<R>(p: &Tensor, g: &Tensor, f: impl FnOnce(&mut [f32], &[f32]) -> R) -> R {
     let n = p.numel();
     assert!(p.is_contiguous() && p.kind() == Kind::Float, "packed parameters are contiguous f32");
     let gc = if g.is_contiguous() { g.shallow_clone() } else { g.contiguous() };
-    let per = n / coefficients.len();
     // SAFETY: `p` and `gc` are contiguous f32 CPU tensors of `n` elements that
     // nothing else reads or writes during this call (no graph holds them between
-    // steps); the slices cover exactly their storage.
+    // steps); the slices cover exactly their storage, and `gc` outlives `f`.
     let (pv, gv) = unsafe {
         (
             std::slice::from_raw_parts_mut(p.data_ptr() as *mut f32, n),
             std::slice::from_raw_parts(gc.data_ptr() as *const f32, n),
         )
     };
-    // Each coefficient rounded once from its double value, as libtorch's scalar
-    // arguments are (1 - 0.9 in f32 would be 0.100000024, not 0.1).
-    let (b1, b2, eps) = (BETA1 as f32, BETA2 as f32, EPS as f32);
-    let (c1, c2) = ((1.0 - BETA1) as f32, (1.0 - BETA2) as f32);
-    for (member, c) in coefficients.iter().enumerate() {
-        let Some((step_size, sqrt_bc2)) = *c else { continue };
-        let range = member * per..(member + 1) * per;
-        // Zipped slices: no bounds checks, so the loop vectorises; every lane
-        // computes exactly the scalar formulas (no contraction, correctly
-        // rounded sqrt and division), so the bits are the same.
-        let lanes = pv[range.clone()].iter_mut().zip(&gv[range.clone()]).zip(&mut m[range.clone()]).zip(&mut v[range]);
-        for (((p, &grad), m), v) in lanes {
-            *m = b1 * *m + c1 * grad;
-            *v = b2 * *v + c2 * (grad * grad);
-            let denom = v.sqrt() / sqrt_bc2 + eps;
-            *p -= step_size * (*m / denom);
+    f(pv, gv)
+}
+
+fn host_step(p: &Tensor, g: &mut Tensor, m: &mut [f32], v: &mut [f32], coefficients: &[Coefficient]) {
+    on_host(p, g, |pv, gv| {
+        let per = pv.len() / coefficients.len();
+        // Each coefficient rounded once from its double value, as libtorch's scalar
+        // arguments are (1 - 0.9 in f32 would be 0.100000024, not 0.1).
+        let (b1, b2, eps) = (BETA1 as f32, BETA2 as f32, EPS as f32);
+        let (c1, c2) = ((1.0 - BETA1) as f32, (1.0 - BETA2) as f32);
+        for (member, c) in coefficients.iter().enumerate() {
+            let Some((step_size, sqrt_bc2)) = *c else { continue };
+            let range = member * per..(member + 1) * per;
+            // Zipped slices: no bounds checks, so the loop vectorises; every lane
+            // computes exactly the scalar formulas (no contraction, correctly
+            // rounded sqrt and division), so the bits are the same.
+            let lanes =
+                pv[range.clone()].iter_mut().zip(&gv[range.clone()]).zip(&mut m[range.clone()]).zip(&mut v[range]);
+            for (((p, &grad), m), v) in lanes {
+                *m = b1 * *m + c1 * grad;
+                *v = b2 * *v + c2 * (grad * grad);
+                let denom = v.sqrt() / sqrt_bc2 + eps;
+                *p -= step_size * (*m / denom);
+            }
         }
-    }
+    })
 }
 
 /// A member's (step size, √(1-β2^t)) this step, or None when it is frozen.

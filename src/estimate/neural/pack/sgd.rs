@@ -8,7 +8,7 @@
 //! weight decay: b ← g on a member's first step, else b ← μ·b + g; then
 //! p ← p - lr·(g + μ·b).
 
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 use super::adam::MemberStep;
 
@@ -75,27 +75,18 @@ impl PackedSgd {
 type Coefficient = Option<(f32, f32, bool)>;
 
 fn host_step(p: &Tensor, g: &Tensor, buffer: &mut [f32], coefficients: &[Coefficient]) {
-    let n = p.numel();
-    assert!(p.is_contiguous() && p.kind() == Kind::Float, "packed parameters are contiguous f32");
-    let gc = if g.is_contiguous() { g.shallow_clone() } else { g.contiguous() };
-    let per = n / coefficients.len();
-    // SAFETY: as in `adam::host_step`: contiguous f32 CPU tensors of `n`
-    // elements that nothing else touches during this call.
-    let (pv, gv) = unsafe {
-        (
-            std::slice::from_raw_parts_mut(p.data_ptr() as *mut f32, n),
-            std::slice::from_raw_parts(gc.data_ptr() as *const f32, n),
-        )
-    };
-    for (member, c) in coefficients.iter().enumerate() {
-        let Some((lr, mu, first)) = *c else { continue };
-        let range = member * per..(member + 1) * per;
-        let lanes = pv[range.clone()].iter_mut().zip(&gv[range.clone()]).zip(&mut buffer[range]);
-        for ((p, &grad), b) in lanes {
-            *b = if first { grad } else { mu * *b + grad };
-            *p -= lr * (grad + mu * *b);
+    super::adam::on_host(p, g, |pv, gv| {
+        let per = pv.len() / coefficients.len();
+        for (member, c) in coefficients.iter().enumerate() {
+            let Some((lr, mu, first)) = *c else { continue };
+            let range = member * per..(member + 1) * per;
+            let lanes = pv[range.clone()].iter_mut().zip(&gv[range.clone()]).zip(&mut buffer[range]);
+            for ((p, &grad), b) in lanes {
+                *b = if first { grad } else { mu * *b + grad };
+                *p -= lr * (grad + mu * *b);
+            }
         }
-    }
+    })
 }
 
 fn device_step(p: &Tensor, g: &Tensor, buffer: &mut Tensor, coefficients: &[Coefficient]) {
@@ -122,6 +113,7 @@ fn device_step(p: &Tensor, g: &Tensor, buffer: &mut Tensor, coefficients: &[Coef
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tch::Kind;
 
     /// The host loop against the tensor formulas (the CUDA path, run here on the
     /// CPU), and against libtorch's own Nesterov SGD on one member.
