@@ -32,7 +32,7 @@ mod weights;
 use tch::{Kind, Tensor};
 
 use self::data::{Propensity, Sequences};
-use self::net::{Net, Target};
+use self::net::{Net, Shape, Target};
 use self::train::Report;
 use crate::data::panel::{Panel, Query};
 use crate::estimate::neural::crn::data::{Prepared, check_queries};
@@ -94,8 +94,15 @@ impl PanelEstimator for Rmsn {
             (Propensity::Treatment, "propensity_treatment", &p.propensity_treatment),
             (Propensity::History, "propensity_history", &p.propensity_history),
         ] {
-            let net = Net::new(which.width(&prep), np.hidden, np.layers, k, None, Target::Treatment, device, rng)
-                .map_err(failed)?;
+            let shape = Shape {
+                inputs: which.width(&prep),
+                hidden: np.hidden,
+                layers: np.layers,
+                outputs: k,
+                memory: None,
+                target: Target::Treatment,
+            };
+            let net = Net::new(&shape, device, rng).map_err(failed)?;
             let (t, v) = (which.sequences(&prep, &prep.train), which.sequences(&prep, &prep.validation));
             let report = train::train(kind, name, &net, &t, &v, np, p.epochs, rng)?;
             diagnostics.extend(describe(name, &report, "bce"));
@@ -133,8 +140,15 @@ impl PanelEstimator for Rmsn {
             .collect();
 
         let e = &p.encoder;
-        let encoder = Net::new(data::encoder_width(&prep), e.hidden, e.layers, 1, None, Target::Outcome, device, rng)
-            .map_err(failed)?;
+        let outcome = |inputs, p: &NetParams, memory| Shape {
+            inputs,
+            hidden: p.hidden,
+            layers: p.layers,
+            outputs: 1,
+            memory,
+            target: Target::Outcome,
+        };
+        let encoder = Net::new(&outcome(data::encoder_width(&prep), e, None), device, rng).map_err(failed)?;
         let t = data::encoder_sequences(&prep, &prep.train, Some(&encoder_weights));
         let v = data::encoder_sequences(&prep, &prep.validation, None);
         let report = train::train(kind, "encoder", &encoder, &t, &v, e, p.epochs, rng)?;
@@ -156,17 +170,8 @@ impl PanelEstimator for Rmsn {
                 data::decoder_paths(&prep, units, &reps, e.hidden, h, w)
             };
             let (t, v) = (paths(&prep.train, Some(&products)), paths(&prep.validation, None));
-            let decoder = Net::new(
-                data::decoder_width(&prep),
-                d.hidden,
-                d.layers,
-                1,
-                Some(e.hidden),
-                Target::Outcome,
-                device,
-                rng,
-            )
-            .map_err(failed)?;
+            let decoder =
+                Net::new(&outcome(data::decoder_width(&prep), d, Some(e.hidden)), device, rng).map_err(failed)?;
             let report = train::train(kind, "decoder", &decoder, &t, &v, d, p.epochs, rng)?;
             diagnostics.push(("decoder_rows".into(), t.rows() as f64));
             diagnostics.extend(describe("decoder", &report, "rmse"));

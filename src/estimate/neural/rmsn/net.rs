@@ -24,6 +24,17 @@ pub(super) enum Target {
     Outcome,
 }
 
+/// The sizes and role of one network.
+pub(super) struct Shape {
+    pub inputs: usize,
+    pub hidden: usize,
+    pub layers: usize,
+    pub outputs: usize,
+    /// The width of the representation the LSTM starts from (the decoder), if any.
+    pub memory: Option<usize>,
+    pub target: Target,
+}
+
 pub(super) struct Net {
     pub vs: nn::VarStore,
     adapter: Option<Linear>,
@@ -42,23 +53,15 @@ pub(super) struct Losses {
 }
 
 impl Net {
-    /// `memory`: the width of the representation the LSTM starts from (the decoder), if any.
-    pub fn new(
-        inputs: usize,
-        hidden: usize,
-        layers: usize,
-        outputs: usize,
-        memory: Option<usize>,
-        target: Target,
-        device: tch::Device,
-        rng: &mut RunRng,
-    ) -> Result<Net, String> {
+    /// CT's order of initialisation: the adapter, the LSTM, the read-out.
+    pub fn new(s: &Shape, device: tch::Device, rng: &mut RunRng) -> Result<Net, String> {
         let vs = nn::VarStore::new(device);
         let root = vs.root();
-        let adapter = memory.map(|m| Linear::new(&(&root / "adapter"), m, hidden, rng)).transpose()?;
-        let lstm = Recurrent::new(&(&root / "lstm"), Cell::Lstm, inputs, hidden, layers, false, Readout::Last, rng)?;
-        let out = Linear::new(&(&root / "out"), hidden, outputs, rng)?;
-        Ok(Net { vs, adapter, lstm, out, target })
+        let adapter = s.memory.map(|m| Linear::new(&(&root / "adapter"), m, s.hidden, rng)).transpose()?;
+        let lstm =
+            Recurrent::new(&(&root / "lstm"), Cell::Lstm, s.inputs, s.hidden, s.layers, false, Readout::Last, rng)?;
+        let out = Linear::new(&(&root / "out"), s.hidden, s.outputs, rng)?;
+        Ok(Net { vs, adapter, lstm, out, target: s.target })
     }
 
     /// The LSTM's output at every position of `x` `[n, steps, inputs]`, from

@@ -28,6 +28,8 @@ pub(super) struct Report {
 /// Rows per evaluation pass (bounds memory, not the result).
 const EVAL_ROWS: usize = 1024;
 
+/// `name`: the network, for messages.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn train(
     kind: &str,
     name: &str,
