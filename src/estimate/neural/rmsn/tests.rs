@@ -50,6 +50,12 @@ fn one_step_and_projections_beat_carrying_the_last_outcome_forward() {
     assert!(rmsn3 < 0.5 * naive3, "three steps: {rmsn3} against {naive3}");
     let names: Vec<&str> = est.diagnostics.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(names[4..7], ["weight_p01", "weight_p99", "encoder_train_loss"]);
+    // The history network sees the outcome that drives treatment, the
+    // treatment network does not: the denominator predicts treatment better.
+    assert_eq!((names[1], names[3]), ("propensity_treatment_validation_bce", "propensity_history_validation_bce"));
+    let (numerator, denominator) = (est.diagnostics[1].1, est.diagnostics[3].1);
+    // (0.616 and 0.534 here.)
+    assert!(denominator < numerator - 0.04, "validation BCE: numerator {numerator}, denominator {denominator}");
     let (lo, hi) = (est.diagnostics[4].1, est.diagnostics[5].1);
     assert!(0.0 < lo && lo < 1.0 && 1.0 < hi && hi.is_finite(), "clipped to [{lo}, {hi}]");
     // One sub-path per origin s with s + projection_horizon + 1 < length (CT's range).
