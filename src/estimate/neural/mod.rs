@@ -26,6 +26,7 @@ pub mod pack;
 mod params;
 pub mod probe;
 mod recurrent;
+pub mod rmsn;
 mod shape;
 mod tarnet;
 mod train;

@@ -25,7 +25,8 @@ pub struct PanelKind {
 }
 
 /// Every panel kind: classical, then neural.
-pub static PANEL_KINDS: &[&PanelKind] = &[&MSM, &MSM_UNWEIGHTED, &crate::estimate::neural::crn::CRN];
+pub static PANEL_KINDS: &[&PanelKind] =
+    &[&MSM, &MSM_UNWEIGHTED, &crate::estimate::neural::crn::CRN, &crate::estimate::neural::rmsn::RMSN];
 
 /// The panel kind called `name`, or an error with the nearest name.
 pub fn lookup(name: &str) -> Result<&'static PanelKind, EstimateError> {
@@ -59,7 +60,7 @@ mod tests {
     #[test]
     fn every_panel_kind_resolves_builds_and_is_idempotent() {
         let names = panel_kinds();
-        assert_eq!(names, ["msm", "msm_unweighted", "crn"]);
+        assert_eq!(names, ["msm", "msm_unweighted", "crn", "rmsn"]);
         for k in PANEL_KINDS {
             let once = resolve(k.name, &Params::new()).unwrap();
             assert_eq!(resolve(k.name, &once).unwrap(), once, "{}", k.name);
@@ -75,5 +76,12 @@ mod tests {
         let mut p = Params::new();
         p.insert("truncation".into(), serde_json::json!(0.7));
         assert!(resolve("msm", &p).unwrap_err().to_string().contains("truncation"));
+        assert_eq!(lookup("rmns").unwrap_err().to_string(), "unknown estimator `rmns` (did you mean `rmsn`?)");
+        let mut p = Params::new();
+        p.insert("encoder".into(), serde_json::json!({"lr": -1.0}));
+        assert_eq!(
+            resolve("rmsn", &p).unwrap_err().to_string(),
+            "estimator `rmsn`: invalid hyperparameters: `encoder.lr` must be a finite number > 0, got -1"
+        );
     }
 }

@@ -19,7 +19,7 @@ pub const MAX_TREATMENTS: usize = 6;
 /// A feature's training mean and population standard deviation (CT's
 /// `np.std`); a constant feature gets 1 so that it standardises to 0.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Scale {
+pub(in crate::estimate::neural) struct Scale {
     pub mean: f64,
     pub std: f64,
 }
@@ -47,11 +47,11 @@ impl Scale {
 }
 
 /// Everything CRN reads from a panel, checked once.
-pub(super) struct Prepared<'a> {
+pub(in crate::estimate::neural) struct Prepared<'a> {
     pub panel: &'a Panel,
     pub classes: usize,
     pub outcome: Scale,
-    covariates: Vec<Scale>,
+    pub covariates: Vec<Scale>,
     statics: Vec<Scale>,
     pub train: Vec<usize>,
     pub validation: Vec<usize>,
@@ -194,7 +194,11 @@ impl<'a> Prepared<'a> {
 /// Check every query against the panel: a known unit, a history that exists
 /// (`Y_0..=Y_step`, `A_0..A_{step-1}` and `X_0..=X_step` observed), a non-empty
 /// plan of binary treatment vectors.
-pub(super) fn check_queries(kind: &str, panel: &Panel, queries: &[Query]) -> Result<(), EstimateError> {
+pub(in crate::estimate::neural) fn check_queries(
+    kind: &str,
+    panel: &Panel,
+    queries: &[Query],
+) -> Result<(), EstimateError> {
     for (q, query) in queries.iter().enumerate() {
         let at = |m: String| bad(kind, format!("query {q} (unit {}, step {}): {m}", query.unit, query.step));
         if query.unit >= panel.units {
@@ -226,7 +230,7 @@ pub(super) fn check_queries(kind: &str, panel: &Panel, queries: &[Query]) -> Res
 }
 
 fn not_binary(kind: &str, unit: usize, t: usize, a: &[f64]) -> EstimateError {
-    bad(kind, format!("unit {unit}: treatment A_{t} is {a:?}; CRN takes binary components (0 or 1)"))
+    bad(kind, format!("unit {unit}: treatment A_{t} is {a:?}; `{kind}` takes binary components (0 or 1)"))
 }
 
 /// The class of a binary treatment vector: component `j` is bit `j` (CT's
@@ -250,7 +254,7 @@ pub(super) fn push_one_hot(out: &mut Vec<f32>, classes: usize, class: Option<usi
 /// Padded sequences, row-major: inputs `[rows, steps, width]`, current
 /// treatments `[rows, steps, classes]`, targets `[rows, steps]`, each row's
 /// active length, and for the decoder the initial states `[rows, br]`.
-pub(super) struct Sequences {
+pub(in crate::estimate::neural) struct Sequences {
     pub steps: usize,
     pub width: usize,
     pub classes: usize,
@@ -262,7 +266,7 @@ pub(super) struct Sequences {
 }
 
 /// One minibatch on the device, cut to its longest row.
-pub(super) struct Batch {
+pub(in crate::estimate::neural) struct Batch {
     pub x: Tensor,
     pub treat: Tensor,
     pub y: Tensor,

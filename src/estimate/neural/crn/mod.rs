@@ -18,11 +18,11 @@
 //! from the run's stream, and all arithmetic is ours or ATen's pinned kernels
 //! (`recurrent.rs`), so a run's bytes depend on its inputs only.
 
-mod data;
-mod net;
+pub(super) mod data;
+pub(super) mod net;
 mod params;
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;
 mod train;
 
 use std::collections::BTreeMap;

@@ -24,13 +24,13 @@ pub(super) fn reverse_gradient(x: &Tensor, scale: f64) -> Tensor {
 
 /// A dense layer with PyTorch's default initialisation (weights and bias
 /// ~ U(±1/sqrt(fan_in)), `nn.Linear`), as CT's heads have.
-struct Linear {
+pub(in crate::estimate::neural) struct Linear {
     w: Tensor,
     b: Tensor,
 }
 
 impl Linear {
-    fn new(path: &nn::Path, inputs: usize, outputs: usize, rng: &mut RunRng) -> Result<Linear, String> {
+    pub fn new(path: &nn::Path, inputs: usize, outputs: usize, rng: &mut RunRng) -> Result<Linear, String> {
         let w = variable(
             path,
             "weight",
@@ -41,7 +41,7 @@ impl Linear {
         Ok(Linear { w, b })
     }
 
-    fn forward(&self, x: &Tensor) -> Tensor {
+    pub fn forward(&self, x: &Tensor) -> Tensor {
         x.matmul(&self.w) + &self.b
     }
 }

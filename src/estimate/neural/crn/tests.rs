@@ -21,7 +21,7 @@ fn mean_next(y: f64, x: f64, kind: f64, a: &[f64]) -> f64 {
     0.8 * y + 0.4 + 0.3 * kind + 0.3 * x + EFFECT[0] * a[0] + EFFECT[1] * a[1]
 }
 
-fn panel(units: usize, seed: u64) -> Panel {
+pub(in crate::estimate::neural) fn panel(units: usize, seed: u64) -> Panel {
     let mut rng = RunRng::seed_from_u64(seed);
     let normal = Normal::new(0.0, 1.0).unwrap();
     let mut p = Panel {
@@ -71,7 +71,7 @@ const PLANS: [[f64; 2]; 4] = [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
 
 /// Every step of every test unit under each treatment combination held for
 /// `tau` steps, and the expected outcome (future covariates have mean 0).
-fn queries(p: &Panel, tau: usize) -> (Vec<Query>, Vec<f64>) {
+pub(in crate::estimate::neural) fn queries(p: &Panel, tau: usize) -> (Vec<Query>, Vec<f64>) {
     let (mut qs, mut truth) = (Vec::new(), Vec::new());
     for unit in p.units_in(PanelFold::Test) {
         for step in 0..p.length[unit] {
@@ -105,7 +105,7 @@ fn small(epochs: usize, decoder_batch: usize) -> CrnParams {
     .unwrap()
 }
 
-fn rmse(a: &[f64], b: &[f64]) -> f64 {
+pub(in crate::estimate::neural) fn rmse(a: &[f64], b: &[f64]) -> f64 {
     (a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>() / a.len() as f64).sqrt()
 }
 
