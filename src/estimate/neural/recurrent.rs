@@ -188,13 +188,18 @@ impl Recurrent {
         let mut x = seq.shallow_clone();
         for (l, layer) in self.stack.iter().enumerate() {
             let dir = &layer[0];
-            let gx = Self::input_gates(dir, &x);
+            // Every step's input gates as views of one product, cut once: the backward
+            // pass of `unbind` stacks the steps' gradients in one operation, where a
+            // `select` per step would scatter each into a zeroed copy of the whole
+            // `[n, steps, g·units]` product and sum them (quadratic in the steps; the
+            // same values, since every element gets one non-zero gradient).
+            let gx = Self::input_gates(dir, &x).unbind(1);
             let start =
                 init.map_or_else(|| Tensor::zeros([n, self.units], (Kind::Float, seq.device())), |s| s.shallow_clone());
             let (mut h, mut c) = (start.shallow_clone(), start);
             let mut outs = Vec::with_capacity(steps as usize);
-            for t in 0..steps {
-                (h, c) = self.cell(dir, &gx.select(1, t), &h, &c);
+            for gxt in &gx {
+                (h, c) = self.cell(dir, gxt, &h, &c);
                 match masks.map(|m| &m[l]) {
                     // Out of place on purpose: `*=` is `mul_`, which would overwrite
                     // states that autograd saved for the backward pass.
