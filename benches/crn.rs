@@ -1,6 +1,6 @@
 //! CRN's training time at a given panel size, timed in-process:
 //!
-//!     cargo bench --bench crn -- UNITS STEPS EPOCHS [GAMMA]
+//!     cargo bench --bench crn -- UNITS STEPS EPOCHS [GAMMA] [--native]
 //!
 //! trains CRN with the Causal Transformer repository's tumour-simulator setting
 //! for confounding GAMMA (0..4, default 0), except for the number of epochs, on
@@ -22,12 +22,18 @@ use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
 
 fn main() {
+    // `--native`: libtorch's own kernels (MKL, oneDNN) instead of the portable
+    // mode's, before libtorch starts, as `causeway --numerics native` does.
+    let native = std::env::args().any(|a| a == "--native");
+    if native {
+        causeway::numerics::select(causeway::numerics::NumericMode::Native);
+    }
     let args: Vec<usize> = std::env::args().skip(1).filter(|a| a != "--bench").filter_map(|a| a.parse().ok()).collect();
     let (units, steps, epochs, gamma) = match args.as_slice() {
         [u, s, e] => (*u, *s, *e, 0),
         [u, s, e, g] => (*u, *s, *e, *g),
         _ => {
-            eprintln!("usage: crn UNITS STEPS EPOCHS [GAMMA]");
+            eprintln!("usage: crn UNITS STEPS EPOCHS [GAMMA] [--native]");
             std::process::exit(2);
         }
     };
@@ -64,7 +70,8 @@ fn main() {
         digest(&est.predictions)
     );
     println!(
-        "{units} units x {steps} steps, gamma {gamma}: encoder + decoder {total:.1} s ({total_cpu:.1} s of CPU); at 100 epochs each about {:.0} s ({:.0} s of CPU)",
+        "{units} units x {steps} steps, gamma {gamma}, {} numerics: encoder + decoder {total:.1} s ({total_cpu:.1} s of CPU); at 100 epochs each about {:.0} s ({:.0} s of CPU)",
+        causeway::numerics::selected().name(),
         total / epochs as f64 * 100.0,
         total_cpu / epochs as f64 * 100.0
     );

@@ -22,14 +22,6 @@ pub(super) fn reverse_gradient(x: &Tensor, scale: f64) -> Tensor {
     &d - (x - &d) * scale
 }
 
-/// A unit is kept when `rng.random::<f64>() < keep`, which is `(u >> 11) · 2^-53`
-/// for the stream's next `u64` `u`: both sides scaled by 2^53 (exactly), that is
-/// `u >> 11 < keep · 2^53`, and for a whole number the ceiling of the right-hand
-/// side. The same draws and the same decisions, without the conversion to f64.
-fn keep_threshold(keep: f64) -> u64 {
-    (keep * (1u64 << 53) as f64).ceil() as u64
-}
-
 /// A dense layer with PyTorch's default initialisation (weights and bias
 /// ~ U(±1/sqrt(fan_in)), `nn.Linear`), as CT's heads have.
 struct Linear {
@@ -163,6 +155,14 @@ impl Net {
     pub fn advance(&self, x: &Tensor, state: &mut [(Tensor, Tensor)]) -> Tensor {
         self.representation(&self.lstm.advance(x, state))
     }
+}
+
+/// A unit is kept when `rng.random::<f64>() < keep`, which is `(u >> 11) · 2^-53`
+/// for the stream's next `u64` `u`: both sides scaled by 2^53 (exactly), that is
+/// `u >> 11 < keep · 2^53`, and for a whole number the ceiling of the right-hand
+/// side. The same draws and the same decisions, without the conversion to f64.
+fn keep_threshold(keep: f64) -> u64 {
+    (keep * (1u64 << 53) as f64).ceil() as u64
 }
 
 #[cfg(test)]
