@@ -188,13 +188,18 @@ impl Recurrent {
         let mut x = seq.shallow_clone();
         for (l, layer) in self.stack.iter().enumerate() {
             let dir = &layer[0];
-            let gx = Self::input_gates(dir, &x);
+            // Every step's input gates as views of one product, cut once: the backward
+            // pass of `unbind` stacks the steps' gradients in one operation, where a
+            // `select` per step would scatter each into a zeroed copy of the whole
+            // `[n, steps, g·units]` product and sum them (quadratic in the steps; the
+            // same values, since every element gets one non-zero gradient).
+            let gx = Self::input_gates(dir, &x).unbind(1);
             let start =
                 init.map_or_else(|| Tensor::zeros([n, self.units], (Kind::Float, seq.device())), |s| s.shallow_clone());
             let (mut h, mut c) = (start.shallow_clone(), start);
             let mut outs = Vec::with_capacity(steps as usize);
-            for t in 0..steps {
-                (h, c) = self.cell(dir, &gx.select(1, t), &h, &c);
+            for gxt in &gx {
+                (h, c) = self.cell(dir, gxt, &h, &c);
                 match masks.map(|m| &m[l]) {
                     // Out of place on purpose: `*=` is `mul_`, which would overwrite
                     // states that autograd saved for the backward pass.
@@ -246,6 +251,64 @@ mod tests {
     fn ramp(shape: &[i64]) -> Tensor {
         let n: i64 = shape.iter().product();
         Tensor::from_slice(&(0..n).map(|i| ((i * 41 % 29) as f32 - 14.0) / 9.0).collect::<Vec<_>>()).view(shape)
+    }
+
+    /// `states` cuts the input gates with `unbind` (one backward operation) where
+    /// it once took a `select` per step (a zeroed full-size gradient per step,
+    /// summed): the outputs and every weight's gradient are the same bits, with
+    /// an initial state and dropout masks, over two layers.
+    #[test]
+    fn states_by_unbind_has_the_gradients_of_a_select_per_step() {
+        crate::estimate::init_thread();
+        let vs = nn::VarStore::new(Device::Cpu);
+        let r = Recurrent::new(&vs.root(), Cell::Lstm, 3, 5, 2, false, Readout::Last, &mut RunRng::seed_from_u64(5))
+            .unwrap();
+        let x = ramp(&[4, 7, 3]); // [n, steps, in]
+        let init = ramp(&[4, 5]) / 3.0;
+        let mask = |seed: i64| ramp(&[4, 5]).fmod(0.7).abs() * (1.0 + seed as f64 / 8.0);
+        let masks: Vec<StepMasks> =
+            (0..2).map(|l| StepMasks { out: mask(3 * l), h: mask(3 * l + 1), c: mask(3 * l + 2) }).collect();
+        // The former loop, written out: a `select` per step.
+        let by_select = || {
+            let mut seq = x.shallow_clone();
+            for (l, layer) in r.stack.iter().enumerate() {
+                let gx = Recurrent::input_gates(&layer[0], &seq);
+                let (mut h, mut c) = (init.shallow_clone(), init.shallow_clone());
+                let mut outs = Vec::new();
+                for t in 0..7 {
+                    (h, c) = r.cell(&layer[0], &gx.select(1, t), &h, &c);
+                    outs.push(&h * &masks[l].out);
+                    // Out of place, as `states` does (autograd keeps the inputs).
+                    #[allow(clippy::assign_op_pattern)]
+                    {
+                        h = h * &masks[l].h;
+                        c = c * &masks[l].c;
+                    }
+                }
+                seq = Tensor::stack(&outs, 1);
+            }
+            seq
+        };
+        let grads = |out: Tensor| {
+            let weights = r.weights();
+            for w in &weights {
+                let mut g = w.grad();
+                if g.defined() {
+                    let _ = g.zero_();
+                }
+            }
+            // A loss that weighs every position differently.
+            (&out * ramp(&out.size())).sum(Kind::Float).backward();
+            let mut all = Vec::<f32>::try_from(out.detach().flatten(0, -1)).unwrap();
+            for w in weights {
+                all.extend(Vec::<f32>::try_from(w.grad().flatten(0, -1)).unwrap());
+            }
+            all.into_iter().map(f32::to_bits).collect::<Vec<_>>()
+        };
+        let want = grads(by_select());
+        let got = grads(r.states(&x, Some(&init), Some(&masks)));
+        assert_eq!(got.len(), want.len());
+        assert!(got == want, "outputs or gradients differ");
     }
 
     /// Our cells compute what libtorch's `gru` and `lstm` compute (to rounding),
