@@ -206,7 +206,8 @@ fn gemm() -> Result<(), String> {
     use causeway::numerics::gemm::{Strided, sgemm};
     let (rows, width) = (100usize, 200usize);
     // (label, m, n, k, A's strides, B's strides): C is m×n by columns.
-    let shapes: [(&str, usize, usize, usize, (isize, isize), (isize, isize)); 3] = [
+    type Strides = (isize, isize);
+    let shapes: [(&str, usize, usize, usize, Strides, Strides); 3] = [
         ("x·W", width, rows, width, (1, width as isize), (1, width as isize)),
         ("g·Wᵀ", width, rows, width, (width as isize, 1), (1, width as isize)),
         ("xᵀ·g", width, width, rows, (1, width as isize), (width as isize, 1)),
