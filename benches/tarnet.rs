@@ -198,20 +198,27 @@ fn side_by_side(side: &str, kind: &str, params: &Params, k: &str) -> Result<(), 
     Ok(())
 }
 
-/// GFLOP/s of the portable single-precision product on TARNet's shapes (rows
-/// 100, the forward product and both backward ones of a 200-wide layer).
+/// GFLOP/s (per CPU second of this thread) of the portable single-precision
+/// product on TARNet's shapes as libtorch passes them (column-major, BLAS
+/// style: C' = yᵀ, A' the weights): a 200-wide layer's forward product and
+/// both backward ones, at 100 rows.
 fn gemm() -> Result<(), String> {
     use causeway::numerics::gemm::{Strided, sgemm};
-    for (m, n, k, label) in [(100, 200, 200, "x·W"), (100, 200, 200, "g·Wᵀ"), (200, 200, 100, "xᵀ·g")] {
+    let (rows, width) = (100usize, 200usize);
+    // (label, m, n, k, A's strides, B's strides): C is m×n by columns.
+    type Strides = (isize, isize);
+    let shapes: [(&str, usize, usize, usize, Strides, Strides); 3] = [
+        ("x·W", width, rows, width, (1, width as isize), (1, width as isize)),
+        ("g·Wᵀ", width, rows, width, (width as isize, 1), (1, width as isize)),
+        ("xᵀ·g", width, width, rows, (1, width as isize), (width as isize, 1)),
+    ];
+    for (label, m, n, k, (ar, ac), (br, bc)) in shapes {
         let a = vec![0.5f32; m * k];
         let b = vec![0.25f32; k * n];
         let mut c = vec![0f32; m * n];
         let reps = 400;
-        let start = Instant::now();
+        let start = thread_cpu_seconds();
         for _ in 0..reps {
-            // Row-major operands; the transposed cases read with swapped strides.
-            let (ar, ac) = if label == "xᵀ·g" { (1, m as isize) } else { (k as isize, 1) };
-            let (br, bc) = if label == "g·Wᵀ" { (1, k as isize) } else { (n as isize, 1) };
             // SAFETY: the strides address exactly the three buffers above.
             unsafe {
                 sgemm(
@@ -222,11 +229,11 @@ fn gemm() -> Result<(), String> {
                     Strided { ptr: a.as_ptr(), rs: ar, cs: ac },
                     Strided { ptr: b.as_ptr(), rs: br, cs: bc },
                     0.0,
-                    Strided { ptr: c.as_mut_ptr(), rs: n as isize, cs: 1 },
+                    Strided { ptr: c.as_mut_ptr(), rs: 1, cs: m as isize },
                 );
             }
         }
-        let seconds = start.elapsed().as_secs_f64();
+        let seconds = thread_cpu_seconds() - start;
         println!(
             "side=gemm op={label} m={m} n={n} k={k} gflops={:.1}",
             2.0 * (m * n * k * reps) as f64 / seconds / 1e9

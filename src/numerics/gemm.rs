@@ -102,112 +102,6 @@ fn at_least(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
     &mut v[..len]
 }
 
-/// The register-tiled product for shapes of two or more output columns.
-#[allow(clippy::too_many_arguments)]
-unsafe fn blocked(
-    m: usize,
-    n: usize,
-    k: usize,
-    alpha: f32,
-    a: Strided<*const f32>,
-    b: Strided<*const f32>,
-    beta: f32,
-    c: Strided<*mut f32>,
-    scratch: &mut (Vec<f32>, Vec<f32>),
-) {
-    let at = |i: usize, j: usize| c.ptr.offset(i as isize * c.rs + j as isize * c.cs);
-    let n_panels = n.div_ceil(NR);
-    // op(B) packed panel by panel: panel q holds columns q·NR.., row p at p·NR.
-    let (bp, ap) = (&mut scratch.0, &mut scratch.1);
-    let bp = at_least(bp, n_panels * k * NR);
-    // Copies only: the loop order follows the operand's layout (reading along its
-    // contiguous direction), which decides speed and never a bit of the result.
-    let b_rows_contiguous = b.cs.abs() <= b.rs.abs();
-    for q in 0..n_panels {
-        let panel = &mut bp[q * k * NR..(q + 1) * k * NR];
-        let cols = NR.min(n - q * NR);
-        if cols < NR {
-            panel.fill(0.0);
-        }
-        // Raw writes, as for A below (j < cols <= NR, p < k: inside the panel).
-        let dst = panel.as_mut_ptr();
-        if b_rows_contiguous {
-            for p in 0..k {
-                let row = b.ptr.offset(p as isize * b.rs + (q * NR) as isize * b.cs);
-                for j in 0..cols {
-                    *dst.add(p * NR + j) = *row.offset(j as isize * b.cs);
-                }
-            }
-        } else {
-            for j in 0..cols {
-                let col = b.ptr.offset((q * NR + j) as isize * b.cs);
-                for p in 0..k {
-                    *dst.add(p * NR + j) = *col.offset(p as isize * b.rs);
-                }
-            }
-        }
-    }
-    let ap = at_least(ap, k * MR);
-    let avx2 = has_avx2_fma();
-    for i0 in (0..m).step_by(MR) {
-        let rows = MR.min(m - i0);
-        if rows < MR {
-            ap.fill(0.0);
-        }
-        // Raw writes (i < rows <= MR, p < k: inside `ap`): the bounds checks of
-        // indexed writes kept these copies from being plain moves.
-        let dst = ap.as_mut_ptr();
-        if a.rs.abs() < a.cs.abs() {
-            for p in 0..k {
-                let col = a.ptr.offset(i0 as isize * a.rs + p as isize * a.cs);
-                let out = dst.add(p * MR);
-                for i in 0..rows {
-                    *out.add(i) = *col.offset(i as isize * a.rs);
-                }
-            }
-        } else {
-            for i in 0..rows {
-                let row = a.ptr.offset((i0 + i) as isize * a.rs);
-                let out = dst.add(i);
-                for p in 0..k {
-                    *out.add(p * MR) = *row.offset(p as isize * a.cs);
-                }
-            }
-        }
-        let c_rows_contiguous = c.cs.abs() < c.rs.abs();
-        for q in 0..n_panels {
-            let panel = &bp[q * k * NR..(q + 1) * k * NR];
-            let acc = if avx2 { kernel_avx2(ap, panel) } else { kernel(ap, panel) };
-            let cols = NR.min(n - q * NR);
-            if alpha == 1.0 && beta == 0.0 && c_rows_contiguous {
-                for i in 0..rows {
-                    let row = at(i0 + i, q * NR);
-                    for (j, column) in acc.iter().enumerate().take(cols) {
-                        *row.offset(j as isize * c.cs) = column[i];
-                    }
-                }
-                continue;
-            }
-            if alpha == 1.0 && beta == 0.0 {
-                for (j, column) in acc.iter().enumerate().take(cols) {
-                    let base = at(i0, q * NR + j);
-                    for (i, &v) in column.iter().enumerate().take(rows) {
-                        *base.offset(i as isize * c.rs) = v;
-                    }
-                }
-                continue;
-            }
-            for (j, column) in acc.iter().enumerate().take(cols) {
-                for (i, &v) in column.iter().enumerate().take(rows) {
-                    let p = at(i0 + i, q * NR + j);
-                    let t = if alpha == 1.0 { v } else { alpha * v };
-                    *p = if beta == 0.0 { t } else { t + beta * *p };
-                }
-            }
-        }
-    }
-}
-
 /// Rows per block of the one-column product: eight 8-lane accumulators, enough
 /// independent chains to hide a fused multiply-add's latency.
 const MC: usize = 64;
@@ -341,40 +235,10 @@ pub fn has_avx2_fma() -> bool {
     }
 }
 
-/// The register tile: `acc[j][i] = fma(a[p][i], b[p][j], acc[j][i])` for p in
-/// order. Lanes are independent, so vectorising over i changes no bits.
-#[inline(always)]
-fn tile(ap: &[f32], bp: &[f32]) -> [[f32; MR]; NR] {
-    let mut acc = [[0f32; MR]; NR];
-    for (a, b) in ap.chunks_exact(MR).zip(bp.chunks_exact(NR)) {
-        for j in 0..NR {
-            let bj = b[j];
-            for i in 0..MR {
-                acc[j][i] = a[i].mul_add(bj, acc[j][i]);
-            }
-        }
-    }
-    acc
-}
-
-fn kernel(ap: &[f32], bp: &[f32]) -> [[f32; MR]; NR] {
-    tile(ap, bp)
-}
-
-#[cfg(target_arch = "x86_64")]
-fn kernel_avx2(ap: &[f32], bp: &[f32]) -> [[f32; MR]; NR] {
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn inner(ap: &[f32], bp: &[f32]) -> [[f32; MR]; NR] {
-        tile(ap, bp)
-    }
-    // SAFETY: only called after `has_avx2_fma()` returned true.
-    unsafe { inner(ap, bp) }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn kernel_avx2(ap: &[f32], bp: &[f32]) -> [[f32; MR]; NR] {
-    tile(ap, bp)
-}
-
+mod blocked;
 #[cfg(test)]
 mod tests;
+
+use blocked::blocked;
+#[cfg(test)]
+use blocked::{kernel, kernel_avx2};

@@ -56,6 +56,8 @@ pub fn init_thread() {
     super::dispatch::apply();
     std::hint::black_box(super::interpose::definitions());
     tch::set_num_threads(1);
+    // Freed activations stay with the process for the next step (see allocator.rs).
+    super::allocator::keep_freed_memory();
     INTEROP.call_once(|| {
         // libtorch refuses to change the inter-op pool once it has been used or set,
         // and tch turns that refusal into a panic; call the C API directly and drop

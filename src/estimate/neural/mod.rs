@@ -7,6 +7,7 @@
 //! `RunRng`, never from libtorch's global generator, and each run uses one libtorch
 //! thread, so a run's bytes depend only on its inputs.
 
+mod allocator;
 mod batch;
 mod cfr;
 mod conv;

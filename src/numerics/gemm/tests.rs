@@ -115,7 +115,15 @@ fn vector_kernel_equals_scalar_kernel() {
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     let k = 57;
     let (ap, bp) = (random(k * MR, &mut rng), random(k * NR, &mut rng));
-    assert_eq!(kernel(&ap, &bp), kernel_avx2(&ap, &bp));
+    unsafe {
+        let packed = kernel(ap.as_ptr(), MR as isize, bp.as_ptr(), NR as isize, k);
+        assert_eq!(packed, kernel_avx2(ap.as_ptr(), MR as isize, bp.as_ptr(), NR as isize, k));
+        // Read in place with wider strides: the same chains.
+        let wide_a: Vec<f32> = ap.chunks(MR).flat_map(|r| r.iter().copied().chain([f32::NAN; 3])).collect();
+        let wide_b: Vec<f32> = bp.chunks(NR).flat_map(|r| r.iter().copied().chain([f32::NAN; 5])).collect();
+        let strided = kernel_avx2(wide_a.as_ptr(), MR as isize + 3, wide_b.as_ptr(), NR as isize + 5, k);
+        assert_eq!(packed.map(|c| c.map(f32::to_bits)), strided.map(|c| c.map(f32::to_bits)));
+    }
     let (ac, b) = (random(k * MC, &mut rng), random(k, &mut rng));
     let bits = |v: [f32; MC]| v.map(f32::to_bits);
     unsafe {
@@ -140,5 +148,63 @@ fn dot_is_one_gemm_element() {
             Strided { ptr: c.as_mut_ptr(), rs: 1, cs: 1 },
         );
         assert_eq!(sdot(300, x.as_ptr(), 1, y.as_ptr(), 1).to_bits(), c[0].to_bits());
+    }
+}
+
+/// Every storage order of A, B and C (by rows or by columns, with leading
+/// dimensions wider than the matrices): the paths that read an operand in
+/// place, pack it, or compute the transposed product all give the oracle's bits.
+#[test]
+fn every_layout_gives_the_fused_chain_bits() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    // Full 16-row blocks and 6-column panels, and ragged ones.
+    for &(m, n, k) in &[(32, 12, 9), (37, 20, 13), (100, 50, 30), (2, 7, 5)] {
+        let (a, b) = (random(m * k, &mut rng), random(k * n, &mut rng));
+        let c0 = random(m * n, &mut rng);
+        for &(alpha, beta) in &[(1.0, 0.0), (0.5, 1.0)] {
+            let mut want = c0.clone();
+            oracle(m, n, k, alpha, &a, &b, beta, &mut want);
+            for layout in 0..8 {
+                let (a_rows, b_rows, c_rows) = (layout & 1 == 0, layout & 2 == 0, layout & 4 == 0);
+                // Stored with a leading dimension 3 wider than needed.
+                let store = |v: &[f32], r: usize, c: usize, by_rows: bool| -> (Vec<f32>, isize, isize) {
+                    let (outer, inner) = if by_rows { (r, c) } else { (c, r) };
+                    let ld = inner + 3;
+                    let mut s = vec![f32::NAN; outer * ld];
+                    for i in 0..r {
+                        for j in 0..c {
+                            let at = if by_rows { i * ld + j } else { j * ld + i };
+                            s[at] = v[i * c + j];
+                        }
+                    }
+                    if by_rows { (s, ld as isize, 1) } else { (s, 1, ld as isize) }
+                };
+                let (sa, ars, acs) = store(&a, m, k, a_rows);
+                let (sb, brs, bcs) = store(&b, k, n, b_rows);
+                let (mut sc, crs, ccs) = store(&c0, m, n, c_rows);
+                unsafe {
+                    sgemm(
+                        m,
+                        n,
+                        k,
+                        alpha,
+                        Strided { ptr: sa.as_ptr(), rs: ars, cs: acs },
+                        Strided { ptr: sb.as_ptr(), rs: brs, cs: bcs },
+                        beta,
+                        Strided { ptr: sc.as_mut_ptr(), rs: crs, cs: ccs },
+                    );
+                }
+                for i in 0..m {
+                    for j in 0..n {
+                        let got = sc[(i as isize * crs + j as isize * ccs) as usize];
+                        assert_eq!(
+                            got.to_bits(),
+                            want[i * n + j].to_bits(),
+                            "m={m} n={n} k={k} layout={layout} alpha={alpha} ({i}, {j})"
+                        );
+                    }
+                }
+            }
+        }
     }
 }
