@@ -295,35 +295,69 @@ impl Sequences {
     }
 
     pub fn batch(&self, rows: &[usize], device: tch::Device) -> Batch {
-        let steps = rows.iter().map(|&r| self.len[r]).max().unwrap_or(0);
-        let (n, t) = (rows.len() as i64, steps as i64);
-        let gather = |src: &[f32], per: usize| -> Tensor {
-            let mut out = Vec::with_capacity(rows.len() * steps * per);
-            for &r in rows {
-                let at = r * self.steps * per;
-                out.extend_from_slice(&src[at..at + steps * per]);
-            }
-            Tensor::from_slice(&out).view([n, t, per as i64]).to_device(device)
-        };
-        let mut mask = Vec::with_capacity(rows.len() * steps);
-        for &r in rows {
-            mask.extend((0..steps).map(|k| if k < self.len[r] { 1f32 } else { 0.0 }));
-        }
-        let count = rows.iter().map(|&r| self.len[r]).sum::<usize>() as f64;
-        let init = self.init.as_ref().map(|(v, br)| {
-            let mut out = Vec::with_capacity(rows.len() * br);
-            for &r in rows {
-                out.extend_from_slice(&v[r * br..(r + 1) * br]);
-            }
-            Tensor::from_slice(&out).view([n, *br as i64]).to_device(device)
-        });
+        let g = Gather::new(rows, &self.len, self.steps, device);
         Batch {
-            x: gather(&self.x, self.width),
-            treat: gather(&self.treat, self.classes),
-            y: gather(&self.y, 1),
-            mask: Tensor::from_slice(&mask).view([n, t]).to_kind(Kind::Float).to_device(device),
-            init,
-            count,
+            x: g.padded(&self.x, self.width),
+            treat: g.padded(&self.treat, self.classes),
+            y: g.padded(&self.y, 1),
+            mask: g.mask(),
+            init: self.init.as_ref().map(|(v, br)| g.per_row(v, *br)),
+            count: g.count(),
         }
+    }
+}
+
+/// A minibatch's rows of padded sequences (CRN's and RMSN's), cut to the
+/// longest active length among them: the one place that lays rows out as tensors.
+pub(in crate::estimate::neural) struct Gather<'a> {
+    rows: &'a [usize],
+    len: &'a [usize],
+    /// Positions per row as stored (the padded length).
+    stride: usize,
+    /// Positions per row in the batch (the longest active length).
+    steps: usize,
+    device: tch::Device,
+}
+
+impl<'a> Gather<'a> {
+    pub fn new(rows: &'a [usize], len: &'a [usize], stride: usize, device: tch::Device) -> Gather<'a> {
+        let steps = rows.iter().map(|&r| len[r]).max().unwrap_or(0);
+        Gather { rows, len, stride, steps, device }
+    }
+
+    /// `[n, steps, per]` from a row-major `[rows, stride, per]` store.
+    pub fn padded(&self, src: &[f32], per: usize) -> Tensor {
+        let mut out = Vec::with_capacity(self.rows.len() * self.steps * per);
+        for &r in self.rows {
+            let at = r * self.stride * per;
+            out.extend_from_slice(&src[at..at + self.steps * per]);
+        }
+        Tensor::from_slice(&out).view([self.rows.len() as i64, self.steps as i64, per as i64]).to_device(self.device)
+    }
+
+    /// `[n, steps]`: 1 at each row's active positions, 0 past them.
+    pub fn mask(&self) -> Tensor {
+        let mut mask = Vec::with_capacity(self.rows.len() * self.steps);
+        for &r in self.rows {
+            mask.extend((0..self.steps).map(|k| if k < self.len[r] { 1f32 } else { 0.0 }));
+        }
+        Tensor::from_slice(&mask)
+            .view([self.rows.len() as i64, self.steps as i64])
+            .to_kind(Kind::Float)
+            .to_device(self.device)
+    }
+
+    /// `[n, width]` from a row-major `[rows, width]` store (the decoder's initial states).
+    pub fn per_row(&self, v: &[f32], width: usize) -> Tensor {
+        let mut out = Vec::with_capacity(self.rows.len() * width);
+        for &r in self.rows {
+            out.extend_from_slice(&v[r * width..(r + 1) * width]);
+        }
+        Tensor::from_slice(&out).view([self.rows.len() as i64, width as i64]).to_device(self.device)
+    }
+
+    /// The active positions of the rows.
+    pub fn count(&self) -> f64 {
+        self.rows.iter().map(|&r| self.len[r]).sum::<usize>() as f64
     }
 }

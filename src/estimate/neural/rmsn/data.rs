@@ -13,10 +13,10 @@
 //! true one while training; its own prediction at test) and the statics, and
 //! learns `Y_{s+2+k}`.
 
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 use super::weights::origins;
-use crate::estimate::neural::crn::data::Prepared;
+use crate::estimate::neural::crn::data::{Gather, Prepared};
 
 /// Padded sequences, row-major: inputs `[rows, steps, width]`, targets
 /// `[rows, steps, targets]`, sample weights `[rows, steps]`, each row's active
@@ -71,34 +71,14 @@ impl Sequences {
     }
 
     pub fn batch(&self, rows: &[usize], device: tch::Device) -> Batch {
-        let steps = rows.iter().map(|&r| self.len[r]).max().unwrap_or(0);
-        let (n, t) = (rows.len() as i64, steps as i64);
-        let gather = |src: &[f32], per: usize| -> Tensor {
-            let mut out = Vec::with_capacity(rows.len() * steps * per);
-            for &r in rows {
-                let at = r * self.steps * per;
-                out.extend_from_slice(&src[at..at + steps * per]);
-            }
-            Tensor::from_slice(&out).view([n, t, per as i64]).to_device(device)
-        };
-        let mut mask = Vec::with_capacity(rows.len() * steps);
-        for &r in rows {
-            mask.extend((0..steps).map(|k| if k < self.len[r] { 1f32 } else { 0.0 }));
-        }
-        let init = self.init.as_ref().map(|(v, width)| {
-            let mut out = Vec::with_capacity(rows.len() * width);
-            for &r in rows {
-                out.extend_from_slice(&v[r * width..(r + 1) * width]);
-            }
-            Tensor::from_slice(&out).view([n, *width as i64]).to_device(device)
-        });
+        let g = Gather::new(rows, &self.len, self.steps, device);
         Batch {
-            x: gather(&self.x, self.width),
-            y: gather(&self.y, self.targets),
-            weight: gather(&self.weight, 1).view([n, t]),
-            mask: Tensor::from_slice(&mask).view([n, t]).to_kind(Kind::Float).to_device(device),
-            init,
-            count: rows.iter().map(|&r| self.len[r]).sum::<usize>() as f64,
+            x: g.padded(&self.x, self.width),
+            y: g.padded(&self.y, self.targets),
+            weight: g.padded(&self.weight, 1).squeeze_dim(-1),
+            mask: g.mask(),
+            init: self.init.as_ref().map(|(v, width)| g.per_row(v, *width)),
+            count: g.count(),
         }
     }
 }
