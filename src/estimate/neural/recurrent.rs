@@ -176,6 +176,26 @@ impl Recurrent {
         self.units as usize
     }
 
+    /// Variational dropout masks (out, h, c per layer) for a batch of `n` rows,
+    /// drawn from the run's stream; None without dropout.
+    pub(super) fn masks(&self, n: usize, rate: f64, device: tch::Device, rng: &mut RunRng) -> Option<Vec<StepMasks>> {
+        if rate <= 0.0 {
+            return None;
+        }
+        let units = self.units();
+        let keep = 1.0 - rate;
+        let scale = (1.0 / keep) as f32;
+        let below = keep_threshold(keep);
+        let mut buffer = vec![0f32; n * units];
+        let mut draw = || {
+            for v in buffer.iter_mut() {
+                *v = if rand::RngCore::next_u64(rng) >> 11 < below { scale } else { 0.0 };
+            }
+            Tensor::from_slice(&buffer).view([n as i64, units as i64]).to_device(device)
+        };
+        Some(self.layers().map(|_| StepMasks { out: draw(), h: draw(), c: draw() }).collect())
+    }
+
     /// A forward (unidirectional) stack over `[n, steps, in]`: the top layer's
     /// output at every step, `[n, steps, units]`. Every layer starts from `init`
     /// (`h = c = init`, `[n, units]`; zeros when None), as CRN's decoder starts from
@@ -242,11 +262,40 @@ impl Recurrent {
     }
 }
 
+/// A unit is kept when `rng.random::<f64>() < keep`, which is `(u >> 11) · 2^-53`
+/// for the stream's next `u64` `u`: both sides scaled by 2^53 (exactly), that is
+/// `u >> 11 < keep · 2^53`, and for a whole number the ceiling of the right-hand
+/// side. The same draws and the same decisions, without the conversion to f64.
+fn keep_threshold(keep: f64) -> u64 {
+    (keep * (1u64 << 53) as f64).ceil() as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
+    use rand::{Rng, RngCore, SeedableRng};
     use tch::Device;
+
+    /// The integer rule keeps exactly the units that `random::<f64>() < keep`
+    /// keeps, draw for draw, at the dropout rates CRN uses and at edges where
+    /// `keep · 2^53` is a whole number.
+    #[test]
+    fn the_integer_keep_rule_is_the_float_comparison() {
+        for keep in [0.9, 0.8, 0.5, 0.75, 1.0 - 0.37, 1.0] {
+            let below = keep_threshold(keep);
+            let (mut a, mut b) = (RunRng::seed_from_u64(7), RunRng::seed_from_u64(7));
+            for _ in 0..20_000 {
+                assert_eq!(a.random::<f64>() < keep, b.next_u64() >> 11 < below, "keep {keep}");
+            }
+            // The boundary itself: the largest kept 53-bit value and the smallest dropped one.
+            if below > 0 {
+                assert!(((below - 1) as f64 / (1u64 << 53) as f64) < keep);
+            }
+            if below < 1 << 53 {
+                assert!((below as f64 / (1u64 << 53) as f64) >= keep);
+            }
+        }
+    }
 
     fn ramp(shape: &[i64]) -> Tensor {
         let n: i64 = shape.iter().product();

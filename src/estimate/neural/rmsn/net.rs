@@ -6,7 +6,6 @@
 //! encoder and the decoder the standardised outcome (squared error times the
 //! stabilized weight).
 
-use rand::Rng;
 use tch::{Kind, Reduction, Tensor, nn};
 
 use super::data::Batch;
@@ -93,21 +92,9 @@ impl Net {
         Losses { total, sum }
     }
 
-    /// Variational dropout masks for a batch of `n` rows, drawn from the run's
-    /// stream (None without dropout).
+    /// Variational dropout masks for a batch of `n` rows (`Recurrent::masks`).
     pub fn masks(&self, n: usize, rate: f64, rng: &mut RunRng) -> Option<Vec<StepMasks>> {
-        if rate <= 0.0 {
-            return None;
-        }
-        let units = self.lstm.units();
-        let device = self.vs.device();
-        let keep = 1.0 - rate;
-        let scale = (1.0 / keep) as f32;
-        let mut draw = || {
-            let m: Vec<f32> = (0..n * units).map(|_| if rng.random::<f64>() < keep { scale } else { 0.0 }).collect();
-            Tensor::from_slice(&m).view([n as i64, units as i64]).to_device(device)
-        };
-        Some(self.lstm.layers().map(|_| StepMasks { out: draw(), h: draw(), c: draw() }).collect())
+        self.lstm.masks(n, rate, self.vs.device(), rng)
     }
 
     /// The LSTM's state to start a rollout: zeros, or the adapted `memory` `[n, m]`.
