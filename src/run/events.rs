@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::outcome::Outcome;
 
 /// Position of a run: experiment index in the plan, run index in the experiment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RunId {
     pub experiment: usize,
     pub run: usize,

@@ -5,6 +5,7 @@
 //! runner's own statistics. Those statistics are returned with the outcomes, and
 //! the exit status is decided from them, never from what a reporter counted.
 
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
@@ -95,24 +96,40 @@ fn execute_plan(
     });
     let mut results: Vec<Vec<Option<Outcome>>> = experiments.iter().map(|p| vec![None; p.runs.len()]).collect();
     let mut pending = Vec::new();
+    // A run that two experiments share (the same key, so the same inputs and the
+    // same bytes, such as the replications one paper's table borrows from
+    // another's) is computed once: the first to need it leads, and the others
+    // follow, taking its outcome as from the store when it finishes.
+    let mut leaders: HashMap<&str, RunId> = HashMap::new();
+    let mut followers: HashMap<RunId, Vec<RunId>> = HashMap::new();
     for (e, prepared) in experiments.iter().enumerate() {
         for (r, run) in prepared.runs.iter().enumerate() {
             let id = RunId { experiment: e, run: r };
+            if let Some(leader) = leaders.get(run.key.as_str()) {
+                followers.entry(*leader).or_default().push(id);
+                continue;
+            }
             match cache.lookup(&run.key) {
                 Lookup::Hit(outcome) => {
                     results[e][r] = Some(outcome.clone());
                     emitter.emit(Event::Cached { id, outcome });
                 }
-                Lookup::Missing => pending.push(id),
+                Lookup::Missing => {
+                    leaders.insert(&run.key, id);
+                    pending.push(id);
+                }
                 Lookup::Damaged { path, reason } => {
                     emitter.emit(Event::Damaged { id, path, reason });
+                    leaders.insert(&run.key, id);
                     pending.push(id);
                 }
             }
         }
     }
-    let mut remaining: Vec<usize> =
-        experiments.iter().enumerate().map(|(e, _)| pending.iter().filter(|id| id.experiment == e).count()).collect();
+    let mut remaining = vec![0usize; experiments.len()];
+    for id in pending.iter().chain(followers.values().flatten()) {
+        remaining[id.experiment] += 1;
+    }
     for (e, &left) in remaining.iter().enumerate() {
         if left == 0 {
             emitter.emit(Event::ExperimentDone { experiment: e });
@@ -156,10 +173,18 @@ fn execute_plan(
                 emitter.emit(Event::Stopped);
             }
             results[id.experiment][id.run] = Some(outcome.clone());
-            emitter.emit(Event::Finished { id, outcome, elapsed });
-            remaining[id.experiment] -= 1;
-            if remaining[id.experiment] == 0 {
-                emitter.emit(Event::ExperimentDone { experiment: id.experiment });
+            // The runs that followed this one take its outcome, as from the store.
+            let shared = followers.get(&id).map_or(&[][..], Vec::as_slice);
+            emitter.emit(Event::Finished { id, outcome: outcome.clone(), elapsed });
+            for done in std::iter::once(id).chain(shared.iter().copied()) {
+                if done != id {
+                    results[done.experiment][done.run] = Some(outcome.clone());
+                    emitter.emit(Event::Cached { id: done, outcome: outcome.clone() });
+                }
+                remaining[done.experiment] -= 1;
+                if remaining[done.experiment] == 0 {
+                    emitter.emit(Event::ExperimentDone { experiment: done.experiment });
+                }
             }
         }
         if halted { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
@@ -297,6 +322,61 @@ mod tests {
         assert_eq!(cache.get(&a[2].key), Some(outcome(2)));
         assert_eq!(cache.lookup(&a[3].key), Lookup::Missing);
         assert_eq!(cache.lookup(&a[4].key), Lookup::Hit(ok(&a[4])));
+    }
+
+    #[test]
+    fn a_run_two_experiments_share_is_computed_once_and_served_to_both() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let store = tempfile::tempdir().unwrap();
+        let cache = Cache::new(store.path());
+        // One file under two names: the name is not an input of a run, so every
+        // key is shared (as ihdp-shalit's TARNet runs are ihdp-shi's last row).
+        let experiments = [experiment("a", 1), experiment("b", 1)];
+        let keys = |p: &Prepared| p.runs.iter().map(|r| r.key.clone()).collect::<Vec<_>>();
+        assert_eq!(keys(&experiments[0]), keys(&experiments[1]));
+        // `Compute` is a 'static closure type: the count is a static of this test's own.
+        static COMPUTED: AtomicUsize = AtomicUsize::new(0);
+        let computed = &COMPUTED;
+        let counting = |e: &[Prepared], pack: &[RunId], limit: PackLimit| {
+            COMPUTED.fetch_add(pack.len(), Ordering::Relaxed);
+            fakes(e, pack, limit)
+        };
+        let mut recorder = Recorder::default();
+        let opts = ExecOptions { jobs: 2, fail_fast: false, pack: PackLimit::ALONE };
+        let executed = execute_with(&experiments, &cache, &opts, &mut [&mut recorder], &counting).unwrap();
+
+        assert_eq!(computed.load(Ordering::Relaxed), 6);
+        // Failures, refusals and a bug's outcome are shared like successes.
+        let expected = RunStats {
+            planned: 12,
+            computed: 6,
+            cached: 6,
+            failed: 4,
+            refused: 2,
+            internal: 2,
+            damaged: 0,
+            stopped: false,
+        };
+        assert_eq!(executed.stats, expected);
+        assert_eq!(counted(&recorder.events), expected);
+        assert_eq!(executed.outcomes[0], executed.outcomes[1]);
+        assert!(executed.outcomes.iter().flatten().all(Option::is_some));
+        // Every run of b is served right after the run of a it follows.
+        for (i, event) in recorder.events.iter().enumerate() {
+            if let Event::Finished { id, outcome, .. } = event {
+                assert_eq!(id.experiment, 0, "{event:?}");
+                let next = &recorder.events[i + 1..];
+                let served = next.iter().find(|e| matches!(e, Event::Cached { .. })).unwrap();
+                assert_eq!(*served, Event::Cached { id: self::id(1, id.run), outcome: outcome.clone() });
+            }
+        }
+        let done = |e| recorder.events.iter().filter(|x| **x == Event::ExperimentDone { experiment: e }).count();
+        assert_eq!((done(0), done(1)), (1, 1));
+
+        // Again: only the bug's outcome, which is never stored, is computed again, once.
+        let executed = execute_with(&experiments, &cache, &opts, &mut [], &counting).unwrap();
+        assert_eq!(computed.load(Ordering::Relaxed), 7);
+        assert_eq!((executed.stats.computed, executed.stats.cached), (1, 11));
     }
 
     #[test]
