@@ -107,17 +107,19 @@ impl Recurrent {
         match self.output {
             Readout::Last => Tensor::cat(&finals, 1),
             Readout::Mean => {
-                let steps = seq.size()[1];
-                let mut acc = seq.select(1, 0);
-                for t in 1..steps {
+                // The steps cut once (see `run`), then added left to right: the rounding
+                // order of the former `select` per step, not `sum`'s reduction order.
+                let steps = seq.unbind(1);
+                let mut acc = steps[0].shallow_clone();
+                for s in &steps[1..] {
                     // Out of place on purpose: `+=` on a tensor is `add_`, which would write
                     // into the view `acc` starts as, and autograd needs the inputs intact.
                     #[allow(clippy::assign_op_pattern)]
                     {
-                        acc = acc + seq.select(1, t);
+                        acc = acc + s;
                     }
                 }
-                acc / steps as f64
+                acc / steps.len() as f64
             }
         }
     }
@@ -125,15 +127,19 @@ impl Recurrent {
     /// One direction over `[n, steps, in]`: every step's state `[n, steps, units]`
     /// (in the input's order) and the state after the last step it read.
     fn run(&self, dir: &Direction, seq: &Tensor, backward: bool) -> (Tensor, Tensor) {
-        let (n, steps) = (seq.size()[0], seq.size()[1]);
-        let h0 = Tensor::zeros([n, self.units], (Kind::Float, seq.device()));
-        let gx = Self::input_gates(dir, seq);
+        let h0 = Tensor::zeros([seq.size()[0], self.units], (Kind::Float, seq.device()));
+        // Cut once, as `states` does: `unbind`'s backward stacks the steps' gradients,
+        // where a `select` per step would zero-fill a whole `[n, steps, g·units]`
+        // gradient per step and sum them (quadratic in the steps). The gates' gradients
+        // differ only in the signs of zeros, which the products and sums that carry
+        // them on erase: every gradient that leaves the layer is the same bits (tests).
+        let gx = Self::input_gates(dir, seq).unbind(1);
         let (mut h, mut c) = (h0.shallow_clone(), h0);
-        let mut states: Vec<Tensor> = (0..steps).map(|_| Tensor::new()).collect();
-        let order: Vec<i64> = if backward { (0..steps).rev().collect() } else { (0..steps).collect() };
+        let mut states: Vec<Tensor> = gx.iter().map(|_| Tensor::new()).collect();
+        let order: Vec<usize> = if backward { (0..gx.len()).rev().collect() } else { (0..gx.len()).collect() };
         for t in order {
-            (h, c) = self.cell(dir, &gx.select(1, t), &h, &c);
-            states[t as usize] = h.shallow_clone();
+            (h, c) = self.cell(dir, &gx[t], &h, &c);
+            states[t] = h.shallow_clone();
         }
         (Tensor::stack(&states, 1), h)
     }
