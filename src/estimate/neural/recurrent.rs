@@ -107,17 +107,19 @@ impl Recurrent {
         match self.output {
             Readout::Last => Tensor::cat(&finals, 1),
             Readout::Mean => {
-                let steps = seq.size()[1];
-                let mut acc = seq.select(1, 0);
-                for t in 1..steps {
+                // The steps cut once (see `run`), then added left to right: the rounding
+                // order of the former `select` per step, not `sum`'s reduction order.
+                let steps = seq.unbind(1);
+                let mut acc = steps[0].shallow_clone();
+                for s in &steps[1..] {
                     // Out of place on purpose: `+=` on a tensor is `add_`, which would write
                     // into the view `acc` starts as, and autograd needs the inputs intact.
                     #[allow(clippy::assign_op_pattern)]
                     {
-                        acc = acc + seq.select(1, t);
+                        acc = acc + s;
                     }
                 }
-                acc / steps as f64
+                acc / steps.len() as f64
             }
         }
     }
@@ -125,15 +127,19 @@ impl Recurrent {
     /// One direction over `[n, steps, in]`: every step's state `[n, steps, units]`
     /// (in the input's order) and the state after the last step it read.
     fn run(&self, dir: &Direction, seq: &Tensor, backward: bool) -> (Tensor, Tensor) {
-        let (n, steps) = (seq.size()[0], seq.size()[1]);
-        let h0 = Tensor::zeros([n, self.units], (Kind::Float, seq.device()));
-        let gx = Self::input_gates(dir, seq);
+        let h0 = Tensor::zeros([seq.size()[0], self.units], (Kind::Float, seq.device()));
+        // Cut once, as `states` does: `unbind`'s backward stacks the steps' gradients,
+        // where a `select` per step would zero-fill a whole `[n, steps, g·units]`
+        // gradient per step and sum them (quadratic in the steps). The gates' gradients
+        // differ only in the signs of zeros, which the products and sums that carry
+        // them on erase: every gradient that leaves the layer is the same bits (tests).
+        let gx = Self::input_gates(dir, seq).unbind(1);
         let (mut h, mut c) = (h0.shallow_clone(), h0);
-        let mut states: Vec<Tensor> = (0..steps).map(|_| Tensor::new()).collect();
-        let order: Vec<i64> = if backward { (0..steps).rev().collect() } else { (0..steps).collect() };
+        let mut states: Vec<Tensor> = gx.iter().map(|_| Tensor::new()).collect();
+        let order: Vec<usize> = if backward { (0..gx.len()).rev().collect() } else { (0..gx.len()).collect() };
         for t in order {
-            (h, c) = self.cell(dir, &gx.select(1, t), &h, &c);
-            states[t as usize] = h.shallow_clone();
+            (h, c) = self.cell(dir, &gx[t], &h, &c);
+            states[t] = h.shallow_clone();
         }
         (Tensor::stack(&states, 1), h)
     }
@@ -271,145 +277,4 @@ fn keep_threshold(keep: f64) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::{Rng, RngCore, SeedableRng};
-    use tch::Device;
-
-    /// The integer rule keeps exactly the units that `random::<f64>() < keep`
-    /// keeps, draw for draw, at the dropout rates CRN uses and at edges where
-    /// `keep · 2^53` is a whole number.
-    #[test]
-    fn the_integer_keep_rule_is_the_float_comparison() {
-        for keep in [0.9, 0.8, 0.5, 0.75, 1.0 - 0.37, 1.0] {
-            let below = keep_threshold(keep);
-            let (mut a, mut b) = (RunRng::seed_from_u64(7), RunRng::seed_from_u64(7));
-            for _ in 0..20_000 {
-                assert_eq!(a.random::<f64>() < keep, b.next_u64() >> 11 < below, "keep {keep}");
-            }
-            // The boundary itself: the largest kept 53-bit value and the smallest dropped one.
-            if below > 0 {
-                assert!(((below - 1) as f64 / (1u64 << 53) as f64) < keep);
-            }
-            if below < 1 << 53 {
-                assert!((below as f64 / (1u64 << 53) as f64) >= keep);
-            }
-        }
-    }
-
-    fn ramp(shape: &[i64]) -> Tensor {
-        let n: i64 = shape.iter().product();
-        Tensor::from_slice(&(0..n).map(|i| ((i * 41 % 29) as f32 - 14.0) / 9.0).collect::<Vec<_>>()).view(shape)
-    }
-
-    /// `states` cuts the input gates with `unbind` (one backward operation) where
-    /// it once took a `select` per step (a zeroed full-size gradient per step,
-    /// summed): the outputs and every weight's gradient are the same bits, with
-    /// an initial state and dropout masks, over two layers.
-    #[test]
-    fn states_by_unbind_has_the_gradients_of_a_select_per_step() {
-        crate::estimate::init_thread();
-        let vs = nn::VarStore::new(Device::Cpu);
-        let r = Recurrent::new(&vs.root(), Cell::Lstm, 3, 5, 2, false, Readout::Last, &mut RunRng::seed_from_u64(5))
-            .unwrap();
-        let x = ramp(&[4, 7, 3]); // [n, steps, in]
-        let init = ramp(&[4, 5]) / 3.0;
-        let mask = |seed: i64| ramp(&[4, 5]).fmod(0.7).abs() * (1.0 + seed as f64 / 8.0);
-        let masks: Vec<StepMasks> =
-            (0..2).map(|l| StepMasks { out: mask(3 * l), h: mask(3 * l + 1), c: mask(3 * l + 2) }).collect();
-        // The former loop, written out: a `select` per step.
-        let by_select = || {
-            let mut seq = x.shallow_clone();
-            for (l, layer) in r.stack.iter().enumerate() {
-                let gx = Recurrent::input_gates(&layer[0], &seq);
-                let (mut h, mut c) = (init.shallow_clone(), init.shallow_clone());
-                let mut outs = Vec::new();
-                for t in 0..7 {
-                    (h, c) = r.cell(&layer[0], &gx.select(1, t), &h, &c);
-                    outs.push(&h * &masks[l].out);
-                    // Out of place, as `states` does (autograd keeps the inputs).
-                    #[allow(clippy::assign_op_pattern)]
-                    {
-                        h = h * &masks[l].h;
-                        c = c * &masks[l].c;
-                    }
-                }
-                seq = Tensor::stack(&outs, 1);
-            }
-            seq
-        };
-        let grads = |out: Tensor| {
-            let weights = r.weights();
-            for w in &weights {
-                let mut g = w.grad();
-                if g.defined() {
-                    let _ = g.zero_();
-                }
-            }
-            // A loss that weighs every position differently.
-            (&out * ramp(&out.size())).sum(Kind::Float).backward();
-            let mut all = Vec::<f32>::try_from(out.detach().flatten(0, -1)).unwrap();
-            for w in weights {
-                all.extend(Vec::<f32>::try_from(w.grad().flatten(0, -1)).unwrap());
-            }
-            all.into_iter().map(f32::to_bits).collect::<Vec<_>>()
-        };
-        let want = grads(by_select());
-        let got = grads(r.states(&x, Some(&init), Some(&masks)));
-        assert_eq!(got.len(), want.len());
-        assert!(got == want, "outputs or gradients differ");
-    }
-
-    /// Our cells compute what libtorch's `gru` and `lstm` compute (to rounding),
-    /// two layers, both directions, from the same weights.
-    #[test]
-    fn agrees_with_libtorch_rnns() {
-        crate::estimate::init_thread();
-        let x = ramp(&[3, 2, 6]); // [n, channels, steps]
-        // One channel: the input weights are still a matrix.
-        let vs = nn::VarStore::new(Device::Cpu);
-        let one = Recurrent::new(&vs.root(), Cell::Gru, 1, 4, 1, false, Readout::Last, &mut RunRng::seed_from_u64(1));
-        assert_eq!(one.unwrap().forward(&x.narrow(1, 0, 1)).size(), vec![3, 4]);
-        for cell in [Cell::Gru, Cell::Lstm] {
-            let vs = nn::VarStore::new(Device::Cpu);
-            let r =
-                Recurrent::new(&vs.root(), cell, 2, 4, 2, true, Readout::Mean, &mut RunRng::seed_from_u64(3)).unwrap();
-            let ours = r.forward(&x);
-            // libtorch wants, per layer and direction, w_ih [g·h, in], w_hh [g·h, h], b_ih, b_hh.
-            let params: Vec<Tensor> = r
-                .weights()
-                .into_iter()
-                .map(|w| if w.dim() == 2 { w.transpose(0, 1).contiguous() } else { w.shallow_clone() })
-                .collect();
-            let input = x.transpose(1, 2); // batch first: [n, steps, channels]
-            let out = match cell {
-                Cell::Gru => {
-                    input
-                        .gru(
-                            &Tensor::zeros([4, 3, 4], (Kind::Float, Device::Cpu)),
-                            &params,
-                            true,
-                            2,
-                            0.0,
-                            false,
-                            true,
-                            true,
-                        )
-                        .0
-                }
-                Cell::Lstm => {
-                    let z = Tensor::zeros([4, 3, 4], (Kind::Float, Device::Cpu));
-                    input.lstm(&[&z, &z], &params.iter().collect::<Vec<_>>(), true, 2, 0.0, false, true, true).0
-                }
-            };
-            let theirs = out.mean_dim(1, false, Kind::Float);
-            let gap = (&ours - &theirs).abs().max().double_value(&[]);
-            assert!(gap < 1e-5, "{cell:?}: {gap}");
-            // The last-state readout: forward's last step and backward's first.
-            let last = Recurrent { output: Readout::Last, ..r };
-            let ours = last.forward(&x);
-            let want = Tensor::cat(&[out.select(1, 5).narrow(1, 0, 4), out.select(1, 0).narrow(1, 4, 4)], 1);
-            assert!((&ours - &want).abs().max().double_value(&[]) < 1e-5);
-        }
-    }
-}
+mod tests;
