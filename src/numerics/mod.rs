@@ -17,6 +17,7 @@
 //! manifest ([`NumericIdentity`]).
 
 pub mod gemm;
+pub mod vecmath;
 
 use std::sync::Once;
 use std::sync::atomic::{AtomicU8, Ordering};

@@ -23,7 +23,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::numerics::gemm::{self, Strided};
-use crate::numerics::{self, NumericMode};
+use crate::numerics::{self, NumericMode, vecmath};
 
 /// How many calls the portable kernels have served in this process (`causeway
 /// doctor` and the tests use it to prove that libtorch really reaches them).
@@ -341,7 +341,8 @@ pub unsafe extern "C" fn cblas_sgemm_batch(
 }
 
 /// MKL vector math `vms<Name>(n, a, r, mode)`: r_i = f(a_i), element by element
-/// (in place when a == r), with the pure-Rust `libm` functions.
+/// (in place when a == r), with the pure-Rust `libm` functions one element at a
+/// time (`vmsTanh`, below, has a vectorised copy of its function).
 macro_rules! vector_math {
     ($($name:ident $cname:literal => $f:expr;)*) => {$(
         /// MKL vector-math entry point (see the module comment).
@@ -370,7 +371,6 @@ vector_math! {
     vmsSin c"vmsSin" => libm::sinf;
     vmsCos c"vmsCos" => libm::cosf;
     vmsTan c"vmsTan" => libm::tanf;
-    vmsTanh c"vmsTanh" => libm::tanhf;
     vmsSqrt c"vmsSqrt" => f32::sqrt;
     vmsErf c"vmsErf" => libm::erff;
     vmsErfc c"vmsErfc" => libm::erfcf;
@@ -378,6 +378,22 @@ vector_math! {
     vmsAsin c"vmsAsin" => libm::asinf;
     vmsAtan c"vmsAtan" => libm::atanf;
     vmsTrunc c"vmsTrunc" => f32::trunc;
+}
+
+/// MKL's `vmsTanh`, in the portable mode with [`vecmath::tanhf_n`]: exactly
+/// `libm::tanhf`'s bits, eight elements at a time where the processor has AVX2
+/// (the portable mode's processors all do), the scalar function otherwise. The
+/// LSTMs' and GRUs' gates spend much of their training time here.
+///
+/// # Safety
+/// `a` and `r` hold `n` floats.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vmsTanh(n: i32, a: *const f32, r: *mut f32, mode: i64) {
+    if !portable() {
+        let f = forward!(c"vmsTanh", fn(i32, *const f32, *mut f32, i64));
+        return f(n, a, r, mode);
+    }
+    vecmath::tanhf_n(n.max(0) as usize, a, r);
 }
 
 /// MKL's `vsLn` (no mode argument).
@@ -493,5 +509,20 @@ mod reach {
         let slice: Vec<f32> = Vec::try_from(batched.get(1).flatten(0, -1)).unwrap();
         assert!(slice.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits()));
         let _ = Kind::Float;
+    }
+
+    /// libtorch's `tanh` reaches the interposed `vmsTanh` and gives exactly
+    /// `libm::tanhf`'s bits (the vectorised copy on whole chunks, the scalar
+    /// function on the tail: 10,003 elements have both).
+    #[test]
+    fn libtorch_tanh_is_served_here_with_libms_bits() {
+        crate::estimate::init_thread();
+        let xs: Vec<f32> = (0..10_003).map(|i| (i as f32 - 5001.0) / 613.0).collect();
+        let before = calls_served();
+        let y = Tensor::from_slice(&xs).tanh();
+        assert!(calls_served() > before, "tch's tanh did not reach the interposed vmsTanh");
+        let got: Vec<f32> = Vec::try_from(y).unwrap();
+        assert_eq!(got.len(), xs.len());
+        assert!(got.iter().zip(&xs).all(|(g, x)| g.to_bits() == libm::tanhf(*x).to_bits()));
     }
 }
