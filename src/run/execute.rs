@@ -336,7 +336,6 @@ mod tests {
         assert_eq!(keys(&experiments[0]), keys(&experiments[1]));
         // `Compute` is a 'static closure type: the count is a static of this test's own.
         static COMPUTED: AtomicUsize = AtomicUsize::new(0);
-        let computed = &COMPUTED;
         let counting = |e: &[Prepared], pack: &[RunId], limit: PackLimit| {
             COMPUTED.fetch_add(pack.len(), Ordering::Relaxed);
             fakes(e, pack, limit)
@@ -345,7 +344,7 @@ mod tests {
         let opts = ExecOptions { jobs: 2, fail_fast: false, pack: PackLimit::ALONE };
         let executed = execute_with(&experiments, &cache, &opts, &mut [&mut recorder], &counting).unwrap();
 
-        assert_eq!(computed.load(Ordering::Relaxed), 6);
+        assert_eq!(COMPUTED.load(Ordering::Relaxed), 6);
         // Failures, refusals and a bug's outcome are shared like successes.
         let expected = RunStats {
             planned: 12,
@@ -375,7 +374,7 @@ mod tests {
 
         // Again: only the bug's outcome, which is never stored, is computed again, once.
         let executed = execute_with(&experiments, &cache, &opts, &mut [], &counting).unwrap();
-        assert_eq!(computed.load(Ordering::Relaxed), 7);
+        assert_eq!(COMPUTED.load(Ordering::Relaxed), 7);
         assert_eq!((executed.stats.computed, executed.stats.cached), (1, 11));
     }
 
