@@ -15,6 +15,13 @@ use super::{EstimateError, Params};
 /// rejects out-of-range values with a message that names the key.
 pub trait Hyper: Serialize + DeserializeOwned + Default {
     fn validate(&self) -> Result<(), String>;
+
+    /// Hyperparameters added after results were first stored, with their
+    /// defaults: they serialize only when set to something else (so existing
+    /// run keys stay valid), yet are known keys here and in the schema.
+    fn late_defaults() -> Params {
+        Params::new()
+    }
 }
 
 /// The hyperparameters of an estimator that takes none.
@@ -30,7 +37,8 @@ impl Hyper for NoParams {
 
 /// Parse and validate `params` as the hyperparameters of estimator `kind`.
 pub fn parse<T: Hyper>(kind: &str, params: &Params) -> Result<T, EstimateError> {
-    let known = to_params(&T::default());
+    let mut known = to_params(&T::default());
+    known.extend(T::late_defaults());
     for (key, value) in params {
         if !known.contains_key(key) {
             return Err(EstimateError::invalid(kind, unknown_key_message(key, &known)));

@@ -6,9 +6,12 @@
 //! draws from the replication's seed alone, so every estimator of a
 //! replication sees the same patients, folds and noise.
 
+use std::borrow::Cow;
+
 use super::outcome::Outcome;
 use super::pipeline::{DATA_STREAM, ESTIMATOR_STREAM, stream};
 use super::plan::Run;
+use crate::data::panel::Query;
 use crate::data::tumour::{max_volume, simulate};
 use crate::estimate::Metric;
 use crate::estimate::panel::{normalized_rmse, registry};
@@ -22,22 +25,33 @@ pub(super) fn compute(decl: &PanelDecl, run: &Run) -> Outcome {
         Ok(e) => e,
         Err(e) => return Outcome::failed(&run.key, e.to_string()),
     };
-    let est = match estimator.fit_predict(&panel, &truth.queries, &mut stream(run.seed, ESTIMATOR_STREAM)) {
+    // A configuration that answers only short plans (CRN without its decoder)
+    // is asked those alone; the simulator's draws are the same either way.
+    let (queries, values) = match estimator.longest_plan() {
+        Some(longest) => {
+            let asked = |q: &&Query| q.plan.len() <= longest;
+            let values = truth.queries.iter().zip(&truth.values).filter(|(q, _)| asked(q)).map(|(_, v)| *v).collect();
+            (Cow::Owned(truth.queries.iter().filter(asked).cloned().collect()), Cow::Owned(values))
+        }
+        None => (Cow::Borrowed(&truth.queries[..]), Cow::Borrowed(&truth.values[..])),
+    };
+    let est = match estimator.fit_predict(&panel, &queries, &mut stream(run.seed, ESTIMATOR_STREAM)) {
         Ok(est) => est,
         Err(e) => return Outcome::failed(&run.key, e.to_string()),
     };
-    if est.predictions.len() != truth.queries.len() {
+    if est.predictions.len() != queries.len() {
         return Outcome::failed(
             &run.key,
-            format!("{} predictions for {} queries", est.predictions.len(), truth.queries.len()),
+            format!("{} predictions for {} queries", est.predictions.len(), queries.len()),
         );
     }
     if let Some(p) = est.predictions.iter().find(|p| !p.is_finite()) {
         return Outcome::failed(&run.key, format!("a prediction is not finite ({p})"));
     }
-    let rmse = normalized_rmse(&truth.queries, &truth.values, &est.predictions, max_volume());
+    let rmse = normalized_rmse(&queries, &values, &est.predictions, max_volume());
     // Every horizon the simulator asks about, whatever the experiment lists
-    // (the tables show the listed ones), so the record does not depend on `metrics:`.
+    // (the tables show the listed ones), so the record does not depend on
+    // `metrics:`; a horizon the kind was not asked is empty.
     let metrics = Metric::PANEL
         .iter()
         .map(|m| {
@@ -46,7 +60,7 @@ pub(super) fn compute(decl: &PanelDecl, run: &Run) -> Outcome {
         })
         .collect();
     let mut diagnostics = est.diagnostics;
-    diagnostics.push(("test_queries".into(), truth.queries.len() as f64));
+    diagnostics.push(("test_queries".into(), queries.len() as f64));
     Outcome::finished(&run.key, metrics, diagnostics, String::new())
 }
 
@@ -81,6 +95,24 @@ metrics: [rmse_1, rmse_6]
         assert_ne!(a.metrics, b.metrics);
         let queries = |o: &crate::run::Outcome| o.diagnostics.iter().find(|(n, _)| n == "test_queries").cloned();
         assert_eq!(queries(&a), queries(&b));
+    }
+
+    /// CRN with `projections: false` is asked the one-step questions alone: its
+    /// record scores `rmse_1` and leaves the longer horizons empty.
+    #[test]
+    fn a_kind_that_answers_one_step_only_is_asked_one_step_only() {
+        let crn =
+            "{ crn: { projections: false, epochs: 1, encoder: { hidden: 4, br_size: 4, fc_hidden: 4, batch: 16 } } }";
+        let prepared = prepared_from_yaml(&YAML.replace("estimators: [msm, ", &format!("estimators: [{crn}, ")));
+        let (crn, msm) = (compute_outcome(&prepared, &prepared.runs[0]), compute_outcome(&prepared, &prepared.runs[1]));
+        assert!(crn.is_ok(), "{crn:?}");
+        let scored: Vec<bool> = crn.metrics.iter().map(|(_, v)| v.is_some()).collect();
+        assert_eq!(scored, [true, false, false, false, false, false], "{crn:?}");
+        let queries =
+            |o: &crate::run::Outcome| o.diagnostics.iter().find(|(n, _)| n == "test_queries").and_then(|d| d.1);
+        // Four options a step: a quarter of the one-step count is the active test steps.
+        let (one_step, all) = (queries(&crn).unwrap(), queries(&msm).unwrap());
+        assert!(one_step > 0.0 && one_step < all && one_step % 4.0 == 0.0, "{one_step} of {all}");
     }
 
     /// A plan longer than the kind was fitted for is a failed run with its reason.

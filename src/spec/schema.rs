@@ -307,7 +307,8 @@ fn panel_estimators() -> Vec<Value> {
     )];
     for &kind in &panel_kinds {
         // Every panel kind resolves an empty map (its registry's test).
-        let hyper = estimate::panel::registry::resolve(kind, &Params::new()).unwrap_or_default();
+        let mut hyper = estimate::panel::registry::resolve(kind, &Params::new()).unwrap_or_default();
+        hyper.extend(estimate::panel::registry::late_defaults(kind));
         let props = vec![
             (kind, described(nullable(hyper_object(&hyper)), "hyperparameters; omitted ones take their defaults")),
             ("label", described(safe_name(), "the name in result tables (default: the kind); labels are unique")),

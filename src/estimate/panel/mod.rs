@@ -30,6 +30,14 @@ pub struct PanelEstimate {
 /// step must not be read.
 pub trait PanelEstimator: Send + Sync {
     fn fit_predict(&self, panel: &Panel, queries: &[Query], rng: &mut RunRng) -> Result<PanelEstimate, EstimateError>;
+
+    /// The longest plan this configuration answers, where it answers only
+    /// some: the run asks it no longer question and leaves those horizons
+    /// unscored. `None` (the default): every plan is asked, and one the kind
+    /// cannot answer fails the run with the kind's reason.
+    fn longest_plan(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// The Causal Transformer's normalised RMSE for each plan length τ present:

@@ -230,6 +230,7 @@ pub static MSM: super::registry::PanelKind = super::registry::PanelKind {
     uses_libtorch: false,
     resolve: crate::estimate::registry::resolve_hyper::<MsmParams>,
     build: |kind, p| build(true, kind, p),
+    late_defaults: crate::estimate::registry::no_late_defaults,
 };
 
 /// The `msm_unweighted` panel kind: the MSM's regression with unit weights.
@@ -240,4 +241,5 @@ pub static MSM_UNWEIGHTED: super::registry::PanelKind = super::registry::PanelKi
     uses_libtorch: false,
     resolve: crate::estimate::registry::resolve_hyper::<MsmParams>,
     build: |kind, p| build(false, kind, p),
+    late_defaults: crate::estimate::registry::no_late_defaults,
 };

@@ -22,6 +22,9 @@ pub struct PanelKind {
     pub uses_libtorch: bool,
     pub resolve: crate::estimate::registry::Resolve,
     pub build: PanelBuild,
+    /// Hyperparameters `resolve` spells out only when they differ from their
+    /// default, with that default (for the schema).
+    pub late_defaults: fn() -> Params,
 }
 
 /// Every panel kind: classical, then neural.
@@ -45,6 +48,12 @@ pub fn panel_kinds() -> Vec<&'static str> {
 pub fn resolve(kind: &str, params: &Params) -> Result<Params, EstimateError> {
     let k = lookup(kind)?;
     (k.resolve)(k.name, params)
+}
+
+/// Hyperparameters of panel kind `kind` that `resolve` spells out only when
+/// they differ from their default, with that default.
+pub fn late_defaults(kind: &str) -> Params {
+    lookup(kind).map(|k| (k.late_defaults)()).unwrap_or_default()
 }
 
 /// Build panel kind `kind` from resolved hyperparameters.

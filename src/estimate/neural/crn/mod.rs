@@ -65,6 +65,7 @@ pub static CRN: crate::estimate::panel::registry::PanelKind = crate::estimate::p
     uses_libtorch: true,
     resolve,
     build,
+    late_defaults: <CrnParams as crate::estimate::params::Hyper>::late_defaults,
 };
 
 pub struct Crn {
@@ -82,6 +83,14 @@ impl PanelEstimator for Crn {
         let (p, kind) = (&self.params, NAME);
         let failed = |m: String| EstimateError::failed(kind, m);
         check_queries(kind, panel, queries)?;
+        if let (false, Some((i, q))) = (p.projections, queries.iter().enumerate().find(|(_, q)| q.plan.len() > 1)) {
+            return Err(failed(format!(
+                "query {i} (unit {}, step {}): a plan of {} steps, and `projections: false` answers one-step questions only",
+                q.unit,
+                q.step,
+                q.plan.len()
+            )));
+        }
         let prep = Prepared::new(kind, panel)?;
         let device = p.device.to_tch(kind)?;
         let (e, d) = (&p.encoder, &p.decoder);
@@ -147,6 +156,10 @@ impl PanelEstimator for Crn {
             return Err(failed(format!("the prediction for query {q} is not finite")));
         }
         Ok(PanelEstimate { predictions, diagnostics })
+    }
+
+    fn longest_plan(&self) -> Option<usize> {
+        (!self.params.projections).then_some(1)
     }
 }
 

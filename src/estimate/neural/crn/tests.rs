@@ -144,6 +144,10 @@ fn bytes(seed: u64) -> Vec<u8> {
     let alone = crn.fit_predict(&p, &one, &mut RunRng::seed_from_u64(seed)).unwrap();
     assert_eq!(alone.predictions, est.predictions[..one.len()], "the encoder's answers moved with the decoder");
     assert_eq!(alone.diagnostics.len(), 3, "no decoder without a longer plan");
+    // `projections: false` is the same encoder: the same answers and diagnostics.
+    let one_step = Crn { params: CrnParams { projections: false, ..small(2, 64) } };
+    assert_eq!((crn.longest_plan(), one_step.longest_plan()), (None, Some(1)));
+    assert_eq!(one_step.fit_predict(&p, &one, &mut RunRng::seed_from_u64(seed)).unwrap(), alone);
     let mut out: Vec<u8> = est.predictions.iter().flat_map(|v| v.to_le_bytes()).collect();
     out.extend(est.diagnostics.iter().flat_map(|(_, v)| v.to_le_bytes()));
     out
@@ -207,6 +211,10 @@ fn bad_queries_are_named() {
     let q = Query { unit: 1, step: 1, plan: vec![vec![0.0, 0.0]; 3] };
     let e = Crn { params: small(1, 64) }.fit_predict(&short, &[q], &mut RunRng::seed_from_u64(1)).unwrap_err();
     insta::assert_snapshot!(e.to_string(), @"crn: the decoder learns from sub-paths of projection_horizon + 1 = 3 steps, and no training unit is that long");
+    let one_step = Crn { params: CrnParams { projections: false, ..small(1, 64) } };
+    let q = Query { unit: 1, step: 1, plan: vec![vec![0.0, 0.0]; 2] };
+    let e = one_step.fit_predict(&p, &[q], &mut RunRng::seed_from_u64(1)).unwrap_err();
+    insta::assert_snapshot!(e.to_string(), @"crn: query 0 (unit 1, step 1): a plan of 2 steps, and `projections: false` answers one-step questions only");
 }
 
 /// The trait's promise: a test unit's path past a query's step is never read.

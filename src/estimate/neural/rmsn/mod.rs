@@ -68,6 +68,7 @@ pub static RMSN: crate::estimate::panel::registry::PanelKind = crate::estimate::
     uses_libtorch: true,
     resolve,
     build,
+    late_defaults: crate::estimate::registry::no_late_defaults,
 };
 
 pub struct Rmsn {
