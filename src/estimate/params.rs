@@ -35,6 +35,18 @@ impl Hyper for NoParams {
     }
 }
 
+/// `skip_serializing_if` of a late default that is `true`.
+pub fn is_true(v: &bool) -> bool {
+    *v
+}
+
+/// A late-default map of one boolean key that defaults to `true`.
+pub fn late_true(key: &str) -> Params {
+    let mut late = Params::new();
+    late.insert(key.into(), serde_json::Value::Bool(true));
+    late
+}
+
 /// Parse and validate `params` as the hyperparameters of estimator `kind`.
 pub fn parse<T: Hyper>(kind: &str, params: &Params) -> Result<T, EstimateError> {
     let mut known = to_params(&T::default());

@@ -87,7 +87,7 @@ pub struct CrnParams {
     /// either way, since the encoder trains first from the same stream. Left
     /// out of the resolved hyperparameters when true, so that the run keys of
     /// configurations written before it existed do not change.
-    #[serde(skip_serializing_if = "is_true")]
+    #[serde(skip_serializing_if = "crate::estimate::params::is_true")]
     pub projections: bool,
     /// Keep each network's parameters of the epoch with the lowest validation
     /// outcome error, and stop after `patience` epochs without improvement. Off by
@@ -146,10 +146,6 @@ impl CrnParams {
     }
 }
 
-fn is_true(v: &bool) -> bool {
-    *v
-}
-
 fn width(key: &str, v: usize) -> Result<(), String> {
     if (1..=4096).contains(&v) { Ok(()) } else { Err(format!("`{key}` must be in 1..=4096, got {v}")) }
 }
@@ -194,9 +190,7 @@ impl Hyper for CrnParams {
     }
 
     fn late_defaults() -> crate::estimate::Params {
-        let mut late = crate::estimate::Params::new();
-        late.insert("projections".into(), serde_json::Value::Bool(true));
-        late
+        crate::estimate::params::late_true("projections")
     }
 }
 

@@ -68,7 +68,7 @@ pub static RMSN: crate::estimate::panel::registry::PanelKind = crate::estimate::
     uses_libtorch: true,
     resolve,
     build,
-    late_defaults: crate::estimate::registry::no_late_defaults,
+    late_defaults: <RmsnParams as crate::estimate::params::Hyper>::late_defaults,
 };
 
 pub struct Rmsn {
@@ -84,6 +84,14 @@ impl PanelEstimator for Rmsn {
         let (p, kind) = (&self.params, NAME);
         let failed = |m: String| EstimateError::failed(kind, m);
         check_queries(kind, panel, queries)?;
+        if let (false, Some((i, q))) = (p.projections, queries.iter().enumerate().find(|(_, q)| q.plan.len() > 1)) {
+            return Err(failed(format!(
+                "query {i} (unit {}, step {}): a plan of {} steps, and `projections: false` answers one-step questions only",
+                q.unit,
+                q.step,
+                q.plan.len()
+            )));
+        }
         let prep = Prepared::new(kind, panel)?;
         let device = p.device.to_tch(kind)?;
         let k = panel.n_treatments;
@@ -188,6 +196,10 @@ impl PanelEstimator for Rmsn {
             return Err(failed(format!("the prediction for query {q} is not finite")));
         }
         Ok(PanelEstimate { predictions, diagnostics })
+    }
+
+    fn longest_plan(&self) -> Option<usize> {
+        (!self.params.projections).then_some(1)
     }
 }
 

@@ -62,6 +62,13 @@ pub struct RmsnParams {
     /// Steps of the training sub-paths the decoder learns from (CT
     /// `dataset.projection_horizon`); plans of any length are rolled at prediction.
     pub projection_horizon: usize,
+    /// Answer plans of two steps or more with the decoder (true), or only
+    /// one-step-ahead questions (false): the decoder is not trained, `rmse_2`
+    /// .. `rmse_6` stay empty, and `rmse_1` is the same bits either way (the
+    /// decoder trains last, from the same stream). Spelled out in the
+    /// resolved hyperparameters only when false, so existing run keys stay.
+    #[serde(skip_serializing_if = "crate::estimate::params::is_true")]
+    pub projections: bool,
     pub device: Device,
 }
 
@@ -77,6 +84,7 @@ struct RawParams {
     decoder: Section,
     epochs: Option<usize>,
     projection_horizon: Option<usize>,
+    projections: Option<bool>,
     device: Option<Device>,
 }
 
@@ -98,6 +106,7 @@ impl TryFrom<RawParams> for RmsnParams {
             decoder: section(raw.decoder, d.decoder)?,
             epochs: raw.epochs.unwrap_or(d.epochs),
             projection_horizon: raw.projection_horizon.unwrap_or(d.projection_horizon),
+            projections: raw.projections.unwrap_or(d.projections),
             device: raw.device.unwrap_or(d.device),
         })
     }
@@ -130,6 +139,7 @@ impl RmsnParams {
             decoder,
             epochs: 100,
             projection_horizon: 5,
+            projections: true,
             device: Device::Cpu,
         })
     }
@@ -168,6 +178,10 @@ impl Hyper for RmsnParams {
         check_at_least("epochs", self.epochs, 1)?;
         check_at_least("projection_horizon", self.projection_horizon, 1)
     }
+
+    fn late_defaults() -> crate::estimate::Params {
+        crate::estimate::params::late_true("projections")
+    }
 }
 
 #[cfg(test)]
@@ -193,6 +207,19 @@ mod tests {
             assert_eq!(p.validate(), Ok(()));
             assert_eq!(p.encoder, d.encoder, "CT's encoder is the same at every γ");
         }
+    }
+
+    /// `projections` enters the resolved hyperparameters (and so the run key)
+    /// only when false.
+    #[test]
+    fn projections_is_spelled_out_only_when_off() {
+        let resolve = |v: Value| crate::estimate::registry::resolve_hyper::<RmsnParams>("rmsn", &params(v)).unwrap();
+        let default = resolve(json!({}));
+        assert!(!default.contains_key("projections"), "{default:?}");
+        assert_eq!(resolve(json!({"projections": true})), default);
+        let off = resolve(json!({"projections": false}));
+        assert_eq!((off.get("projections"), off.len()), (Some(&json!(false)), default.len() + 1));
+        assert!(!parse::<RmsnParams>("rmsn", &off).unwrap().projections);
     }
 
     #[test]

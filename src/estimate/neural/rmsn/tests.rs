@@ -75,6 +75,10 @@ fn bytes(seed: u64) -> Vec<u8> {
     let alone = rmsn.fit_predict(&p, &one, &mut RunRng::seed_from_u64(seed)).unwrap();
     assert_eq!(alone.predictions, est.predictions[..one.len()], "the encoder's answers moved with the decoder");
     assert_eq!(alone.diagnostics.len(), 8, "no decoder without a longer plan");
+    // `projections: false` is the same three networks: the same answers and diagnostics.
+    let one_step = Rmsn { params: RmsnParams { projections: false, ..small(2) } };
+    assert_eq!((rmsn.longest_plan(), one_step.longest_plan()), (None, Some(1)));
+    assert_eq!(one_step.fit_predict(&p, &one, &mut RunRng::seed_from_u64(seed)).unwrap(), alone);
     let mut out: Vec<u8> = est.predictions.iter().flat_map(|v| v.to_le_bytes()).collect();
     out.extend(est.diagnostics.iter().flat_map(|(_, v)| v.to_le_bytes()));
     out
@@ -157,6 +161,10 @@ fn bad_queries_are_named() {
     let q = Query { unit: 1, step: 1, plan: vec![vec![0.0, 0.0]; 3] };
     let e = rmsn.fit_predict(&short, &[q], &mut RunRng::seed_from_u64(1)).unwrap_err();
     insta::assert_snapshot!(e.to_string(), @"rmsn: the decoder learns from sub-paths of projection_horizon + 2 = 4 steps, and no training unit is that long");
+    let one_step = Rmsn { params: RmsnParams { projections: false, ..small(1) } };
+    let q = Query { unit: 1, step: 1, plan: vec![vec![0.0, 0.0]; 2] };
+    let e = one_step.fit_predict(&p, &[q], &mut RunRng::seed_from_u64(1)).unwrap_err();
+    insta::assert_snapshot!(e.to_string(), @"rmsn: query 0 (unit 1, step 1): a plan of 2 steps, and `projections: false` answers one-step questions only");
     let mut bad = p.clone();
     bad.treatments[5] = 0.5;
     let q = Query { unit: 1, step: 1, plan: vec![vec![0.0, 0.0]] };
