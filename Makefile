@@ -79,7 +79,8 @@ cluster-test: build
 # Reproduce the papers' tables (docs/papers.md) from a cold cache: the 10-replication
 # versions under experiments/papers/ and the 100-replication IHDP versions under
 # reproduce/papers/ and the networks' robustness files under reproduce/robustness/
-# (about 70 CPU-minutes more), then require the committed bytes. About 100 minutes on 2 free
+# (about 70 CPU-minutes more), and Table 9's tumour tables (MSM and CRN, about 155
+# CPU-minutes), then require the committed bytes. About three hours on 2 free
 # cores (docs/papers.md has the measured times). Exit status 1 (some runs failed) is
 # accepted: a failed run is a row of the committed tables, which the diff checks.
 reproduce: build
