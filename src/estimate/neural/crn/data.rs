@@ -191,6 +191,27 @@ impl<'a> Prepared<'a> {
     }
 }
 
+/// Without its decoder (`projections: false`) a kind answers one-step
+/// questions only; the run asks it no other, so a longer plan here is a caller's error.
+pub(in crate::estimate::neural) fn check_one_step(
+    kind: &str,
+    projections: bool,
+    queries: &[Query],
+) -> Result<(), EstimateError> {
+    match queries.iter().enumerate().find(|(_, q)| q.plan.len() > 1) {
+        Some((i, q)) if !projections => Err(EstimateError::failed(
+            kind,
+            format!(
+                "query {i} (unit {}, step {}): a plan of {} steps, and `projections: false` answers one-step questions only",
+                q.unit,
+                q.step,
+                q.plan.len()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Check every query against the panel: a known unit, a history that exists
 /// (`Y_0..=Y_step`, `A_0..A_{step-1}` and `X_0..=X_step` observed), a non-empty
 /// plan of binary treatment vectors.

@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 
 use tch::{Kind, Tensor};
 
-use self::data::{Prepared, check_queries, class_of, push_one_hot};
+use self::data::{Prepared, check_one_step, check_queries, class_of, push_one_hot};
 use self::net::{Net, Shape};
 use self::train::{Report, Schedule};
 use crate::data::panel::{Panel, Query};
@@ -83,14 +83,7 @@ impl PanelEstimator for Crn {
         let (p, kind) = (&self.params, NAME);
         let failed = |m: String| EstimateError::failed(kind, m);
         check_queries(kind, panel, queries)?;
-        if let (false, Some((i, q))) = (p.projections, queries.iter().enumerate().find(|(_, q)| q.plan.len() > 1)) {
-            return Err(failed(format!(
-                "query {i} (unit {}, step {}): a plan of {} steps, and `projections: false` answers one-step questions only",
-                q.unit,
-                q.step,
-                q.plan.len()
-            )));
-        }
+        check_one_step(kind, p.projections, queries)?;
         let prep = Prepared::new(kind, panel)?;
         let device = p.device.to_tch(kind)?;
         let (e, d) = (&p.encoder, &p.decoder);

@@ -35,7 +35,7 @@ use self::data::{Propensity, Sequences};
 use self::net::{Net, Shape, Target};
 use self::train::Report;
 use crate::data::panel::{Panel, Query};
-use crate::estimate::neural::crn::data::{Prepared, check_queries};
+use crate::estimate::neural::crn::data::{Prepared, check_one_step, check_queries};
 use crate::estimate::panel::{PanelEstimate, PanelEstimator};
 use crate::estimate::params::parse;
 use crate::estimate::{EstimateError, Params};
@@ -84,14 +84,7 @@ impl PanelEstimator for Rmsn {
         let (p, kind) = (&self.params, NAME);
         let failed = |m: String| EstimateError::failed(kind, m);
         check_queries(kind, panel, queries)?;
-        if let (false, Some((i, q))) = (p.projections, queries.iter().enumerate().find(|(_, q)| q.plan.len() > 1)) {
-            return Err(failed(format!(
-                "query {i} (unit {}, step {}): a plan of {} steps, and `projections: false` answers one-step questions only",
-                q.unit,
-                q.step,
-                q.plan.len()
-            )));
-        }
+        check_one_step(kind, p.projections, queries)?;
         let prep = Prepared::new(kind, panel)?;
         let device = p.device.to_tch(kind)?;
         let k = panel.n_treatments;
