@@ -153,7 +153,9 @@ fn estimator_kinds_hyperparameters_and_metrics_come_from_the_registry() {
     assert_eq!(branches[statics + 1]["enum"], json!(panel));
     assert_eq!(branches.len(), statics + panel.len() + 2);
     for (kind, branch) in panel.iter().zip(&branches[statics + 2..]) {
-        let defaults = estimate::panel::registry::resolve(kind, &Params::new()).unwrap();
+        // Resolved defaults plus the late ones (CRN's and RMSN's `projections`).
+        let mut defaults = estimate::panel::registry::resolve(kind, &Params::new()).unwrap();
+        defaults.extend(estimate::panel::registry::late_defaults(kind));
         let expected: Vec<&String> = defaults.keys().collect();
         assert_eq!(property_names(&branch["properties"][*kind]["anyOf"][0]).iter().collect::<Vec<_>>(), expected);
         let mut keys = [*kind, "label", "sweep"].map(String::from);
