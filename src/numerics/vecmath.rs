@@ -12,9 +12,10 @@
 //! them, never a fused multiply-add, and a true division). Such operations give
 //! the same result whatever the vector width and processor, so the lanes agree
 //! with the scalar function; the tests compare bits on every branch boundary, and
-//! `cargo bench --bench tanhf -- exhaustive` on all 2^32 inputs (0 mismatches). Chunks holding a NaN or an infinity, and
-//! the tail of fewer than eight elements, go to `libm::tanhf` itself, so NaN
-//! payloads never depend on how vector instructions propagate them.
+//! `cargo bench --bench tanhf -- exhaustive` on all 2^32 inputs (0 mismatches).
+//! Chunks holding a NaN or an infinity, and the tail of fewer than eight
+//! elements, go to `libm::tanhf` itself, so NaN payloads never depend on how
+//! vector instructions propagate them.
 //!
 //! `expm1f` is reproduced only on the arguments `tanhf` gives it (−2|x| with
 //! 2^-126 ≤ |x| ≤ 0.2554, and 2|x| with 0.2554 < |x| ≤ 10), where its overflow,

@@ -6,12 +6,9 @@
 //! draws from the replication's seed alone, so every estimator of a
 //! replication sees the same patients, folds and noise.
 
-use std::borrow::Cow;
-
 use super::outcome::Outcome;
 use super::pipeline::{DATA_STREAM, ESTIMATOR_STREAM, stream};
 use super::plan::Run;
-use crate::data::panel::Query;
 use crate::data::tumour::{max_volume, simulate};
 use crate::estimate::Metric;
 use crate::estimate::panel::{normalized_rmse, registry};
@@ -27,14 +24,10 @@ pub(super) fn compute(decl: &PanelDecl, run: &Run) -> Outcome {
     };
     // A configuration that answers only short plans (CRN without its decoder)
     // is asked those alone; the simulator's draws are the same either way.
-    let (queries, values) = match estimator.longest_plan() {
-        Some(longest) => {
-            let asked = |q: &&Query| q.plan.len() <= longest;
-            let values = truth.queries.iter().zip(&truth.values).filter(|(q, _)| asked(q)).map(|(_, v)| *v).collect();
-            (Cow::Owned(truth.queries.iter().filter(asked).cloned().collect()), Cow::Owned(values))
-        }
-        None => (Cow::Borrowed(&truth.queries[..]), Cow::Borrowed(&truth.values[..])),
-    };
+    let (mut queries, mut values) = (truth.queries, truth.values);
+    if let Some(longest) = estimator.longest_plan() {
+        (queries, values) = queries.into_iter().zip(values).filter(|(q, _)| q.plan.len() <= longest).unzip();
+    }
     let est = match estimator.fit_predict(&panel, &queries, &mut stream(run.seed, ESTIMATOR_STREAM)) {
         Ok(est) => est,
         Err(e) => return Outcome::failed(&run.key, e.to_string()),
