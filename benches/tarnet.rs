@@ -180,6 +180,7 @@ fn side_by_side(side: &str, kind: &str, params: &Params, k: &str) -> Result<(), 
         let networks = estimator.networks(&observed, &mut rng(i)).ok_or("the network's layers do not pack")?;
         planned.push(networks.map_err(|e| e.to_string())?);
     }
+    let mflop = planned.first().and_then(|p| p.jobs.first()).and_then(step_mflop);
     let packed = pack::estimate_packed(planned, pack::PackLimit::members(k));
     let packed_cpu = thread_cpu_seconds() - cpu_start;
     // Compared as text: Rust prints each f64 exactly, and a NaN (the
@@ -189,13 +190,54 @@ fn side_by_side(side: &str, kind: &str, params: &Params, k: &str) -> Result<(), 
     let steps = |e: &estimate::Estimate| e.diagnostics.iter().find(|(n, _)| n == "iterations").map_or(0.0, |d| d.1);
     let iterations = alone.iter().map(steps).sum::<f64>() / k as f64;
     let rate = |cpu: f64| k as f64 * iterations / cpu;
+    let mflop = mflop.map_or(String::new(), |f| format!(" step_mflop={f:.1}"));
     println!(
-        "side={side} k={k} iterations={iterations} alone_it_per_cpu_s={:.1} packed_it_per_cpu_s={:.1} ratio={:.2} identical={identical}",
+        "side={side} k={k} iterations={iterations} alone_it_per_cpu_s={:.1} packed_it_per_cpu_s={:.1} ratio={:.2} identical={identical}{mflop}",
         rate(alone_cpu),
         rate(packed_cpu),
         alone_cpu / packed_cpu
     );
     Ok(())
+}
+
+/// Millions of floating-point operations in the matrix products of one
+/// training step of a cfrnet-loop network (forward, then the weight and input
+/// gradients; the first layer's input gradient is never formed), counting a
+/// multiply-add as two. A lower bound on a member's arithmetic per step: with
+/// the product's measured GFLOP/s (`gemm`) it bounds how fast a member can
+/// train however its pack shares the rest. Both heads see every row, as they
+/// do in `pack/model.rs`. None for DragonNet (its step is not counted here).
+fn step_mflop(job: &causeway::estimate::neural::pack::NetJob) -> Option<f64> {
+    use causeway::estimate::neural::LayerSpec;
+    use causeway::estimate::neural::pack::{Arch, Net};
+    let Net::Cfrnet { arch, shape } = &job.net else { return None };
+    // Multiply-adds per row of a dense stack on `input` features, and its width out.
+    let stack = |input: usize, layers: &[LayerSpec], output: Option<usize>| {
+        let widths = layers.iter().filter_map(|l| match l {
+            LayerSpec::Dense { units, .. } => Some(*units),
+            _ => None,
+        });
+        let (mut dim, mut forward, mut first) = (input, 0usize, None);
+        for units in widths.chain(output) {
+            forward += dim * units;
+            first.get_or_insert(dim * units);
+            dim = units;
+        }
+        (forward, first.unwrap_or(0), dim)
+    };
+    let d = job.x.size().get(1).copied().unwrap_or(0) as usize;
+    let (forward, first) = match arch {
+        Arch::TwoHeaded { representation, head, .. } => {
+            let (body, first, width) = stack(d, representation, None);
+            let (one_head, _, _) = stack(width, head, Some(1));
+            (body + 2 * one_head, first)
+        }
+        Arch::Regressor { layers, with_treatment } => {
+            let (all, first, _) = stack(d + usize::from(*with_treatment), layers, Some(1));
+            (all, first)
+        }
+    };
+    Some(2.0 * (3 * forward - first) as f64 * shape.batch as f64 / 1e6)
 }
 
 /// GFLOP/s (per CPU second of this thread) of the portable single-precision

@@ -12,7 +12,9 @@
 #   6. identification on 100-node graphs (benches/identify.rs)
 #   7. packed training: K IHDP TARNets one at a time (`--pack 1`'s path) against
 #      one pack of K (`--pack K`'s path), per network (K = 1, 4, 16, 64;
-#      BENCH_PACK_ITERATIONS steps each, default 200)
+#      BENCH_PACK_ITERATIONS steps each, default 200); then a step's cost split
+#      into the part a pack shares and the part each member pays, and the
+#      ratio's ceiling that follows (docs/benchmarks.md, "What a pack can share")
 #   8. the same for DragonNet (K = 1, 4, 16; BENCH_DRAGON_EPOCHS epochs of its
 #      Adam stage each, default 20)
 #
@@ -176,15 +178,39 @@ log "7: packed training, TARNet on IHDP at batch 100, $rounds rounds per K (alon
 pack_iterations="${BENCH_PACK_ITERATIONS:-200}"
 for k in 1 4 16 64; do
   : >"$work/pack.txt"
+  : >"$work/packed-$k.txt"
   for r in $(seq 1 "$rounds"); do
     "$tarnet" pack "$k" "$pack_iterations" >"$work/out.txt"
     printf '  K=%-3d round %d: alone %7.1f it/s, packed %7.1f it/s per network (CPU time), identical bytes: %s\n' "$k" "$r" \
       "$(field alone_it_per_cpu_s <"$work/out.txt")" "$(field packed_it_per_cpu_s <"$work/out.txt")" "$(field identical <"$work/out.txt")"
     field ratio <"$work/out.txt" >>"$work/pack.txt"
+    field packed_it_per_cpu_s <"$work/out.txt" >>"$work/packed-$k.txt"
+    mflop=$(field step_mflop <"$work/out.txt")
   done
   q=$(median <"$work/pack.txt")
   printf '| TARNet per network, batch 100, packed K=%s | | one at a time | **%.2fx** the throughput | |\n' "$k" "$q" >>"$work/table.txt"
 done
+# What a pack can share: a pack's step costs F + K*m (F once per step whatever K,
+# m per member), so a least-squares line through the median packed time per
+# member-step against 1/K gives F (its slope) and m (its intercept), and against
+# a pack of one (F + m, what a network alone costs on the same engine) the ratio
+# can approach (F + m) / m as K grows, and no more. (At K=1 both sides compute
+# the same thing, so its ratio shows this machine's noise; the alone side also
+# runs first in its process.) Each fit's preparation counts too, so a short
+# BENCH_PACK_ITERATIONS overstates F. The products' own GFLOP/s bound m from
+# below: the ceiling if a member's step were only its products at that speed.
+gflops=$("$tarnet" gemm | field gflops | sort -g | tail -1)
+for k in 1 4 16 64; do echo "$k $(median <"$work/packed-$k.txt")"; done |
+  awk -v table="$work/table.txt" -v mflop="$mflop" -v gflops="$gflops" '
+  { x[NR] = 1 / $1; y[NR] = 1000 / $2; sx += x[NR]; sy += y[NR] }
+  END {
+    mx = sx / NR; my = sy / NR
+    for (i = 1; i <= NR; i++) { sxy += (x[i] - mx) * (y[i] - my); sxx += (x[i] - mx) ^ 2 }
+    f = sxy / sxx; m = my - f * mx; floor = mflop / gflops
+    printf "  a step: %.3f ms shared by a pack, %.3f ms per member; the ratio tends to %.2fx as K grows\n", f, m, (f + m) / m
+    printf "  its products: %.1f MFLOP per member, %.3f ms at the best product rate (%.1f GFLOP/s); were they all of a member'"'"'s step, the ratio could reach %.2fx\n", mflop, floor, gflops, (f + floor) / floor
+    printf "| TARNet pack: a step shared / per member | %.3f / %.3f ms | | ceiling %.2fx (%.2fx if only products at %.0f GFLOP/s) | |\n", f, m, (f + m) / m, (f + floor) / floor, gflops >> table
+  }'
 
 log "8: packed training, DragonNet on IHDP at batch 64, $rounds rounds per K (alone, then one pack, in one process)"
 dragon_epochs="${BENCH_DRAGON_EPOCHS:-20}"
