@@ -3,12 +3,15 @@
 //! the cores and nested libtorch threads would only contend for them. Results come
 //! back to the calling thread in completion order, where the caller alone keeps
 //! state, so no reporter or table ever needs a lock.
+//!
+//! Items are taken one at a time from a shared counter, in order, by whichever
+//! worker is free: a pack of networks can cost a thousand times a classical run,
+//! and rayon's `par_iter` splits the items into ranges up front, which put a
+//! sweep's adjacent packs on one worker while the other idled.
 
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
-
-use rayon::prelude::*;
 
 use super::RunError;
 
@@ -40,18 +43,27 @@ impl Executor {
         W: Fn(&I) -> T + Sync,
         D: FnMut(usize, T) -> ControlFlow<()>,
     {
-        let stop = AtomicBool::new(false);
+        let (stop, next) = (AtomicBool::new(false), AtomicUsize::new(0));
         let (tx, rx) = mpsc::channel::<(usize, T)>();
         std::thread::scope(|scope| {
             scope.spawn(|| {
+                let (stop, next, work) = (&stop, &next, &work);
                 self.pool.install(|| {
-                    items.par_iter().enumerate().for_each_with(tx, |tx, (i, item)| {
-                        if stop.load(Ordering::SeqCst) {
-                            return;
+                    rayon::scope(|tasks| {
+                        // One loop per worker, each taking the next item not yet taken.
+                        for _ in 0..self.pool.current_num_threads() {
+                            let tx = tx.clone();
+                            tasks.spawn(move |_| {
+                                while !stop.load(Ordering::SeqCst) {
+                                    let i = next.fetch_add(1, Ordering::SeqCst);
+                                    let Some(item) = items.get(i) else { break };
+                                    let _ = tx.send((i, work(item)));
+                                }
+                            });
                         }
-                        let _ = tx.send((i, work(item)));
                     });
                 });
+                drop(tx);
             });
             for (i, value) in rx {
                 if done(i, value).is_break() {
@@ -139,5 +151,28 @@ mod tests {
         assert!((1..=2).contains(&started), "{started} of {} items started", items.len());
         assert_eq!(seen.len(), started, "{seen:?}");
         assert!(seen.iter().all(|&(i, x)| i == x), "{seen:?}");
+    }
+
+    /// Two long items side by side at the front, as a sweep's packs of one
+    /// group are, run at the same time on two workers: each waits (a few seconds
+    /// at most) for the other to start. rayon's up-front ranges ran them one after
+    /// the other on one worker.
+    #[test]
+    fn adjacent_long_items_run_on_different_workers() {
+        let executor = Executor::new(2).unwrap();
+        let started = AtomicUsize::new(0);
+        let items: Vec<usize> = (0..40).collect();
+        let overlapped = executor.map(&items, |&i| {
+            if i >= 2 {
+                return true;
+            }
+            started.fetch_add(1, Ordering::SeqCst);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while started.load(Ordering::SeqCst) < 2 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            started.load(Ordering::SeqCst) == 2
+        });
+        assert!(overlapped[..2].iter().all(|&o| o), "items 0 and 1 ran one after the other");
     }
 }
