@@ -168,6 +168,12 @@ fn side_by_side(side: &str, kind: &str, params: &Params, k: &str) -> Result<(), 
     estimate::init_thread();
     let observed = data.observed(&split);
     let rng = |i: usize| RunRng::seed_from_u64(SEED + i as u64);
+    // One untimed fit first, from a stream neither side uses: a runner's worker
+    // trains many networks in one process, so the process's first products,
+    // allocations and page touches belong to neither side. Without it, one
+    // `make bench` ran K=1 at about 216 it/s on both sides (405 packed at K=64),
+    // and step 7's fit read that as a large shared part of a step.
+    estimator.estimate(&observed, &mut rng(k)).map_err(|e| e.to_string())?;
     let cpu_start = thread_cpu_seconds();
     let mut alone = Vec::with_capacity(k);
     for i in 0..k {
