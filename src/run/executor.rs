@@ -47,21 +47,14 @@ impl Executor {
         let (tx, rx) = mpsc::channel::<(usize, T)>();
         std::thread::scope(|scope| {
             scope.spawn(|| {
-                let (stop, next, work) = (&stop, &next, &work);
-                self.pool.install(|| {
-                    rayon::scope(|tasks| {
-                        // One loop per worker, each taking the next item not yet taken.
-                        for _ in 0..self.pool.current_num_threads() {
-                            let tx = tx.clone();
-                            tasks.spawn(move |_| {
-                                while !stop.load(Ordering::SeqCst) {
-                                    let i = next.fetch_add(1, Ordering::SeqCst);
-                                    let Some(item) = items.get(i) else { break };
-                                    let _ = tx.send((i, work(item)));
-                                }
-                            });
-                        }
-                    });
+                // One loop on every worker, each taking the next item not yet taken.
+                self.pool.broadcast(|_| {
+                    let tx = tx.clone();
+                    while !stop.load(Ordering::SeqCst) {
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(item) = items.get(i) else { break };
+                        let _ = tx.send((i, work(item)));
+                    }
                 });
                 drop(tx);
             });
